@@ -1,0 +1,50 @@
+# The README's commands. Each installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: dev test lint typecheck validate unit e2e bench build invoke clean
+
+$(STAMP): requirements-dev.txt layers/hub/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## Run the whole hub locally (API :3000, Lambda :3001, AWS :5000, sandboxes :4010).
+dev: $(STAMP)
+	$(BIN)/python -m localcloud dev $(ARGS)
+
+## Every check: lint, type check, template validation, tests.
+test: lint typecheck validate unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --region us-east-1
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## sam build without a container (pure-Python and wheel dependencies only).
+build: $(STAMP)
+	$(BIN)/sam build --parallel
+
+## One-shot invoke like `sam local invoke`: make invoke FN=WhatsAppSendText EVENT=events/whatsapp_send_text.json
+invoke: $(STAMP)
+	$(BIN)/python -m localcloud invoke $(FN) --event $(EVENT)
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

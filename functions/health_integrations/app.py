@@ -1,0 +1,30 @@
+"""HealthIntegrations — GET /health/integrations?org_id=…: live check of the org's integrations."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from hub.api import register_error_handlers
+from hub.errors import InvalidRequestError
+from hub.health import check_integrations
+from hub.observability import logger, metrics, tracer
+from hub.runtime import lambda_entry
+
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+@app.get("/health/integrations")
+def health() -> dict[str, Any]:
+    org_id = app.current_event.get_query_string_value("org_id")
+    if not org_id:
+        raise InvalidRequestError("query parameter org_id is required", code="missing_org_id")
+    return check_integrations(org_id).model_dump(mode="json", exclude_none=True)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@lambda_entry
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

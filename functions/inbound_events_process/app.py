@@ -1,0 +1,30 @@
+"""InboundEventsProcess — consumes normalised webhook events from the inbound queue.
+
+Partial batch failures: only the failed records return to the queue (and reach the DLQ
+after maxReceiveCount); the rest are deleted.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from hub.events import HubEvent
+from hub.inbound import process_inbound_event
+from hub.observability import logger, metrics, tracer
+from hub.runtime import lambda_entry
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    process_inbound_event(HubEvent.model_validate_json(record.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@lambda_entry
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,45 @@
+"""Domain errors → HTTP responses, in one place, for every REST resolver of the hub."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from hub.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    HubError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+
+_STATUS: list[tuple[type[HubError], int]] = [
+    (InvalidRequestError, 400),
+    (AuthenticationError, 401),
+    (RateLimitedError, 429),
+    (ProviderUnavailableError, 503),
+    (ConfigurationError, 503),
+]
+
+
+def status_for(exc: HubError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(HubError)
+    def _handle(exc: HubError) -> Response[str]:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(int(exc.retry_after))
+        return Response(
+            status_code=status_for(exc),
+            content_type=content_types.APPLICATION_JSON,
+            body=json.dumps(exc.to_dict()),
+            headers=headers,
+        )

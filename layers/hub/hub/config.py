@@ -1,0 +1,58 @@
+"""Configuration, read from the environment once per cold start.
+
+Logic never reads ``os.environ``: it asks :func:`get_settings`. Every value has a
+sensible default or is validated lazily by :meth:`Settings.require`, so one function
+does not need the environment of another.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.errors import ConfigurationError
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+
+    stage: str = Field("dev", alias="STAGE")
+    secrets_prefix: str = Field("hub", alias="SECRETS_PREFIX")
+    secrets_cache_seconds: int = Field(300, alias="SECRETS_CACHE_SECONDS", ge=0)
+
+    # S3-compatible storage: unset = AWS S3; set to MinIO / Cloudflare R2 / moto.
+    storage_endpoint_url: str | None = Field(None, alias="STORAGE_ENDPOINT_URL")
+    storage_region: str | None = Field(None, alias="STORAGE_REGION")
+    webhook_archive_bucket: str | None = Field(None, alias="WEBHOOK_ARCHIVE_BUCKET")
+    media_uploads_bucket: str | None = Field(None, alias="MEDIA_UPLOADS_BUCKET")
+
+    inbound_events_queue_url: str | None = Field(None, alias="INBOUND_EVENTS_QUEUE_URL")
+    idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    contacts_table: str | None = Field(None, alias="CONTACTS_TABLE")
+    event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
+
+    # Outbound HTTP, sized for Lambda: connect fast, never wait longer than the function can.
+    http_connect_timeout: float = Field(3.0, alias="HTTP_CONNECT_TIMEOUT", gt=0)
+    http_read_timeout: float = Field(10.0, alias="HTTP_READ_TIMEOUT", gt=0)
+    # Retries inside one invocation: at most this much sleeping, then hand over to SQS/SFN.
+    retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS", ge=1)
+    retry_max_total_sleep: float = Field(2.0, alias="RETRY_MAX_TOTAL_SLEEP", ge=0)
+    retry_safety_margin: float = Field(1.0, alias="RETRY_SAFETY_MARGIN", ge=0)
+
+    webhook_max_body_bytes: int = Field(1_048_576, alias="WEBHOOK_MAX_BODY_BYTES", gt=0)
+    health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
+
+    def require(self, field: str) -> str:
+        """Return a setting that this code path cannot work without, or fail clearly."""
+        value = getattr(self, field)
+        if not value:
+            alias = type(self).model_fields[field].alias or field.upper()
+            raise ConfigurationError(f"environment variable {alias} is not set")
+        return str(value)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,88 @@
+"""Per-organisation provider credentials from AWS Secrets Manager.
+
+Secret id: ``{SECRETS_PREFIX}/{org_id}/{provider}`` (prefix ``hub`` by default, set per
+stage), a JSON object. Read through Powertools Parameters, cached for
+``SECRETS_CACHE_SECONDS``, so a warm function does not call Secrets Manager per request.
+Fields per provider are documented in docs/providers.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import (
+    GetParameterError,
+    TransformParameterError,
+)
+
+from hub.config import get_settings
+from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError
+
+ORG_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+PROVIDER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+_provider: parameters.SecretsProvider | None = None
+
+
+def validate_org_id(org_id: str) -> str:
+    if not ORG_ID_PATTERN.fullmatch(org_id or ""):
+        raise InvalidRequestError(
+            "org_id must be 1-63 characters of lowercase letters, digits, '-' or '_'",
+            code="invalid_org_id",
+        )
+    return org_id
+
+
+def secret_id(org_id: str, provider: str) -> str:
+    validate_org_id(org_id)
+    if not PROVIDER_PATTERN.fullmatch(provider):
+        raise InvalidRequestError(f"unknown provider {provider!r}", code="invalid_provider")
+    return f"{get_settings().secrets_prefix}/{org_id}/{provider}"
+
+
+def _secrets() -> parameters.SecretsProvider:
+    global _provider
+    if _provider is None:
+        _provider = parameters.SecretsProvider()
+    return _provider
+
+
+def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
+    """The org's secret for one provider, as a dict.
+
+    Raises AuthenticationError when the org has no credentials for the provider (the
+    taxonomy's "credentials missing"), ConfigurationError when the secret is not JSON.
+    """
+    name = secret_id(org_id, provider)
+    try:
+        value = _secrets().get(name, transform="json", max_age=get_settings().secrets_cache_seconds)
+    except TransformParameterError:
+        raise ConfigurationError(f"secret {name} is not a JSON object", provider=provider) from None
+    except GetParameterError as exc:
+        if "ResourceNotFoundException" in repr(exc.__cause__ or exc):
+            raise AuthenticationError(
+                f"no {provider} credentials configured for org {org_id!r}",
+                provider=provider,
+                code="credentials_missing",
+            ) from None
+        raise ConfigurationError(f"could not read secret {name}", provider=provider) from exc
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"secret {name} is not a JSON object", provider=provider)
+    return value
+
+
+def configured_providers(org_id: str) -> list[str]:
+    """Providers that have a secret for this org (one ListSecrets paginated by prefix)."""
+    prefix = f"{get_settings().secrets_prefix}/{validate_org_id(org_id)}/"
+    client = boto3.client("secretsmanager")
+    providers: list[str] = []
+    paginator = client.get_paginator("list_secrets")
+    for page in paginator.paginate(Filters=[{"Key": "name", "Values": [prefix]}]):
+        for entry in page.get("SecretList", []):
+            name = entry.get("Name", "")
+            if name.startswith(prefix) and "/" not in name[len(prefix) :]:
+                providers.append(name[len(prefix) :])
+    return sorted(set(providers))

@@ -1,0 +1,86 @@
+"""The hub's error taxonomy.
+
+The class names are a contract: Step Functions definitions catch them by name
+(``ErrorEquals: ["ProviderUnavailableError"]``) because Lambda reports an unhandled
+exception's class name as ``errorType``. Never rename them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose.
+
+    ``retryable`` tells callers (SQS consumers, Step Functions) whether trying again
+    later may succeed. Messages never contain secrets or message bodies.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.http_status = http_status
+        self.code = code
+        self.request_id = request_id
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe description, for API error bodies and Step Functions state."""
+        out: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
+        for key in ("provider", "http_status", "code", "request_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+class InvalidRequestError(HubError):
+    """The caller's input is wrong, or the provider answered 400/404/422. Never retried."""
+
+
+class AuthenticationError(HubError):
+    """401/403 from the provider, or credentials missing. Never retried."""
+
+
+class RateLimitedError(HubError):
+    """429 or a quota hit. ``retry_after`` is how many seconds to wait before trying again."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(0.0, float(retry_after))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["retry_after"] = self.retry_after
+        return out
+
+
+class ProviderUnavailableError(HubError):
+    """5xx, timeout, connection failure or an open circuit. Retryable; triggers fallback."""
+
+    retryable = True
+
+
+class WebhookAuthenticationError(HubError):
+    """A webhook's signature or token is missing, wrong or stale (answered with 401)."""
+
+
+class ConfigurationError(HubError):
+    """The hub itself is misconfigured (missing environment variable, malformed secret)."""

@@ -1,0 +1,1 @@
+"""Outbound messaging operations (WhatsApp, later SMS and email)."""

@@ -1,0 +1,283 @@
+"""The base every provider adapter is built from.
+
+One shape for all providers: an httpx client shared across warm invocations, explicit
+timeouts, the error taxonomy applied to every response in one place
+(:meth:`ProviderClient.classify`), the one retry policy, request ids logged, and an
+idempotency key on POSTs for providers that accept one. A reader who knows one adapter
+knows them all: an adapter declares its name, auth headers and quirks, nothing else.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from hub.config import get_settings
+from hub.credentials import get_provider_secret
+from hub.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    HubError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from hub.observability import logger
+from hub.retry import RetryPolicy
+from hub.runtime import remaining_seconds
+
+_SHARED_HTTP: httpx.Client | None = None
+
+# Response headers providers use for their request id (first match wins).
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-fb-trace-id", "cf-ray")
+
+
+def shared_http_client() -> httpx.Client:
+    """One pooled client per Lambda container, reused across warm invocations."""
+    global _SHARED_HTTP
+    if _SHARED_HTTP is None:
+        settings = get_settings()
+        _SHARED_HTTP = httpx.Client(
+            timeout=httpx.Timeout(
+                connect=settings.http_connect_timeout,
+                read=settings.http_read_timeout,
+                write=settings.http_read_timeout,
+                pool=settings.http_connect_timeout,
+            ),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            follow_redirects=False,
+        )
+    return _SHARED_HTTP
+
+
+def parse_retry_after(value: str | None, default: float = 60.0) -> float:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return default
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class ProviderCredentials(BaseModel):
+    """Fields every provider secret may carry. Subclasses add the provider's own."""
+
+    model_config = {"extra": "ignore", "frozen": True}
+
+    base_url: str | None = None
+
+
+class ProviderClient(ABC):
+    """Base class of every provider adapter."""
+
+    provider: ClassVar[str]
+    default_base_url: ClassVar[str]
+    credentials_model: ClassVar[type[ProviderCredentials]] = ProviderCredentials
+    # Header carrying the idempotency key on POST, for providers that support one.
+    idempotency_header: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        credentials: ProviderCredentials,
+        *,
+        http: httpx.Client | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
+        self._http = http
+        if retry_policy is None:
+            settings = get_settings()
+            retry_policy = RetryPolicy(
+                max_attempts=settings.retry_max_attempts,
+                max_total_sleep=settings.retry_max_total_sleep,
+                safety_margin=settings.retry_safety_margin,
+            )
+        self.retry_policy = retry_policy
+
+    # ----- construction -------------------------------------------------------------
+    @classmethod
+    def parse_credentials(cls, raw: Mapping[str, Any]) -> ProviderCredentials:
+        try:
+            return cls.credentials_model.model_validate(raw)
+        except ValidationError as exc:
+            fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+            # Name the fields, never echo the values (they are secrets).
+            raise ConfigurationError(
+                f"{cls.provider} credentials are malformed: check field(s) {', '.join(fields)}",
+                provider=cls.provider,
+            ) from None
+
+    @classmethod
+    def for_org(cls, org_id: str, **kwargs: Any) -> ProviderClient:
+        """The adapter for one client organisation, with its credentials."""
+        raw = get_provider_secret(org_id, cls.provider)
+        return cls(cls.parse_credentials(raw), **kwargs)
+
+    # ----- what adapters declare ----------------------------------------------------
+    @abstractmethod
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request (never logged)."""
+
+    @abstractmethod
+    def health_check(self) -> None:
+        """The cheapest authenticated call; raises a HubError when unhealthy."""
+
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        """(message, code) from the provider's error body. Override for its format."""
+        try:
+            body = response.json()
+        except ValueError:
+            return (response.text[:300] or response.reason_phrase, None)
+        if isinstance(body, dict):
+            for key in ("message", "error_description", "error", "detail"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return (value[:300], str(body.get("code")) if body.get("code") else None)
+        return (str(body)[:300], None)
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        """Map a response to the error taxonomy (None = success). One place for all."""
+        status = response.status_code
+        if status < 400:
+            return None
+        message, code = self.error_details(response)
+        common: dict[str, Any] = {
+            "provider": self.provider,
+            "http_status": status,
+            "code": code,
+            "request_id": self.request_id_of(response),
+        }
+        text = f"{self.provider} answered {status}: {message}"
+        if status in (401, 403):
+            return AuthenticationError(text, **common)
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return RateLimitedError(text, retry_after=retry_after, **common)
+        if status >= 500:
+            return ProviderUnavailableError(text, **common)
+        return InvalidRequestError(text, **common)
+
+    @staticmethod
+    def request_id_of(response: httpx.Response) -> str | None:
+        for header in _REQUEST_ID_HEADERS:
+            if header in response.headers:
+                return response.headers[header]
+        return None
+
+    # ----- the one request path -----------------------------------------------------
+    @property
+    def http(self) -> httpx.Client:
+        return self._http or shared_http_client()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one logical request (with retries) and return the successful response."""
+        all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
+        if method.upper() == "POST" and self.idempotency_header:
+            # The same key on every retry of this call, so a retried POST is applied once.
+            all_headers[self.idempotency_header] = idempotency_key or str(uuid.uuid4())
+        url = f"{self.base_url}{path}"
+
+        def attempt() -> httpx.Response:
+            return self._send_once(method, url, path, all_headers, json, params, data, timeout)
+
+        return self.retry_policy.call(attempt)
+
+    def _effective_timeout(self, timeout: float | None) -> httpx.Timeout | None:
+        remaining = remaining_seconds()
+        if timeout is None and remaining is None:
+            return None  # the shared client's defaults
+        settings = get_settings()
+        read = timeout if timeout is not None else settings.http_read_timeout
+        if remaining is not None:
+            # Never wait on a provider longer than the function itself may run.
+            read = max(0.1, min(read, remaining - settings.retry_safety_margin))
+        connect = min(settings.http_connect_timeout, read)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: Mapping[str, str],
+        json: Any,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        timeout: float | None,
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        kwargs: dict[str, Any] = {"headers": headers, "json": json, "params": params, "data": data}
+        effective = self._effective_timeout(timeout)
+        if effective is not None:
+            kwargs["timeout"] = effective
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            self._log(method, path, None, started, None, error=type(exc).__name__)
+            raise ProviderUnavailableError(
+                f"{self.provider} timed out ({type(exc).__name__})", provider=self.provider
+            ) from exc
+        except httpx.TransportError as exc:
+            self._log(method, path, None, started, None, error=type(exc).__name__)
+            raise ProviderUnavailableError(
+                f"{self.provider} unreachable ({type(exc).__name__})", provider=self.provider
+            ) from exc
+        request_id = self.request_id_of(response)
+        self._log(method, path, response.status_code, started, request_id)
+        error = self.classify(response)
+        if error is not None:
+            raise error
+        return response
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        request_id: str | None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        # Path only: query strings can carry api keys (SerpAPI, Google) and are never logged.
+        logger.info(
+            "provider_call",
+            extra={
+                "provider": self.provider,
+                "method": method,
+                "path": path.split("?", 1)[0],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "provider_request_id": request_id,
+                "error": error,
+            },
+        )

@@ -1,0 +1,65 @@
+"""One retry policy for every provider call.
+
+Retry only what may succeed on a second try (``ProviderUnavailableError``,
+``RateLimitedError``), with capped exponential backoff and full jitter, honouring the
+provider's ``Retry-After``. Inside a Lambda we never sleep for long: at most
+``max_total_sleep`` seconds per call and never past the function's remaining time
+minus a safety margin. When the budget is spent the last error is raised, so SQS
+(visibility timeout) or Step Functions (Retry) does the longer wait outside the function.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception
+from tenacity.wait import wait_random_exponential
+
+from hub.errors import ProviderUnavailableError, RateLimitedError
+from hub.runtime import remaining_seconds
+
+T = TypeVar("T")
+
+
+def should_retry(exc: BaseException) -> bool:
+    """The single retry predicate: connection errors, timeouts, 5xx (all mapped to
+    ProviderUnavailableError by the client) and 429s."""
+    return isinstance(exc, (ProviderUnavailableError, RateLimitedError))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    initial_backoff: float = 0.2
+    max_backoff: float = 1.0
+    max_total_sleep: float = 2.0
+    safety_margin: float = 1.0
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitedError) and exc.retry_after > 0:
+            return exc.retry_after
+        backoff = wait_random_exponential(multiplier=self.initial_backoff, max=self.max_backoff)
+        return float(backoff(state))
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self.max_attempts:
+            return True
+        upcoming = state.upcoming_sleep
+        if state.idle_for + upcoming > self.max_total_sleep:
+            return True
+        remaining = remaining_seconds()
+        return remaining is not None and remaining - upcoming < self.safety_margin
+
+    def call(self, fn: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception(should_retry),
+            wait=self._wait,
+            stop=self._stop,
+            reraise=True,
+            sleep=sleep,
+        )
+        return retrying(fn)

@@ -1,0 +1,50 @@
+"""Per-invocation facts the layer needs without reading the Lambda context everywhere.
+
+Handlers call :func:`start_invocation` (via :func:`lambda_entry`); adapters ask
+:func:`remaining_seconds` before sleeping, so a retry never outlives the function.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, Protocol, TypeVar
+
+
+class LambdaContextLike(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+_deadline: ContextVar[float | None] = ContextVar("hub_invocation_deadline", default=None)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def start_invocation(context: Any) -> None:
+    """Record when this invocation must be finished (monotonic clock)."""
+    get_remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if get_remaining is None:
+        _deadline.set(None)
+        return
+    _deadline.set(time.monotonic() + get_remaining() / 1000.0)
+
+
+def remaining_seconds() -> float | None:
+    """Seconds left in this invocation, or None outside Lambda (tests, scripts)."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return None
+    return deadline - time.monotonic()
+
+
+def lambda_entry(handler: F) -> F:
+    """Decorator for handlers: records the invocation deadline before running."""
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        start_invocation(context)
+        return handler(event, context, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,80 @@
+"""S3-compatible object storage: AWS S3, MinIO or Cloudflare R2 through one endpoint.
+
+``STORAGE_ENDPOINT_URL`` unset means AWS S3; set, it points at MinIO, R2
+(``https://<account>.r2.cloudflarestorage.com``) or the local moto server. Path-style
+addressing is used with a custom endpoint because MinIO and R2 expect it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from hub.config import get_settings
+
+_client: Any = None
+
+
+def s3_client() -> Any:
+    global _client
+    if _client is None:
+        settings = get_settings()
+        config = Config(
+            s3={"addressing_style": "path" if settings.storage_endpoint_url else "auto"},
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=3,
+            read_timeout=10,
+        )
+        _client = boto3.client(
+            "s3",
+            endpoint_url=settings.storage_endpoint_url,
+            region_name=settings.storage_region,
+            config=config,
+        )
+    return _client
+
+
+class ObjectStorage:
+    """put / get / presigned URL over one S3-compatible client."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or s3_client()
+
+    def put_bytes(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        self.client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            Metadata=dict(metadata or {}),
+        )
+        return key
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        response = self.client.get_object(Bucket=bucket, Key=key)
+        body: bytes = response["Body"].read()
+        return body
+
+    def presigned_get_url(self, bucket: str, key: str, *, expires_in: int = 3600) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
+    def head_bucket(self, bucket: str) -> None:
+        self.client.head_bucket(Bucket=bucket)

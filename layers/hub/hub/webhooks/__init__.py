@@ -1,0 +1,1 @@
+"""Webhook ingress: authenticate, archive raw, validate, dedupe, enqueue, answer fast."""

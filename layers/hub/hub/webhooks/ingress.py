@@ -1,0 +1,120 @@
+"""The receive pipeline shared by every webhook receiver.
+
+Order matters: authenticate (no side effect for a forgery) → archive the raw request
+(so nothing authenticated is ever lost, even if we cannot parse it) → parse and
+validate → publish each event once → answer. Only after the archive and the enqueue
+succeeded do we answer 200; if either fails we answer 503 so the provider retries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.config import get_settings
+from hub.credentials import get_provider_secret, validate_org_id
+from hub.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    HubError,
+    InvalidRequestError,
+    WebhookAuthenticationError,
+)
+from hub.observability import logger, metrics
+from hub.webhooks.archive import archive_raw
+from hub.webhooks.models import RawWebhook, WebhookSpec
+from hub.webhooks.publish import publish_once
+
+
+@dataclass
+class WebhookResult:
+    status_code: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _error(status: int, error: str, message: str) -> WebhookResult:
+    return WebhookResult(status, {"error": error, "message": message})
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        location = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{location}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def receive_webhook(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
+    settings = get_settings()
+    if len(request.body) > settings.webhook_max_body_bytes:
+        return _error(413, "payload_too_large", f"body exceeds {settings.webhook_max_body_bytes} bytes")
+
+    # 1. Who is this for, and is it really from the provider?
+    try:
+        validate_org_id(request.org_id)
+        secret = get_provider_secret(request.org_id, spec.provider)
+    except (InvalidRequestError, AuthenticationError):
+        return _error(404, "not_found", f"no {spec.provider} integration for this organisation")
+    try:
+        spec.verify(request, secret)
+    except WebhookAuthenticationError as exc:
+        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+        logger.warning(
+            "webhook_rejected", extra={"provider": spec.provider, "org_id": request.org_id, "reason": exc.message}
+        )
+        return _error(401, "unauthorized", exc.message)
+    except ConfigurationError as exc:
+        logger.error("webhook_secret_malformed", extra={"provider": spec.provider, "org_id": request.org_id})
+        return _error(503, "misconfigured", exc.message)
+
+    # 2. Archive before anything can go wrong with parsing.
+    try:
+        raw_ref = archive_raw(request)
+    except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+        logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+        return _error(503, "archive_unavailable", "could not store the webhook; retry later")
+
+    # 3. Parse and normalise.
+    try:
+        payload = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _error(400, "malformed_json", f"body is not valid JSON: {exc}")
+    try:
+        events = spec.normalise(payload, org_id=request.org_id, received_at=request.received_at, raw_ref=raw_ref)
+    except ValidationError as exc:
+        return _error(400, "invalid_payload", _describe_validation(exc))
+    except InvalidRequestError as exc:
+        return _error(400, "invalid_payload", exc.message)
+
+    # 4. Publish each event once.
+    published, duplicates = [], 0
+    try:
+        for event in events:
+            if publish_once(event, ttl_seconds=spec.dedupe_ttl_seconds):
+                published.append(event.event_id)
+            else:
+                duplicates += 1
+    except HubError as exc:
+        logger.error("webhook_enqueue_failed", extra={"provider": spec.provider, "error": exc.message})
+        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+    except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+        logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider})
+        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+
+    metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
+    if duplicates:
+        metrics.add_metric(name="WebhookDuplicate", unit="Count", value=duplicates)
+    logger.info(
+        "webhook_accepted",
+        extra={
+            "provider": spec.provider,
+            "org_id": request.org_id,
+            "events": len(published),
+            "duplicates": duplicates,
+            "raw_ref": raw_ref,
+        },
+    )
+    return WebhookResult(200, {"status": "accepted", "event_ids": published, "duplicates": duplicates})

@@ -1,0 +1,78 @@
+"""What a webhook receiver works on: the request exactly as it arrived."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.errors import WebhookAuthenticationError
+from hub.events import HubEvent
+
+__all__ = ["SECRET_HEADERS", "RawWebhook", "WebhookAuthenticationError", "WebhookSpec"]
+
+# Headers that carry credentials; never archived, logged or forwarded.
+SECRET_HEADERS = frozenset(
+    {"authorization", "apikey", "x-api-key", "cookie", "asaas-access-token", "proxy-authorization"}
+)
+
+
+@dataclass(frozen=True)
+class RawWebhook:
+    provider: str
+    org_id: str
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lower-cased names
+    query: Mapping[str, str]
+    body: bytes  # exactly as received: signatures are computed over these bytes
+    received_at: datetime
+    source_ip: str | None = None
+
+    @classmethod
+    def from_api_gateway(
+        cls, event: Mapping[str, Any], *, provider: str, org_id: str, received_at: datetime
+    ) -> RawWebhook:
+        raw_body = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            body = base64.b64decode(raw_body)
+        else:
+            body = raw_body.encode("utf-8")
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        query = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        return cls(
+            provider=provider,
+            org_id=org_id,
+            method=str(event.get("httpMethod", "POST")),
+            path=str(event.get("path", "")),
+            headers=headers,
+            query=query,
+            body=body,
+            received_at=received_at,
+            source_ip=identity.get("sourceIp"),
+        )
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def archivable_headers(self) -> dict[str, str]:
+        return {k: v for k, v in self.headers.items() if k not in SECRET_HEADERS}
+
+
+Verifier = Callable[[RawWebhook, dict[str, Any]], None]
+Normaliser = Callable[..., list[HubEvent]]
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """How one provider's webhooks are authenticated and normalised."""
+
+    provider: str
+    verify: Verifier
+    normalise: Normaliser
+    # How long a delivery id is remembered: at least the provider's retry window.
+    dedupe_ttl_seconds: int = 7 * 24 * 3600
+    extra: dict[str, Any] = field(default_factory=dict)
