@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import (
     GetParameterError,
     TransformParameterError,
 )
 
+from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError
 
@@ -77,7 +77,7 @@ def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
 def configured_providers(org_id: str) -> list[str]:
     """Providers that have a secret for this org (one ListSecrets paginated by prefix)."""
     prefix = f"{get_settings().secrets_prefix}/{validate_org_id(org_id)}/"
-    client = boto3.client("secretsmanager")
+    client = aws_client("secretsmanager")
     providers: list[str] = []
     paginator = client.get_paginator("list_secrets")
     for page in paginator.paginate(Filters=[{"Key": "name", "Values": [prefix]}]):

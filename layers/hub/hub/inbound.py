@@ -10,28 +10,17 @@ same event id again, which subscribers dedupe on.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import ProviderUnavailableError
 from hub.events import HubEvent, InboundMessage
 from hub.observability import logger
 
 EVENT_SOURCE = "integrations-hub"
-
-
-@cache
-def _dynamodb() -> Any:
-    return boto3.client("dynamodb")
-
-
-@cache
-def _events() -> Any:
-    return boto3.client("events")
 
 
 def contact_key(org_id: str, channel: str, address: str) -> dict[str, Any]:
@@ -42,7 +31,7 @@ def record_inbound_message(event: HubEvent) -> None:
     message = InboundMessage.model_validate(event.data)
     occurred = event.occurred_at.isoformat()
     try:
-        _dynamodb().update_item(
+        aws_client("dynamodb").update_item(
             TableName=get_settings().require("contacts_table"),
             Key=contact_key(event.org_id, message.channel, message.from_address),
             UpdateExpression=(
@@ -64,7 +53,7 @@ def record_inbound_message(event: HubEvent) -> None:
 
 
 def publish_to_bus(event: HubEvent) -> None:
-    response = _events().put_events(
+    response = aws_client("events").put_events(
         Entries=[
             {
                 "Source": EVENT_SOURCE,

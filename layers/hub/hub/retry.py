@@ -37,6 +37,7 @@ class RetryPolicy:
     max_backoff: float = 1.0
     max_total_sleep: float = 2.0
     safety_margin: float = 1.0
+    sleep: Callable[[float], None] = time.sleep  # injectable for tests
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -54,12 +55,12 @@ class RetryPolicy:
         remaining = remaining_seconds()
         return remaining is not None and remaining - upcoming < self.safety_margin
 
-    def call(self, fn: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
+    def call(self, fn: Callable[[], T]) -> T:
         retrying = Retrying(
             retry=retry_if_exception(should_retry),
             wait=self._wait,
             stop=self._stop,
             reraise=True,
-            sleep=sleep,
+            sleep=self.sleep,
         )
         return retrying(fn)

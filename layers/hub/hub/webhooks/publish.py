@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
@@ -22,14 +21,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
+from hub.aws import aws_client
 from hub.config import get_settings
 from hub.events import HubEvent
 from hub.idempotency import persistence_store
-
-
-@cache
-def _sqs() -> Any:
-    return boto3.client("sqs")
 
 
 def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
@@ -38,7 +33,7 @@ def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
 
 
 def _enqueue(event: dict[str, Any]) -> dict[str, Any]:
-    _sqs().send_message(
+    aws_client("sqs").send_message(
         QueueUrl=get_settings().require("inbound_events_queue_url"),
         MessageBody=json.dumps(event, ensure_ascii=False),
         MessageAttributes={

@@ -1,0 +1,20 @@
+"""boto3 clients, one per service per container, created on first use.
+
+Created lazily (not at import) so a cold start pays only for the clients it uses and
+tests can point them at moto. Timeouts are short: every caller is inside a Lambda.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def aws_client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]

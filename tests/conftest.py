@@ -1,0 +1,48 @@
+"""Shared fixtures: a clean hub configuration per test, and AWS (moto) resources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from hub import aws, credentials, idempotency, storage
+from hub.config import get_settings
+from hub.providers import base
+from hub.webhooks import publish
+
+TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "IntegrationsHubTest",
+    "POWERTOOLS_SERVICE_NAME": "integrations-hub-test",
+    "SECRETS_CACHE_SECONDS": "0",
+}
+
+
+def reset_hub_caches() -> None:
+    """Forget every per-container cache, as a fresh Lambda container would."""
+    get_settings.cache_clear()
+    aws.aws_client.cache_clear()
+    storage._client = None
+    credentials._provider = None
+    base._SHARED_HTTP = None
+    for fn in (idempotency.persistence_store, idempotency._config, idempotency._once, publish._config, publish._publisher):
+        fn.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def hub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in list(os.environ):
+        if key.startswith("AWS_ENDPOINT_URL") or key == "AWS_PROFILE":
+            monkeypatch.delenv(key)
+    for key, value in TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    reset_hub_caches()
+    yield
+    reset_hub_caches()
