@@ -47,7 +47,18 @@ def _describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_OUTCOME_METRIC = {400: "WebhookInvalid", 401: "WebhookRejected", 404: "WebhookInvalid", 413: "WebhookInvalid", 503: "WebhookFailed"}
+
+
 def receive_webhook(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
+    """Run the pipeline; every outcome is counted (alarms watch WebhookFailed)."""
+    result = _receive(spec, request)
+    if result.status_code in _OUTCOME_METRIC:
+        metrics.add_metric(name=_OUTCOME_METRIC[result.status_code], unit="Count", value=1)
+    return result
+
+
+def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
     settings = get_settings()
     if len(request.body) > settings.webhook_max_body_bytes:
         return _error(413, "payload_too_large", f"body exceeds {settings.webhook_max_body_bytes} bytes")
@@ -61,7 +72,6 @@ def receive_webhook(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
     try:
         spec.verify(request, secret)
     except WebhookAuthenticationError as exc:
-        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
         logger.warning(
             "webhook_rejected", extra={"provider": spec.provider, "org_id": request.org_id, "reason": exc.message}
         )

@@ -1,0 +1,82 @@
+"""AWS services for tests: a moto server with the resources template.yaml declares.
+
+Resources are created from the template's own properties (the same code `make dev`
+uses), so tests and infrastructure cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.aws import MotoServer, ResourceCreator
+from localcloud.template import Template
+from tests.conftest import reset_hub_caches
+from tests.helpers import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class HubAws:
+    endpoint: str
+    template: Template
+    env: dict[str, str]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def put_secret(self, org_id: str, provider: str, value: dict[str, Any]) -> None:
+        self.client("secretsmanager").create_secret(Name=f"hub/{org_id}/{provider}", SecretString=json.dumps(value))
+
+    def queue_messages(self, env_name: str, wait: int = 0) -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        out: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=self.env[env_name], MaxNumberOfMessages=10, WaitTimeSeconds=wait, VisibilityTimeout=0
+            ).get("Messages", [])
+            new = [m for m in batch if m["MessageId"] not in {o["MessageId"] for o in out}]
+            if not new:
+                return out
+            out.extend(new)
+
+    def archived_keys(self) -> list[str]:
+        listing = self.client("s3").list_objects_v2(Bucket=self.env["WEBHOOK_ARCHIVE_BUCKET"])
+        return [o["Key"] for o in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def hub_aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> HubAws:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    template = Template(ROOT / "template.yaml", aws_endpoint=moto_server.endpoint)
+    ResourceCreator(template, moto_server.endpoint).create_all()
+    env: dict[str, str] = {}
+    for fn in template.functions():
+        env.update(fn.environment)
+    env.update({"AWS_ENDPOINT_URL": moto_server.endpoint, "STORAGE_ENDPOINT_URL": moto_server.endpoint})
+    for key, value in env.items():
+        if key != "POWERTOOLS_SERVICE_NAME":
+            monkeypatch.setenv(key, value)
+    reset_hub_caches()
+    return HubAws(endpoint=moto_server.endpoint, template=template, env=env)

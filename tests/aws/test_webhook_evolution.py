@@ -1,0 +1,166 @@
+"""POST /webhooks/evolution/{org_id}: authenticated, archived, validated, deduped, enqueued."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.aws.conftest import HubAws
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+
+TOKEN = "whk-token-123"
+SECRET = {"base_url": "https://evo.test", "api_key": "evo-key", "instance": "somos-principal", "webhook_token": TOKEN}
+
+
+@pytest.fixture
+def receiver(hub_aws: HubAws) -> Any:
+    hub_aws.put_secret("acme", "evolution", SECRET)
+    return load_function("webhook_evolution")
+
+
+def payload(message_id: str = "3EB0C431C26A1916E2E8", **data: Any) -> dict[str, Any]:
+    body = json.loads(sample_event("webhook_evolution")["body"])
+    body["data"]["key"]["id"] = message_id
+    body["data"].update(data)
+    return body
+
+
+def post(receiver: Any, body: str | bytes, *, token: str | None = TOKEN, org: str = "acme") -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    event = api_event(
+        "POST",
+        f"/webhooks/evolution/{org}",
+        resource="/webhooks/evolution/{org_id}",
+        path_parameters={"org_id": org},
+        body=body if isinstance(body, str) else body.decode("utf-8", "replace"),
+        headers=headers,
+    )
+    response: dict[str, Any] = receiver.handler(event, FakeLambdaContext("WebhookEvolution"))
+    return response
+
+
+def test_valid_message_is_archived_enqueued_and_acknowledged(receiver: Any, hub_aws: HubAws) -> None:
+    # Given a signed-in Evolution delivery
+    raw = json.dumps(payload(), ensure_ascii=False)
+    # When it is posted
+    response = post(receiver, raw)
+    # Then 200, one normalised event on the queue, the exact bytes archived without the token
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["duplicates"] == 0
+    [message] = hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")
+    event = json.loads(message["Body"])
+    assert event["type"] == "message.received"
+    assert event["org_id"] == "acme"
+    assert event["data"]["from_address"] == "+5511987654321"
+    [key] = hub_aws.archived_keys()
+    assert event["raw_ref"] == key
+    archived = json.loads(
+        hub_aws.client("s3").get_object(Bucket=hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"], Key=key)["Body"].read()
+    )
+    assert archived["body"] == raw
+    assert "authorization" not in archived["headers"]
+    assert TOKEN not in json.dumps(archived)
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_bad_or_missing_token_is_401_with_no_side_effect(receiver: Any, hub_aws: HubAws, token: str | None) -> None:
+    response = post(receiver, json.dumps(payload()), token=token)
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["error"] == "unauthorized"
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+    assert hub_aws.archived_keys() == []
+
+
+def test_rotated_token_is_accepted_during_rotation(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("acme", "evolution", {**SECRET, "webhook_token": "new", "previous_webhook_token": TOKEN})
+    receiver = load_function("webhook_evolution")
+    assert post(receiver, json.dumps(payload()), token=TOKEN)["statusCode"] == 200
+    assert post(receiver, json.dumps(payload("OTHER-ID")), token="new")["statusCode"] == 200
+
+
+def test_malformed_json_is_400_naming_the_problem_and_archived(receiver: Any, hub_aws: HubAws) -> None:
+    response = post(receiver, '{"event": "messages.upsert", ')
+    assert response["statusCode"] == 400
+    body = json.loads(response["body"])
+    assert body["error"] == "malformed_json"
+    assert "JSON" in body["message"]
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+    assert len(hub_aws.archived_keys()) == 1  # authenticated input is never lost
+
+
+def test_invalid_payload_is_400_naming_the_field(receiver: Any, hub_aws: HubAws) -> None:
+    body = payload()
+    del body["data"]["key"]["id"]
+    response = post(receiver, json.dumps(body))
+    assert response["statusCode"] == 400
+    assert "key.id" in json.loads(response["body"])["message"]
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_duplicate_delivery_produces_one_event(receiver: Any, hub_aws: HubAws) -> None:
+    raw = json.dumps(payload())
+    first, second = post(receiver, raw), post(receiver, raw)
+    assert first["statusCode"] == second["statusCode"] == 200
+    assert json.loads(second["body"])["duplicates"] == 1
+    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+
+
+def test_concurrent_duplicates_produce_one_event(receiver: Any, hub_aws: HubAws) -> None:
+    raw = json.dumps(payload("CONCURRENT-1"))
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        statuses = [r["statusCode"] for r in pool.map(lambda _: post(receiver, raw), range(5))]
+    assert statuses == [200] * 5
+    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+
+
+def test_unknown_org_is_404(receiver: Any, hub_aws: HubAws) -> None:
+    assert post(receiver, json.dumps(payload()), org="nobody")["statusCode"] == 404
+    assert post(receiver, json.dumps(payload()), org="Bad Org!")["statusCode"] == 404
+    assert hub_aws.archived_keys() == []
+
+
+def test_oversized_body_is_413(receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.config import get_settings
+
+    monkeypatch.setenv("WEBHOOK_MAX_BODY_BYTES", "100")
+    get_settings.cache_clear()
+    assert post(receiver, json.dumps(payload()))["statusCode"] == 413
+
+
+def test_failed_enqueue_is_503_and_the_retry_then_succeeds(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    raw = json.dumps(payload("RETRY-ME"))
+    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", hub_aws.env["INBOUND_EVENTS_QUEUE_URL"] + "-missing")
+    get_settings.cache_clear()
+    assert post(receiver, raw)["statusCode"] == 503
+    # The provider retries once the queue is back: the event is not lost, nor deduped away.
+    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", hub_aws.env["INBOUND_EVENTS_QUEUE_URL"])
+    get_settings.cache_clear()
+    assert post(receiver, raw)["statusCode"] == 200
+    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+
+
+def test_failed_archive_is_503_and_nothing_enqueued(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    monkeypatch.setenv("WEBHOOK_ARCHIVE_BUCKET", "no-such-bucket")
+    get_settings.cache_clear()
+    assert post(receiver, json.dumps(payload()))["statusCode"] == 503
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_own_messages_are_acknowledged_without_an_event(receiver: Any, hub_aws: HubAws) -> None:
+    body = payload(key={"remoteJid": "5511987654321@s.whatsapp.net", "fromMe": True, "id": "MINE"})
+    response = post(receiver, json.dumps(body))
+    assert response["statusCode"] == 200
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
