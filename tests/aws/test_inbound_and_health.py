@@ -1,0 +1,114 @@
+"""The inbound consumer (partial batch failures) and GET /health/integrations."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from tests.aws.conftest import HubAws
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    template = sample_event("inbound_events_process")["Records"][0]
+    return {"Records": [{**template, "messageId": f"msg-{i}", "body": body} for i, body in enumerate(bodies)]}
+
+
+def hub_event(message_id: str, occurred_at: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(sample_event("inbound_events_process")["Records"][0]["body"])
+    event["data"]["message_id"] = message_id
+    event["occurred_at"] = occurred_at
+    return event
+
+
+def contact(hub_aws: HubAws) -> dict[str, Any]:
+    item: dict[str, Any] = hub_aws.client("dynamodb").get_item(
+        TableName=hub_aws.env["CONTACTS_TABLE"],
+        Key={"org_id": {"S": "demo"}, "contact": {"S": "whatsapp#+5511987654321"}},
+    )["Item"]
+    return item
+
+
+def test_consumer_records_the_contact_and_reports_only_the_bad_record(hub_aws: HubAws) -> None:
+    consumer = load_function("inbound_events_process")
+    good = json.dumps(hub_event("M-1", "2025-11-22T12:00:00Z"))
+    result = consumer.handler(sqs_event(good, "not json"), FakeLambdaContext("InboundEventsProcess"))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    item = contact(hub_aws)
+    assert item["last_inbound_message_id"]["S"] == "M-1"
+    assert item["display_name"]["S"] == "Maria Silva"
+
+
+def test_out_of_order_delivery_never_moves_the_window_backwards(hub_aws: HubAws) -> None:
+    consumer = load_function("inbound_events_process")
+    newer = json.dumps(hub_event("NEW", "2025-11-22T13:00:00Z"))
+    older = json.dumps(hub_event("OLD", "2025-11-22T11:00:00Z"))
+    result = consumer.handler(sqs_event(newer, older), FakeLambdaContext("InboundEventsProcess"))
+    assert result == {"batchItemFailures": []}
+    assert contact(hub_aws)["last_inbound_message_id"]["S"] == "NEW"
+
+
+EVO = {"base_url": "https://evo.test", "api_key": "k", "instance": "somos-principal", "webhook_token": "t"}
+
+
+def health(org: str | None) -> dict[str, Any]:
+    module = load_function("health_integrations")
+    event = api_event(
+        "GET", "/health/integrations", resource="/health/integrations", query={"org_id": org} if org else None
+    )
+    response: dict[str, Any] = module.handler(event, FakeLambdaContext("HealthIntegrations"))
+    return response
+
+
+def test_health_reports_each_configured_integration(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("demo", "evolution", EVO)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get("https://evo.test/instance/connectionState/somos-principal").respond(
+            200, json={"instance": {"instanceName": "somos-principal", "state": "open"}}
+        )
+        response = health("demo")
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body["status"] == "healthy"
+    assert set(body["services"]) == {"storage", "evolution"}
+    assert body["services"]["evolution"]["status"] == "healthy"
+    assert body["services"]["evolution"]["latency_ms"] >= 0
+
+
+def test_health_is_degraded_when_a_provider_fails_and_names_the_error(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("demo", "evolution", EVO)
+    with respx.mock() as mock:
+        mock.get("https://evo.test/instance/connectionState/somos-principal").respond(401, json={"status": 401})
+        body = json.loads(health("demo")["body"])
+    assert body["status"] == "degraded"
+    assert body["services"]["evolution"]["status"] == "unhealthy"
+    assert body["services"]["evolution"]["error"].startswith("AuthenticationError")
+    assert body["services"]["storage"]["status"] == "healthy"
+
+
+def test_health_caps_a_hanging_provider(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.config import get_settings
+
+    monkeypatch.setenv("HEALTH_CHECK_TIMEOUT", "0.5")
+    get_settings.cache_clear()
+    hub_aws.put_secret("demo", "evolution", EVO)
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        time.sleep(2)
+        return httpx.Response(200, json={"instance": {"state": "open"}})
+
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("https://evo.test/instance/connectionState/somos-principal").mock(side_effect=hang)
+        body = json.loads(health("demo")["body"])
+    assert body["services"]["evolution"] == {"status": "unhealthy", "error": "timed out after 0.5 s"}
+
+
+def test_health_without_org_is_400(hub_aws: HubAws) -> None:
+    response = health(None)
+    assert response["statusCode"] == 400
+    assert "org_id" in json.loads(response["body"])["message"]

@@ -1,0 +1,52 @@
+"""WhatsAppSendText invoked directly: validation, E.164, errors by class name, idempotency."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import respx
+
+from hub.errors import AuthenticationError, InvalidRequestError
+from tests.aws.conftest import HubAws
+from tests.helpers import FakeLambdaContext, load_function
+
+EVO = {"base_url": "https://evo.test", "api_key": "evo-key", "instance": "somos-principal"}
+SENT = {"key": {"remoteJid": "5555991234567@s.whatsapp.net", "fromMe": True, "id": "BAE5F00D"}, "status": "PENDING"}
+
+
+@pytest.fixture
+def fn(hub_aws: HubAws) -> Any:
+    hub_aws.put_secret("demo", "evolution", EVO)
+    return load_function("whatsapp_send_text")
+
+
+def test_sends_to_the_e164_number_and_returns_the_provider_id(fn: Any) -> None:
+    with respx.mock() as mock:
+        route = mock.post("https://evo.test/message/sendText/somos-principal").respond(201, json=SENT)
+        result = fn.handler({"org_id": "demo", "to": "(55) 99123-4567", "text": "Oi"}, FakeLambdaContext())
+    assert result == {"provider": "evolution", "message_id": "BAE5F00D", "to": "+5555991234567", "status": "PENDING"}
+    assert json.loads(route.calls.last.request.content) == {"number": "5555991234567", "text": "Oi"}
+
+
+def test_invalid_payload_names_every_wrong_field(fn: Any) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        fn.handler({"org_id": "demo", "text": "", "extra": 1}, FakeLambdaContext())
+    for field in ("to", "text", "extra"):
+        assert field in info.value.message
+
+
+def test_org_without_credentials_is_an_authentication_error(fn: Any) -> None:
+    with pytest.raises(AuthenticationError, match="no evolution credentials"):
+        fn.handler({"org_id": "other", "to": "11987654321", "text": "Oi"}, FakeLambdaContext())
+
+
+def test_same_idempotency_key_sends_once(fn: Any) -> None:
+    payload = {"org_id": "demo", "to": "11987654321", "text": "Oi", "idempotency_key": "lead-1"}
+    with respx.mock() as mock:
+        route = mock.post("https://evo.test/message/sendText/somos-principal").respond(201, json=SENT)
+        first = fn.handler(payload, FakeLambdaContext())
+        second = fn.handler(payload, FakeLambdaContext())
+    assert first == second
+    assert route.call_count == 1
