@@ -1,0 +1,165 @@
+"""make bench: cold-start init per function and warm webhook receiver latency.
+
+* Cold start: each function in a fresh process (import + first call with its events/ sample),
+  against a floor handler that only imports boto3 and creates an SQS client. Ratio = fn / floor.
+* Warm receiver: p50/p99 of WebhookEvolution (verify + archive + dedupe + enqueue) against a
+  bare Powertools resolver that only enqueues, both on the same local AWS (moto) server.
+
+Everything runs against the local cloud on free ports; no network, no Docker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import importlib.util
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
+
+from localcloud import LocalCloud  # noqa: E402
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def cold_start(handler_file: Path, event_file: Path | None, runs: int, env: dict[str, str]) -> dict[str, float]:
+    totals, imports = [], []
+    for _ in range(runs):
+        cmd = [sys.executable, str(ROOT / "bench" / "coldstart.py"), str(handler_file)]
+        if event_file is not None:
+            cmd.append(str(event_file))
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith("{\"import_ms\"")][-1]
+        result = json.loads(line)
+        if not result["ok"]:
+            raise SystemExit(f"{handler_file} failed its first call: {out.stdout[-500:]}")
+        totals.append(result["total_ms"])
+        imports.append(result["import_ms"])
+    return {"total_ms": statistics.median(totals), "import_ms": statistics.median(imports)}
+
+
+class Ctx:
+    function_name = "WebhookEvolution"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:WebhookEvolution"
+    memory_limit_in_mb = 256
+    aws_request_id = "bench"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def webhook_events(n: int) -> list[dict[str, Any]]:
+    sample = json.loads((ROOT / "events" / "webhook_evolution.json").read_text(encoding="utf-8"))
+    events = []
+    for _ in range(n):
+        body = json.loads(sample["body"])
+        body["data"]["key"]["id"] = uuid.uuid4().hex.upper()
+        events.append({**sample, "body": json.dumps(body, ensure_ascii=False)})
+    return events
+
+
+def timed(handler: Any, events: list[dict[str, Any]]) -> list[float]:
+    samples = []
+    with contextlib.redirect_stdout(io.StringIO()):  # EMF metrics and logs go to stdout
+        for event in events:
+            started = time.perf_counter()
+            response = handler(event, Ctx())
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response["statusCode"] == 200, response
+    return samples
+
+
+def bare_resolver() -> Any:
+    import boto3
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    app = APIGatewayRestResolver()
+    sqs = boto3.client("sqs")
+    queue_url = os.environ["INBOUND_EVENTS_QUEUE_URL"]
+
+    @app.post("/webhooks/evolution/<org_id>")
+    def receive(org_id: str) -> dict[str, str]:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=app.current_event.body or "")
+        return {"status": "accepted"}
+
+    return lambda event, context: app.resolve(event, context)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--warm-requests", type=int, default=300)
+    args = parser.parse_args()
+
+    cloud = LocalCloud(
+        ROOT / "template.yaml",
+        api_port=0,
+        lambda_port=0,
+        aws_port=0,
+        sandbox_port=0,
+        schedules=False,
+        sqs_pollers=False,
+        serve_api=False,
+        serve_lambda=False,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with cloud:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'hub'}{os.pathsep}{ROOT}"}
+
+        print(f"Cold start: fresh process, import + first call, median of {args.cold_runs}")
+        floor = cold_start(ROOT / "bench" / "floor_handler.py", None, args.cold_runs, env)
+        print(f"  {'floor (boto3 + SQS client)':34s} {floor['total_ms']:8.1f} ms   1.00x")
+        for fn in sorted(cloud.functions, key=lambda f: f.logical_id):
+            directory = fn.code_dir.name
+            event_file = ROOT / "events" / f"{directory}.json"
+            result = cold_start(fn.module_path, event_file if event_file.exists() else None, args.cold_runs, env)
+            ratio = result["total_ms"] / floor["total_ms"]
+            print(
+                f"  {fn.logical_id:34s} {result['total_ms']:8.1f} ms  {ratio:5.2f}x"
+                f"   (import {result['import_ms']:.0f} ms)"
+            )
+
+        print(f"\nWarm webhook receiver, {args.warm_requests} requests (after 20 warm-up), same local AWS")
+        hub = load(ROOT / "functions" / "webhook_evolution" / "app.py", "bench_webhook_evolution").handler
+        bare = bare_resolver()
+        for handler in (hub, bare):
+            timed(handler, webhook_events(20))
+        hub_ms = timed(hub, webhook_events(args.warm_requests))
+        bare_ms = timed(bare, webhook_events(args.warm_requests))
+        for name, samples in (("bare resolver (enqueue only)", bare_ms), ("WebhookEvolution", hub_ms)):
+            print(f"  {name:34s} p50 {percentile(samples, 50):6.2f} ms   p99 {percentile(samples, 99):6.2f} ms")
+        print(
+            f"  ratio hub/bare                     p50 {percentile(hub_ms, 50) / percentile(bare_ms, 50):6.2f}x"
+            f"    p99 {percentile(hub_ms, 99) / percentile(bare_ms, 99):6.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
