@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -44,7 +44,7 @@ def cold_start(handler_file: Path, event_file: Path | None, runs: int, env: dict
         if event_file is not None:
             cmd.append(str(event_file))
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-        line = [ln for ln in out.stdout.splitlines() if ln.startswith("{\"import_ms\"")][-1]
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith('{"import_ms"')][-1]
         result = json.loads(line)
         if not result["ok"]:
             raise SystemExit(f"{handler_file} failed its first call: {out.stdout[-500:]}")

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from hub import aws, credentials, idempotency, storage
 from hub.config import get_settings
 from hub.providers import base
@@ -32,12 +31,22 @@ def reset_hub_caches() -> None:
     storage._client = None
     credentials._provider = None
     base._SHARED_HTTP = None
-    for fn in (idempotency.persistence_store, idempotency._config, idempotency._once, publish._config, publish._publisher):
+    for fn in (
+        idempotency.persistence_store,
+        idempotency._config,
+        idempotency._once,
+        publish._config,
+        publish._publisher,
+    ):
         fn.cache_clear()
 
 
 @pytest.fixture(autouse=True)
-def hub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def hub_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.node.get_closest_marker("e2e"):
+        # The local cloud owns the environment of its in-process functions.
+        yield
+        return
     for key in list(os.environ):
         if key.startswith("AWS_ENDPOINT_URL") or key == "AWS_PROFILE":
             monkeypatch.delenv(key)

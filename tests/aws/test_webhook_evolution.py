@@ -164,3 +164,16 @@ def test_own_messages_are_acknowledged_without_an_event(receiver: Any, hub_aws: 
     response = post(receiver, json.dumps(body))
     assert response["statusCode"] == 200
     assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_unreachable_secrets_manager_is_503_so_the_provider_retries(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import reset_hub_caches
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9")
+    reset_hub_caches()
+    response = post(receiver, json.dumps(payload()))
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"])["error"] == "credentials_unavailable"
+    assert hub_aws.archived_keys() == []

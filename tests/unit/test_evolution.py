@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from pydantic import SecretStr
-
 from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError, ProviderUnavailableError
 from hub.providers.evolution import (
     EvolutionClient,
@@ -18,6 +16,7 @@ from hub.providers.evolution import (
 )
 from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from pydantic import SecretStr
 
 CREDS = EvolutionCredentials(
     base_url="https://evo.example.com/",
@@ -115,11 +114,17 @@ def _raw(headers: dict[str, str]) -> RawWebhook:
         headers={k.lower(): v for k, v in headers.items()},
         query={},
         body=b"{}",
-        received_at=datetime.now(timezone.utc),
+        received_at=datetime.now(UTC),
     )
 
 
-SECRET = {"base_url": "https://evo", "api_key": "k", "instance": "i", "webhook_token": "tok-current", "previous_webhook_token": "tok-previous"}
+SECRET = {
+    "base_url": "https://evo",
+    "api_key": "k",
+    "instance": "i",
+    "webhook_token": "tok-current",
+    "previous_webhook_token": "tok-previous",
+}
 
 
 @pytest.mark.parametrize("token", ["tok-current", "tok-previous"])
@@ -150,7 +155,7 @@ def _upsert(**data_overrides: object) -> dict[str, object]:
 
 
 def test_messages_upsert_becomes_message_received() -> None:
-    received = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    received = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     [event] = normalise_evolution_webhook(_upsert(), org_id="demo", received_at=received, raw_ref="raw/x.json")
     assert event.type == "message.received"
     assert event.provider == "evolution"
@@ -159,14 +164,14 @@ def test_messages_upsert_becomes_message_received() -> None:
     assert event.data["text"] == "Olá, gostaria de um orçamento"
     assert event.data["channel"] == "whatsapp"
     assert event.raw_ref == "raw/x.json"
-    assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=timezone.utc)
+    assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=UTC)
     # The same delivery always gets the same event id (replays, duplicates).
-    [again] = normalise_evolution_webhook(_upsert(), org_id="demo", received_at=datetime.now(timezone.utc), raw_ref="raw/y.json")
+    [again] = normalise_evolution_webhook(_upsert(), org_id="demo", received_at=datetime.now(UTC), raw_ref="raw/y.json")
     assert again.event_id == event.event_id
 
 
 def test_own_messages_groups_and_other_events_produce_no_event() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     own = _upsert(key={"remoteJid": "5511987654321@s.whatsapp.net", "fromMe": True, "id": "A1"})
     group = _upsert(key={"remoteJid": "120363000000000000@g.us", "fromMe": False, "id": "A2"})
     other = {"event": "connection.update", "instance": "x", "data": {"state": "open"}}

@@ -1,5 +1,4 @@
 import pytest
-
 from hub.errors import InvalidRequestError
 from hub.phones import e164_digits, to_e164
 

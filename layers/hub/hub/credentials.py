@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 
 from hub.aws import aws_client
 from hub.config import get_settings
-from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError
+from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError, ProviderUnavailableError
 
 ORG_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 PROVIDER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -68,7 +68,12 @@ def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
                 provider=provider,
                 code="credentials_missing",
             ) from None
-        raise ConfigurationError(f"could not read secret {name}", provider=provider) from exc
+        if "AccessDenied" in repr(exc.__cause__ or exc):
+            raise ConfigurationError(f"not allowed to read secret {name}", provider=provider) from None
+        # Throttling, timeouts, endpoint unreachable: retry later.
+        raise ProviderUnavailableError(
+            f"could not read secret {name}: Secrets Manager unavailable", provider="secretsmanager"
+        ) from exc
     if not isinstance(value, dict):
         raise ConfigurationError(f"secret {name} is not a JSON object", provider=provider)
     return value

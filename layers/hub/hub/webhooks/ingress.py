@@ -47,7 +47,13 @@ def _describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-_OUTCOME_METRIC = {400: "WebhookInvalid", 401: "WebhookRejected", 404: "WebhookInvalid", 413: "WebhookInvalid", 503: "WebhookFailed"}
+_OUTCOME_METRIC = {
+    400: "WebhookInvalid",
+    401: "WebhookRejected",
+    404: "WebhookInvalid",
+    413: "WebhookInvalid",
+    503: "WebhookFailed",
+}
 
 
 def receive_webhook(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
@@ -69,6 +75,9 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         secret = get_provider_secret(request.org_id, spec.provider)
     except (InvalidRequestError, AuthenticationError):
         return _error(404, "not_found", f"no {spec.provider} integration for this organisation")
+    except HubError as exc:
+        logger.error("webhook_secret_unavailable", extra={"provider": spec.provider, "error": exc.message})
+        return _error(503, "credentials_unavailable", "could not load this integration's credentials; retry later")
     try:
         spec.verify(request, secret)
     except WebhookAuthenticationError as exc:

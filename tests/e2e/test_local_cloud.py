@@ -1,0 +1,145 @@
+"""End to end: boot the local cloud and drive it exactly as a user would (HTTP + boto3)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from localcloud import LocalCloud
+from localcloud.demo import EVOLUTION_API_KEY, EVOLUTION_INSTANCE, EVOLUTION_WEBHOOK_TOKEN
+from tests.helpers import ROOT, sample_event
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(
+        ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False, retry_delay=1
+    ) as running:
+        yield running
+
+
+def aws(cloud: LocalCloud, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=cloud.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def env(cloud: LocalCloud, name: str) -> str:
+    assert cloud.template is not None
+    value = cloud.template.env_value(name)
+    assert value
+    return value
+
+
+def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_posted_webhook_is_processed_by_the_consumer(cloud: LocalCloud) -> None:
+    # Given Evolution's messages.upsert, as Evolution posts it, with a fresh message id
+    body = json.loads(sample_event("webhook_evolution")["body"])
+    body["data"]["key"]["id"] = "E2E-" + str(time.time_ns())
+    # When it is posted to the API
+    response = httpx.post(
+        f"{cloud.api_url}/webhooks/evolution/demo",
+        content=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {EVOLUTION_WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    # Then it is acknowledged and the consumer records the contact's inbound message
+    assert response.status_code == 200, response.text
+    table = env(cloud, "CONTACTS_TABLE")
+
+    def contact() -> Any:
+        item = (
+            aws(cloud, "dynamodb")
+            .get_item(TableName=table, Key={"org_id": {"S": "demo"}, "contact": {"S": "whatsapp#+5511987654321"}})
+            .get("Item")
+        )
+        return item if item and item["last_inbound_message_id"]["S"] == body["data"]["key"]["id"] else None
+
+    assert wait_for(contact)["display_name"]["S"] == "Maria Silva"
+
+
+def test_webhook_with_a_bad_token_is_401(cloud: LocalCloud) -> None:
+    response = httpx.post(
+        f"{cloud.api_url}/webhooks/evolution/demo",
+        content=sample_event("webhook_evolution")["body"].encode(),
+        headers={"Authorization": "Bearer nope"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+
+
+def test_invoke_whatsapp_send_text_reaches_the_sandbox_as_documented(cloud: LocalCloud) -> None:
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
+    client = boto3.client(
+        "lambda",
+        endpoint_url=cloud.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    result = client.invoke(
+        FunctionName="WhatsAppSendText",
+        Payload=json.dumps({"org_id": "demo", "to": "(11) 98765-4321", "text": "Olá Maria!"}),
+    )
+    payload = json.loads(result["Payload"].read())
+    assert "FunctionError" not in result, payload
+    assert payload["provider"] == "evolution"
+    assert payload["to"] == "+5511987654321"
+    assert payload["message_id"]
+
+    requests = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", params={"provider": "evolution"}, timeout=5).json()
+    sends = [r for r in requests if r["method"] == "POST"]
+    assert len(sends) == 1
+    [sent] = sends
+    assert sent["path"].endswith(f"/message/sendText/{EVOLUTION_INSTANCE}")
+    headers = {k.lower(): v for k, v in sent["headers"].items()}
+    assert headers["apikey"] == EVOLUTION_API_KEY
+    assert sent["json"] == {"number": "5511987654321", "text": "Olá Maria!"}
+
+
+def test_invoke_errors_carry_the_taxonomy_class_name(cloud: LocalCloud) -> None:
+    client = boto3.client(
+        "lambda",
+        endpoint_url=cloud.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    result = client.invoke(FunctionName="WhatsAppSendText", Payload=json.dumps({"org_id": "demo", "to": "1"}))
+    assert result["FunctionError"] == "Unhandled"
+    error = json.loads(result["Payload"].read())
+    assert error["errorType"] == "InvalidRequestError"
+    assert "text" in error["errorMessage"]
+
+
+def test_health_reflects_sandbox_faults(cloud: LocalCloud) -> None:
+    healthy = httpx.get(f"{cloud.api_url}/health/integrations", params={"org_id": "demo"}, timeout=15).json()
+    assert healthy["status"] == "healthy", healthy
+    httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/evolution", json={"mode": "error", "status": 503}, timeout=5)
+    try:
+        degraded = httpx.get(f"{cloud.api_url}/health/integrations", params={"org_id": "demo"}, timeout=15).json()
+    finally:
+        httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/evolution", timeout=5)
+    assert degraded["status"] == "degraded"
+    assert degraded["services"]["evolution"]["error"].startswith("ProviderUnavailableError")
