@@ -7,8 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hub.api import register_error_handlers
 from hub.errors import InvalidRequestError
 from hub.health import check_integrations
-from hub.observability import logger, metrics, tracer
-from hub.runtime import lambda_entry
+from hub.observability import lambda_handler
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)
@@ -22,9 +21,6 @@ def health() -> dict[str, Any]:
     return check_integrations(org_id).model_dump(mode="json", exclude_none=True)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@lambda_entry
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,8 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from hub.events import HubEvent
 from hub.inbound import process_inbound_event
-from hub.observability import logger, metrics, tracer
-from hub.runtime import lambda_entry
+from hub.observability import lambda_handler
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -22,9 +21,6 @@ def record_handler(record: SQSRecord) -> None:
     process_inbound_event(HubEvent.model_validate_json(record.body))
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@lambda_entry
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -4,8 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from hub.observability import logger, metrics, tracer
-from hub.runtime import lambda_entry
+from hub.observability import lambda_handler
 from hub.webhooks.receiver import webhook_response
 from hub.webhooks.specs import EVOLUTION_WEBHOOK
 
@@ -17,9 +16,6 @@ def receive(org_id: str) -> Response[str]:
     return webhook_response(EVOLUTION_WEBHOOK, app.current_event.raw_event, org_id, app.lambda_context)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@lambda_entry
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,14 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hub import idempotency
 from hub.invocation import parse_request
 from hub.messaging.whatsapp import SendTextRequest, send_text
-from hub.observability import logger, metrics, tracer
-from hub.runtime import lambda_entry
+from hub.observability import lambda_handler
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@lambda_entry
+@lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_request(SendTextRequest, event)
     idempotency.register_lambda_context(context)

@@ -26,6 +26,18 @@ def cloud() -> Iterator[LocalCloud]:
         yield running
 
 
+@pytest.fixture
+def lambda_client(cloud: LocalCloud) -> Any:
+    """The way services call the hub: boto3's Lambda client at the invoke endpoint."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=cloud.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def aws(cloud: LocalCloud, service: str) -> Any:
     return boto3.client(
         service,
@@ -89,16 +101,9 @@ def test_webhook_with_a_bad_token_is_401(cloud: LocalCloud) -> None:
     assert response.status_code == 401
 
 
-def test_invoke_whatsapp_send_text_reaches_the_sandbox_as_documented(cloud: LocalCloud) -> None:
+def test_invoke_whatsapp_send_text_reaches_the_sandbox_as_documented(cloud: LocalCloud, lambda_client: Any) -> None:
     httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
-    client = boto3.client(
-        "lambda",
-        endpoint_url=cloud.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    result = client.invoke(
+    result = lambda_client.invoke(
         FunctionName="WhatsAppSendText",
         Payload=json.dumps({"org_id": "demo", "to": "(11) 98765-4321", "text": "Olá Maria!"}),
     )
@@ -118,15 +123,8 @@ def test_invoke_whatsapp_send_text_reaches_the_sandbox_as_documented(cloud: Loca
     assert sent["json"] == {"number": "5511987654321", "text": "Olá Maria!"}
 
 
-def test_invoke_errors_carry_the_taxonomy_class_name(cloud: LocalCloud) -> None:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=cloud.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    result = client.invoke(FunctionName="WhatsAppSendText", Payload=json.dumps({"org_id": "demo", "to": "1"}))
+def test_invoke_errors_carry_the_taxonomy_class_name(lambda_client: Any) -> None:
+    result = lambda_client.invoke(FunctionName="WhatsAppSendText", Payload=json.dumps({"org_id": "demo", "to": "1"}))
     assert result["FunctionError"] == "Unhandled"
     error = json.loads(result["Payload"].read())
     assert error["errorType"] == "InvalidRequestError"
