@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hub import aws, credentials, idempotency, storage
+from hub import aws, credentials, idempotency, runtime, storage
 from hub.config import get_settings
 from hub.providers import base
 from hub.webhooks import publish
@@ -27,6 +27,7 @@ TEST_ENV = {
 def reset_hub_caches() -> None:
     """Forget every per-container cache, as a fresh Lambda container would."""
     get_settings.cache_clear()
+    runtime._deadline.set(None)
     aws.aws_client.cache_clear()
     storage._client = None
     credentials._provider = None

@@ -30,6 +30,69 @@ class InboundMessage(BaseModel):
     instance: str | None = None
 
 
+class PaymentData(BaseModel):
+    """data of ``payment.*`` events (Stripe, Asaas, MercadoPago, PagBank)."""
+
+    payment_id: str = Field(description="the provider's id of the payment/charge")
+    external_reference: str | None = Field(None, description="our charge id, when we created it")
+    status: str = Field(description="the provider's status, verbatim (e.g. RECEIVED, succeeded)")
+    amount_cents: int | None = Field(None, description="integer centavos; never a float")
+    currency: str = "BRL"
+    method: str | None = Field(None, description="pix, boleto, credit_card, …")
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    refunded_cents: int | None = None
+
+
+class SubscriptionData(BaseModel):
+    """data of ``subscription.*`` events."""
+
+    subscription_id: str
+    status: str
+    customer_id: str | None = None
+    external_reference: str | None = None
+    current_period_end: datetime | None = None
+
+
+class MessageStatusData(BaseModel):
+    """data of ``message.status`` (WhatsApp Cloud API statuses, Twilio callbacks)."""
+
+    channel: Literal["whatsapp", "sms"]
+    message_id: str
+    status: Literal["queued", "sent", "delivered", "read", "failed"]
+    recipient: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class EmailEventData(BaseModel):
+    """data of ``email.*`` events (Resend tracking webhooks)."""
+
+    email_id: str
+    to: list[str] = Field(default_factory=list)
+    from_address: str | None = None
+    subject: str | None = None
+    reason: str | None = Field(None, description="bounce/complaint detail, when given")
+
+
+class SocialCommentData(BaseModel):
+    """data of ``social.comment`` (Instagram and Facebook Page comments)."""
+
+    network: Literal["instagram", "facebook"]
+    comment_id: str
+    post_id: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    text: str | None = None
+
+
+class CustomEventData(BaseModel):
+    """data of events from ``custom/{source}`` senders: their payload, untouched."""
+
+    source: str
+    payload: dict[str, Any]
+
+
 class HubEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 

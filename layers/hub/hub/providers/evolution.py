@@ -166,7 +166,9 @@ def _sender_phone(key: _EvolutionKey) -> str | None:
     return None  # groups (@g.us), broadcasts, privacy ids without a phone
 
 
-def normalise_evolution_webhook(payload: Any, *, org_id: str, received_at: datetime, raw_ref: str) -> list[HubEvent]:
+def normalise_evolution_webhook(
+    payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
+) -> list[HubEvent]:
     """``messages.upsert`` from a contact → ``message.received``. Our own messages
     (``fromMe``), groups and other event kinds are archived but produce no event."""
     envelope = _EvolutionEnvelope.model_validate(payload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -98,11 +99,14 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
 
     # 3. Parse and normalise.
     try:
-        payload = json.loads(request.body)
+        # Decimal, never float: amounts in payment webhooks must not lose centavos.
+        payload = json.loads(request.body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _error(400, "malformed_json", f"body is not valid JSON: {exc}")
     try:
-        events = spec.normalise(payload, org_id=request.org_id, received_at=request.received_at, raw_ref=raw_ref)
+        events = spec.normalise(
+            payload, org_id=request.org_id, received_at=request.received_at, raw_ref=raw_ref, request=request
+        )
     except ValidationError as exc:
         return _error(400, "invalid_payload", _describe_validation(exc))
     except InvalidRequestError as exc:

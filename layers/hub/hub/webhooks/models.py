@@ -63,7 +63,11 @@ class RawWebhook:
 
 
 Verifier = Callable[[RawWebhook, dict[str, Any]], None]
+"""verify(request, org_secret) -> None; raises WebhookAuthenticationError."""
+
 Normaliser = Callable[..., list[HubEvent]]
+"""normalise(payload, *, org_id, received_at, raw_ref, request) -> events (may be empty).
+Raises pydantic.ValidationError or InvalidRequestError for a malformed payload."""
 
 
 @dataclass(frozen=True)

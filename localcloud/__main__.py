@@ -1,0 +1,164 @@
+"""CLI: ``python -m localcloud dev`` / ``python -m localcloud invoke <LogicalId>``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from localcloud.cloud import LocalCloud
+from localcloud.runtime import error_payload
+from localcloud.servers import port_is_free
+from localcloud.template import TemplateError
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3", "moto", "s3transfer", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the whole hub locally until Ctrl-C")
+    dev.add_argument("--template", default="template.yaml")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--api-port", type=int, default=3000)
+    dev.add_argument("--lambda-port", type=int, default=3001)
+    dev.add_argument("--aws-port", type=int, default=5000)
+    dev.add_argument("--sandbox-port", type=int, default=4010)
+    dev.add_argument("--schedule-speed", type=float, default=1.0, help="divide schedule intervals by N")
+    dev.add_argument("--no-schedules", action="store_true", help="don't fire Schedule events")
+    dev.add_argument(
+        "--retry-delay",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="make failed SQS messages visible again after SECONDS instead of the queue's visibility timeout",
+    )
+    dev.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"
+    )
+    dev.add_argument("-v", "--verbose", action="store_true")
+
+    inv = sub.add_parser("invoke", help="invoke one function once, like `sam local invoke`")
+    inv.add_argument("function", help="logical id (or function name)")
+    inv.add_argument("--event", "-e", help="event JSON file ('-' for stdin); default {}")
+    inv.add_argument("--template", default="template.yaml")
+    inv.add_argument(
+        "--no-aws",
+        action="store_true",
+        help="don't start moto/sandboxes: use what listens on :5000/:4010 (e.g. a running `make dev`)",
+    )
+    inv.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
+    inv.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--parameter expects KEY=VALUE, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    cloud = LocalCloud(
+        args.template,
+        host=args.host,
+        api_port=args.api_port,
+        lambda_port=args.lambda_port,
+        aws_port=args.aws_port,
+        sandbox_port=args.sandbox_port,
+        schedule_speed=args.schedule_speed,
+        schedules=not args.no_schedules,
+        retry_delay=args.retry_delay,
+        parameter_overrides=_overrides(args.parameter),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        cloud.start()
+    except (TemplateError, OSError) as exc:
+        logging.getLogger("localcloud").error("cannot start: %s", exc)
+        return 1
+    print(cloud.banner(), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        logging.getLogger("localcloud").info("stopping...")
+        cloud.stop()
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    if args.event in (None, ""):
+        event: Any = {}
+    elif args.event == "-":
+        event = json.load(sys.stdin)
+    else:
+        with open(args.event, encoding="utf-8") as fh:
+            event = json.load(fh)
+    cloud = LocalCloud(
+        args.template,
+        aws_port=5000 if args.no_aws or port_is_free(5000) else 0,
+        sandbox_port=4010 if args.no_aws or port_is_free(4010) else 0,
+        serve_api=False,
+        serve_lambda=False,
+        sqs_pollers=False,
+        schedules=False,
+        sandboxes=not args.no_aws,
+        aws=not args.no_aws,
+        parameter_overrides=_overrides(args.parameter),
+    )
+    out = sys.stdout
+    code = 0
+    # Function output (print/logging) goes to stderr; stdout carries only the result.
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            cloud.start()
+        except TemplateError as exc:
+            logging.getLogger("localcloud").error("cannot start: %s", exc)
+            return 1
+        try:
+            result: Any = cloud.invoke(args.function, event)
+        except Exception as exc:  # noqa: BLE001 - printed in the Lambda error shape
+            result = error_payload(exc)
+            code = 1
+        finally:
+            cloud.stop()
+    print(json.dumps(result, indent=2, default=str), file=out, flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    if args.command == "dev":
+        return cmd_dev(args)
+    return cmd_invoke(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

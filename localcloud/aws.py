@@ -1,0 +1,490 @@
+"""In-process moto: server start/stop, resources from the template, Lambda bridge, demo seeding."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from localcloud import demo
+from localcloud.runtime import FunctionRuntime
+from localcloud.template import (
+    DDB_TABLE,
+    EVENT_BUS,
+    NO_VALUE,
+    S3_BUCKET,
+    SAM_SIMPLE_TABLE,
+    SAM_STATE_MACHINE,
+    SNS_TOPIC,
+    SQS_QUEUE,
+    SSM_PARAMETER,
+    STATE_MACHINE_TYPES,
+    Template,
+    load_yaml,
+    to_env_string,
+)
+
+log = logging.getLogger("localcloud.aws")
+
+FAKE_ROLE_ARN = "arn:aws:iam::123456789012:role/integrations-hub-local-role"
+
+# Resource types we know we don't emulate (silently skipped, debug log only).
+SUPPORTED_TYPES = {
+    SQS_QUEUE,
+    DDB_TABLE,
+    SAM_SIMPLE_TABLE,
+    S3_BUCKET,
+    EVENT_BUS,
+    SNS_TOPIC,
+    SSM_PARAMETER,
+    *STATE_MACHINE_TYPES,
+    "AWS::Serverless::Function",
+    "AWS::Serverless::LayerVersion",
+}
+
+
+_session_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for the local moto (one shared session: its model cache makes this cheap)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+        )
+
+
+# --------------------------------------------------------------------------- #
+# moto server
+# --------------------------------------------------------------------------- #
+
+
+class MotoServer:
+    """moto's ThreadedMotoServer with the config the local cloud needs."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5000) -> None:
+        self.host = host
+        self.port = port
+        self._server: Any = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.server import ThreadedMotoServer
+
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        default_user_config["lambda"]["use_docker"] = False
+        # moto keeps its state in module globals: start every local cloud empty.
+        moto_api_backend.reset()
+        patch_step_functions()
+        os.environ["MOTO_PORT"] = str(self.port)  # moto's Step Functions call Lambda here
+        werkzeug_log = logging.getLogger("werkzeug")
+        if werkzeug_log.level == logging.NOTSET:
+            werkzeug_log.setLevel(logging.WARNING)  # moto logs every request at INFO
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        log.debug("moto listening on %s", self.endpoint)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            inner = getattr(self._server, "_server", None)
+            if inner is not None:
+                inner.server_close()  # ThreadedMotoServer.stop() leaves the socket open
+            self._server = None
+
+
+# --------------------------------------------------------------------------- #
+# Lambda bridge: moto's Lambda invoke (used by Step Functions) -> our runtime
+# --------------------------------------------------------------------------- #
+
+_bridge_lock = threading.Lock()
+_active_runtime: FunctionRuntime | None = None
+# moto uses LambdaSimpleBackend (a LambdaBackend subclass overriding invoke) when
+# use_docker is False, so both classes are patched; originals kept per class.
+_originals: dict[type, Any] = {}
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """Case-insensitive header lookup on whatever container moto passes."""
+    if not headers:
+        return None
+    items = headers.items() if hasattr(headers, "items") else headers
+    for key, value in items:
+        if str(key).lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _bridged_invoke(
+    self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> str | bytes | None:
+    runtime = _active_runtime
+    if runtime is None or runtime.lookup(function_name) is None:
+        original = next(fn for cls, fn in _originals.items() if isinstance(self, cls))
+        passthrough: str | bytes | None = original(self, function_name, qualifier, body, headers, response_headers)
+        return passthrough
+    payload = body.encode() if isinstance(body, str) else body
+    if (_header(headers, "x-amz-invocation-type") or "RequestResponse") == "Event":
+        threading.Thread(
+            target=runtime.invoke_payload, args=(function_name, payload), daemon=True, name="lambda-event"
+        ).start()
+        return b""
+    result = runtime.invoke_payload(function_name, payload)
+    if result.error:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["Content-Length"] = str(len(result.payload))
+    response_headers["x-amz-executed-version"] = "$LATEST"
+    return result.payload
+
+
+def install_lambda_bridge(runtime: FunctionRuntime | None) -> None:
+    """Route moto Lambda invocations of template functions to ``runtime`` (None to detach)."""
+    global _active_runtime
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    with _bridge_lock:
+        # subclass first: _bridged_invoke picks the first class the backend is an instance of
+        for cls in (LambdaSimpleBackend, LambdaBackend):
+            if cls not in _originals:
+                _originals[cls] = cls.__dict__["invoke"]
+                cls.invoke = _bridged_invoke  # type: ignore[method-assign]
+        _active_runtime = runtime
+
+
+_sfn_patched = False
+
+
+def patch_step_functions() -> None:
+    """moto's executing Step Functions backend names unnamed executions ``None``, so a
+    second unnamed StartExecution fails with ExecutionAlreadyExists. AWS generates a UUID."""
+    global _sfn_patched
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    with _bridge_lock:
+        if _sfn_patched:
+            return
+        original = StepFunctionsParserBackend.start_execution
+
+        def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+            return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+        StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+        _sfn_patched = True
+
+
+# --------------------------------------------------------------------------- #
+# Resources
+# --------------------------------------------------------------------------- #
+
+
+def _str_attrs(values: Mapping[str, Any]) -> dict[str, str]:
+    return {k: to_env_string(v) for k, v in values.items() if v is not None and v is not NO_VALUE}
+
+
+def _tags_list(tags: Any) -> list[dict[str, str]]:
+    if isinstance(tags, list):
+        return [{"Key": str(t["Key"]), "Value": to_env_string(t["Value"])} for t in tags if "Key" in t]
+    if isinstance(tags, dict):
+        return [{"Key": str(k), "Value": to_env_string(v)} for k, v in tags.items()]
+    return []
+
+
+class ResourceCreator:
+    def __init__(self, template: Template, endpoint: str) -> None:
+        self.t = template
+        self.endpoint = endpoint
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = aws_client(service, self.endpoint)
+        return self._clients[service]
+
+    def create_all(self) -> None:
+        for lid in self.t.logical_ids():
+            rtype = self.t.resource_type(lid)
+            if rtype not in SUPPORTED_TYPES:
+                log.debug("skipping %s (%s): not emulated locally", lid, rtype)
+        self.create_queues()
+        for lid, props in self.t.iter_resources(DDB_TABLE):
+            self.create_table(lid, props)
+        for lid, props in self.t.iter_resources(SAM_SIMPLE_TABLE):
+            self.create_simple_table(lid, props)
+        for lid, props in self.t.iter_resources(S3_BUCKET):
+            self.create_bucket(lid, props)
+        for lid, _props in self.t.iter_resources(EVENT_BUS):
+            name = self.t.physical_name(lid)
+            if name != "default":
+                self.client("events").create_event_bus(Name=name)
+        for lid, props in self.t.iter_resources(SNS_TOPIC):
+            attrs = _str_attrs({k: props.get(k) for k in ("DisplayName", "FifoTopic", "ContentBasedDeduplication")})
+            self.client("sns").create_topic(Name=self.t.physical_name(lid), Attributes=attrs)
+        for lid, props in self.t.iter_resources(SSM_PARAMETER):
+            self.client("ssm").put_parameter(
+                Name=self.t.physical_name(lid),
+                Value=to_env_string(props.get("Value", "")),
+                Type=str(props.get("Type", "String")),
+                Overwrite=True,
+            )
+        for lid, props in self.t.iter_resources(*STATE_MACHINE_TYPES):
+            self.create_state_machine(lid, props)
+
+    # -- SQS --------------------------------------------------------------- #
+
+    def create_queues(self) -> None:
+        pending = dict(self.t.iter_resources(SQS_QUEUE))
+        arn_to_lid = {self.t.get_att(lid, "Arn"): lid for lid in pending}
+        created: set[str] = set()
+        while pending:
+            progressed = False
+            for lid, props in list(pending.items()):
+                dlq_arn = (props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")
+                dlq_lid = arn_to_lid.get(dlq_arn) if dlq_arn else None
+                if dlq_lid and dlq_lid not in created and dlq_lid != lid:
+                    continue
+                self.create_queue(lid, props)
+                created.add(lid)
+                del pending[lid]
+                progressed = True
+            if not progressed:
+                raise RuntimeError(f"circular RedrivePolicy between queues {sorted(pending)}")
+
+    def create_queue(self, lid: str, props: dict[str, Any]) -> None:
+        keys = (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "MaximumMessageSize",
+            "ReceiveMessageWaitTimeSeconds",
+            "FifoQueue",
+            "ContentBasedDeduplication",
+            "DeduplicationScope",
+            "FifoThroughputLimit",
+        )
+        attrs = _str_attrs({k: props.get(k) for k in keys})
+        for key in ("RedrivePolicy", "RedriveAllowPolicy"):
+            if props.get(key):
+                attrs[key] = json.dumps(props[key]) if not isinstance(props[key], str) else props[key]
+        kwargs: dict[str, Any] = {"QueueName": self.t.physical_name(lid), "Attributes": attrs}
+        tags = _tags_list(props.get("Tags"))
+        if tags:
+            kwargs["tags"] = {t["Key"]: t["Value"] for t in tags}
+        self.client("sqs").create_queue(**kwargs)
+        log.debug("queue %s created", kwargs["QueueName"])
+
+    # -- DynamoDB ---------------------------------------------------------- #
+
+    def create_table(self, lid: str, props: dict[str, Any]) -> None:
+        name = self.t.physical_name(lid)
+        billing = str(props.get("BillingMode", "PROVISIONED"))
+        throughput = props.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": billing,
+        }
+        if billing == "PROVISIONED":
+            kwargs["ProvisionedThroughput"] = _int_throughput(throughput)
+        gsis = []
+        for gsi in props.get("GlobalSecondaryIndexes") or []:
+            item = {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection") if k in gsi}
+            item.setdefault("Projection", {"ProjectionType": "ALL"})
+            if billing == "PROVISIONED":
+                item["ProvisionedThroughput"] = _int_throughput(gsi.get("ProvisionedThroughput") or throughput)
+            gsis.append(item)
+        if gsis:
+            kwargs["GlobalSecondaryIndexes"] = gsis
+        lsis = [
+            {k: lsi[k] for k in ("IndexName", "KeySchema", "Projection") if k in lsi}
+            for lsi in props.get("LocalSecondaryIndexes") or []
+        ]
+        if lsis:
+            kwargs["LocalSecondaryIndexes"] = lsis
+        stream = props.get("StreamSpecification")
+        if stream and stream.get("StreamViewType"):
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        tags = _tags_list(props.get("Tags"))
+        if tags:
+            kwargs["Tags"] = tags
+        ddb = self.client("dynamodb")
+        ddb.create_table(**kwargs)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("AttributeName"):
+            ddb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={
+                    "AttributeName": ttl["AttributeName"],
+                    "Enabled": to_env_string(ttl.get("Enabled", True)) == "true",
+                },
+            )
+        log.debug("table %s created", name)
+
+    def create_simple_table(self, lid: str, props: dict[str, Any]) -> None:
+        pk = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+        type_map = {"String": "S", "Number": "N", "Binary": "B"}
+        table_props: dict[str, Any] = {
+            "KeySchema": [{"AttributeName": pk["Name"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": pk["Name"], "AttributeType": type_map.get(pk["Type"], "S")}],
+            "BillingMode": "PROVISIONED" if props.get("ProvisionedThroughput") else "PAY_PER_REQUEST",
+        }
+        if props.get("ProvisionedThroughput"):
+            table_props["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+        self.create_table(lid, table_props)
+
+    # -- S3 ---------------------------------------------------------------- #
+
+    def create_bucket(self, lid: str, props: dict[str, Any]) -> None:
+        name = self.t.physical_name(lid)
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        rules = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+        if rules:
+            try:
+                s3.put_bucket_lifecycle_configuration(
+                    Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in rules]}
+                )
+            except Exception as exc:  # noqa: BLE001 - best effort, lifecycle is cosmetic locally
+                log.warning("bucket %s: lifecycle configuration not applied: %s", name, exc)
+        log.debug("bucket %s created", name)
+
+    # -- Step Functions ---------------------------------------------------- #
+
+    def create_state_machine(self, lid: str, props: dict[str, Any]) -> None:
+        name = self.t.physical_name(lid)
+        try:
+            definition = self.state_machine_definition(lid, props)
+        except Exception as exc:  # noqa: BLE001 - report and keep the rest of the stack usable
+            log.error("state machine %s: cannot load definition: %s", lid, exc)
+            return
+        is_sam = self.t.resource_type(lid) == SAM_STATE_MACHINE
+        sm_type = props.get("Type" if is_sam else "StateMachineType") or "STANDARD"
+        role = props.get("Role") if is_sam else props.get("RoleArn")
+        try:
+            self.client("stepfunctions").create_state_machine(
+                name=name,
+                definition=json.dumps(definition),
+                roleArn=role if isinstance(role, str) and role.startswith("arn:") else FAKE_ROLE_ARN,
+                type=str(sm_type),
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.error("state machine %s: moto rejected the definition: %s", lid, exc)
+            return
+        log.debug("state machine %s created", name)
+
+    def state_machine_definition(self, lid: str, props: dict[str, Any]) -> Any:
+        definition: Any
+        if props.get("Definition") is not None:
+            definition = props["Definition"]
+        elif isinstance(props.get("DefinitionString"), str):
+            definition = json.loads(props["DefinitionString"])
+        elif isinstance(props.get("DefinitionUri"), str):
+            path = (self.t.dir / props["DefinitionUri"]).resolve()
+            if path.suffix == ".json":
+                definition = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                definition = load_yaml(path)
+        else:
+            raise ValueError("no Definition, DefinitionString or local DefinitionUri")
+        subs = {str(k): to_env_string(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
+        return substitute(definition, subs)
+
+
+def substitute(value: Any, subs: Mapping[str, str]) -> Any:
+    """Replace ``${Name}`` placeholders (DefinitionSubstitutions) in every string."""
+    if isinstance(value, str):
+        for key, replacement in subs.items():
+            value = value.replace("${" + key + "}", replacement)
+        return value
+    if isinstance(value, list):
+        return [substitute(v, subs) for v in value]
+    if isinstance(value, dict):
+        return {substitute(k, subs): substitute(v, subs) for k, v in value.items()}
+    return value
+
+
+def _int_throughput(tp: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "ReadCapacityUnits": int(tp.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(tp.get("WriteCapacityUnits", 5)),
+    }
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """CloudFormation's LifecycleConfiguration rule -> S3 API rule."""
+    out: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
+    if rule.get("Id"):
+        out["ID"] = rule["Id"]
+    out["Filter"] = {"Prefix": rule.get("Prefix", "")}
+    if rule.get("ExpirationInDays") is not None:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    elif rule.get("ExpirationDate"):
+        out["Expiration"] = {"Date": rule["ExpirationDate"]}
+    if rule.get("NoncurrentVersionExpirationInDays") is not None:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(rule["NoncurrentVersionExpirationInDays"])}
+    elif rule.get("NoncurrentVersionExpiration"):
+        out["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"].get("NoncurrentDays", 1))
+        }
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(abort["DaysAfterInitiation"])}
+    transitions = rule.get("Transitions")
+    if transitions:
+        out["Transitions"] = [
+            {"Days": int(t.get("TransitionInDays", 0)), "StorageClass": t["StorageClass"]} for t in transitions
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Demo organisation
+# --------------------------------------------------------------------------- #
+
+
+def secrets_prefix(template: Template) -> str:
+    value = template.env_value("SECRETS_PREFIX")
+    if value:
+        return value
+    for name in ("SECRETS_PREFIX", "SecretsPrefix"):
+        param = template.parameters.get(name)
+        if isinstance(param, str) and param:
+            return param
+    return demo.DEFAULT_SECRETS_PREFIX
+
+
+def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
+    """Create the demo org's provider secrets; returns their ids."""
+    prefix = secrets_prefix(template)
+    sm = aws_client("secretsmanager", endpoint)
+    values = demo.demo_secret_values(sandbox_url)
+    ids = []
+    for secret in demo.DEMO_SECRETS:
+        secret_id = secret.secret_id(prefix)
+        sm.create_secret(Name=secret_id, SecretString=json.dumps(values[secret.provider]))
+        ids.append(secret_id)
+    log.debug("seeded demo secrets %s", ids)
+    return ids

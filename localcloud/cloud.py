@@ -1,0 +1,332 @@
+"""LocalCloud: the whole hub in one process, from the SAM template."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from localcloud import aws as aws_backend
+from localcloud import demo
+from localcloud.api import ApiGateway, ApiRoute, collect_routes
+from localcloud.lambda_api import LambdaInvokeApi
+from localcloud.runtime import FunctionRuntime, build_environment, local_overrides
+from localcloud.sandboxes import SandboxServer, all_sandboxes
+from localcloud.schedules import Scheduler, collect_schedules
+from localcloud.servers import ServerThread, free_port
+from localcloud.sqs_poller import SqsPoller, SqsPollers, collect_sources
+from localcloud.template import FunctionSpec, Template, to_env_string
+
+log = logging.getLogger("localcloud")
+
+_active: LocalCloud | None = None
+
+
+class LocalCloud:
+    """Start/stop the local hub. Ports set to 0 are picked free at start().
+
+    ``aws=False`` skips moto, resource creation and demo seeding (functions then talk to
+    whatever already listens on ``aws_port``, e.g. a running ``make dev``).
+    """
+
+    def __init__(
+        self,
+        template_path: str | Path = "template.yaml",
+        *,
+        host: str = "127.0.0.1",
+        api_port: int = 3000,
+        lambda_port: int = 3001,
+        aws_port: int = 5000,
+        sandbox_port: int = 4010,
+        schedule_speed: float = 1.0,
+        schedules: bool = True,
+        retry_delay: int | None = None,
+        parameter_overrides: dict[str, Any] | None = None,
+        serve_api: bool = True,
+        serve_lambda: bool = True,
+        sqs_pollers: bool = True,
+        sandboxes: bool = True,
+        aws: bool = True,
+    ) -> None:
+        self.template_path = Path(template_path)
+        self.host = host
+        self.api_port = api_port
+        self.lambda_port = lambda_port
+        self.aws_port = aws_port
+        self.sandbox_port = sandbox_port
+        self.schedule_speed = schedule_speed
+        self.enable_schedules = schedules
+        self.retry_delay = retry_delay
+        self.parameter_overrides = parameter_overrides
+        self.serve_api = serve_api
+        self.serve_lambda = serve_lambda
+        self.enable_sqs = sqs_pollers
+        self.enable_sandboxes = sandboxes
+        self.enable_aws = aws
+
+        self.template: Template | None = None
+        self.functions: list[FunctionSpec] = []
+        self.routes: list[ApiRoute] = []
+        self.runtime: FunctionRuntime | None = None
+        self.sandbox_app: SandboxServer | None = None
+        self.secret_ids: list[str] = []
+        self._moto: aws_backend.MotoServer | None = None
+        self._servers: list[ServerThread] = []
+        self._pollers: SqsPollers | None = None
+        self._scheduler: Scheduler | None = None
+        self._saved_environ: dict[str, str] | None = None
+        self._started = False
+
+    # -- URLs -------------------------------------------------------------- #
+
+    def _url(self, port: int) -> str:
+        return f"http://{self.host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self._url(self.api_port)
+
+    @property
+    def lambda_url(self) -> str:
+        return self._url(self.lambda_port)
+
+    @property
+    def aws_url(self) -> str:
+        return self._url(self.aws_port)
+
+    @property
+    def sandbox_url(self) -> str:
+        return self._url(self.sandbox_port)
+
+    # -- lifecycle --------------------------------------------------------- #
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalCloud:
+        global _active
+        if _active is not None:
+            raise RuntimeError("another LocalCloud is running in this process (moto state is process-wide)")
+        for attr in ("api_port", "lambda_port", "aws_port", "sandbox_port"):
+            if getattr(self, attr) == 0:
+                setattr(self, attr, free_port(self.host))
+        _active = self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self._started = True
+        return self
+
+    def _start(self) -> None:
+        template = Template(self.template_path, self.parameter_overrides, aws_endpoint=self.aws_url)
+        self.template = template
+        self.functions = template.functions()
+        glob_env = ((template.globals_function.get("Environment") or {}).get("Variables")) or {}
+        base = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
+        env = build_environment(self.functions, base)  # fails fast on conflicts
+        env.update(local_overrides(self.aws_url))
+        env["MOTO_PORT"] = str(self.aws_port)
+        no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
+        env["NO_PROXY"] = env["no_proxy"] = no_proxy
+        self._saved_environ = dict(os.environ)
+        os.environ.update(env)
+
+        self.runtime = FunctionRuntime(self.functions, template.layer_dirs())
+        self.runtime.install()
+        self.routes = collect_routes(self.functions)
+
+        if self.enable_aws:
+            self._moto = aws_backend.MotoServer(self.host, self.aws_port)
+            self._moto.start()
+            aws_backend.install_lambda_bridge(self.runtime)
+            aws_backend.ResourceCreator(template, self.aws_url).create_all()
+
+        if self.enable_sandboxes:
+            self.sandbox_app = SandboxServer(all_sandboxes())
+            self._serve("sandboxes", self.sandbox_app, "sandbox_port")
+        if self.enable_aws:
+            self.secret_ids = aws_backend.seed_demo(template, self.aws_url, self.sandbox_url)
+
+        if self.serve_api:
+            self._serve("api", ApiGateway(self.runtime, self.routes), "api_port")
+        if self.serve_lambda:
+            self._serve("lambda", LambdaInvokeApi(self.runtime), "lambda_port")
+
+        if self.enable_sqs:
+            runtime = self.runtime
+            pollers = [
+                SqsPoller(src, runtime, lambda: aws_backend.aws_client("sqs", self.aws_url), self.retry_delay)
+                for src in collect_sources(template, self.functions)
+            ]
+            self._pollers = SqsPollers(pollers)
+            self._pollers.start()
+        if self.enable_schedules:
+            specs = collect_schedules(self.functions)
+            self._scheduler = Scheduler(self.runtime, specs, self.schedule_speed)
+            self._scheduler.start()
+
+    def _serve(self, name: str, app: Any, port_attr: str) -> None:
+        server = ServerThread(name, app, self.host, getattr(self, port_attr))
+        server.start()
+        setattr(self, port_attr, server.port)
+        self._servers.append(server)
+
+    def stop(self) -> None:
+        global _active
+        # Signal every background loop first, then shut servers down in parallel.
+        if self._scheduler is not None:
+            self._scheduler.signal_stop()
+        if self._pollers is not None:
+            self._pollers.signal_stop()
+        stoppers: list[threading.Thread] = []
+        for server in self._servers:
+            stoppers.append(threading.Thread(target=self._stop_quietly, args=(server.name, server.stop)))
+        if self._moto is not None:
+            aws_backend.install_lambda_bridge(None)
+            stoppers.append(threading.Thread(target=self._stop_quietly, args=("moto", self._moto.stop)))
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
+        self._servers.clear()
+        self._moto = None
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+        if self._pollers is not None:
+            self._pollers.join()
+            self._pollers = None
+        if self.runtime is not None:
+            self.runtime.uninstall()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            self._saved_environ = None
+        self._started = False
+        if _active is self:
+            _active = None
+
+    @staticmethod
+    def _stop_quietly(name: str, stop: Any) -> None:
+        try:
+            stop()
+        except Exception:
+            log.exception("stopping %s failed", name)
+
+    # -- conveniences ------------------------------------------------------ #
+
+    def invoke(self, name: str, event: Any = None) -> Any:
+        """Invoke a function in-process (raises the handler's exception)."""
+        assert self.runtime is not None, "call start() first"
+        return self.runtime.invoke(name, {} if event is None else event)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local moto."""
+        return aws_backend.aws_client(service, self.aws_url)
+
+    # -- banner ------------------------------------------------------------ #
+
+    def banner(self) -> str:
+        assert self.template is not None
+        lines = ["", "Local cloud is up (Ctrl-C to stop)", ""]
+        if self.serve_api:
+            lines.append(f"  API Gateway   {self.api_url}")
+            for r in sorted(self.routes, key=lambda r: (r.path, r.method)):
+                lines.append(f"      {r.method:<7} {self.api_url}{r.path}  -> {r.function.logical_id}")
+        if self.serve_lambda:
+            lines.append(f"  Lambda invoke {self.lambda_url}")
+            for fn in self.functions:
+                lines.append(f"      {fn.logical_id}")
+        if self.enable_aws:
+            lines.append(f"  AWS (moto)    {self.aws_url}    (AWS_ENDPOINT_URL={self.aws_url})")
+        if self.sandbox_app is not None:
+            lines.append(f"  Sandboxes     {self.sandbox_url}")
+            for provider in self.sandbox_app.sandboxes:
+                lines.append(f"      {self.sandbox_url}/{provider}")
+            lines.append(
+                f"      requests log: {self.sandbox_url}/__sandbox/requests   faults: PUT /__sandbox/faults/<provider>"
+            )
+        if self.secret_ids:
+            lines.append(f"  Demo org      {demo.DEMO_ORG_ID!r}: secrets {', '.join(self.secret_ids)}")
+        lines += ["", "Try:", *self._examples(), ""]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _python(root: Path) -> str:
+        """How to call this interpreter from the template's directory (the venv's python if inside it)."""
+        exe = Path(sys.executable)
+        try:
+            return str(exe.relative_to(root))
+        except ValueError:
+            return "python"
+
+    def _examples(self) -> list[str]:
+        out: list[str] = []
+        root = self.template.dir if self.template else Path(".")
+        python = self._python(root)
+        webhook = next((r for r in self.routes if "evolution" in r.path.lower() and r.method in ("POST", "ANY")), None)
+        if webhook is not None and self.serve_api:
+            out.append(self._webhook_curl(root, webhook, python))
+        send = next((f for f in self.functions if f.logical_id == "WhatsAppSendText"), None)
+        if send is None and self.functions:
+            send = self.functions[0]
+        if send is not None and self.serve_lambda:
+            event_file = next(iter(sorted((root / "events").glob("*send_text*.json"))), None)
+            payload = f"open({str(event_file.relative_to(root))!r},'rb').read()" if event_file else "b'{}'"
+            out.append(
+                f"  {python} -c \"import boto3; c=boto3.client('lambda',endpoint_url='"
+                f"{self.lambda_url}',region_name='us-east-1',aws_access_key_id='x',aws_secret_access_key='x'); "
+                f"r=c.invoke(FunctionName='{send.logical_id}',Payload={payload}); "
+                "print(r.get('FunctionError'), r['Payload'].read().decode())\""
+            )
+        return out
+
+    def _webhook_curl(self, root: Path, route: ApiRoute, python: str) -> str:
+        path = route.path
+        for name in ("org_id", "orgId", "org", "organization_id", "tenant_id"):
+            path = path.replace("{" + name + "}", demo.DEMO_ORG_ID)
+        query = ""
+        header = f"-H 'x-webhook-token: {demo.EVOLUTION_WEBHOOK_TOKEN}' "
+        event_file = root / "events" / "webhook_evolution.json"
+        body_cmd = "echo '{}'"
+        if event_file.is_file():
+            body_cmd = f"{python} -c \"import json;print(json.load(open('events/webhook_evolution.json'))['body'])\""
+            try:
+                event = json.loads(event_file.read_text(encoding="utf-8"))
+                if isinstance(event, dict):
+                    if event.get("path"):
+                        path = str(event["path"])
+                    token = demo.EVOLUTION_WEBHOOK_TOKEN
+                    token_headers = [(k, str(v)) for k, v in (event.get("headers") or {}).items() if token in str(v)]
+                    token_query = [k for k, v in (event.get("queryStringParameters") or {}).items() if v == token]
+                    if token_headers:
+                        header = f"-H '{token_headers[0][0]}: {token_headers[0][1]}' "
+                    elif token_query:
+                        header = ""
+                        query = f"?{token_query[0]}={token}"
+            except (ValueError, OSError):
+                pass
+        return (
+            f"  {body_cmd} | \\\n    curl -sS -X POST -H 'content-type: application/json' {header}"
+            f"--data-binary @- '{self.api_url}{path}{query}'"
+        )
+
+
+def running() -> LocalCloud | None:
+    """The LocalCloud started in this process, if any."""
+    return _active
+
+
+__all__ = ["LocalCloud", "running"]

@@ -1,0 +1,56 @@
+"""Demo organisation used by the local cloud (``make dev``), tests and benchmarks.
+
+Everything here is fake and only meaningful against the local sandboxes.
+Adding a provider = adding one :class:`DemoSecret` entry to :data:`DEMO_SECRETS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+DEMO_ORG_ID = "demo"
+
+# Evolution API v2 (WhatsApp) ------------------------------------------------
+EVOLUTION_API_KEY = "demo-evolution-api-key"
+EVOLUTION_INSTANCE = "somos-principal"
+EVOLUTION_WEBHOOK_TOKEN = "demo-evolution-webhook-token"
+
+DEFAULT_SECRETS_PREFIX = "hub"
+
+
+@dataclass(frozen=True)
+class DemoSecret:
+    """One Secrets Manager secret seeded for the demo org.
+
+    ``provider`` is both the secret id suffix (``<prefix>/<org>/<provider>``) and
+    the sandbox path prefix (``http://127.0.0.1:4010/<provider>``).
+    ``build`` receives that sandbox base URL and returns the SecretString JSON.
+    """
+
+    provider: str
+    build: Callable[[str], dict[str, Any]]
+
+    def secret_id(self, prefix: str = DEFAULT_SECRETS_PREFIX, org_id: str = DEMO_ORG_ID) -> str:
+        return f"{prefix}/{org_id}/{self.provider}"
+
+
+def _evolution(base_url: str) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "api_key": EVOLUTION_API_KEY,
+        "instance": EVOLUTION_INSTANCE,
+        "webhook_token": EVOLUTION_WEBHOOK_TOKEN,
+    }
+
+
+DEMO_SECRETS: list[DemoSecret] = [
+    DemoSecret(provider="evolution", build=_evolution),
+]
+
+
+def demo_secret_values(sandbox_url: str) -> dict[str, dict[str, Any]]:
+    """provider -> secret JSON, with base URLs pointing at ``sandbox_url``."""
+    root = sandbox_url.rstrip("/")
+    return {s.provider: s.build(f"{root}/{s.provider}") for s in DEMO_SECRETS}
