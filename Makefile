@@ -31,6 +31,7 @@ validate: $(STAMP)
 	$(BIN)/sam validate --lint --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	$(BIN)/sam build --parallel --cached
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q

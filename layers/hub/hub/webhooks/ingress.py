@@ -73,7 +73,7 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
     # 1. Who is this for, and is it really from the provider?
     try:
         validate_org_id(request.org_id)
-        secret = get_provider_secret(request.org_id, spec.provider)
+        secret = get_provider_secret(request.org_id, spec.secret_provider or spec.provider)
     except (InvalidRequestError, AuthenticationError):
         return _error(404, "not_found", f"no {spec.provider} integration for this organisation")
     except HubError as exc:

@@ -30,10 +30,18 @@ class RawWebhook:
     body: bytes  # exactly as received: signatures are computed over these bytes
     received_at: datetime
     source_ip: str | None = None
+    # Path parameters other than org_id (e.g. ``source`` of /webhooks/custom/{source}/{org_id}).
+    route_params: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_api_gateway(
-        cls, event: Mapping[str, Any], *, provider: str, org_id: str, received_at: datetime
+        cls,
+        event: Mapping[str, Any],
+        *,
+        provider: str,
+        org_id: str,
+        received_at: datetime,
+        route_params: Mapping[str, str] | None = None,
     ) -> RawWebhook:
         raw_body = event.get("body") or ""
         if event.get("isBase64Encoded"):
@@ -53,6 +61,7 @@ class RawWebhook:
             body=body,
             received_at=received_at,
             source_ip=identity.get("sourceIp"),
+            route_params=dict(route_params or {}),
         )
 
     def header(self, name: str) -> str | None:
@@ -79,4 +88,14 @@ class WebhookSpec:
     normalise: Normaliser
     # How long a delivery id is remembered: at least the provider's retry window.
     dedupe_ttl_seconds: int = 7 * 24 * 3600
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The secret's provider name when it differs from the route's (custom senders share one).
+    secret_provider: str | None = None
+    # GET subscription check (Meta): challenge(query, secret) -> text to echo.
+    challenge: Callable[[Mapping[str, str], dict[str, Any]], str] | None = None
+    # API route under /webhooks/: "{provider}/{org_id}" unless the provider needs more.
+    route: str = ""
+
+    @property
+    def api_path(self) -> str:
+        """The API Gateway path (Powertools style, ``<param>``) of this provider's receiver."""
+        return "/webhooks/" + (self.route or f"{self.provider}/<org_id>")
