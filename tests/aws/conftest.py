@@ -52,7 +52,11 @@ class HubAws:
         out: list[dict[str, Any]] = []
         while True:
             batch = sqs.receive_message(
-                QueueUrl=self.env[env_name], MaxNumberOfMessages=10, WaitTimeSeconds=wait, VisibilityTimeout=0
+                QueueUrl=self.env[env_name],
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait,
+                VisibilityTimeout=0,
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             new = [m for m in batch if m["MessageId"] not in {o["MessageId"] for o in out}]
             if not new:

@@ -32,6 +32,7 @@ def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> st
         "query": dict(request.query),
         "headers": request.archivable_headers(),
         "source_ip": request.source_ip,
+        "route_params": dict(request.route_params),
         "body_encoding": encoding,
         "body": body_text,
     }

@@ -97,6 +97,12 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
         return _error(503, "archive_unavailable", "could not store the webhook; retry later")
 
+    return process_archived(spec, request, raw_ref)
+
+
+def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> WebhookResult:
+    """Steps after the archive: parse, normalise, publish once. Replays start here, so an
+    archived request goes through exactly the same path (and the same dedupe) again."""
     # 3. Parse and normalise.
     try:
         # Decimal, never float: amounts in payment webhooks must not lose centavos.
@@ -111,6 +117,11 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         return _error(400, "invalid_payload", _describe_validation(exc))
     except InvalidRequestError as exc:
         return _error(400, "invalid_payload", exc.message)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        # A shape the normaliser did not expect. The raw request is archived, so after a
+        # fix it can be replayed; answering 5xx would only make the provider retry forever.
+        logger.exception("webhook_normalise_failed", extra={"provider": spec.provider, "raw_ref": raw_ref})
+        return _error(400, "invalid_payload", f"unexpected payload shape ({type(exc).__name__})")
 
     # 4. Publish each event once.
     published, duplicates = [], 0

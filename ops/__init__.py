@@ -1,0 +1,1 @@
+"""Operator commands (replay archived webhooks, redrive DLQs). See ``python -m ops --help``."""

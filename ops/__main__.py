@@ -1,0 +1,110 @@
+"""Operator commands for the hub.
+
+  python -m ops --stack integrations-hub-prod replay --provider stripe --org acme \\
+      --from 2026-11-22T00:00:00+00:00 --to 2026-11-22T06:00:00+00:00 [--event-id ID]
+  python -m ops --stack integrations-hub-prod replay --key raw/stripe/acme/2026/11/22/...json
+  python -m ops --stack integrations-hub-prod redrive            # inbound DLQ -> inbound queue
+  python -m ops --local replay ...                                # against a running `make dev`
+
+Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+# Stack output -> environment variable the layer reads.
+OUTPUTS = {
+    "WebhookArchiveBucketName": "WEBHOOK_ARCHIVE_BUCKET",
+    "InboundEventsQueueUrl": "INBOUND_EVENTS_QUEUE_URL",
+    "InboundEventsDLQUrl": "INBOUND_EVENTS_DLQ_URL",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+}
+
+
+def configure_from_stack(stack: str) -> None:
+    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    missing = [k for k in OUTPUTS if k not in outputs]
+    if missing:
+        raise SystemExit(f"stack {stack} lacks outputs {missing}; deploy the current template first")
+    for key, env in OUTPUTS.items():
+        os.environ[env] = outputs[key]
+
+
+def configure_local(endpoint: str) -> None:
+    from localcloud.template import Template
+
+    template = Template(ROOT / "template.yaml", aws_endpoint=endpoint)
+    for key, env in OUTPUTS.items():
+        os.environ[env] = str(template.resolve(template.raw["Outputs"][key]["Value"]))
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["STORAGE_ENDPOINT_URL"] = endpoint
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="deployed stack name (uses the current AWS credentials)")
+    where.add_argument("--local", action="store_true", help="the local cloud of `make dev`")
+    parser.add_argument("--endpoint", default="http://127.0.0.1:5000", help="AWS endpoint with --local")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("replay", help="replay archived webhooks through the normal path (dedupe holds)")
+    rep.add_argument("--key", action="append", default=[], help="archive key (repeatable)")
+    rep.add_argument("--provider")
+    rep.add_argument("--org")
+    rep.add_argument("--from", dest="start", type=datetime.fromisoformat, help="ISO-8601, with offset")
+    rep.add_argument("--to", dest="end", type=datetime.fromisoformat, help="ISO-8601, with offset")
+    rep.add_argument("--event-id", help="only the archived requests that carry this event id")
+
+    red = sub.add_parser("redrive", help="move messages from a DLQ back to its source queue")
+    red.add_argument("--dlq", help="DLQ URL (default: the inbound events DLQ)")
+    red.add_argument("--to", dest="target", help="target queue URL (default: the inbound events queue)")
+    red.add_argument("--limit", type=int, default=10_000)
+    args = parser.parse_args(argv)
+
+    if args.local:
+        configure_local(args.endpoint)
+    else:
+        configure_from_stack(args.stack)
+
+    # Imported after the environment is set: the layer reads its settings once.
+    from hub.webhooks.replay import archived_keys, redrive, replay
+
+    if args.command == "redrive":
+        moved = redrive(
+            args.dlq or os.environ["INBOUND_EVENTS_DLQ_URL"],
+            args.target or os.environ["INBOUND_EVENTS_QUEUE_URL"],
+            limit=args.limit,
+        )
+        print(json.dumps({"moved": moved}))
+        return 0
+
+    if args.key:
+        keys = list(args.key)
+    elif args.provider and args.org and args.start and args.end:
+        keys = list(archived_keys(args.provider, args.org, args.start, args.end))
+    else:
+        parser.error("replay needs --key, or --provider, --org, --from and --to")
+    report = replay(keys, event_id=args.event_id)
+    print(json.dumps(asdict(report), indent=2))
+    return 1 if report.rejected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
