@@ -15,7 +15,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -76,6 +76,20 @@ def parse_retry_after(value: str | None, default: float = 60.0) -> float:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
+
+
+def parse_credentials(model: type[CredentialsT], raw: Mapping[str, Any], *, provider: str) -> CredentialsT:
+    """Validate an org secret against its model; name the bad fields, never echo their values."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+        raise ConfigurationError(
+            f"{provider} credentials are malformed: check field(s) {', '.join(fields)}", provider=provider
+        ) from None
+
+
 class ProviderCredentials(BaseModel):
     """Fields every provider secret may carry. Subclasses add the provider's own."""
 
@@ -115,15 +129,7 @@ class ProviderClient(ABC):
     # ----- construction -------------------------------------------------------------
     @classmethod
     def parse_credentials(cls, raw: Mapping[str, Any]) -> ProviderCredentials:
-        try:
-            return cls.credentials_model.model_validate(raw)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-            # Name the fields, never echo the values (they are secrets).
-            raise ConfigurationError(
-                f"{cls.provider} credentials are malformed: check field(s) {', '.join(fields)}",
-                provider=cls.provider,
-            ) from None
+        return parse_credentials(cls.credentials_model, raw, provider=cls.provider)
 
     @classmethod
     def for_org(cls, org_id: str, **kwargs: Any) -> ProviderClient:

@@ -1,0 +1,235 @@
+"""Asaas: inbound webhook (access-token check and normalisation to payment/subscription events).
+
+Authentication: https://docs.asaas.com/docs/receba-eventos-do-asaas-no-seu-endpoint-de-webhook
+and https://docs.asaas.com/docs/criar-novo-webhook-pela-aplicacao-web — the token chosen when
+the webhook is configured is sent, verbatim, in the ``asaas-access-token`` header of every call
+(there is no body signature).
+
+Events: https://docs.asaas.com/docs/webhook-para-cobrancas (payment events: ``{"id": "evt_…",
+"event": "PAYMENT_RECEIVED", "dateCreated": "2024-06-12 16:45:03", "payment": {…}}``) and
+https://docs.asaas.com/docs/eventos-para-assinaturas (``… "subscription": {…}``). Values are
+reais as JSON numbers (``"value": 94.51``); refunds: https://docs.asaas.com/docs/refunds.
+The docs ask receivers to ignore unknown attributes and to answer 200 quickly: a failing
+endpoint pauses the whole queue after 15 consecutive failures.
+
+Secret ``hub/{org_id}/asaas``: ``{"webhook_token", "previous_webhook_token"?}`` (other fields,
+e.g. ``api_key``, are ignored here).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from hub.errors import InvalidRequestError
+from hub.events import HubEvent, PaymentData, SubscriptionData
+from hub.providers.base import ProviderCredentials, parse_credentials
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+
+PROVIDER = "asaas"
+ACCESS_HEADER = "asaas-access-token"
+# ``dateCreated`` carries no zone. Asaas is a Brazilian platform and the docs do not say; we
+# read it as Brasília time, which has been a fixed UTC-03:00 since DST ended in 2019.
+BRASILIA = timezone(timedelta(hours=-3), "America/Sao_Paulo")
+_DATE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class AsaasWebhookCredentials(ProviderCredentials):
+    webhook_token: SecretStr = Field(min_length=1)
+    # Accepted too while a token rotation is in progress.
+    previous_webhook_token: SecretStr | None = None
+
+    @field_validator("previous_webhook_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    def tokens(self) -> list[str]:
+        return [t.get_secret_value() for t in (self.webhook_token, self.previous_webhook_token) if t]
+
+
+def _parse_credentials(raw: Mapping[str, Any]) -> AsaasWebhookCredentials:
+    return parse_credentials(AsaasWebhookCredentials, raw, provider=PROVIDER)
+
+
+# https://docs.asaas.com/docs/receba-eventos-do-asaas-no-seu-endpoint-de-webhook ("Mantenha seu webhook seguro")
+def verify_asaas_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
+    """``asaas-access-token`` must equal the current or (while rotating) the previous token;
+    compared in constant time."""
+    creds = _parse_credentials(secret)
+    token = request.header(ACCESS_HEADER)
+    if not token:
+        raise WebhookAuthenticationError("missing asaas-access-token header", provider=PROVIDER)
+    given = token.encode("utf-8")
+    # No short-circuit: both tokens are always compared.
+    matches = [hmac.compare_digest(given, candidate.encode("utf-8")) for candidate in creds.tokens()]
+    if not any(matches):
+        raise WebhookAuthenticationError("invalid asaas-access-token", provider=PROVIDER)
+
+
+# ----- money ---------------------------------------------------------------------------------
+
+
+def reais_to_centavos(value: Any, *, field: str) -> int | None:
+    """An Asaas money value (reais, a JSON number parsed as Decimal) → exact integer centavos.
+
+    Never goes through float: ``Decimal("1234.56")`` → 123456. A value with more than two
+    decimal places cannot be represented in centavos and is rejected rather than rounded.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        # A float here means the body was parsed without parse_float=Decimal: refuse to guess.
+        raise InvalidRequestError(f"{field}: must be a JSON number", code="invalid_amount")
+    if isinstance(value, int):
+        return value * 100
+    if not value.is_finite():
+        raise InvalidRequestError(f"{field}: must be a finite number", code="invalid_amount")
+    centavos = value * 100
+    if centavos != centavos.to_integral_value():
+        raise InvalidRequestError(f"{field}: has fractions of a centavo", code="invalid_amount")
+    return int(centavos)
+
+
+# ----- normalisation -------------------------------------------------------------------------
+
+
+class _AsaasModel(BaseModel):
+    # New attributes appear without notice (the docs warn about it): ignore them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Envelope(_AsaasModel):
+    id: str | None = None
+    event: str = Field(min_length=1)
+    dateCreated: str | None = None
+
+
+class _Refund(_AsaasModel):
+    status: str | None = None
+    value: Any = None
+
+
+# https://docs.asaas.com/docs/webhook-para-cobrancas (the payment object)
+class _Payment(_AsaasModel):
+    id: str = Field(min_length=1)
+    customer: str | None = None
+    subscription: str | None = None
+    value: Any = None  # converted by reais_to_centavos, never coerced by pydantic
+    externalReference: str | None = None
+    billingType: str | None = None
+    status: str = Field(min_length=1)
+    refunds: list[_Refund] | None = None
+
+
+class _PaymentEvent(_Envelope):
+    payment: _Payment
+
+
+# https://docs.asaas.com/docs/eventos-para-assinaturas (the subscription object)
+class _Subscription(_AsaasModel):
+    id: str = Field(min_length=1)
+    customer: str | None = None
+    externalReference: str | None = None
+    status: str = Field(min_length=1)
+
+
+class _SubscriptionEvent(_Envelope):
+    subscription: _Subscription
+
+
+_PAYMENT_EVENTS = {
+    "PAYMENT_CREATED": "payment.created",
+    "PAYMENT_CONFIRMED": "payment.confirmed",
+    "PAYMENT_RECEIVED": "payment.received",
+    "PAYMENT_OVERDUE": "payment.overdue",
+    "PAYMENT_REFUNDED": "payment.refunded",
+    "PAYMENT_PARTIALLY_REFUNDED": "payment.refunded",
+    "PAYMENT_DELETED": "payment.deleted",
+    "PAYMENT_UPDATED": "payment.updated",
+}
+_SUBSCRIPTION_CANCELED = frozenset({"SUBSCRIPTION_DELETED", "SUBSCRIPTION_INACTIVATED"})
+
+
+def _occurred_at(date_created: str | None, received_at: datetime) -> datetime:
+    if date_created:
+        try:
+            return datetime.strptime(date_created, _DATE_TIME_FORMAT).replace(tzinfo=BRASILIA).astimezone(UTC)
+        except ValueError:
+            pass
+    return received_at
+
+
+def _refunded_centavos(event: str, payment: _Payment, amount: int | None) -> int | None:
+    """Sum of the DONE refunds (https://docs.asaas.com/docs/refunds: PENDING, CANCELLED, DONE);
+    without a refunds list, PAYMENT_REFUNDED means the whole charge was refunded."""
+    if payment.refunds:
+        done = [r for r in payment.refunds if r.status == "DONE"]
+        return sum(reais_to_centavos(r.value, field="payment.refunds.value") or 0 for r in done)
+    return amount if event == "PAYMENT_REFUNDED" else None
+
+
+def _payment_event(payload: Any, envelope: _Envelope, hub_type: str) -> tuple[str, PaymentData]:
+    parsed = _PaymentEvent.model_validate(payload)
+    payment = parsed.payment
+    amount = reais_to_centavos(payment.value, field="payment.value")
+    data = PaymentData(
+        payment_id=payment.id,
+        external_reference=payment.externalReference,
+        status=payment.status,
+        amount_cents=amount,
+        currency="BRL",
+        # BOLETO, CREDIT_CARD, PIX, UNDEFINED, … → boleto, credit_card, pix, undefined, …
+        method=payment.billingType.lower() if payment.billingType else None,
+        customer_id=payment.customer,
+        subscription_id=payment.subscription,
+        refunded_cents=_refunded_centavos(envelope.event, payment, amount) if hub_type == "payment.refunded" else None,
+    )
+    return payment.id, data
+
+
+def _subscription_event(payload: Any) -> tuple[str, SubscriptionData]:
+    subscription = _SubscriptionEvent.model_validate(payload).subscription
+    data = SubscriptionData(
+        subscription_id=subscription.id,
+        status=subscription.status,
+        customer_id=subscription.customer,
+        external_reference=subscription.externalReference,
+    )
+    return subscription.id, data
+
+
+# https://docs.asaas.com/docs/webhook-para-cobrancas, https://docs.asaas.com/docs/eventos-para-assinaturas
+def normalise_asaas_webhook(
+    payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
+) -> list[HubEvent]:
+    """Payment and subscription events → ``payment.*`` / ``subscription.*``, deduplicated on
+    the event id (the docs: the same event always carries the same id). Other events
+    (transfers, invoices, PAYMENT_BANK_SLIP_VIEWED, …) are archived but produce no event."""
+    envelope = _Envelope.model_validate(payload)
+    data: BaseModel
+    if envelope.event in _PAYMENT_EVENTS:
+        hub_type = _PAYMENT_EVENTS[envelope.event]
+        object_id, data = _payment_event(payload, envelope, hub_type)
+    elif envelope.event.startswith("SUBSCRIPTION_"):
+        hub_type = "subscription.canceled" if envelope.event in _SUBSCRIPTION_CANCELED else "subscription.updated"
+        object_id, data = _subscription_event(payload)
+    else:
+        return []
+    return [
+        HubEvent.build(
+            org_id=org_id,
+            provider=PROVIDER,
+            type=hub_type,
+            dedupe_key=envelope.id or f"{envelope.event}:{object_id}",
+            occurred_at=_occurred_at(envelope.dateCreated, received_at),
+            received_at=received_at,
+            data=data,
+            raw_ref=raw_ref,
+        )
+    ]
