@@ -74,13 +74,29 @@ def load(path: Path, name: str) -> Any:
     return module
 
 
-def webhook_events(n: int) -> list[dict[str, Any]]:
+def evolution_events(n: int) -> list[dict[str, Any]]:
     sample = json.loads((ROOT / "events" / "webhook_evolution.json").read_text(encoding="utf-8"))
     events = []
     for _ in range(n):
         body = json.loads(sample["body"])
         body["data"]["key"]["id"] = uuid.uuid4().hex.upper()
         events.append({**sample, "body": json.dumps(body, ensure_ascii=False)})
+    return events
+
+
+def stripe_events(n: int) -> list[dict[str, Any]]:
+    import stripe
+
+    from localcloud.demo import STRIPE_WEBHOOK_SECRET
+
+    sample = json.loads((ROOT / "events" / "webhook_stripe.json").read_text(encoding="utf-8"))
+    events = []
+    for _ in range(n):
+        body = json.loads(sample["body"])
+        body["id"] = f"evt_bench_{uuid.uuid4().hex}"
+        raw = json.dumps(body)
+        header = stripe.WebhookSignature.generate_signature_header(raw, STRIPE_WEBHOOK_SECRET)
+        events.append({**sample, "body": raw, "headers": {**sample["headers"], "Stripe-Signature": header}})
     return events
 
 
@@ -95,7 +111,7 @@ def timed(handler: Any, events: list[dict[str, Any]]) -> list[float]:
     return samples
 
 
-def bare_resolver() -> Any:
+def bare_resolver(provider: str) -> Any:
     import boto3
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -103,7 +119,7 @@ def bare_resolver() -> Any:
     sqs = boto3.client("sqs")
     queue_url = os.environ["INBOUND_EVENTS_QUEUE_URL"]
 
-    @app.post("/webhooks/evolution/<org_id>")
+    @app.post(f"/webhooks/{provider}/<org_id>")
     def receive(org_id: str) -> dict[str, str]:
         sqs.send_message(QueueUrl=queue_url, MessageBody=app.current_event.body or "")
         return {"status": "accepted"}
@@ -146,19 +162,23 @@ def main() -> None:
                 f"   (import {result['import_ms']:.0f} ms)"
             )
 
-        print(f"\nWarm webhook receiver, {args.warm_requests} requests (after 20 warm-up), same local AWS")
-        hub = load(ROOT / "functions" / "webhook_evolution" / "app.py", "bench_webhook_evolution").handler
-        bare = bare_resolver()
-        for handler in (hub, bare):
-            timed(handler, webhook_events(20))
-        hub_ms = timed(hub, webhook_events(args.warm_requests))
-        bare_ms = timed(bare, webhook_events(args.warm_requests))
-        for name, samples in (("bare resolver (enqueue only)", bare_ms), ("WebhookEvolution", hub_ms)):
-            print(f"  {name:34s} p50 {percentile(samples, 50):6.2f} ms   p99 {percentile(samples, 99):6.2f} ms")
-        print(
-            f"  ratio hub/bare                     p50 {percentile(hub_ms, 50) / percentile(bare_ms, 50):6.2f}x"
-            f"    p99 {percentile(hub_ms, 99) / percentile(bare_ms, 99):6.2f}x"
-        )
+        print(f"\nWarm webhook receivers, {args.warm_requests} requests each (after 20 warm-up), same local AWS")
+        print("  (receiver = verify + archive to S3 + dedupe in DynamoDB + enqueue; bare = enqueue only)")
+        for provider, make_events in (("evolution", evolution_events), ("stripe", stripe_events)):
+            path = ROOT / "functions" / f"webhook_{provider}" / "app.py"
+            hub = load(path, f"bench_webhook_{provider}").handler
+            bare = bare_resolver(provider)
+            for handler in (hub, bare):
+                timed(handler, make_events(20))
+            hub_ms = timed(hub, make_events(args.warm_requests))
+            bare_ms = timed(bare, make_events(args.warm_requests))
+            name = f"webhook {provider}"
+            print(
+                f"  {name:20s} p50 {percentile(hub_ms, 50):6.2f} ms  p99 {percentile(hub_ms, 99):6.2f} ms"
+                f" | bare p50 {percentile(bare_ms, 50):6.2f} ms  p99 {percentile(bare_ms, 99):6.2f} ms"
+                f" | ratio p50 {percentile(hub_ms, 50) / percentile(bare_ms, 50):5.2f}x"
+                f"  p99 {percentile(hub_ms, 99) / percentile(bare_ms, 99):5.2f}x"
+            )
 
 
 if __name__ == "__main__":

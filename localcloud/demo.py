@@ -17,6 +17,16 @@ EVOLUTION_API_KEY = "demo-evolution-api-key"
 EVOLUTION_INSTANCE = "somos-principal"
 EVOLUTION_WEBHOOK_TOKEN = "demo-evolution-webhook-token"
 
+# Webhook secrets of the other providers (inbound only so far) ----------------
+STRIPE_WEBHOOK_SECRET = "whsec_demo_stripe_secret"
+META_APP_SECRET = "demo-meta-app-secret"
+META_VERIFY_TOKEN = "demo-meta-verify-token"
+RESEND_WEBHOOK_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
+ASAAS_WEBHOOK_TOKEN = "demo-asaas-webhook-token"
+MERCADOPAGO_WEBHOOK_SECRET = "demo-mercadopago-secret"
+CUSTOM_SOURCE = "crm"
+CUSTOM_WEBHOOK_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
+
 DEFAULT_SECRETS_PREFIX = "hub"
 
 
@@ -47,6 +57,18 @@ def _evolution(base_url: str) -> dict[str, Any]:
 
 DEMO_SECRETS: list[DemoSecret] = [
     DemoSecret(provider="evolution", build=_evolution),
+    DemoSecret(provider="stripe", build=lambda base_url: {"webhook_secret": STRIPE_WEBHOOK_SECRET}),
+    DemoSecret(
+        provider="meta",
+        build=lambda base_url: {"app_secret": META_APP_SECRET, "verify_token": META_VERIFY_TOKEN},
+    ),
+    DemoSecret(provider="resend", build=lambda base_url: {"webhook_secret": RESEND_WEBHOOK_SECRET}),
+    DemoSecret(provider="asaas", build=lambda base_url: {"webhook_token": ASAAS_WEBHOOK_TOKEN}),
+    DemoSecret(provider="mercadopago", build=lambda base_url: {"webhook_secret": MERCADOPAGO_WEBHOOK_SECRET}),
+    DemoSecret(
+        provider="custom",
+        build=lambda base_url: {"sources": {CUSTOM_SOURCE: {"webhook_secret": CUSTOM_WEBHOOK_SECRET}}},
+    ),
 ]
 
 

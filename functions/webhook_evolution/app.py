@@ -1,6 +1,6 @@
 """WebhookEvolution — POST /webhooks/evolution/{org_id}: Evolution API events (messages.upsert)."""
 
 from hub.webhooks.receiver import webhook_handler
-from hub.webhooks.specs import EVOLUTION_WEBHOOK
+from hub.webhooks.specs import webhook_spec
 
-handler = webhook_handler(EVOLUTION_WEBHOOK)
+handler = webhook_handler(webhook_spec("evolution"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -141,3 +142,75 @@ def test_health_reflects_sandbox_faults(cloud: LocalCloud) -> None:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/evolution", timeout=5)
     assert degraded["status"] == "degraded"
     assert degraded["services"]["evolution"]["error"].startswith("ProviderUnavailableError")
+
+
+@pytest.fixture(scope="module")
+def bus_tap(cloud: LocalCloud) -> str:
+    """An SQS queue subscribed to every event on the hub's EventBridge bus."""
+    sqs, events = aws(cloud, "sqs"), aws(cloud, "events")
+    url = sqs.create_queue(QueueName="e2e-bus-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = env(cloud, "EVENT_BUS_NAME")
+    events.put_rule(Name="e2e-tap", EventBusName=bus, EventPattern=json.dumps({"source": ["integrations-hub"]}))
+    events.put_targets(Rule="e2e-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    return str(url)
+
+
+def tapped(cloud: LocalCloud, tap: str, settle: float = 3.0) -> list[dict[str, Any]]:
+    """Everything on the bus so far (waits until nothing new arrives for `settle` seconds)."""
+    sqs = aws(cloud, "sqs")
+    seen: list[dict[str, Any]] = []
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < settle:
+        batch = sqs.receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for message in batch:
+            seen.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=tap, ReceiptHandle=message["ReceiptHandle"])
+        if batch:
+            quiet_since = time.monotonic()
+    return seen
+
+
+def signed_stripe(body: bytes) -> dict[str, str]:
+    import stripe
+
+    from localcloud.demo import STRIPE_WEBHOOK_SECRET
+
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), STRIPE_WEBHOOK_SECRET)
+    return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def stripe_event(event_id: str) -> bytes:
+    body = json.loads(sample_event("webhook_stripe")["body"])
+    body["id"] = event_id
+    return json.dumps(body).encode()
+
+
+def test_signed_stripe_event_reaches_the_bus_exactly_once(cloud: LocalCloud, bus_tap: str) -> None:
+    tapped(cloud, bus_tap, settle=1.0)  # drain earlier tests' events
+    # Given a Stripe event signed with the org's endpoint secret
+    once, thrice = stripe_event(f"evt_e2e_once_{time.time_ns()}"), stripe_event(f"evt_e2e_thrice_{time.time_ns()}")
+    url = f"{cloud.api_url}/webhooks/stripe/demo"
+    # When it is posted once, and another is posted three times concurrently
+    assert httpx.post(url, content=once, headers=signed_stripe(once), timeout=10).status_code == 200
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: httpx.post(url, content=thrice, headers=signed_stripe(thrice), timeout=10).status_code,
+                range(3),
+            )
+        )
+    assert statuses == [200, 200, 200]
+    # Then each appears on the bus exactly once
+    on_bus = wait_for(lambda: (lambda seen: seen if len(seen) >= 2 else None)(tapped(cloud, bus_tap)))
+    dedupe_keys = sorted(e["detail"]["dedupe_key"] for e in on_bus if e["detail"]["provider"] == "stripe")
+    assert dedupe_keys == sorted([json.loads(once)["id"], json.loads(thrice)["id"]])
+    assert {e["detail-type"] for e in on_bus} == {"payment.confirmed"}
+
+
+def test_forged_stripe_event_is_401_and_never_reaches_the_bus(cloud: LocalCloud, bus_tap: str) -> None:
+    body = stripe_event(f"evt_e2e_forged_{time.time_ns()}")
+    headers = signed_stripe(body)
+    tampered = body.replace(b"evt_e2e_forged", b"evt_e2e_FORGED")
+    assert httpx.post(f"{cloud.api_url}/webhooks/stripe/demo", content=tampered, headers=headers).status_code == 401
+    assert [e for e in tapped(cloud, bus_tap, settle=2.0) if "FORGED" in e["detail"]["dedupe_key"]] == []

@@ -47,7 +47,7 @@ def test_dev_command_serves_and_stops_cleanly_on_sigterm() -> None:
         *[arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))],
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     try:
         assert proc.stdout is not None

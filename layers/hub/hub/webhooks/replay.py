@@ -20,7 +20,7 @@ from hub.config import get_settings
 from hub.storage import ObjectStorage
 from hub.webhooks.ingress import WebhookResult, process_archived
 from hub.webhooks.models import RawWebhook
-from hub.webhooks.specs import WEBHOOK_SPECS
+from hub.webhooks.specs import webhook_spec
 
 
 def load_archived(key: str, storage: ObjectStorage | None = None) -> RawWebhook:
@@ -43,7 +43,7 @@ def load_archived(key: str, storage: ObjectStorage | None = None) -> RawWebhook:
 
 def replay_key(key: str) -> WebhookResult:
     request = load_archived(key)
-    spec = WEBHOOK_SPECS[request.provider]
+    spec = webhook_spec(request.provider)
     return process_archived(spec, request, key)
 
 
@@ -90,7 +90,7 @@ def replay(keys: Iterator[str] | list[str], *, event_id: str | None = None) -> R
 
 def _event_ids_of(key: str) -> set[str]:
     request = load_archived(key)
-    spec = WEBHOOK_SPECS[request.provider]
+    spec = webhook_spec(request.provider)
     try:
         payload = json.loads(request.body)
         events = spec.normalise(

@@ -1,18 +1,98 @@
-"""Every provider's webhook spec, by the provider name used in the route."""
+"""Every provider's webhook spec, by the provider name used in the route.
+
+Specs are built on first use and import only their own provider module, so a receiver's
+cold start does not pay for every other provider (the Stripe SDK alone is heavy).
+
+Dedupe windows are at least each provider's documented retry window: Stripe retries for
+3 days, MercadoPago for 4, Meta for about 7; Asaas keeps failed events queued (and pauses
+after 15 failures) until the queue is resumed, so its window is the longest.
+"""
 
 from __future__ import annotations
 
-from hub.providers.evolution import normalise_evolution_webhook, verify_evolution_webhook
-from hub.webhooks.models import WebhookSpec
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from hub.errors import InvalidRequestError
+from hub.events import HubEvent
+from hub.webhooks.models import RawWebhook, WebhookSpec
 
 DAY = 24 * 3600
 
-EVOLUTION_WEBHOOK = WebhookSpec(
-    provider="evolution",
-    verify=verify_evolution_webhook,
-    normalise=normalise_evolution_webhook,
-    # Evolution retries with backoff for minutes; WhatsApp redelivers for days. 7 days.
-    dedupe_ttl_seconds=7 * DAY,
-)
 
-WEBHOOK_SPECS: dict[str, WebhookSpec] = {spec.provider: spec for spec in (EVOLUTION_WEBHOOK,)}
+def _evolution() -> WebhookSpec:
+    from hub.providers.evolution import normalise_evolution_webhook, verify_evolution_webhook
+
+    return WebhookSpec("evolution", verify_evolution_webhook, normalise_evolution_webhook, 7 * DAY)
+
+
+def _stripe() -> WebhookSpec:
+    from hub.providers.stripe import normalise_stripe_webhook, verify_stripe_webhook
+
+    return WebhookSpec("stripe", verify_stripe_webhook, normalise_stripe_webhook, 4 * DAY)
+
+
+def _meta() -> WebhookSpec:
+    from hub.providers.meta import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
+
+    return WebhookSpec(
+        "meta", verify_meta_webhook, normalise_meta_webhook, 8 * DAY, challenge=meta_subscription_challenge
+    )
+
+
+def _resend() -> WebhookSpec:
+    from hub.providers.resend import normalise_resend_webhook, verify_resend_webhook
+
+    return WebhookSpec("resend", verify_resend_webhook, normalise_resend_webhook, 7 * DAY)
+
+
+def _asaas() -> WebhookSpec:
+    from hub.providers.asaas import normalise_asaas_webhook, verify_asaas_webhook
+
+    return WebhookSpec("asaas", verify_asaas_webhook, normalise_asaas_webhook, 30 * DAY)
+
+
+def _mercadopago() -> WebhookSpec:
+    from hub.providers.mercadopago import normalise_mercadopago_webhook, verify_mercadopago_webhook
+
+    return WebhookSpec("mercadopago", verify_mercadopago_webhook, normalise_mercadopago_webhook, 5 * DAY)
+
+
+def _custom() -> WebhookSpec:
+    from hub.webhooks.standard import normalise_custom_webhook, verify_custom_webhook
+
+    def verify(request: RawWebhook, secret: dict[str, Any]) -> None:
+        verify_custom_webhook(request, secret, request.route_params.get("source", ""))
+
+    def normalise(
+        payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook
+    ) -> list[HubEvent]:
+        source = request.route_params.get("source", "")
+        return normalise_custom_webhook(
+            payload, org_id=org_id, received_at=received_at, raw_ref=raw_ref, request=request, source=source
+        )
+
+    return WebhookSpec("custom", verify, normalise, 7 * DAY, route="custom/<source>/<org_id>")
+
+
+_FACTORIES: dict[str, Callable[[], WebhookSpec]] = {
+    "evolution": _evolution,
+    "stripe": _stripe,
+    "meta": _meta,
+    "resend": _resend,
+    "asaas": _asaas,
+    "mercadopago": _mercadopago,
+    "custom": _custom,
+}
+
+WEBHOOK_PROVIDERS: tuple[str, ...] = tuple(_FACTORIES)
+
+
+@cache
+def webhook_spec(provider: str) -> WebhookSpec:
+    factory = _FACTORIES.get(provider)
+    if factory is None:
+        raise InvalidRequestError(f"no webhook receiver for provider {provider!r}", code="unknown_provider")
+    return factory()

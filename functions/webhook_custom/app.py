@@ -1,0 +1,6 @@
+"""WebhookCustom — POST /webhooks/custom/{source}/{org_id}."""
+
+from hub.webhooks.receiver import webhook_handler
+from hub.webhooks.specs import webhook_spec
+
+handler = webhook_handler(webhook_spec("custom"))
