@@ -15,6 +15,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.demo import EVOLUTION_API_KEY, EVOLUTION_INSTANCE, EVOLUTION_WEBHOOK_TOKEN
 from tests.helpers import ROOT, sample_event
+from tests.signing import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -172,12 +173,7 @@ def tapped(cloud: LocalCloud, tap: str, settle: float = 3.0) -> list[dict[str, A
 
 
 def signed_stripe(body: bytes) -> dict[str, str]:
-    import stripe
-
-    from localcloud.demo import STRIPE_WEBHOOK_SECRET
-
-    header = stripe.WebhookSignature.generate_signature_header(body.decode(), STRIPE_WEBHOOK_SECRET)
-    return {"Stripe-Signature": header, "Content-Type": "application/json"}
+    return signed_headers("stripe", body.decode())
 
 
 def stripe_event(event_id: str) -> bytes:

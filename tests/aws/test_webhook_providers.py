@@ -1,0 +1,147 @@
+"""Every provider's documented sample, freshly signed, through its real receiver function:
+accepted once, deduped when delivered again (sequentially or concurrently), 401 when forged."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from localcloud.demo import META_VERIFY_TOKEN, demo_secret_values
+from tests.aws.conftest import HubAws
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+from tests.signing import signed_headers
+
+SAMPLES = {
+    "evolution": ("webhook_evolution", "message.received"),
+    "stripe": ("webhook_stripe", "payment.confirmed"),
+    "meta": ("webhook_meta", "message.received"),
+    "meta-status": ("webhook_meta_status", "message.status"),
+    "meta-instagram": ("webhook_meta_instagram", "social.comment"),
+    "resend": ("webhook_resend", "email.bounced"),
+    "asaas": ("webhook_asaas", "payment.received"),
+    "mercadopago": ("webhook_mercadopago", "payment.updated"),
+    "custom": ("webhook_custom", "custom.lead.created"),
+}
+
+
+@pytest.fixture
+def seeded(hub_aws: HubAws) -> HubAws:
+    for provider, value in demo_secret_values("http://127.0.0.1:9").items():
+        hub_aws.put_secret("demo", provider, value)
+    return hub_aws
+
+
+def deliver(sample: str, *, tamper: bool = False, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    event = sample_event(sample)
+    provider = event["resource"].split("/")[2]
+    body = event["body"]
+    signed = headers or signed_headers(provider, body, event.get("queryStringParameters"))
+    if tamper:
+        body = body.replace("demo", "DEMO", 1) if "demo" in body else body + " "
+    request = api_event(
+        "POST",
+        event["path"],
+        resource=event["resource"],
+        path_parameters=event["pathParameters"],
+        body=body,
+        headers=signed,
+        query=event.get("queryStringParameters"),
+    )
+    module = load_function(f"webhook_{provider}")
+    response: dict[str, Any] = module.handler(request, FakeLambdaContext(f"Webhook{provider}"))
+    response["sent_headers"] = signed
+    return response
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_sample_is_accepted_once_and_then_deduped(seeded: HubAws, name: str) -> None:
+    sample, expected_type = SAMPLES[name]
+    first = deliver(sample)
+    assert first["statusCode"] == 200, first["body"]
+    again = deliver(sample, headers=first["sent_headers"])  # the provider's retry of the same delivery
+    assert again["statusCode"] == 200
+    assert json.loads(again["body"])["duplicates"] >= 1
+    events = [json.loads(m["Body"]) for m in seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    assert expected_type in {e["type"] for e in events}
+    assert len({e["event_id"] for e in events}) == len(events) == len(json.loads(first["body"])["event_ids"])
+
+
+@pytest.mark.parametrize("name", ["stripe", "asaas", "resend", "meta"])
+def test_concurrent_redeliveries_make_one_event(seeded: HubAws, name: str) -> None:
+    sample, _ = SAMPLES[name]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = [r["statusCode"] for r in pool.map(lambda _: deliver(sample), range(4))]
+    assert statuses == [200] * 4
+    events = seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL")
+    assert len(events) == len({json.loads(m["Body"])["event_id"] for m in events}) >= 1
+
+
+@pytest.mark.parametrize("name", sorted(set(SAMPLES) - {"asaas", "evolution", "mercadopago"}))
+def test_tampered_body_is_401_and_makes_no_event(seeded: HubAws, name: str) -> None:
+    sample, _ = SAMPLES[name]
+    response = deliver(sample, tamper=True)
+    assert response["statusCode"] == 401, response["body"]
+    assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+    assert seeded.archived_keys() == []
+
+
+def test_mercadopago_signature_binds_the_notified_resource(seeded: HubAws) -> None:
+    # MercadoPago signs data.id (query), x-request-id and ts, not the body: a notification
+    # whose signed data.id was swapped is rejected.
+    event = sample_event("webhook_mercadopago")
+    headers = signed_headers("mercadopago", event["body"], event["queryStringParameters"])
+    forged_query = {**event["queryStringParameters"], "data.id": "123"}
+    request = api_event(
+        "POST",
+        event["path"],
+        resource=event["resource"],
+        path_parameters=event["pathParameters"],
+        body=event["body"],
+        headers=headers,
+        query=forged_query,
+    )
+    response = load_function("webhook_mercadopago").handler(request, FakeLambdaContext("WebhookMercadoPago"))
+    assert response["statusCode"] == 401
+    assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def meta_get(query: dict[str, str]) -> dict[str, Any]:
+    module = load_function("webhook_meta")
+    event = api_event(
+        "GET",
+        "/webhooks/meta/demo",
+        resource="/webhooks/meta/{org_id}",
+        path_parameters={"org_id": "demo"},
+        query=query,
+    )
+    response: dict[str, Any] = module.handler(event, FakeLambdaContext("WebhookMeta"))
+    return response
+
+
+def test_meta_subscription_check_echoes_the_challenge_as_text(seeded: HubAws) -> None:
+    response = meta_get({"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    assert response["statusCode"] == 200
+    assert response["body"] == "1158201444"
+    headers = response.get("headers") or {k: v[0] for k, v in response["multiValueHeaders"].items()}
+    assert headers["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "1"},
+        {},
+    ],
+)
+def test_meta_subscription_check_with_a_wrong_token_is_403(seeded: HubAws, query: dict[str, str]) -> None:
+    assert meta_get(query)["statusCode"] == 403
+
+
+def test_asaas_success_is_exactly_200(seeded: HubAws) -> None:
+    # Asaas counts only HTTP 200 as delivered (not 201/202/204) and pauses after 15 failures.
+    assert deliver("webhook_asaas")["statusCode"] == 200
+    assert deliver("webhook_asaas")["statusCode"] == 200

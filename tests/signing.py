@@ -1,0 +1,52 @@
+"""Sign a webhook body the way each provider does, with the demo org's secrets.
+
+Uses each provider's own library where one exists (stripe, standardwebhooks)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import uuid
+from datetime import UTC, datetime
+
+import stripe
+from standardwebhooks import Webhook
+
+from localcloud import demo
+
+
+def _standard(prefix: str, secret: str, body: str) -> dict[str, str]:
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, now, body)
+    return {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(int(now.timestamp())), f"{prefix}-signature": signature}
+
+
+def signed_headers(provider: str, body: str, query: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    if provider == "evolution":
+        headers["Authorization"] = f"Bearer {demo.EVOLUTION_WEBHOOK_TOKEN}"
+    elif provider == "stripe":
+        headers["Stripe-Signature"] = stripe.WebhookSignature.generate_signature_header(
+            body, demo.STRIPE_WEBHOOK_SECRET
+        )
+    elif provider == "meta":
+        digest = hmac.new(demo.META_APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+        headers["X-Hub-Signature-256"] = f"sha256={digest}"
+    elif provider == "resend":
+        headers.update(_standard("svix", demo.RESEND_WEBHOOK_SECRET, body))
+    elif provider == "custom":
+        headers.update(_standard("webhook", demo.CUSTOM_WEBHOOK_SECRET, body))
+    elif provider == "asaas":
+        headers["asaas-access-token"] = demo.ASAAS_WEBHOOK_TOKEN
+    elif provider == "mercadopago":
+        request_id = str(uuid.uuid4())
+        ts = str(int(time.time()))
+        data_id = (query or {}).get("data.id")
+        manifest = (f"id:{data_id.lower()};" if data_id else "") + f"request-id:{request_id};ts:{ts};"
+        v1 = hmac.new(demo.MERCADOPAGO_WEBHOOK_SECRET.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+        headers.update({"x-signature": f"ts={ts},v1={v1}", "x-request-id": request_id})
+    else:
+        raise ValueError(provider)
+    return headers
