@@ -210,3 +210,18 @@ def test_forged_stripe_event_is_401_and_never_reaches_the_bus(cloud: LocalCloud,
     tampered = body.replace(b"evt_e2e_forged", b"evt_e2e_FORGED")
     assert httpx.post(f"{cloud.api_url}/webhooks/stripe/demo", content=tampered, headers=headers).status_code == 401
     assert [e for e in tapped(cloud, bus_tap, settle=2.0) if "FORGED" in e["detail"]["dedupe_key"]] == []
+
+
+def test_unknown_provider_is_404_and_known_ones_still_route(cloud: LocalCloud) -> None:
+    unknown = httpx.post(f"{cloud.api_url}/webhooks/pagarme/demo", content=b"{}", timeout=10)
+    assert unknown.status_code == 404
+    assert "pagarme" in unknown.json()["message"]
+    # The literal route wins over the catch-all: a known provider still reaches its receiver.
+    known = httpx.post(f"{cloud.api_url}/webhooks/stripe/demo", content=b"{}", timeout=10)
+    assert known.status_code == 401
+
+
+def test_unknown_org_is_404(cloud: LocalCloud) -> None:
+    body = stripe_event(f"evt_e2e_noorg_{time.time_ns()}")
+    response = httpx.post(f"{cloud.api_url}/webhooks/stripe/nobody", content=body, headers=signed_stripe(body))
+    assert response.status_code == 404

@@ -82,3 +82,18 @@ def webhook_handler(spec: WebhookSpec) -> Callable[[dict[str, Any], Any], dict[s
         return app.resolve(event, context)
 
     return handler
+
+
+def unknown_provider_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Handler for /webhooks/{provider}/{org_id} when no receiver exists for the provider."""
+    app = APIGatewayRestResolver()
+
+    @app.route("/webhooks/<provider>/<org_id>", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown(provider: str, org_id: str) -> Response[str]:
+        return _json(404, {"error": "not_found", "message": f"no webhook receiver for provider {provider[:40]!r}"})
+
+    @lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
