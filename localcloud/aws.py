@@ -95,6 +95,7 @@ class MotoServer:
         # moto keeps its state in module globals: start every local cloud empty.
         moto_api_backend.reset()
         patch_step_functions()
+        patch_dynamodb_atomic_writes()
         os.environ["MOTO_PORT"] = str(self.port)  # moto's Step Functions call Lambda here
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:
@@ -190,6 +191,36 @@ def patch_step_functions() -> None:
 
         StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
         _sfn_patched = True
+
+
+_ddb_patched = False
+
+
+def patch_dynamodb_atomic_writes() -> None:
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
+
+    DynamoDB evaluates a condition and applies the write as one step per item; moto's
+    server handles requests on threads with no locking, so concurrent conditional updates
+    (idempotency records, breaker probes, quota counters) can interleave and both succeed.
+    One lock around the write operations restores DynamoDB's guarantee locally.
+    """
+    global _ddb_patched
+    if _ddb_patched:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:
+            continue
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
+    _ddb_patched = True
 
 
 # --------------------------------------------------------------------------- #

@@ -41,6 +41,14 @@ class Settings(BaseModel):
     retry_max_total_sleep: float = Field(2.0, alias="RETRY_MAX_TOTAL_SLEEP", ge=0)
     retry_safety_margin: float = Field(1.0, alias="RETRY_SAFETY_MARGIN", ge=0)
 
+    # Shared breaker and rate-limit state; unset = no breaker/limits (unit tests, scripts).
+    resilience_table: str | None = Field(None, alias="RESILIENCE_TABLE")
+    breaker_failure_threshold: int = Field(5, alias="BREAKER_FAILURE_THRESHOLD", ge=1)
+    breaker_window_seconds: int = Field(60, alias="BREAKER_WINDOW_SECONDS", ge=1)
+    breaker_recovery_seconds: int = Field(60, alias="BREAKER_RECOVERY_SECONDS", ge=1)
+    # JSON: {"asaas": [{"name": ..., "limit": ..., "window_seconds": ..., "scope": ...}]}
+    rate_limit_overrides: str | None = Field(None, alias="RATE_LIMIT_OVERRIDES")
+
     webhook_max_body_bytes: int = Field(1_048_576, alias="WEBHOOK_MAX_BODY_BYTES", gt=0)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
 

@@ -10,6 +10,7 @@ knows them all: an adapter declares its name, auth headers and quirks, nothing e
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -31,6 +32,8 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.observability import logger
+from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
+from hub.resilience.ratelimit import RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 
@@ -113,8 +116,10 @@ class ProviderClient(ABC):
         *,
         http: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
+        org_id: str | None = None,
     ) -> None:
         self.credentials = credentials
+        self.org_id = org_id
         self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
         self._http = http
         if retry_policy is None:
@@ -135,7 +140,7 @@ class ProviderClient(ABC):
     def for_org(cls, org_id: str, **kwargs: Any) -> ProviderClient:
         """The adapter for one client organisation, with its credentials."""
         raw = get_provider_secret(org_id, cls.provider)
-        return cls(cls.parse_credentials(raw), **kwargs)
+        return cls(cls.parse_credentials(raw), org_id=org_id, **kwargs)
 
     # ----- what adapters declare ----------------------------------------------------
     @abstractmethod
@@ -181,6 +186,41 @@ class ProviderClient(ABC):
             return ProviderUnavailableError(text, **common)
         return InvalidRequestError(text, **common)
 
+    # ----- shared resilience state ---------------------------------------------------
+    def breaker_scope(self) -> str:
+        """What one breaker covers: the provider, or (override) one account/instance of it."""
+        return self.provider
+
+    def account_scope(self) -> str:
+        """The provider account a per-account limit counts against (default: the org's own)."""
+        return self.org_id or "default"
+
+    def circuit_breaker(self) -> CircuitBreaker | None:
+        settings = get_settings()
+        if not settings.resilience_table:
+            return None
+        policy = BreakerPolicy(
+            failure_threshold=settings.breaker_failure_threshold,
+            window_seconds=settings.breaker_window_seconds,
+            recovery_seconds=settings.breaker_recovery_seconds,
+        )
+        return CircuitBreaker(settings.resilience_table, self.breaker_scope(), policy)
+
+    def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
+        """Take ``cost`` units of every limit that applies, or raise RateLimitedError."""
+        settings = get_settings()
+        if not settings.resilience_table:
+            return
+        overrides = json.loads(settings.rate_limit_overrides) if settings.rate_limit_overrides else None
+        limiter = RateLimiter(settings.resilience_table)
+        for rule in rules_for(self.provider, overrides):
+            if not rule.applies(operation):
+                continue
+            scope_value = {"provider": "all", "org": self.org_id or "default", "account": self.account_scope()}[
+                rule.scope
+            ]
+            limiter.acquire(self.provider, rule, scope_value, cost)
+
     @staticmethod
     def request_id_of(response: httpx.Response) -> str | None:
         for header in _REQUEST_ID_HEADERS:
@@ -204,8 +244,13 @@ class ProviderClient(ABC):
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
+        operation: str | None = None,
+        cost: int = 1,
     ) -> httpx.Response:
-        """Send one logical request (with retries) and return the successful response."""
+        """Send one logical request and return the successful response.
+
+        Order: breaker (open → fail fast) → rate limits (spent → RateLimitedError) → the
+        call with retries → breaker bookkeeping (only ProviderUnavailableError counts)."""
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         if method.upper() == "POST" and self.idempotency_header:
             # The same key on every retry of this call, so a retried POST is applied once.
@@ -215,7 +260,22 @@ class ProviderClient(ABC):
         def attempt() -> httpx.Response:
             return self._send_once(method, url, path, all_headers, json, params, data, timeout)
 
-        return self.retry_policy.call(attempt)
+        breaker = self.circuit_breaker()
+        probe = breaker.before_call() if breaker else False  # open: fails fast, no provider call
+        try:
+            self.take_rate_limits(operation, cost)
+            response = self.retry_policy.call(attempt)
+        except ProviderUnavailableError:
+            if breaker:
+                breaker.record_failure(probe)
+            raise
+        except HubError:
+            if breaker:  # the provider answered (4xx/429): it is up
+                breaker.record_success(probe)
+            raise
+        if breaker:
+            breaker.record_success(probe)
+        return response
 
     def _effective_timeout(self, timeout: float | None) -> httpx.Timeout | None:
         remaining = remaining_seconds()

@@ -55,6 +55,11 @@ class EvolutionClient(ProviderClient):
     def auth_headers(self) -> dict[str, str]:
         return {"apikey": self.credentials.api_key.get_secret_value()}
 
+    def breaker_scope(self) -> str:
+        # Self-hosted: each org runs its own server, so one org's outage must not trip
+        # the breaker of the others.
+        return f"{self.provider}#{httpx.URL(self.base_url).host}"
+
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
         # Evolution errors: {"status": 400, "error": "Bad Request", "response": {"message": [...]}}
         try:
@@ -84,7 +89,7 @@ class EvolutionClient(ProviderClient):
         body: dict[str, Any] = {"number": e164_digits(to_e164), "text": text}
         if delay_ms is not None:
             body["delay"] = delay_ms
-        response = self.request("POST", f"/message/sendText/{self.credentials.instance}", json=body)
+        response = self.request("POST", f"/message/sendText/{self.credentials.instance}", json=body, operation="send")
         payload = response.json()
         key = payload.get("key") or {}
         message_id = key.get("id")

@@ -1,0 +1,1 @@
+"""State every Lambda instance must share: circuit breakers and rate limits (DynamoDB)."""

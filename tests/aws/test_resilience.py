@@ -1,0 +1,203 @@
+"""Shared circuit breaker and rate limits (DynamoDB), under concurrency, and wired into
+every adapter through ProviderClient."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.providers.base import ProviderClient, ProviderCredentials
+from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
+from hub.resilience.ratelimit import LimitRule, RateLimiter
+from hub.retry import RetryPolicy
+from tests.aws.conftest import HubAws
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def table(hub_aws: HubAws) -> str:
+    return hub_aws.env["RESILIENCE_TABLE"]
+
+
+def breaker(table: str, clock: Clock, **policy: int) -> CircuitBreaker:
+    return CircuitBreaker(table, "acme-provider", BreakerPolicy(**policy), clock=clock)
+
+
+def test_opens_after_threshold_failures_and_fails_fast(table: str) -> None:
+    clock = Clock()
+    cb = breaker(table, clock, failure_threshold=5)
+    for _ in range(4):
+        assert cb.before_call() is False
+        cb.record_failure(probe=False)
+    assert cb.status().state == "closed"
+    cb.record_failure(probe=False)
+    assert cb.status().state == "open"
+    with pytest.raises(ProviderUnavailableError, match="circuit open"):
+        cb.before_call()
+
+
+def test_failures_outside_the_window_do_not_add_up(table: str) -> None:
+    clock = Clock()
+    cb = breaker(table, clock, failure_threshold=3, window_seconds=60)
+    cb.record_failure(probe=False)
+    cb.record_failure(probe=False)
+    clock.now += 61
+    cb.record_failure(probe=False)
+    assert cb.status().state == "closed"
+    assert cb.status().failures == 1
+
+
+def test_exactly_one_probe_after_recovery_under_concurrency(table: str) -> None:
+    clock = Clock()
+    cb = breaker(table, clock, failure_threshold=1, recovery_seconds=60)
+    cb.record_failure(probe=False)
+    clock.now += 61
+    barrier = threading.Barrier(20)
+
+    def contend(_: int) -> str:
+        barrier.wait()
+        try:
+            return "probe" if breaker(table, clock, failure_threshold=1).before_call() else "normal"
+        except ProviderUnavailableError:
+            return "rejected"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(contend, range(20)))
+    assert outcomes.count("probe") == 1
+    assert outcomes.count("rejected") == 19
+    assert cb.status().state == "half_open"
+
+
+def test_probe_success_closes_and_probe_failure_reopens(table: str) -> None:
+    clock = Clock()
+    cb = breaker(table, clock, failure_threshold=1, recovery_seconds=60)
+    cb.record_failure(probe=False)
+    clock.now += 61
+    assert cb.before_call() is True
+    cb.record_failure(probe=True)
+    assert cb.status().state == "open"
+    with pytest.raises(ProviderUnavailableError):
+        cb.before_call()
+    clock.now += 61
+    assert cb.before_call() is True
+    cb.record_success(probe=True)
+    status = cb.status()
+    assert (status.state, status.failures) == ("closed", 0)
+    assert cb.before_call() is False
+
+
+def test_a_vanished_probe_is_replaced_after_its_timeout(table: str) -> None:
+    clock = Clock()
+    cb = breaker(table, clock, failure_threshold=1, recovery_seconds=60, probe_timeout_seconds=30)
+    cb.record_failure(probe=False)
+    clock.now += 61
+    assert cb.before_call() is True  # this probe's Lambda dies without reporting
+    with pytest.raises(ProviderUnavailableError):
+        cb.before_call()
+    clock.now += 31
+    assert cb.before_call() is True
+
+
+def test_quota_is_exact_under_concurrency(table: str) -> None:
+    limiter = RateLimiter(table, clock=Clock())
+    rule = LimitRule("per_minute", 20, 60, "org")
+    barrier = threading.Barrier(50)
+
+    def take(_: int) -> bool:
+        barrier.wait()
+        try:
+            limiter.acquire("asaas", rule, "acme")
+            return True
+        except RateLimitedError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        granted = sum(pool.map(take, range(50)))
+    assert granted == 20
+    assert limiter.status("asaas", rule, "acme").remaining == 0
+
+
+def test_spent_quota_says_when_it_resets_and_scopes_are_separate(table: str) -> None:
+    clock = Clock(now=1_800_000_030.0)  # 30 s into a minute window
+    limiter = RateLimiter(table, clock=clock)
+    rule = LimitRule("per_minute", 2, 60, "org")
+    assert limiter.acquire("asaas", rule, "acme") == 1
+    assert limiter.acquire("asaas", rule, "acme") == 0
+    with pytest.raises(RateLimitedError) as info:
+        limiter.acquire("asaas", rule, "acme")
+    assert info.value.retry_after == pytest.approx(30, abs=1)
+    assert limiter.acquire("asaas", rule, "other-org") == 1  # another org's quota
+    clock.now += 31
+    assert limiter.acquire("asaas", rule, "acme") == 1  # a new window
+
+
+class Flaky(ProviderClient):
+    provider: ClassVar[str] = "flaky"
+    default_base_url: ClassVar[str] = "https://flaky.test"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def health_check(self) -> None:
+        self.request("GET", "/health")
+
+
+def flaky(status: int, calls: list[int]) -> Flaky:
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(status, json={"message": "x"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return Flaky(ProviderCredentials(), http=http, retry_policy=RetryPolicy(max_attempts=1), org_id="acme")
+
+
+def test_adapter_calls_open_the_breaker_and_then_fail_fast_without_calling(table: str) -> None:
+    calls: list[int] = []
+    client = flaky(503, calls)
+    for _ in range(5):
+        with pytest.raises(ProviderUnavailableError):
+            client.request("GET", "/x")
+    assert len(calls) == 5
+    with pytest.raises(ProviderUnavailableError, match="circuit open"):
+        client.request("GET", "/x")
+    assert len(calls) == 5  # failed fast: the provider was not called
+
+
+def test_caller_errors_never_open_the_breaker(table: str) -> None:
+    calls: list[int] = []
+    client = flaky(400, calls)
+    for _ in range(8):
+        with pytest.raises(InvalidRequestError):
+            client.request("GET", "/x")
+    assert len(calls) == 8
+    assert client.circuit_breaker() is not None
+    assert client.circuit_breaker().status().state == "closed"  # type: ignore[union-attr]
+
+
+def test_adapter_respects_configured_limits(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.config import get_settings
+
+    monkeypatch.setenv(
+        "RATE_LIMIT_OVERRIDES", '{"flaky": [{"name": "per_min", "limit": 3, "window_seconds": 60, "scope": "org"}]}'
+    )
+    get_settings.cache_clear()
+    calls: list[int] = []
+    client = flaky(200, calls)
+    for _ in range(3):
+        client.request("GET", "/x")
+    with pytest.raises(RateLimitedError) as info:
+        client.request("GET", "/x")
+    assert 0 < info.value.retry_after <= 60
+    assert len(calls) == 3
