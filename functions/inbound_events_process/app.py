@@ -1,20 +1,18 @@
 """InboundEventsProcess — consumes normalised webhook events from the inbound queue.
 
-Partial batch failures: only the failed records return to the queue (and reach the DLQ
-after maxReceiveCount); the rest are deleted.
+Partial batch failures: only the failed records return to the queue (after a delay that
+depends on the error, see hub.batch) and reach the DLQ after maxReceiveCount.
 """
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from hub.batch import process_sqs_batch
 from hub.events import HubEvent
 from hub.inbound import process_inbound_event
 from hub.observability import lambda_handler
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -23,4 +21,4 @@ def record_handler(record: SQSRecord) -> None:
 
 @lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_sqs_batch(event, record_handler, context)
