@@ -4,6 +4,7 @@
       --from 2026-11-22T00:00:00+00:00 --to 2026-11-22T06:00:00+00:00 [--event-id ID]
   python -m ops --stack integrations-hub-prod replay --key raw/stripe/acme/2026/11/22/...json
   python -m ops --stack integrations-hub-prod redrive            # inbound DLQ -> inbound queue
+  python -m ops --stack integrations-hub-prod enable --org acme --provider asaas --actor you@agency
   python -m ops --local replay ...                                # against a running `make dev`
 
 Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
@@ -28,6 +29,9 @@ OUTPUTS = {
     "InboundEventsQueueUrl": "INBOUND_EVENTS_QUEUE_URL",
     "InboundEventsDLQUrl": "INBOUND_EVENTS_DLQ_URL",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+    "ResilienceTableName": "RESILIENCE_TABLE",
+    "AuditTableName": "AUDIT_TABLE",
+    "EventBusName": "EVENT_BUS_NAME",
 }
 
 
@@ -76,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     red.add_argument("--dlq", help="DLQ URL (default: the inbound events DLQ)")
     red.add_argument("--to", dest="target", help="target queue URL (default: the inbound events queue)")
     red.add_argument("--limit", type=int, default=10_000)
+    ena = sub.add_parser("enable", help="re-enable an integration disabled after rejected credentials")
+    ena.add_argument("--org", required=True)
+    ena.add_argument("--provider", required=True)
+    ena.add_argument("--actor", required=True, help="who re-enables it (written to the audit trail)")
     args = parser.parse_args(argv)
 
     if args.local:
@@ -85,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported after the environment is set: the layer reads its settings once.
     from hub.webhooks.replay import archived_keys, redrive, replay
+
+    if args.command == "enable":
+        from hub.resilience.integrations import enable_integration
+
+        enable_integration(args.org, args.provider, actor=args.actor)
+        print(json.dumps({"enabled": f"{args.org}/{args.provider}"}))
+        return 0
 
     if args.command == "redrive":
         moved = redrive(

@@ -9,6 +9,7 @@ import pytest
 from hub import aws, credentials, idempotency, runtime, storage
 from hub.config import get_settings
 from hub.providers import base
+from hub.resilience import integrations
 from hub.webhooks import publish
 
 TEST_ENV = {
@@ -28,6 +29,7 @@ def reset_hub_caches() -> None:
     """Forget every per-container cache, as a fresh Lambda container would."""
     get_settings.cache_clear()
     runtime._deadline.set(None)
+    integrations._cache.clear()
     aws.aws_client.cache_clear()
     storage._client = None
     credentials._provider = None

@@ -33,6 +33,7 @@ from hub.errors import (
 )
 from hub.observability import logger
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
+from hub.resilience.integrations import disable_integration, disabled_reason
 from hub.resilience.ratelimit import RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
@@ -260,6 +261,13 @@ class ProviderClient(ABC):
         def attempt() -> httpx.Response:
             return self._send_once(method, url, path, all_headers, json, params, data, timeout)
 
+        if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
+            raise AuthenticationError(
+                f"the {self.provider} integration is disabled for this org ({reason}); fix the credentials "
+                "and re-enable it",
+                provider=self.provider,
+                code="integration_disabled",
+            )
         breaker = self.circuit_breaker()
         probe = breaker.before_call() if breaker else False  # open: fails fast, no provider call
         try:
@@ -269,9 +277,12 @@ class ProviderClient(ABC):
             if breaker:
                 breaker.record_failure(probe)
             raise
-        except HubError:
+        except HubError as exc:
             if breaker:  # the provider answered (4xx/429): it is up
                 breaker.record_success(probe)
+            if isinstance(exc, AuthenticationError) and exc.http_status in (401, 403) and self.org_id:
+                # The provider rejected this org's credentials: stop calling until fixed.
+                disable_integration(self.org_id, self.provider, f"{exc.http_status} from {self.provider}")
             raise
         if breaker:
             breaker.record_success(probe)
