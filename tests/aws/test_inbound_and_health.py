@@ -112,3 +112,54 @@ def test_health_without_org_is_400(hub_aws: HubAws) -> None:
     response = health(None)
     assert response["statusCode"] == 400
     assert "org_id" in json.loads(response["body"])["message"]
+
+
+def test_schedule_records_every_org_and_the_endpoint_reads_it(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("demo", "evolution", EVO)
+    hub_aws.put_secret("acme", "evolution", {**EVO, "base_url": "https://evo-acme.test"})
+    scheduled = load_function("health_check_scheduled")
+    with respx.mock() as mock:
+        mock.get("https://evo.test/instance/connectionState/somos-principal").respond(
+            200, json={"instance": {"state": "open"}}
+        )
+        mock.get("https://evo-acme.test/instance/connectionState/somos-principal").respond(503)
+        result = scheduled.handler(sample_event("health_check_scheduled"), FakeLambdaContext("HealthCheckScheduled"))
+    assert result == {"acme": "degraded", "demo": "healthy"}
+
+    # The endpoint answers from the stored report without calling the provider again
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get("https://evo.test/instance/connectionState/somos-principal").respond(200, json={})
+        stored = json.loads(health("demo")["body"])
+        assert route.call_count == 0
+    assert stored["status"] == "healthy"
+    assert stored["services"]["evolution"]["breaker"] == "closed"
+
+    from hub.health import report_history
+
+    assert [r.status for r in report_history("acme")] == ["degraded"]
+
+
+def test_live_check_shows_an_open_breaker(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.config import get_settings
+
+    monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "1")
+    get_settings.cache_clear()
+    hub_aws.put_secret("demo", "evolution", EVO)
+    module = load_function("health_integrations")
+    with respx.mock() as mock:
+        mock.get("https://evo.test/instance/connectionState/somos-principal").respond(503)
+        first = module.handler(
+            api_event(
+                "GET", "/health/integrations", resource="/health/integrations", query={"org_id": "demo", "live": "true"}
+            ),
+            FakeLambdaContext("HealthIntegrations"),
+        )
+        second = module.handler(
+            api_event(
+                "GET", "/health/integrations", resource="/health/integrations", query={"org_id": "demo", "live": "true"}
+            ),
+            FakeLambdaContext("HealthIntegrations"),
+        )
+    assert json.loads(first["body"])["services"]["evolution"]["breaker"] == "open"
+    evolution = json.loads(second["body"])["services"]["evolution"]
+    assert "circuit open" in evolution["error"]

@@ -138,7 +138,9 @@ def test_health_reflects_sandbox_faults(cloud: LocalCloud) -> None:
     assert healthy["status"] == "healthy", healthy
     httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/evolution", json={"mode": "error", "status": 503}, timeout=5)
     try:
-        degraded = httpx.get(f"{cloud.api_url}/health/integrations", params={"org_id": "demo"}, timeout=15).json()
+        degraded = httpx.get(
+            f"{cloud.api_url}/health/integrations", params={"org_id": "demo", "live": "true"}, timeout=15
+        ).json()
     finally:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/evolution", timeout=5)
     assert degraded["status"] == "degraded"

@@ -2,6 +2,8 @@
 
 Checks run concurrently, each capped at ``HEALTH_CHECK_TIMEOUT`` (5 s): the answer
 never takes much longer than the slowest allowed check, however many integrations.
+A schedule (every 5 minutes) checks every org and stores the latest report and a
+history (30 days); ``GET /health/integrations`` reads the latest, or checks live.
 """
 
 from __future__ import annotations
@@ -10,28 +12,34 @@ import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
+from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import configured_providers, validate_org_id
 from hub.errors import HubError
-from hub.observability import logger
+from hub.observability import logger, metrics
 from hub.providers import ADAPTERS
 from hub.providers.base import ProviderClient
 from hub.storage import ObjectStorage
+
+HISTORY_DAYS = 30
 
 
 class ServiceHealth(BaseModel):
     status: Literal["healthy", "unhealthy"]
     latency_ms: float | None = None
     error: str | None = None
+    breaker: Literal["closed", "open", "half_open"] | None = None
 
 
 class HealthReport(BaseModel):
     status: Literal["healthy", "degraded"]
     org_id: str
+    checked_at: datetime
     services: dict[str, ServiceHealth]
 
 
@@ -43,26 +51,40 @@ def _adapter_check(adapter: type[ProviderClient], org_id: str) -> None:
     adapter.for_org(org_id).health_check()
 
 
-def _checks_for(org_id: str) -> dict[str, Callable[[], None]]:
-    checks: dict[str, Callable[[], None]] = {"storage": _storage_check}
+def _breaker_state(adapter: type[ProviderClient], org_id: str) -> Literal["closed", "open", "half_open"] | None:
+    try:
+        breaker = adapter.for_org(org_id).circuit_breaker()
+        return breaker.status().state if breaker else None
+    except HubError:
+        return None
+
+
+def _checks_for(org_id: str) -> dict[str, tuple[Callable[[], None], Callable[[], str | None]]]:
+    checks: dict[str, tuple[Callable[[], None], Callable[[], str | None]]] = {"storage": (_storage_check, lambda: None)}
     for provider in configured_providers(org_id):
         adapter = ADAPTERS.get(provider)
         if adapter is None:
             logger.info("health_no_adapter", extra={"provider": provider, "org_id": org_id})
             continue
-        checks[provider] = functools.partial(_adapter_check, adapter, org_id)
+        checks[provider] = (
+            functools.partial(_adapter_check, adapter, org_id),
+            functools.partial(_breaker_state, adapter, org_id),
+        )
     return checks
 
 
-def _run(check: Callable[[], None]) -> ServiceHealth:
+def _run(check: Callable[[], None], breaker: Callable[[], str | None]) -> ServiceHealth:
     started = time.perf_counter()
     try:
         check()
     except HubError as exc:
-        return ServiceHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc.message}")
+        result = ServiceHealth(status="unhealthy", error=f"{type(exc).__name__}: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - a health check reports any failure, never crashes the endpoint
-        return ServiceHealth(status="unhealthy", error=type(exc).__name__)
-    return ServiceHealth(status="healthy", latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        result = ServiceHealth(status="unhealthy", error=type(exc).__name__)
+    else:
+        result = ServiceHealth(status="healthy", latency_ms=round((time.perf_counter() - started) * 1000, 1))
+    result.breaker = breaker()  # type: ignore[assignment]
+    return result
 
 
 def check_integrations(org_id: str) -> HealthReport:
@@ -70,7 +92,7 @@ def check_integrations(org_id: str) -> HealthReport:
     timeout = get_settings().health_check_timeout
     checks = _checks_for(org_id)
     pool = ThreadPoolExecutor(max_workers=max(1, len(checks)))
-    futures = {name: pool.submit(_run, fn) for name, fn in checks.items()}
+    futures = {name: pool.submit(_run, *fns) for name, fns in checks.items()}
     wait(futures.values(), timeout=timeout)
     pool.shutdown(wait=False, cancel_futures=True)
     services: dict[str, ServiceHealth] = {}
@@ -82,4 +104,81 @@ def check_integrations(org_id: str) -> HealthReport:
     overall: Literal["healthy", "degraded"] = (
         "healthy" if all(s.status == "healthy" for s in services.values()) else "degraded"
     )
-    return HealthReport(status=overall, org_id=org_id, services=services)
+    return HealthReport(status=overall, org_id=org_id, checked_at=datetime.now(UTC), services=services)
+
+
+# ----- stored reports ------------------------------------------------------------------------
+
+
+def record_report(report: HealthReport) -> None:
+    """Store the latest report and a history entry (expires after HISTORY_DAYS)."""
+    table = get_settings().require("health_table")
+    body = {"S": report.model_dump_json(exclude_none=True)}
+    at = report.checked_at.isoformat()
+    expires = {"N": str(int(report.checked_at.timestamp()) + HISTORY_DAYS * 86400)}
+    ddb = aws_client("dynamodb")
+    ddb.put_item(TableName=table, Item={"org_id": {"S": report.org_id}, "sk": {"S": "latest"}, "report": body})
+    ddb.put_item(
+        TableName=table,
+        Item={"org_id": {"S": report.org_id}, "sk": {"S": f"history#{at}"}, "report": body, "expires_at": expires},
+    )
+    for name, service in report.services.items():
+        metrics.add_metric(name=f"Unhealthy_{name}", unit="Count", value=0 if service.status == "healthy" else 1)
+
+
+def latest_report(org_id: str) -> HealthReport | None:
+    table = get_settings().require("health_table")
+    item = (
+        aws_client("dynamodb")
+        .get_item(TableName=table, Key={"org_id": {"S": validate_org_id(org_id)}, "sk": {"S": "latest"}})
+        .get("Item")
+    )
+    return HealthReport.model_validate_json(item["report"]["S"]) if item else None
+
+
+def report_history(org_id: str, limit: int = 50) -> list[HealthReport]:
+    table = get_settings().require("health_table")
+    items = aws_client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="org_id = :o AND begins_with(sk, :h)",
+        ExpressionAttributeValues={":o": {"S": validate_org_id(org_id)}, ":h": {"S": "history#"}},
+        ScanIndexForward=False,
+        Limit=limit,
+    )["Items"]
+    return [HealthReport.model_validate_json(i["report"]["S"]) for i in items]
+
+
+def health_for(org_id: str, *, live: bool) -> HealthReport:
+    """What GET /health/integrations answers: the stored latest, or a live check."""
+    if not live and (stored := latest_report(org_id)) is not None:
+        return stored
+    report = check_integrations(org_id)
+    record_report(report)
+    return report
+
+
+def all_orgs() -> list[str]:
+    """Every org that has at least one provider secret."""
+    prefix = f"{get_settings().secrets_prefix}/"
+    orgs: set[str] = set()
+    paginator = aws_client("secretsmanager").get_paginator("list_secrets")
+    for page in paginator.paginate(Filters=[{"Key": "name", "Values": [prefix]}]):
+        for entry in page.get("SecretList", []):
+            parts = entry.get("Name", "")[len(prefix) :].split("/")
+            if len(parts) == 2:
+                orgs.add(parts[0])
+    return sorted(orgs)
+
+
+def scheduled_check() -> dict[str, str]:
+    """The 5-minute schedule: check and record every org; returns org → overall status."""
+    results: dict[str, str] = {}
+    for org_id in all_orgs():
+        try:
+            report = check_integrations(org_id)
+            record_report(report)
+            results[org_id] = report.status
+        except HubError as exc:  # one org's bad data must not stop the others
+            logger.error("health_check_failed", extra={"org_id": org_id, "error": exc.message})
+            results[org_id] = "error"
+    return results
