@@ -133,6 +133,9 @@ def test_schedule_records_every_org_and_the_endpoint_reads_it(hub_aws: HubAws) -
         assert route.call_count == 0
     assert stored["status"] == "healthy"
     assert stored["services"]["evolution"]["breaker"] == "closed"
+    # Remaining quota is exposed (WhatsApp's daily messaging tier: nothing sent yet)
+    [quota] = stored["services"]["evolution"]["quotas"]
+    assert (quota["rule"], quota["limit"], quota["remaining"]) == ("messages_per_day", 1000, 1000)
 
     from hub.health import report_history
 

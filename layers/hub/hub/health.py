@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -29,11 +29,19 @@ from hub.storage import ObjectStorage
 HISTORY_DAYS = 30
 
 
+class QuotaView(BaseModel):
+    rule: str
+    limit: int
+    remaining: int
+    resets_at: datetime
+
+
 class ServiceHealth(BaseModel):
     status: Literal["healthy", "unhealthy"]
     latency_ms: float | None = None
     error: str | None = None
     breaker: Literal["closed", "open", "half_open"] | None = None
+    quotas: list[QuotaView] | None = None
 
 
 class HealthReport(BaseModel):
@@ -51,16 +59,27 @@ def _adapter_check(adapter: type[ProviderClient], org_id: str) -> None:
     adapter.for_org(org_id).health_check()
 
 
-def _breaker_state(adapter: type[ProviderClient], org_id: str) -> Literal["closed", "open", "half_open"] | None:
+def _shared_state(adapter: type[ProviderClient], org_id: str) -> dict[str, Any]:
+    """The breaker state and remaining quotas of this org's integration."""
     try:
-        breaker = adapter.for_org(org_id).circuit_breaker()
-        return breaker.status().state if breaker else None
+        client = adapter.for_org(org_id)
+        breaker = client.circuit_breaker()
+        quotas = [
+            QuotaView(
+                rule=q.rule,
+                limit=q.limit,
+                remaining=q.remaining,
+                resets_at=datetime.fromtimestamp(q.resets_at, tz=UTC),
+            )
+            for q in client.quota_status()
+        ]
+        return {"breaker": breaker.status().state if breaker else None, "quotas": quotas or None}
     except HubError:
-        return None
+        return {}
 
 
-def _checks_for(org_id: str) -> dict[str, tuple[Callable[[], None], Callable[[], str | None]]]:
-    checks: dict[str, tuple[Callable[[], None], Callable[[], str | None]]] = {"storage": (_storage_check, lambda: None)}
+def _checks_for(org_id: str) -> dict[str, tuple[Callable[[], None], Callable[[], dict[str, Any]]]]:
+    checks: dict[str, tuple[Callable[[], None], Callable[[], dict[str, Any]]]] = {"storage": (_storage_check, dict)}
     for provider in configured_providers(org_id):
         adapter = ADAPTERS.get(provider)
         if adapter is None:
@@ -68,12 +87,12 @@ def _checks_for(org_id: str) -> dict[str, tuple[Callable[[], None], Callable[[],
             continue
         checks[provider] = (
             functools.partial(_adapter_check, adapter, org_id),
-            functools.partial(_breaker_state, adapter, org_id),
+            functools.partial(_shared_state, adapter, org_id),
         )
     return checks
 
 
-def _run(check: Callable[[], None], breaker: Callable[[], str | None]) -> ServiceHealth:
+def _run(check: Callable[[], None], shared_state: Callable[[], dict[str, Any]]) -> ServiceHealth:
     started = time.perf_counter()
     try:
         check()
@@ -83,8 +102,7 @@ def _run(check: Callable[[], None], breaker: Callable[[], str | None]) -> Servic
         result = ServiceHealth(status="unhealthy", error=type(exc).__name__)
     else:
         result = ServiceHealth(status="healthy", latency_ms=round((time.perf_counter() - started) * 1000, 1))
-    result.breaker = breaker()  # type: ignore[assignment]
-    return result
+    return result.model_copy(update=shared_state())
 
 
 def check_integrations(org_id: str) -> HealthReport:

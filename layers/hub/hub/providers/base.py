@@ -34,7 +34,7 @@ from hub.errors import (
 from hub.observability import logger
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
 from hub.resilience.integrations import disable_integration, disabled_reason
-from hub.resilience.ratelimit import RateLimiter, rules_for
+from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 
@@ -207,20 +207,32 @@ class ProviderClient(ABC):
         )
         return CircuitBreaker(settings.resilience_table, self.breaker_scope(), policy)
 
-    def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
-        """Take ``cost`` units of every limit that applies, or raise RateLimitedError."""
+    def _limits(self) -> tuple[RateLimiter, list[tuple[LimitRule, str]]] | None:
         settings = get_settings()
         if not settings.resilience_table:
-            return
+            return None
         overrides = json.loads(settings.rate_limit_overrides) if settings.rate_limit_overrides else None
-        limiter = RateLimiter(settings.resilience_table)
-        for rule in rules_for(self.provider, overrides):
-            if not rule.applies(operation):
-                continue
-            scope_value = {"provider": "all", "org": self.org_id or "default", "account": self.account_scope()}[
-                rule.scope
-            ]
-            limiter.acquire(self.provider, rule, scope_value, cost)
+        scopes = {"provider": "all", "org": self.org_id or "default", "account": self.account_scope()}
+        rules = [(rule, scopes[rule.scope]) for rule in rules_for(self.provider, overrides)]
+        return RateLimiter(settings.resilience_table), rules
+
+    def quota_status(self) -> list[QuotaStatus]:
+        """What is left of every limit of this provider for this org (exposed by health)."""
+        limits = self._limits()
+        if limits is None:
+            return []
+        limiter, rules = limits
+        return [limiter.status(self.provider, rule, scope_value) for rule, scope_value in rules]
+
+    def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
+        """Take ``cost`` units of every limit that applies, or raise RateLimitedError."""
+        limits = self._limits()
+        if limits is None:
+            return
+        limiter, rules = limits
+        for rule, scope_value in rules:
+            if rule.applies(operation):
+                limiter.acquire(self.provider, rule, scope_value, cost)
 
     @staticmethod
     def request_id_of(response: httpx.Response) -> str | None:
@@ -280,7 +292,9 @@ class ProviderClient(ABC):
         except HubError as exc:
             if breaker:  # the provider answered (4xx/429): it is up
                 breaker.record_success(probe)
-            if isinstance(exc, AuthenticationError) and exc.http_status in (401, 403) and self.org_id:
+            # Any provider answer that rejected the credentials (401/403, or Gemini's 400
+            # API_KEY_INVALID), not our own "missing"/"disabled" errors.
+            if isinstance(exc, AuthenticationError) and exc.http_status is not None and self.org_id:
                 # The provider rejected this org's credentials: stop calling until fixed.
                 disable_integration(self.org_id, self.provider, f"{exc.http_status} from {self.provider}")
             raise
