@@ -27,6 +27,10 @@ MERCADOPAGO_WEBHOOK_SECRET = "demo-mercadopago-secret"
 CUSTOM_SOURCE = "crm"
 CUSTOM_WEBHOOK_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
 
+# AI providers (sandboxes at /anthropic and /openai) -------------------------
+ANTHROPIC_API_KEY = "demo-anthropic-key"
+OPENAI_API_KEY = "demo-openai-key"
+
 DEFAULT_SECRETS_PREFIX = "hub"
 
 
@@ -69,6 +73,9 @@ DEMO_SECRETS: list[DemoSecret] = [
         provider="custom",
         build=lambda base_url: {"sources": {CUSTOM_SOURCE: {"webhook_secret": CUSTOM_WEBHOOK_SECRET}}},
     ),
+    DemoSecret(provider="anthropic", build=lambda base_url: {"base_url": base_url, "api_key": ANTHROPIC_API_KEY}),
+    # OpenAI's base URL carries the API version (https://api.openai.com/v1); so does the sandbox's.
+    DemoSecret(provider="openai", build=lambda base_url: {"base_url": f"{base_url}/v1", "api_key": OPENAI_API_KEY}),
 ]
 
 
@@ -76,3 +83,17 @@ def demo_secret_values(sandbox_url: str) -> dict[str, dict[str, Any]]:
     """provider -> secret JSON, with base URLs pointing at ``sandbox_url``."""
     root = sandbox_url.rstrip("/")
     return {s.provider: s.build(f"{root}/{s.provider}") for s in DEMO_SECRETS}
+
+
+# Gemini API and Replicate (AI providers) ------------------------------------
+GEMINI_API_KEY = "demo-gemini-key"
+REPLICATE_API_TOKEN = "demo-replicate-token"
+
+DEMO_SECRETS += [
+    DemoSecret(provider="gemini", build=lambda base_url: {"base_url": base_url, "api_key": GEMINI_API_KEY}),
+    # The sandbox mounts the API under /replicate/v1, as api.replicate.com serves it under /v1.
+    DemoSecret(
+        provider="replicate",
+        build=lambda base_url: {"base_url": f"{base_url}/v1", "api_token": REPLICATE_API_TOKEN},
+    ),
+]

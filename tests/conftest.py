@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from hub import aws, credentials, idempotency, runtime, storage
 from hub.config import get_settings
 from hub.providers import base

@@ -6,12 +6,27 @@ subclass, add it to :func:`all_sandboxes`, and add its demo secret in ``localclo
 
 from __future__ import annotations
 
+from localcloud.sandboxes.anthropic import AnthropicSandbox
 from localcloud.sandboxes.base import Fault, Sandbox, SandboxServer, parse_fault
 from localcloud.sandboxes.evolution import EvolutionSandbox
+from localcloud.sandboxes.gemini import GeminiSandbox
+from localcloud.sandboxes.openai import OpenAISandbox
+from localcloud.sandboxes.replicate import ReplicateSandbox
 
 
 def all_sandboxes() -> list[Sandbox]:
-    return [EvolutionSandbox()]
+    return [EvolutionSandbox(), GeminiSandbox(), ReplicateSandbox(), AnthropicSandbox(), OpenAISandbox()]
 
 
-__all__ = ["EvolutionSandbox", "Fault", "Sandbox", "SandboxServer", "all_sandboxes", "parse_fault"]
+__all__ = [
+    "AnthropicSandbox",
+    "EvolutionSandbox",
+    "Fault",
+    "GeminiSandbox",
+    "OpenAISandbox",
+    "ReplicateSandbox",
+    "Sandbox",
+    "SandboxServer",
+    "all_sandboxes",
+    "parse_fault",
+]

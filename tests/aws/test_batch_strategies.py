@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from hub.batch import process_sqs_batch
 from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
-
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext
 

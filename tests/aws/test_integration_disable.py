@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import respx
+
 from hub.errors import AuthenticationError
 from hub.resilience.integrations import enable_integration
-
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from hub.config import get_settings
 from hub.webhooks.replay import archived_keys, replay
-
 from tests.aws.conftest import HubAws
 from tests.aws.test_webhook_evolution import SECRET, payload, post
 from tests.helpers import ROOT, load_function

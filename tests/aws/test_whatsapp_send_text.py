@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import respx
-from hub.errors import AuthenticationError, InvalidRequestError
 
+from hub.errors import AuthenticationError, InvalidRequestError
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from pydantic import SecretStr
+
 from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError, ProviderUnavailableError
 from hub.providers.evolution import (
     EvolutionClient,
@@ -16,7 +18,6 @@ from hub.providers.evolution import (
 )
 from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from pydantic import SecretStr
 
 CREDS = EvolutionCredentials(
     base_url="https://evo.example.com/",

@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.graph import classify_graph_error
 

@@ -1,4 +1,5 @@
 import pytest
+
 from hub.errors import InvalidRequestError
 from hub.phones import e164_digits, to_e164
 

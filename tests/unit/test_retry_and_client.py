@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import httpx
 import pytest
+
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.retry import RetryPolicy

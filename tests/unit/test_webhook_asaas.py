@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.asaas import normalise_asaas_webhook, reais_to_centavos, verify_asaas_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from pydantic import ValidationError
-
 from tests.helpers import sample_event
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

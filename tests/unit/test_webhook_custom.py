@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import standardwebhooks.webhooks
+from standardwebhooks import Webhook
+
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from hub.webhooks.standard import normalise_custom_webhook, verify_custom_webhook
-from standardwebhooks import Webhook
-
 from tests.helpers import sample_event
 
 CRM_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="

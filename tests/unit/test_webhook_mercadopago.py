@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.mercadopago import normalise_mercadopago_webhook, verify_mercadopago_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from pydantic import ValidationError
-
 from tests.helpers import sample_event
 
 CURRENT = "mp-secret-current-8c1f"

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 import standardwebhooks.webhooks
+from standardwebhooks import Webhook
+
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
 from hub.providers.resend import normalise_resend_webhook, verify_resend_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
-from standardwebhooks import Webhook
-
 from tests.helpers import sample_event
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="

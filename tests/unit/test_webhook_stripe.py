@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import stripe
+from pydantic import ValidationError
+
 from hub.errors import ConfigurationError
 from hub.providers.stripe import normalise_stripe_webhook, verify_stripe_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from pydantic import ValidationError
-
 from tests.helpers import sample_event
 
 CURRENT = "whsec_test_current_0f3b9c"

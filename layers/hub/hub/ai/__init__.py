@@ -1,0 +1,1 @@
+"""AI model providers (Anthropic, OpenAI, Gemini, Replicate) behind one request/response shape."""
