@@ -8,6 +8,7 @@ does not need the environment of another.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,6 +51,9 @@ class Settings(BaseModel):
     breaker_recovery_seconds: int = Field(60, alias="BREAKER_RECOVERY_SECONDS", ge=1)
     # JSON: {"asaas": [{"name": ..., "limit": ..., "window_seconds": ..., "scope": ...}]}
     rate_limit_overrides: str | None = Field(None, alias="RATE_LIMIT_OVERRIDES")
+
+    # Converting provider costs (USD) for reports in BRL; set per deployment.
+    usd_brl_rate: Decimal = Field(Decimal("5.40"), alias="USD_BRL_RATE", gt=0)
 
     webhook_max_body_bytes: int = Field(1_048_576, alias="WEBHOOK_MAX_BODY_BYTES", gt=0)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)

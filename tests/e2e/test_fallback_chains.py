@@ -1,0 +1,105 @@
+"""The LLM fallback chain (Step Functions, executed by the local cloud) with sandbox faults."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from localcloud import LocalCloud
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.e2e
+
+REQUEST = {
+    "org_id": "demo",
+    "messages": [{"role": "user", "content": "Resuma em uma frase o pedido de orçamento da Maria."}],
+    "max_tokens": 200,
+}
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(
+        ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
+    ) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def no_faults(cloud: LocalCloud) -> Iterator[None]:
+    yield
+    for provider in ("anthropic", "openai", "gemini"):
+        httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
+
+
+def client(cloud: LocalCloud, service: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=cloud.aws_url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+
+
+def fault(cloud: LocalCloud, provider: str, **spec: Any) -> None:
+    httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", json=spec, timeout=5).raise_for_status()
+
+
+def run_chain(cloud: LocalCloud, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    assert cloud.template is not None
+    arn = cloud.template.resolve(cloud.template.raw["Outputs"]["LlmFallbackChainArn"]["Value"])
+    sfn = client(cloud, "stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request or REQUEST}))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.5)
+    raise AssertionError("the chain did not finish")
+
+
+def test_primary_answers_when_healthy(cloud: LocalCloud) -> None:
+    result = run_chain(cloud)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["provider"] == "anthropic"
+    assert output["answer"]["text"]
+    assert output["answer"]["cost"]["usd"]
+    assert output["failed_attempts"] == {}
+
+
+def test_primary_down_falls_back_to_openai(cloud: LocalCloud) -> None:
+    fault(cloud, "anthropic", mode="error", status=529)
+    result = run_chain(cloud)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["provider"] == "openai"
+    assert output["failed_attempts"]["anthropic"]["Error"] == "ProviderUnavailableError"
+
+
+def test_all_down_parks_the_request_and_notifies(cloud: LocalCloud) -> None:
+    for provider in ("anthropic", "openai", "gemini"):
+        fault(cloud, provider, mode="down")
+    result = run_chain(cloud, {**REQUEST, "org_id": "demo"})
+    assert result["status"] == "FAILED"
+    assert result.get("error") == "AllProvidersUnavailable"
+    assert cloud.template is not None
+    queue = cloud.template.resolve(cloud.template.raw["Outputs"]["ManualRetryQueueUrl"]["Value"])
+    [parked] = client(cloud, "sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
+    body = json.loads(parked["Body"])
+    assert body["request"]["messages"] == REQUEST["messages"]
+    assert set(body["failed_attempts"]) == {"anthropic", "openai", "gemini"}
+
+
+def test_invalid_request_does_not_cascade(cloud: LocalCloud) -> None:
+    fault(cloud, "anthropic", mode="error", status=400)
+    result = run_chain(cloud)
+    assert result["status"] == "FAILED"
+    assert result.get("error") == "InvalidRequestError"
+    history = client(cloud, "stepfunctions").get_execution_history(executionArn=result["executionArn"])["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Try_openai" not in entered and "Try_gemini" not in entered
