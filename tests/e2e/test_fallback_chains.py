@@ -103,3 +103,33 @@ def test_invalid_request_does_not_cascade(cloud: LocalCloud) -> None:
     history = client(cloud, "stepfunctions").get_execution_history(executionArn=result["executionArn"])["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert "Try_openai" not in entered and "Try_gemini" not in entered
+
+
+def run_image_chain(cloud: LocalCloud, request: dict[str, Any]) -> dict[str, Any]:
+    assert cloud.template is not None
+    arn = cloud.template.resolve(cloud.template.raw["Outputs"]["ImageFallbackChainArn"]["Value"])
+    sfn = client(cloud, "stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request}))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.5)
+    raise AssertionError("the chain did not finish")
+
+
+def test_image_chain_falls_back_to_flux_and_polls_a_slow_prediction(cloud: LocalCloud) -> None:
+    # GPT Image is down; Flux takes longer than the function waits (SLOWJOB), so the chain polls
+    fault(cloud, "openai", mode="error", status=503)
+    result = run_image_chain(cloud, {"org_id": "demo", "prompt": "Logo minimalista SLOWJOB"})
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["provider"] == "replicate"
+    answer = output["answer"]
+    assert answer["status"] == "succeeded"
+    stored = client(cloud, "s3").get_object(Bucket=answer["bucket"], Key=answer["key"])["Body"].read()
+    assert stored.startswith(b"\x89PNG")
+    history = client(cloud, "stepfunctions").get_execution_history(executionArn=result["executionArn"])["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered.count("Poll_replicate") >= 1

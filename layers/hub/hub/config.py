@@ -28,6 +28,7 @@ class Settings(BaseModel):
     storage_region: str | None = Field(None, alias="STORAGE_REGION")
     webhook_archive_bucket: str | None = Field(None, alias="WEBHOOK_ARCHIVE_BUCKET")
     media_uploads_bucket: str | None = Field(None, alias="MEDIA_UPLOADS_BUCKET")
+    generated_content_bucket: str | None = Field(None, alias="GENERATED_CONTENT_BUCKET")
 
     inbound_events_queue_url: str | None = Field(None, alias="INBOUND_EVENTS_QUEUE_URL")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")

@@ -1,0 +1,113 @@
+"""ImageGenerate's logic: GPT Image or Flux, stored in our bucket, answered with our URL.
+
+The provider's own URLs expire (Replicate deletes outputs after an hour); callers get the
+object key in the ``generated-content`` bucket and a presigned URL. A Replicate prediction
+that has not finished within the function's time is returned as ``pending`` for the
+state machine's Wait/poll loop — never sleep-polled in a Lambda.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.ai.catalog import model_info
+from hub.ai.models import GeneratedImage
+from hub.config import get_settings
+from hub.credentials import validate_org_id
+from hub.errors import InvalidRequestError
+from hub.observability import logger
+from hub.providers.openai import OpenAIClient
+from hub.providers.replicate import Prediction, ReplicateClient
+from hub.storage import ObjectStorage
+
+DEFAULT_MODELS = {"openai": "gpt-image-2.6-flare", "replicate": "black-forest-labs/flux-schnell"}
+URL_SECONDS = 3600
+
+
+class ImageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    prompt: str | None = Field(None, min_length=1, max_length=32_000)
+    provider: Literal["openai", "replicate"] = "openai"
+    model: str | None = None
+    size: Literal["1024x1024", "1536x1024", "1024x1536"] = "1024x1024"
+    # Poll mode (state machine): the pending Replicate prediction to look at again.
+    prediction_id: str | None = None
+    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _prompt_or_poll(self) -> ImageRequest:
+        if self.prediction_id is None and self.prompt is None:
+            raise ValueError("prompt is required (or prediction_id to poll a pending prediction)")
+        if self.prediction_id is not None and self.provider != "replicate":
+            raise ValueError("prediction_id is only for provider replicate")
+        return self
+
+
+class ImageResult(BaseModel):
+    status: Literal["succeeded", "pending"]
+    provider: str
+    model: str
+    bucket: str | None = None
+    key: str | None = None
+    url: str | None = None
+    url_expires_in: int | None = None
+    prediction_id: str | None = None
+    cost_usd: Decimal | None = None
+
+
+_ASPECT = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3"}
+
+
+def _store(org_id: str, image: GeneratedImage) -> ImageResult:
+    bucket = get_settings().require("generated_content_bucket")
+    extension = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime_type, "bin")
+    key = f"{org_id}/images/{datetime.now(UTC):%Y/%m}/{uuid.uuid4().hex}.{extension}"
+    storage = ObjectStorage()
+    storage.put_bytes(bucket, key, image.data, content_type=image.mime_type, metadata={"provider": image.provider})
+    info = model_info(image.model)
+    cost = None
+    if info is not None:
+        cost = info.token_cost_usd(image.usage.input_tokens, image.usage.output_tokens) if image.usage else None
+        cost = cost if cost else info.image_usd
+    logger.info("image_stored", extra={"org_id": org_id, "provider": image.provider, "bytes": len(image.data)})
+    return ImageResult(
+        status="succeeded",
+        provider=image.provider,
+        model=image.model,
+        bucket=bucket,
+        key=key,
+        url=storage.presigned_get_url(bucket, key, expires_in=URL_SECONDS),
+        url_expires_in=URL_SECONDS,
+        cost_usd=cost,
+    )
+
+
+def _pending(prediction: Prediction, model: str) -> ImageResult:
+    return ImageResult(status="pending", provider="replicate", model=model, prediction_id=prediction.id)
+
+
+def generate_image(request: ImageRequest) -> ImageResult:
+    validate_org_id(request.org_id)
+    model = request.model or DEFAULT_MODELS[request.provider]
+    if request.provider == "openai":
+        openai = OpenAIClient.for_org(request.org_id)
+        assert isinstance(openai, OpenAIClient) and request.prompt is not None
+        return _store(request.org_id, openai.generate_image(request.prompt, model, request.size))
+    replicate = ReplicateClient.for_org(request.org_id)
+    assert isinstance(replicate, ReplicateClient)
+    if request.prediction_id is not None:
+        outcome = replicate.image_from_prediction(replicate.get_prediction(request.prediction_id), model=model)
+    elif request.prompt is not None:
+        outcome = replicate.generate_image(request.prompt, model, aspect_ratio=_ASPECT[request.size])
+    else:  # the validator guarantees one of them
+        raise InvalidRequestError("prompt or prediction_id is required")
+    if isinstance(outcome, Prediction):
+        return _pending(outcome, model)
+    return _store(request.org_id, outcome)
