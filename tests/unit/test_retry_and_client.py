@@ -100,13 +100,23 @@ def test_caller_idempotency_key_is_sent() -> None:
     assert handler.requests[0].headers["Idempotency-Key"] == "charge-123"
 
 
-def test_connection_errors_and_timeouts_become_provider_unavailable() -> None:
+def test_connection_errors_and_connect_timeouts_are_retried() -> None:
     request = httpx.Request("GET", "https://api.fake.test/v1/x")
-    for exc in (httpx.ConnectError("refused", request=request), httpx.ReadTimeout("slow", request=request)):
+    for exc in (httpx.ConnectError("refused", request=request), httpx.ConnectTimeout("slow", request=request)):
         handler = Recorder(exc)
         with pytest.raises(ProviderUnavailableError):
             make_client(handler, sleeps=[]).request("GET", "/x")
         assert len(handler.requests) == 3
+
+
+def test_read_timeouts_are_not_retried_in_the_function() -> None:
+    # The provider has the request and is slow: waiting again doubles the delay and could
+    # repeat a POST; the breaker and the fallback chain handle it.
+    handler = Recorder(httpx.ReadTimeout("slow", request=httpx.Request("POST", "https://api.fake.test/v1/x")))
+    with pytest.raises(ProviderUnavailableError) as info:
+        make_client(handler, sleeps=[]).request("POST", "/x", json={})
+    assert info.value.code == "read_timeout"
+    assert len(handler.requests) == 1
 
 
 def test_retry_after_is_honoured_within_the_sleep_budget() -> None:

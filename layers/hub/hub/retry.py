@@ -25,8 +25,10 @@ T = TypeVar("T")
 
 
 def should_retry(exc: BaseException) -> bool:
-    """The single retry predicate: connection errors, timeouts, 5xx (all mapped to
-    ProviderUnavailableError by the client) and 429s."""
+    """The single retry predicate: connection errors, connect timeouts, 5xx (all mapped to
+    ProviderUnavailableError by the client) and 429s; not read timeouts."""
+    if isinstance(exc, ProviderUnavailableError) and exc.code == "read_timeout":
+        return False  # the provider is working on it: retrying doubles the wait (see providers.base)
     return isinstance(exc, (ProviderUnavailableError, RateLimitedError))
 
 

@@ -334,8 +334,13 @@ class ProviderClient(ABC):
             response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             self._log(method, path, None, started, None, error=type(exc).__name__)
+            # A read timeout means the provider took the request and is slow: not retried here
+            # (it would double the wait and could repeat a non-idempotent POST); the breaker
+            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
             raise ProviderUnavailableError(
-                f"{self.provider} timed out ({type(exc).__name__})", provider=self.provider
+                f"{self.provider} timed out ({type(exc).__name__})",
+                provider=self.provider,
+                code="read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout",
             ) from exc
         except httpx.TransportError as exc:
             self._log(method, path, None, started, None, error=type(exc).__name__)
