@@ -36,8 +36,14 @@ validate: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+$(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+## Benchmarks: cold starts and warm receivers (bench/), then fallback latency (bench/fallback.py, minutes).
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.fallback
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(STAMP)
