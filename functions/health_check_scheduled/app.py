@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from hub.health import scheduled_check
 from hub.observability import lambda_handler
 

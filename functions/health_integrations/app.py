@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from hub.api import register_error_handlers
 from hub.errors import InvalidRequestError
 from hub.health import health_for

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from hub.batch import process_sqs_batch
 from hub.events import HubEvent
 from hub.inbound import process_inbound_event

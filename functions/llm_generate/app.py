@@ -7,24 +7,8 @@ Result: {"text", "provider", "model", "finish_reason", "usage", "cost": {"usd", 
 Errors: InvalidRequestError, AuthenticationError, RateLimitedError, ProviderUnavailableError.
 """
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from hub import idempotency
 from hub.ai.models import LlmRequest
 from hub.ai.text import generate_text
-from hub.invocation import parse_request
-from hub.observability import lambda_handler
+from hub.invocation import operation_handler
 
-
-@lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse_request(LlmRequest, event)
-    idempotency.register_lambda_context(context)
-    return idempotency.run_once(
-        "llm.generate",
-        request.org_id,
-        request.idempotency_key,
-        lambda: generate_text(request).model_dump(mode="json"),
-    )
+handler = operation_handler("llm.generate", LlmRequest, generate_text)

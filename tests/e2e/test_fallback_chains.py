@@ -48,9 +48,12 @@ def fault(cloud: LocalCloud, provider: str, **spec: Any) -> None:
     httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", json=spec, timeout=5).raise_for_status()
 
 
-def run_chain(cloud: LocalCloud, request: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_chain(
+    cloud: LocalCloud, request: dict[str, Any] | None = None, chain: str = "LlmFallbackChain"
+) -> dict[str, Any]:
+    """Start a chain as a caller does and wait for its end (DescribeExecution)."""
     assert cloud.template is not None
-    arn = cloud.template.resolve(cloud.template.raw["Outputs"]["LlmFallbackChainArn"]["Value"])
+    arn = cloud.template.resolve(cloud.template.raw["Outputs"][f"{chain}Arn"]["Value"])
     sfn = client(cloud, "stepfunctions")
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request or REQUEST}))
     deadline = time.monotonic() + 90
@@ -105,24 +108,10 @@ def test_invalid_request_does_not_cascade(cloud: LocalCloud) -> None:
     assert "Try_openai" not in entered and "Try_gemini" not in entered
 
 
-def run_image_chain(cloud: LocalCloud, request: dict[str, Any]) -> dict[str, Any]:
-    assert cloud.template is not None
-    arn = cloud.template.resolve(cloud.template.raw["Outputs"]["ImageFallbackChainArn"]["Value"])
-    sfn = client(cloud, "stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request}))
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.5)
-    raise AssertionError("the chain did not finish")
-
-
 def test_image_chain_falls_back_to_flux_and_polls_a_slow_prediction(cloud: LocalCloud) -> None:
     # GPT Image is down; Flux takes longer than the function waits (SLOWJOB), so the chain polls
     fault(cloud, "openai", mode="error", status=503)
-    result = run_image_chain(cloud, {"org_id": "demo", "prompt": "Logo minimalista SLOWJOB"})
+    result = run_chain(cloud, {"org_id": "demo", "prompt": "Logo minimalista SLOWJOB"}, chain="ImageFallbackChain")
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])
     assert output["provider"] == "replicate"

@@ -47,6 +47,7 @@ class Settings(BaseModel):
     resilience_table: str | None = Field(None, alias="RESILIENCE_TABLE")
     audit_table: str | None = Field(None, alias="AUDIT_TABLE")
     health_table: str | None = Field(None, alias="HEALTH_TABLE")
+    spend_table: str | None = Field(None, alias="SPEND_TABLE")
     breaker_failure_threshold: int = Field(5, alias="BREAKER_FAILURE_THRESHOLD", ge=1)
     breaker_window_seconds: int = Field(60, alias="BREAKER_WINDOW_SECONDS", ge=1)
     breaker_recovery_seconds: int = Field(60, alias="BREAKER_RECOVERY_SECONDS", ge=1)

@@ -6,8 +6,8 @@ Errors are raised, not returned: Lambda reports the exception's class name as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,3 +28,32 @@ def parse_request(model: type[M], event: Any) -> M:
             location = ".".join(str(p) for p in err["loc"]) or "payload"
             problems.append(f"{location}: {err['msg']}")
         raise InvalidRequestError("invalid request: " + "; ".join(problems), code="validation_error") from None
+
+
+class IdempotentRequest(Protocol):
+    org_id: str
+    idempotency_key: str | None
+
+
+def operation_handler(
+    operation: str, model: type[M], run: Callable[[M], BaseModel]
+) -> Callable[[Any, Any], dict[str, Any]]:
+    """The handler of a directly invoked operation: validate the payload against ``model``,
+    run ``run`` at most once per ``idempotency_key`` (when the caller sends one), return its
+    result as JSON. Errors propagate with their taxonomy class name as ``errorType``."""
+    from hub import idempotency
+    from hub.observability import lambda_handler
+
+    @lambda_handler
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        request = parse_request(model, event)
+        keyed: IdempotentRequest = request  # type: ignore[assignment]
+        idempotency.register_lambda_context(context)
+        return idempotency.run_once(
+            operation,
+            keyed.org_id,
+            keyed.idempotency_key,
+            lambda: run(request).model_dump(mode="json", exclude_none=True),
+        )
+
+    return handler

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.ai.catalog import model_info
 from hub.ai.models import GeneratedImage
+from hub.ai.spend import check_budget, record_spend
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
@@ -76,6 +77,15 @@ def _store(org_id: str, image: GeneratedImage) -> ImageResult:
     if info is not None:
         cost = info.token_cost_usd(image.usage.input_tokens, image.usage.output_tokens) if image.usage else None
         cost = cost if cost else info.image_usd
+    usage = image.usage
+    record_spend(
+        org_id,
+        image.provider,
+        image.model,
+        input_tokens=usage.input_tokens if usage else 0,
+        output_tokens=usage.output_tokens if usage else 0,
+        cost_usd=cost,
+    )
     logger.info("image_stored", extra={"org_id": org_id, "provider": image.provider, "bytes": len(image.data)})
     return ImageResult(
         status="succeeded",
@@ -95,6 +105,8 @@ def _pending(prediction: Prediction, model: str) -> ImageResult:
 
 def generate_image(request: ImageRequest) -> ImageResult:
     validate_org_id(request.org_id)
+    if request.prediction_id is None:
+        check_budget(request.org_id)
     model = request.model or DEFAULT_MODELS[request.provider]
     if request.provider == "openai":
         openai = OpenAIClient.for_org(request.org_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from hub.ai.catalog import model_info
 from hub.ai.models import LlmRequest, TokenUsage
 from hub.ai.routing import route_for
+from hub.ai.spend import check_budget, record_spend
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.observability import logger
@@ -51,6 +52,7 @@ def price(model: str, usage: TokenUsage) -> Cost | None:
 def generate_text(request: LlmRequest) -> LlmResult:
     validate_org_id(request.org_id)
     route = route_for(request.task, request.provider, request.model)
+    check_budget(request.org_id)
     client = TEXT_ADAPTERS[route.provider].for_org(request.org_id)
     completion = client.generate(request, route.model)  # type: ignore[attr-defined]
     result = LlmResult(
@@ -60,6 +62,14 @@ def generate_text(request: LlmRequest) -> LlmResult:
         finish_reason=completion.finish_reason,
         usage=completion.usage,
         cost=price(completion.model, completion.usage),
+    )
+    record_spend(
+        request.org_id,
+        result.provider,
+        result.model,
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cost_usd=result.cost.usd if result.cost else None,
     )
     # Sizes and ids only: prompts and completions never reach logs (LGPD).
     logger.info(

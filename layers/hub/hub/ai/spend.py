@@ -1,0 +1,254 @@
+"""What each client org spends on AI, exact under concurrency.
+
+Every priced call adds its tokens and cost to two DynamoDB items with atomic ``ADD``:
+the day's line ``{day}#{provider}#{model}`` and the month's total ``month#{yyyy-mm}``.
+Cost is stored as integer micro-dollars (Decimal → int, half-even), so concurrent additions
+never drift (no floats, no read-modify-write). A monthly budget per org raises
+``budget.threshold`` events at 80 %, 100 % and 120 % — each exactly once per month (a
+conditional write claims it) — and can hard-stop further calls.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from hub.aws import aws_client
+from hub.config import get_settings
+from hub.errors import InvalidRequestError
+from hub.observability import logger
+
+THRESHOLDS = (80, 100, 120)
+_MICRO = Decimal(1_000_000)
+
+
+def to_micro(usd: Decimal) -> int:
+    return int((usd * _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def from_micro(micro: int) -> Decimal:
+    return (Decimal(micro) / _MICRO).quantize(Decimal("0.000001"))
+
+
+class Budget(BaseModel):
+    monthly_usd: Decimal = Field(gt=0)
+    hard_stop: bool = False
+
+
+def _table() -> str:
+    return get_settings().require("spend_table")
+
+
+def set_budget(org_id: str, budget: Budget) -> None:
+    aws_client("dynamodb").put_item(
+        TableName=_table(),
+        Item={
+            "org_id": {"S": org_id},
+            "sk": {"S": "budget"},
+            "monthly_usd": {"S": str(budget.monthly_usd)},
+            "hard_stop": {"BOOL": budget.hard_stop},
+        },
+    )
+
+
+def get_budget(org_id: str) -> Budget | None:
+    item = (
+        aws_client("dynamodb")
+        .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": "budget"}})
+        .get("Item")
+    )
+    if not item:
+        return None
+    return Budget(monthly_usd=Decimal(item["monthly_usd"]["S"]), hard_stop=item.get("hard_stop", {}).get("BOOL", False))
+
+
+def month_total_micro(org_id: str, month: str) -> int:
+    item = (
+        aws_client("dynamodb")
+        .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}}, ConsistentRead=True)
+        .get("Item", {})
+    )
+    return int(item.get("cost_micro_usd", {}).get("N", "0"))
+
+
+def check_budget(org_id: str, now: datetime | None = None) -> None:
+    """Before a call: refuse it when the org's hard-stop budget is spent."""
+    if not get_settings().spend_table:
+        return
+    budget = get_budget(org_id)
+    if budget is None or not budget.hard_stop:
+        return
+    month = f"{(now or datetime.now(UTC)):%Y-%m}"
+    if month_total_micro(org_id, month) >= to_micro(budget.monthly_usd):
+        raise InvalidRequestError(
+            f"the org's monthly AI budget of USD {budget.monthly_usd} is spent (hard stop)",
+            code="budget_exhausted",
+        )
+
+
+def record_spend(
+    org_id: str,
+    provider: str,
+    model: str,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cost_usd: Decimal | None,
+    now: datetime | None = None,
+) -> None:
+    """Add one call to the day's line and the month's total; fire budget events crossed."""
+    if not get_settings().spend_table:
+        return
+    now = now or datetime.now(UTC)
+    micro = to_micro(cost_usd) if cost_usd is not None else 0
+    ddb = aws_client("dynamodb")
+    values = {
+        ":in": {"N": str(input_tokens)},
+        ":out": {"N": str(output_tokens)},
+        ":one": {"N": "1"},
+        ":micro": {"N": str(micro)},
+    }
+    ddb.update_item(
+        TableName=_table(),
+        Key={"org_id": {"S": org_id}, "sk": {"S": f"{now:%Y-%m-%d}#{provider}#{model}"}},
+        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_micro_usd :micro",
+        ExpressionAttributeValues=values,
+    )
+    month = f"{now:%Y-%m}"
+    total = ddb.update_item(
+        TableName=_table(),
+        Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}},
+        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_micro_usd :micro",
+        ExpressionAttributeValues=values,
+        ReturnValues="UPDATED_NEW",
+    )["Attributes"]
+    _budget_events(org_id, month, int(total["cost_micro_usd"]["N"]), micro)
+
+
+def _budget_events(org_id: str, month: str, total_micro: int, added_micro: int) -> None:
+    if added_micro <= 0:
+        return
+    budget = get_budget(org_id)
+    if budget is None:
+        return
+    limit = to_micro(budget.monthly_usd)
+    for pct in THRESHOLDS:
+        # Crossed (now or by an earlier call whose event was lost): the conditional claim
+        # makes each threshold fire exactly once per month, whoever gets there first.
+        if total_micro >= limit * pct // 100 and _claim_alert(org_id, month, pct):
+            _emit_budget_event(org_id, month, pct, total_micro, budget)
+
+
+def _claim_alert(org_id: str, month: str, pct: int) -> bool:
+    try:
+        aws_client("dynamodb").put_item(
+            TableName=_table(),
+            Item={
+                "org_id": {"S": org_id},
+                "sk": {"S": f"alert#{month}#{pct}"},
+                "at": {"S": datetime.now(UTC).isoformat()},
+            },
+            ConditionExpression="attribute_not_exists(sk)",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _emit_budget_event(org_id: str, month: str, pct: int, total_micro: int, budget: Budget) -> None:
+    detail = {
+        "org_id": org_id,
+        "month": month,
+        "threshold_percent": pct,
+        "spent_usd": str(from_micro(total_micro)),
+        "budget_usd": str(budget.monthly_usd),
+        "hard_stop": budget.hard_stop,
+    }
+    bus = get_settings().event_bus_name
+    if bus:
+        aws_client("events").put_events(
+            Entries=[
+                {
+                    "Source": "integrations-hub",
+                    "DetailType": "budget.threshold",
+                    "Detail": json.dumps(detail),
+                    "EventBusName": bus,
+                }
+            ]
+        )
+    logger.warning("budget_threshold", extra=detail)
+
+
+class UsageLine(BaseModel):
+    provider: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    cost_brl: Decimal
+
+
+class UsageReport(BaseModel):
+    org_id: str
+    start: date
+    end: date
+    lines: list[UsageLine]
+    total_usd: Decimal
+    total_brl: Decimal
+    usd_brl_rate: Decimal
+
+
+def usage_report(org_id: str, start: date, end: date) -> UsageReport:
+    """Spend per provider/model between two days (inclusive), in USD and BRL."""
+    if end < start:
+        raise InvalidRequestError("end must not be before start", code="invalid_period")
+    rate = get_settings().usd_brl_rate
+    lines: dict[tuple[str, str], dict[str, int]] = {}
+    paginator = aws_client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(
+        TableName=_table(),
+        KeyConditionExpression="org_id = :o AND sk BETWEEN :a AND :b",
+        ExpressionAttributeValues={
+            ":o": {"S": org_id},
+            ":a": {"S": f"{start:%Y-%m-%d}#"},
+            ":b": {"S": f"{end:%Y-%m-%d}#\uffff"},
+        },
+    ):
+        for item in page.get("Items", []):
+            _, provider, model = item["sk"]["S"].split("#", 2)
+            acc = lines.setdefault((provider, model), {"calls": 0, "in": 0, "out": 0, "micro": 0})
+            acc["calls"] += int(item.get("calls", {}).get("N", "0"))
+            acc["in"] += int(item.get("input_tokens", {}).get("N", "0"))
+            acc["out"] += int(item.get("output_tokens", {}).get("N", "0"))
+            acc["micro"] += int(item.get("cost_micro_usd", {}).get("N", "0"))
+    out: list[UsageLine] = []
+    for (provider, model), acc in sorted(lines.items()):
+        usd = from_micro(acc["micro"])
+        out.append(
+            UsageLine(
+                provider=provider,
+                model=model,
+                calls=acc["calls"],
+                input_tokens=acc["in"],
+                output_tokens=acc["out"],
+                cost_usd=usd,
+                cost_brl=(usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+            )
+        )
+    total_usd = from_micro(sum(acc["micro"] for acc in lines.values()))
+    return UsageReport(
+        org_id=org_id,
+        start=start,
+        end=end,
+        lines=out,
+        total_usd=total_usd,
+        total_brl=(total_usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+        usd_brl_rate=rate,
+    )

@@ -1,0 +1,111 @@
+"""AI spend per org: exact under concurrency, budget events once per month, hard stop, report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import respx
+
+from hub.ai.spend import Budget, check_budget, month_total_micro, record_spend, set_budget, usage_report
+from hub.errors import InvalidRequestError
+from tests.aws.conftest import HubAws
+from tests.helpers import FakeLambdaContext, load_function
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_fifty_concurrent_calls_add_up_exactly(hub_aws: HubAws) -> None:
+    barrier = threading.Barrier(50)
+
+    def spend(i: int) -> None:
+        barrier.wait()
+        record_spend(
+            "acme",
+            "anthropic",
+            "claude-sonnet-5-5",
+            input_tokens=1000 + i,
+            output_tokens=500,
+            cost_usd=Decimal("0.012345"),
+            now=NOW,
+        )
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        list(pool.map(spend, range(50)))
+    assert month_total_micro("acme", "2026-11") == 50 * 12_345
+    report = usage_report("acme", date(2026, 11, 1), date(2026, 11, 30))
+    [line] = report.lines
+    assert (line.calls, line.input_tokens, line.output_tokens) == (50, 50 * 1000 + sum(range(50)), 25_000)
+    assert line.cost_usd == Decimal("0.617250")
+    assert report.total_brl == (Decimal("0.617250") * report.usd_brl_rate).quantize(Decimal("0.01"))
+
+
+def tap(hub_aws: HubAws) -> str:
+    sqs, events = hub_aws.client("sqs"), hub_aws.client("events")
+    url = sqs.create_queue(QueueName="budget-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = hub_aws.env["EVENT_BUS_NAME"]
+    events.put_rule(Name="budget", EventBusName=bus, EventPattern=json.dumps({"detail-type": ["budget.threshold"]}))
+    events.put_targets(Rule="budget", EventBusName=bus, Targets=[{"Id": "t", "Arn": arn}])
+    return str(url)
+
+
+def test_budget_events_fire_once_each_under_concurrency(hub_aws: HubAws) -> None:
+    url = tap(hub_aws)
+    set_budget("acme", Budget(monthly_usd=Decimal("1.00")))
+    barrier = threading.Barrier(30)
+
+    def spend(_: int) -> None:  # 30 x $0.05 = $1.50: crosses 80 %, 100 % and 120 %
+        barrier.wait()
+        record_spend("acme", "openai", "gpt-6-luna", input_tokens=1, output_tokens=1, cost_usd=Decimal("0.05"), now=NOW)
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        list(pool.map(spend, range(30)))
+    messages = []
+    while batch := hub_aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        messages += batch
+        for m in batch:
+            hub_aws.client("sqs").delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    thresholds = sorted(json.loads(m["Body"])["detail"]["threshold_percent"] for m in messages)
+    assert thresholds == [80, 100, 120]
+
+
+def test_hard_stop_refuses_calls_once_the_budget_is_spent(hub_aws: HubAws) -> None:
+    set_budget("acme", Budget(monthly_usd=Decimal("0.10"), hard_stop=True))
+    check_budget("acme", now=NOW)  # nothing spent yet
+    record_spend("acme", "openai", "gpt-6-luna", input_tokens=1, output_tokens=1, cost_usd=Decimal("0.10"), now=NOW)
+    with pytest.raises(InvalidRequestError) as info:
+        check_budget("acme", now=NOW)
+    assert info.value.code == "budget_exhausted"
+
+
+ANSWER = {
+    "id": "msg_01",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-5-5",
+    "content": [{"type": "text", "text": "Olá Maria!"}],
+    "stop_reason": "end_turn",
+    "usage": {"input_tokens": 1200, "output_tokens": 300},
+}
+
+
+def test_llm_generate_records_what_the_call_cost(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("acme", "anthropic", {"api_key": "k", "base_url": "https://claude.test"})
+    fn = load_function("llm_generate")
+    with respx.mock() as mock:
+        mock.post("https://claude.test/v1/messages").respond(200, json=ANSWER)
+        result = fn.handler(
+            {"org_id": "acme", "task": "sdr_whatsapp", "messages": [{"role": "user", "content": "Oi"}]},
+            FakeLambdaContext("LlmGenerate"),
+        )
+    # claude-sonnet-5-5: $2 / $10 per 1M tokens -> 1200 * 2e-6 + 300 * 10e-6 = 0.0054
+    assert result["provider"] == "anthropic"
+    assert Decimal(result["cost"]["usd"]) == Decimal("0.0054")
+    today = datetime.now(UTC).date()
+    [line] = usage_report("acme", today, today).lines
+    assert (line.model, line.calls, line.cost_usd) == ("claude-sonnet-5-5", 1, Decimal("0.005400"))
