@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -13,6 +15,7 @@ import respx
 
 from hub.ai.spend import Budget, check_budget, month_total_micro, record_spend, set_budget, usage_report
 from hub.errors import InvalidRequestError
+from hub.observability import logger
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 
@@ -109,3 +112,50 @@ def test_llm_generate_records_what_the_call_cost(hub_aws: HubAws) -> None:
     today = datetime.now(UTC).date()
     [line] = usage_report("acme", today, today).lines
     assert (line.model, line.calls, line.cost_usd) == ("claude-sonnet-5-5", 1, Decimal("0.005400"))
+
+
+def test_without_an_explicit_provider_llm_generate_falls_back_and_says_why(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("acme", "anthropic", {"api_key": "k", "base_url": "https://claude.test"})
+    hub_aws.put_secret("acme", "openai", {"api_key": "k", "base_url": "https://gpt.test/v1"})
+    openai_answer = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "gpt-6.2-sol",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Olá!"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
+    }
+    fn = load_function("llm_generate")
+    secret_prompt = "Cliente CPF 123.456.789-09 pediu orçamento"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    with respx.mock() as mock:
+        mock.post("https://claude.test/v1/messages").respond(
+            529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        )
+        mock.post("https://gpt.test/v1/chat/completions").respond(200, json=openai_answer)
+        result = fn.handler(
+            {"org_id": "acme", "messages": [{"role": "user", "content": secret_prompt}]},
+            FakeLambdaContext("LlmGenerate"),
+        )
+    assert result["provider"] == "openai"
+    assert [(a["provider"], a["error"]) for a in result["attempts"]] == [("anthropic", "ProviderUnavailableError")]
+    # LGPD: the prompt and the completion never reach the logs
+    logger.removeHandler(handler)
+    logs = stream.getvalue()
+    assert "llm_generated" in logs
+    assert secret_prompt not in logs and "Olá!" not in logs
+
+
+def test_an_invalid_request_is_not_tried_elsewhere(hub_aws: HubAws) -> None:
+    hub_aws.put_secret("acme", "anthropic", {"api_key": "k", "base_url": "https://claude.test"})
+    fn = load_function("llm_generate")
+    with respx.mock(assert_all_called=False) as mock:
+        claude = mock.post("https://claude.test/v1/messages").respond(
+            400, json={"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}
+        )
+        gpt = mock.post("https://gpt.test/v1/chat/completions").respond(200, json={})
+        with pytest.raises(InvalidRequestError):
+            fn.handler({"org_id": "acme", "messages": [{"role": "user", "content": "x"}]}, FakeLambdaContext())
+    assert claude.call_count == 1 and gpt.call_count == 0

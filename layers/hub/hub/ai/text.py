@@ -7,16 +7,18 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pydantic import BaseModel
 
 from hub.ai.catalog import model_info
-from hub.ai.models import LlmRequest, TokenUsage
-from hub.ai.routing import route_for
+from hub.ai.models import Completion, LlmRequest, TokenUsage
+from hub.ai.routing import CHAIN, Route, route_for
 from hub.ai.spend import check_budget, record_spend
 from hub.config import get_settings
 from hub.credentials import validate_org_id
+from hub.errors import AuthenticationError, ProviderUnavailableError, RateLimitedError
 from hub.observability import logger
 from hub.providers.anthropic import AnthropicClient
 from hub.providers.base import ProviderClient
 from hub.providers.gemini import GeminiClient
 from hub.providers.openai import OpenAIClient
+from hub.runtime import remaining_seconds
 
 TEXT_ADAPTERS: dict[str, type[ProviderClient]] = {
     "anthropic": AnthropicClient,
@@ -31,6 +33,15 @@ class Cost(BaseModel):
     brl: Decimal
 
 
+class Attempt(BaseModel):
+    """A provider that was tried and failed, and why (never the request's content)."""
+
+    provider: str
+    model: str
+    error: str
+    message: str
+
+
 class LlmResult(BaseModel):
     text: str
     provider: str
@@ -38,6 +49,7 @@ class LlmResult(BaseModel):
     finish_reason: str
     usage: TokenUsage
     cost: Cost | None  # None for a model the catalog does not price
+    attempts: list[Attempt] = []  # providers tried before the one that answered
 
 
 def price(model: str, usage: TokenUsage) -> Cost | None:
@@ -49,12 +61,46 @@ def price(model: str, usage: TokenUsage) -> Cost | None:
     return Cost(usd=usd.quantize(_MICRO, ROUND_HALF_EVEN), brl=brl.quantize(_MICRO, ROUND_HALF_EVEN))
 
 
+# Below this many seconds left, don't start another provider: let the caller's retry decide.
+MIN_SECONDS_FOR_FALLBACK = 10.0
+
+
+def _routes(request: LlmRequest) -> list[Route]:
+    """An explicit provider is used alone (the state machine's tasks); otherwise the task's
+    route first, then the rest of the fallback chain in order."""
+    first = route_for(request.task, request.provider, request.model)
+    if request.provider:
+        return [first]
+    return [first, *(route for route in CHAIN if route.provider != first.provider)]
+
+
+def _complete(request: LlmRequest, route: Route) -> Completion:
+    client = TEXT_ADAPTERS[route.provider].for_org(request.org_id)
+    completion: Completion = client.generate(request, route.model)  # type: ignore[attr-defined]
+    return completion
+
+
 def generate_text(request: LlmRequest) -> LlmResult:
     validate_org_id(request.org_id)
-    route = route_for(request.task, request.provider, request.model)
     check_budget(request.org_id)
-    client = TEXT_ADAPTERS[route.provider].for_org(request.org_id)
-    completion = client.generate(request, route.model)  # type: ignore[attr-defined]
+    attempts: list[Attempt] = []
+    completion: Completion | None = None
+    routes = _routes(request)
+    for index, route in enumerate(routes):
+        try:
+            completion = _complete(request, route)
+            break
+        except (ProviderUnavailableError, RateLimitedError, AuthenticationError) as exc:
+            # Another provider may answer; InvalidRequestError would fail everywhere: raised.
+            attempts.append(
+                Attempt(provider=route.provider, model=route.model, error=type(exc).__name__, message=exc.message)
+            )
+            remaining = remaining_seconds()
+            last = index == len(routes) - 1
+            if last or (remaining is not None and remaining < MIN_SECONDS_FOR_FALLBACK):
+                exc.details = {**exc.details, "attempts": [a.model_dump() for a in attempts]}
+                raise
+    assert completion is not None
     result = LlmResult(
         text=completion.text,
         provider=completion.provider,
@@ -62,6 +108,7 @@ def generate_text(request: LlmRequest) -> LlmResult:
         finish_reason=completion.finish_reason,
         usage=completion.usage,
         cost=price(completion.model, completion.usage),
+        attempts=attempts,
     )
     record_spend(
         request.org_id,
@@ -81,6 +128,7 @@ def generate_text(request: LlmRequest) -> LlmResult:
             "input_tokens": result.usage.input_tokens,
             "output_tokens": result.usage.output_tokens,
             "finish_reason": result.finish_reason,
+            "failed_attempts": len(attempts),
         },
     )
     return result
