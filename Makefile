@@ -43,6 +43,7 @@ $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 ## Benchmarks: cold starts and warm receivers (bench/), then fallback latency (bench/fallback.py, minutes).
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.fallback
 
 ## sam build without a container (pure-Python and wheel dependencies only).

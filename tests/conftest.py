@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from hub import aws, credentials, idempotency, runtime, storage
+from hub.ai import spend
 from hub.config import get_settings
 from hub.providers import base
 from hub.resilience import integrations
@@ -31,6 +32,7 @@ def reset_hub_caches() -> None:
     get_settings.cache_clear()
     runtime._deadline.set(None)
     integrations._cache.clear()
+    spend._budget_cache.clear()
     aws.aws_client.cache_clear()
     storage._client = None
     credentials._provider = None

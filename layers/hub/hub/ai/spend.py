@@ -11,6 +11,7 @@ conditional write claims it) — and can hard-stop further calls.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -44,6 +45,7 @@ def _table() -> str:
 
 
 def set_budget(org_id: str, budget: Budget) -> None:
+    _budget_cache.pop(org_id, None)
     aws_client("dynamodb").put_item(
         TableName=_table(),
         Item={
@@ -55,7 +57,23 @@ def set_budget(org_id: str, budget: Budget) -> None:
     )
 
 
+_BUDGET_CACHE_SECONDS = 60.0
+_budget_cache: dict[str, tuple[float, Budget | None]] = {}
+
+
 def get_budget(org_id: str) -> Budget | None:
+    """The org's budget; cached per container for a minute (it changes rarely, and every
+    AI call asks)."""
+    now = time.monotonic()
+    cached = _budget_cache.get(org_id)
+    if cached and cached[0] > now:
+        return cached[1]
+    budget = _read_budget(org_id)
+    _budget_cache[org_id] = (now + _BUDGET_CACHE_SECONDS, budget)
+    return budget
+
+
+def _read_budget(org_id: str) -> Budget | None:
     item = (
         aws_client("dynamodb")
         .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": "budget"}})
