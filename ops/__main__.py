@@ -5,6 +5,8 @@
   python -m ops --stack integrations-hub-prod replay --key raw/stripe/acme/2026/11/22/...json
   python -m ops --stack integrations-hub-prod redrive            # inbound DLQ -> inbound queue
   python -m ops --stack integrations-hub-prod enable --org acme --provider asaas --actor you@agency
+  python -m ops --stack integrations-hub-prod budget --org acme --monthly-usd 500 [--hard-stop]
+  python -m ops --stack integrations-hub-prod route --org acme --task sdr_whatsapp --provider gemini
   python -m ops --local replay ...                                # against a running `make dev`
 
 Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
@@ -18,6 +20,7 @@ import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import boto3
@@ -32,6 +35,7 @@ OUTPUTS = {
     "ResilienceTableName": "RESILIENCE_TABLE",
     "AuditTableName": "AUDIT_TABLE",
     "EventBusName": "EVENT_BUS_NAME",
+    "SpendTableName": "SPEND_TABLE",
 }
 
 
@@ -84,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     ena.add_argument("--org", required=True)
     ena.add_argument("--provider", required=True)
     ena.add_argument("--actor", required=True, help="who re-enables it (written to the audit trail)")
+    bud = sub.add_parser("budget", help="set an org's monthly AI budget (events at 80/100/120 %%)")
+    bud.add_argument("--org", required=True)
+    bud.add_argument("--monthly-usd", required=True, type=Decimal)
+    bud.add_argument("--hard-stop", action="store_true", help="refuse AI calls once the budget is spent")
+
+    rou = sub.add_parser("route", help="override which provider/model answers a task for an org")
+    rou.add_argument("--org", required=True)
+    rou.add_argument("--task", required=True)
+    rou.add_argument("--provider", required=True)
+    rou.add_argument("--model", help="default: the provider's default model")
     args = parser.parse_args(argv)
 
     if args.local:
@@ -93,6 +107,22 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported after the environment is set: the layer reads its settings once.
     from hub.webhooks.replay import archived_keys, redrive, replay
+
+    if args.command == "budget":
+        from hub.ai.spend import Budget, set_budget
+
+        set_budget(args.org, Budget(monthly_usd=args.monthly_usd, hard_stop=args.hard_stop))
+        print(json.dumps({"budget": f"{args.org}: USD {args.monthly_usd}", "hard_stop": args.hard_stop}))
+        return 0
+
+    if args.command == "route":
+        from hub.ai.routing import route_for
+        from hub.ai.spend import org_routes, set_org_routes
+
+        routes = {**org_routes(args.org), args.task: route_for(None, args.provider, args.model)}
+        set_org_routes(args.org, routes)
+        print(json.dumps({task: vars(r) for task, r in routes.items()}))
+        return 0
 
     if args.command == "enable":
         from hub.resilience.integrations import enable_integration

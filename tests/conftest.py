@@ -33,6 +33,7 @@ def reset_hub_caches() -> None:
     runtime._deadline.set(None)
     integrations._cache.clear()
     spend._budget_cache.clear()
+    spend._routes_cache.clear()
     aws.aws_client.cache_clear()
     storage._client = None
     credentials._provider = None

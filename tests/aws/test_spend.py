@@ -159,3 +159,28 @@ def test_an_invalid_request_is_not_tried_elsewhere(hub_aws: HubAws) -> None:
         with pytest.raises(InvalidRequestError):
             fn.handler({"org_id": "acme", "messages": [{"role": "user", "content": "x"}]}, FakeLambdaContext())
     assert claude.call_count == 1 and gpt.call_count == 0
+
+
+def test_an_org_can_route_a_task_to_another_provider(hub_aws: HubAws) -> None:
+    from hub.ai.routing import Route
+    from hub.ai.spend import set_org_routes
+
+    hub_aws.put_secret("acme", "gemini", {"api_key": "k", "base_url": "https://gemini.test"})
+    set_org_routes("acme", {"sdr_whatsapp": Route("gemini", "gemini-3.8-flash")})
+    answer = {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "Oi!"}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7},
+    }
+    fn = load_function("llm_generate")
+    with respx.mock() as mock:
+        route = mock.post("https://gemini.test/v1beta/models/gemini-3.8-flash:generateContent").respond(
+            200, json=answer
+        )
+        result = fn.handler(
+            {"org_id": "acme", "task": "sdr_whatsapp", "messages": [{"role": "user", "content": "Oi"}]},
+            FakeLambdaContext(),
+        )
+    assert route.call_count == 1
+    assert (result["provider"], result["model"]) == ("gemini", "gemini-3.8-flash")
+    with pytest.raises(InvalidRequestError):
+        set_org_routes("acme", {"no_such_task": Route("gemini", "gemini-3.8-flash")})

@@ -48,8 +48,14 @@ TASK_ROUTES: dict[str, Route] = {
 }
 
 
-def route_for(task: str | None, provider: str | None = None, model: str | None = None) -> Route:
-    """An explicit provider/model wins; else the task's route; else the chain's first."""
+def route_for(
+    task: str | None,
+    provider: str | None = None,
+    model: str | None = None,
+    org_routes: dict[str, Route] | None = None,
+) -> Route:
+    """An explicit provider/model wins; else the org's override for the task; else the
+    task's route; else the chain's first."""
     if provider:
         if provider not in DEFAULT_MODEL:
             raise InvalidRequestError(f"provider must be one of {', '.join(DEFAULT_MODEL)}", code="unknown_provider")
@@ -58,6 +64,8 @@ def route_for(task: str | None, provider: str | None = None, model: str | None =
         raise InvalidRequestError("model requires provider", code="model_without_provider")
     if task is None:
         return CHAIN[0]
+    if org_routes and task in org_routes:
+        return org_routes[task]
     try:
         return TASK_ROUTES[task]
     except KeyError:

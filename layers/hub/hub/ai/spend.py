@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import InvalidRequestError
@@ -201,6 +202,41 @@ def _emit_budget_event(org_id: str, month: str, pct: int, total_micro: int, budg
             ]
         )
     logger.warning("budget_threshold", extra=detail)
+
+
+_routes_cache: dict[str, tuple[float, dict[str, Route]]] = {}
+
+
+def set_org_routes(org_id: str, routes: dict[str, Route]) -> None:
+    """Per-org task → provider/model overrides (e.g. an org that wants Gemini for SDR)."""
+    for task, route in routes.items():
+        route_for(task=None, provider=route.provider, model=route.model)  # validates the provider
+        if task not in TASK_ROUTES:
+            raise InvalidRequestError(f"unknown task {task!r}", code="unknown_task")
+    body = {task: {"provider": r.provider, "model": r.model} for task, r in routes.items()}
+    aws_client("dynamodb").put_item(
+        TableName=_table(),
+        Item={"org_id": {"S": org_id}, "sk": {"S": "settings#routing"}, "routes": {"S": json.dumps(body)}},
+    )
+    _routes_cache.pop(org_id, None)
+
+
+def org_routes(org_id: str) -> dict[str, Route]:
+    """The org's overrides, cached per container for a minute."""
+    if not get_settings().spend_table:
+        return {}
+    now = time.monotonic()
+    cached = _routes_cache.get(org_id)
+    if cached and cached[0] > now:
+        return cached[1]
+    item = (
+        aws_client("dynamodb")
+        .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": "settings#routing"}})
+        .get("Item")
+    )
+    routes = {task: Route(**r) for task, r in json.loads(item["routes"]["S"]).items()} if item else {}
+    _routes_cache[org_id] = (now + _BUDGET_CACHE_SECONDS, routes)
+    return routes
 
 
 class UsageLine(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from hub.ai.catalog import model_info
 from hub.ai.models import Completion, LlmRequest, TokenUsage
 from hub.ai.routing import CHAIN, Route, route_for
-from hub.ai.spend import check_budget, record_spend
+from hub.ai.spend import check_budget, org_routes, record_spend
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError, ProviderUnavailableError, RateLimitedError
@@ -68,7 +68,7 @@ MIN_SECONDS_FOR_FALLBACK = 10.0
 def _routes(request: LlmRequest) -> list[Route]:
     """An explicit provider is used alone (the state machine's tasks); otherwise the task's
     route first, then the rest of the fallback chain in order."""
-    first = route_for(request.task, request.provider, request.model)
+    first = route_for(request.task, request.provider, request.model, org_routes(request.org_id))
     if request.provider:
         return [first]
     return [first, *(route for route in CHAIN if route.provider != first.provider)]
