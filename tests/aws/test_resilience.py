@@ -201,3 +201,16 @@ def test_adapter_respects_configured_limits(table: str, monkeypatch: pytest.Monk
         client.request("GET", "/x")
     assert 0 < info.value.retry_after <= 60
     assert len(calls) == 3
+
+
+def test_youtube_search_and_upload_have_their_own_daily_buckets() -> None:
+    from hub.resilience.ratelimit import rules_for
+
+    rules = {r.name: r for r in rules_for("youtube")}
+    assert rules["units_per_day"].limit == 10_000
+    assert not rules["units_per_day"].applies("search.list")
+    assert not rules["units_per_day"].applies("videos.insert")
+    assert rules["units_per_day"].applies("channels.list")
+    assert rules["search_list_per_day"].applies("search.list") and rules["search_list_per_day"].limit == 100
+    assert not rules["search_list_per_day"].applies("channels.list")
+    assert rules["videos_insert_per_day"].applies("videos.insert")

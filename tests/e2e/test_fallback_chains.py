@@ -85,6 +85,13 @@ def test_primary_down_falls_back_to_openai(cloud: LocalCloud) -> None:
 
 
 def test_all_down_parks_the_request_and_notifies(cloud: LocalCloud) -> None:
+    sqs, events = client(cloud, "sqs"), client(cloud, "events")
+    tap = sqs.create_queue(QueueName="parked-tap")["QueueUrl"]
+    tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert cloud.template is not None
+    bus = cloud.template.env_value("EVENT_BUS_NAME")
+    events.put_rule(Name="parked", EventBusName=bus, EventPattern=json.dumps({"detail-type": ["fallback.parked"]}))
+    events.put_targets(Rule="parked", EventBusName=bus, Targets=[{"Id": "t", "Arn": tap_arn}])
     for provider in ("anthropic", "openai", "gemini"):
         fault(cloud, provider, mode="down")
     result = run_chain(cloud, {**REQUEST, "org_id": "demo"})
@@ -96,6 +103,10 @@ def test_all_down_parks_the_request_and_notifies(cloud: LocalCloud) -> None:
     body = json.loads(parked["Body"])
     assert body["request"]["messages"] == REQUEST["messages"]
     assert set(body["failed_attempts"]) == {"anthropic", "openai", "gemini"}
+    [note] = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=2)["Messages"]
+    detail = json.loads(note["Body"])["detail"]
+    assert (detail["chain"], detail["org_id"]) == ("llm", "demo")
+    assert "messages" not in json.dumps(detail)  # the requester is told, without the prompt
 
 
 def test_invalid_request_does_not_cascade(cloud: LocalCloud) -> None:

@@ -32,8 +32,12 @@ class LimitRule:
     note: str = ""
     # The operations it counts ("*" = every call, or e.g. "send" for messages/day).
     applies_to: str = "*"
+    # Operations a "*" rule does not count (they have their own bucket).
+    excludes: tuple[str, ...] = ()
 
     def applies(self, operation: str | None) -> bool:
+        if operation in self.excludes:
+            return False
         return self.applies_to == "*" or self.applies_to == operation
 
 
@@ -127,8 +131,14 @@ DEFAULT_LIMITS: dict[str, tuple[LimitRule, ...]] = {
     # Graph API platform rate limit: 200 calls per user per hour (Instagram/Facebook).
     "instagram": (LimitRule("calls_per_hour", 200, HOUR, "account"),),
     "facebook": (LimitRule("calls_per_hour", 200, HOUR, "account"),),
-    # YouTube Data API: a 10,000-unit daily pool (methods cost units; see the quota calculator).
-    "youtube": (LimitRule("units_per_day", 10_000, DAY, "provider"),),
+    # YouTube Data API (https://developers.google.com/youtube/v3/determine_quota_cost): search.list
+    # and videos.insert have their own buckets of 100 calls/day each (cost 1 per call); every other
+    # method draws on a 10,000-unit daily pool (pass cost= the method's units). Resets at 00:00 PT.
+    "youtube": (
+        LimitRule("units_per_day", 10_000, DAY, "provider", excludes=("search.list", "videos.insert")),
+        LimitRule("search_list_per_day", 100, DAY, "provider", applies_to="search.list"),
+        LimitRule("videos_insert_per_day", 100, DAY, "provider", applies_to="videos.insert"),
+    ),
     # Resend: 2 requests per second per team by default.
     "resend": (LimitRule("requests_per_second", 2, 1, "account"),),
     # Gemini: per-project RPM depends on the tier; free tier is low. Configure per deployment.
