@@ -15,7 +15,6 @@ import contextlib
 import importlib.util
 import io
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from localcloud import LocalCloud  # noqa: E402
+from bench.common import bench_cloud  # noqa: E402
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -133,20 +132,7 @@ def main() -> None:
     parser.add_argument("--warm-requests", type=int, default=300)
     args = parser.parse_args()
 
-    cloud = LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        sqs_pollers=False,
-        serve_api=False,
-        serve_lambda=False,
-    )
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with cloud:
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    with bench_cloud("WARNING") as cloud:
         env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'hub'}{os.pathsep}{ROOT}"}
 
         print(f"Cold start: fresh process, import + first call, median of {args.cold_runs}")

@@ -17,7 +17,6 @@ import contextlib
 import functools
 import io
 import json
-import logging
 import os
 import socket
 import sys
@@ -33,6 +32,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
+from bench.common import bench_cloud  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Resuma o pedido de orçamento da Maria em uma frase."}]
@@ -133,20 +133,7 @@ def timed(fn: Callable[[], str]) -> tuple[float, str]:
 
 def main() -> None:
     os.environ["SECRETS_CACHE_SECONDS"] = "0"  # the scenarios repoint the primary's secret
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    cloud = LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        sqs_pollers=False,
-        serve_api=False,
-        serve_lambda=False,
-    )
-    with cloud:
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    with bench_cloud("ERROR") as cloud:
         from hub.config import get_settings
         from hub.resilience.breaker import CircuitBreaker
 

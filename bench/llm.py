@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
-import logging
 import os
 import sys
 import time
@@ -25,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
 from bench.__main__ import Ctx, percentile  # noqa: E402
-from localcloud import LocalCloud, demo  # noqa: E402
+from bench.common import bench_cloud  # noqa: E402
+from localcloud import demo  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Escreva uma saudação curta para a Maria."}]
 N = 200
@@ -44,20 +44,7 @@ def measure(fn: Callable[[], Any], n: int) -> list[float]:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    cloud = LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        sqs_pollers=False,
-        serve_api=False,
-        serve_lambda=False,
-    )
-    with cloud:
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    with bench_cloud("ERROR") as cloud:
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
         base = f"{cloud.sandbox_url}/anthropic"
         body = {"model": "claude-sonnet-5-5", "max_tokens": 200, "messages": MESSAGES}
