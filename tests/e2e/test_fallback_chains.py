@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
+from tests.conftest import reset_hub_caches
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,10 @@ def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(
         ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
     ) as running:
+        # A fresh "container" for this cloud: no client cached for an earlier cloud's ports.
+        reset_hub_caches()
         yield running
+    reset_hub_caches()
 
 
 @pytest.fixture(autouse=True)

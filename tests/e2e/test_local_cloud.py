@@ -14,6 +14,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.demo import EVOLUTION_API_KEY, EVOLUTION_INSTANCE, EVOLUTION_WEBHOOK_TOKEN
+from tests.conftest import reset_hub_caches
 from tests.helpers import ROOT, sample_event
 from tests.signing import signed_headers
 
@@ -25,7 +26,10 @@ def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(
         ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False, retry_delay=1
     ) as running:
+        # A fresh "container" for this cloud: no client cached for an earlier cloud's ports.
+        reset_hub_caches()
         yield running
+    reset_hub_caches()
 
 
 @pytest.fixture

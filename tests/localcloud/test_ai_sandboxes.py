@@ -195,10 +195,11 @@ def test_openai_down_and_slow_faults(sandbox_url: str, monkeypatch: pytest.Monke
 
     monkeypatch.setenv("HEALTH_CHECK_TIMEOUT", "0.2")
     get_settings.cache_clear()
-    fault(sandbox_url, "openai", mode="slow", delay_seconds=0.6, times=3)
+    fault(sandbox_url, "openai", mode="slow", delay_seconds=0.6, times=1)
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         client.health_check()
-    assert [e["fault"] for e in logged(sandbox_url, "openai")] == ["down"] * 3 + ["slow"] * 3
+    # connection drops are retried; a read timeout is not (the provider is working on it)
+    assert [e["fault"] for e in logged(sandbox_url, "openai")] == ["down"] * 3 + ["slow"]
 
 
 def assert_valid_png(data: bytes) -> None:
