@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -12,6 +14,11 @@ $(STAMP): requirements-dev.txt layers/hub/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+$(TOOLS_STAMP): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
 
 ## Run the whole hub locally (API :3000, Lambda :3001, AWS :5000, sandboxes :4010).
 dev: $(STAMP)
@@ -27,10 +34,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-validate: $(STAMP)
+validate: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/sam validate --lint --region us-east-1
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	$(BIN)/sam build --parallel --cached
 
 unit: $(STAMP)
@@ -55,4 +62,4 @@ invoke: $(STAMP)
 	$(BIN)/python -m localcloud invoke $(FN) --event $(EVENT)
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
