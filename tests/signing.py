@@ -16,11 +16,14 @@ from standardwebhooks import Webhook
 from localcloud import demo
 
 
-def _standard(prefix: str, secret: str, body: str) -> dict[str, str]:
-    msg_id = f"msg_{uuid.uuid4().hex}"
-    now = datetime.now(UTC)
-    signature = Webhook(secret).sign(msg_id, now, body)
-    return {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(int(now.timestamp())), f"{prefix}-signature": signature}
+def standard_headers(
+    prefix: str, body: str, *, secret: str, msg_id: str | None = None, at: datetime | None = None
+) -> dict[str, str]:
+    """Standard Webhooks (prefix "webhook") or Svix (prefix "svix") headers for a body."""
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, at, body)
+    return {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(int(at.timestamp())), f"{prefix}-signature": signature}
 
 
 def signed_headers(provider: str, body: str, query: dict[str, str] | None = None) -> dict[str, str]:
@@ -35,9 +38,9 @@ def signed_headers(provider: str, body: str, query: dict[str, str] | None = None
         digest = hmac.new(demo.META_APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
         headers["X-Hub-Signature-256"] = f"sha256={digest}"
     elif provider == "resend":
-        headers.update(_standard("svix", demo.RESEND_WEBHOOK_SECRET, body))
+        headers.update(standard_headers("svix", body, secret=demo.RESEND_WEBHOOK_SECRET))
     elif provider == "custom":
-        headers.update(_standard("webhook", demo.CUSTOM_WEBHOOK_SECRET, body))
+        headers.update(standard_headers("webhook", body, secret=demo.CUSTOM_WEBHOOK_SECRET))
     elif provider == "asaas":
         headers["asaas-access-token"] = demo.ASAAS_WEBHOOK_TOKEN
     elif provider == "mercadopago":

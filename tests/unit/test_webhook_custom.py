@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import standardwebhooks.webhooks
-from standardwebhooks import Webhook
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
@@ -21,6 +19,7 @@ from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from hub.webhooks.standard import normalise_custom_webhook, verify_custom_webhook
 from tests.helpers import sample_event
+from tests.signing import standard_headers
 
 CRM_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
 ERP_SECRET = "whsec_ZGVtby1lcnAtc2VjcmV0LWtleS0wMDAwMDAwMDA="
@@ -30,28 +29,10 @@ SAMPLE_TIMESTAMP = 1763812800
 RECEIVED = datetime(2025, 11, 22, 12, 0, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Stop the library's clock at the sample's timestamp, so the sample itself verifies."""
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> FrozenDatetime:
-            return cls.fromtimestamp(SAMPLE_TIMESTAMP + 1, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", FrozenDatetime)
-    yield
-
-
 def headers_for(
     body: str, *, secret: str = CRM_SECRET, msg_id: str = "msg_1", at: datetime | None = None
 ) -> dict[str, str]:
-    at = at or datetime.now(UTC)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at, body),
-    }
+    return standard_headers("webhook", body, secret=secret, msg_id=msg_id, at=at)
 
 
 def raw(body: str, headers: dict[str, str], source: str = "crm") -> RawWebhook:

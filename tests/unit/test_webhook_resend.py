@@ -5,13 +5,11 @@ signed with the ``standardwebhooks`` library, the reference implementation of th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import standardwebhooks.webhooks
-from standardwebhooks import Webhook
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
@@ -19,6 +17,7 @@ from hub.providers.resend import normalise_resend_webhook, verify_resend_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import sample_event
+from tests.signing import standard_headers
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
 OTHER_SECRET = "whsec_b3RoZXItcmVzZW5kLXNlY3JldC1rZXktOTg3NjU0"
@@ -28,28 +27,10 @@ SAMPLE_ID = "msg_2pK7XQ4mZr1vB9sW3yLd8NfHc0T"
 RECEIVED = datetime(2025, 11, 22, 12, 0, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Stop the library's clock at the sample's timestamp, so the sample itself verifies."""
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> FrozenDatetime:
-            return cls.fromtimestamp(SAMPLE_TIMESTAMP + 1, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", FrozenDatetime)
-    yield
-
-
 def svix_headers(
     body: str, *, secret: str = DEMO_SECRET, msg_id: str = "msg_test_1", at: datetime | None = None
 ) -> dict[str, str]:
-    at = at or datetime.now(UTC)
-    return {
-        "svix-id": msg_id,
-        "svix-timestamp": str(int(at.timestamp())),
-        "svix-signature": Webhook(secret).sign(msg_id, at, body),
-    }
+    return standard_headers("svix", body, secret=secret, msg_id=msg_id, at=at)
 
 
 def raw(body: str | bytes, headers: dict[str, str]) -> RawWebhook:
