@@ -42,7 +42,9 @@ def cold_start(handler_file: Path, event_file: Path | None, runs: int, env: dict
         cmd = [sys.executable, str(ROOT / "bench" / "coldstart.py"), str(handler_file)]
         if event_file is not None:
             cmd.append(str(event_file))
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"{handler_file} failed its cold start:\n{out.stderr[-2000:]}")
         line = [ln for ln in out.stdout.splitlines() if ln.startswith('{"import_ms"')][-1]
         result = json.loads(line)
         if not result["ok"]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 import respx
 
-from hub.ai.spend import Budget, check_budget, month_total_micro, record_spend, set_budget, usage_report
+from hub.ai.spend import Budget, check_budget, month_total_nano, record_spend, set_budget, usage_report
 from hub.errors import InvalidRequestError
 from hub.observability import logger
 from tests.aws.conftest import HubAws
@@ -39,12 +39,12 @@ def test_fifty_concurrent_calls_add_up_exactly(hub_aws: HubAws) -> None:
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         list(pool.map(spend, range(50)))
-    assert month_total_micro("acme", "2026-11") == 50 * 12_345
+    assert month_total_nano("acme", "2026-11") == 50 * 12_345_000
     report = usage_report("acme", date(2026, 11, 1), date(2026, 11, 30))
     [line] = report.lines
     assert (line.calls, line.input_tokens, line.output_tokens) == (50, 50 * 1000 + sum(range(50)), 25_000)
-    assert line.cost_usd == Decimal("0.617250")
-    assert report.total_brl == (Decimal("0.617250") * report.usd_brl_rate).quantize(Decimal("0.01"))
+    assert line.cost_usd == Decimal("0.617250000")
+    assert report.total_brl == (Decimal("0.61725") * report.usd_brl_rate).quantize(Decimal("0.01"))
 
 
 def tap(hub_aws: HubAws) -> str:
@@ -111,7 +111,7 @@ def test_llm_generate_records_what_the_call_cost(hub_aws: HubAws) -> None:
     assert Decimal(result["cost"]["usd"]) == Decimal("0.0054")
     today = datetime.now(UTC).date()
     [line] = usage_report("acme", today, today).lines
-    assert (line.model, line.calls, line.cost_usd) == ("claude-sonnet-5-5", 1, Decimal("0.005400"))
+    assert (line.model, line.calls, line.cost_usd) == ("claude-sonnet-5-5", 1, Decimal("0.005400000"))
 
 
 def test_without_an_explicit_provider_llm_generate_falls_back_and_says_why(hub_aws: HubAws) -> None:
@@ -184,3 +184,28 @@ def test_an_org_can_route_a_task_to_another_provider(hub_aws: HubAws) -> None:
     assert (result["provider"], result["model"]) == ("gemini", "gemini-3.8-flash")
     with pytest.raises(InvalidRequestError):
         set_org_routes("acme", {"no_such_task": Route("gemini", "gemini-3.8-flash")})
+
+
+def test_tiny_costs_are_not_rounded_away(hub_aws: HubAws) -> None:
+    # Two short texts on text-embedding-3-small: 12 tokens x $0.02/1M = $0.00000024
+    for _ in range(2):
+        record_spend(
+            "acme",
+            "openai",
+            "text-embedding-3-small",
+            input_tokens=12,
+            output_tokens=0,
+            cost_usd=Decimal("0.00000024"),
+            now=NOW,
+        )
+    assert month_total_nano("acme", "2026-11") == 480
+    [line] = usage_report("acme", date(2026, 11, 1), date(2026, 11, 30)).lines
+    assert line.cost_usd == Decimal("0.000000480")
+
+
+def test_a_free_call_is_counted_without_cost(hub_aws: HubAws) -> None:
+    set_budget("acme", Budget(monthly_usd=Decimal("1")))
+    for _ in range(2):  # ADD 0 must not break the budget check
+        record_spend("acme", "gemini", "unpriced-model", input_tokens=1, output_tokens=1, cost_usd=None, now=NOW)
+    [line] = usage_report("acme", date(2026, 11, 1), date(2026, 11, 30)).lines
+    assert (line.calls, line.cost_usd) == (2, Decimal("0E-9"))

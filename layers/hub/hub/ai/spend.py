@@ -2,7 +2,8 @@
 
 Every priced call adds its tokens and cost to two DynamoDB items with atomic ``ADD``:
 the day's line ``{day}#{provider}#{model}`` and the month's total ``month#{yyyy-mm}``.
-Cost is stored as integer micro-dollars (Decimal → int, half-even), so concurrent additions
+Cost is stored as integer nano-dollars (Decimal → int, half-even: a token of the cheapest
+embedding model is 20 nano-dollars, so nothing rounds away), so concurrent additions
 never drift (no floats, no read-modify-write). A monthly budget per org raises
 ``budget.threshold`` events at 80 %, 100 % and 120 % — each exactly once per month (a
 conditional write claims it) — and can hard-stop further calls.
@@ -25,15 +26,15 @@ from hub.errors import InvalidRequestError
 from hub.observability import logger
 
 THRESHOLDS = (80, 100, 120)
-_MICRO = Decimal(1_000_000)
+_NANO = Decimal(1_000_000_000)
 
 
-def to_micro(usd: Decimal) -> int:
-    return int((usd * _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN))
+def to_nano(usd: Decimal) -> int:
+    return int((usd * _NANO).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
-def from_micro(micro: int) -> Decimal:
-    return (Decimal(micro) / _MICRO).quantize(Decimal("0.000001"))
+def from_nano(nano: int) -> Decimal:
+    return (Decimal(nano) / _NANO).quantize(Decimal("0.000000001"))
 
 
 class Budget(BaseModel):
@@ -85,13 +86,13 @@ def _read_budget(org_id: str) -> Budget | None:
     return Budget(monthly_usd=Decimal(item["monthly_usd"]["S"]), hard_stop=item.get("hard_stop", {}).get("BOOL", False))
 
 
-def month_total_micro(org_id: str, month: str) -> int:
+def month_total_nano(org_id: str, month: str) -> int:
     item = (
         aws_client("dynamodb")
         .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}}, ConsistentRead=True)
         .get("Item", {})
     )
-    return int(item.get("cost_micro_usd", {}).get("N", "0"))
+    return int(item.get("cost_nano_usd", {}).get("N", "0"))
 
 
 def check_budget(org_id: str, now: datetime | None = None) -> None:
@@ -102,7 +103,7 @@ def check_budget(org_id: str, now: datetime | None = None) -> None:
     if budget is None or not budget.hard_stop:
         return
     month = f"{(now or datetime.now(UTC)):%Y-%m}"
-    if month_total_micro(org_id, month) >= to_micro(budget.monthly_usd):
+    if month_total_nano(org_id, month) >= to_nano(budget.monthly_usd):
         raise InvalidRequestError(
             f"the org's monthly AI budget of USD {budget.monthly_usd} is spent (hard stop)",
             code="budget_exhausted",
@@ -123,43 +124,44 @@ def record_spend(
     if not get_settings().spend_table:
         return
     now = now or datetime.now(UTC)
-    micro = to_micro(cost_usd) if cost_usd is not None else 0
+    nano = to_nano(cost_usd) if cost_usd is not None else 0
     ddb = aws_client("dynamodb")
     values = {
         ":in": {"N": str(input_tokens)},
         ":out": {"N": str(output_tokens)},
         ":one": {"N": "1"},
-        ":micro": {"N": str(micro)},
+        ":nano": {"N": str(nano)},
     }
     ddb.update_item(
         TableName=_table(),
         Key={"org_id": {"S": org_id}, "sk": {"S": f"{now:%Y-%m-%d}#{provider}#{model}"}},
-        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_micro_usd :micro",
+        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_nano_usd :nano",
         ExpressionAttributeValues=values,
     )
     month = f"{now:%Y-%m}"
     total = ddb.update_item(
         TableName=_table(),
         Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}},
-        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_micro_usd :micro",
+        UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_nano_usd :nano",
         ExpressionAttributeValues=values,
         ReturnValues="UPDATED_NEW",
     )["Attributes"]
-    _budget_events(org_id, month, int(total["cost_micro_usd"]["N"]), micro)
+    # DynamoDB may leave an unchanged attribute out of UPDATED_NEW (e.g. ADD 0).
+    _budget_events(org_id, month, int(total.get("cost_nano_usd", {"N": "0"})["N"]), nano)
 
 
-def _budget_events(org_id: str, month: str, total_micro: int, added_micro: int) -> None:
-    if added_micro <= 0:
+def _budget_events(org_id: str, month: str, total_nano: int, added_nano: int) -> None:
+    if added_nano <= 0:
         return
     budget = get_budget(org_id)
     if budget is None:
         return
-    limit = to_micro(budget.monthly_usd)
+    limit = to_nano(budget.monthly_usd)
     for pct in THRESHOLDS:
         # Crossed (now or by an earlier call whose event was lost): the conditional claim
         # makes each threshold fire exactly once per month, whoever gets there first.
-        if total_micro >= limit * pct // 100 and _claim_alert(org_id, month, pct):
-            _emit_budget_event(org_id, month, pct, total_micro, budget)
+        if total_nano >= limit * pct // 100 and _claim_alert(org_id, month, pct):
+            _emit_budget_event(org_id, month, pct, total_nano, budget)
 
 
 def _claim_alert(org_id: str, month: str, pct: int) -> bool:
@@ -180,12 +182,12 @@ def _claim_alert(org_id: str, month: str, pct: int) -> bool:
     return True
 
 
-def _emit_budget_event(org_id: str, month: str, pct: int, total_micro: int, budget: Budget) -> None:
+def _emit_budget_event(org_id: str, month: str, pct: int, total_nano: int, budget: Budget) -> None:
     detail = {
         "org_id": org_id,
         "month": month,
         "threshold_percent": pct,
-        "spent_usd": str(from_micro(total_micro)),
+        "spent_usd": str(from_nano(total_nano)),
         "budget_usd": str(budget.monthly_usd),
         "hard_stop": budget.hard_stop,
     }
@@ -277,14 +279,14 @@ def usage_report(org_id: str, start: date, end: date) -> UsageReport:
     ):
         for item in page.get("Items", []):
             _, provider, model = item["sk"]["S"].split("#", 2)
-            acc = lines.setdefault((provider, model), {"calls": 0, "in": 0, "out": 0, "micro": 0})
+            acc = lines.setdefault((provider, model), {"calls": 0, "in": 0, "out": 0, "nano": 0})
             acc["calls"] += int(item.get("calls", {}).get("N", "0"))
             acc["in"] += int(item.get("input_tokens", {}).get("N", "0"))
             acc["out"] += int(item.get("output_tokens", {}).get("N", "0"))
-            acc["micro"] += int(item.get("cost_micro_usd", {}).get("N", "0"))
+            acc["nano"] += int(item.get("cost_nano_usd", {}).get("N", "0"))
     out: list[UsageLine] = []
     for (provider, model), acc in sorted(lines.items()):
-        usd = from_micro(acc["micro"])
+        usd = from_nano(acc["nano"])
         out.append(
             UsageLine(
                 provider=provider,
@@ -296,7 +298,7 @@ def usage_report(org_id: str, start: date, end: date) -> UsageReport:
                 cost_brl=(usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
             )
         )
-    total_usd = from_micro(sum(acc["micro"] for acc in lines.values()))
+    total_usd = from_nano(sum(acc["nano"] for acc in lines.values()))
     return UsageReport(
         org_id=org_id,
         start=start,
