@@ -145,3 +145,11 @@ def test_asaas_success_is_exactly_200(seeded: HubAws) -> None:
     # Asaas counts only HTTP 200 as delivered (not 201/202/204) and pauses after 15 failures.
     assert deliver("webhook_asaas")["statusCode"] == 200
     assert deliver("webhook_asaas")["statusCode"] == 200
+
+
+def test_a_provider_without_a_receiver_is_a_json_404(hub_aws: HubAws) -> None:
+    module = load_function("webhook_unknown_provider")
+    response = module.handler(sample_event("webhook_unknown_provider"), FakeLambdaContext("WebhookUnknownProvider"))
+    assert response["statusCode"] == 404
+    assert "pagarme" in json.loads(response["body"])["message"]
+    assert hub_aws.archived_keys() == []
