@@ -63,6 +63,16 @@ class HubAws:
                 return out
             out.extend(new)
 
+    def bus_tap(self, name: str, pattern: dict[str, Any]) -> str:
+        """A queue subscribed to the hub's event bus with ``pattern``: what subscribers see."""
+        sqs, events = self.client("sqs"), self.client("events")
+        url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bus = self.env["EVENT_BUS_NAME"]
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": name, "Arn": arn}])
+        return url
+
     def archived_keys(self) -> list[str]:
         listing = self.client("s3").list_objects_v2(Bucket=self.env["WEBHOOK_ARCHIVE_BUCKET"])
         return [o["Key"] for o in listing.get("Contents", [])]

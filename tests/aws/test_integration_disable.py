@@ -19,13 +19,7 @@ SENT = {"key": {"remoteJid": "5511987654321@s.whatsapp.net", "fromMe": True, "id
 
 @pytest.fixture
 def bus_tap(hub_aws: HubAws) -> str:
-    sqs, events = hub_aws.client("sqs"), hub_aws.client("events")
-    url = sqs.create_queue(QueueName="tap")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = hub_aws.env["EVENT_BUS_NAME"]
-    events.put_rule(Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": ["integrations-hub"]}))
-    events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
-    return str(url)
+    return hub_aws.bus_tap("tap", {"source": ["integrations-hub"]})
 
 
 def send(fn: Any) -> dict[str, Any]:

@@ -47,18 +47,8 @@ def test_fifty_concurrent_calls_add_up_exactly(hub_aws: HubAws) -> None:
     assert report.total_brl == (Decimal("0.61725") * report.usd_brl_rate).quantize(Decimal("0.01"))
 
 
-def tap(hub_aws: HubAws) -> str:
-    sqs, events = hub_aws.client("sqs"), hub_aws.client("events")
-    url = sqs.create_queue(QueueName="budget-tap")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = hub_aws.env["EVENT_BUS_NAME"]
-    events.put_rule(Name="budget", EventBusName=bus, EventPattern=json.dumps({"detail-type": ["budget.threshold"]}))
-    events.put_targets(Rule="budget", EventBusName=bus, Targets=[{"Id": "t", "Arn": arn}])
-    return str(url)
-
-
 def test_budget_events_fire_once_each_under_concurrency(hub_aws: HubAws) -> None:
-    url = tap(hub_aws)
+    url = hub_aws.bus_tap("budget-tap", {"detail-type": ["budget.threshold"]})
     set_budget("acme", Budget(monthly_usd=Decimal("1.00")))
     barrier = threading.Barrier(30)
 
