@@ -57,6 +57,9 @@ class Settings(BaseModel):
     # Converting provider costs (USD) for reports in BRL; set per deployment.
     usd_brl_rate: Decimal = Field(Decimal("5.40"), alias="USD_BRL_RATE", gt=0)
 
+    # The API's public base URL (e.g. https://{api}.execute-api.{region}.amazonaws.com/Prod):
+    # status-callback URLs handed to providers, and the URL Twilio signs.
+    public_api_url: str | None = Field(None, alias="PUBLIC_API_URL")
     webhook_max_body_bytes: int = Field(1_048_576, alias="WEBHOOK_MAX_BODY_BYTES", gt=0)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
 

@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.credentials import validate_org_id
 from hub.phones import to_e164
-from hub.providers.evolution import EvolutionClient, SentMessage
+from hub.providers.evolution import EvolutionClient
+from hub.providers.outbound import SentMessage
 
 
 class SendTextRequest(BaseModel):

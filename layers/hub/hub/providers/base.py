@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -81,6 +81,7 @@ def parse_retry_after(value: str | None, default: float = 60.0) -> float:
 
 
 CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
+T = TypeVar("T")
 
 
 def parse_credentials(model: type[CredentialsT], raw: Mapping[str, Any], *, provider: str) -> CredentialsT:
@@ -260,10 +261,7 @@ class ProviderClient(ABC):
         operation: str | None = None,
         cost: int = 1,
     ) -> httpx.Response:
-        """Send one logical request and return the successful response.
-
-        Order: breaker (open → fail fast) → rate limits (spent → RateLimitedError) → the
-        call with retries → breaker bookkeeping (only ProviderUnavailableError counts)."""
+        """Send one logical request and return the successful response (see :meth:`guarded`)."""
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         if method.upper() == "POST" and self.idempotency_header:
             # The same key on every retry of this call, so a retried POST is applied once.
@@ -273,6 +271,16 @@ class ProviderClient(ABC):
         def attempt() -> httpx.Response:
             return self._send_once(method, url, path, all_headers, json, params, data, timeout)
 
+        return self.guarded(attempt, operation=operation, cost=cost)
+
+    def guarded(self, call: Callable[[], T], *, operation: str | None = None, cost: int = 1) -> T:
+        """Run one provider call under the shared resilience rules. ``request`` uses it for
+        HTTP; adapters over an SDK (SES through boto3) wrap their call in it directly and
+        raise the taxonomy's errors from it.
+
+        Order: integration disabled? → breaker (open → fail fast) → rate limits (spent →
+        RateLimitedError) → the call with retries → breaker bookkeeping (only
+        ProviderUnavailableError counts as a failure)."""
         if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
             raise AuthenticationError(
                 f"the {self.provider} integration is disabled for this org ({reason}); fix the credentials "
@@ -284,7 +292,7 @@ class ProviderClient(ABC):
         probe = breaker.before_call() if breaker else False  # open: fails fast, no provider call
         try:
             self.take_rate_limits(operation, cost)
-            response = self.retry_policy.call(attempt)
+            result = self.retry_policy.call(call)
         except ProviderUnavailableError:
             if breaker:
                 breaker.record_failure(probe)
@@ -300,7 +308,7 @@ class ProviderClient(ABC):
             raise
         if breaker:
             breaker.record_success(probe)
-        return response
+        return result
 
     def _effective_timeout(self, timeout: float | None) -> httpx.Timeout | None:
         remaining = remaining_seconds()

@@ -21,6 +21,7 @@ from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
 from hub.events import HubEvent, InboundMessage
 from hub.phones import e164_digits, to_e164
 from hub.providers.base import ProviderClient, ProviderCredentials
+from hub.providers.outbound import SentMessage
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 
 WHATSAPP_JID_SUFFIX = "@s.whatsapp.net"
@@ -33,13 +34,6 @@ class EvolutionCredentials(ProviderCredentials):
     webhook_token: SecretStr | None = None
     # Accepted too while a token rotation is in progress.
     previous_webhook_token: SecretStr | None = None
-
-
-class SentMessage(BaseModel):
-    provider: str
-    message_id: str
-    to: str
-    status: str | None = None
 
 
 class EvolutionClient(ProviderClient):

@@ -104,11 +104,17 @@ def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> We
     """Steps after the archive: parse, normalise, publish once. Replays start here, so an
     archived request goes through exactly the same path (and the same dedupe) again."""
     # 3. Parse and normalise.
-    try:
-        # Decimal, never float: amounts in payment webhooks must not lose centavos.
-        payload = json.loads(request.body, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, "malformed_json", f"body is not valid JSON: {exc}")
+    if spec.parse_body is not None:
+        try:
+            payload = spec.parse_body(request.body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return _error(400, "malformed_body", f"body could not be parsed: {exc}")
+    else:
+        try:
+            # Decimal, never float: amounts in payment webhooks must not lose centavos.
+            payload = json.loads(request.body, parse_float=Decimal)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(400, "malformed_json", f"body is not valid JSON: {exc}")
     try:
         events = spec.normalise(
             payload, org_id=request.org_id, received_at=request.received_at, raw_ref=raw_ref, request=request

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from hub.errors import WebhookAuthenticationError
 from hub.events import HubEvent
@@ -32,6 +33,10 @@ class RawWebhook:
     source_ip: str | None = None
     # Path parameters other than org_id (e.g. ``source`` of /webhooks/custom/{source}/{org_id}).
     route_params: Mapping[str, str] = field(default_factory=dict)
+    # The URL the provider called, as well as it can be rebuilt behind API Gateway (scheme
+    # from X-Forwarded-Proto, Host, the stage-prefixed path, the query). Providers that sign
+    # the URL (Twilio) prefer a configured public base URL: see hub.providers.twilio.
+    url: str = ""
 
     @classmethod
     def from_api_gateway(
@@ -50,7 +55,14 @@ class RawWebhook:
             body = raw_body.encode("utf-8")
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         query = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
-        identity = (event.get("requestContext") or {}).get("identity") or {}
+        context = event.get("requestContext") or {}
+        identity = context.get("identity") or {}
+        scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+        host = headers.get("host", "")
+        full_path = str(context.get("path") or event.get("path", ""))
+        url = f"{scheme}://{host}{full_path}" if host else full_path
+        if query:
+            url += "?" + urlencode(query)
         return cls(
             provider=provider,
             org_id=org_id,
@@ -62,6 +74,7 @@ class RawWebhook:
             received_at=received_at,
             source_ip=identity.get("sourceIp"),
             route_params=dict(route_params or {}),
+            url=url,
         )
 
     def header(self, name: str) -> str | None:
@@ -94,6 +107,13 @@ class WebhookSpec:
     challenge: Callable[[Mapping[str, str], dict[str, Any]], str] | None = None
     # API route under /webhooks/: "{provider}/{org_id}" unless the provider needs more.
     route: str = ""
+    # How the body is parsed once authenticated (default JSON with Decimal numbers); Twilio
+    # posts form-encoded bodies.
+    parse_body: Callable[[bytes], Any] | None = None
+    # The answer's content type and body on success when the provider expects something
+    # other than our JSON (Twilio expects TwiML).
+    success_content_type: str | None = None
+    success_body: str | None = None
 
     @property
     def api_path(self) -> str:

@@ -40,6 +40,8 @@ def webhook_response(
         route_params=route_params,
     )
     result = receive_webhook(spec, request)
+    if result.status_code == 200 and spec.success_body is not None:
+        return Response(status_code=200, content_type=spec.success_content_type, body=spec.success_body)
     return _json(result.status_code, result.body)
 
 
