@@ -18,7 +18,11 @@ DEFAULT_TTL_SECONDS = 24 * 3600
 
 
 @cache
-def persistence_store() -> DynamoDBPersistenceLayer:
+def persistence_store(usage: str) -> DynamoDBPersistenceLayer:
+    """One persistence layer per idempotency configuration (``usage``). Powertools configures
+    a layer once, with the first config it sees (key expression, TTL), so two decorated
+    functions sharing one layer would key each other's records: webhook events would all
+    hash to ``[null, org, null]`` after an operation ran in the same process."""
     return DynamoDBPersistenceLayer(table_name=get_settings().require("idempotency_table"))
 
 
@@ -40,7 +44,7 @@ def _once(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
     decorated: Callable[..., dict[str, Any]] = idempotent_function(
         _call,
         data_keyword_argument="request",
-        persistence_store=persistence_store(),
+        persistence_store=persistence_store(f"operation:{ttl_seconds}"),
         config=_config(ttl_seconds),
         key_prefix="operation",
     )

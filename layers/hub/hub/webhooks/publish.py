@@ -60,7 +60,7 @@ def _publisher(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
     decorated: Callable[..., dict[str, Any]] = idempotent_function(
         _enqueue,
         data_keyword_argument="event",
-        persistence_store=persistence_store(),
+        persistence_store=persistence_store(f"webhook-event:{ttl_seconds}"),
         config=_config(ttl_seconds),
         key_prefix="webhook-event",
     )
