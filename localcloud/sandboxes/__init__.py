@@ -12,10 +12,22 @@ from localcloud.sandboxes.evolution import EvolutionSandbox
 from localcloud.sandboxes.gemini import GeminiSandbox
 from localcloud.sandboxes.openai import OpenAISandbox
 from localcloud.sandboxes.replicate import ReplicateSandbox
+from localcloud.sandboxes.resend import ResendSandbox
+from localcloud.sandboxes.twilio import TwilioSandbox
+from localcloud.sandboxes.whatsapp_cloud import WhatsAppCloudSandbox
 
 
 def all_sandboxes() -> list[Sandbox]:
-    return [EvolutionSandbox(), GeminiSandbox(), ReplicateSandbox(), AnthropicSandbox(), OpenAISandbox()]
+    return [
+        EvolutionSandbox(),
+        WhatsAppCloudSandbox(),
+        TwilioSandbox(),
+        ResendSandbox(),
+        GeminiSandbox(),
+        ReplicateSandbox(),
+        AnthropicSandbox(),
+        OpenAISandbox(),
+    ]
 
 
 __all__ = [
@@ -25,8 +37,11 @@ __all__ = [
     "GeminiSandbox",
     "OpenAISandbox",
     "ReplicateSandbox",
+    "ResendSandbox",
     "Sandbox",
     "SandboxServer",
+    "TwilioSandbox",
+    "WhatsAppCloudSandbox",
     "all_sandboxes",
     "parse_fault",
 ]

@@ -4,10 +4,21 @@ Implemented endpoints (auth header ``apikey`` must be the demo key):
 
 * ``POST /message/sendText/{instance}``: ``{"number": "5511999999999", "text": "..."}`` -> 201.
   Numbers starting with ``5500`` (or not digits) are "not on WhatsApp" -> 400 ``exists: false``.
+* ``POST /message/sendMedia/{instance}``: ``{"number", "mediatype": image|video|document|audio,
+  "media": <url>, "mimetype"?, "caption"?, "fileName"?}`` -> 201 with an ``<type>Message``.
+* ``POST /message/sendWhatsAppAudio/{instance}``: ``{"number", "audio": <url>}`` -> 201 with a
+  voice note (``audioMessage``, ``ptt: true``).
+* ``POST /message/sendTemplate/{instance}``: ``{"number", "name", "language", "components"?}``.
+  Only instances in ``template_instances`` (official WhatsApp Business API integration; the demo
+  instance by default) implement it: 201 for the demo templates of the WhatsApp Cloud sandbox
+  (``DEMO_TEMPLATES``); for an unknown template or a wrong parameter count it relays Meta's
+  error object (132001/132000) with 201, as Evolution's official-API channel does. Other
+  instances (:data:`BAILEYS_INSTANCE`) answer 500 "Method not available in the Baileys service".
 * ``GET /instance/connectionState/{instance}`` -> ``{"instance": {"instanceName", "state": "open"}}``.
 * ``GET /`` -> the welcome document.
 
-Not emulated: the optional ``delay`` is accepted but not waited for; no webhooks are sent.
+Not emulated: the optional ``delay`` is accepted but not waited for; media are not fetched;
+base64 media; no webhooks are sent.
 """
 
 from __future__ import annotations
@@ -21,8 +32,12 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud import demo
 from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.whatsapp_cloud import meta_error_object, template_error, wamid
 
 NOT_ON_WHATSAPP_PREFIX = "5500"
+# A second demo instance on the Baileys integration (no templates).
+BAILEYS_INSTANCE = "somos-baileys"
+MEDIA_TYPES = ("image", "video", "document", "audio")
 
 
 class EvolutionSandbox(Sandbox):
@@ -31,14 +46,19 @@ class EvolutionSandbox(Sandbox):
     def __init__(
         self,
         api_key: str = demo.EVOLUTION_API_KEY,
-        instances: tuple[str, ...] = (demo.EVOLUTION_INSTANCE,),
+        instances: tuple[str, ...] = (demo.EVOLUTION_INSTANCE, BAILEYS_INSTANCE),
+        template_instances: tuple[str, ...] = (demo.EVOLUTION_INSTANCE,),
     ) -> None:
         super().__init__()
         self.api_key = api_key
         self.instances = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.evolution.local")) for name in instances}
+        self.template_instances = set(template_instances)
         self.sent: list[dict[str, Any]] = []
         self.route("/", ["GET"], self.welcome)
         self.route("/message/sendText/<instance>", ["POST"], self.send_text)
+        self.route("/message/sendMedia/<instance>", ["POST"], self.send_media)
+        self.route("/message/sendWhatsAppAudio/<instance>", ["POST"], self.send_audio)
+        self.route("/message/sendTemplate/<instance>", ["POST"], self.send_template)
         self.route("/instance/connectionState/<instance>", ["GET"], self.connection_state)
 
     # -- error shapes ------------------------------------------------------ #
@@ -86,37 +106,113 @@ class EvolutionSandbox(Sandbox):
             return denied
         return json_response({"instance": {"instanceName": instance, "state": "open"}})
 
-    def send_text(self, request: Request, instance: str) -> Response:
+    def _body(self, request: Request, instance: str, validate: Any) -> tuple[dict[str, Any] | None, Response | None]:
         denied = self._guard(request, instance)
         if denied is not None:
-            return denied
+            return None, denied
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            return self.error_response(400, ["instance is not of a type(s) object"])
-        errors = validate_send_text(body)
+            return None, self.error_response(400, ["instance is not of a type(s) object"])
+        errors = validate(body)
         if errors:
-            return self.error_response(400, errors)
-        number: str = body["number"]
+            return None, self.error_response(400, errors)
+        return body, None
+
+    def _jid(self, number: str) -> tuple[str, Response | None]:
         if "@" in number:
-            jid = number
-        else:
-            jid = f"{number}@s.whatsapp.net"
-            if not number.isdigit() or number.startswith(NOT_ON_WHATSAPP_PREFIX):
-                return self.error_response(400, [{"exists": False, "jid": jid, "number": number}])
-        message = {
-            "key": {"remoteJid": jid, "fromMe": True, "id": "BAE5" + secrets.token_hex(6).upper()},
+            return number, None
+        jid = f"{number}@s.whatsapp.net"
+        if not number.isdigit() or number.startswith(NOT_ON_WHATSAPP_PREFIX):
+            return jid, self.error_response(400, [{"exists": False, "jid": jid, "number": number}])
+        return jid, None
+
+    def _stored(
+        self,
+        instance: str,
+        body: dict[str, Any],
+        jid: str,
+        message: dict[str, Any],
+        message_type: str,
+        message_id: str | None = None,
+    ) -> Response:
+        stored = {
+            "key": {"remoteJid": jid, "fromMe": True, "id": message_id or "BAE5" + secrets.token_hex(6).upper()},
             "pushName": "",
             "status": "PENDING",
-            "message": {"conversation": body["text"]},
+            "message": message,
             "contextInfo": None,
-            "messageType": "conversation",
+            "messageType": message_type,
             "messageTimestamp": int(time.time()),
             "instanceId": self.instances[instance],
             "source": "unknown",
         }
         with self.lock:
-            self.sent.append({"instance": instance, "request": body, "response": message})
-        return json_response(message, 201)
+            self.sent.append({"instance": instance, "request": body, "response": stored})
+        return json_response(stored, 201)
+
+    def send_text(self, request: Request, instance: str) -> Response:
+        body, failed = self._body(request, instance, validate_send_text)
+        if body is None:
+            assert failed is not None
+            return failed
+        jid, failed = self._jid(body["number"])
+        if failed is not None:
+            return failed
+        return self._stored(instance, body, jid, {"conversation": body["text"]}, "conversation")
+
+    def send_media(self, request: Request, instance: str) -> Response:
+        body, failed = self._body(request, instance, validate_send_media)
+        if body is None:
+            assert failed is not None
+            return failed
+        jid, failed = self._jid(body["number"])
+        if failed is not None:
+            return failed
+        kind = f"{body['mediatype']}Message"
+        content: dict[str, Any] = {"url": body["media"], "mimetype": body.get("mimetype") or "application/octet-stream"}
+        if body.get("caption"):
+            content["caption"] = body["caption"]
+        if body["mediatype"] == "document":
+            content["fileName"] = body.get("fileName") or "file"
+        return self._stored(instance, body, jid, {kind: content}, kind)
+
+    def send_audio(self, request: Request, instance: str) -> Response:
+        body, failed = self._body(request, instance, validate_send_audio)
+        if body is None:
+            assert failed is not None
+            return failed
+        jid, failed = self._jid(body["number"])
+        if failed is not None:
+            return failed
+        content = {"url": body["audio"], "mimetype": "audio/ogg; codecs=opus", "ptt": True}
+        return self._stored(instance, body, jid, {"audioMessage": content}, "audioMessage")
+
+    def send_template(self, request: Request, instance: str) -> Response:
+        body, failed = self._body(request, instance, validate_send_template)
+        if body is None:
+            assert failed is not None
+            return failed
+        if instance not in self.template_instances:
+            return json_response(
+                {
+                    "status": 500,
+                    "error": "Internal Server Error",
+                    "response": {"message": "Method not available in the Baileys service"},
+                },
+                500,
+            )
+        jid, failed = self._jid(body["number"])
+        if failed is not None:
+            return failed
+        failure = template_error(
+            {"name": body["name"], "language": body["language"], "components": body.get("components") or []}
+        )
+        if failure is not None:
+            # The official-API channel returns Meta's error object as its (201) answer.
+            return json_response(meta_error_object(*failure), 201)
+        number = jid.split("@", 1)[0]
+        message = {"conversation": f"\u25b6\ufe0f{body['name']}\u25c0\ufe0f"}
+        return self._stored(instance, body, jid, message, "conversation", message_id=wamid(number))
 
 
 def validate_send_text(body: dict[str, Any]) -> list[str]:
@@ -140,4 +236,45 @@ def validate_send_text(body: dict[str, Any]) -> list[str]:
         or not all(isinstance(m, str) and m[:1].isdigit() for m in mentioned)
     ):
         errors.append('"mentioned" must be an array of numeric strings')
+    return errors
+
+
+def _common_errors(body: dict[str, Any]) -> list[str]:
+    errors = []
+    if "number" in body and not isinstance(body["number"], str):
+        errors.append("Invalid format")
+    if "delay" in body and (not isinstance(body["delay"], int) or isinstance(body["delay"], bool)):
+        errors.append("Enter a value in milliseconds")
+    return errors
+
+
+def validate_send_media(body: dict[str, Any]) -> list[str]:
+    """mediaMessageSchema (src/validate/message.schema.ts) plus the media the docs require."""
+    errors = [f'instance requires property "{key}"' for key in ("number", "mediatype", "media") if key not in body]
+    errors += _common_errors(body)
+    if "mediatype" in body and body["mediatype"] not in MEDIA_TYPES:
+        errors.append("mediatype is not one of enum values: image,document,video,audio")
+    for key in ("media", "mimetype", "caption", "fileName"):
+        if key in body and not isinstance(body[key], str):
+            errors.append(f"{key} is not of a type(s) string")
+    return errors
+
+
+def validate_send_audio(body: dict[str, Any]) -> list[str]:
+    errors = [f'instance requires property "{key}"' for key in ("number", "audio") if key not in body]
+    errors += _common_errors(body)
+    if "audio" in body and not isinstance(body["audio"], str):
+        errors.append("audio is not of a type(s) string")
+    return errors
+
+
+def validate_send_template(body: dict[str, Any]) -> list[str]:
+    """templateMessageSchema: name and language strings, components an array."""
+    errors = [f'instance requires property "{key}"' for key in ("number", "name", "language") if key not in body]
+    errors += _common_errors(body)
+    for key in ("name", "language"):
+        if key in body and not isinstance(body[key], str):
+            errors.append(f"{key} is not of a type(s) string")
+    if "components" in body and not isinstance(body["components"], list):
+        errors.append("components is not of a type(s) array")
     return errors

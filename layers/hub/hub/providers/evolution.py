@@ -4,6 +4,24 @@ Docs: https://doc.evolution-api.com/v2/api-reference (message/sendText,
 instance/connectionState) and the webhook configuration page (custom ``headers`` sent
 with every webhook call: we require ``Authorization: Bearer <webhook_token>``).
 
+* sendMedia: https://doc.evolution-api.com/v2/api-reference/message-controller/send-media
+  (flat ``{"number", "mediatype", "mimetype", "caption", "media", "fileName"}``; mediatype
+  "Image, video or document"); audio goes to sendWhatsAppAudio
+  https://doc.evolution-api.com/v2/api-reference/message-controller/send-audio (``{"number", "audio"}``).
+* sendTemplate: ``{"number", "name", "language", "components"}`` (``language`` a plain string), the
+  server's JSON schema ``templateMessageSchema`` in EvolutionAPI/evolution-api
+  src/validate/message.schema.ts. Only instances on the official API (integration
+  WHATSAPP-BUSINESS) implement it; Baileys answers "Method not available in the Baileys
+  service", the Evolution channel "Method not available on Evolution Channel". When Meta
+  refuses a template the official-API channel relays Meta's error object in a 2xx body
+  (whatsapp.business.service.ts, ``sendMessageWithTyping``).
+* messages.update webhook: ``data = {"messageId", "keyId", "remoteJid", "fromMe", "participant",
+  "status", "instanceId"}`` with status ERROR/PENDING/SERVER_ACK/DELIVERY_ACK/READ/PLAYED
+  (Baileys numeric 0..5) or, on the official API, Meta's status upper-cased
+  (SENT/DELIVERED/READ/FAILED): whatsapp.baileys.service.ts and whatsapp.business.service.ts
+  in EvolutionAPI/evolution-api. Early v2 spread the key instead (``{"id", "remoteJid",
+  "fromMe", "status", "dateTime"}``); both are read.
+
 Secret ``hub/{org_id}/evolution``:
 ``{"base_url", "api_key", "instance", "webhook_token", "previous_webhook_token"?}``.
 """
@@ -11,20 +29,25 @@ Secret ``hub/{org_id}/evolution``:
 from __future__ import annotations
 
 import hmac
+import mimetypes
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
-from hub.events import HubEvent, InboundMessage
+from hub.events import HubEvent, InboundMessage, MessageStatusData
 from hub.phones import e164_digits, to_e164
 from hub.providers.base import ProviderClient, ProviderCredentials
-from hub.providers.outbound import SentMessage
+from hub.providers.outbound import MediaMessage, SentMessage, WhatsAppTemplate
+from hub.providers.whatsapp_cloud import meta_error_to_hub
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 
 WHATSAPP_JID_SUFFIX = "@s.whatsapp.net"
+# Evolution's answer when the instance's integration lacks an endpoint (Baileys: sendTemplate).
+METHOD_NOT_AVAILABLE = "method not available"
+TEMPLATES_NOT_SUPPORTED = "templates_not_supported"
 
 
 class EvolutionCredentials(ProviderCredentials):
@@ -76,7 +99,33 @@ class EvolutionClient(ProviderClient):
         # message is "Connection Closed": the instance, not the request, is at fault.
         if isinstance(error, InvalidRequestError) and "connection closed" in error.message.lower():
             return ProviderUnavailableError(error.message, provider=self.provider, http_status=error.http_status)
+        # "Method not available ..." (400 on the Evolution channel, 500 from Baileys' plain
+        # Error): the instance's integration lacks the endpoint. Retrying cannot help.
+        if error is not None and METHOD_NOT_AVAILABLE in error.message.lower():
+            return InvalidRequestError(
+                error.message,
+                provider=self.provider,
+                http_status=error.http_status,
+                code="method_not_available",
+                request_id=error.request_id,
+            )
         return error
+
+    def _sent(self, response: httpx.Response, to_e164: str) -> SentMessage:
+        """The message Evolution stored (``{"key": {"id"}, "status"}``) as a SentMessage."""
+        payload = response.json()
+        if not isinstance(payload, dict):
+            payload = {}
+        key = payload.get("key") or {}
+        message_id = key.get("id") if isinstance(key, dict) else None
+        if not message_id:
+            # The official-API channel relays Meta's refusal as the 2xx body itself.
+            if isinstance(payload.get("code"), int):
+                raise meta_error_to_hub(self.provider, payload, http_status=response.status_code)
+            raise ProviderUnavailableError(
+                "evolution accepted the message but returned no message id", provider=self.provider
+            )
+        return SentMessage(provider=self.provider, message_id=message_id, to=to_e164, status=payload.get("status"))
 
     def send_text(self, to_e164: str, text: str, *, delay_ms: int | None = None) -> SentMessage:
         """POST /message/sendText/{instance} with the v2 flat body; answers 201."""
@@ -84,14 +133,61 @@ class EvolutionClient(ProviderClient):
         if delay_ms is not None:
             body["delay"] = delay_ms
         response = self.request("POST", f"/message/sendText/{self.credentials.instance}", json=body, operation="send")
-        payload = response.json()
-        key = payload.get("key") or {}
-        message_id = key.get("id")
-        if not message_id:
-            raise ProviderUnavailableError(
-                "evolution accepted the message but returned no message id", provider=self.provider
+        return self._sent(response, to_e164)
+
+    def send_media(self, to_e164: str, media: MediaMessage) -> SentMessage:
+        """Image/video/document: POST /message/sendMedia/{instance}; audio (a voice note):
+        POST /message/sendWhatsAppAudio/{instance}. Both answer 201."""
+        number = e164_digits(to_e164)
+        instance = self.credentials.instance
+        if media.media_type == "audio":
+            # https://doc.evolution-api.com/v2/api-reference/message-controller/send-audio
+            if media.caption:
+                raise InvalidRequestError(
+                    "WhatsApp audio messages cannot carry a caption; send the text separately",
+                    provider=self.provider,
+                    code="caption_not_supported",
+                )
+            body: dict[str, Any] = {"number": number, "audio": media.url}
+            response = self.request("POST", f"/message/sendWhatsAppAudio/{instance}", json=body, operation="send")
+            return self._sent(response, to_e164)
+        # https://doc.evolution-api.com/v2/api-reference/message-controller/send-media
+        body = {"number": number, "mediatype": media.media_type, "media": media.url}
+        filename = media.filename or _filename_from_url(media.url)
+        mimetype = media.mimetype or mimetypes.guess_type(filename or "")[0]
+        if mimetype:
+            body["mimetype"] = mimetype
+        if media.caption:
+            body["caption"] = media.caption
+        if filename:
+            body["fileName"] = filename
+        response = self.request("POST", f"/message/sendMedia/{instance}", json=body, operation="send")
+        return self._sent(response, to_e164)
+
+    def send_template(self, to_e164: str, template: WhatsAppTemplate) -> SentMessage:
+        """POST /message/sendTemplate/{instance} ``{"number", "name", "language", "components"}``
+        (201). Only instances on the official WhatsApp Business API support templates."""
+        body: dict[str, Any] = {
+            "number": e164_digits(to_e164),
+            "name": template.name,
+            "language": template.language,
+            "components": template.components(),
+        }
+        try:
+            response = self.request(
+                "POST", f"/message/sendTemplate/{self.credentials.instance}", json=body, operation="send"
             )
-        return SentMessage(provider=self.provider, message_id=message_id, to=to_e164, status=payload.get("status"))
+        except InvalidRequestError as exc:
+            if exc.code != "method_not_available":
+                raise
+            raise InvalidRequestError(
+                "this Evolution instance does not support template messages: only instances integrated "
+                "with the official WhatsApp Business API (WHATSAPP-BUSINESS) can send templates",
+                provider=self.provider,
+                http_status=exc.http_status,
+                code=TEMPLATES_NOT_SUPPORTED,
+            ) from None
+        return self._sent(response, to_e164)
 
     def health_check(self) -> None:
         """GET /instance/connectionState/{instance}: healthy only when the session is open."""
@@ -101,6 +197,11 @@ class EvolutionClient(ProviderClient):
             raise ProviderUnavailableError(
                 f"evolution instance is not connected (state={state})", provider=self.provider
             )
+
+
+def _filename_from_url(url: str) -> str | None:
+    name = httpx.URL(url).path.rsplit("/", 1)[-1]
+    return name or None
 
 
 # ----- inbound webhook -------------------------------------------------------------------
@@ -142,6 +243,75 @@ class _EvolutionEnvelope(BaseModel):
     event: str
     instance: str | None = None
     data: Any = None
+    date_time: str | None = None
+
+
+_HubStatus = Literal["queued", "sent", "delivered", "read", "failed"]
+# Baileys' numeric statuses as Evolution names them (whatsapp.baileys.service.ts).
+_BAILEYS_STATUS_NAMES = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}
+# Evolution status → hub status. SENT/DELIVERED/FAILED come from official-API instances
+# (Meta's statuses upper-cased). DELETED and anything unknown produce no event.
+_EVOLUTION_STATUSES: dict[str, _HubStatus] = {
+    "ERROR": "failed",
+    "FAILED": "failed",
+    "PENDING": "queued",
+    "SERVER_ACK": "sent",
+    "SENT": "sent",
+    "DELIVERY_ACK": "delivered",
+    "DELIVERED": "delivered",
+    "READ": "read",
+    "PLAYED": "read",
+}
+
+
+class _EvolutionStatusKey(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    remoteJid: str | None = None
+    fromMe: bool | None = None
+
+
+class _EvolutionStatusUpdate(BaseModel):
+    """One messages.update item: v2 ``{keyId, remoteJid, fromMe, status}`` (``messageId`` is
+    Evolution's database id, not WhatsApp's), early v2 ``{id, remoteJid, fromMe, status}``, or
+    Baileys' raw ``{key, update: {status}}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    keyId: str | None = None
+    id: str | None = None
+    remoteJid: str | None = None
+    remoteJidAlt: str | None = None
+    fromMe: bool | None = None
+    status: str | int | None = None
+    key: _EvolutionStatusKey | None = None
+    update: dict[str, Any] | None = None
+
+    def message_id(self) -> str | None:
+        return self.keyId or self.id or (self.key.id if self.key else None)
+
+    def from_me(self) -> bool:
+        if self.fromMe is not None:
+            return self.fromMe
+        return bool(self.key and self.key.fromMe)
+
+    def hub_status(self) -> _HubStatus | None:
+        raw: Any = self.status
+        if raw is None and self.update is not None:
+            raw = self.update.get("status")
+        if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+            raw = _BAILEYS_STATUS_NAMES.get(int(raw))
+        return _EVOLUTION_STATUSES.get(str(raw).upper()) if raw is not None else None
+
+    def recipient(self) -> str | None:
+        for jid in (self.remoteJid, self.remoteJidAlt, self.key.remoteJid if self.key else None):
+            if jid and jid.endswith(WHATSAPP_JID_SUFFIX):
+                try:
+                    return to_e164("+" + jid[: -len(WHATSAPP_JID_SUFFIX)], field="data.remoteJid")
+                except InvalidRequestError:
+                    return None
+        return None  # @lid privacy ids, groups
 
 
 def _text_of(message: dict[str, Any] | None) -> str | None:
@@ -168,10 +338,14 @@ def _sender_phone(key: _EvolutionKey) -> str | None:
 def normalise_evolution_webhook(
     payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
 ) -> list[HubEvent]:
-    """``messages.upsert`` from a contact → ``message.received``. Our own messages
-    (``fromMe``), groups and other event kinds are archived but produce no event."""
+    """``messages.upsert`` from a contact → ``message.received``; ``messages.update`` of our own
+    messages → ``message.status``. Upserts of our own messages (``fromMe``), status updates of
+    the contact's messages, groups and other event kinds are archived but produce no event."""
     envelope = _EvolutionEnvelope.model_validate(payload)
-    if envelope.event.lower().replace("_", ".") != "messages.upsert":
+    event_name = envelope.event.lower().replace("_", ".")
+    if event_name == "messages.update":
+        return _status_events(envelope, org_id=org_id, received_at=received_at, raw_ref=raw_ref)
+    if event_name != "messages.upsert":
         return []
     items = envelope.data if isinstance(envelope.data, list) else [envelope.data]
     events: list[HubEvent] = []
@@ -203,6 +377,43 @@ def normalise_evolution_webhook(
                 occurred_at=occurred_at,
                 received_at=received_at,
                 data=message,
+                raw_ref=raw_ref,
+            )
+        )
+    return events
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _status_events(envelope: _EvolutionEnvelope, *, org_id: str, received_at: datetime, raw_ref: str) -> list[HubEvent]:
+    items = envelope.data if isinstance(envelope.data, list) else [envelope.data]
+    occurred_at = _parse_time(envelope.date_time) or received_at
+    events: list[HubEvent] = []
+    for item in items:
+        update = _EvolutionStatusUpdate.model_validate(item or {})
+        message_id = update.message_id()
+        status = update.hub_status()
+        if not update.from_me() or not message_id or status is None:
+            continue  # the contact's messages being read by us, deletions, unknown statuses
+        data = MessageStatusData(channel="whatsapp", message_id=message_id, status=status, recipient=update.recipient())
+        events.append(
+            HubEvent.build(
+                org_id=org_id,
+                provider="evolution",
+                type="message.status",
+                # READ then PLAYED (voice notes) are both "read": one event per hub transition.
+                dedupe_key=f"{message_id}:{status}",
+                occurred_at=occurred_at,
+                received_at=received_at,
+                data=data,
                 raw_ref=raw_ref,
             )
         )

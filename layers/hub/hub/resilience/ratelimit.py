@@ -139,13 +139,26 @@ DEFAULT_LIMITS: dict[str, tuple[LimitRule, ...]] = {
         LimitRule("search_list_per_day", 100, DAY, "provider", applies_to="search.list"),
         LimitRule("videos_insert_per_day", 100, DAY, "provider", applies_to="videos.insert"),
     ),
-    # Resend: 2 requests per second per team by default.
-    "resend": (LimitRule("requests_per_second", 2, 1, "account"),),
+    # Resend: 10 requests per second per team (https://resend.com/docs/api-reference/rate-limit);
+    # the plan's daily/monthly email quota comes back as 429 daily/monthly_quota_exceeded.
+    "resend": (LimitRule("requests_per_second", 10, 1, "account"),),
+    # Amazon SES counts recipients: a production account starts at 14/s and 50,000/day
+    # (GetAccount.SendQuota has the account's own figures: override per deployment).
+    "ses": (
+        LimitRule("recipients_per_minute", 840, MINUTE, "account", applies_to="send"),
+        LimitRule("recipients_per_day", 50_000, DAY, "account", applies_to="send"),
+    ),
     # Gemini: per-project RPM depends on the tier; free tier is low. Configure per deployment.
     "gemini": (LimitRule("requests_per_minute", 1_000, MINUTE, "provider"),),
     # WhatsApp Business messaging tier: 1,000 business-initiated conversations/day on tier 1.
     "evolution": (LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),
     "whatsapp_cloud": (LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),
+    # Twilio: a sender's throughput is 1 message/s for a US long code and about 10/s for
+    # international and alphanumeric senders; above it Twilio queues (up to ~10 h, then error
+    # 21611). https://help.twilio.com/articles/115002943027
+    "twilio": (
+        LimitRule("messages_per_second", 10, 1, "account", "per sender, international default", applies_to="send"),
+    ),
     # SerpAPI: monthly plan searches (cached searches are free and not counted).
     "serpapi": (LimitRule("searches_per_month", 5_000, 30 * DAY, "provider", applies_to="search"),),
     # LinkedIn: daily per-app and per-member limits are only visible in its developer portal.

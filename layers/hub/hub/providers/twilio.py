@@ -1,0 +1,480 @@
+"""Twilio Programmable Messaging (SMS): outbound adapter, status callbacks and inbound SMS.
+
+Docs:
+
+* Send: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded, answers 201
+  with the Message resource — https://www.twilio.com/docs/messaging/api/message-resource
+* Auth: HTTP Basic with the Account SID and Auth Token, or an API key (SK…) SID and secret
+  with the Account SID still in the path — https://www.twilio.com/docs/iam/api-keys
+* Errors: ``{"code", "message", "more_info", "status"}`` —
+  https://www.twilio.com/docs/usage/twilios-response and https://www.twilio.com/docs/api/errors
+* Webhooks: form-encoded, signed with ``X-Twilio-Signature`` —
+  https://www.twilio.com/docs/usage/webhooks/webhooks-security
+* Status callbacks: https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+* Inbound messages: https://www.twilio.com/docs/messaging/guides/webhook-request
+
+Secret ``hub/{org_id}/twilio``::
+
+    {"account_sid": "AC…", "auth_token": "…",
+     "api_key_sid": "SK…"?, "api_key_secret": "…"?,
+     "from_number": "+55…"?, "messaging_service_sid": "MG…"?   (at least one of the two),
+     "previous_auth_token": "…"?, "webhook_base_url": "https://api.example.com/Prod"?,
+     "base_url": "…"? (tests and the local sandbox only)}
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+
+from hub.config import get_settings
+from hub.errors import (
+    AuthenticationError,
+    HubError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from hub.events import HubEvent, InboundMessage, MessageStatusData
+from hub.phones import to_e164
+from hub.providers.base import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.outbound import SentMessage
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+
+API_VERSION = "2010-04-01"
+
+# "Body: The text content of the outgoing message. Can be up to 1,600 characters in length."
+# https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
+MAX_BODY_CHARS = 1600
+
+# Twilio expects TwiML in answer to an incoming-message webhook; an empty <Response> sends
+# no reply. https://www.twilio.com/docs/messaging/twiml
+TWIML_EMPTY_RESPONSE = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+TWIML_CONTENT_TYPE = "text/xml"
+
+SIGNATURE_HEADER = "x-twilio-signature"
+
+ACCOUNT_SID_PATTERN = r"^AC[0-9a-fA-F]{32}$"
+API_KEY_SID_PATTERN = r"^SK[0-9a-fA-F]{32}$"
+MESSAGING_SERVICE_SID_PATTERN = r"^MG[0-9a-fA-F]{32}$"
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+_E164 = re.compile(E164_PATTERN)
+
+# Twilio error codes we act on or explain. Short texts (no phone numbers: Twilio's own
+# messages echo the recipient) — https://www.twilio.com/docs/api/errors/{code}
+TWILIO_ERRORS: dict[str, str] = {
+    "20003": "authentication failed (check the account SID and auth token or API key)",
+    "20404": "resource not found",
+    "20429": "too many concurrent requests to the Twilio API",
+    "21211": "invalid 'To' phone number",
+    "21408": "SMS to this region is not enabled on the Twilio account (geo permissions)",
+    "21602": "message body is required",
+    "21606": "the 'From' number is not an SMS-capable Twilio number of this account",
+    "21608": "trial accounts can only send to verified numbers",
+    "21610": "the recipient unsubscribed (replied STOP) from this sender",
+    "21611": "the sender's outbound queue is full; send again later",
+    "21612": "the 'To' number cannot be reached from this 'From' number",
+    "21614": "the 'To' number is not a mobile number that can receive SMS",
+    "21617": "the message body exceeds 1600 characters",
+    "21635": "the 'To' number is a landline",
+    # Asynchronous delivery errors, reported in status callbacks (ErrorCode).
+    "30001": "queue overflow: too many messages sent too quickly",
+    "30002": "the Twilio account is suspended",
+    "30003": "unreachable destination handset (off, no signal or cannot receive SMS)",
+    "30004": "message blocked (the recipient blocked the sender or the carrier refused it)",
+    "30005": "unknown destination handset (the number does not exist)",
+    "30006": "landline or unreachable carrier",
+    "30007": "message filtered by the carrier (spam/content rules)",
+    "30008": "unknown delivery error",
+    "30034": "US A2P 10DLC: the sender is not registered to a campaign",
+}
+_AUTH_CODES = frozenset({"20003"})
+_RATE_LIMIT_CODES = frozenset({"20429"})
+# 21611: the From number's queue holds ~10 hours of messages; new ones are refused until it
+# drains (https://www.twilio.com/docs/api/errors/21611). Retryable later, not a bad request.
+_QUEUE_FULL_CODE = "21611"
+_QUEUE_FULL_RETRY_SECONDS = 300.0
+
+# Twilio MessageStatus -> our message.status vocabulary.
+# https://www.twilio.com/docs/messaging/api/message-resource#message-status-values
+STATUS_MAP: dict[str, Literal["queued", "sent", "delivered", "read", "failed"]] = {
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "queued",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+def twilio_error_text(code: str | None) -> str | None:
+    """Our short, PII-free explanation of a Twilio error code (None when unknown)."""
+    return TWILIO_ERRORS.get(code) if code else None
+
+
+class TwilioCredentials(ProviderCredentials):
+    account_sid: str = Field(pattern=ACCOUNT_SID_PATTERN)
+    # Signs webhooks even when the API is called with an API key.
+    auth_token: SecretStr = Field(min_length=1)
+    api_key_sid: str | None = Field(None, pattern=API_KEY_SID_PATTERN)
+    api_key_secret: SecretStr | None = Field(None, validate_default=True)
+    from_number: str | None = Field(None, pattern=E164_PATTERN)
+    messaging_service_sid: str | None = Field(None, pattern=MESSAGING_SERVICE_SID_PATTERN, validate_default=True)
+    # Accepted too for webhook signatures while the auth token is being rotated.
+    previous_auth_token: SecretStr | None = None
+    # The public base URL Twilio calls (e.g. https://api.example.com/Prod): the signed URL is
+    # this + the request path, so it must be exactly what Twilio was given.
+    webhook_base_url: str | None = None
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _key_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if bool(info.data.get("api_key_sid")) != bool(value and value.get_secret_value()):
+            raise ValueError("api_key_sid and api_key_secret go together")
+        return value
+
+    @field_validator("messaging_service_sid")
+    @classmethod
+    def _has_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and not info.data.get("from_number"):
+            raise ValueError("set from_number or messaging_service_sid")
+        return value
+
+    @field_validator("webhook_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("webhook_base_url must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+
+class TwilioClient(ProviderClient):
+    provider: ClassVar[str] = "twilio"
+    default_base_url: ClassVar[str] = "https://api.twilio.com"
+    credentials_model: ClassVar[type[ProviderCredentials]] = TwilioCredentials
+    # The Messages API takes no idempotency key: a POST retried after a 5xx may send twice.
+    idempotency_header: ClassVar[str | None] = None
+
+    credentials: TwilioCredentials
+
+    def auth_headers(self) -> dict[str, str]:
+        # API key preferred (revocable, no account-wide token on the wire).
+        # https://www.twilio.com/docs/iam/api-keys
+        creds = self.credentials
+        if creds.api_key_sid and creds.api_key_secret:
+            user, password = creds.api_key_sid, creds.api_key_secret.get_secret_value()
+        else:
+            user, password = creds.account_sid, creds.auth_token.get_secret_value()
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+    def account_scope(self) -> str:
+        # Twilio's limits (API concurrency, sender queues) are per Twilio account.
+        return self.credentials.account_sid
+
+    @property
+    def _account_path(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.credentials.account_sid}"
+
+    # ----- errors -----------------------------------------------------------------------
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        # {"code": 21211, "message": "...", "more_info": "https://www.twilio.com/docs/errors/21211",
+        #  "status": 400} — https://www.twilio.com/docs/usage/twilios-response
+        try:
+            body = response.json()
+        except ValueError:
+            return super().error_details(response)
+        if not isinstance(body, dict):
+            return super().error_details(response)
+        code = str(body["code"]) if body.get("code") is not None else None
+        known = twilio_error_text(code)
+        if known:
+            # Our text, not Twilio's: theirs echoes phone numbers into logs and errors.
+            return (f"{known} (Twilio error {code})", code)
+        message = body.get("message")
+        if isinstance(message, str) and message:
+            return (message[:300], code)
+        return super().error_details(response)
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        error = super().classify(response)
+        if error is None or isinstance(error, ProviderUnavailableError):
+            return error
+        common: dict[str, Any] = {
+            "provider": self.provider,
+            "http_status": error.http_status,
+            "code": error.code,
+            "request_id": error.request_id,
+        }
+        if error.code in _AUTH_CODES and not isinstance(error, AuthenticationError):
+            return AuthenticationError(error.message, **common)
+        if error.code in _RATE_LIMIT_CODES and not isinstance(error, RateLimitedError):
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return RateLimitedError(error.message, retry_after=retry_after, **common)
+        if error.code == _QUEUE_FULL_CODE:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), default=_QUEUE_FULL_RETRY_SECONDS)
+            return RateLimitedError(error.message, retry_after=retry_after, **common)
+        return error
+
+    # ----- calls ------------------------------------------------------------------------
+    def send_sms(self, to_e164: str, body: str, *, status_callback: str | None = None) -> SentMessage:
+        """POST …/Messages.json (form-encoded); answers 201 with the Message resource.
+
+        Sends from the Messaging Service when one is configured (sender pool, opt-out
+        handling), else from ``from_number``. ``status_callback`` defaults to
+        ``{PUBLIC_API_URL}/webhooks/twilio/{org_id}`` when both are known."""
+        if not _E164.match(to_e164):
+            raise InvalidRequestError("to is not an E.164 phone number", provider=self.provider, code="invalid_phone")
+        if not body or not body.strip():
+            raise InvalidRequestError("the SMS body is empty", provider=self.provider, code="21602")
+        length = sms_length(body)
+        if length > MAX_BODY_CHARS:
+            raise InvalidRequestError(
+                f"the SMS body has {length} characters; Twilio accepts at most {MAX_BODY_CHARS}",
+                provider=self.provider,
+                code="21617",
+            )
+        if status_callback is None:
+            status_callback = self.default_status_callback()
+        creds = self.credentials
+        data: dict[str, str] = {"To": to_e164, "Body": body}
+        if creds.messaging_service_sid:
+            data["MessagingServiceSid"] = creds.messaging_service_sid
+        else:
+            assert creds.from_number is not None  # the credentials model guarantees one sender
+            data["From"] = creds.from_number
+        if status_callback:
+            data["StatusCallback"] = status_callback
+        response = self.request("POST", f"{self._account_path}/Messages.json", data=data, operation="send")
+        payload = response.json()
+        sid = payload.get("sid") if isinstance(payload, dict) else None
+        if not sid:
+            raise ProviderUnavailableError(
+                "twilio accepted the message but returned no message sid", provider=self.provider
+            )
+        return SentMessage(provider=self.provider, message_id=str(sid), to=to_e164, status=payload.get("status"))
+
+    def default_status_callback(self) -> str | None:
+        base = get_settings().public_api_url
+        if not base or not self.org_id:
+            return None
+        return f"{base.rstrip('/')}/webhooks/twilio/{self.org_id}"
+
+    def health_check(self) -> None:
+        """GET /2010-04-01/Accounts/{AccountSid}.json: healthy only when status is active
+        (https://www.twilio.com/docs/iam/api/account: active | suspended | closed)."""
+        response = self.request("GET", f"{self._account_path}.json", timeout=get_settings().health_check_timeout)
+        payload = response.json()
+        status = payload.get("status") if isinstance(payload, dict) else None
+        if status != "active":
+            raise AuthenticationError(
+                f"the Twilio account is not active (status={status})",
+                provider=self.provider,
+                code=f"account_{status}",
+            )
+
+
+def sms_length(body: str) -> int:
+    """Characters as Twilio counts them for the 1600 limit: UTF-16 code units (an emoji
+    outside the BMP counts 2). Conservative: never lets through a body Twilio would refuse."""
+    return len(body.encode("utf-16-le")) // 2
+
+
+# ----- webhooks ---------------------------------------------------------------------------
+
+_MAX_FORM_FIELDS = 1000
+
+
+def _form_pairs(body: bytes) -> list[tuple[str, str]]:
+    text = body.decode("utf-8")  # strict: UnicodeDecodeError is a ValueError
+    return parse_qsl(
+        text,
+        keep_blank_values=True,
+        strict_parsing=True,
+        encoding="utf-8",
+        errors="strict",
+        max_num_fields=_MAX_FORM_FIELDS,
+    )
+
+
+def parse_twilio_form(body: bytes) -> dict[str, str]:
+    """Twilio's ``application/x-www-form-urlencoded`` body as a dict (a repeated key keeps
+    its first value). Raises ValueError on anything that is not a well-formed UTF-8 form."""
+    result: dict[str, str] = {}
+    for key, value in _form_pairs(body):
+        result.setdefault(key, value)
+    return result
+
+
+def compute_twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
+    """base64(HMAC-SHA1(auth_token, url + name1 + value1 + name2 + value2 …)), parameters
+    sorted by name (byte order, case-sensitive); a repeated name contributes each of its values,
+    sorted, as Twilio's SDKs do. https://www.twilio.com/docs/usage/webhooks/webhooks-security"""
+    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    data = url + "".join(name + value for name in sorted(grouped) for value in sorted(grouped[name]))
+    digest = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _url_variants(url: str) -> list[str]:
+    """The URL without and with the scheme's default port: Twilio's SDK validators accept
+    either because Twilio's own signing is inconsistent about it (twilio-python
+    RequestValidator.validate: add_port/remove_port)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return [url]
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host = hostport.rsplit(":", 1)[0] if port is not None else hostport
+    default_port = 443 if parts.scheme == "https" else 80
+    without = urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}"))
+    with_port = urlunsplit(parts._replace(netloc=f"{userinfo}{at}{host}:{port or default_port}"))
+    return list(dict.fromkeys([url, without, with_port]))
+
+
+def twilio_signed_url(request: RawWebhook, creds: TwilioCredentials) -> str:
+    """The URL Twilio signed: the configured public base URL + the request path (+ query),
+    else PUBLIC_API_URL + path, else the URL rebuilt from API Gateway's view of the request."""
+    base = creds.webhook_base_url or get_settings().public_api_url
+    if base:
+        url = base.rstrip("/") + request.path
+        if request.query:
+            url += "?" + urlencode(dict(request.query))
+        return url
+    return request.url
+
+
+def verify_twilio_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
+    """X-Twilio-Signature over the URL and the form parameters, compared in constant time
+    against the current and (during rotation) previous auth token; then the form's
+    AccountSid must be this org's account. API-key auth does not change signing: Twilio
+    signs with the account's auth token."""
+    creds = TwilioClient.parse_credentials(secret)
+    assert isinstance(creds, TwilioCredentials)
+    signature = (request.header(SIGNATURE_HEADER) or "").strip()
+    if not signature:
+        raise WebhookAuthenticationError("missing X-Twilio-Signature header", provider="twilio")
+    try:
+        pairs = _form_pairs(request.body)
+    except ValueError:
+        raise WebhookAuthenticationError("the body is not a form Twilio could have signed", provider="twilio") from None
+    url = twilio_signed_url(request, creds)
+    if not url:
+        raise WebhookAuthenticationError("cannot rebuild the URL Twilio signed", provider="twilio")
+    tokens = [t.get_secret_value() for t in (creds.auth_token, creds.previous_auth_token) if t]
+    given = signature.encode()
+    # Every comparison runs (no short-circuit), each one constant-time.
+    matches = [
+        hmac.compare_digest(compute_twilio_signature(token, candidate, pairs).encode(), given)
+        for token in tokens
+        for candidate in _url_variants(url)
+    ]
+    if not any(matches):
+        raise WebhookAuthenticationError("invalid X-Twilio-Signature", provider="twilio")
+    account_sid = next((value for name, value in pairs if name == "AccountSid"), None)
+    if account_sid is None or not hmac.compare_digest(account_sid.encode(), creds.account_sid.encode()):
+        raise WebhookAuthenticationError("AccountSid does not match this org's Twilio account", provider="twilio")
+
+
+def _address(raw: str | None) -> tuple[Literal["whatsapp", "sms"], str | None]:
+    """(channel, address): ``whatsapp:+55…`` is Twilio's WhatsApp channel; phone numbers
+    become E.164 when they are valid ones, short codes and sender ids stay as given."""
+    if not raw:
+        return "sms", None
+    channel: Literal["whatsapp", "sms"] = "sms"
+    value = raw.strip()
+    if value.lower().startswith("whatsapp:"):
+        channel, value = "whatsapp", value.split(":", 1)[1]
+    if value.startswith("+"):
+        try:
+            return channel, to_e164(value)
+        except InvalidRequestError:
+            pass
+    return channel, value
+
+
+def normalise_twilio_webhook(
+    payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
+) -> list[HubEvent]:
+    """A status callback → ``message.status``; an inbound message → ``message.received``.
+    Other statuses (``receiving``, ``partially_delivered``) are archived but produce no event."""
+    if not isinstance(payload, Mapping):
+        raise InvalidRequestError("a Twilio webhook is a form", provider="twilio")
+    sid = payload.get("MessageSid")
+    if not sid:
+        raise InvalidRequestError("MessageSid is missing", provider="twilio")
+    status = str(payload.get("MessageStatus") or payload.get("SmsStatus") or "").strip().lower()
+    if status == "received":
+        return [_inbound(payload, sid, org_id=org_id, received_at=received_at, raw_ref=raw_ref)]
+    mapped = STATUS_MAP.get(status)
+    if mapped is None:
+        return []
+    channel, recipient = _address(payload.get("To"))
+    error_code = payload.get("ErrorCode") or None
+    data = MessageStatusData(
+        channel=channel,
+        message_id=sid,
+        status=mapped,
+        recipient=recipient,
+        error_code=error_code,
+        error_message=twilio_error_text(error_code),
+    )
+    return [
+        HubEvent.build(
+            org_id=org_id,
+            provider="twilio",
+            type="message.status",
+            dedupe_key=f"{sid}:{status}",
+            occurred_at=received_at,
+            received_at=received_at,
+            data=data,
+            raw_ref=raw_ref,
+        )
+    ]
+
+
+def _inbound(payload: Mapping[str, str], sid: str, *, org_id: str, received_at: datetime, raw_ref: str) -> HubEvent:
+    channel, sender = _address(payload.get("From"))
+    if not sender:
+        raise InvalidRequestError("From is missing", provider="twilio")
+    try:
+        num_media = int(payload.get("NumMedia") or 0)
+    except ValueError:
+        num_media = 0
+    message = InboundMessage(
+        channel=channel,
+        message_id=sid,
+        from_address=sender,
+        message_type="media" if num_media > 0 else "text",
+        text=payload.get("Body") or None,
+        media_url=payload.get("MediaUrl0") or None,
+    )
+    return HubEvent.build(
+        org_id=org_id,
+        provider="twilio",
+        type="message.received",
+        dedupe_key=sid,
+        occurred_at=received_at,
+        received_at=received_at,
+        data=message,
+        raw_ref=raw_ref,
+    )
