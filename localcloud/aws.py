@@ -511,11 +511,13 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
     """Create the demo org's provider secrets; returns their ids."""
     prefix = secrets_prefix(template)
     sm = aws_client("secretsmanager", endpoint)
-    values = demo.demo_secret_values(sandbox_url)
     ids = []
     for secret in demo.DEMO_SECRETS:
         secret_id = secret.secret_id(prefix)
-        sm.create_secret(Name=secret_id, SecretString=json.dumps(values[secret.provider]))
+        value = demo.demo_secret_values(sandbox_url, secret.org_id)[secret.provider]
+        sm.create_secret(Name=secret_id, SecretString=json.dumps(value))
         ids.append(secret_id)
+    # SES (moto) only sends from verified identities, as real SES does.
+    aws_client("ses", endpoint).verify_domain_identity(Domain=demo.EMAIL_DOMAIN)
     log.debug("seeded demo secrets %s", ids)
     return ids

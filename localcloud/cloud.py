@@ -137,6 +137,9 @@ class LocalCloud:
         base = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
         env = build_environment(self.functions, base)  # fails fast on conflicts
         env.update(local_overrides(self.aws_url))
+        if not env.get("PUBLIC_API_URL"):
+            # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
+            env["PUBLIC_API_URL"] = f"http://{self.host}:{self.api_port}"
         env["MOTO_PORT"] = str(self.aws_port)
         no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
         env["NO_PROXY"] = env["no_proxy"] = no_proxy

@@ -31,6 +31,20 @@ CUSTOM_WEBHOOK_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
 ANTHROPIC_API_KEY = "demo-anthropic-key"
 OPENAI_API_KEY = "demo-openai-key"
 
+# Messaging (sandboxes at /twilio, /resend, /whatsapp_cloud; SES is moto's) -------
+RESEND_API_KEY = "re_demo_SomosFullAccessKey123"
+TWILIO_ACCOUNT_SID = "ACd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
+TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
+TWILIO_FROM_NUMBER = "+5511940000000"
+EMAIL_DOMAIN = "somosprodutora.com.br"
+EMAIL_FROM = f"Somos Produtora <contato@{EMAIL_DOMAIN}>"
+# A second demo org whose WhatsApp goes through Meta's Cloud API (24-hour window rules).
+DEMO_CLOUD_ORG_ID = "demo-cloud"
+WHATSAPP_CLOUD_ACCESS_TOKEN = "demo-whatsapp-cloud-token"
+WHATSAPP_CLOUD_PHONE_NUMBER_ID = "106540352242922"
+WHATSAPP_CLOUD_GRAPH_VERSION = "v26.0"
+FALLBACK_TEMPLATE = {"name": "retomar_conversa", "language": "pt_BR", "body_parameters": ["{name}"]}
+
 DEFAULT_SECRETS_PREFIX = "hub"
 
 
@@ -45,9 +59,10 @@ class DemoSecret:
 
     provider: str
     build: Callable[[str], dict[str, Any]]
+    org_id: str = DEMO_ORG_ID
 
-    def secret_id(self, prefix: str = DEFAULT_SECRETS_PREFIX, org_id: str = DEMO_ORG_ID) -> str:
-        return f"{prefix}/{org_id}/{self.provider}"
+    def secret_id(self, prefix: str = DEFAULT_SECRETS_PREFIX, org_id: str | None = None) -> str:
+        return f"{prefix}/{org_id or self.org_id}/{self.provider}"
 
 
 def _evolution(base_url: str) -> dict[str, Any]:
@@ -66,7 +81,14 @@ DEMO_SECRETS: list[DemoSecret] = [
         provider="meta",
         build=lambda base_url: {"app_secret": META_APP_SECRET, "verify_token": META_VERIFY_TOKEN},
     ),
-    DemoSecret(provider="resend", build=lambda base_url: {"webhook_secret": RESEND_WEBHOOK_SECRET}),
+    DemoSecret(
+        provider="resend",
+        build=lambda base_url: {
+            "base_url": base_url,
+            "api_key": RESEND_API_KEY,
+            "webhook_secret": RESEND_WEBHOOK_SECRET,
+        },
+    ),
     DemoSecret(provider="asaas", build=lambda base_url: {"webhook_token": ASAAS_WEBHOOK_TOKEN}),
     DemoSecret(provider="mercadopago", build=lambda base_url: {"webhook_secret": MERCADOPAGO_WEBHOOK_SECRET}),
     DemoSecret(
@@ -79,10 +101,10 @@ DEMO_SECRETS: list[DemoSecret] = [
 ]
 
 
-def demo_secret_values(sandbox_url: str) -> dict[str, dict[str, Any]]:
-    """provider -> secret JSON, with base URLs pointing at ``sandbox_url``."""
+def demo_secret_values(sandbox_url: str, org_id: str = DEMO_ORG_ID) -> dict[str, dict[str, Any]]:
+    """provider -> secret JSON of one demo org, with base URLs pointing at ``sandbox_url``."""
     root = sandbox_url.rstrip("/")
-    return {s.provider: s.build(f"{root}/{s.provider}") for s in DEMO_SECRETS}
+    return {s.provider: s.build(f"{root}/{s.provider}") for s in DEMO_SECRETS if s.org_id == org_id}
 
 
 # Gemini API and Replicate (AI providers) ------------------------------------
@@ -95,5 +117,45 @@ DEMO_SECRETS += [
     DemoSecret(
         provider="replicate",
         build=lambda base_url: {"base_url": f"{base_url}/v1", "api_token": REPLICATE_API_TOKEN},
+    ),
+]
+
+# Messaging: SMS, the SES fallback, the orgs' messaging settings, the Cloud API org ------
+DEMO_SECRETS += [
+    DemoSecret(
+        provider="twilio",
+        build=lambda base_url: {
+            "base_url": base_url,
+            "account_sid": TWILIO_ACCOUNT_SID,
+            "auth_token": TWILIO_AUTH_TOKEN,
+            "from_number": TWILIO_FROM_NUMBER,
+        },
+    ),
+    # SES authenticates with the function's IAM role; the secret only configures it.
+    DemoSecret(provider="ses", build=lambda base_url: {"from_address": EMAIL_FROM}),
+    DemoSecret(provider="messaging", build=lambda base_url: {"email_from": EMAIL_FROM}),
+    DemoSecret(
+        provider="whatsapp_cloud",
+        org_id=DEMO_CLOUD_ORG_ID,
+        build=lambda base_url: {
+            "base_url": base_url,
+            "access_token": WHATSAPP_CLOUD_ACCESS_TOKEN,
+            "phone_number_id": WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+            "graph_version": WHATSAPP_CLOUD_GRAPH_VERSION,
+        },
+    ),
+    DemoSecret(
+        provider="meta",
+        org_id=DEMO_CLOUD_ORG_ID,
+        build=lambda base_url: {"app_secret": META_APP_SECRET, "verify_token": META_VERIFY_TOKEN},
+    ),
+    DemoSecret(
+        provider="messaging",
+        org_id=DEMO_CLOUD_ORG_ID,
+        build=lambda base_url: {
+            "whatsapp_provider": "whatsapp_cloud",
+            "whatsapp_fallback_template": FALLBACK_TEMPLATE,
+            "email_from": EMAIL_FROM,
+        },
     ),
 ]

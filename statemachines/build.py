@@ -58,6 +58,16 @@ class Chain:
     task_timeout_seconds: int
     timeout_seconds: int = 900
     polls: dict[str, Poll] = field(default_factory=dict)
+    # InvalidRequestError at one provider moves on to the next instead of ending the run
+    # (a number not on WhatsApp can still get an SMS).
+    cascade_invalid: bool = False
+    # Providers the input marks ``$.request.plan.<provider> = false`` are skipped.
+    planned: bool = False
+    # Handed to every task as ``$.request.execution_arn`` (records link sends to the run).
+    pass_execution: bool = False
+    # What goes on the bus when every provider failed.
+    parked_detail_type: str = "fallback.parked"
+    parked_detail: dict[str, str] = field(default_factory=dict)
 
 
 def _attempt(chain: Chain, provider: str, on_failure: str) -> dict[str, Any]:
@@ -70,7 +80,11 @@ def _attempt(chain: Chain, provider: str, on_failure: str) -> dict[str, Any]:
         "TimeoutSeconds": chain.task_timeout_seconds,
         "Retry": [_RETRY_SERVICE, *_RETRY_PROVIDER],
         "Catch": [
-            {"ErrorEquals": ["InvalidRequestError"], "ResultPath": "$.error", "Next": "RequestRejected"},
+            *(
+                []
+                if chain.cascade_invalid
+                else [{"ErrorEquals": ["InvalidRequestError"], "ResultPath": "$.error", "Next": "RequestRejected"}]
+            ),
             {"ErrorEquals": ["States.ALL"], "ResultPath": f"$.attempts.{provider}", "Next": on_failure},
         ],
         "Next": f"Check_{provider}" if provider in chain.polls else f"AnsweredBy_{provider}",
@@ -94,19 +108,53 @@ def _poll_states(chain: Chain, provider: str, on_failure: str) -> dict[str, Any]
     }
 
 
+def _entry(chain: Chain, provider: str) -> str:
+    return f"Consider_{provider}" if chain.planned else f"Use_{provider}"
+
+
 def build(chain: Chain) -> dict[str, Any]:
+    first = _entry(chain, chain.providers[0])
     states: dict[str, Any] = {
         "Start": {
             "Type": "Pass",
             "Comment": "Failed attempts are collected here, one key per provider.",
             "Result": {},
             "ResultPath": "$.attempts",
-            "Next": f"Use_{chain.providers[0]}",
+            "Next": "RememberExecution" if chain.pass_execution else first,
         }
     }
+    if chain.pass_execution:
+        states["RememberExecution"] = {
+            "Type": "Pass",
+            "Comment": "Every task learns which run it belongs to.",
+            "Parameters": {"arn.$": "$$.Execution.Id"},
+            "ResultPath": "$.execution",
+            "Next": "AttachExecution",
+        }
+        states["AttachExecution"] = {
+            "Type": "Pass",
+            "InputPath": "$.execution.arn",
+            "ResultPath": "$.request.execution_arn",
+            "Next": first,
+        }
     for index, provider in enumerate(chain.providers):
         following = chain.providers[index + 1] if index + 1 < len(chain.providers) else None
-        on_failure = f"Use_{following}" if following else "ForgetProvider"
+        on_failure = _entry(chain, following) if following else "ForgetProvider"
+        if chain.planned:
+            states[f"Consider_{provider}"] = {
+                "Type": "Choice",
+                "Comment": f"Skip {provider} when the plan rules it out.",
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": f"$.request.plan.{provider}", "IsPresent": True},
+                            {"Variable": f"$.request.plan.{provider}", "BooleanEquals": True},
+                        ],
+                        "Next": f"Use_{provider}",
+                    }
+                ],
+                "Default": on_failure,
+            }
         states[f"Use_{provider}"] = {
             "Type": "Pass",
             "Comment": f"Route this attempt to {provider}.",
@@ -159,13 +207,14 @@ def build(chain: Chain) -> dict[str, Any]:
             "Entries": [
                 {
                     "Source": "integrations-hub",
-                    "DetailType": "fallback.parked",
+                    "DetailType": chain.parked_detail_type,
                     "EventBusName": "${EventBusName}",
                     "Detail": {
                         "chain": chain.name,
                         "org_id.$": "$.request.org_id",
                         "execution.$": "$$.Execution.Id",
                         "failed_attempts.$": "$.attempts",
+                        **chain.parked_detail,
                     },
                 }
             ]
@@ -179,7 +228,8 @@ def build(chain: Chain) -> dict[str, Any]:
         "Error": "AllProvidersUnavailable",
         "Cause": "Every provider failed; the request is parked in the manual-retry queue and the requester notified.",
     }
-    states["RequestRejected"] = {"Type": "Fail", "Error": "InvalidRequestError", "CausePath": "$.error.Cause"}
+    if not chain.cascade_invalid:
+        states["RequestRejected"] = {"Type": "Fail", "Error": "InvalidRequestError", "CausePath": "$.error.Cause"}
     return {"Comment": chain.comment, "TimeoutSeconds": chain.timeout_seconds, "StartAt": "Start", "States": states}
 
 
@@ -211,6 +261,29 @@ CHAINS = [
         },
     ),
 ]
+
+
+CHAINS.append(
+    Chain(
+        name="notify",
+        comment="Notification chain: WhatsApp -> SMS -> email -> notify the requester. Channels the plan "
+        "rules out are skipped; any failure (including InvalidRequestError: a number not on WhatsApp, a "
+        'closed 24-hour window) moves on. Input: {"request": NotifyContact plan}.',
+        function_arn_variable="NotifyChannelSendArn",
+        providers=["whatsapp", "sms", "email"],
+        task_timeout_seconds=40,
+        timeout_seconds=600,
+        cascade_invalid=True,
+        planned=True,
+        pass_execution=True,
+        parked_detail_type="notification.failed",
+        parked_detail={
+            "notification_id.$": "$.request.notification_id",
+            "requester.$": "$.request.requester",
+            "skipped.$": "$.request.skipped",
+        },
+    )
+)
 
 
 def path_for(chain: Chain) -> Path:

@@ -1,9 +1,11 @@
-"""WhatsAppSendText — send a WhatsApp text through the org's Evolution API instance.
+"""WhatsAppSendText — send a WhatsApp text through the org's channel (Evolution API or Cloud API).
 
 Invoked directly (boto3 ``lambda.invoke``) or as a Step Functions task.
-Payload: {"org_id", "to", "text", "delay_ms"?, "idempotency_key"?}
-Result:  {"provider": "evolution", "message_id", "to" (E.164), "status"}
-Errors:  InvalidRequestError, AuthenticationError, RateLimitedError, ProviderUnavailableError.
+Payload: {"org_id", "to", "text", "delay_ms"?, "preview_url"?, "use_fallback_template"?, "contact_name"?,
+"idempotency_key"?}
+Result:  {"channel": "whatsapp", "provider", "message_id", "to" (E.164), "status", "via_template"?}
+Errors:  InvalidRequestError (opted out, outside the 24-hour window without a template, not on WhatsApp),
+AuthenticationError, RateLimitedError (retry_after), ProviderUnavailableError.
 """
 
 from hub.invocation import operation_handler

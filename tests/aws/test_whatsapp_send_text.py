@@ -26,7 +26,13 @@ def test_sends_to_the_e164_number_and_returns_the_provider_id(fn: Any) -> None:
     with respx.mock() as mock:
         route = mock.post("https://evo.test/message/sendText/somos-principal").respond(201, json=SENT)
         result = fn.handler({"org_id": "demo", "to": "(55) 99123-4567", "text": "Oi"}, FakeLambdaContext())
-    assert result == {"provider": "evolution", "message_id": "BAE5F00D", "to": "+5555991234567", "status": "PENDING"}
+    assert result == {
+        "channel": "whatsapp",
+        "provider": "evolution",
+        "message_id": "BAE5F00D",
+        "to": "+5555991234567",
+        "status": "PENDING",
+    }
     assert json.loads(route.calls.last.request.content) == {"number": "5555991234567", "text": "Oi"}
 
 
@@ -38,7 +44,7 @@ def test_invalid_payload_names_every_wrong_field(fn: Any) -> None:
 
 
 def test_org_without_credentials_is_an_authentication_error(fn: Any) -> None:
-    with pytest.raises(AuthenticationError, match="no evolution credentials"):
+    with pytest.raises(AuthenticationError, match="no WhatsApp credentials configured for this org"):
         fn.handler({"org_id": "other", "to": "11987654321", "text": "Oi"}, FakeLambdaContext())
 
 

@@ -30,8 +30,53 @@ def test_every_machine_follows_the_rules(chain: Chain) -> None:
             assert {"RateLimitedError", "ProviderUnavailableError"} <= errors, name
             assert all(rule["MaxAttempts"] <= 3 for rule in task["Retry"]), name
             first_catch = task["Catch"][0]
-            assert first_catch["ErrorEquals"] == ["InvalidRequestError"]
-            assert first_catch["Next"] == "RequestRejected"
-    assert definition["States"]["RequestRejected"]["Type"] == "Fail"
+            if chain.cascade_invalid:
+                # The notify chain: a channel refusing the request (no WhatsApp account)
+                # is one more reason to try the next channel.
+                assert first_catch["ErrorEquals"] == ["States.ALL"]
+            else:
+                assert first_catch["ErrorEquals"] == ["InvalidRequestError"]
+                assert first_catch["Next"] == "RequestRejected"
+    if not chain.cascade_invalid:
+        assert definition["States"]["RequestRejected"]["Type"] == "Fail"
     order = [name.removeprefix("Try_") for name in definition["States"] if name.startswith("Try_")]
     assert order == chain.providers
+
+
+def _successors(state: dict[str, object]) -> set[str]:
+    found: set[str] = set()
+    for key in ("Next", "Default"):
+        if isinstance(state.get(key), str):
+            found.add(str(state[key]))
+    for rule in state.get("Choices", []) or []:  # type: ignore[attr-defined]
+        found.add(rule["Next"])
+    for rule in state.get("Catch", []) or []:  # type: ignore[attr-defined]
+        found.add(rule["Next"])
+    return found
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
+def test_every_state_is_reachable_and_every_transition_exists(chain: Chain) -> None:
+    """Step Functions rejects a definition with an unreachable state or a dangling Next."""
+    states = json.loads(render(chain))["States"]
+    seen, todo = set(), ["Start"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        assert name in states, f"transition to missing state {name}"
+        seen.add(name)
+        todo.extend(_successors(states[name]))
+    assert seen == set(states)
+
+
+def test_the_notify_chain_skips_unplanned_channels_and_tells_the_requester() -> None:
+    chain = next(c for c in CHAINS if c.name == "notify")
+    states = json.loads(render(chain))["States"]
+    consider = states["Consider_whatsapp"]
+    assert consider["Default"] == "Consider_sms"
+    assert consider["Choices"][0]["Next"] == "Use_whatsapp"
+    assert states["Try_email"]["Catch"][-1]["Next"] == "ForgetProvider"
+    entry = states["NotifyParked"]["Parameters"]["Entries"][0]
+    assert entry["DetailType"] == "notification.failed"
+    assert entry["Detail"]["requester.$"] == "$.request.requester"

@@ -29,10 +29,15 @@ class Settings(BaseModel):
     webhook_archive_bucket: str | None = Field(None, alias="WEBHOOK_ARCHIVE_BUCKET")
     media_uploads_bucket: str | None = Field(None, alias="MEDIA_UPLOADS_BUCKET")
     generated_content_bucket: str | None = Field(None, alias="GENERATED_CONTENT_BUCKET")
+    invoices_bucket: str | None = Field(None, alias="INVOICES_BUCKET")
+    exports_bucket: str | None = Field(None, alias="EXPORTS_BUCKET")
+    public_assets_bucket: str | None = Field(None, alias="PUBLIC_ASSETS_BUCKET")
 
     inbound_events_queue_url: str | None = Field(None, alias="INBOUND_EVENTS_QUEUE_URL")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
     contacts_table: str | None = Field(None, alias="CONTACTS_TABLE")
+    messages_table: str | None = Field(None, alias="MESSAGES_TABLE")
+    notify_state_machine_arn: str | None = Field(None, alias="NOTIFY_STATE_MACHINE_ARN")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 
     # Outbound HTTP, sized for Lambda: connect fast, never wait longer than the function can.

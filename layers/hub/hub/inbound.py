@@ -1,8 +1,15 @@
 """What the hub does with a normalised inbound event once it is off the queue.
 
-``message.received``: remember when the contact last wrote to us (WhatsApp's 24-hour
-customer-service window is counted from it), then publish the event on the hub's
-EventBridge bus for downstream services (the SDR agents) to subscribe to by type.
+* ``message.received``: remember when the contact last wrote to us (WhatsApp's 24-hour
+  customer-service window is counted from it); a reply that is only "SAIR"/"STOP"-style
+  opts the contact out of that channel ("VOLTAR"/"START" back in), announced as
+  ``contact.opted_out`` / ``contact.opted_in``.
+* ``message.status`` (WhatsApp, SMS) and ``email.*`` (Resend): move the message's record
+  forward; a failure of a message a NotifyContact run sent continues that run on the next
+  channel; bounces, complaints and provider suppressions put the address on the org's
+  suppression list.
+* then publish the event on the hub's EventBridge bus for downstream services.
+
 Processing is idempotent: a redelivered event moves nothing backwards and publishes the
 same event id again, which subscribers dedupe on.
 """
@@ -12,66 +19,152 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import ProviderUnavailableError
-from hub.events import HubEvent, InboundMessage
+from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
+from hub.messaging import contacts, records
+from hub.messaging.records import MessageState
 from hub.observability import logger
 
 EVENT_SOURCE = "integrations-hub"
 
+# Resend tracking events → message state (``email.delivery_delayed`` and
+# ``email.complained`` leave the state as it is).
+EMAIL_STATES: dict[str, MessageState] = {
+    "email.sent": "sent",
+    "email.delivered": "delivered",
+    "email.opened": "read",
+    "email.clicked": "read",
+    "email.bounced": "failed",
+    "email.failed": "failed",
+    "email.suppressed": "failed",
+}
 
-def contact_key(org_id: str, channel: str, address: str) -> dict[str, Any]:
-    return {"org_id": {"S": org_id}, "contact": {"S": f"{channel}#{address}"}}
 
-
-def record_inbound_message(event: HubEvent) -> None:
+def record_inbound_message(event: HubEvent) -> list[HubEvent]:
+    """Returns the consent events the message caused (to publish)."""
     message = InboundMessage.model_validate(event.data)
-    occurred = event.occurred_at.isoformat()
-    try:
-        aws_client("dynamodb").update_item(
-            TableName=get_settings().require("contacts_table"),
-            Key=contact_key(event.org_id, message.channel, message.from_address),
-            UpdateExpression=(
-                "SET last_inbound_at = :at, last_inbound_message_id = :id, "
-                "last_inbound_provider = :provider, display_name = :name"
-            ),
-            # Out-of-order deliveries never move the window backwards.
-            ConditionExpression="attribute_not_exists(last_inbound_at) OR last_inbound_at < :at",
-            ExpressionAttributeValues={
-                ":at": {"S": occurred},
-                ":id": {"S": message.message_id},
-                ":provider": {"S": event.provider},
-                ":name": {"S": message.from_name or ""},
-            },
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-
-
-def publish_to_bus(event: HubEvent) -> None:
-    response = aws_client("events").put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": event.type,
-                "Detail": json.dumps(event.model_dump(mode="json"), ensure_ascii=False),
-                "EventBusName": get_settings().require("event_bus_name"),
-                "Resources": [],
-            }
-        ]
+    contacts.record_inbound(
+        event.org_id,
+        message.channel,
+        message.from_address,
+        at=event.occurred_at,
+        message_id=message.message_id,
+        provider=event.provider,
+        name=message.from_name,
     )
+    decision = contacts.consent_keyword(message.text)
+    if decision is None:
+        return []
+    applied = contacts.set_consent(
+        event.org_id,
+        message.channel,
+        message.from_address,
+        decision,
+        source=f"reply via {event.provider} ({message.message_id})",
+        at=event.occurred_at,
+    )
+    logger.info("consent_from_reply", extra={"org_id": event.org_id, "channel": message.channel, "status": decision})
+    if not applied:
+        return []
+    return [
+        HubEvent(
+            event_id=f"{event.event_id}:consent",
+            org_id=event.org_id,
+            provider=event.provider,
+            type=f"contact.{decision}",
+            dedupe_key=f"{event.dedupe_key}:consent",
+            occurred_at=event.occurred_at,
+            received_at=event.received_at,
+            data={"channel": message.channel, "address": message.from_address, "source": "reply"},
+            raw_ref=event.raw_ref,
+        )
+    ]
+
+
+def record_message_status(event: HubEvent) -> None:
+    status = MessageStatusData.model_validate(event.data)
+    applied = records.apply_status(
+        event.org_id,
+        status.message_id,
+        status.status,
+        at=event.occurred_at,
+        channel=status.channel,
+        error_code=status.error_code,
+        error_reason=status.error_message,
+    )
+    if applied and status.status == "failed":
+        reason = " ".join(part for part in (status.error_code, status.error_message) if part) or "failed"
+        from hub.messaging.notify import continue_after_failure  # the chain's deps only when needed
+
+        continue_after_failure(event.org_id, status.message_id, reason=reason)
+
+
+def record_email_event(event: HubEvent) -> None:
+    data = EmailEventData.model_validate(event.data)
+    state = EMAIL_STATES.get(event.type)
+    if state is not None:
+        applied = records.apply_status(
+            event.org_id,
+            data.email_id,
+            state,
+            at=event.occurred_at,
+            channel="email",
+            provider=event.provider,
+            error_code=event.type.removeprefix("email.") if state == "failed" else None,
+            error_reason=data.reason if state == "failed" else None,
+        )
+        if applied and state == "failed":
+            from hub.messaging.notify import continue_after_failure
+
+            continue_after_failure(event.org_id, data.email_id, reason=data.reason or event.type)
+    reason = _suppression_reason(event.type, data)
+    if reason is not None:
+        for address in data.to:
+            contacts.suppress_email(event.org_id, address, reason=reason, at=event.occurred_at)
+        logger.info("email_suppressed", extra={"org_id": event.org_id, "type": event.type, "count": len(data.to)})
+
+
+def _suppression_reason(event_type: str, data: EmailEventData) -> str | None:
+    if event_type == "email.complained":
+        return "complaint (marked as spam)"
+    if event_type == "email.suppressed":
+        return f"suppressed by the provider: {data.reason}" if data.reason else "suppressed by the provider"
+    if event_type == "email.bounced":
+        # Resend's bounce.type: Permanent (hard) / Transient (soft) / Undetermined. Only a
+        # hard bounce means the address will never work.
+        if data.reason and not data.reason.lower().startswith("permanent"):
+            return None
+        return f"hard bounce: {data.reason}" if data.reason else "hard bounce"
+    return None
+
+
+def publish_to_bus(events: list[HubEvent]) -> None:
+    entries: list[dict[str, Any]] = [
+        {
+            "Source": EVENT_SOURCE,
+            "DetailType": event.type,
+            "Detail": json.dumps(event.model_dump(mode="json"), ensure_ascii=False),
+            "EventBusName": get_settings().require("event_bus_name"),
+            "Resources": [],
+        }
+        for event in events
+    ]
+    response = aws_client("events").put_events(Entries=entries)
     if response.get("FailedEntryCount"):
         raise ProviderUnavailableError("EventBridge rejected the event; it will be retried")
 
 
 def process_inbound_event(event: HubEvent) -> None:
+    extra: list[HubEvent] = []
     if event.type == "message.received":
-        record_inbound_message(event)
-    publish_to_bus(event)
+        extra = record_inbound_message(event)
+    elif event.type == "message.status":
+        record_message_status(event)
+    elif event.type.startswith("email."):
+        record_email_event(event)
+    publish_to_bus([event, *extra])
     logger.info(
         "inbound_event_processed",
         extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},

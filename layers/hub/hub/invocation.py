@@ -52,7 +52,7 @@ def operation_handler(
         return idempotency.run_once(
             operation,
             keyed.org_id,
-            keyed.idempotency_key,
+            getattr(keyed, "idempotency_key", None),  # reads carry none
             lambda: run(request).model_dump(mode="json", exclude_none=True),
         )
 

@@ -1,28 +1,192 @@
-"""WhatsApp sends, provider-agnostic at the edge (Evolution today, Cloud API later)."""
+"""WhatsApp sends (text, media, template) through the org's channel: Evolution API or Cloud API.
+
+Every send: validate → E.164 → consent → (Cloud API) the 24-hour customer-service window
+→ the provider → a record in the messages table (what ``MessageStatus`` answers and status
+webhooks update).
+
+The window (https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows):
+free-form messages only within 24 h of the contact's last inbound message (recorded by the
+inbound-events consumer from Meta's and Evolution's webhooks); outside it only templates.
+Outside the window a text is sent as the org's fallback template when one is configured
+(and the caller allows it), and refused with an InvalidRequestError naming the rule
+otherwise. Evolution API drives a WhatsApp Web session, to which Meta's window does not
+apply, so it is not enforced there.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from hub.credentials import validate_org_id
+from hub.errors import InvalidRequestError
+from hub.messaging import contacts, records
+from hub.messaging.media import StoredObject, presigned_url
+from hub.messaging.records import SendContext
+from hub.messaging.settings import MessagingSettings, messaging_settings, whatsapp_provider_for
 from hub.phones import to_e164
 from hub.providers.evolution import EvolutionClient
-from hub.providers.outbound import SentMessage
+from hub.providers.outbound import MediaMessage, MediaType, SentMessage, WhatsAppTemplate
+from hub.providers.whatsapp_cloud import WhatsAppCloudClient
 
 
-class SendTextRequest(BaseModel):
+class _WhatsAppRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     org_id: str = Field(min_length=1)
     to: str = Field(min_length=3, description="phone number; national BR numbers are accepted")
-    text: str = Field(min_length=1, max_length=4096)
-    delay_ms: int | None = Field(None, ge=0, le=60_000)
     idempotency_key: str | None = Field(None, min_length=1, max_length=128)
 
 
-def send_text(request: SendTextRequest) -> SentMessage:
+class SendTextRequest(_WhatsAppRequest):
+    text: str = Field(min_length=1, max_length=4096)
+    delay_ms: int | None = Field(None, ge=0, le=60_000, description="Evolution only: typing delay")
+    preview_url: bool = False
+    use_fallback_template: bool = Field(True, description="outside the 24 h window, send the org's template")
+    contact_name: str | None = Field(None, max_length=100, description="fills {name} in the fallback template")
+
+
+class MediaSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: HttpUrl | None = None
+    bucket: str | None = None
+    key: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MediaSource:
+        if (self.url is None) == (self.bucket is None or self.key is None):
+            raise ValueError("give either url, or bucket and key (an object in one of our buckets)")
+        return self
+
+
+class SendMediaRequest(_WhatsAppRequest):
+    media_type: MediaType
+    media: MediaSource
+    caption: str | None = Field(None, max_length=1024)
+    filename: str | None = Field(None, max_length=240)
+    mimetype: str | None = Field(None, max_length=100)
+
+
+class SendTemplateRequest(_WhatsAppRequest):
+    template: WhatsAppTemplate
+
+
+class MessageSent(BaseModel):
+    """What every send answers. ``message_id`` is the provider's id, the key of MessageStatus."""
+
+    channel: Literal["whatsapp", "sms", "email"] = "whatsapp"
+    provider: str
+    message_id: str
+    to: str
+    status: str | None = None
+    via_template: str | None = Field(None, description="set when sent as the fallback template")
+
+
+# ----- the channel ---------------------------------------------------------------------------
+
+
+def _client(org_id: str, settings: MessagingSettings) -> EvolutionClient | WhatsAppCloudClient:
+    provider = whatsapp_provider_for(org_id, settings)
+    client = (EvolutionClient if provider == "evolution" else WhatsAppCloudClient).for_org(org_id)
+    assert isinstance(client, (EvolutionClient, WhatsAppCloudClient))
+    return client
+
+
+def _prepare(request: _WhatsAppRequest) -> tuple[str, MessagingSettings, contacts.ChannelState]:
     validate_org_id(request.org_id)
     to = to_e164(request.to, field="to")
-    client = EvolutionClient.for_org(request.org_id)
-    assert isinstance(client, EvolutionClient)
-    return client.send_text(to, request.text, delay_ms=request.delay_ms)
+    settings = messaging_settings(request.org_id)
+    state = contacts.ensure_can_send(request.org_id, "whatsapp", to, require_opt_in=settings.require_opt_in)
+    return to, settings, state
+
+
+def _outside_window(state: contacts.ChannelState) -> InvalidRequestError:
+    last = state.last_inbound_at.isoformat() if state.last_inbound_at else "never"
+    return InvalidRequestError(
+        "outside WhatsApp's 24-hour customer-service window (the contact's last message: "
+        f"{last}): the Cloud API only delivers approved templates now; send WhatsAppSendTemplate "
+        "or configure whatsapp_fallback_template in the org's messaging settings",
+        provider="whatsapp_cloud",
+        code="outside_service_window",
+    )
+
+
+def _record(
+    org_id: str, sent: SentMessage, context: SendContext | None, *, via_template: str | None = None
+) -> MessageSent:
+    context = context or SendContext()
+    records.record_sent(
+        org_id,
+        sent.message_id,
+        channel="whatsapp",
+        provider=sent.provider,
+        to=sent.to,
+        via_template=via_template,
+        notification_id=context.notification_id,
+        execution_arn=context.execution_arn,
+    )
+    return MessageSent(
+        provider=sent.provider, message_id=sent.message_id, to=sent.to, status=sent.status, via_template=via_template
+    )
+
+
+def _fallback_template(settings: MessagingSettings, request: SendTextRequest) -> WhatsAppTemplate | None:
+    configured = settings.whatsapp_fallback_template
+    if configured is None or not request.use_fallback_template:
+        return None
+    values: dict[str, Any] = {"name": request.contact_name or "cliente", "text": " ".join(request.text.split())}
+    try:
+        parameters = [p.format(**values)[:1024] for p in configured.body_parameters]
+        return WhatsAppTemplate(name=configured.name, language=configured.language, body_parameters=parameters)
+    except (KeyError, ValueError) as exc:
+        raise InvalidRequestError(
+            f"the org's whatsapp_fallback_template cannot be filled: {exc}", code="invalid_fallback_template"
+        ) from None
+
+
+def send_text(request: SendTextRequest, context: SendContext | None = None) -> MessageSent:
+    to, settings, state = _prepare(request)
+    client = _client(request.org_id, settings)
+    if isinstance(client, WhatsAppCloudClient):
+        if not state.within_service_window():
+            template = _fallback_template(settings, request)
+            if template is None:
+                raise _outside_window(state)
+            sent = client.send_template(to, template)
+            return _record(request.org_id, sent, context, via_template=template.name)
+        return _record(request.org_id, client.send_text(to, request.text, preview_url=request.preview_url), context)
+    return _record(request.org_id, client.send_text(to, request.text, delay_ms=request.delay_ms), context)
+
+
+def send_media(request: SendMediaRequest, context: SendContext | None = None) -> MessageSent:
+    to, settings, state = _prepare(request)
+    if request.media.url is not None:
+        url = str(request.media.url)
+        filename = request.filename
+    else:
+        assert request.media.bucket is not None and request.media.key is not None
+        stored = StoredObject(bucket=request.media.bucket, key=request.media.key)
+        url = presigned_url(request.org_id, stored, field="media")
+        filename = request.filename or stored.filename
+    if request.media_type == "audio" and request.caption:
+        raise InvalidRequestError("audio messages cannot carry a caption", code="validation_error")
+    media = MediaMessage(
+        media_type=request.media_type,
+        url=url,
+        mimetype=request.mimetype,
+        filename=filename if request.media_type == "document" else None,
+        caption=request.caption,
+    )
+    client = _client(request.org_id, settings)
+    if isinstance(client, WhatsAppCloudClient) and not state.within_service_window():
+        raise _outside_window(state)
+    return _record(request.org_id, client.send_media(to, media), context)
+
+
+def send_template(request: SendTemplateRequest, context: SendContext | None = None) -> MessageSent:
+    to, settings, _ = _prepare(request)
+    client = _client(request.org_id, settings)
+    sent = client.send_template(to, request.template)
+    return _record(request.org_id, sent, context, via_template=request.template.name)

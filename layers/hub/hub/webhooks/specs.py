@@ -77,6 +77,26 @@ def _custom() -> WebhookSpec:
     return WebhookSpec("custom", verify, normalise, 7 * DAY, route="custom/<source>/<org_id>")
 
 
+def _twilio() -> WebhookSpec:
+    from hub.providers.twilio import (
+        TWIML_EMPTY_RESPONSE,
+        normalise_twilio_webhook,
+        parse_twilio_form,
+        verify_twilio_webhook,
+    )
+
+    # Form-encoded bodies; Twilio expects TwiML back (an empty <Response/>: no auto-reply).
+    return WebhookSpec(
+        "twilio",
+        verify_twilio_webhook,
+        normalise_twilio_webhook,
+        7 * DAY,
+        parse_body=parse_twilio_form,
+        success_content_type="text/xml",
+        success_body=TWIML_EMPTY_RESPONSE,
+    )
+
+
 _FACTORIES: dict[str, Callable[[], WebhookSpec]] = {
     "evolution": _evolution,
     "stripe": _stripe,
@@ -85,6 +105,7 @@ _FACTORIES: dict[str, Callable[[], WebhookSpec]] = {
     "asaas": _asaas,
     "mercadopago": _mercadopago,
     "custom": _custom,
+    "twilio": _twilio,
 }
 
 WEBHOOK_PROVIDERS: tuple[str, ...] = tuple(_FACTORIES)

@@ -1,0 +1,50 @@
+"""SMS sends through Twilio: E.164, consent, the provider, a record for MessageStatus.
+
+Twilio's status callbacks (``/webhooks/twilio/{org}``) move the record forward; the
+callback URL is set on every send when ``PUBLIC_API_URL`` is configured.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.credentials import validate_org_id
+from hub.messaging import contacts, records
+from hub.messaging.records import SendContext
+from hub.messaging.settings import messaging_settings
+from hub.messaging.whatsapp import MessageSent
+from hub.phones import to_e164
+from hub.providers.twilio import TwilioClient
+
+
+class SmsSendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    org_id: str = Field(min_length=1)
+    to: str = Field(min_length=3, description="phone number; national BR numbers are accepted")
+    # Twilio's maximum body (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
+    body: str = Field(min_length=1, max_length=1600)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+
+
+def send_sms(request: SmsSendRequest, context: SendContext | None = None) -> MessageSent:
+    validate_org_id(request.org_id)
+    to = to_e164(request.to, field="to")
+    settings = messaging_settings(request.org_id)
+    contacts.ensure_can_send(request.org_id, "sms", to, require_opt_in=settings.require_opt_in)
+    client = TwilioClient.for_org(request.org_id)
+    assert isinstance(client, TwilioClient)
+    sent = client.send_sms(to, request.body)
+    context = context or SendContext()
+    records.record_sent(
+        request.org_id,
+        sent.message_id,
+        channel="sms",
+        provider=sent.provider,
+        to=sent.to,
+        notification_id=context.notification_id,
+        execution_arn=context.execution_arn,
+    )
+    return MessageSent(
+        channel="sms", provider=sent.provider, message_id=sent.message_id, to=sent.to, status=sent.status
+    )
