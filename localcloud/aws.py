@@ -68,6 +68,31 @@ def aws_client(service: str, endpoint: str) -> Any:
         )
 
 
+def patch_ses_get_account() -> None:
+    """moto has no SES v2 ``GetAccount``, which the hub's SES health check calls: answer it
+    as a production account with sending enabled (moto's own default quotas)."""
+    from moto.sesv2 import urls
+    from moto.sesv2.responses import SESV2Response
+
+    if hasattr(SESV2Response, "get_account"):
+        return
+    # Routed explicitly: moto's catch-all ``/v2/.*`` rule does not reach it.
+    urls.url_paths.setdefault("{0}/v2/email/account$", SESV2Response.dispatch)
+
+    def get_account(self: Any) -> str:
+        return json.dumps(
+            {
+                "DedicatedIpAutoWarmupEnabled": False,
+                "EnforcementStatus": "HEALTHY",
+                "ProductionAccessEnabled": True,
+                "SendingEnabled": True,
+                "SendQuota": {"Max24HourSend": 200.0, "MaxSendRate": 1.0, "SentLast24Hours": 0.0},
+            }
+        )
+
+    SESV2Response.get_account = get_account  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- #
 # moto server
 # --------------------------------------------------------------------------- #
@@ -96,6 +121,7 @@ class MotoServer:
         moto_api_backend.reset()
         patch_step_functions()
         patch_dynamodb_atomic_writes()
+        patch_ses_get_account()
         os.environ["MOTO_PORT"] = str(self.port)  # moto's Step Functions call Lambda here
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:

@@ -597,3 +597,84 @@ def test_operations_and_webhook_events_in_one_process_keep_separate_idempotency_
     )
     assert publish_once(first, ttl_seconds=3600) and publish_once(second, ttl_seconds=3600)
     assert not publish_once(second, ttl_seconds=3600)
+
+
+# ----- the outbox: delayed, not dropped ----------------------------------------------------------------------------
+
+
+def outbox_event(aws: HubAws, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    sqs = aws.client("sqs")
+    [url] = [u for u in sqs.list_queues()["QueueUrls"] if u.endswith("messagesoutboxqueue")]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    messages: list[dict[str, Any]] = []
+    while len(messages) < len(bodies):
+        messages += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1).get("Messages", [])
+    by_body = {m["Body"]: m for m in messages}
+    ordered = [by_body[json.dumps(body)] for body in bodies]
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in ordered
+        ]
+    }
+
+
+def outbox_text(key: str, to: str = PHONE) -> dict[str, Any]:
+    return {
+        "operation": "whatsapp.send_text",
+        "request": {"org_id": "demo", "to": to, "text": "Oi", "idempotency_key": key},
+    }
+
+
+def test_outbox_sends_over_the_daily_tier_are_delayed_not_dropped(aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import reset_hub_caches
+
+    limits = {
+        "evolution": [
+            {"name": "messages_per_day", "limit": 1, "window_seconds": 86400, "scope": "account", "applies_to": "send"}
+        ]
+    }
+    monkeypatch.setenv("RATE_LIMIT_OVERRIDES", json.dumps(limits))
+    reset_hub_caches()
+    event_ = outbox_event(aws, [outbox_text("c-1"), outbox_text("c-2", "+5511976543210")])
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(EVO_SEND).respond(201, json=EVO_SENT)
+        result = load_function("messages_outbox_process").handler(event_, ctx())
+    assert route.call_count == 1
+    assert result == {"batchItemFailures": [{"itemIdentifier": event_["Records"][1]["messageId"]}]}
+
+
+def test_outbox_refusals_are_consumed_and_announced(aws: HubAws) -> None:
+    tap = aws.bus_tap("rejected-tap", {"detail-type": ["message.rejected"]})
+    load_function("contact_consent_set").handler(
+        {"org_id": "demo", "channel": "whatsapp", "address": PHONE, "status": "opted_out", "source": "form"}, ctx()
+    )
+    no_key = {"operation": "sms.send", "request": {"org_id": "demo", "to": PHONE, "body": "Oi"}}
+    event_ = outbox_event(aws, [outbox_text("c-3"), no_key])
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(EVO_SEND).respond(201, json=EVO_SENT)
+        result = load_function("messages_outbox_process").handler(event_, ctx())
+    assert result == {"batchItemFailures": []} and route.call_count == 0
+    notes = aws.client("sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    codes = sorted(json.loads(n["Body"])["detail"]["error"]["code"] for n in notes)
+    assert codes == ["missing_idempotency_key", "opted_out"]
+
+
+def test_an_outbox_message_delivered_twice_is_sent_once(aws: HubAws) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(EVO_SEND).respond(201, json=EVO_SENT)
+        for _ in range(2):
+            load_function("messages_outbox_process").handler(outbox_event(aws, [outbox_text("c-4")]), ctx())
+    assert route.call_count == 1

@@ -1,0 +1,102 @@
+"""The messages outbox: sends that may wait. Over a rate limit they are delayed, not dropped.
+
+Callers with many messages (an SDR campaign, a newsletter) put one SQS message per send on
+``MessagesOutboxQueue``: ``{"operation": "whatsapp.send_text" | "whatsapp.send_media" |
+"whatsapp.send_template" | "sms.send" | "email.send", "request": {...the function's payload,
+with an idempotency_key}}``. ``MessagesOutboxProcess`` runs the same code as the direct
+functions, once per idempotency key:
+
+* a limit spent (the WhatsApp tier's daily messages, Twilio's throughput, Resend's 10/s)
+  raises RateLimitedError and the message comes back after ``retry_after``;
+* a provider down comes back after 5 s, then lands in the DLQ (redrivable);
+* a refusal that no retry can fix (opted out, suppressed, invalid number, missing
+  credentials) is consumed and announced as ``message.rejected`` on the bus, so the
+  sender learns of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub import idempotency
+from hub.aws import aws_client
+from hub.config import get_settings
+from hub.errors import AuthenticationError, InvalidRequestError
+from hub.invocation import parse_request
+from hub.messaging.email import EmailSendRequest, send_email
+from hub.messaging.sms import SmsSendRequest, send_sms
+from hub.messaging.whatsapp import (
+    SendMediaRequest,
+    SendTemplateRequest,
+    SendTextRequest,
+    send_media,
+    send_template,
+    send_text,
+)
+from hub.observability import logger
+
+OPERATIONS: dict[str, tuple[type[BaseModel], Callable[[Any], BaseModel]]] = {
+    "whatsapp.send_text": (SendTextRequest, send_text),
+    "whatsapp.send_media": (SendMediaRequest, send_media),
+    "whatsapp.send_template": (SendTemplateRequest, send_template),
+    "sms.send": (SmsSendRequest, send_sms),
+    "email.send": (EmailSendRequest, send_email),
+}
+
+
+class OutboxMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operation: str = Field(pattern="^(" + "|".join(k.replace(".", r"\.") for k in OPERATIONS) + ")$")
+    request: dict[str, Any]
+
+
+def _announce_rejection(message: OutboxMessage, exc: InvalidRequestError | AuthenticationError) -> None:
+    detail = {
+        "operation": message.operation,
+        "org_id": message.request.get("org_id"),
+        "idempotency_key": message.request.get("idempotency_key"),
+        "error": {"type": type(exc).__name__, "code": exc.code, "message": exc.message},
+        "at": datetime.now(UTC).isoformat(),
+    }
+    aws_client("events").put_events(
+        Entries=[
+            {
+                "Source": "integrations-hub",
+                "DetailType": "message.rejected",
+                "Detail": json.dumps(detail, ensure_ascii=False),
+                "EventBusName": get_settings().require("event_bus_name"),
+            }
+        ]
+    )
+
+
+def send_from_outbox(body: str) -> dict[str, Any]:
+    """One outbox message: validate, send at most once, or announce why it never will."""
+    try:
+        message = parse_request(OutboxMessage, json.loads(body))
+    except json.JSONDecodeError:
+        raise InvalidRequestError("outbox message is not JSON") from None
+    model, run = OPERATIONS[message.operation]
+    try:
+        request = parse_request(model, message.request)
+        key = getattr(request, "idempotency_key", None)
+        if not key:
+            # A redelivered message without a key could be sent twice.
+            raise InvalidRequestError("outbox requests need an idempotency_key", code="missing_idempotency_key")
+        org_id: str = getattr(request, "org_id", "")
+        return idempotency.run_once(
+            message.operation, org_id, key, lambda: run(request).model_dump(mode="json", exclude_none=True)
+        )
+    except (InvalidRequestError, AuthenticationError) as exc:
+        _announce_rejection(message, exc)
+        logger.warning(
+            "outbox_message_rejected",
+            extra={"operation": message.operation, "error": type(exc).__name__, "code": exc.code},
+        )
+        raise
