@@ -35,6 +35,7 @@ def reset_hub_caches() -> None:
     spend._budget_cache.clear()
     spend._routes_cache.clear()
     aws.aws_client.cache_clear()
+    aws.aws_provider_client.cache_clear()
     storage._client = None
     credentials._provider = None
     base._SHARED_HTTP = None

@@ -18,3 +18,13 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 @cache
 def aws_client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+# For provider calls made through an AWS SDK (SES sends): the hub's own RetryPolicy retries
+# them under the Lambda's deadline, so the SDK must not retry underneath (3 x 3 attempts).
+_SINGLE_ATTEMPT = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def aws_provider_client(service: str) -> Any:
+    return boto3.client(service, config=_SINGLE_ATTEMPT)  # type: ignore[call-overload]

@@ -39,6 +39,17 @@ class SendContext:
     execution_arn: str | None = None
 
 
+class MessageSent(BaseModel):
+    """What every send answers. ``message_id`` is the provider's id, the key of MessageStatus."""
+
+    channel: Literal["whatsapp", "sms", "email"] = "whatsapp"
+    provider: str
+    message_id: str
+    to: str
+    status: str | None = None
+    via_template: str | None = Field(None, description="set when sent as the fallback template")
+
+
 class MessageRecord(BaseModel):
     """What ``MessageStatus`` answers."""
 

@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.credentials import validate_org_id
 from hub.messaging import contacts, records
-from hub.messaging.records import SendContext
+from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import messaging_settings
-from hub.messaging.whatsapp import MessageSent
 from hub.phones import to_e164
 from hub.providers.twilio import TwilioClient
 

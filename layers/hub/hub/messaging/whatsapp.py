@@ -15,7 +15,7 @@ apply, so it is not enforced there.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
@@ -23,7 +23,7 @@ from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.messaging import contacts, records
 from hub.messaging.media import StoredObject, presigned_url
-from hub.messaging.records import SendContext
+from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings, whatsapp_provider_for
 from hub.phones import to_e164
 from hub.providers.evolution import EvolutionClient
@@ -71,17 +71,6 @@ class SendMediaRequest(_WhatsAppRequest):
 
 class SendTemplateRequest(_WhatsAppRequest):
     template: WhatsAppTemplate
-
-
-class MessageSent(BaseModel):
-    """What every send answers. ``message_id`` is the provider's id, the key of MessageStatus."""
-
-    channel: Literal["whatsapp", "sms", "email"] = "whatsapp"
-    provider: str
-    message_id: str
-    to: str
-    status: str | None = None
-    via_template: str | None = Field(None, description="set when sent as the fallback template")
 
 
 # ----- the channel ---------------------------------------------------------------------------

@@ -26,8 +26,9 @@ signature and never sent to SES.
 LGPD: subjects and bodies are never logged nor put in errors. Errors carry SES's code and message
 (truncated), which can name the sender identity that failed verification -- what the operator must fix.
 
-Retries: the shared boto3 client retries throttling and 5xx itself (standard mode, 3 attempts)
-before ``guarded``'s RetryPolicy sees the error; read timeouts are never retried by the hub.
+Retries: the SES client makes one attempt per call (``hub.aws.aws_provider_client``); the
+hub's RetryPolicy in ``guarded`` retries throttling and 5xx within the Lambda's deadline, and
+never a read timeout (SES may have taken the message).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from botocore.exceptions import (
 )
 from pydantic import Field
 
-from hub.aws import aws_client
+from hub.aws import aws_provider_client
 from hub.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -68,7 +69,7 @@ from hub.providers.outbound import OutboundEmail, SentEmail
 T = TypeVar("T")
 
 # The shared clients' settings (hub.aws), for a client in a region other than the Lambda's.
-REGIONAL_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+REGIONAL_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=10)
 
 # https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -155,7 +156,7 @@ class SesClient(ProviderClient):
                 # A region other than the Lambda's: a client of its own, configured like hub.aws's.
                 self._ses = boto3.client("sesv2", region_name=region, config=REGIONAL_CONFIG)
             else:
-                self._ses = aws_client("sesv2")
+                self._ses = aws_provider_client("sesv2")
         return self._ses
 
     def breaker_scope(self) -> str:
