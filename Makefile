@@ -51,6 +51,7 @@ $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.llm
+	$(BIN)/python -m bench.messaging
 	$(BIN)/python -m bench.fallback
 
 ## sam build without a container (pure-Python and wheel dependencies only).

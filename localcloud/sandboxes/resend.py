@@ -43,10 +43,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud import demo
 from localcloud.sandboxes.base import Sandbox, json_response
 
 # Demo credentials (to move to localcloud/demo.py).
-DEMO_API_KEY = "re_demo_SomosFullAccessKey123"
+DEMO_API_KEY = demo.RESEND_API_KEY
 DEMO_SENDING_ONLY_API_KEY = "re_demo_SomosSendingOnlyKey456"
 VERIFIED_DOMAINS: tuple[str, ...] = ("somosprodutora.com.br", "resend.dev")
 

@@ -38,15 +38,16 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud import demo
 from localcloud.sandboxes.base import Sandbox, json_response, reason
 
 API_VERSION = "2010-04-01"
 
-DEMO_ACCOUNT_SID = "ACd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
-DEMO_AUTH_TOKEN = "demo-twilio-auth-token"
+DEMO_ACCOUNT_SID = demo.TWILIO_ACCOUNT_SID
+DEMO_AUTH_TOKEN = demo.TWILIO_AUTH_TOKEN
 DEMO_API_KEY_SID = "SKd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
 DEMO_API_KEY_SECRET = "demo-twilio-api-key-secret"
-DEMO_FROM_NUMBER = "+5511940000000"
+DEMO_FROM_NUMBER = demo.TWILIO_FROM_NUMBER
 DEMO_MESSAGING_SERVICE_SID = "MGd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
 
 INVALID_TO_PREFIX = "+5500"

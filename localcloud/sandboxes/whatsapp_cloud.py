@@ -34,13 +34,14 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud import demo
 from localcloud.sandboxes.base import Sandbox, json_response
 
 PROVIDER = "whatsapp_cloud"
-DEMO_ACCESS_TOKEN = "demo-whatsapp-cloud-token"
-DEMO_PHONE_NUMBER_ID = "106540352242922"
+DEMO_ACCESS_TOKEN = demo.WHATSAPP_CLOUD_ACCESS_TOKEN
+DEMO_PHONE_NUMBER_ID = demo.WHATSAPP_CLOUD_PHONE_NUMBER_ID
 DEMO_WABA_ID = "102290129340398"
-DEMO_GRAPH_VERSION = "v26.0"
+DEMO_GRAPH_VERSION = demo.WHATSAPP_CLOUD_GRAPH_VERSION
 DEMO_DISPLAY_PHONE_NUMBER = "+55 11 4000-0000"
 DEMO_VERIFIED_NAME = "Somos Demo"
 
