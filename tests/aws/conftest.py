@@ -73,6 +73,36 @@ class HubAws:
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": name, "Arn": arn}])
         return url
 
+    def sqs_event(self, queue_url: str, bodies: list[str]) -> dict[str, Any]:
+        """Send ``bodies`` to the queue and receive them as Lambda's SQS event (real receipt
+        handles, so visibility changes by the consumer work), in the order sent."""
+        sqs = self.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for body in bodies:
+            sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+        messages: list[dict[str, Any]] = []
+        while len(messages) < len(bodies):
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=1)
+            messages += batch.get("Messages", [])
+        order = {body: i for i, body in enumerate(bodies)}
+        messages.sort(key=lambda m: order.get(m["Body"], len(bodies)))
+        return {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": "us-east-1",
+                }
+                for m in messages
+            ]
+        }
+
     def archived_keys(self) -> list[str]:
         listing = self.client("s3").list_objects_v2(Bucket=self.env["WEBHOOK_ARCHIVE_BUCKET"])
         return [o["Key"] for o in listing.get("Contents", [])]

@@ -16,30 +16,7 @@ from tests.helpers import FakeLambdaContext
 
 
 def received_event(hub_aws: HubAws, bodies: list[str]) -> dict[str, Any]:
-    sqs = hub_aws.client("sqs")
-    url = hub_aws.env["INBOUND_EVENTS_QUEUE_URL"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    for body in bodies:
-        sqs.send_message(QueueUrl=url, MessageBody=body)
-    messages: list[dict[str, Any]] = []
-    while len(messages) < len(bodies):
-        messages += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1).get("Messages", [])
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    return hub_aws.sqs_event(hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], bodies)
 
 
 ERRORS: dict[str, Exception] = {

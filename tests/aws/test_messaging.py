@@ -603,32 +603,8 @@ def test_operations_and_webhook_events_in_one_process_keep_separate_idempotency_
 
 
 def outbox_event(aws: HubAws, bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    sqs = aws.client("sqs")
-    [url] = [u for u in sqs.list_queues()["QueueUrls"] if u.endswith("messagesoutboxqueue")]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    for body in bodies:
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
-    messages: list[dict[str, Any]] = []
-    while len(messages) < len(bodies):
-        messages += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1).get("Messages", [])
-    by_body = {m["Body"]: m for m in messages}
-    ordered = [by_body[json.dumps(body)] for body in bodies]
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in ordered
-        ]
-    }
+    [url] = [u for u in aws.client("sqs").list_queues()["QueueUrls"] if u.endswith("messagesoutboxqueue")]
+    return aws.sqs_event(url, [json.dumps(body) for body in bodies])
 
 
 def outbox_text(key: str, to: str = PHONE) -> dict[str, Any]:

@@ -7,13 +7,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from localcloud import LocalCloud
-from tests.conftest import reset_hub_caches
-from tests.helpers import ROOT
+from tests.e2e.conftest import client, fault
 
 pytestmark = pytest.mark.e2e
 
@@ -24,32 +22,11 @@ REQUEST = {
 }
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(
-        ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
-    ) as running:
-        # A fresh "container" for this cloud: no client cached for an earlier cloud's ports.
-        reset_hub_caches()
-        yield running
-    reset_hub_caches()
-
-
 @pytest.fixture(autouse=True)
 def no_faults(cloud: LocalCloud) -> Iterator[None]:
     yield
     for provider in ("anthropic", "openai", "gemini"):
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
-
-
-def client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(
-        service, endpoint_url=cloud.aws_url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
-    )
-
-
-def fault(cloud: LocalCloud, provider: str, **spec: Any) -> None:
-    httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", json=spec, timeout=5).raise_for_status()
 
 
 def run_chain(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,22 +13,10 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.demo import EVOLUTION_API_KEY, EVOLUTION_INSTANCE, EVOLUTION_WEBHOOK_TOKEN
-from tests.conftest import reset_hub_caches
-from tests.helpers import ROOT, sample_event
+from tests.helpers import sample_event
 from tests.signing import signed_headers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(
-        ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False, retry_delay=1
-    ) as running:
-        # A fresh "container" for this cloud: no client cached for an earlier cloud's ports.
-        reset_hub_caches()
-        yield running
-    reset_hub_caches()
 
 
 @pytest.fixture

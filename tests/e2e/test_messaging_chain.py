@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import httpx
 import pytest
 
 from hub.providers.twilio import compute_twilio_signature
 from localcloud import LocalCloud, demo
-from tests.conftest import reset_hub_caches
+from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -26,35 +25,11 @@ PHONE = "+5511987654321"
 CHANNEL_PROVIDERS = ("evolution", "twilio", "resend")
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(
-        ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
-    ) as running:
-        reset_hub_caches()
-        yield running
-    reset_hub_caches()
-
-
 @pytest.fixture(autouse=True)
 def no_faults(cloud: LocalCloud) -> Iterator[None]:
     yield
     for provider in CHANNEL_PROVIDERS:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
-
-
-def client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=cloud.lambda_url if service == "lambda" else cloud.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
-
-
-def fault(cloud: LocalCloud, provider: str, **spec: Any) -> None:
-    httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", json=spec, timeout=5).raise_for_status()
 
 
 def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
