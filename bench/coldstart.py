@@ -39,7 +39,14 @@ def main() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     imported = time.perf_counter()
-    result = module.handler(event, Context())
+    try:
+        result = module.handler(event, Context())
+    except Exception as exc:
+        # A clear 4xx answer (e.g. MessageStatus of a message this fresh cloud never sent)
+        # ran the whole path a first call runs; anything else is a failed cold start.
+        if type(exc).__name__ != "InvalidRequestError":
+            raise
+        result = {"statusCode": 400}
     called = time.perf_counter()
     ok = not (isinstance(result, dict) and int(result.get("statusCode", 200)) >= 500)
     print(

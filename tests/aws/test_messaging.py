@@ -654,3 +654,18 @@ def test_an_outbox_message_delivered_twice_is_sent_once(aws: HubAws) -> None:
         for _ in range(2):
             load_function("messages_outbox_process").handler(outbox_event(aws, [outbox_text("c-4")]), ctx())
     assert route.call_count == 1
+
+
+def test_resend_tracking_webhooks_move_the_email_forward(aws: HubAws) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post("https://api.resend.com/emails").mock(return_value=resend_ok("em-1"))
+        load_function("email_send").handler(
+            {"org_id": "demo", "to": "a@example.com.br", "subject": "x", "text": "x"}, ctx()
+        )
+    status_fn = load_function("message_status")
+    for type_, key in (("email.delivered", "d1"), ("email.opened", "o1"), ("email.sent", "s1")):
+        process_inbound_event(
+            event(type_, EmailEventData(email_id="em-1", to=["a@example.com.br"]), provider="resend", key=key)
+        )
+    record = status_fn.handler({"org_id": "demo", "message_id": "em-1"}, ctx())
+    assert (record["status"], record["channel"], record["provider"]) == ("read", "email", "resend")
