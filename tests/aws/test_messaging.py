@@ -3,6 +3,7 @@ delivery states from webhooks, the email fallback, media from our buckets, Notif
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -669,3 +670,21 @@ def test_resend_tracking_webhooks_move_the_email_forward(aws: HubAws) -> None:
         )
     record = status_fn.handler({"org_id": "demo", "message_id": "em-1"}, ctx())
     assert (record["status"], record["channel"], record["provider"]) == ("read", "email", "resend")
+
+
+def test_attachments_come_from_our_buckets_under_the_orgs_prefix(aws: HubAws) -> None:
+    bucket = aws.env["INVOICES_BUCKET"]
+    aws.client("s3").put_object(Bucket=bucket, Key="demo/2026/11/charge-1.pdf", Body=b"%PDF-1.7 nota")
+    send = load_function("email_send")
+    base = {"org_id": "demo", "to": "a@example.com.br", "subject": "Sua nota fiscal", "text": "Segue a NFS-e."}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post("https://api.resend.com/emails").mock(return_value=resend_ok())
+        send.handler({**base, "attachments": [{"bucket": bucket, "key": "demo/2026/11/charge-1.pdf"}]}, ctx())
+        [attachment] = json.loads(route.calls.last.request.content)["attachments"]
+        assert attachment["filename"] == "charge-1.pdf"
+        assert base64.b64decode(attachment["content"]) == b"%PDF-1.7 nota"
+        with pytest.raises(InvalidRequestError, match="under the org's prefix"):
+            send.handler({**base, "attachments": [{"bucket": bucket, "key": "acme/2026/11/charge-9.pdf"}]}, ctx())
+        with pytest.raises(InvalidRequestError, match=r"attachments\[0\]: no such object"):
+            send.handler({**base, "attachments": [{"bucket": bucket, "key": "demo/missing.pdf"}]}, ctx())
+        assert route.call_count == 1
