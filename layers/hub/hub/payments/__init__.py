@@ -1,0 +1,1 @@
+"""Payments and fiscal: charges with provider failover, payment state, NFS-e, reconciliation."""
