@@ -13,10 +13,19 @@ log = logging.getLogger("localcloud.servers")
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """No per-request access log (the local cloud logs invocations itself)."""
+    """No per-request access log (the local cloud logs invocations itself), and request
+    headers with underscores kept, as API Gateway and the providers keep them (Asaas
+    authenticates with ``access_token``; werkzeug's dev server would drop it)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        for key, value in self.headers.items():
+            if "_" in key:
+                environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
+        return environ
 
 
 def free_port(host: str = "127.0.0.1") -> int:
