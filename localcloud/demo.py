@@ -45,6 +45,22 @@ WHATSAPP_CLOUD_PHONE_NUMBER_ID = "106540352242922"
 WHATSAPP_CLOUD_GRAPH_VERSION = "v26.0"
 FALLBACK_TEMPLATE = {"name": "retomar_conversa", "language": "pt_BR", "body_parameters": ["{name}"]}
 
+# Payments and fiscal (sandboxes at /asaas, /pagseguro, /mercadopago, /nuvemfiscal, /focusnfe) ---
+ASAAS_API_KEY = "$aact_demo_somos_produtora_sandbox_key"
+PAGBANK_TOKEN = "demo-pagbank-token"
+MERCADOPAGO_ACCESS_TOKEN = "APP_USR-demo-mercadopago-access-token"
+NUVEMFISCAL_CLIENT_ID = "demo-nuvemfiscal-client"
+NUVEMFISCAL_CLIENT_SECRET = "demo-nuvemfiscal-secret"
+FOCUSNFE_TOKEN = "demo-focusnfe-token"
+# The demo agency: a valid CNPJ, São Paulo (IBGE 3550308), Simples Nacional.
+DEMO_CNPJ = "12345678000195"
+DEMO_PAYMENTS = {
+    "pix_key": "financeiro@somosprodutora.com.br",
+    "merchant_name": "Somos Produtora",
+    "merchant_city": "Sao Paulo",
+    "transfer_allowlist": [{"name": "Conta PJ (PIX)", "pix_key": "12345678000195"}],
+}
+
 DEFAULT_SECRETS_PREFIX = "hub"
 
 
@@ -89,8 +105,23 @@ DEMO_SECRETS: list[DemoSecret] = [
             "webhook_secret": RESEND_WEBHOOK_SECRET,
         },
     ),
-    DemoSecret(provider="asaas", build=lambda base_url: {"webhook_token": ASAAS_WEBHOOK_TOKEN}),
-    DemoSecret(provider="mercadopago", build=lambda base_url: {"webhook_secret": MERCADOPAGO_WEBHOOK_SECRET}),
+    DemoSecret(
+        provider="asaas",
+        build=lambda base_url: {
+            "base_url": f"{base_url}/v3",
+            "api_key": ASAAS_API_KEY,
+            "environment": "sandbox",
+            "webhook_token": ASAAS_WEBHOOK_TOKEN,
+        },
+    ),
+    DemoSecret(
+        provider="mercadopago",
+        build=lambda base_url: {
+            "base_url": base_url,
+            "access_token": MERCADOPAGO_ACCESS_TOKEN,
+            "webhook_secret": MERCADOPAGO_WEBHOOK_SECRET,
+        },
+    ),
     DemoSecret(
         provider="custom",
         build=lambda base_url: {"sources": {CUSTOM_SOURCE: {"webhook_secret": CUSTOM_WEBHOOK_SECRET}}},
@@ -158,4 +189,27 @@ DEMO_SECRETS += [
             "email_from": EMAIL_FROM,
         },
     ),
+]
+
+# Payments and fiscal ------------------------------------------------------------------------
+DEMO_SECRETS += [
+    DemoSecret(
+        provider="pagseguro",
+        build=lambda base_url: {"base_url": base_url, "token": PAGBANK_TOKEN, "environment": "sandbox"},
+    ),
+    DemoSecret(
+        provider="nuvemfiscal",
+        build=lambda base_url: {
+            "base_url": base_url,
+            "auth_url": f"{base_url}/oauth/token",
+            "client_id": NUVEMFISCAL_CLIENT_ID,
+            "client_secret": NUVEMFISCAL_CLIENT_SECRET,
+            "ambiente": "homologacao",
+        },
+    ),
+    DemoSecret(
+        provider="focusnfe",
+        build=lambda base_url: {"base_url": base_url, "token": FOCUSNFE_TOKEN, "environment": "homologacao"},
+    ),
+    DemoSecret(provider="payments", build=lambda base_url: DEMO_PAYMENTS),
 ]

@@ -7,10 +7,15 @@ subclass, add it to :func:`all_sandboxes`, and add its demo secret in ``localclo
 from __future__ import annotations
 
 from localcloud.sandboxes.anthropic import AnthropicSandbox
+from localcloud.sandboxes.asaas import AsaasSandbox
 from localcloud.sandboxes.base import Fault, Sandbox, SandboxServer, parse_fault
 from localcloud.sandboxes.evolution import EvolutionSandbox
+from localcloud.sandboxes.focusnfe import FocusNfeSandbox
 from localcloud.sandboxes.gemini import GeminiSandbox
+from localcloud.sandboxes.mercadopago import MercadoPagoSandbox
+from localcloud.sandboxes.nuvemfiscal import NuvemFiscalSandbox
 from localcloud.sandboxes.openai import OpenAISandbox
+from localcloud.sandboxes.pagbank import PagBankSandbox
 from localcloud.sandboxes.replicate import ReplicateSandbox
 from localcloud.sandboxes.resend import ResendSandbox
 from localcloud.sandboxes.twilio import TwilioSandbox
@@ -27,15 +32,25 @@ def all_sandboxes() -> list[Sandbox]:
         ReplicateSandbox(),
         AnthropicSandbox(),
         OpenAISandbox(),
+        AsaasSandbox(),
+        PagBankSandbox(),
+        MercadoPagoSandbox(),
+        NuvemFiscalSandbox(),
+        FocusNfeSandbox(),
     ]
 
 
 __all__ = [
     "AnthropicSandbox",
+    "AsaasSandbox",
     "EvolutionSandbox",
     "Fault",
+    "FocusNfeSandbox",
     "GeminiSandbox",
+    "MercadoPagoSandbox",
+    "NuvemFiscalSandbox",
     "OpenAISandbox",
+    "PagBankSandbox",
     "ReplicateSandbox",
     "ResendSandbox",
     "Sandbox",

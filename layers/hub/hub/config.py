@@ -37,6 +37,8 @@ class Settings(BaseModel):
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
     contacts_table: str | None = Field(None, alias="CONTACTS_TABLE")
     messages_table: str | None = Field(None, alias="MESSAGES_TABLE")
+    payments_table: str | None = Field(None, alias="PAYMENTS_TABLE")
+    nfse_state_machine_arn: str | None = Field(None, alias="NFSE_STATE_MACHINE_ARN")
     notify_state_machine_arn: str | None = Field(None, alias="NOTIFY_STATE_MACHINE_ARN")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
 

@@ -164,6 +164,10 @@ def process_inbound_event(event: HubEvent) -> None:
         record_message_status(event)
     elif event.type.startswith("email."):
         record_email_event(event)
+    elif event.type.startswith("payment."):
+        from hub.payments.state import apply_payment_event  # payments' deps only when needed
+
+        apply_payment_event(event)
     publish_to_bus([event, *extra])
     logger.info(
         "inbound_event_processed",

@@ -352,8 +352,12 @@ class ProviderClient(ABC):
             ) from exc
         except httpx.TransportError as exc:
             self._log(method, path, None, started, None, error=type(exc).__name__)
+            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
+            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
             raise ProviderUnavailableError(
-                f"{self.provider} unreachable ({type(exc).__name__})", provider=self.provider
+                f"{self.provider} unreachable ({type(exc).__name__})",
+                provider=self.provider,
+                code="connect_failed" if isinstance(exc, httpx.ConnectError) else "connection_lost",
             ) from exc
         request_id = self.request_id_of(response)
         self._log(method, path, response.status_code, started, request_id)

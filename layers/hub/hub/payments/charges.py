@@ -1,0 +1,314 @@
+"""Customers and charges: Asaas → PagBank → manual PIX, and never a double charge.
+
+``create_charge``:
+1. validate (CPF/CNPJ incl. alphanumeric, E.164, email, centavos);
+2. claim our charge id in the payments table — the same id twice answers the first result,
+   a different request under a used id is refused;
+3. Asaas (``externalReference`` = our id; Asaas has no idempotency header): customer looked
+   up by CPF/CNPJ before creating (Asaas allows duplicates), then the charge. If the create
+   fails as unavailable, the adapter has already looked the charge up by our id: found → it
+   is the answer; confirmed absent or never sent (breaker open) → fail over; lookup failed
+   too → the outcome is unknown, so **no** failover: ProviderUnavailableError, retry later
+   with the same id (the retry looks up again);
+4. PagBank (``POST /orders`` with our id as ``reference_id`` and idempotency key), same rule;
+5. manual: a static PIX BR Code from the org's PIX key with our id as txid — the org
+   confirms the payment itself.
+An InvalidRequestError at a provider is final (it would fail everywhere): the claim is
+released so the caller can fix the request and retry with the same id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.credentials import validate_org_id
+from hub.documents import normalise_tax_id
+from hub.emails import normalise_email
+from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.money import reais_to_cents
+from hub.observability import logger
+from hub.payments import store
+from hub.payments.models import (
+    CHARGE_ID_PATTERN,
+    BillingType,
+    ChargeResult,
+    ChargeSpec,
+    Customer,
+    ProviderCustomer,
+    RefundResult,
+)
+from hub.payments.pix import static_brcode
+from hub.payments.settings import payment_settings
+from hub.phones import to_e164
+from hub.providers.asaas_client import AsaasClient
+from hub.providers.mercadopago_client import MercadoPagoClient
+from hub.providers.pagbank import PagBankClient
+
+CHARGE_PROVIDERS = ("asaas", "pagseguro", "manual")
+# A claim still CREATING after this long belongs to a request that is gone (the function's
+# timeout is 60 s): a retry with the same charge id may resume it.
+RESUME_AFTER_SECONDS = 90
+
+
+class CustomerInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    cpf_cnpj: str = Field(min_length=11, max_length=20)
+    email: str | None = None
+    phone: str | None = None
+    external_reference: str | None = Field(None, max_length=100)
+
+    def validated(self) -> Customer:
+        return Customer(
+            name=self.name,
+            tax_id=normalise_tax_id(self.cpf_cnpj, field="customer.cpf_cnpj").value,
+            email=normalise_email(self.email, field="customer.email") if self.email else None,
+            phone=to_e164(self.phone, field="customer.phone") if self.phone else None,
+            external_reference=self.external_reference,
+        )
+
+
+class CustomerUpsertRequest(CustomerInput):
+    org_id: str = Field(min_length=1)
+    idempotency_key: str | None = None
+
+
+class CustomerUpserted(ProviderCustomer):
+    tax_id: str
+
+
+def upsert_customer(request: CustomerUpsertRequest) -> CustomerUpserted:
+    validate_org_id(request.org_id)
+    customer = request.validated()
+    client = AsaasClient.for_org(request.org_id)
+    assert isinstance(client, AsaasClient)
+    found = client.ensure_customer(customer)
+    return CustomerUpserted(**found.model_dump(), tax_id=customer.tax_id)
+
+
+class ChargeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    org_id: str = Field(min_length=1)
+    charge_id: str = Field(pattern=CHARGE_ID_PATTERN, description="ours: 1-25 letters/digits, the idempotency key")
+    customer: CustomerInput
+    billing_type: BillingType
+    value_cents: int | None = Field(None, gt=0, description="integer centavos")
+    value: Decimal | None = Field(None, gt=0, description="reais with at most 2 decimals, as a string")
+    due_date: date
+    description: str = Field("", max_length=500)
+    providers: list[str] | None = Field(None, description="default: asaas, pagseguro, manual")
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> ChargeRequest:
+        if (self.value_cents is None) == (self.value is None):
+            raise ValueError("give value_cents (integer centavos) or value (reais), not both")
+        if self.providers is not None and (not self.providers or set(self.providers) - set(CHARGE_PROVIDERS)):
+            raise ValueError(f"providers must be a non-empty subset of {', '.join(CHARGE_PROVIDERS)}")
+        return self
+
+    @property
+    def amount_cents(self) -> int:
+        if self.value_cents is not None:
+            return self.value_cents
+        assert self.value is not None
+        return reais_to_cents(self.value, field="value")
+
+
+class ChargeCreated(ChargeResult):
+    failed_attempts: dict[str, str] = Field(default_factory=dict)
+    duplicate: bool = Field(False, description="this charge_id was created before: the first result")
+
+
+def _spec(request: ChargeRequest) -> ChargeSpec:
+    return ChargeSpec(
+        charge_id=request.charge_id,
+        customer=request.customer.validated(),
+        billing_type=request.billing_type,
+        amount_cents=request.amount_cents,
+        due_date=request.due_date,
+        description=request.description,
+    )
+
+
+def _fails_over(provider: str, exc: HubError) -> bool:
+    """May the next provider be tried? Only when this one surely holds no charge."""
+    if isinstance(exc, InvalidRequestError):
+        return False
+    if isinstance(exc, ProviderUnavailableError):
+        lookup = exc.details.get("charge_lookup")
+        return lookup in ("not_found", "not_sent")
+    return isinstance(exc, (AuthenticationError, RateLimitedError))
+
+
+def _asaas(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
+    client = AsaasClient.for_org(org_id)
+    assert isinstance(client, AsaasClient)
+    if resumed:
+        try:
+            found = client.find_charge(spec.charge_id)
+        except ProviderUnavailableError as exc:
+            exc.details["charge_lookup"] = "failed"  # an earlier attempt may have created it
+            raise
+        if found is not None:
+            return found
+    try:
+        customer = client.ensure_customer(spec.customer)
+    except ProviderUnavailableError as exc:
+        exc.details.setdefault("charge_lookup", "not_sent")  # no charge was attempted yet
+        raise
+    return client.create_charge(spec, customer.customer_id)
+
+
+def _pagbank(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
+    """PagBank keeps the answer per idempotency key (our charge id), so a resumed or
+    retried create returns the first order instead of a second one. Its API has no lookup
+    by our reference, so after an unavailable create the outcome is unknown: no failover
+    past it (``charge_lookup: failed``); the caller's retry resumes here with the same key."""
+    client = PagBankClient.for_org(org_id)
+    assert isinstance(client, PagBankClient)
+    try:
+        return client.create_charge(spec)
+    except ProviderUnavailableError as exc:
+        nothing_sent = exc.code in ("circuit_open", "connect_failed")
+        exc.details["charge_lookup"] = "not_sent" if nothing_sent else "failed"
+        raise
+
+
+def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
+    settings = payment_settings(org_id)
+    if not settings.pix_key:
+        raise AuthenticationError(
+            "no PIX key in the org's payments settings: the manual fallback is unavailable",
+            provider="manual",
+            code="credentials_missing",
+        )
+    payload = static_brcode(
+        settings.pix_key,
+        settings.merchant_name or "Recebedor",
+        settings.merchant_city or "Sao Paulo",
+        spec.amount_cents,
+        spec.charge_id,
+        spec.description or None,
+    )
+    return ChargeResult(
+        provider="manual",
+        provider_charge_id=spec.charge_id,
+        charge_id=spec.charge_id,
+        status="PENDING",
+        amount_cents=spec.amount_cents,
+        pix_payload=payload,
+    )
+
+
+_CREATE = {"asaas": _asaas, "pagseguro": _pagbank, "manual": _manual}
+
+
+def create_charge(request: ChargeRequest) -> ChargeCreated:
+    validate_org_id(request.org_id)
+    spec = _spec(request)
+    fingerprint = store.request_fingerprint(request.model_dump(mode="json", exclude={"providers"}))
+    existing = store.claim(
+        request.org_id,
+        spec.charge_id,
+        fingerprint=fingerprint,
+        amount_cents=spec.amount_cents,
+        billing_type=spec.billing_type,
+    )
+    resumed = False
+    if existing is not None:
+        if existing.result is not None:
+            return ChargeCreated(**existing.result, duplicate=True)
+        # Created by nobody yet: another request is at it, or one ended with an unknown
+        # outcome. Once stale, this retry resumes, looking the charge up before creating.
+        if not store.take_over(request.org_id, spec.charge_id, stale_after_seconds=RESUME_AFTER_SECONDS):
+            raise ProviderUnavailableError(
+                f"charge {spec.charge_id!r} is being created by another request; retry in a minute "
+                "with the same charge_id, or ask PaymentStatus",
+                code="charge_in_progress",
+            )
+        resumed = True
+    failed: dict[str, str] = {}
+    providers = request.providers or list(CHARGE_PROVIDERS)
+    for provider in providers:
+        try:
+            result = _CREATE[provider](request.org_id, spec, resumed)
+        except HubError as exc:
+            failed[provider] = f"{type(exc).__name__}: {exc.message}"
+            logger.warning(
+                "charge_provider_failed",
+                extra={"provider": provider, "error": type(exc).__name__, "lookup": exc.details.get("charge_lookup")},
+            )
+            if not _fails_over(provider, exc):
+                if not isinstance(exc, ProviderUnavailableError):
+                    store.release(request.org_id, spec.charge_id)  # nothing exists anywhere
+                raise
+            continue
+        created = ChargeCreated(**result.model_dump(), failed_attempts=failed)
+        store.record_created(
+            request.org_id,
+            spec.charge_id,
+            provider=result.provider,
+            provider_charge_id=result.provider_charge_id,
+            result=created.model_dump(mode="json", exclude={"duplicate"}),
+        )
+        return created
+    store.release(request.org_id, spec.charge_id)
+    raise ProviderUnavailableError(
+        "no payment provider could create the charge: " + "; ".join(f"{p}: {e}" for p, e in failed.items()),
+        code="all_providers_failed",
+    )
+
+
+class ChargeStatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
+
+
+def charge_status(request: ChargeStatusRequest) -> store.ChargeRecord:
+    return store.get_charge(validate_org_id(request.org_id), request.charge_id)
+
+
+def as_dict(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
+    value_cents: int | None = Field(None, gt=0, description="partial refund in centavos; omit for the whole charge")
+    description: str | None = Field(None, max_length=500)
+    idempotency_key: str = Field(min_length=1, max_length=128, description="required: a repeated refund moves money")
+
+
+def refund_charge(request: RefundRequest) -> RefundResult:
+    """Refund at the provider that holds the charge. The state moves when the provider's
+    ``payment.refunded`` webhook arrives, which also starts the invoice's cancellation."""
+    validate_org_id(request.org_id)
+    charge = store.get_charge(request.org_id, request.charge_id)
+    if charge.status not in ("CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED"):
+        raise InvalidRequestError(f"charge {request.charge_id!r} is {charge.status}: only paid charges are refunded")
+    if request.value_cents is not None and request.value_cents > charge.amount_cents - charge.refunded_cents:
+        raise InvalidRequestError("value_cents is more than what is left to refund", code="invalid_amount")
+    provider_id = charge.provider_charge_id or ""
+    if charge.provider == "asaas":
+        asaas = AsaasClient.for_org(request.org_id)
+        assert isinstance(asaas, AsaasClient)
+        return asaas.refund(provider_id, request.value_cents, request.description)
+    if charge.provider == "mercadopago":
+        mercadopago = MercadoPagoClient.for_org(request.org_id)
+        assert isinstance(mercadopago, MercadoPagoClient)
+        return mercadopago.refund(provider_id, request.value_cents, idempotency_key=request.idempotency_key)
+    raise InvalidRequestError(
+        f"charges at {charge.provider} are refunded by hand (no refund API in the hub for it)",
+        code="refund_unsupported",
+    )

@@ -1,0 +1,94 @@
+"""Payment webhooks (normalised ``payment.*`` events) move the charges the hub created.
+
+The charge is found by our id (``external_reference``: Asaas ``externalReference``,
+MercadoPago ``external_reference``); events about charges the hub did not create are only
+published. The transition is guarded (:mod:`hub.payments.store`), so duplicates and
+out-of-order deliveries change nothing. The first delivery that makes a charge paid starts
+invoicing (once: the NFS-e execution is named after the charge); a refund starts the
+cancellation of the charge's invoice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hub.aws import aws_client
+from hub.config import get_settings
+from hub.events import HubEvent, PaymentData
+from hub.observability import logger
+from hub.payments import store
+from hub.payments.store import ChargeState
+
+# hub event type → charge state (``payment.updated`` goes by the provider's status below)
+EVENT_STATES: dict[str, ChargeState] = {
+    "payment.confirmed": "CONFIRMED",
+    "payment.received": "RECEIVED",
+    "payment.overdue": "OVERDUE",
+    "payment.failed": "FAILED",
+    "payment.deleted": "CANCELLED",
+}
+# Asaas payment statuses (https://docs.asaas.com/reference/list-payments, ``status``)
+PROVIDER_STATUSES: dict[str, ChargeState] = {
+    "CONFIRMED": "CONFIRMED",
+    "RECEIVED": "RECEIVED",
+    "RECEIVED_IN_CASH": "RECEIVED",
+    "OVERDUE": "OVERDUE",
+    "REFUNDED": "REFUNDED",
+}
+
+
+def target_state(event: HubEvent, data: PaymentData, amount_cents: int) -> ChargeState | None:
+    if event.type == "payment.refunded":
+        refunded = data.refunded_cents
+        return "PARTIALLY_REFUNDED" if refunded is not None and refunded < amount_cents else "REFUNDED"
+    if event.type in EVENT_STATES:
+        return EVENT_STATES[event.type]
+    if event.type == "payment.updated":
+        return PROVIDER_STATUSES.get(data.status.upper())
+    return None
+
+
+def apply_payment_event(event: HubEvent) -> None:
+    data = PaymentData.model_validate(event.data)
+    if not data.external_reference:
+        return
+    charge = store.find_charge(event.org_id, data.external_reference)
+    if charge is None:
+        logger.info("payment_event_for_unknown_charge", extra={"org_id": event.org_id, "type": event.type})
+        return
+    target = target_state(event, data, charge.amount_cents)
+    if target is None:
+        return
+    moved = store.transition(
+        event.org_id, charge.charge_id, target, refunded_cents=data.refunded_cents, at=event.occurred_at
+    )
+    logger.info(
+        "charge_transition",
+        extra={"org_id": event.org_id, "charge_id": charge.charge_id, "to": target, "applied": moved.applied},
+    )
+    if moved.first_paid:
+        start_invoicing(event.org_id, charge.charge_id)
+    if moved.applied and target in ("REFUNDED", "PARTIALLY_REFUNDED") and charge.invoice_status == "autorizada":
+        start_invoicing(event.org_id, charge.charge_id, action="cancel")
+
+
+def start_invoicing(org_id: str, charge_id: str, *, action: str = "emit") -> str | None:
+    """Start the NFS-e workflow for a charge, once per action (the execution name is the key)."""
+    machine = get_settings().nfse_state_machine_arn
+    if not machine:
+        logger.warning("nfse_workflow_not_configured", extra={"org_id": org_id, "charge_id": charge_id})
+        return None
+    name = f"{org_id}--{charge_id}--{action}"
+    payload: dict[str, Any] = {"org_id": org_id, "charge_id": charge_id, "action": action}
+    try:
+        response = aws_client("stepfunctions").start_execution(
+            stateMachineArn=machine, name=name, input=json.dumps({"request": payload})
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
+            return None
+        raise
+    return str(response["executionArn"])

@@ -1,0 +1,201 @@
+"""Charges in the local cloud, driven as services drive them (Lambda invoke endpoint) against
+the Asaas/PagBank sandboxes: never a double charge, failover, payment state from webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from localcloud import LocalCloud, demo
+from tests.conftest import reset_hub_caches
+from tests.e2e.conftest import client, fault
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.e2e
+
+CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    # A short read timeout, so "the create timed out but succeeded" takes seconds, not minutes.
+    saved = os.environ.get("HTTP_READ_TIMEOUT")
+    os.environ["HTTP_READ_TIMEOUT"] = "1.5"
+    try:
+        with LocalCloud(
+            ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
+        ) as running:
+            reset_hub_caches()
+            yield running
+    finally:
+        if saved is None:
+            os.environ.pop("HTTP_READ_TIMEOUT", None)
+        else:
+            os.environ["HTTP_READ_TIMEOUT"] = saved
+        reset_hub_caches()
+
+
+@pytest.fixture(autouse=True)
+def no_faults(cloud: LocalCloud) -> Iterator[None]:
+    yield
+    for provider in ("asaas", "pagseguro"):
+        httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
+
+
+def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+    body: dict[str, Any] = json.loads(response["Payload"].read())
+    if response.get("FunctionError"):
+        raise AssertionError(body)
+    return body
+
+
+def invoke_error(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+    body: dict[str, Any] = json.loads(response["Payload"].read())
+    assert response.get("FunctionError"), body
+    return body
+
+
+def charge(charge_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "org_id": "demo",
+        "charge_id": charge_id,
+        "customer": CUSTOMER,
+        "billing_type": "PIX",
+        "value_cents": 350000,
+        "due_date": (date.today() + timedelta(days=7)).isoformat(),
+        "description": "Produção de vídeo institucional",
+        **extra,
+    }
+
+
+def new_id() -> str:
+    return "C" + uuid.uuid4().hex[:20].upper()
+
+
+def requests_to(cloud: LocalCloud, provider: str, method: str, path_part: str) -> list[dict[str, Any]]:
+    log = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", params={"provider": provider}, timeout=5).json()
+    return [r for r in log if r.get("method") == method and path_part in r.get("path", "")]
+
+
+def test_a_pix_charge_through_asaas_in_exact_reais(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert created["provider"] == "asaas" and created["charge_id"] == charge_id
+    assert created["amount_cents"] == 350000 and created["pix_payload"].startswith("000201")
+    posts = [r for r in requests_to(cloud, "asaas", "POST", "/v3/payments") if charge_id in json.dumps(r)]
+    assert len(posts) == 1
+    status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
+    assert status["status"] == "PENDING" and status["provider"] == "asaas"
+
+
+def test_the_same_charge_request_twice_is_one_charge(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    first = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    second = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert second["provider_charge_id"] == first["provider_charge_id"] and second["duplicate"] is True
+    posts = [r for r in requests_to(cloud, "asaas", "POST", "/v3/payments") if charge_id in json.dumps(r)]
+    assert len(posts) == 1
+    refused = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id, value_cents=1))
+    assert refused["errorType"] == "InvalidRequestError" and "already used" in refused["errorMessage"]
+
+
+def test_a_create_that_timed_out_but_succeeded_is_found_not_repeated(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    httpx.post(f"{cloud.sandbox_url}/asaas/__control/slow_create", json={"delay_seconds": 3, "times": 1}, timeout=5)
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert created["provider"] == "asaas"  # found by externalReference: no failover
+    assert requests_to(cloud, "pagseguro", "POST", "/orders") == [] or all(
+        charge_id not in json.dumps(r) for r in requests_to(cloud, "pagseguro", "POST", "/orders")
+    )
+    listed = httpx.get(
+        f"{cloud.sandbox_url}/asaas/v3/payments",
+        params={"externalReference": charge_id},
+        headers={"access_token": demo.ASAAS_API_KEY},
+        timeout=5,
+    ).json()
+    assert listed["totalCount"] == 1
+
+
+def test_asaas_down_fails_over_to_pagbank_with_our_id_as_idempotency_key(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    fault(cloud, "asaas", mode="error", status=503)
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert created["provider"] == "pagseguro" and "asaas" in created["failed_attempts"]
+    [order] = [r for r in requests_to(cloud, "pagseguro", "POST", "/orders") if charge_id in json.dumps(r)]
+    headers = {k.lower(): v for k, v in order["headers"].items()}
+    assert headers["x-idempotency-key"] == charge_id
+
+
+def test_every_gateway_unavailable_leaves_a_manual_pix_with_our_id_as_txid(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    fault(cloud, "asaas", mode="error", status=503)
+    fault(cloud, "pagseguro", mode="rate_limited")
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert created["provider"] == "manual"
+    assert f"05{len(charge_id):02d}{charge_id}" in created["pix_payload"]  # EMV 62/05 txid
+
+
+def asaas_webhook(cloud: LocalCloud, event: str, payment: dict[str, Any]) -> httpx.Response:
+    body = {"id": f"evt_{uuid.uuid4().hex}", "event": event, "dateCreated": "2026-11-23 10:00:00", "payment": payment}
+    return httpx.post(
+        f"{cloud.api_url}/webhooks/asaas/demo",
+        json=body,
+        headers={"asaas-access-token": demo.ASAAS_WEBHOOK_TOKEN},
+        timeout=10,
+    )
+
+
+def wait_status(cloud: LocalCloud, charge_id: str, expected: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
+        if status["status"] == expected:
+            return status
+        time.sleep(0.3)
+    raise AssertionError(status)
+
+
+def test_received_before_confirmed_and_a_late_overdue_never_move_the_charge_back(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    payment = {
+        "id": created["provider_charge_id"],
+        "customer": "cus_x",
+        "value": 3500.00,
+        "netValue": 3465.35,
+        "billingType": "PIX",
+        "status": "RECEIVED",
+        "externalReference": charge_id,
+    }
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
+    received = wait_status(cloud, charge_id, "RECEIVED")
+    assert received["paid_at"]
+    assert asaas_webhook(cloud, "PAYMENT_CONFIRMED", {**payment, "status": "CONFIRMED"}).status_code == 200
+    assert asaas_webhook(cloud, "PAYMENT_OVERDUE", {**payment, "status": "OVERDUE"}).status_code == 200
+    time.sleep(2)
+    later = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
+    assert later["status"] == "RECEIVED" and later["paid_at"] == received["paid_at"]
+
+
+def test_an_unknown_outcome_at_pagbank_stops_the_chain_rather_than_risk_a_second_charge(cloud: LocalCloud) -> None:
+    """PagBank has no lookup by our reference: a dropped connection after the request may
+    have created the order, so the manual fallback is not used; a retry resumes with the same
+    idempotency key."""
+    charge_id = new_id()
+    fault(cloud, "asaas", mode="error", status=503)
+    fault(cloud, "pagseguro", mode="down")
+    error = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert error["errorType"] == "ProviderUnavailableError"
+    status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
+    assert status["status"] == "CREATING" and status.get("provider") is None
