@@ -59,6 +59,17 @@ DEMO_PAYMENTS = {
     "merchant_name": "Somos Produtora",
     "merchant_city": "Sao Paulo",
     "transfer_allowlist": [{"name": "Conta PJ (PIX)", "pix_key": "12345678000195"}],
+    # An advertising agency in São Paulo under the Simples Nacional (LC 116 item 17.06).
+    "fiscal": {
+        "prestador_cnpj": DEMO_CNPJ,
+        "inscricao_municipal": "12345678",
+        "municipality_ibge": "3550308",
+        "simples_nacional": True,
+        "c_trib_nac": "170601",
+        "lc116_item": "17.06",
+        "cnae": "7311400",
+        "iss_rate": "2.9",
+    },
 }
 
 DEFAULT_SECRETS_PREFIX = "hub"

@@ -294,9 +294,19 @@ def render(chain: Chain) -> str:
     return json.dumps(build(chain), indent=2, ensure_ascii=False) + "\n"
 
 
+NFSE_PATH = HERE / "nfse_workflow.asl.json"
+
+
+def render_nfse() -> str:
+    from statemachines.nfse import build as build_nfse
+
+    return json.dumps(build_nfse(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
     for chain in CHAINS:
         path_for(chain).write_text(render(chain), encoding="utf-8")
+    NFSE_PATH.write_text(render_nfse(), encoding="utf-8")
 
 
 if __name__ == "__main__":

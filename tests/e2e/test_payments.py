@@ -199,3 +199,93 @@ def test_an_unknown_outcome_at_pagbank_stops_the_chain_rather_than_risk_a_second
     assert error["errorType"] == "ProviderUnavailableError"
     status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
     assert status["status"] == "CREATING" and status.get("provider") is None
+
+
+# ----- NFS-e on payment ------------------------------------------------------------------------------
+
+
+def bus_tap(cloud: LocalCloud, name: str, detail_types: list[str]) -> str:
+    sqs, events = client(cloud, "sqs"), client(cloud, "events")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert cloud.template is not None
+    bus = cloud.template.env_value("EVENT_BUS_NAME")
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"detail-type": detail_types}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "t", "Arn": arn}])
+    return url
+
+
+def wait_invoice(cloud: LocalCloud, charge_id: str, expected: str, seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
+        if status.get("invoice_status") == expected:
+            return status
+        time.sleep(0.5)
+    raise AssertionError(status)
+
+
+def paid_charge(cloud: LocalCloud, description: str) -> tuple[str, dict[str, Any]]:
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, description=description))
+    payment = {
+        "id": created["provider_charge_id"],
+        "customer": "cus_x",
+        "value": 3500.00,
+        "billingType": "PIX",
+        "status": "RECEIVED",
+        "externalReference": charge_id,
+    }
+    return charge_id, payment
+
+
+def dps_posts(cloud: LocalCloud, charge_id: str) -> int:
+    return len([r for r in requests_to(cloud, "nuvemfiscal", "POST", "/nfse/dps") if charge_id in json.dumps(r)])
+
+
+def test_a_paid_charge_gets_exactly_one_invoice_stored_emailed_and_announced(cloud: LocalCloud) -> None:
+    tap = bus_tap(cloud, "invoice-issued-tap", ["invoice.issued"])
+    charge_id, payment = paid_charge(cloud, "[POLLS=1] Produção de vídeo institucional")
+    # Out of order and duplicated: RECEIVED, then CONFIRMED, then RECEIVED again.
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
+    assert asaas_webhook(cloud, "PAYMENT_CONFIRMED", {**payment, "status": "CONFIRMED"}).status_code == 200
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
+    status = wait_invoice(cloud, charge_id, "autorizada")
+    assert status["invoice_number"]
+    assert dps_posts(cloud, charge_id) == 1
+    assert cloud.template is not None
+    bucket = cloud.template.env_value("INVOICES_BUCKET")
+    today = date.today()
+    keys = {
+        o["Key"]
+        for o in client(cloud, "s3").list_objects_v2(Bucket=bucket, Prefix=f"demo/{today:%Y}/{today:%m}/")["Contents"]
+    }
+    assert {f"demo/{today:%Y}/{today:%m}/{charge_id}.pdf", f"demo/{today:%Y}/{today:%m}/{charge_id}.xml"} <= keys
+    [note] = client(cloud, "sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=5)["Messages"]
+    detail = json.loads(note["Body"])["detail"]
+    assert detail["charge_id"] == charge_id and detail["emailed_message_id"]
+    emails = [r for r in requests_to(cloud, "resend", "POST", "/emails") if charge_id in json.dumps(r)]
+    assert len(emails) == 1 and "attachments" in json.dumps(emails[0])
+
+
+def test_a_denied_invoice_is_announced_with_the_reasons_and_not_retried(cloud: LocalCloud) -> None:
+    tap = bus_tap(cloud, "invoice-rejected-tap", ["invoice.rejected"])
+    charge_id, payment = paid_charge(cloud, "[POLLS=0] NEGAR este serviço")
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
+    wait_invoice(cloud, charge_id, "negada")
+    [note] = client(cloud, "sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=5)["Messages"]
+    detail = json.loads(note["Body"])["detail"]
+    assert detail["charge_id"] == charge_id and detail["reasons"]
+    time.sleep(1)
+    assert dps_posts(cloud, charge_id) == 1
+
+
+def test_a_refund_cancels_the_charges_invoice(cloud: LocalCloud) -> None:
+    charge_id, payment = paid_charge(cloud, "[POLLS=0] Edição de vídeo")
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
+    wait_invoice(cloud, charge_id, "autorizada")
+    refunded = {**payment, "status": "REFUNDED", "refunds": [{"value": 3500.00, "status": "DONE"}]}
+    assert asaas_webhook(cloud, "PAYMENT_REFUNDED", refunded).status_code == 200
+    status = wait_invoice(cloud, charge_id, "cancelada")
+    assert status["status"] == "REFUNDED"

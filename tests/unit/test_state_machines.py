@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from statemachines.build import CHAINS, LAMBDA_SERVICE_ERRORS, Chain, path_for, render
+from statemachines.build import CHAINS, LAMBDA_SERVICE_ERRORS, NFSE_PATH, Chain, path_for, render, render_nfse
 
 
 @pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
@@ -80,3 +80,28 @@ def test_the_notify_chain_skips_unplanned_channels_and_tells_the_requester() -> 
     entry = states["NotifyParked"]["Parameters"]["Entries"][0]
     assert entry["DetailType"] == "notification.failed"
     assert entry["Detail"]["requester.$"] == "$.request.requester"
+
+
+def test_the_nfse_workflow_is_generated_reachable_and_guarded() -> None:
+    assert NFSE_PATH.read_text(encoding="utf-8") == render_nfse(), "run: python -m statemachines.build"
+    definition = json.loads(render_nfse())
+    states = definition["States"]
+    seen, todo = set(), [definition["StartAt"]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        assert name in states, f"transition to missing state {name}"
+        seen.add(name)
+        todo.extend(_successors(states[name]))
+    assert seen == set(states)
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert state.get("Retry"), name
+    # A rejection ends the run (no loop back to emission); polling goes through a Wait state.
+    assert states["Rejected"]["Type"] == "Succeed"
+    assert states["Check"]["Choices"][0]["Next"] == "WaitForAuthorisation"
+    assert states["WaitForAuthorisation"]["Type"] == "Wait"
+    # Focus NFe is tried only after Nuvem Fiscal failed; a rejection at Nuvem Fiscal is final.
+    assert states["EmitNuvemFiscal"]["Catch"][0]["Next"] == "Reject"
+    assert states["EmitNuvemFiscal"]["Catch"][1]["Next"] == "EmitFocus"

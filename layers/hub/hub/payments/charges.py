@@ -219,6 +219,8 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
         fingerprint=fingerprint,
         amount_cents=spec.amount_cents,
         billing_type=spec.billing_type,
+        customer=spec.customer.model_dump(mode="json"),
+        description=spec.description,
     )
     resumed = False
     if existing is not None:

@@ -64,6 +64,10 @@ class ChargeRecord(BaseModel):
     refunded_cents: int = 0
     invoice_status: str | None = None
     invoice_number: str | None = None
+    invoice_provider: str | None = None
+    invoice_id: str | None = None
+    customer: dict[str, Any] | None = None
+    description: str | None = None
     updated_at: datetime | None = None
     result: dict[str, Any] | None = None
 
@@ -85,7 +89,14 @@ def request_fingerprint(request: dict[str, Any]) -> str:
 
 
 def claim(
-    org_id: str, charge_id: str, *, fingerprint: str, amount_cents: int, billing_type: str
+    org_id: str,
+    charge_id: str,
+    *,
+    fingerprint: str,
+    amount_cents: int,
+    billing_type: str,
+    customer: dict[str, Any] | None = None,
+    description: str = "",
 ) -> ChargeRecord | None:
     """Claim the charge id before calling any provider. None = claimed now (go ahead); a
     record = this charge id exists (the caller answers it, or refuses a different request)."""
@@ -99,6 +110,9 @@ def claim(
                 "fingerprint": {"S": fingerprint},
                 "amount_cents": {"N": str(amount_cents)},
                 "billing_type": {"S": billing_type},
+                # The tomador of the charge's invoice (name, CPF/CNPJ, email) and what was sold.
+                "customer": {"S": json.dumps(customer or {})},
+                "description": {"S": description},
                 "created_at": {"S": _now()},
                 "updated_at": {"S": _now()},
             },
@@ -233,12 +247,21 @@ def transition(
     return Transition(applied=True, first_paid=first_paid, record=get_charge(org_id, charge_id))
 
 
-def set_invoice(org_id: str, charge_id: str, *, status: str, number: str | None = None) -> None:
+def set_invoice(
+    org_id: str,
+    charge_id: str,
+    *,
+    status: str,
+    number: str | None = None,
+    provider: str | None = None,
+    provider_id: str | None = None,
+) -> None:
     values: dict[str, Any] = {":s": {"S": status}, ":now": {"S": _now()}}
     sets = ["invoice_status = :s", "updated_at = :now"]
-    if number:
-        sets.append("invoice_number = :n")
-        values[":n"] = {"S": number}
+    for name, value in (("invoice_number", number), ("invoice_provider", provider), ("invoice_id", provider_id)):
+        if value:
+            sets.append(f"{name} = :{name}")
+            values[f":{name}"] = {"S": value}
     aws_client("dynamodb").update_item(
         TableName=_table(),
         Key=_key(org_id, charge_id),
@@ -280,6 +303,10 @@ def record_from_item(item: dict[str, Any]) -> ChargeRecord:
             "refunded_cents": int(item.get("refunded_cents", {}).get("N", "0")),
             "invoice_status": text("invoice_status"),
             "invoice_number": text("invoice_number"),
+            "invoice_provider": text("invoice_provider"),
+            "invoice_id": text("invoice_id"),
+            "customer": json.loads(text("customer") or "null"),
+            "description": text("description"),
             "updated_at": text("updated_at"),
             "result": json.loads(result) if result else None,
         }
