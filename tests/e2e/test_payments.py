@@ -289,3 +289,50 @@ def test_a_refund_cancels_the_charges_invoice(cloud: LocalCloud) -> None:
     assert asaas_webhook(cloud, "PAYMENT_REFUNDED", refunded).status_code == 200
     status = wait_invoice(cloud, charge_id, "cancelada")
     assert status["status"] == "REFUNDED"
+
+
+# ----- reconciliation --------------------------------------------------------------------------------
+
+
+def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud: LocalCloud) -> None:
+    control = f"{cloud.sandbox_url}/asaas/__control"
+    # 1. paid and credited: clean.
+    clean_id, clean = paid_charge(cloud, "Pacote de posts")
+    httpx.post(f"{control}/payments/{clean['id']}/receive", json={}, timeout=5).raise_for_status()
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", clean).status_code == 200
+    # 2. marked paid by a webhook, but no money on the statement.
+    unpaid_id, unpaid = paid_charge(cloud, "Roteiro")
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", unpaid).status_code == 200
+    # 3. credited with a different amount.
+    short_id, short = paid_charge(cloud, "Edição")
+    assert asaas_webhook(cloud, "PAYMENT_RECEIVED", short).status_code == 200
+    today = date.today().isoformat()
+    httpx.post(
+        f"{control}/financialTransactions",
+        json={"value": 3499.99, "type": "PAYMENT_RECEIVED", "paymentId": short["id"], "date": today},
+        timeout=5,
+    ).raise_for_status()
+    # 4. money for a payment the hub never created.
+    httpx.post(
+        f"{control}/financialTransactions",
+        json={"value": 120.00, "type": "PAYMENT_RECEIVED", "paymentId": "pay_outside", "date": today},
+        timeout=5,
+    ).raise_for_status()
+    for charge_id in (clean_id, unpaid_id, short_id):
+        wait_status(cloud, charge_id, "RECEIVED")
+
+    run = invoke(cloud, "PaymentsReconcile", {"org_id": "demo", "start": today, "end": today})
+    [report] = run["reports"]
+    kinds = {(m["kind"], m.get("charge_id") or m.get("provider_charge_id")) for m in report["mismatches"]}
+    assert ("paid_without_money", unpaid_id) in kinds
+    assert ("amount_mismatch", short_id) in kinds
+    assert ("money_without_charge", "pay_outside") in kinds
+    assert not any(clean_id == (m.get("charge_id")) for m in report["mismatches"])
+    assert cloud.template is not None
+    csv_body = (
+        client(cloud, "s3")
+        .get_object(Bucket=cloud.template.env_value("EXPORTS_BUCKET"), Key=report["report_key"])["Body"]
+        .read()
+        .decode()
+    )
+    assert csv_body.splitlines()[0].startswith("kind,") and unpaid_id in csv_body and "pay_outside" in csv_body
