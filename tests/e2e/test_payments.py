@@ -336,3 +336,60 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud:
         .decode()
     )
     assert csv_body.splitlines()[0].startswith("kind,") and unpaid_id in csv_body and "pay_outside" in csv_body
+
+
+# ----- the other operations ---------------------------------------------------------------------------
+
+
+def test_mercadopago_pix_when_asked_for_with_the_mandatory_idempotency_key(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, value_cents=1999, providers=["mercadopago"]))
+    assert created["provider"] == "mercadopago" and created["pix_payload"]
+    [post] = [r for r in requests_to(cloud, "mercadopago", "POST", "/v1/payments") if charge_id in json.dumps(r)]
+    headers = {k.lower(): v for k, v in post["headers"].items()}
+    assert headers["x-idempotency-key"] == charge_id
+    assert '"transaction_amount": 19.99' in json.dumps(post) or "19.99" in json.dumps(post)
+
+
+def test_pix_qr_code_link_and_subscription(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    invoke(cloud, "PaymentCreateCharge", charge(charge_id))
+    qr = invoke(cloud, "PixQrCode", {"org_id": "demo", "charge_id": charge_id})
+    assert qr["payload"].startswith("000201")
+    link = invoke(
+        cloud,
+        "PaymentLinkCreate",
+        {"org_id": "demo", "name": "Pacote de posts", "value_cents": 180000, "idempotency_key": new_id()},
+    )
+    assert link["url"].startswith("http")
+    sub = invoke(
+        cloud,
+        "SubscriptionCreate",
+        {
+            "org_id": "demo",
+            "customer": CUSTOMER,
+            "billing_type": "BOLETO",
+            "value_cents": 250000,
+            "next_due_date": (date.today() + timedelta(days=10)).isoformat(),
+            "idempotency_key": new_id(),
+        },
+    )
+    assert sub["provider"] == "asaas" and sub["subscription_id"]
+    cancelled = invoke(cloud, "SubscriptionCancel", {"org_id": "demo", "subscription_id": sub["subscription_id"]})
+    assert cancelled["cancelled"] is True
+
+
+def test_transfers_only_to_allowlisted_accounts_and_every_attempt_is_announced(cloud: LocalCloud) -> None:
+    tap = bus_tap(cloud, "sensitive-tap", ["security.sensitive_action"])
+    base = {"org_id": "demo", "value_cents": 50000, "requested_by": "financeiro@somosprodutora.com.br"}
+    before = len(requests_to(cloud, "asaas", "POST", "/v3/transfers"))
+    refused = invoke_error(
+        cloud, "TransferCreate", {**base, "destination": "Conta do primo", "idempotency_key": new_id()}
+    )
+    assert refused["errorType"] == "InvalidRequestError" and "allowlist" in refused["errorMessage"]
+    assert len(requests_to(cloud, "asaas", "POST", "/v3/transfers")) == before  # nothing left the account
+    made = invoke(cloud, "TransferCreate", {**base, "destination": "Conta PJ (PIX)", "idempotency_key": new_id()})
+    assert made["transfer_id"] and made["amount_cents"] == 50000
+    notes = client(cloud, "sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=5)["Messages"]
+    actions = sorted(json.loads(n["Body"])["detail"]["action"] for n in notes)
+    assert actions == ["transfer.created", "transfer.refused"]

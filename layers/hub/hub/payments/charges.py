@@ -48,7 +48,9 @@ from hub.providers.asaas_client import AsaasClient
 from hub.providers.mercadopago_client import MercadoPagoClient
 from hub.providers.pagbank import PagBankClient
 
-CHARGE_PROVIDERS = ("asaas", "pagseguro", "manual")
+DEFAULT_CHAIN = ("asaas", "pagseguro", "manual")
+# MercadoPago (PIX only) is chosen explicitly: providers=["mercadopago", ...].
+CHARGE_PROVIDERS = ("asaas", "pagseguro", "mercadopago", "manual")
 # A claim still CREATING after this long belongs to a request that is gone (the function's
 # timeout is 60 s): a retry with the same charge id may resume it.
 RESUME_AFTER_SECONDS = 90
@@ -102,7 +104,9 @@ class ChargeRequest(BaseModel):
     value: Decimal | None = Field(None, gt=0, description="reais with at most 2 decimals, as a string")
     due_date: date
     description: str = Field("", max_length=500)
-    providers: list[str] | None = Field(None, description="default: asaas, pagseguro, manual")
+    providers: list[str] | None = Field(
+        None, description="default: asaas, pagseguro, manual; mercadopago (PIX) when asked for"
+    )
 
     @model_validator(mode="after")
     def _one_amount(self) -> ChargeRequest:
@@ -180,6 +184,30 @@ def _pagbank(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
         raise
 
 
+def _mercadopago(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
+    """MercadoPago PIX: ``X-Idempotency-Key`` (mandatory there) = our charge id, and
+    ``external_reference`` searchable, so an unavailable create is looked up like Asaas's."""
+    if spec.billing_type != "PIX":
+        raise InvalidRequestError("MercadoPago is used for PIX charges only", code="unsupported_billing_type")
+    client = MercadoPagoClient.for_org(org_id)
+    assert isinstance(client, MercadoPagoClient)
+    try:
+        return client.create_pix_payment(spec)
+    except ProviderUnavailableError as exc:
+        if exc.code in ("circuit_open", "connect_failed"):
+            exc.details["charge_lookup"] = "not_sent"
+            raise
+        try:
+            found = client.find_charge(spec.charge_id)
+        except HubError:
+            exc.details["charge_lookup"] = "failed"
+            raise exc from None
+        if found is None:
+            exc.details["charge_lookup"] = "not_found"
+            raise
+        return found
+
+
 def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
     settings = payment_settings(org_id)
     if not settings.pix_key:
@@ -206,7 +234,7 @@ def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
     )
 
 
-_CREATE = {"asaas": _asaas, "pagseguro": _pagbank, "manual": _manual}
+_CREATE = {"asaas": _asaas, "pagseguro": _pagbank, "mercadopago": _mercadopago, "manual": _manual}
 
 
 def create_charge(request: ChargeRequest) -> ChargeCreated:
@@ -236,7 +264,7 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
             )
         resumed = True
     failed: dict[str, str] = {}
-    providers = request.providers or list(CHARGE_PROVIDERS)
+    providers = request.providers or list(DEFAULT_CHAIN)
     for provider in providers:
         try:
             result = _CREATE[provider](request.org_id, spec, resumed)

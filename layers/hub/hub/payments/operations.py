@@ -1,0 +1,230 @@
+"""The other payment operations, each a thin layer over one adapter call: payment links,
+subscriptions (Asaas for clients; Stripe for the platform product), the PIX QR code of a
+charge, and transfers — only to the org's allowlisted accounts, each one audited and
+announced as a sensitive action.
+
+Every operation that moves money or creates something billable is invoked with an
+``idempotency_key`` (required here): the function runs it at most once per key.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.credentials import validate_org_id
+from hub.errors import InvalidRequestError
+from hub.payments import store
+from hub.payments.charges import CustomerInput
+from hub.payments.models import BillingType
+from hub.payments.settings import payment_settings
+from hub.providers.asaas_client import (
+    AsaasClient,
+    PaymentLinkResult,
+    PixKeyType,
+    PixQrCode,
+    SubscriptionCycle,
+    SubscriptionResult,
+    TransferResult,
+)
+from hub.providers.stripe_client import StripeClient, StripeSubscription
+from hub.resilience.integrations import _notify, audit
+
+
+def _asaas(org_id: str) -> AsaasClient:
+    client = AsaasClient.for_org(validate_org_id(org_id))
+    assert isinstance(client, AsaasClient)
+    return client
+
+
+class PaymentLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=255)
+    billing_type: BillingType = "UNDEFINED"
+    value_cents: int | None = Field(None, gt=0, description="fixed amount; omit to let the payer type it")
+    description: str | None = Field(None, max_length=500)
+    due_date_limit_days: int = Field(5, ge=1, le=60)
+    external_reference: str | None = Field(None, max_length=100)
+    idempotency_key: str = Field(min_length=1, max_length=128)
+
+
+def create_payment_link(request: PaymentLinkRequest) -> PaymentLinkResult:
+    return _asaas(request.org_id).create_payment_link(
+        name=request.name,
+        billing_type=request.billing_type,
+        amount_cents=request.value_cents,
+        description=request.description,
+        due_date_limit_days=request.due_date_limit_days,
+        external_reference=request.external_reference,
+    )
+
+
+class SubscriptionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    provider: Literal["asaas", "stripe"] = "asaas"
+    customer: CustomerInput | None = Field(None, description="asaas: the payer (looked up before creating)")
+    billing_type: BillingType = "UNDEFINED"
+    value_cents: int | None = Field(None, gt=0)
+    cycle: SubscriptionCycle = "MONTHLY"
+    next_due_date: date | None = None
+    description: str | None = Field(None, max_length=500)
+    external_reference: str | None = Field(None, max_length=100)
+    # Stripe (the platform product): a customer by email and a Price.
+    email: str | None = None
+    name: str | None = None
+    price_id: str | None = Field(None, pattern=r"^price_[A-Za-z0-9]+$")
+    idempotency_key: str = Field(min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _fields_for_provider(self) -> SubscriptionRequest:
+        if self.provider == "asaas":
+            missing = [n for n in ("customer", "value_cents", "next_due_date") if getattr(self, n) is None]
+        else:
+            missing = [n for n in ("email", "price_id") if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{self.provider} subscriptions need {', '.join(missing)}")
+        return self
+
+
+class SubscriptionCreated(BaseModel):
+    provider: str
+    subscription_id: str
+    status: str
+    customer_id: str | None = None
+
+
+def create_subscription(request: SubscriptionRequest) -> SubscriptionCreated:
+    validate_org_id(request.org_id)
+    if request.provider == "stripe":
+        stripe = StripeClient.for_org(request.org_id)
+        assert isinstance(stripe, StripeClient) and request.email and request.price_id
+        customer = stripe.find_or_create_customer(
+            request.email, request.name or request.email, {"org_id": request.org_id}
+        )
+        created: StripeSubscription = stripe.create_subscription(
+            customer.customer_id, request.price_id, request.idempotency_key
+        )
+        return SubscriptionCreated(
+            provider="stripe", subscription_id=created.id, status=created.status, customer_id=customer.customer_id
+        )
+    assert request.customer and request.value_cents and request.next_due_date
+    asaas = _asaas(request.org_id)
+    customer_id = asaas.ensure_customer(request.customer.validated()).customer_id
+    result: SubscriptionResult = asaas.create_subscription(
+        customer_id,
+        billing_type=request.billing_type,
+        amount_cents=request.value_cents,
+        next_due_date=request.next_due_date,
+        cycle=request.cycle,
+        description=request.description,
+        external_reference=request.external_reference,
+    )
+    return SubscriptionCreated(
+        provider="asaas", subscription_id=result.subscription_id, status=result.status, customer_id=customer_id
+    )
+
+
+class SubscriptionCancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    provider: Literal["asaas", "stripe"] = "asaas"
+    subscription_id: str = Field(min_length=1, max_length=100)
+    idempotency_key: str | None = None
+
+
+class SubscriptionCancelled(BaseModel):
+    provider: str
+    subscription_id: str
+    cancelled: bool
+
+
+def cancel_subscription(request: SubscriptionCancelRequest) -> SubscriptionCancelled:
+    validate_org_id(request.org_id)
+    if request.provider == "stripe":
+        stripe = StripeClient.for_org(request.org_id)
+        assert isinstance(stripe, StripeClient)
+        stripe.cancel_subscription(request.subscription_id)
+        return SubscriptionCancelled(provider="stripe", subscription_id=request.subscription_id, cancelled=True)
+    cancelled = _asaas(request.org_id).cancel_subscription(request.subscription_id)
+    return SubscriptionCancelled(provider="asaas", subscription_id=request.subscription_id, cancelled=cancelled)
+
+
+class PixQrCodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    charge_id: str = Field(min_length=1, max_length=25)
+
+
+def pix_qr_code(request: PixQrCodeRequest) -> PixQrCode:
+    """The PIX copy-and-paste and QR image of one of our charges, from wherever it lives."""
+    charge = store.get_charge(validate_org_id(request.org_id), request.charge_id)
+    if charge.provider == "asaas" and charge.provider_charge_id:
+        return _asaas(request.org_id).pix_qr_code(charge.provider_charge_id)
+    payload = (charge.result or {}).get("pix_payload")
+    if not payload:
+        raise InvalidRequestError(f"charge {request.charge_id} has no PIX payment method", code="no_pix")
+    return PixQrCode(payload=payload, encoded_image=(charge.result or {}).get("pix_qr_png_base64"))
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    value_cents: int = Field(gt=0)
+    destination: str = Field(min_length=1, description="the name of an account on the org's transfer allowlist")
+    description: str | None = Field(None, max_length=200)
+    requested_by: str = Field(min_length=1, max_length=100, description="who asked (kept in the audit)")
+    idempotency_key: str = Field(min_length=1, max_length=128)
+
+
+def _pix_key_type(key: str) -> PixKeyType:
+    if "@" in key:
+        return "EMAIL"
+    if key.startswith("+"):
+        return "PHONE"
+    digits = key.replace(".", "").replace("-", "").replace("/", "")
+    if len(digits) == 11 and digits.isdigit():
+        return "CPF"
+    if len(digits) == 14:
+        return "CNPJ"
+    return "EVP"
+
+
+def create_transfer(request: TransferRequest) -> TransferResult:
+    """Money out: only to an allowlisted account, audited before and after, announced."""
+    validate_org_id(request.org_id)
+    allowlist = {account.name: account for account in payment_settings(request.org_id).transfer_allowlist}
+    account = allowlist.get(request.destination)
+    details = {
+        "destination": request.destination,
+        "value_cents": request.value_cents,
+        "requested_by": request.requested_by,
+        "idempotency_key": request.idempotency_key,
+    }
+    if account is None:
+        audit(request.org_id, "transfer.refused", {**details, "reason": "not on the allowlist"})
+        _notify("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.refused", **details})
+        raise InvalidRequestError(
+            f"destination {request.destination!r} is not on the org's transfer allowlist", code="not_allowlisted"
+        )
+    if not account.pix_key:
+        raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
+    audit(request.org_id, "transfer.requested", details)
+    result = _asaas(request.org_id).create_transfer(
+        request.value_cents,
+        pix_key=account.pix_key,
+        pix_key_type=_pix_key_type(account.pix_key),
+        description=request.description,
+    )
+    done = {**details, "transfer_id": result.transfer_id, "status": result.status}
+    audit(request.org_id, "transfer.created", done)
+    _notify("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
+    return result
