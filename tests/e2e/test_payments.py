@@ -393,3 +393,35 @@ def test_transfers_only_to_allowlisted_accounts_and_every_attempt_is_announced(c
     notes = client(cloud, "sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=5)["Messages"]
     actions = sorted(json.loads(n["Body"])["detail"]["action"] for n in notes)
     assert actions == ["transfer.created", "transfer.refused"]
+
+
+def test_a_mercadopago_notification_is_looked_up_and_moves_the_charge(cloud: LocalCloud) -> None:
+    from tests.signing import signed_headers
+
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, value_cents=1999, providers=["mercadopago"]))
+    payment_id = created["provider_charge_id"]
+    httpx.post(f"{cloud.sandbox_url}/mercadopago/sandbox/payments/{payment_id}/approve", timeout=5).raise_for_status()
+    body = json.dumps(
+        {
+            "id": int(uuid.uuid4().int % 10**10),
+            "live_mode": False,
+            "type": "payment",
+            "date_created": "2026-11-23T10:00:00.000-03:00",
+            "user_id": 123456,
+            "api_version": "v1",
+            "action": "payment.updated",
+            "data": {"id": str(payment_id)},
+        }
+    )
+    query = {"data.id": str(payment_id), "type": "payment"}
+    answer = httpx.post(
+        f"{cloud.api_url}/webhooks/mercadopago/demo",
+        params=query,
+        content=body,
+        headers=signed_headers("mercadopago", body, query),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    status = wait_status(cloud, charge_id, "RECEIVED")
+    assert status["provider"] == "mercadopago" and status["paid_at"]

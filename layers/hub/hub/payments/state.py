@@ -37,6 +37,9 @@ PROVIDER_STATUSES: dict[str, ChargeState] = {
     "RECEIVED_IN_CASH": "RECEIVED",
     "OVERDUE": "OVERDUE",
     "REFUNDED": "REFUNDED",
+    # after a MercadoPago lookup (below), its status is already ours
+    "CANCELLED": "CANCELLED",
+    "FAILED": "FAILED",
 }
 
 
@@ -51,8 +54,37 @@ def target_state(event: HubEvent, data: PaymentData, amount_cents: int) -> Charg
     return None
 
 
+# MercadoPago payment statuses (https://www.mercadopago.com.br/developers/en/reference/payments/_payments_id/get)
+MERCADOPAGO_STATUSES: dict[str, ChargeState] = {
+    "approved": "RECEIVED",
+    "refunded": "REFUNDED",
+    "charged_back": "REFUNDED",
+    "cancelled": "CANCELLED",
+    "rejected": "FAILED",
+}
+
+
+def _mercadopago_lookup(event: HubEvent, data: PaymentData) -> PaymentData | None:
+    """MercadoPago notifications carry only the payment id: fetch the payment (its status
+    and our external_reference)."""
+    from hub.providers.mercadopago_client import MercadoPagoClient
+
+    client = MercadoPagoClient.for_org(event.org_id)
+    assert isinstance(client, MercadoPagoClient)
+    payment = client.get_payment(data.payment_id)
+    state = MERCADOPAGO_STATUSES.get(payment.status)
+    if state is None:
+        return None
+    return data.model_copy(update={"status": state, "external_reference": payment.charge_id or None})
+
+
 def apply_payment_event(event: HubEvent) -> None:
     data = PaymentData.model_validate(event.data)
+    if event.provider == "mercadopago" and data.status == "pending_lookup":
+        looked_up = _mercadopago_lookup(event, data)
+        if looked_up is None:
+            return
+        data = looked_up
     if not data.external_reference:
         return
     charge = store.find_charge(event.org_id, data.external_reference)
