@@ -52,6 +52,10 @@ MERCADOPAGO_ACCESS_TOKEN = "APP_USR-demo-mercadopago-access-token"
 NUVEMFISCAL_CLIENT_ID = "demo-nuvemfiscal-client"
 NUVEMFISCAL_CLIENT_SECRET = "demo-nuvemfiscal-secret"
 FOCUSNFE_TOKEN = "demo-focusnfe-token"
+PLUGGY_CLIENT_ID = "d3m0c1ie-0000-4000-8000-00000000c1d0"
+PLUGGY_CLIENT_SECRET = "demo-pluggy-client-secret"
+PLUGGY_ITEM_ID = "a1b2c3d4-0000-4000-8000-0000000011e0"
+PLUGGY_ACCOUNT_ID = "a1b2c3d4-0000-4000-8000-00000000acc1"
 # The demo agency: a valid CNPJ, São Paulo (IBGE 3550308), Simples Nacional.
 DEMO_CNPJ = "12345678000195"
 DEMO_PAYMENTS = {
@@ -223,4 +227,14 @@ DEMO_SECRETS += [
         build=lambda base_url: {"base_url": base_url, "token": FOCUSNFE_TOKEN, "environment": "homologacao"},
     ),
     DemoSecret(provider="payments", build=lambda base_url: DEMO_PAYMENTS),
+    DemoSecret(
+        provider="pluggy",
+        build=lambda base_url: {
+            "base_url": base_url,
+            "client_id": PLUGGY_CLIENT_ID,
+            "client_secret": PLUGGY_CLIENT_SECRET,
+            "item_id": PLUGGY_ITEM_ID,
+            "account_id": PLUGGY_ACCOUNT_ID,
+        },
+    ),
 ]

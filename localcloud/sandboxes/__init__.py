@@ -16,6 +16,7 @@ from localcloud.sandboxes.mercadopago import MercadoPagoSandbox
 from localcloud.sandboxes.nuvemfiscal import NuvemFiscalSandbox
 from localcloud.sandboxes.openai import OpenAISandbox
 from localcloud.sandboxes.pagbank import PagBankSandbox
+from localcloud.sandboxes.pluggy import PluggySandbox
 from localcloud.sandboxes.replicate import ReplicateSandbox
 from localcloud.sandboxes.resend import ResendSandbox
 from localcloud.sandboxes.twilio import TwilioSandbox
@@ -37,6 +38,7 @@ def all_sandboxes() -> list[Sandbox]:
         MercadoPagoSandbox(),
         NuvemFiscalSandbox(),
         FocusNfeSandbox(),
+        PluggySandbox(),
     ]
 
 
@@ -51,6 +53,7 @@ __all__ = [
     "NuvemFiscalSandbox",
     "OpenAISandbox",
     "PagBankSandbox",
+    "PluggySandbox",
     "ReplicateSandbox",
     "ResendSandbox",
     "Sandbox",

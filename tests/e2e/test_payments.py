@@ -320,6 +320,24 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud:
     ).raise_for_status()
     for charge_id in (clean_id, unpaid_id, short_id):
         wait_status(cloud, charge_id, "RECEIVED")
+    # 5. money sent to the payout account that never reached it, and a bank credit from
+    #    Asaas with no transfer behind it (the bank side read through the aggregator).
+    sent = invoke(
+        cloud,
+        "TransferCreate",
+        {
+            "org_id": "demo",
+            "value_cents": 77777,
+            "destination": "Conta PJ (PIX)",
+            "requested_by": "financeiro@somosprodutora.com.br",
+            "idempotency_key": new_id(),
+        },
+    )
+    httpx.post(
+        f"{cloud.sandbox_url}/pluggy/__control/transactions",
+        json={"date": today, "amount": 123.45, "description": "TED ASAAS IP S.A.", "type": "CREDIT"},
+        timeout=5,
+    ).raise_for_status()
 
     run = invoke(cloud, "PaymentsReconcile", {"org_id": "demo", "start": today, "end": today})
     [report] = run["reports"]
@@ -328,6 +346,13 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud:
     assert ("amount_mismatch", short_id) in kinds
     assert ("money_without_charge", "pay_outside") in kinds
     assert not any(clean_id == (m.get("charge_id")) for m in report["mismatches"])
+    assert report["bank_checked"] is True
+    bank = [m for m in report["mismatches"] if m["kind"] in ("transfer_not_in_bank", "bank_credit_without_transfer")]
+    assert {(m["kind"], m.get("expected_cents") or m.get("actual_cents")) for m in bank} >= {
+        ("transfer_not_in_bank", 77777),
+        ("bank_credit_without_transfer", 12345),
+    }
+    assert sent["amount_cents"] == 77777
     assert cloud.template is not None
     csv_body = (
         client(cloud, "s3")

@@ -354,3 +354,29 @@ def test_an_outdated_item_is_unavailable() -> None:
     with pytest.raises(ProviderUnavailableError) as info:
         client_with(fake).health_check()
     assert info.value.code == "item_outdated"
+
+
+def test_an_expired_key_never_disables_the_integration_but_rejected_keys_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.providers import base
+
+    disabled: list[str] = []
+    monkeypatch.setattr(base, "disabled_reason", lambda org_id, provider: None)
+    monkeypatch.setattr(base, "disable_integration", lambda org_id, provider, reason: disabled.append(reason))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers["x-api-key"] == "api-key-1":
+            return httpx.Response(401, json={"message": "Unauthorized", "code": 401})
+        return httpx.Response(200, json={"results": []})
+
+    fake = FakePluggy(handler)
+    http = httpx.Client(transport=httpx.MockTransport(fake))
+    client = PluggyClient(CREDS, http=http, retry_policy=RetryPolicy(sleep=lambda _: None), org_id="org-1")
+    client.api_key()
+    client.list_accounts()  # 401 to the cached key, refreshed, retried
+    assert disabled == []
+
+    fake.handler = lambda request: httpx.Response(401, json={"message": "Unauthorized", "code": 401})
+    pluggy.clear_api_key_cache()
+    with pytest.raises(AuthenticationError):
+        client.list_accounts()  # a key fetched just now is refused: the credentials are the problem
+    assert disabled == ["401 from pluggy"]

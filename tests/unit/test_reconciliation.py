@@ -8,6 +8,7 @@ from typing import Any
 from hub.payments.reconciliation import match_asaas, match_bank
 from hub.payments.store import ChargeRecord
 from hub.providers.asaas_client import FinancialTransaction
+from hub.providers.pluggy import BankTransaction
 
 DAY = date(2026, 11, 22)
 
@@ -62,9 +63,8 @@ def test_each_kind_of_mismatch_is_found() -> None:
     assert (short.expected_cents, short.actual_cents) == (35000, 34999)
 
 
-class Credit:
-    def __init__(self, id_: str, cents: int, day: date, description: str = "TED ASAAS IP S.A.") -> None:
-        self.id, self.amount_cents, self.date, self.description = id_, cents, day, description
+def Credit(id_: str, cents: int, day: date, description: str = "TED ASAAS IP S.A.") -> BankTransaction:
+    return BankTransaction(transaction_id=id_, amount_cents=cents, date=day, description=description, type="CREDIT")
 
 
 def test_transfers_must_reach_the_bank_within_two_days() -> None:

@@ -33,6 +33,7 @@ from hub.errors import AuthenticationError
 from hub.observability import logger
 from hub.payments import store
 from hub.providers.asaas_client import AsaasClient, FinancialTransaction
+from hub.providers.pluggy import BankTransaction, PluggyClient
 from hub.storage import ObjectStorage
 
 BRASILIA = timezone(timedelta(hours=-3))
@@ -126,7 +127,7 @@ def match_asaas(
     return found
 
 
-def match_bank(transfers: list[FinancialTransaction], bank_credits: list[Any]) -> list[Mismatch]:
+def match_bank(transfers: list[FinancialTransaction], bank_credits: list[BankTransaction]) -> list[Mismatch]:
     """Asaas TRANSFER debits against the payout account's credits: same amount, within
     TRANSFER_SETTLEMENT_DAYS. Each bank credit matches at most one transfer."""
     unmatched = list(bank_credits)
@@ -159,7 +160,7 @@ def match_bank(transfers: list[FinancialTransaction], bank_credits: list[Any]) -
             found.append(
                 Mismatch(
                     kind="bank_credit_without_transfer",
-                    transaction_id=credit.id,
+                    transaction_id=credit.transaction_id,
                     actual_cents=credit.amount_cents,
                     day=credit.date,
                     description=credit.description,
@@ -168,12 +169,8 @@ def match_bank(transfers: list[FinancialTransaction], bank_credits: list[Any]) -
     return found
 
 
-def _bank_credits(org_id: str, start: date, end: date) -> list[Any] | None:
+def _bank_credits(org_id: str, start: date, end: date) -> list[BankTransaction] | None:
     """The payout account's credits, or None when the org has no aggregator connection."""
-    try:
-        from hub.providers.pluggy import PluggyClient
-    except ImportError:  # pragma: no cover - the adapter ships with the layer
-        return None
     try:
         client = PluggyClient.for_org(org_id)
     except AuthenticationError:

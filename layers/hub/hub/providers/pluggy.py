@@ -320,7 +320,7 @@ class PluggyClient(ProviderClient):
         """(API key, whether it came from the cache). Fetches one with ``POST /auth`` when none
         is cached or the cached one is within the refresh margin of its 2 h lifetime."""
         cached = _API_KEYS.get(self._cache_key())
-        if False:
+        if cached is not None and cached[1] > _clock():
             return cached[0], True
         # https://docs.pluggy.ai/reference/authentication: {"clientId", "clientSecret"} → {"apiKey"}
         self._authenticating = True

@@ -159,6 +159,12 @@ DEFAULT_LIMITS: dict[str, tuple[LimitRule, ...]] = {
     "twilio": (
         LimitRule("messages_per_second", 10, 1, "account", "per sender, international default", applies_to="send"),
     ),
+    # Pluggy (Open Finance aggregator): per-minute limits on auth and transactions
+    # (https://docs.pluggy.ai/docs/rate-limits).
+    "pluggy": (
+        LimitRule("auth_per_minute", 360, MINUTE, "provider", applies_to="auth"),
+        LimitRule("transactions_per_minute", 360, MINUTE, "provider", applies_to="transactions"),
+    ),
     # SerpAPI: monthly plan searches (cached searches are free and not counted).
     "serpapi": (LimitRule("searches_per_month", 5_000, 30 * DAY, "provider", applies_to="search"),),
     # LinkedIn: daily per-app and per-member limits are only visible in its developer portal.
