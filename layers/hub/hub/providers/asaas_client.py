@@ -44,7 +44,6 @@ Secret ``hub/{org_id}/asaas``::
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date
@@ -61,6 +60,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais, reais_to_cents
 from hub.observability import logger
 from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer, ProviderCustomer, RefundResult
@@ -109,30 +109,6 @@ class AsaasCredentials(ProviderCredentials):
 
 
 # ----- JSON with Decimal money --------------------------------------------------------------
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidRequestError("money values must be finite", provider=PROVIDER, code="invalid_amount")
-        # Plain notation: Decimal("1E+2") would be "1E+2", valid JSON but not what Asaas documents.
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are never money: pass a Decimal")
-    if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(k), ensure_ascii=False)}:{_encode(v)}" for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    if value is None or isinstance(value, str | int | bool):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
-def dumps_json(value: Any) -> bytes:
-    """JSON bytes in which a Decimal is written as a JSON number, digit for digit:
-    ``{"value": Decimal("12345.67")}`` → ``{"value":12345.67}``. Floats are refused."""
-    return _encode(value).encode("utf-8")
 
 
 def parse_json(response: httpx.Response) -> Any:
@@ -226,6 +202,7 @@ def _national_mobile(phone: str | None) -> str | None:
 
 
 class AsaasClient(ProviderClient):
+    json_floats: ClassVar[bool] = False  # every number sent is money
     """Asaas API v3 (https://docs.asaas.com/reference/getting-started-with-your-api)."""
 
     provider: ClassVar[str] = PROVIDER
@@ -292,51 +269,6 @@ class AsaasClient(ProviderClient):
             request_id=error.request_id,
             details=details or None,
         )
-
-    # ----- transport: JSON bodies with Decimal money -------------------------------------
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        path: str,
-        headers: Mapping[str, str],
-        json: Any,
-        params: Mapping[str, Any] | None,
-        data: Mapping[str, Any] | None,
-        timeout: float | None,
-    ) -> httpx.Response:
-        """As the base, but a JSON body is encoded by :func:`dumps_json`: httpx's ``json=``
-        uses the standard encoder, which cannot write a Decimal as a number."""
-        if json is None:
-            return super()._send_once(method, url, path, headers, None, params, data, timeout)
-        started = time.perf_counter()
-        kwargs: dict[str, Any] = {
-            "headers": {**headers, "Content-Type": "application/json"},
-            "content": dumps_json(json),
-            "params": params,
-        }
-        effective = self._effective_timeout(timeout)
-        if effective is not None:
-            kwargs["timeout"] = effective
-        try:
-            response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            raise ProviderUnavailableError(
-                f"{self.provider} timed out ({type(exc).__name__})",
-                provider=self.provider,
-                code="read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout",
-            ) from exc
-        except httpx.TransportError as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            raise ProviderUnavailableError(
-                f"{self.provider} unreachable ({type(exc).__name__})", provider=self.provider
-            ) from exc
-        self._log(method, path, response.status_code, started, self.request_id_of(response))
-        error = self.classify(response)
-        if error is not None:
-            raise error
-        return response
 
     # ----- helpers ------------------------------------------------------------------------
     def _object(self, response: httpx.Response) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.jsonmoney import dumps_json
 from hub.observability import logger
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
 from hub.resilience.integrations import disable_integration, disabled_reason
@@ -111,6 +112,8 @@ class ProviderClient(ABC):
     credentials_model: ClassVar[type[ProviderCredentials]] = ProviderCredentials
     # Header carrying the idempotency key on POST, for providers that support one.
     idempotency_header: ClassVar[str | None] = None
+    # Payment and fiscal adapters refuse floats in bodies: their numbers are money.
+    json_floats: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -334,7 +337,11 @@ class ProviderClient(ABC):
         timeout: float | None,
     ) -> httpx.Response:
         started = time.perf_counter()
-        kwargs: dict[str, Any] = {"headers": headers, "json": json, "params": params, "data": data}
+        kwargs: dict[str, Any] = {"headers": headers, "params": params, "data": data}
+        if json is not None:
+            # Our encoder, not httpx's: Decimal money as exact JSON numbers (hub.jsonmoney).
+            kwargs["content"] = dumps_json(json, allow_floats=self.json_floats)
+            kwargs["headers"] = {**headers, "Content-Type": "application/json"}
         effective = self._effective_timeout(timeout)
         if effective is not None:
             kwargs["timeout"] = effective

@@ -36,17 +36,15 @@ Secret ``hub/{org_id}/mercadopago``: ``{"access_token": "APP_USR-…", "webhook_
 from __future__ import annotations
 
 import json
-import re
-import uuid
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import InvalidRequestError, ProviderUnavailableError
+from hub.jsonmoney import dumps_json
 from hub.money import cents_to_reais, reais_to_cents
 from hub.payments.models import ChargeResult, ChargeSpec, RefundResult
 from hub.providers.base import ProviderClient, ProviderCredentials
@@ -65,65 +63,22 @@ class MercadoPagoCredentials(ProviderCredentials):
 
 
 def dumps_decimal(payload: Any) -> bytes:
-    """JSON with every Decimal written as a plain JSON number (``Decimal("19.99")`` →
-    ``19.99``), never through float. Floats themselves are refused: they are not money."""
-    nonce = uuid.uuid4().hex
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            if not value.is_finite():
-                raise ValueError("a non-finite Decimal is not a JSON number")
-            return f"{nonce}{value:f}"
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-    _refuse_floats(payload)
-    text = json.dumps(payload, default=default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return re.sub(f'"{nonce}(-?[0-9]+(?:\\.[0-9]+)?)"', r"\1", text).encode("utf-8")
-
-
-def _refuse_floats(value: Any) -> None:
-    if isinstance(value, float):
-        raise TypeError("floats are never sent as money; use Decimal")
-    if isinstance(value, Mapping):
-        for item in value.values():
-            _refuse_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_floats(item)
+    """JSON with every Decimal written as a plain JSON number; floats refused (not money)."""
+    return dumps_json(payload)
 
 
 def _json(response: httpx.Response) -> Any:
     return json.loads(response.content, parse_float=Decimal)
 
 
-class _DecimalJSONClient:
-    """Wraps the shared httpx client: a ``json=`` body is encoded with :func:`dumps_decimal`
-    (httpx's own encoder rejects Decimal, and a float would lose centavos)."""
-
-    def __init__(self, inner: httpx.Client) -> None:
-        self._inner = inner
-
-    def request(
-        self, method: str, url: str, *, json: Any = None, headers: Mapping[str, str] | None = None, **kwargs: Any
-    ) -> httpx.Response:
-        if json is not None:
-            kwargs["content"] = dumps_decimal(json)
-            headers = {**(headers or {}), "Content-Type": "application/json"}
-        kwargs.pop("data", None)  # never both a body and form data
-        return self._inner.request(method, url, headers=headers, **kwargs)
-
-
 class MercadoPagoClient(ProviderClient):
+    json_floats: ClassVar[bool] = False  # transaction_amount is money
     provider: ClassVar[str] = PROVIDER
     default_base_url: ClassVar[str] = "https://api.mercadopago.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = MercadoPagoCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
 
     credentials: MercadoPagoCredentials
-
-    @property
-    def http(self) -> httpx.Client:
-        return cast(httpx.Client, _DecimalJSONClient(super().http))
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credentials.access_token.get_secret_value()}"}

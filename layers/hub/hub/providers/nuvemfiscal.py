@@ -54,6 +54,7 @@ from hub.errors import (
     ProviderUnavailableError,
 )
 from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus, NfseStatusValue
+from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais
 from hub.providers.base import ProviderClient, ProviderCredentials
 from hub.resilience.integrations import disable_integration
@@ -94,35 +95,6 @@ _SITUACAO_ATIVA = ("ATIVA", "02", "2")
 # ----- JSON bodies with Decimal numbers ------------------------------------------------------
 
 
-def dumps_json(value: Any) -> bytes:
-    """JSON with :class:`~decimal.Decimal` written as a JSON number, exactly (``Decimal("10.50")``
-    → ``10.50``). httpx's ``json=`` goes through ``json.dumps``, which cannot write a Decimal, and
-    money must never pass through a float. Floats are refused."""
-    return _encode(value).encode("utf-8")
-
-
-def _encode(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("a JSON number must be finite")
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are not sent: use Decimal")
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
 def parse_json(response: httpx.Response) -> Any:
     """A provider body, numbers with decimals as Decimal (never float)."""
     try:
@@ -132,49 +104,9 @@ def parse_json(response: httpx.Response) -> Any:
 
 
 class DecimalJsonBodyMixin(ProviderClient):
-    """Sends ``json=`` bodies through :func:`dumps_json` (Decimal money as JSON numbers).
+    """Fiscal adapters: every number in a body is money or a rate (Decimal), never a float."""
 
-    ``ProviderClient._send_once`` hands ``json=`` to httpx, which serializes with ``json.dumps``;
-    this override is the same request path with the body encoded here."""
-
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        path: str,
-        headers: Mapping[str, str],
-        json: Any,
-        params: Mapping[str, Any] | None,
-        data: Mapping[str, Any] | None,
-        timeout: float | None,
-    ) -> httpx.Response:
-        started = time.perf_counter()
-        kwargs: dict[str, Any] = {"headers": dict(headers), "params": params, "data": data}
-        if json is not None:
-            kwargs["content"] = dumps_json(json)
-            kwargs["headers"]["Content-Type"] = "application/json"
-        effective = self._effective_timeout(timeout)
-        if effective is not None:
-            kwargs["timeout"] = effective
-        try:
-            response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            raise ProviderUnavailableError(
-                f"{self.provider} timed out ({type(exc).__name__})",
-                provider=self.provider,
-                code="read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout",
-            ) from exc
-        except httpx.TransportError as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            raise ProviderUnavailableError(
-                f"{self.provider} unreachable ({type(exc).__name__})", provider=self.provider
-            ) from exc
-        self._log(method, path, response.status_code, started, self.request_id_of(response))
-        error = self.classify(response)
-        if error is not None:
-            raise error
-        return response
+    json_floats: ClassVar[bool] = False
 
 
 # ----- OAuth token cache ---------------------------------------------------------------------
