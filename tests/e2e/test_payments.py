@@ -450,3 +450,21 @@ def test_a_mercadopago_notification_is_looked_up_and_moves_the_charge(cloud: Loc
     assert answer.status_code == 200, answer.text
     status = wait_status(cloud, charge_id, "RECEIVED")
     assert status["provider"] == "mercadopago" and status["paid_at"]
+
+
+def test_an_alphanumeric_cnpj_customer_is_stored_as_14_uppercase_characters(cloud: LocalCloud) -> None:
+    upserted = invoke(
+        cloud,
+        "PaymentCustomerUpsert",
+        {"org_id": "demo", "name": "Nova Empresa Ltda", "cpf_cnpj": "12.abc.345/01de-35", "email": "a@nova.com.br"},
+    )
+    assert upserted["tax_id"] == "12ABC34501DE35" and upserted["created"] is True
+    again = invoke(
+        cloud, "PaymentCustomerUpsert", {"org_id": "demo", "name": "Nova Empresa Ltda", "cpf_cnpj": "12ABC34501DE35"}
+    )
+    assert again["customer_id"] == upserted["customer_id"] and again["created"] is False
+    bad = invoke_error(
+        cloud, "PaymentCustomerUpsert", {"org_id": "demo", "name": "X", "cpf_cnpj": "12.ABC.345/01DE-36"}
+    )
+    assert bad["errorType"] == "InvalidRequestError" and "cpf_cnpj" in bad["errorMessage"]
+    assert "01DE-36" not in bad["errorMessage"]  # never echoes the value
