@@ -52,6 +52,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.messaging
+	$(BIN)/python -m bench.payments
 	$(BIN)/python -m bench.fallback
 
 ## sam build without a container (pure-Python and wheel dependencies only).
