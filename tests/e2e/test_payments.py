@@ -279,6 +279,9 @@ def test_a_denied_invoice_is_announced_with_the_reasons_and_not_retried(cloud: L
     assert detail["charge_id"] == charge_id and detail["reasons"]
     time.sleep(1)
     assert dps_posts(cloud, charge_id) == 1
+    # The org is told by email too (its own address from the messaging settings).
+    mails = [r for r in requests_to(cloud, "resend", "POST", "/emails") if "NFS-e negada - cobran" in json.dumps(r)]
+    assert any(charge_id in json.dumps(m) and "contato@somosprodutora.com.br" in json.dumps(m) for m in mails)
 
 
 def test_a_refund_cancels_the_charges_invoice(cloud: LocalCloud) -> None:

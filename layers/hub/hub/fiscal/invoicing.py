@@ -269,7 +269,39 @@ def reject(request: StepRequest) -> dict[str, Any]:
     store.set_invoice(request.org_id, request.charge_id, status="negada")
     detail = {"charge_id": request.charge_id, "provider": (request.invoice or {}).get("provider"), "reasons": reasons}
     _publish(request.org_id, "invoice.rejected", detail)
+    detail["org_notified"] = _notify_org_of_rejection(request.org_id, request.charge_id, reasons)
     return detail
+
+
+def _notify_org_of_rejection(org_id: str, charge_id: str, reasons: list[str]) -> bool:
+    """Email the org's own address (messaging settings ``email_reply_to`` or ``email_from``).
+    Best effort: the ``invoice.rejected`` event is the record; a mail failure must not turn a
+    rejection into a retried workflow."""
+    import email.utils
+
+    from hub.messaging.email import EmailSendRequest, send_email
+    from hub.messaging.settings import messaging_settings
+
+    settings = messaging_settings(org_id)
+    address = settings.email_reply_to or (email.utils.parseaddr(settings.email_from or "")[1] or None)
+    if not address:
+        return False
+    try:
+        send_email(
+            EmailSendRequest(
+                org_id=org_id,
+                to=[address],
+                subject=f"NFS-e negada - cobrança {charge_id}",
+                text="A nota fiscal da cobrança {} foi negada:\n- {}\nCorrija os dados e emita novamente.".format(
+                    charge_id, "\n- ".join(reasons) or "motivo não informado"
+                ),
+                idempotency_key=f"nfse-rejected-{charge_id}",
+            )
+        )
+    except HubError as exc:
+        logger.warning("nfse_rejection_mail_failed", extra={"org_id": org_id, "error": type(exc).__name__})
+        return False
+    return True
 
 
 class CancelRequest(BaseModel):
