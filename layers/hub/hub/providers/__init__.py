@@ -18,9 +18,15 @@ _ADAPTERS: dict[str, type[ProviderClient]] | None = None
 
 def _build() -> dict[str, type[ProviderClient]]:
     from hub.providers.anthropic import AnthropicClient
+    from hub.providers.asaas_client import AsaasClient
     from hub.providers.evolution import EvolutionClient
+    from hub.providers.focusnfe import FocusNfeClient
     from hub.providers.gemini import GeminiClient
+    from hub.providers.mercadopago_client import MercadoPagoClient
+    from hub.providers.nuvemfiscal import NuvemFiscalClient
     from hub.providers.openai import OpenAIClient
+    from hub.providers.pagbank import PagBankClient
+    from hub.providers.pluggy import PluggyClient
     from hub.providers.replicate import ReplicateClient
     from hub.providers.resend import ResendClient
     from hub.providers.ses import SesClient
@@ -37,7 +43,15 @@ def _build() -> dict[str, type[ProviderClient]]:
         ReplicateClient,
         AnthropicClient,
         OpenAIClient,
+        AsaasClient,
+        PagBankClient,
+        MercadoPagoClient,
+        NuvemFiscalClient,
+        FocusNfeClient,
+        PluggyClient,
     )
+    # Stripe is left out: most orgs hold only its webhook secret here (the platform's key
+    # lives with the platform product), so a health check would report a false failure.
     return {cls.provider: cls for cls in classes}
 
 
