@@ -66,7 +66,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud.sandboxes import brcode
 from localcloud.sandboxes.base import Sandbox, reason
+from localcloud.sandboxes.brcode import crc16_ccitt  # noqa: F401 - tests check payloads with it
 from localcloud.servers import QuietRequestHandler
 
 DEMO_API_KEY = "$aact_demo_somos_produtora_sandbox_key"
@@ -113,38 +115,11 @@ def asaas_json(body: Any, status: int = 200, headers: dict[str, str] | None = No
     return resp
 
 
-def crc16_ccitt(data: bytes) -> str:
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), as the BR Code's field 63."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return f"{crc:04X}"
-
-
-def _emv(tag: str, value: str) -> str:
-    return f"{tag}{len(value):02d}{value}"
-
-
 def br_code(url: str, amount: Decimal, txid: str) -> str:
-    """A dynamic-PIX-style BR Code (merchant account info with a location URL, the amount,
-    the txid) ending in a valid CRC."""
-    payload = (
-        _emv("00", "01")
-        + _emv("01", "12")
-        + _emv("26", _emv("00", "br.gov.bcb.pix") + _emv("25", url))
-        + _emv("52", "0000")
-        + _emv("53", "986")
-        + _emv("54", format(amount, "f"))
-        + _emv("58", "BR")
-        + _emv("59", "SOMOS PRODUTORA")
-        + _emv("60", "SAO PAULO")
-        + _emv("62", _emv("05", txid[:25]))
-        + "6304"
+    """A dynamic-PIX-style BR Code (a location URL, the amount, the txid) with a valid CRC."""
+    return brcode.br_code(
+        account=brcode.emv("25", url), amount=format(amount, "f"), txid=txid, dynamic=True, name="SOMOS PRODUTORA"
     )
-    return payload + crc16_ccitt(payload.encode("ascii"))
 
 
 def _digits(n: int) -> str:

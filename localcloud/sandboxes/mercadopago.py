@@ -48,6 +48,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud.sandboxes import brcode
 from localcloud.sandboxes.base import Sandbox, reason
 
 PROVIDER = "mercadopago"
@@ -79,34 +80,8 @@ def _now() -> str:
     return datetime.now(_BRT).isoformat(timespec="milliseconds")
 
 
-def _crc16(data: bytes) -> str:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return f"{crc:04X}"
-
-
-def _emv(tag: str, value: str) -> str:
-    return f"{tag}{len(value):02d}{value}"
-
-
 def _br_code(amount: Decimal, txid: str) -> str:
-    payload = (
-        _emv("00", "01")
-        + _emv("26", _emv("00", "br.gov.bcb.pix") + _emv("01", _PIX_KEY))
-        + _emv("52", "0000")
-        + _emv("53", "986")
-        + _emv("54", f"{amount:f}")
-        + _emv("58", "BR")
-        + _emv("59", "Somos Produtora")
-        + _emv("60", "Sao Paulo")
-        + _emv("62", _emv("05", txid[:25]))
-        + "6304"
-    )
-    return payload + _crc16(payload.encode("ascii"))
+    return brcode.br_code(account=brcode.emv("01", _PIX_KEY), amount=f"{amount:f}", txid=txid, dynamic=False)
 
 
 class MercadoPagoSandbox(Sandbox):

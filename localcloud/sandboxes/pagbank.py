@@ -43,7 +43,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud.sandboxes import brcode
 from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.brcode import crc16_ccitt  # noqa: F401 - tests check payloads with it
 
 PROVIDER = "pagseguro"
 DEMO_TOKEN = "demo-pagbank-token"
@@ -54,39 +56,11 @@ _BRT = timezone(timedelta(hours=-3))
 _ADDRESS_FIELDS = ("street", "number", "locality", "city", "region_code", "postal_code")
 
 
-def crc16_ccitt(data: bytes) -> str:
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), as the PIX BR Code uses, 4 hex digits."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return f"{crc:04X}"
-
-
-def _emv(tag: str, value: str) -> str:
-    return f"{tag}{len(value):02d}{value}"
-
-
 def br_code(qr_id: str, amount_cents: int) -> str:
     """A dynamic PIX BR Code pointing at a PagBank-like location (as in the docs' examples)."""
     location = f"sandbox.api.pagseguro.com/pix/v2/{qr_id.removeprefix('QRCO_')}"
-    account = _emv("00", "br.gov.bcb.pix") + _emv("25", location)
-    payload = (
-        _emv("00", "01")
-        + _emv("01", "12")
-        + _emv("26", account)
-        + _emv("52", "0000")
-        + _emv("53", "986")
-        + _emv("54", f"{amount_cents // 100}.{amount_cents % 100:02d}")
-        + _emv("58", "BR")
-        + _emv("59", "Somos Produtora")
-        + _emv("60", "Sao Paulo")
-        + _emv("62", _emv("05", "***"))
-        + "6304"
-    )
-    return payload + crc16_ccitt(payload.encode("ascii"))
+    amount = f"{amount_cents // 100}.{amount_cents % 100:02d}"
+    return brcode.br_code(account=brcode.emv("25", location), amount=amount, txid="***", dynamic=True)
 
 
 def _now() -> str:
