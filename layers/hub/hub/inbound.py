@@ -16,18 +16,11 @@ same event id again, which subscribers dedupe on.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from hub.aws import aws_client
-from hub.config import get_settings
-from hub.errors import ProviderUnavailableError
+from hub.bus import put_events
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
 from hub.observability import logger
-
-EVENT_SOURCE = "integrations-hub"
 
 # Resend tracking events → message state (``email.delivery_delayed`` and
 # ``email.complained`` leave the state as it is).
@@ -141,19 +134,7 @@ def _suppression_reason(event_type: str, data: EmailEventData) -> str | None:
 
 
 def publish_to_bus(events: list[HubEvent]) -> None:
-    entries: list[dict[str, Any]] = [
-        {
-            "Source": EVENT_SOURCE,
-            "DetailType": event.type,
-            "Detail": json.dumps(event.model_dump(mode="json"), ensure_ascii=False),
-            "EventBusName": get_settings().require("event_bus_name"),
-            "Resources": [],
-        }
-        for event in events
-    ]
-    response = aws_client("events").put_events(Entries=entries)
-    if response.get("FailedEntryCount"):
-        raise ProviderUnavailableError("EventBridge rejected the event; it will be retried")
+    put_events((event.type, event.model_dump(mode="json")) for event in events)
 
 
 def process_inbound_event(event: HubEvent) -> None:

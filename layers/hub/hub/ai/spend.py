@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
+from hub.bus import put_event
 from hub.config import get_settings
 from hub.errors import InvalidRequestError
 from hub.observability import logger
@@ -191,18 +192,8 @@ def _emit_budget_event(org_id: str, month: str, pct: int, total_nano: int, budge
         "budget_usd": str(budget.monthly_usd),
         "hard_stop": budget.hard_stop,
     }
-    bus = get_settings().event_bus_name
-    if bus:
-        aws_client("events").put_events(
-            Entries=[
-                {
-                    "Source": "integrations-hub",
-                    "DetailType": "budget.threshold",
-                    "Detail": json.dumps(detail),
-                    "EventBusName": bus,
-                }
-            ]
-        )
+    if get_settings().event_bus_name:
+        put_event("budget.threshold", detail)
     logger.warning("budget_threshold", extra=detail)
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hub.aws import aws_client
+from hub.bus import put_event
 from hub.config import get_settings
 from hub.documents import normalise_tax_id
 from hub.errors import ConfigurationError, HubError, InvalidRequestError, ProviderUnavailableError
@@ -200,18 +200,7 @@ def invoice_keys(org_id: str, charge_id: str, at: datetime) -> tuple[str, str]:
 
 
 def _publish(org_id: str, detail_type: str, detail: dict[str, Any]) -> None:
-    import json
-
-    aws_client("events").put_events(
-        Entries=[
-            {
-                "Source": "integrations-hub",
-                "DetailType": detail_type,
-                "Detail": json.dumps({"org_id": org_id, **detail}, ensure_ascii=False, default=str),
-                "EventBusName": get_settings().require("event_bus_name"),
-            }
-        ]
-    )
+    put_event(detail_type, {"org_id": org_id, **detail})
 
 
 def finalize(request: StepRequest) -> dict[str, Any]:

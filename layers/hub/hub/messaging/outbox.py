@@ -24,8 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import idempotency
-from hub.aws import aws_client
-from hub.config import get_settings
+from hub.bus import put_event
 from hub.errors import AuthenticationError, InvalidRequestError
 from hub.invocation import parse_request
 from hub.messaging.email import EmailSendRequest, send_email
@@ -64,16 +63,7 @@ def _announce_rejection(message: OutboxMessage, exc: InvalidRequestError | Authe
         "error": {"type": type(exc).__name__, "code": exc.code, "message": exc.message},
         "at": datetime.now(UTC).isoformat(),
     }
-    aws_client("events").put_events(
-        Entries=[
-            {
-                "Source": "integrations-hub",
-                "DetailType": "message.rejected",
-                "Detail": json.dumps(detail, ensure_ascii=False),
-                "EventBusName": get_settings().require("event_bus_name"),
-            }
-        ]
-    )
+    put_event("message.rejected", detail)
 
 
 def send_from_outbox(body: str) -> dict[str, Any]:

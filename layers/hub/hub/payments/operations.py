@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hub.bus import put_event
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.payments import store
@@ -30,7 +31,7 @@ from hub.providers.asaas_client import (
     TransferResult,
 )
 from hub.providers.stripe_client import StripeClient, StripeSubscription
-from hub.resilience.integrations import _notify, audit
+from hub.resilience.integrations import audit
 
 
 def _asaas(org_id: str) -> AsaasClient:
@@ -211,7 +212,7 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     }
     if account is None:
         audit(request.org_id, "transfer.refused", {**details, "reason": "not on the allowlist"})
-        _notify("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.refused", **details})
+        put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.refused", **details})
         raise InvalidRequestError(
             f"destination {request.destination!r} is not on the org's transfer allowlist", code="not_allowlisted"
         )
@@ -226,5 +227,5 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     )
     done = {**details, "transfer_id": result.transfer_id, "status": result.status}
     audit(request.org_id, "transfer.created", done)
-    _notify("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
+    put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
     return result

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.aws import aws_client
+from hub.bus import put_events
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError
@@ -194,20 +194,7 @@ def write_report(org_id: str, end: date, mismatches: list[Mismatch]) -> str:
 
 
 def _publish(entries: list[dict[str, Any]]) -> None:
-    bus = get_settings().require("event_bus_name")
-    client = aws_client("events")
-    for i in range(0, len(entries), 10):  # PutEvents takes 10 entries per call
-        client.put_events(
-            Entries=[
-                {
-                    "Source": "integrations-hub",
-                    "DetailType": entry["type"],
-                    "Detail": json.dumps(entry["detail"], default=str),
-                    "EventBusName": bus,
-                }
-                for entry in entries[i : i + 10]
-            ]
-        )
+    put_events((entry["type"], entry["detail"]) for entry in entries)
 
 
 def reconcile_org(org_id: str, start: date, end: date) -> ReconciliationReport:

@@ -15,10 +15,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hub.aws import aws_client
+from hub.bus import put_event
 from hub.config import get_settings
 from hub.observability import logger, metrics
 
-EVENT_SOURCE = "integrations-hub"
 _CACHE_SECONDS = 60.0
 _cache: dict[tuple[str, str], tuple[float, str | None]] = {}
 
@@ -60,19 +60,8 @@ def audit(org_id: str, action: str, details: dict[str, Any]) -> None:
 
 
 def _notify(detail_type: str, detail: dict[str, Any]) -> None:
-    bus = get_settings().event_bus_name
-    if not bus:
-        return
-    aws_client("events").put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": detail_type,
-                "Detail": json.dumps(detail, ensure_ascii=False),
-                "EventBusName": bus,
-            }
-        ]
-    )
+    if get_settings().event_bus_name:
+        put_event(detail_type, detail)
 
 
 def disable_integration(org_id: str, provider: str, reason: str) -> bool:
