@@ -84,3 +84,43 @@ class WebhookAuthenticationError(HubError):
 
 class ConfigurationError(HubError):
     """The hub itself is misconfigured (missing environment variable, malformed secret)."""
+
+
+class OutcomeUnknownError(HubError):
+    """A write may have reached the provider but we never saw its answer (a read timeout after
+    the request was sent, a connection dropped mid-request, a 502/504 from a proxy in front of
+    it). Never retried automatically by Lambda, SQS, Step Functions or the outbox: sending again
+    could do it twice. It carries the ``idempotency_key`` and any provider request id; the same
+    key again first resolves the outcome (a lookup at the provider, or a status webhook) and
+    re-sends only when the caller asks explicitly (``"resend": true``). See docs/errors.md."""
+
+    def __init__(self, message: str, *, idempotency_key: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.idempotency_key = idempotency_key
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.idempotency_key is not None:
+            out["idempotency_key"] = self.idempotency_key
+        return out
+
+
+class IdempotencyConflictError(HubError):
+    """An idempotency key names one request: this key was used before with another payload.
+    Never retried; use a new key for a new request."""
+
+
+class RequestInProgressError(HubError):
+    """A request with this idempotency key is running right now. Retry after ``retry_after``
+    seconds: the answer will then be the first request's."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(0.0, float(retry_after))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["retry_after"] = self.retry_after
+        return out
