@@ -65,6 +65,9 @@ class Chain:
     planned: bool = False
     # Handed to every task as ``$.request.execution_arn`` (records link sends to the run).
     pass_execution: bool = False
+    # A channel whose send may have happened (OutcomeUnknownError) ends the run: moving on to the
+    # next channel would notify the contact twice. The requester resolves it (docs/errors.md).
+    stop_on_unknown_outcome: bool = False
     # What goes on the bus when every provider failed.
     parked_detail_type: str = "fallback.parked"
     parked_detail: dict[str, str] = field(default_factory=dict)
@@ -80,6 +83,11 @@ def _attempt(chain: Chain, provider: str, on_failure: str) -> dict[str, Any]:
         "TimeoutSeconds": chain.task_timeout_seconds,
         "Retry": [_RETRY_SERVICE, *_RETRY_PROVIDER],
         "Catch": [
+            *(
+                [{"ErrorEquals": ["OutcomeUnknownError"], "ResultPath": "$.error", "Next": "OutcomeUnknown"}]
+                if chain.stop_on_unknown_outcome
+                else []
+            ),
             *(
                 []
                 if chain.cascade_invalid
@@ -228,6 +236,8 @@ def build(chain: Chain) -> dict[str, Any]:
         "Error": "AllProvidersUnavailable",
         "Cause": "Every provider failed; the request is parked in the manual-retry queue and the requester notified.",
     }
+    if chain.stop_on_unknown_outcome:
+        states["OutcomeUnknown"] = {"Type": "Fail", "Error": "OutcomeUnknownError", "CausePath": "$.error.Cause"}
     if not chain.cascade_invalid:
         states["RequestRejected"] = {"Type": "Fail", "Error": "InvalidRequestError", "CausePath": "$.error.Cause"}
     return {"Comment": chain.comment, "TimeoutSeconds": chain.timeout_seconds, "StartAt": "Start", "States": states}
@@ -268,7 +278,8 @@ CHAINS.append(
         name="notify",
         comment="Notification chain: WhatsApp -> SMS -> email -> notify the requester. Channels the plan "
         "rules out are skipped; any failure (including InvalidRequestError: a number not on WhatsApp, a "
-        'closed 24-hour window) moves on. Input: {"request": NotifyContact plan}.',
+        "closed 24-hour window) moves on, except a send whose outcome is unknown, which ends the run "
+        '(OutcomeUnknownError). Input: {"request": NotifyContact plan}.',
         function_arn_variable="NotifyChannelSendArn",
         providers=["whatsapp", "sms", "email"],
         task_timeout_seconds=40,
@@ -276,6 +287,7 @@ CHAINS.append(
         cascade_invalid=True,
         planned=True,
         pass_execution=True,
+        stop_on_unknown_outcome=True,
         parked_detail_type="notification.failed",
         parked_detail={
             "notification_id.$": "$.request.notification_id",

@@ -2,6 +2,7 @@
 
 Implemented endpoints (auth header ``apikey`` must be the demo key):
 
+* ``POST /chat/findMessages/{instance}``: the instance's messages, newest first (paged).
 * ``POST /message/sendText/{instance}``: ``{"number": "5511999999999", "text": "..."}`` -> 201.
   Numbers starting with ``5500`` (or not digits) are "not on WhatsApp" -> 400 ``exists: false``.
 * ``POST /message/sendMedia/{instance}``: ``{"number", "mediatype": image|video|document|audio,
@@ -60,6 +61,7 @@ class EvolutionSandbox(Sandbox):
         self.route("/message/sendWhatsAppAudio/<instance>", ["POST"], self.send_audio)
         self.route("/message/sendTemplate/<instance>", ["POST"], self.send_template)
         self.route("/instance/connectionState/<instance>", ["GET"], self.connection_state)
+        self.route("/chat/findMessages/<instance>", ["POST"], self.find_messages)
 
     # -- error shapes ------------------------------------------------------ #
 
@@ -186,6 +188,38 @@ class EvolutionSandbox(Sandbox):
             return failed
         content = {"url": body["audio"], "mimetype": "audio/ogg; codecs=opus", "ptt": True}
         return self._stored(instance, body, jid, {"audioMessage": content}, "audioMessage")
+
+    def find_messages(self, request: Request, instance: str) -> Response:
+        """``{"where": {"key": {"remoteJid"?, "fromMe"?, "id"?}}, "page"?, "offset"?}`` → the
+        instance's stored messages, newest first; ``offset`` is the page size (50 by default), as
+        in evolution-api's ``fetchMessages``."""
+        denied = self._guard(request, instance)
+        if denied is not None:
+            return denied
+        body = request.get_json(silent=True)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            return self.error_response(400, ["instance is not of a type(s) object"])
+        where = body.get("where") or {}
+        key_filter = where.get("key") if isinstance(where, dict) else None
+        page, size = body.get("page") or 1, body.get("offset") or 50
+        if not isinstance(key_filter, dict | None) or not isinstance(page, int) or not isinstance(size, int):
+            return self.error_response(400, ["where.key must be an object; page and offset numbers"])
+        with self.lock:
+            stored = [entry["response"] for entry in self.sent if entry["instance"] == instance]
+        matching = [
+            message
+            for message in stored
+            if all(message["key"].get(field) == value for field, value in (key_filter or {}).items())
+        ]
+        matching.sort(key=lambda message: message["messageTimestamp"], reverse=True)
+        page, size = max(1, page), max(1, size)
+        records = matching[(page - 1) * size : page * size]
+        pages = -(-len(matching) // size)
+        return json_response(
+            {"messages": {"total": len(matching), "pages": pages, "currentPage": page, "records": records}}
+        )
 
     def send_template(self, request: Request, instance: str) -> Response:
         body, failed = self._body(request, instance, validate_send_template)

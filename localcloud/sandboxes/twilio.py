@@ -14,6 +14,8 @@ Implemented:
   ``+5500``), 21610 (To starting ``+5501``: the recipient replied STOP), 21603 (no sender),
   21606 (From is not this account's number), 21602 (no Body), 21617 (Body over 1600).
 * ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`` -> a message sent here.
+* ``GET /2010-04-01/Accounts/{AccountSid}/Messages.json?To=&From=&DateSent=&PageSize=`` -> the
+  messages sent here, most recent first.
 * ``GET /2010-04-01/Accounts/{AccountSid}.json`` -> the Account resource (``status: active``).
 
 Errors: ``{"code", "message", "more_info", "status"}``
@@ -81,6 +83,10 @@ def num_segments(body: str) -> int:
     return -(-units // part)
 
 
+def _day(rfc2822: str) -> str:
+    return email.utils.parsedate_to_datetime(rfc2822).strftime("%Y-%m-%d")
+
+
 def _rfc2822(when: datetime) -> str:
     return email.utils.format_datetime(when)  # "Tue, 26 Jul 2016 12:50:07 +0000"
 
@@ -106,6 +112,7 @@ class TwilioSandbox(Sandbox):
         self.sent: list[dict[str, Any]] = []
         self.route(f"/{API_VERSION}/Accounts/<account_sid>.json", ["GET"], self.fetch_account)
         self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages.json", ["POST"], self.create_message)
+        self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages.json", ["GET"], self.list_messages)
         self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages/<sid>.json", ["GET"], self.fetch_message)
 
     # -- error shapes ------------------------------------------------------ #
@@ -192,6 +199,44 @@ class TwilioSandbox(Sandbox):
         if found is None:
             return self.twilio_error(404, 20404, f"The requested resource {path} was not found")
         return json_response(found)
+
+    def list_messages(self, request: Request, account_sid: str) -> Response:
+        """Read multiple Message resources: ``To``, ``From``, ``DateSent`` (``YYYY-MM-DD``, also
+        ``DateSent<``/``DateSent>``) filters, ``PageSize`` (1-1000, default 50), most recent first;
+        the list envelope of https://www.twilio.com/docs/usage/twilios-response#response-formats-list-resource-paging-information."""
+        path = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+        denied = self._guard(request, account_sid, path)
+        if denied is not None:
+            return denied
+        args = request.args
+        try:
+            page_size = int(args.get("PageSize", "50"))
+        except ValueError:
+            return self.twilio_error(400, 20001, "Invalid PageSize")
+        if not 1 <= page_size <= 1000:
+            return self.twilio_error(400, 20001, "PageSize must be between 1 and 1000")
+        with self.lock:
+            messages = [entry["response"] for entry in self.sent]
+        for field, key in (("To", "to"), ("From", "from")):
+            if args.get(field):
+                messages = [m for m in messages if m.get(key) == args[field]]
+        for field, keep in (("DateSent", str.__eq__), ("DateSent<", str.__le__), ("DateSent>", str.__ge__)):
+            if args.get(field):
+                messages = [m for m in messages if m["date_sent"] and keep(_day(m["date_sent"]), args[field])]
+        messages = list(reversed(messages))[:page_size]  # created in order: newest first
+        return json_response(
+            {
+                "messages": messages,
+                "end": max(0, len(messages) - 1),
+                "first_page_uri": f"{path}?PageSize={page_size}&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": page_size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{path}?PageSize={page_size}&Page=0",
+            }
+        )
 
     def create_message(self, request: Request, account_sid: str) -> Response:
         path = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError
+from hub.errors import AuthenticationError, InvalidRequestError, OutcomeUnknownError
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.inbound import process_inbound_event
 from tests.aws.conftest import HubAws
@@ -415,7 +415,7 @@ def test_a_resend_read_timeout_is_not_a_fallback(aws: HubAws) -> None:
     with respx.mock(assert_all_called=False) as mock:
         mock.post("https://api.resend.com/emails").mock(side_effect=httpx.ReadTimeout("slow"))
         ses = mock.route(host__regex=r"127\.0\.0\.1|localhost").pass_through()
-        with pytest.raises(ProviderUnavailableError):
+        with pytest.raises(OutcomeUnknownError):
             load_function("email_send").handler(
                 {"org_id": "demo", "to": "maria@example.com.br", "subject": "Oi", "text": "Oi"}, ctx()
             )

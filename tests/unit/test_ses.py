@@ -19,6 +19,7 @@ from moto import mock_aws
 from hub.errors import (
     AuthenticationError,
     InvalidRequestError,
+    OutcomeUnknownError,
     ProviderUnavailableError,
     RateLimitedError,
 )
@@ -293,11 +294,11 @@ def test_connection_failures_are_provider_unavailable_and_retried() -> None:
     assert fake.calls == 3
 
 
-def test_a_read_timeout_is_not_retried() -> None:
+def test_a_read_timeout_is_an_unknown_outcome_never_retried() -> None:
     # SES may have taken the message; sending again could duplicate it.
     fake = Failing(ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com"))
     client = SesClient(SesCredentials(), ses=fake, retry_policy=RetryPolicy(max_attempts=3, sleep=lambda _: None))
-    with pytest.raises(ProviderUnavailableError) as info:
+    with pytest.raises(OutcomeUnknownError) as info:
         client.send_email(outbound(), idempotency_key="k")
     assert info.value.code == "read_timeout"
     assert fake.calls == 1

@@ -29,7 +29,15 @@ def test_every_machine_follows_the_rules(chain: Chain) -> None:
             assert set(LAMBDA_SERVICE_ERRORS) <= errors, name
             assert {"RateLimitedError", "ProviderUnavailableError"} <= errors, name
             assert all(rule["MaxAttempts"] <= 3 for rule in task["Retry"]), name
-            first_catch = task["Catch"][0]
+            # A write whose outcome is unknown is never retried by Step Functions.
+            assert "OutcomeUnknownError" not in errors and "States.ALL" not in errors, name
+            catches = task["Catch"]
+            if chain.stop_on_unknown_outcome:
+                # ...nor tried on the next channel: that could notify the contact twice.
+                unknown = {"ErrorEquals": ["OutcomeUnknownError"], "ResultPath": "$.error", "Next": "OutcomeUnknown"}
+                assert catches[0] == unknown, name
+                catches = catches[1:]
+            first_catch = catches[0]
             if chain.cascade_invalid:
                 # The notify chain: a channel refusing the request (no WhatsApp account)
                 # is one more reason to try the next channel.
@@ -39,6 +47,12 @@ def test_every_machine_follows_the_rules(chain: Chain) -> None:
                 assert first_catch["Next"] == "RequestRejected"
     if not chain.cascade_invalid:
         assert definition["States"]["RequestRejected"]["Type"] == "Fail"
+    if chain.stop_on_unknown_outcome:
+        assert definition["States"]["OutcomeUnknown"] == {
+            "Type": "Fail",
+            "Error": "OutcomeUnknownError",
+            "CausePath": "$.error.Cause",
+        }
     order = [name.removeprefix("Try_") for name in definition["States"] if name.startswith("Try_")]
     assert order == chain.providers
 

@@ -13,6 +13,7 @@ from hub.errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
+    OutcomeUnknownError,
     ProviderUnavailableError,
     RateLimitedError,
 )
@@ -321,11 +322,26 @@ def test_server_errors_without_a_graph_body_are_unavailable() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
-        return httpx.Response(502, text="Bad Gateway")
+        return httpx.Response(503, text="Service Unavailable")
 
     with pytest.raises(ProviderUnavailableError):
         client_with(handler).send_text(TO, "oi")
     assert len(calls) == 3
+
+
+def test_a_gateway_error_on_a_send_is_an_unknown_outcome_sent_once() -> None:
+    # A 502/504 from a proxy says nothing about whether Meta took the message: retrying it
+    # could deliver it twice.
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(502, text="Bad Gateway")
+
+    with pytest.raises(OutcomeUnknownError) as info:
+        client_with(handler).send_text(TO, "oi")
+    assert info.value.code == "gateway_error"
+    assert len(calls) == 1
 
 
 def test_errors_never_carry_the_token_or_the_text() -> None:

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS", ge=1)
     retry_max_total_sleep: float = Field(2.0, alias="RETRY_MAX_TOTAL_SLEEP", ge=0)
     retry_safety_margin: float = Field(1.0, alias="RETRY_SAFETY_MARGIN", ge=0)
+    # An unknown outcome looked up at the provider counts as "not sent" only once its first
+    # attempt is this old: a provider may still be working on a request we stopped waiting for.
+    outcome_settle_seconds: float = Field(60.0, alias="OUTCOME_SETTLE_SECONDS", ge=0)
 
     # Shared breaker and rate-limit state; unset = no breaker/limits (unit tests, scripts).
     resilience_table: str | None = Field(None, alias="RESILIENCE_TABLE")

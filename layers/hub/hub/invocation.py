@@ -40,12 +40,23 @@ def operation_handler(
 ) -> Callable[[Any, Any], dict[str, Any]]:
     """The handler of a directly invoked operation: validate the payload against ``model``,
     run ``run`` at most once per ``idempotency_key`` (when the caller sends one), return its
-    result as JSON. Errors propagate with their taxonomy class name as ``errorType``."""
+    result as JSON. Errors propagate with their taxonomy class name as ``errorType``.
+
+    ``"resend": true`` beside the payload is the caller's explicit word that an earlier attempt
+    with this key, whose outcome is unknown (``OutcomeUnknownError``), did not happen: it is
+    sent again instead of being resolved first (docs/errors.md)."""
     from hub import idempotency
     from hub.observability import lambda_handler
 
     @lambda_handler
     def handler(event: Any, context: Any) -> dict[str, Any]:
+        resend = False
+        if isinstance(event, Mapping) and "resend" in event:
+            resend_value = event["resend"]
+            if not isinstance(resend_value, bool):
+                raise InvalidRequestError("invalid request: resend: must be true or false", code="validation_error")
+            resend = resend_value
+            event = {k: v for k, v in event.items() if k != "resend"}
         request = parse_request(model, event)
         keyed: IdempotentRequest = request  # type: ignore[assignment]
         idempotency.register_lambda_context(context)
@@ -54,6 +65,8 @@ def operation_handler(
             keyed.org_id,
             getattr(keyed, "idempotency_key", None),  # reads carry none
             lambda: run(request).model_dump(mode="json", exclude_none=True),
+            payload=request.model_dump(mode="json", exclude={"idempotency_key"}),
+            resend=resend,
         )
 
     return handler

@@ -28,7 +28,9 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 def _exact_org_id(value: Any) -> Any:
     if isinstance(value, str) and not ORG_ID_PATTERN.fullmatch(value):
-        raise ValueError("org_id must be 1-63 characters of lowercase letters, digits, '-' or '_', exactly as registered")
+        raise ValueError(
+            "org_id must be 1-63 characters of lowercase letters, digits, '-' or '_', exactly as registered"
+        )
     return value
 
 

@@ -271,6 +271,7 @@ def send_on_channel(request: ChannelSendRequest) -> dict[str, Any]:
         request.org_id,
         f"{request.notification_id}:{request.provider}",
         lambda: _send_on(request),
+        payload=request.model_dump(mode="json", exclude={"execution_arn"}),
     )
 
 

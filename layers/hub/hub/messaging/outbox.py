@@ -10,8 +10,11 @@ functions, once per idempotency key:
   raises RateLimitedError and the message comes back after ``retry_after``;
 * a provider down comes back after 5 s, then lands in the DLQ (redrivable);
 * a refusal that no retry can fix (opted out, suppressed, invalid number, missing
-  credentials) is consumed and announced as ``message.rejected`` on the bus, so the
-  sender learns of it.
+  credentials, an idempotency key reused for another message) is consumed and announced as
+  ``message.rejected`` on the bus, so the sender learns of it;
+* a send whose answer was lost (``OutcomeUnknownError``) is never sent again by the outbox:
+  it is consumed and announced as ``message.outcome_unknown`` with its idempotency key. The
+  same request again (directly or through the outbox) resolves it first (docs/errors.md).
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import idempotency
 from hub.bus import put_event
-from hub.errors import AuthenticationError, InvalidRequestError
+from hub.errors import (
+    AuthenticationError,
+    HubError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+)
 from hub.invocation import parse_request
 from hub.messaging.email import EmailSendRequest, send_email
 from hub.messaging.sms import SmsSendRequest, send_sms
@@ -55,7 +64,7 @@ class OutboxMessage(BaseModel):
     request: dict[str, Any]
 
 
-def _announce_rejection(message: OutboxMessage, exc: InvalidRequestError | AuthenticationError) -> None:
+def _announce(detail_type: str, message: OutboxMessage, exc: HubError) -> None:
     detail = {
         "operation": message.operation,
         "org_id": message.request.get("org_id"),
@@ -63,7 +72,7 @@ def _announce_rejection(message: OutboxMessage, exc: InvalidRequestError | Authe
         "error": {"type": type(exc).__name__, "code": exc.code, "message": exc.message},
         "at": datetime.now(UTC).isoformat(),
     }
-    put_event("message.rejected", detail)
+    put_event(detail_type, detail)
 
 
 def send_from_outbox(body: str) -> dict[str, Any]:
@@ -81,10 +90,27 @@ def send_from_outbox(body: str) -> dict[str, Any]:
             raise InvalidRequestError("outbox requests need an idempotency_key", code="missing_idempotency_key")
         org_id: str = getattr(request, "org_id", "")
         return idempotency.run_once(
-            message.operation, org_id, key, lambda: run(request).model_dump(mode="json", exclude_none=True)
+            message.operation,
+            org_id,
+            key,
+            lambda: run(request).model_dump(mode="json", exclude_none=True),
+            payload=request.model_dump(mode="json", exclude={"idempotency_key"}),
         )
+    except OutcomeUnknownError as exc:
+        # Consumed, never redelivered: a retry by the queue could be a second message.
+        _announce("message.outcome_unknown", message, exc)
+        logger.warning(
+            "outbox_message_outcome_unknown",
+            extra={"operation": message.operation, "error": type(exc).__name__, "code": exc.code},
+        )
+        return {"status": "outcome_unknown", "idempotency_key": key}
+    except IdempotencyConflictError as exc:
+        _announce("message.rejected", message, exc)
+        logger.warning("outbox_message_rejected", extra={"operation": message.operation, "error": type(exc).__name__})
+        # Consumed like any refusal: no retry can make a reused key name this message.
+        raise InvalidRequestError(exc.message, code=exc.code) from None
     except (InvalidRequestError, AuthenticationError) as exc:
-        _announce_rejection(message, exc)
+        _announce("message.rejected", message, exc)
         logger.warning(
             "outbox_message_rejected",
             extra={"operation": message.operation, "error": type(exc).__name__, "code": exc.code},

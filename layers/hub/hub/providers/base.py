@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from hub import outcomes
 from hub.config import get_settings
 from hub.credentials import get_provider_secret
 from hub.errors import (
@@ -28,6 +29,7 @@ from hub.errors import (
     ConfigurationError,
     HubError,
     InvalidRequestError,
+    OutcomeUnknownError,
     ProviderUnavailableError,
     RateLimitedError,
 )
@@ -40,6 +42,11 @@ from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 
 _SHARED_HTTP: httpx.Client | None = None
+
+# Methods that change something at the provider (for adapters whose writes have effects).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Proxy answers that say nothing about whether the provider behind applied the request.
+GATEWAY_STATUSES = frozenset({502, 504})
 
 # Response headers providers use for their request id (first match wins).
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-fb-trace-id", "cf-ray")
@@ -114,6 +121,9 @@ class ProviderClient(ABC):
     idempotency_header: ClassVar[str | None] = None
     # Payment and fiscal adapters refuse floats in bodies: their numbers are money.
     json_floats: ClassVar[bool] = True
+    # Messaging and payment adapters: their writes send a message or move money, so a write
+    # whose answer was lost is an OutcomeUnknownError, never retried or failed over blindly.
+    writes_have_effects: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -263,8 +273,13 @@ class ProviderClient(ABC):
         timeout: float | None = None,
         operation: str | None = None,
         cost: int = 1,
+        effect: bool | None = None,
     ) -> httpx.Response:
-        """Send one logical request and return the successful response (see :meth:`guarded`)."""
+        """Send one logical request and return the successful response (see :meth:`guarded`).
+        ``effect`` (default: a write of an adapter whose writes have effects) turns a lost answer
+        into OutcomeUnknownError; pass ``effect=False`` for a POST that only reads."""
+        if effect is None:
+            effect = self.writes_have_effects and method.upper() in WRITE_METHODS
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         if method.upper() == "POST" and self.idempotency_header:
             # The same key on every retry of this call, so a retried POST is applied once.
@@ -272,7 +287,7 @@ class ProviderClient(ABC):
         url = f"{self.base_url}{path}"
 
         def attempt() -> httpx.Response:
-            return self._send_once(method, url, path, all_headers, json, params, data, timeout)
+            return self._send_once(method, url, path, all_headers, json, params, data, timeout, effect=effect)
 
         return self.guarded(attempt, operation=operation, cost=cost)
 
@@ -296,7 +311,7 @@ class ProviderClient(ABC):
         try:
             self.take_rate_limits(operation, cost)
             result = self.retry_policy.call(call)
-        except ProviderUnavailableError:
+        except (ProviderUnavailableError, OutcomeUnknownError):
             if breaker:
                 breaker.record_failure(probe)
             raise
@@ -312,6 +327,39 @@ class ProviderClient(ABC):
         if breaker:
             breaker.record_success(probe)
         return result
+
+    def effect(
+        self,
+        send: Callable[[], T],
+        *,
+        find: Callable[[datetime], T | None] | None = None,
+        keyed: bool = False,
+    ) -> T:
+        """One write with an effect (a message, a charge). When an earlier attempt of the same
+        request ended with an unknown outcome (``hub.outcomes``), resolve it before sending:
+
+        * ``find(since)`` looks the write up at the provider: the earlier write if it happened
+          (answered as if the first call had returned it), or None when the provider holds none
+          (then it is sent now, once the first attempt is ``outcome_settle_seconds`` old);
+        * ``keyed``: the write carries an idempotency key derived from the caller's and the
+          provider keeps it, so sending again answers the first write instead of repeating it;
+        * otherwise the recorded OutcomeUnknownError is answered again.
+        """
+        pending = outcomes.pending()
+        if pending is not None:
+            if pending.provider not in (None, self.provider):
+                raise pending.error()  # the unknown write was at another provider: only it can tell
+            if find is not None:
+                found = find(pending.started_at)
+                if found is not None:
+                    logger.info("outcome_resolved", extra={"provider": self.provider, "operation": pending.operation})
+                    return found
+                settled = datetime.now(UTC) - pending.started_at
+                if settled.total_seconds() < get_settings().outcome_settle_seconds:
+                    raise pending.error()  # not there yet, but the provider may still be at it
+            elif not keyed:
+                raise pending.error()
+        return send()
 
     def _effective_timeout(self, timeout: float | None) -> httpx.Timeout | None:
         remaining = remaining_seconds()
@@ -335,6 +383,8 @@ class ProviderClient(ABC):
         params: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
         timeout: float | None,
+        *,
+        effect: bool = False,
     ) -> httpx.Response:
         started = time.perf_counter()
         kwargs: dict[str, Any] = {"headers": headers, "params": params, "data": data}
@@ -349,6 +399,12 @@ class ProviderClient(ABC):
             response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             self._log(method, path, None, started, None, error=type(exc).__name__)
+            if effect and isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
+                raise OutcomeUnknownError(
+                    f"{self.provider} did not answer in time after the request was sent: it may have been applied",
+                    provider=self.provider,
+                    code="read_timeout",
+                ) from exc
             # A read timeout means the provider took the request and is slow: not retried here
             # (it would double the wait and could repeat a non-idempotent POST); the breaker
             # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
@@ -359,6 +415,12 @@ class ProviderClient(ABC):
             ) from exc
         except httpx.TransportError as exc:
             self._log(method, path, None, started, None, error=type(exc).__name__)
+            if effect and not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError)):
+                raise OutcomeUnknownError(
+                    f"{self.provider} dropped the connection after the request was sent: it may have been applied",
+                    provider=self.provider,
+                    code="connection_lost",
+                ) from exc
             # A refused/failed connection sent nothing (safe to fail over); a connection dropped
             # mid-request may have been processed (callers of non-idempotent POSTs must look up).
             raise ProviderUnavailableError(
@@ -370,6 +432,15 @@ class ProviderClient(ABC):
         self._log(method, path, response.status_code, started, request_id)
         error = self.classify(response)
         if error is not None:
+            if effect and response.status_code in GATEWAY_STATUSES and isinstance(error, ProviderUnavailableError):
+                # A proxy's 502/504: the provider behind it may have applied the write.
+                raise OutcomeUnknownError(
+                    f"{error.message} (from a gateway: the request may have been applied)",
+                    provider=self.provider,
+                    http_status=response.status_code,
+                    code="gateway_error",
+                    request_id=request_id,
+                )
             raise error
         return response
 

@@ -21,6 +21,10 @@ with every webhook call: we require ``Authorization: Bearer <webhook_token>``).
   (SENT/DELIVERED/READ/FAILED): whatsapp.baileys.service.ts and whatsapp.business.service.ts
   in EvolutionAPI/evolution-api. Early v2 spread the key instead (``{"id", "remoteJid",
   "fromMe", "status", "dateTime"}``); both are read.
+* findMessages: https://doc.evolution-api.com/v2/api-reference/chat-controller/find-messages
+  (``POST /chat/findMessages/{instance}`` ``{"where": {"key": {"remoteJid"}}, "page", "offset"}`` →
+  ``{"messages": {"total", "pages", "currentPage", "records": [...]}}``, newest first): how a send
+  whose answer was lost is found again (docs/errors.md, unknown outcomes).
 
 Secret ``hub/{org_id}/evolution``:
 ``{"base_url", "api_key", "instance", "webhook_token", "previous_webhook_token"?}``.
@@ -48,6 +52,12 @@ WHATSAPP_JID_SUFFIX = "@s.whatsapp.net"
 # Evolution's answer when the instance's integration lacks an endpoint (Baileys: sendTemplate).
 METHOD_NOT_AVAILABLE = "method not available"
 TEMPLATES_NOT_SUPPORTED = "templates_not_supported"
+# How many of the chat's newest messages a lookup of a lost send reads.
+FIND_MESSAGES_PAGE_SIZE = 50
+# messageTimestamp has a resolution of seconds; the provider's clock may lag ours a little.
+CLOCK_SLACK_SECONDS = 5
+# A text is stored as a plain conversation, or as extendedTextMessage when it carries a preview.
+TEXT_TYPES = ("conversation", "extendedTextMessage")
 
 
 class EvolutionCredentials(ProviderCredentials):
@@ -64,8 +74,10 @@ class EvolutionClient(ProviderClient):
     # Self-hosted: there is no public default; the secret must carry base_url.
     default_base_url: ClassVar[str] = ""
     credentials_model: ClassVar[type[ProviderCredentials]] = EvolutionCredentials
-    # Evolution API takes no idempotency header; callers dedupe before sending.
+    # Evolution API takes no idempotency header; a send whose answer was lost is looked up
+    # with findMessages before it is ever sent again (ProviderClient.effect).
     idempotency_header: ClassVar[str | None] = None
+    writes_have_effects: ClassVar[bool] = True
 
     credentials: EvolutionCredentials
 
@@ -127,13 +139,47 @@ class EvolutionClient(ProviderClient):
             )
         return SentMessage(provider=self.provider, message_id=message_id, to=to_e164, status=payload.get("status"))
 
+    def find_sent(
+        self, to_e164: str, since: datetime, message_types: tuple[str, ...], content: str | None
+    ) -> SentMessage | None:
+        """The message we sent to ``to_e164`` at or after ``since`` with this type and text or
+        caption, from the chat's newest messages (None when there is none)."""
+        jid = f"{e164_digits(to_e164)}{WHATSAPP_JID_SUFFIX}"
+        body = {"where": {"key": {"remoteJid": jid}}, "page": 1, "offset": FIND_MESSAGES_PAGE_SIZE}
+        response = self.request(
+            "POST", f"/chat/findMessages/{self.credentials.instance}", json=body, operation="lookup", effect=False
+        )
+        payload = response.json()
+        messages = payload.get("messages") if isinstance(payload, dict) else None
+        records = messages.get("records") if isinstance(messages, dict) else None
+        earliest = since.timestamp() - CLOCK_SLACK_SECONDS
+        for record in records if isinstance(records, list) else []:
+            if not isinstance(record, dict) or record.get("messageType") not in message_types:
+                continue
+            key = record.get("key") or {}
+            stamp = record.get("messageTimestamp")
+            if not isinstance(key, dict) or key.get("fromMe") is not True or not key.get("id"):
+                continue
+            if key.get("remoteJid") != jid or not isinstance(stamp, int | str) or int(stamp) < earliest:
+                continue
+            if content is not None and _content_of(record.get("message")) != content:
+                continue
+            return SentMessage(
+                provider=self.provider, message_id=str(key["id"]), to=to_e164, status=record.get("status")
+            )
+        return None
+
     def send_text(self, to_e164: str, text: str, *, delay_ms: int | None = None) -> SentMessage:
         """POST /message/sendText/{instance} with the v2 flat body; answers 201."""
         body: dict[str, Any] = {"number": e164_digits(to_e164), "text": text}
         if delay_ms is not None:
             body["delay"] = delay_ms
-        response = self.request("POST", f"/message/sendText/{self.credentials.instance}", json=body, operation="send")
-        return self._sent(response, to_e164)
+
+        def send() -> SentMessage:
+            path = f"/message/sendText/{self.credentials.instance}"
+            return self._sent(self.request("POST", path, json=body, operation="send"), to_e164)
+
+        return self.effect(send, find=lambda since: self.find_sent(to_e164, since, TEXT_TYPES, text))
 
     def send_media(self, to_e164: str, media: MediaMessage) -> SentMessage:
         """Image/video/document: POST /message/sendMedia/{instance}; audio (a voice note):
@@ -149,8 +195,13 @@ class EvolutionClient(ProviderClient):
                     code="caption_not_supported",
                 )
             body: dict[str, Any] = {"number": number, "audio": media.url}
-            response = self.request("POST", f"/message/sendWhatsAppAudio/{instance}", json=body, operation="send")
-            return self._sent(response, to_e164)
+            return self.effect(
+                lambda: self._sent(
+                    self.request("POST", f"/message/sendWhatsAppAudio/{instance}", json=body, operation="send"),
+                    to_e164,
+                ),
+                find=lambda since: self.find_sent(to_e164, since, ("audioMessage",), None),
+            )
         # https://doc.evolution-api.com/v2/api-reference/message-controller/send-media
         body = {"number": number, "mediatype": media.media_type, "media": media.url}
         filename = media.filename or _filename_from_url(media.url)
@@ -161,8 +212,12 @@ class EvolutionClient(ProviderClient):
             body["caption"] = media.caption
         if filename:
             body["fileName"] = filename
-        response = self.request("POST", f"/message/sendMedia/{instance}", json=body, operation="send")
-        return self._sent(response, to_e164)
+        return self.effect(
+            lambda: self._sent(
+                self.request("POST", f"/message/sendMedia/{instance}", json=body, operation="send"), to_e164
+            ),
+            find=lambda since: self.find_sent(to_e164, since, (f"{media.media_type}Message",), media.caption or ""),
+        )
 
     def send_template(self, to_e164: str, template: WhatsAppTemplate) -> SentMessage:
         """POST /message/sendTemplate/{instance} ``{"number", "name", "language", "components"}``
@@ -174,8 +229,11 @@ class EvolutionClient(ProviderClient):
             "components": template.components(),
         }
         try:
-            response = self.request(
-                "POST", f"/message/sendTemplate/{self.credentials.instance}", json=body, operation="send"
+            response = self.effect(
+                lambda: self.request(
+                    "POST", f"/message/sendTemplate/{self.credentials.instance}", json=body, operation="send"
+                ),
+                # No lookup: the official-API channel stores templates under Meta's own message shape.
             )
         except InvalidRequestError as exc:
             if exc.code != "method_not_available":
@@ -197,6 +255,22 @@ class EvolutionClient(ProviderClient):
             raise ProviderUnavailableError(
                 f"evolution instance is not connected (state={state})", provider=self.provider
             )
+
+
+def _content_of(message: Any) -> str | None:
+    """The text or caption of a stored Baileys message (conversation, extendedTextMessage.text,
+    <media>Message.caption)."""
+    if not isinstance(message, dict):
+        return None
+    if isinstance(message.get("conversation"), str):
+        return str(message["conversation"])
+    for value in message.values():
+        if isinstance(value, dict):
+            for field in ("text", "caption"):
+                if isinstance(value.get(field), str):
+                    return str(value[field])
+            return ""
+    return None
 
 
 def _filename_from_url(url: str) -> str | None:

@@ -123,6 +123,7 @@ class ResendClient(ProviderClient):
     # https://resend.com/docs/dashboard/emails/idempotency-keys: honoured by POST /emails and
     # POST /emails/batch; the same key with the same body answers the original response.
     idempotency_header: ClassVar[str | None] = "Idempotency-Key"
+    writes_have_effects: ClassVar[bool] = True
 
     credentials: ResendCredentials
 
@@ -234,7 +235,10 @@ class ResendClient(ProviderClient):
         without sending again (for 24 h)."""
         body = self.email_body(email)
         key = self._idempotency_key(idempotency_key)
-        response = self.request("POST", "/emails", json=body, idempotency_key=key, operation="send")
+        # After an unknown outcome the same key again is safe: Resend answers the first send.
+        response = self.effect(
+            lambda: self.request("POST", "/emails", json=body, idempotency_key=key, operation="send"), keyed=True
+        )
         payload = response.json()
         email_id = payload.get("id") if isinstance(payload, dict) else None
         if not isinstance(email_id, str) or not email_id:
@@ -259,13 +263,16 @@ class ResendClient(ProviderClient):
             )
         body = [self.email_body(email, batch=True) for email in emails]
         key = self._idempotency_key(idempotency_key)
-        response = self.request(
-            "POST",
-            "/emails/batch",
-            json=body,
-            idempotency_key=key,
-            headers={"x-batch-validation": "strict"},
-            operation="send",
+        response = self.effect(
+            lambda: self.request(
+                "POST",
+                "/emails/batch",
+                json=body,
+                idempotency_key=key,
+                headers={"x-batch-validation": "strict"},
+                operation="send",
+            ),
+            keyed=True,
         )
         payload = response.json()
         data = payload.get("data") if isinstance(payload, dict) else None

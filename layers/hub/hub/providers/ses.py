@@ -60,6 +60,7 @@ from hub.errors import (
     ConfigurationError,
     HubError,
     InvalidRequestError,
+    OutcomeUnknownError,
     ProviderUnavailableError,
     RateLimitedError,
 )
@@ -204,8 +205,12 @@ class SesClient(ProviderClient):
     def classify_botocore_error(self, exc: BotoCoreError) -> HubError:
         name = type(exc).__name__
         if isinstance(exc, ReadTimeoutError):
-            # SES may have taken the message: not retried here (see ProviderClient._send_once).
-            return ProviderUnavailableError(f"ses timed out ({name})", provider=self.provider, code="read_timeout")
+            # SES may have taken the message: an unknown outcome, never retried or failed over.
+            return OutcomeUnknownError(
+                f"ses did not answer in time after the request was sent ({name}): it may have been sent",
+                provider=self.provider,
+                code="read_timeout",
+            )
         if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)):
             return ProviderUnavailableError(f"ses unreachable ({name})", provider=self.provider)
         if isinstance(exc, NoCredentialsError):
@@ -305,7 +310,11 @@ class SesClient(ProviderClient):
             kwargs["ConfigurationSetName"] = self.credentials.configuration_set
         # Every recipient counts against SES's sending rate and daily quota.
         recipients = len(email.to) + len(email.cc) + len(email.bcc)
-        answer = self._call(lambda: self.ses.send_email(**kwargs), operation="send", cost=recipients)
+        # SES has no idempotency key and no lookup of sent mail: after an unknown outcome the
+        # recorded one is answered again (ProviderClient.effect).
+        answer = self.effect(
+            lambda: self._call(lambda: self.ses.send_email(**kwargs), operation="send", cost=recipients)
+        )
         message_id = answer.get("MessageId") if isinstance(answer, dict) else None
         if not message_id:
             raise ProviderUnavailableError("ses accepted the email but returned no MessageId", provider=self.provider)

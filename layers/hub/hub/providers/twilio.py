@@ -25,11 +25,12 @@ Secret ``hub/{org_id}/twilio``::
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -55,6 +56,10 @@ API_VERSION = "2010-04-01"
 # "Body: The text content of the outgoing message. Can be up to 1,600 characters in length."
 # https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
 MAX_BODY_CHARS = 1600
+# A lookup of a send whose answer was lost reads this many of the number's newest messages.
+LOOKUP_PAGE_SIZE = 50
+# date_created has a resolution of seconds; Twilio's clock may differ from ours a little.
+CLOCK_SLACK_SECONDS = 5
 
 # Twilio expects TwiML in answer to an incoming-message webhook; an empty <Response> sends
 # no reply. https://www.twilio.com/docs/messaging/twiml
@@ -167,8 +172,10 @@ class TwilioClient(ProviderClient):
     provider: ClassVar[str] = "twilio"
     default_base_url: ClassVar[str] = "https://api.twilio.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = TwilioCredentials
-    # The Messages API takes no idempotency key: a POST retried after a 5xx may send twice.
+    # The Messages API takes no idempotency key: a POST retried after a 5xx may send twice, so a
+    # send whose answer was lost is looked up in the account's messages before any re-send.
     idempotency_header: ClassVar[str | None] = None
+    writes_have_effects: ClassVar[bool] = True
 
     credentials: TwilioCredentials
 
@@ -260,14 +267,48 @@ class TwilioClient(ProviderClient):
             data["From"] = creds.from_number
         if status_callback:
             data["StatusCallback"] = status_callback
-        response = self.request("POST", f"{self._account_path}/Messages.json", data=data, operation="send")
+
+        def send() -> SentMessage:
+            response = self.request("POST", f"{self._account_path}/Messages.json", data=data, operation="send")
+            payload = response.json()
+            sid = payload.get("sid") if isinstance(payload, dict) else None
+            if not sid:
+                raise ProviderUnavailableError(
+                    "twilio accepted the message but returned no message sid", provider=self.provider
+                )
+            return SentMessage(provider=self.provider, message_id=str(sid), to=to_e164, status=payload.get("status"))
+
+        return self.effect(send, find=lambda since: self.find_sent(to_e164, body, since))
+
+    def find_sent(self, to_e164: str, body: str, since: datetime) -> SentMessage | None:
+        """The message with this body we sent to ``to_e164`` since ``since``, from the account's
+        newest messages to that number: ``GET …/Messages.json?To=&From=&PageSize=``
+        (https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources,
+        most recent first). No ``DateSent`` filter: a message still queued has no date_sent yet."""
+        creds = self.credentials
+        params: dict[str, str | int] = {"To": to_e164, "PageSize": LOOKUP_PAGE_SIZE}
+        if not creds.messaging_service_sid and creds.from_number:
+            params["From"] = creds.from_number
+        response = self.request("GET", f"{self._account_path}/Messages.json", params=params, operation="lookup")
         payload = response.json()
-        sid = payload.get("sid") if isinstance(payload, dict) else None
-        if not sid:
-            raise ProviderUnavailableError(
-                "twilio accepted the message but returned no message sid", provider=self.provider
-            )
-        return SentMessage(provider=self.provider, message_id=str(sid), to=to_e164, status=payload.get("status"))
+        messages = payload.get("messages") if isinstance(payload, dict) else None
+        earliest = since - timedelta(seconds=CLOCK_SLACK_SECONDS)
+        for message in messages if isinstance(messages, list) else []:
+            if not isinstance(message, dict) or not message.get("sid") or message.get("body") != body:
+                continue
+            if message.get("direction") != "outbound-api" or message.get("to") != to_e164:
+                continue
+            if creds.messaging_service_sid and message.get("messaging_service_sid") != creds.messaging_service_sid:
+                continue
+            try:
+                created = email.utils.parsedate_to_datetime(str(message.get("date_created")))
+            except (TypeError, ValueError):
+                continue
+            if created >= earliest:
+                return SentMessage(
+                    provider=self.provider, message_id=str(message["sid"]), to=to_e164, status=message.get("status")
+                )
+        return None
 
     def default_status_callback(self) -> str | None:
         base = get_settings().public_api_url

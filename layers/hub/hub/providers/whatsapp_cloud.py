@@ -143,8 +143,10 @@ class WhatsAppCloudClient(GraphApiClient):
     default_base_url: ClassVar[str] = "https://graph.facebook.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = WhatsAppCloudCredentials
     graph_version: ClassVar[str] = DEFAULT_GRAPH_VERSION
-    # The Cloud API documents no idempotency key; callers dedupe before sending.
+    # The Cloud API documents no idempotency key and no way to list sent messages: a send whose
+    # answer was lost stays an unknown outcome until a status webhook or the caller resolves it.
     idempotency_header: ClassVar[str | None] = None
+    writes_have_effects: ClassVar[bool] = True
 
     credentials: WhatsAppCloudCredentials
 
@@ -183,7 +185,7 @@ class WhatsAppCloudClient(GraphApiClient):
             kind: content,
         }
         path = f"/{self.api_version()}/{self.credentials.phone_number_id}/messages"
-        response = self.request("POST", path, json=body, operation="send")
+        response = self.effect(lambda: self.request("POST", path, json=body, operation="send"))
         payload = response.json()
         messages = payload.get("messages") if isinstance(payload, dict) else None
         first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
