@@ -10,15 +10,21 @@ from hub.errors import (
     AuthenticationError,
     ConfigurationError,
     HubError,
+    IdempotencyConflictError,
     InvalidRequestError,
+    OutcomeUnknownError,
     ProviderUnavailableError,
     RateLimitedError,
+    RequestInProgressError,
 )
 
 _STATUS: list[tuple[type[HubError], int]] = [
     (InvalidRequestError, 400),
     (AuthenticationError, 401),
     (RateLimitedError, 429),
+    (IdempotencyConflictError, 409),
+    (RequestInProgressError, 409),
+    (OutcomeUnknownError, 502),
     (ProviderUnavailableError, 503),
     (ConfigurationError, 503),
 ]
@@ -35,7 +41,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(HubError)
     def _handle(exc: HubError) -> Response[str]:
         headers: dict[str, str] = {}
-        if isinstance(exc, RateLimitedError):
+        if isinstance(exc, RateLimitedError | RequestInProgressError):
             headers["Retry-After"] = str(int(exc.retry_after))
         return Response(
             status_code=status_for(exc),
