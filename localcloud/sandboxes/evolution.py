@@ -207,7 +207,8 @@ class EvolutionSandbox(Sandbox):
         if not isinstance(key_filter, dict | None) or not isinstance(page, int) or not isinstance(size, int):
             return self.error_response(400, ["where.key must be an object; page and offset numbers"])
         with self.lock:
-            stored = [entry["response"] for entry in self.sent if entry["instance"] == instance]
+            # Newest first; within one second (the timestamp's resolution), the later send first.
+            stored = [entry["response"] for entry in reversed(self.sent) if entry["instance"] == instance]
         matching = [
             message
             for message in stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -205,3 +206,22 @@ def test_faults_answer_in_twilios_format(sandbox_url: str) -> None:
     with pytest.raises(ProviderUnavailableError) as down:
         client(sandbox_url).health_check()
     assert down.value.code == "20503"
+
+
+def test_list_messages_contract_and_the_adapter_finding_its_send(sandbox_url: str) -> None:
+    # Given: two SMS to one number, one to another
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    sms = client(sandbox_url)
+    first = sms.send_sms("+5511987654321", "Seu código é 1234")
+    sms.send_sms("+5511987654321", "Outro aviso")
+    sms.send_sms("+5521999998888", "Seu código é 1234")
+    # When: the account's messages to that number are listed
+    listed = httpx.get(messages_url(sandbox_url), params={"To": "+5511987654321", "PageSize": 1}, auth=AUTH).json()
+    # Then: Twilio's list envelope, most recent first, filtered
+    assert listed["page_size"] == 1 and [m["body"] for m in listed["messages"]] == ["Outro aviso"]
+    assert httpx.get(messages_url(sandbox_url), params={"PageSize": 0}, auth=AUTH).status_code == 400
+    assert httpx.get(messages_url(sandbox_url), auth=(DEMO_ACCOUNT_SID, "wrong")).status_code == 401
+    # And the adapter finds exactly its own send
+    found = sms.find_sent("+5511987654321", "Seu código é 1234", since)
+    assert found is not None and found.message_id == first.message_id
+    assert sms.find_sent("+5511987654321", "nunca enviado", since) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -302,3 +303,31 @@ def test_evolution_adapter_media_and_templates_against_the_sandbox(sandbox_url: 
     with pytest.raises(InvalidRequestError) as unsupported:
         evolution(sandbox_url, BAILEYS_INSTANCE).send_template(TO, template)
     assert unsupported.value.code == "templates_not_supported"
+
+
+def test_evolution_find_messages_contract_and_the_adapter_finding_its_send(sandbox_url: str) -> None:
+    # Given: two texts to one number and one to another, sent through the adapter
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    client = evolution(sandbox_url)
+    first = client.send_text("+5511987654321", "primeiro")
+    client.send_text("+5511987654321", "segundo")
+    client.send_text("+5521999998888", "outro contato")
+    url = f"{sandbox_url}/evolution/chat/findMessages/{demo.EVOLUTION_INSTANCE}"
+    # When: the chat is read, one message a page
+    page = httpx.post(
+        url,
+        json={"where": {"key": {"remoteJid": "5511987654321@s.whatsapp.net"}}, "page": 2, "offset": 1},
+        headers={"apikey": demo.EVOLUTION_API_KEY},
+    ).json()["messages"]
+    # Then: Evolution's envelope, newest first, that chat only
+    assert (page["total"], page["pages"], page["currentPage"]) == (2, 2, 2)
+    assert [r["key"]["id"] for r in page["records"]] == [first.message_id]
+    assert page["records"][0]["message"] == {"conversation": "primeiro"}
+    denied = httpx.post(url, json={}, headers={"apikey": "wrong"})
+    assert denied.status_code == 401
+    # And the adapter finds exactly the send it looks for, and nothing for a text never sent
+    found = client.find_sent("+5511987654321", since, ("conversation",), "primeiro")
+    assert found is not None and found.message_id == first.message_id
+    assert client.find_sent("+5511987654321", since, ("conversation",), "nunca enviado") is None
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert client.find_sent("+5511987654321", later, ("conversation",), "primeiro") is None
