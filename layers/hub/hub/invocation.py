@@ -41,11 +41,18 @@ def operation_handler(
     """The handler of a directly invoked operation: validate the payload against ``model``,
     run ``run`` at most once per ``idempotency_key`` (when the caller sends one), return its
     result as JSON. Errors propagate with their taxonomy class name as ``errorType``."""
-    from hub import idempotency
+    from hub import idempotency, orgs
     from hub.observability import lambda_handler
 
     @lambda_handler
     def handler(event: Any, context: Any) -> dict[str, Any]:
+        if isinstance(event, Mapping):
+            # The org first, exactly as sent, before any parse or side effect: well formed
+            # (invalid_org_id) and registered (unknown_org); OrgCreate registers it.
+            if operation == "org.create":
+                orgs.check_org_id(event.get("org_id"))
+            else:
+                orgs.require_org(event.get("org_id"))
         request = parse_request(model, event)
         keyed: IdempotentRequest = request  # type: ignore[assignment]
         idempotency.register_lambda_context(context)
