@@ -122,7 +122,7 @@ def require_org(org_id: Any) -> str:
     """``org_id`` if it is well formed and registered; else InvalidRequestError naming it
     (``invalid_org_id`` / ``unknown_org``). ProviderUnavailableError if the table is down."""
     check_org_id(org_id)
-    table = _table()
+    table = get_settings().orgs_table or ""
     expires = _known.get((table, org_id))
     if expires is not None and expires > time.monotonic():
         return str(org_id)
