@@ -553,7 +553,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
     return ids
 
 
-def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str]) -> None:
+def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:
     """Register ``org_id -> name`` in the org registry (as OrgCreate would; existing ones kept)."""
     dynamodb = aws_client("dynamodb", endpoint)
     for org_id, name in orgs.items():
@@ -564,7 +564,7 @@ def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str]) -> None:
                     "org_id": {"S": org_id},
                     "name": {"S": name},
                     "created_at": {"S": datetime.now(UTC).isoformat()},
-                    "created_by": {"S": "localcloud"},
+                    "created_by": {"S": created_by},
                 },
                 ConditionExpression="attribute_not_exists(org_id)",
             )

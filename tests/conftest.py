@@ -44,7 +44,7 @@ def register_test_orgs(endpoint: str, table: str) -> None:
     """Register :data:`TEST_ORGS` in the org registry at ``endpoint`` (moto)."""
     from localcloud.aws import seed_orgs
 
-    seed_orgs(endpoint, table, TEST_ORGS)
+    seed_orgs(endpoint, table, TEST_ORGS, created_by="tests")
 
 
 def reset_hub_caches() -> None:
