@@ -8,6 +8,7 @@ import os
 import threading
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -543,7 +544,30 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
         value = demo.demo_secret_values(sandbox_url, secret.org_id)[secret.provider]
         sm.create_secret(Name=secret_id, SecretString=json.dumps(value))
         ids.append(secret_id)
+    orgs_table = template.env_value("ORGS_TABLE")
+    if orgs_table:
+        seed_orgs(endpoint, orgs_table, demo.DEMO_ORGS)
     # SES (moto) only sends from verified identities, as real SES does.
     aws_client("ses", endpoint).verify_domain_identity(Domain=demo.EMAIL_DOMAIN)
     log.debug("seeded demo secrets %s", ids)
     return ids
+
+
+def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:
+    """Register ``org_id -> name`` in the org registry (as OrgCreate would; existing ones kept)."""
+    dynamodb = aws_client("dynamodb", endpoint)
+    for org_id, name in orgs.items():
+        try:
+            dynamodb.put_item(
+                TableName=table,
+                Item={
+                    "org_id": {"S": org_id},
+                    "name": {"S": name},
+                    "created_at": {"S": datetime.now(UTC).isoformat()},
+                    "created_by": {"S": created_by},
+                },
+                ConditionExpression="attribute_not_exists(org_id)",
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+    log.debug("seeded orgs %s", sorted(orgs))

@@ -78,6 +78,9 @@ DEMO_PAYMENTS = {
 
 DEFAULT_SECRETS_PREFIX = "hub"
 
+# The org registry (OrgsTable): the demo orgs exist, so operations and webhooks accept them.
+DEMO_ORGS = {DEMO_ORG_ID: "Somos Produtora (demo)", DEMO_CLOUD_ORG_ID: "Somos Produtora (demo, WhatsApp Cloud API)"}
+
 
 @dataclass(frozen=True)
 class DemoSecret:

@@ -7,6 +7,8 @@
   python -m ops --stack integrations-hub-prod enable --org acme --provider asaas --actor you@agency
   python -m ops --stack integrations-hub-prod budget --org acme --monthly-usd 500 [--hard-stop]
   python -m ops --stack integrations-hub-prod route --org acme --task sdr_whatsapp --provider gemini
+  python -m ops --stack integrations-hub-prod org create --org acme --name "Acme Ltda" --actor you@agency
+  python -m ops --stack integrations-hub-prod org list | org show --org acme
   python -m ops --local replay ...                                # against a running `make dev`
 
 Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
@@ -36,6 +38,7 @@ OUTPUTS = {
     "AuditTableName": "AUDIT_TABLE",
     "EventBusName": "EVENT_BUS_NAME",
     "SpendTableName": "SPEND_TABLE",
+    "OrgsTableName": "ORGS_TABLE",
 }
 
 
@@ -98,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     rou.add_argument("--task", required=True)
     rou.add_argument("--provider", required=True)
     rou.add_argument("--model", help="default: the provider's default model")
+
+    org = sub.add_parser("org", help="the org registry: create, list, show (docs/orgs.md)")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    org_create = org_sub.add_parser("create", help="register an org (the same id again answers the existing one)")
+    org_create.add_argument("--org", required=True)
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--actor", help="who creates it (stored as created_by)")
+    org_sub.add_parser("list", help="every registered org")
+    org_show = org_sub.add_parser("show", help="one registered org")
+    org_show.add_argument("--org", required=True)
     args = parser.parse_args(argv)
 
     if args.local:
@@ -107,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported after the environment is set: the layer reads its settings once.
     from hub.webhooks.replay import archived_keys, redrive, replay
+
+    if args.command == "org":
+        return org_command(args)
 
     if args.command == "budget":
         from hub.ai.spend import Budget, set_budget
@@ -149,6 +165,28 @@ def main(argv: list[str] | None = None) -> int:
     report = replay(keys, event_id=args.event_id)
     print(json.dumps(asdict(report), indent=2))
     return 1 if report.rejected else 0
+
+
+def org_command(args: argparse.Namespace) -> int:
+    """``org create|list|show`` through the same layer code as OrgCreate and OrgGet."""
+    from hub.errors import InvalidRequestError
+    from hub.invocation import parse_request
+    from hub.orgs import OrgCreateRequest, OrgGetRequest, iter_orgs, org_create, org_get
+
+    try:
+        if args.org_command == "create":
+            request = {"org_id": args.org, "name": args.name, "created_by": args.actor}
+            created = org_create(parse_request(OrgCreateRequest, request))
+            print(json.dumps(created.model_dump(mode="json", exclude_none=True)))
+        elif args.org_command == "show":
+            org = org_get(parse_request(OrgGetRequest, {"org_id": args.org}))
+            print(json.dumps(org.model_dump(mode="json", exclude_none=True)))
+        else:
+            print(json.dumps([o.model_dump(mode="json", exclude_none=True) for o in iter_orgs()], indent=2))
+    except InvalidRequestError as exc:
+        print(json.dumps(exc.to_dict()), file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

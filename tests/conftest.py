@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub import aws, credentials, idempotency, runtime, storage
+from hub import aws, credentials, idempotency, orgs, runtime, storage
 from hub.ai import spend
 from hub.config import get_settings
 from hub.providers import base
@@ -26,6 +26,26 @@ TEST_ENV = {
     "SECRETS_CACHE_SECONDS": "0",
 }
 
+# Every org id the suites invoke or post webhooks for: registered in the org registry by the
+# fixtures that provide one (tests/aws, tests/e2e: register_test_orgs; tests/unit: a fake).
+# An id not listed here (e.g. "nobody") is an unknown org, as it would be in production.
+TEST_ORGS = {
+    "demo": "Somos Produtora (demo)",
+    "demo-cloud": "Somos Produtora (demo, WhatsApp Cloud API)",
+    "acme": "Acme",
+    "beta": "Beta",
+    "cloudorg": "Cloud API org",
+    "other": "An org without credentials",
+    "noses": "An org without SES",
+}
+
+
+def register_test_orgs(endpoint: str, table: str) -> None:
+    """Register :data:`TEST_ORGS` in the org registry at ``endpoint`` (moto)."""
+    from localcloud.aws import seed_orgs
+
+    seed_orgs(endpoint, table, TEST_ORGS, created_by="tests")
+
 
 def reset_hub_caches() -> None:
     """Forget every per-container cache, as a fresh Lambda container would."""
@@ -34,6 +54,7 @@ def reset_hub_caches() -> None:
     integrations._cache.clear()
     spend._budget_cache.clear()
     spend._routes_cache.clear()
+    orgs._known.clear()
     aws.aws_client.cache_clear()
     aws.aws_provider_client.cache_clear()
     storage._client = None

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hub.invocation import parse_request
 from hub.observability import lambda_handler
+from hub.orgs import require_org
 from hub.payments.reconciliation import ReconciliationRequest, reconcile
 
 
@@ -19,4 +20,7 @@ from hub.payments.reconciliation import ReconciliationRequest, reconcile
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A schedule's event is EventBridge's envelope: it carries no request fields.
     payload = {} if event.get("source") == "aws.events" else event
-    return reconcile(parse_request(ReconciliationRequest, payload)).model_dump(mode="json")
+    request = parse_request(ReconciliationRequest, payload)
+    if request.org_id is not None:
+        require_org(request.org_id)
+    return reconcile(request).model_dump(mode="json")

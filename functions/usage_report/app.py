@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from hub.ai.spend import usage_report
-from hub.credentials import validate_org_id
 from hub.invocation import parse_request
 from hub.observability import lambda_handler
+from hub.orgs import require_org
 
 
 class UsageReportRequest(BaseModel):
@@ -28,5 +28,5 @@ class UsageReportRequest(BaseModel):
 @lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_request(UsageReportRequest, event)
-    report = usage_report(validate_org_id(request.org_id), request.start, request.end)
+    report = usage_report(require_org(request.org_id), request.start, request.end)
     return report.model_dump(mode="json")

@@ -17,7 +17,7 @@ import pytest
 
 from localcloud.aws import MotoServer, ResourceCreator
 from localcloud.template import Template
-from tests.conftest import reset_hub_caches
+from tests.conftest import register_test_orgs, reset_hub_caches
 from tests.helpers import ROOT
 
 
@@ -123,4 +123,5 @@ def hub_aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> HubAws:
         if key != "POWERTOOLS_SERVICE_NAME":
             monkeypatch.setenv(key, value)
     reset_hub_caches()
+    register_test_orgs(moto_server.endpoint, env["ORGS_TABLE"])
     return HubAws(endpoint=moto_server.endpoint, template=template, env=env)

@@ -218,3 +218,25 @@ def test_unknown_org_is_404(cloud: LocalCloud) -> None:
     body = stripe_event(f"evt_e2e_noorg_{time.time_ns()}")
     response = httpx.post(f"{cloud.api_url}/webhooks/stripe/nobody", content=body, headers=signed_stripe(body))
     assert response.status_code == 404
+
+
+def test_the_demo_orgs_are_registered_and_unknown_orgs_refused(lambda_client: Any) -> None:
+    def invoke(function: str, payload: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        result = lambda_client.invoke(FunctionName=function, Payload=json.dumps(payload))
+        return result.get("FunctionError"), json.loads(result["Payload"].read())
+
+    # `make dev` registered the demo orgs (before the tests registered theirs)
+    error, demo = invoke("OrgGet", {"org_id": "demo"})
+    assert error is None and demo["created_by"] == "make dev"
+    assert invoke("OrgGet", {"org_id": "demo-cloud"})[0] is None
+    # an org nobody registered is refused by name, before anything is written
+    error, refused = invoke(
+        "ContactConsentSet",
+        {"org_id": "e2e-nobody", "channel": "sms", "address": "11987654321", "status": "opted_in", "source": "e2e"},
+    )
+    assert error == "Unhandled" and refused["errorType"] == "InvalidRequestError"
+    assert "e2e-nobody" in refused["errorMessage"]
+    # until it is created
+    error, created = invoke("OrgCreate", {"org_id": "e2e-new", "name": "E2E"})
+    assert error is None and created["created"] is True
+    assert invoke("OrgCreate", {"org_id": "e2e-new", "name": "Other"})[1] == {**created, "created": False}

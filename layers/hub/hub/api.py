@@ -31,6 +31,8 @@ _STATUS: list[tuple[type[HubError], int]] = [
 
 
 def status_for(exc: HubError) -> int:
+    if isinstance(exc, InvalidRequestError) and exc.code == "unknown_org":
+        return 404  # as the webhooks answer an org nobody registered
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status

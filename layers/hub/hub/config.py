@@ -41,6 +41,9 @@ class Settings(BaseModel):
     nfse_state_machine_arn: str | None = Field(None, alias="NFSE_STATE_MACHINE_ARN")
     notify_state_machine_arn: str | None = Field(None, alias="NOTIFY_STATE_MACHINE_ARN")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
+    # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
+    orgs_table: str | None = Field(None, alias="ORGS_TABLE")
+    org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)
 
     # Outbound HTTP, sized for Lambda: connect fast, never wait longer than the function can.
     http_connect_timeout: float = Field(3.0, alias="HTTP_CONNECT_TIMEOUT", gt=0)

@@ -22,6 +22,7 @@ from hub.config import get_settings
 from hub.credentials import configured_providers, validate_org_id
 from hub.errors import HubError
 from hub.observability import logger, metrics
+from hub.orgs import require_org
 from hub.providers import ADAPTERS
 from hub.providers.base import ProviderClient
 from hub.storage import ObjectStorage
@@ -168,6 +169,7 @@ def report_history(org_id: str, limit: int = 50) -> list[HealthReport]:
 
 def health_for(org_id: str, *, live: bool) -> HealthReport:
     """What GET /health/integrations answers: the stored latest, or a live check."""
+    require_org(org_id)
     if not live and (stored := latest_report(org_id)) is not None:
         return stored
     report = check_integrations(org_id)

@@ -45,11 +45,18 @@ def operation_handler(
     ``"resend": true`` beside the payload is the caller's explicit word that an earlier attempt
     with this key, whose outcome is unknown (``OutcomeUnknownError``), did not happen: it is
     sent again instead of being resolved first (docs/errors.md)."""
-    from hub import idempotency
+    from hub import idempotency, orgs
     from hub.observability import lambda_handler
 
     @lambda_handler
     def handler(event: Any, context: Any) -> dict[str, Any]:
+        if isinstance(event, Mapping):
+            # The org first, exactly as sent, before any parse or side effect: well formed
+            # (invalid_org_id) and registered (unknown_org); OrgCreate registers it.
+            if operation == "org.create":
+                orgs.check_org_id(event.get("org_id"))
+            else:
+                orgs.require_org(event.get("org_id"))
         resend = False
         if isinstance(event, Mapping) and "resend" in event:
             resend_value = event["resend"]

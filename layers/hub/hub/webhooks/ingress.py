@@ -25,6 +25,7 @@ from hub.errors import (
     WebhookAuthenticationError,
 )
 from hub.observability import logger, metrics
+from hub.orgs import require_org
 from hub.webhooks.archive import archive_raw
 from hub.webhooks.models import RawWebhook, WebhookSpec
 from hub.webhooks.publish import publish_once
@@ -73,6 +74,7 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
     # 1. Who is this for, and is it really from the provider?
     try:
         validate_org_id(request.org_id)
+        require_org(request.org_id)  # an org nobody registered: 404, like a missing integration
         secret = get_provider_secret(request.org_id, spec.secret_provider or spec.provider)
     except (InvalidRequestError, AuthenticationError):
         return _error(404, "not_found", f"no {spec.provider} integration for this organisation")

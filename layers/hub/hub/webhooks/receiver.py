@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from hub.credentials import get_provider_secret, validate_org_id
 from hub.errors import HubError, WebhookAuthenticationError
 from hub.observability import lambda_handler
+from hub.orgs import require_org
 from hub.webhooks.ingress import receive_webhook
 from hub.webhooks.models import RawWebhook, WebhookSpec
 from hub.webhooks.publish import register_lambda_context
@@ -50,6 +51,7 @@ def challenge_response(spec: WebhookSpec, query: Mapping[str, str], org_id: str)
     assert spec.challenge is not None
     try:
         validate_org_id(org_id)
+        require_org(org_id)
         secret = get_provider_secret(org_id, spec.secret_provider or spec.provider)
         answer = spec.challenge(query, secret)
     except WebhookAuthenticationError as exc:
