@@ -255,3 +255,20 @@ def test_a_key_reused_while_the_first_runs_is_request_in_progress(send_text: Any
     assert info.value.to_dict()["retry_after"] == info.value.retry_after
     assert results and results[0]["message_id"] == "BAE5SLOW"
     assert route.call_count == 1
+
+
+def test_the_outbox_refuses_an_unknown_org_and_announces_it(hub_aws: HubAws) -> None:
+    # Given: credentials exist for an org nobody registered
+    hub_aws.put_secret("ghost", "evolution", EVO)
+    tap = hub_aws.bus_tap("rejected-tap", {"detail-type": ["message.rejected"]})
+    outbox = load_function("messages_outbox_process")
+    body = json.dumps({"operation": "whatsapp.send_text", "request": payload(org_id="ghost", idempotency_key="g-1")})
+    [url] = [u for u in hub_aws.client("sqs").list_queues()["QueueUrls"] if u.endswith("messagesoutboxqueue")]
+    with respx.mock(assert_all_called=False) as mock:
+        send = mock.post(SEND_TEXT).respond(201, json={})
+        answer = outbox.handler(hub_aws.sqs_event(url, [body]), FakeLambdaContext())
+    # Then: consumed (retrying cannot help), nothing sent, the sender told why
+    assert answer == {"batchItemFailures": []}
+    assert send.call_count == 0
+    notes = hub_aws.client("sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    assert [json.loads(n["Body"])["detail"]["error"]["code"] for n in notes] == ["unknown_org"]

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import idempotency
+from hub import idempotency, orgs
 from hub.bus import put_event
 from hub.errors import (
     AuthenticationError,
@@ -83,6 +83,7 @@ def send_from_outbox(body: str) -> dict[str, Any]:
         raise InvalidRequestError("outbox message is not JSON") from None
     model, run = OPERATIONS[message.operation]
     try:
+        orgs.require_org(message.request.get("org_id"))  # exactly as sent, and registered
         request = parse_request(model, message.request)
         key = getattr(request, "idempotency_key", None)
         if not key:
