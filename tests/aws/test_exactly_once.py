@@ -272,3 +272,37 @@ def test_the_outbox_refuses_an_unknown_org_and_announces_it(hub_aws: HubAws) -> 
     assert send.call_count == 0
     notes = hub_aws.client("sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     assert [json.loads(n["Body"])["detail"]["error"]["code"] for n in notes] == ["unknown_org"]
+
+
+def test_a_transfer_whose_answer_was_lost_is_never_sent_again_blindly(hub_aws: HubAws) -> None:
+    # Given: an allowlisted account, and Asaas dropping the connection after taking the transfer
+    hub_aws.put_secret("demo", "asaas", {"api_key": "asaas-key", "base_url": "https://asaas.test/v3"})
+    hub_aws.put_secret(
+        "demo", "payments", {"transfer_allowlist": [{"name": "Conta PJ", "pix_key": "financeiro@example.com.br"}]}
+    )
+    transfer = load_function("transfer_create")
+    request = {
+        "org_id": "demo",
+        "value_cents": 150_000,
+        "destination": "Conta PJ",
+        "requested_by": "financeiro@agency",
+        "idempotency_key": "payout-2026-12",
+    }
+    done = {"id": "tra_1", "status": "PENDING", "value": 1500.00, "operationType": "PIX"}
+    with respx.mock() as mock:
+        post = mock.post("https://asaas.test/v3/transfers").mock(
+            side_effect=[httpx.RemoteProtocolError("reset"), httpx.Response(200, json=done)]
+        )
+        # When / Then: unknown, and the same key again answers it without a second transfer
+        with pytest.raises(OutcomeUnknownError):
+            transfer.handler(request, FakeLambdaContext())
+        with pytest.raises(OutcomeUnknownError):
+            transfer.handler(request, FakeLambdaContext())
+        assert post.call_count == 1
+        # A different amount under the same key is another request: refused, not sent
+        with pytest.raises(IdempotencyConflictError):
+            transfer.handler({**request, "value_cents": 99_999_900}, FakeLambdaContext())
+        # The caller checked the statement: no transfer happened; they say so explicitly
+        result = transfer.handler({**request, "resend": True}, FakeLambdaContext())
+    assert result["transfer_id"] == "tra_1"
+    assert post.call_count == 2

@@ -289,9 +289,10 @@ class AsaasClient(ProviderClient):
         headers = {"Accept": "application/json", **self.auth_headers()}
         return self._object(self._send_once("GET", f"{self.base_url}{path}", path, headers, None, params, None, None))
 
-    def _raw_post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _raw_post(self, path: str, body: Mapping[str, Any], *, effect: bool = False) -> dict[str, Any]:
         headers = {"Accept": "application/json", **self.auth_headers()}
-        return self._object(self._send_once("POST", f"{self.base_url}{path}", path, headers, body, None, None, None))
+        url = f"{self.base_url}{path}"
+        return self._object(self._send_once("POST", url, path, headers, body, None, None, None, effect=effect))
 
     def _once(self, call: Callable[[], T], *, operation: str) -> T:
         """Under the breaker and rate limits, but a single attempt: for POSTs that move money
@@ -305,7 +306,10 @@ class AsaasClient(ProviderClient):
             self.retry_policy = policy
 
     def _post_once(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
-        return self._once(lambda: self._raw_post(path, body), operation=operation)
+        # A lost answer is an unknown outcome (OutcomeUnknownError): Asaas takes no idempotency
+        # key and has no lookup by our reference for these, so the same key again answers the
+        # recorded outcome until the caller says "resend" (docs/errors.md).
+        return self.effect(lambda: self._once(lambda: self._raw_post(path, body, effect=True), operation=operation))
 
     @staticmethod
     def _data(page: dict[str, Any]) -> list[dict[str, Any]]:

@@ -180,12 +180,18 @@ class MercadoPagoClient(ProviderClient):
         if amount_cents is not None and amount_cents <= 0:
             raise InvalidRequestError("refund amount must be positive", provider=self.provider, code="invalid_amount")
         body: dict[str, Any] = {} if amount_cents is None else {"amount": cents_to_reais(amount_cents)}
-        response = self.request(
-            "POST",
-            f"/v1/payments/{payment_id}/refunds",
-            json=body,
-            idempotency_key=idempotency_key,
-            operation="refund",
+        # A lost answer is an unknown outcome; the same key again is safe (MercadoPago answers the
+        # first refund for an X-Idempotency-Key it has seen).
+        response = self.effect(
+            lambda: self.request(
+                "POST",
+                f"/v1/payments/{payment_id}/refunds",
+                json=body,
+                idempotency_key=idempotency_key,
+                operation="refund",
+                effect=True,
+            ),
+            keyed=True,
         )
         payload = _json(response)
         if not isinstance(payload, dict) or payload.get("amount") is None:

@@ -194,8 +194,17 @@ class StripeClient(ProviderClient):
                 "an idempotency key is required", provider=self.provider, code="idempotency_key_required"
             )
         data = {"customer": customer_id, "items[0][price]": price_id, **_metadata_fields(metadata)}
-        response = self.request(
-            "POST", "/v1/subscriptions", data=data, idempotency_key=idempotency_key, operation="subscriptions"
+        # A lost answer is an unknown outcome; the same key again is safe (Stripe answers the first).
+        response = self.effect(
+            lambda: self.request(
+                "POST",
+                "/v1/subscriptions",
+                data=data,
+                idempotency_key=idempotency_key,
+                operation="subscriptions",
+                effect=True,
+            ),
+            keyed=True,
         )
         return StripeSubscription.model_validate(_json(response))
 
