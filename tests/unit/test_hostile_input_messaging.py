@@ -23,6 +23,7 @@ from hub.messaging.records import MessageStatusRequest
 from hub.messaging.sms import SmsSendRequest
 from hub.messaging.whatsapp import SendMediaRequest, SendTemplateRequest, SendTextRequest
 from hub.providers.outbound import EmailAttachment, OutboundEmail
+from tests.helpers import sample_event
 
 # Taken before tests/conftest.py replaces it with a fake for every test.
 REAL_RESOLVE_HOST = urls.resolve_host
@@ -339,3 +340,28 @@ def test_dns_is_looked_up_through_getaddrinfo(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ValueError, match="public address"):
         urls.check_public_https_url("https://internal.example.com/a.png")
     assert seen == ["internal.example.com"]
+
+
+# ----- the documented samples still validate --------------------------------------------------------
+
+SAMPLES: list[tuple[str, type[BaseModel]]] = [
+    ("whatsapp_send_text", SendTextRequest),
+    ("whatsapp_send_media", SendMediaRequest),
+    ("whatsapp_send_template", SendTemplateRequest),
+    ("sms_send", SmsSendRequest),
+    ("email_send", EmailSendRequest),
+    ("email_send_batch", EmailSendBatchRequest),
+    ("notify_contact", NotifyContactRequest),
+    ("notify_channel_send", ChannelSendRequest),
+    ("contact_consent_set", ConsentUpdateRequest),
+    ("message_status", MessageStatusRequest),
+    ("llm_generate", LlmRequest),
+    ("image_generate", ImageRequest),
+    ("embeddings_create", EmbeddingsRequest),
+    ("usage_report", UsageReportRequest),
+]
+
+
+@pytest.mark.parametrize(("sample", "model"), SAMPLES)
+def test_the_sample_events_are_valid_requests(sample: str, model: type[BaseModel]) -> None:
+    assert parse_request(model, sample_event(sample))
