@@ -125,7 +125,11 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_and_a_public_one_i
 
 
 def test_a_template_header_link_into_a_private_network_never_reaches_the_provider(aws: HubAws) -> None:
-    template = {"name": "proposta", "language": "pt_BR", "header": {"type": "document", "url": "https://10.0.0.5/p.pdf"}}
+    template = {
+        "name": "proposta",
+        "language": "pt_BR",
+        "header": {"type": "document", "url": "https://10.0.0.5/p.pdf"},
+    }
     with respx.mock(assert_all_called=False) as mock:
         route = mock.post(EVO_TEMPLATE).respond(201, json=EVO_SENT)
         with pytest.raises(InvalidRequestError, match=r"template\.header\.url"):

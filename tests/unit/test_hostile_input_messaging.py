@@ -110,7 +110,10 @@ def test_a_one_megabyte_field_is_refused_naming_the_field(
         (SendTextRequest, {"org_id": " demo ", "to": PHONE, "text": "Oi"}),
         (SmsSendRequest, {"org_id": "demo\n", "to": PHONE, "body": "Oi"}),
         (MessageStatusRequest, {"org_id": "Demo", "message_id": "SM1"}),
-        (ConsentUpdateRequest, {"org_id": " demo", "channel": "sms", "address": PHONE, "status": "opted_in", "source": "x"}),
+        (
+            ConsentUpdateRequest,
+            {"org_id": " demo", "channel": "sms", "address": PHONE, "status": "opted_in", "source": "x"},
+        ),
         (EmailSendRequest, {**EMAIL, "org_id": "demo "}),
         (LlmRequest, {"org_id": "demo\t", "messages": [{"role": "user", "content": "Oi"}]}),
         (UsageReportRequest, {"org_id": " demo", "start": "2026-11-01", "end": "2026-11-30"}),
