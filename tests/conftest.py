@@ -84,3 +84,25 @@ def hub_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     reset_hub_caches()
     yield
     reset_hub_caches()
+
+
+# Names the tests use for media links, resolved to a public address (example.com's) without
+# the network. Any other name does not resolve, as on a machine without DNS; a test that
+# needs another answer (a name resolving to a private address) patches hub.urls.resolve_host.
+PUBLIC_TEST_HOSTS = ("example.com", "example.com.br", "somosprodutora.com.br", "whatsapp.net")
+
+
+def fake_resolve_host(host: str) -> list[str]:
+    if any(host == name or host.endswith("." + name) for name in PUBLIC_TEST_HOSTS):
+        return ["93.184.215.14"]
+    raise OSError(f"fake DNS: {host} does not resolve")
+
+
+@pytest.fixture(autouse=True)
+def no_real_dns(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit and moto tests never resolve names: hub.urls sees the fake resolver above."""
+    if request.node.get_closest_marker("e2e"):
+        return
+    from hub import urls
+
+    monkeypatch.setattr(urls, "resolve_host", fake_resolve_host)

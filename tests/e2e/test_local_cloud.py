@@ -240,3 +240,39 @@ def test_the_demo_orgs_are_registered_and_unknown_orgs_refused(lambda_client: An
     error, created = invoke("OrgCreate", {"org_id": "e2e-new", "name": "E2E"})
     assert error is None and created["created"] is True
     assert invoke("OrgCreate", {"org_id": "e2e-new", "name": "Other"})[1] == {**created, "created": False}
+
+
+def test_hostile_messaging_input_is_refused_before_any_provider_request(cloud: LocalCloud, lambda_client: Any) -> None:
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
+    hostile = [
+        ("WhatsAppSendMedia", {"media_type": "image", "media": {"url": "http://169.254.169.254/latest/meta-data/"}}),
+        ("WhatsAppSendMedia", {"media_type": "document", "media": {"url": "https://127.0.0.1:22/x.pdf"}}),
+        ("WhatsAppSendMedia", {"media_type": "image", "media": {"url": "https://10.0.0.5/x.png"}}),
+        ("EmailSend", {"subject": "Oi", "text": "Oi", "headers": {"Bcc": "spy@example.com"}}),
+        ("EmailSend", {"subject": "Oi\r\nBcc: spy@example.com", "text": "Oi"}),
+    ]
+    for function, fields in hostile:
+        to = "maria.silva@example.com.br" if function == "EmailSend" else "(11) 98765-4321"
+        result = lambda_client.invoke(FunctionName=function, Payload=json.dumps({"org_id": "demo", "to": to, **fields}))
+        error = json.loads(result["Payload"].read())
+        assert result.get("FunctionError") == "Unhandled", (function, error)
+        assert error["errorType"] == "InvalidRequestError", error
+    received = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5).json()
+    assert [r for r in received if r["provider"] in ("evolution", "resend")] == []
+
+
+def test_media_from_our_own_bucket_still_goes_out_locally(cloud: LocalCloud, lambda_client: Any) -> None:
+    """The hub presigns its own objects; locally that is http://127.0.0.1 (moto), never refused."""
+    bucket = env(cloud, "GENERATED_CONTENT_BUCKET")
+    aws(cloud, "s3").put_object(Bucket=bucket, Key="demo/images/banner.png", Body=b"\x89PNG")
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
+    payload = {"org_id": "demo", "to": "(11) 98765-4321", "media_type": "image"}
+    result = lambda_client.invoke(
+        FunctionName="WhatsAppSendMedia",
+        Payload=json.dumps({**payload, "media": {"bucket": bucket, "key": "demo/images/banner.png"}}),
+    )
+    answer = json.loads(result["Payload"].read())
+    assert "FunctionError" not in result, answer
+    received = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", params={"provider": "evolution"}, timeout=5)
+    [sent] = [r for r in received.json() if r["method"] == "POST"]
+    assert sent["json"]["media"].startswith(cloud.aws_url) and "demo/images/banner.png" in sent["json"]["media"]

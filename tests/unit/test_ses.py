@@ -194,7 +194,8 @@ def test_an_unverified_sender_is_rejected_by_ses(moto_ses: Any) -> None:
         ({"tags": {"lead.id": "42"}}, "invalid_tag"),
         ({"headers": {"Subject": "other"}}, "reserved_header"),
         ({"headers": {"bcc": "spy@example.com"}}, "reserved_header"),
-        ({"headers": {"X-Note": "ok\r\nBcc: spy@example.com"}}, "invalid_header"),
+        ({"headers": {"X-Entity-Ref-ID": "ok\r\nBcc: spy@example.com"}}, "invalid_header"),
+        ({"headers": {"X-Note": "ok"}}, "header_not_allowed"),
     ],
 )
 def test_invalid_input_is_refused_before_calling_ses(overrides: dict[str, Any], code: str) -> None:

@@ -12,6 +12,8 @@ import phonenumbers
 from hub.errors import InvalidRequestError
 
 DEFAULT_REGION = "BR"
+# The longest phone a request may carry, however it is written ("+55 (11) 98765-4321" is 19).
+MAX_PHONE_INPUT = 40
 
 
 def to_e164(raw: str, *, default_region: str = DEFAULT_REGION, field: str = "phone") -> str:

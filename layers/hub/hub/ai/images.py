@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from hub.ai.catalog import model_info
 from hub.ai.models import GeneratedImage
@@ -24,23 +24,24 @@ from hub.errors import InvalidRequestError
 from hub.observability import logger
 from hub.providers.openai import OpenAIClient
 from hub.providers.replicate import Prediction, ReplicateClient
+from hub.requests import IdempotencyKey, OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
 DEFAULT_MODELS = {"openai": "gpt-image-2.6-flare", "replicate": "black-forest-labs/flux-schnell"}
 URL_SECONDS = 3600
 
 
-class ImageRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class ImageRequest(OperationRequest):
+    org_id: OrgId
+    # GPT Image takes prompts up to 32,000 characters
+    # (https://platform.openai.com/docs/api-reference/images/create#images-create-prompt).
     prompt: str | None = Field(None, min_length=1, max_length=32_000)
     provider: Literal["openai", "replicate"] = "openai"
-    model: str | None = None
+    model: str | None = Field(None, max_length=200)
     size: Literal["1024x1024", "1536x1024", "1024x1536"] = "1024x1024"
     # Poll mode (state machine): the pending Replicate prediction to look at again.
-    prediction_id: str | None = None
-    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    prediction_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,100}$")
+    idempotency_key: IdempotencyKey | None = None
 
     @model_validator(mode="after")
     def _prompt_or_poll(self) -> ImageRequest:

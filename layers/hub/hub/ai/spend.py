@@ -23,8 +23,10 @@ from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
 from hub.bus import put_event
 from hub.config import get_settings
+from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.observability import logger
+from hub.requests import OperationRequest, OrgId
 
 THRESHOLDS = (80, 100, 120)
 _NANO = Decimal(1_000_000_000)
@@ -232,6 +234,12 @@ def org_routes(org_id: str) -> dict[str, Route]:
     return routes
 
 
+class UsageReportRequest(OperationRequest):
+    org_id: OrgId
+    start: date
+    end: date
+
+
 class UsageLine(BaseModel):
     provider: str
     model: str
@@ -250,6 +258,11 @@ class UsageReport(BaseModel):
     total_usd: Decimal
     total_brl: Decimal
     usd_brl_rate: Decimal
+
+
+def report_usage(request: UsageReportRequest) -> UsageReport:
+    """UsageReport's logic."""
+    return usage_report(validate_org_id(request.org_id), request.start, request.end)
 
 
 def usage_report(org_id: str, start: date, end: date) -> UsageReport:

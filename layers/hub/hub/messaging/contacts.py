@@ -26,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import validate_org_id
-from hub.emails import contact_key_email, normalise_email
+from hub.emails import MAX_EMAIL_INPUT, contact_key_email, normalise_email
 from hub.errors import InvalidRequestError
 from hub.phones import to_e164
 from hub.providers.outbound import Channel
+from hub.requests import OperationRequest, OrgId
 
 ConsentStatus = Literal["opted_in", "opted_out"]
 
@@ -213,14 +214,14 @@ def record_inbound(
 # ----- ContactConsentSet --------------------------------------------------------------------------
 
 
-class ConsentUpdateRequest(BaseModel):
+class ConsentUpdateRequest(OperationRequest):
     """Record a consent decision from outside (a signup form, a CRM, the DPO)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    org_id: str = Field(min_length=1)
+    org_id: OrgId
     channel: Channel
-    address: str = Field(min_length=3, description="phone (whatsapp/sms) or email address")
+    address: str = Field(min_length=3, max_length=MAX_EMAIL_INPUT, description="phone (whatsapp/sms) or email address")
     status: ConsentStatus
     source: str = Field(min_length=1, max_length=200, description="where the decision was made, e.g. 'site form'")
     at: datetime | None = Field(None, description="when it was made (default: now)")

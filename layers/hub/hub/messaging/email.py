@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.credentials import validate_org_id
-from hub.emails import normalise_email, normalise_sender
+from hub.emails import (
+    MAX_CUSTOM_HEADERS,
+    MAX_HEADER_LENGTH,
+    headers_problem,
+    normalise_email,
+    normalise_sender,
+    one_line_problem,
+    tags_problem,
+)
 from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.messaging import contacts, records
 from hub.messaging.media import StoredObject, read_object
@@ -30,6 +38,7 @@ from hub.observability import logger
 from hub.providers.outbound import EmailAttachment, OutboundEmail, SentEmail
 from hub.providers.resend import ResendClient
 from hub.providers.ses import SesClient
+from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 EmailProvider = str  # "resend" | "ses"
 EMAIL_PROVIDERS: tuple[str, ...] = ("resend", "ses")
@@ -39,30 +48,77 @@ T = TypeVar("T")
 
 
 class AttachmentRef(StoredObject):
-    filename_override: str | None = Field(None, alias="filename", max_length=255)
+    filename_override: str | None = Field(None, alias="filename", min_length=1, max_length=255)
+
+    @field_validator("filename_override")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return _one_line(value) if value is not None else None
 
 
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-class EmailContent(BaseModel):
-    """One email as callers describe it (addresses as strings, attachments by reference)."""
+def _one_line(value: str) -> str:
+    problem = one_line_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
-    from_: str | None = Field(None, alias="from", description="default: the org's email_from")
-    to: list[str] = Field(min_length=1, max_length=50)
-    cc: list[str] = Field(default_factory=list, max_length=50)
-    bcc: list[str] = Field(default_factory=list, max_length=50)
-    reply_to: list[str] = Field(default_factory=list, max_length=10)
-    subject: str = Field(min_length=1, max_length=998)
-    html: str | None = None
-    text: str | None = None
+# An address with a display name ("Maria Souza <maria@example.com>") fits a header line; bare
+# addresses are at most 254 characters (RFC 5321 §4.5.3.1.3 path limit).
+Address = Annotated[str, Field(min_length=3, max_length=MAX_HEADER_LENGTH), AfterValidator(_one_line)]
+# Gmail clips HTML bodies over 102 KB (https://www.spamresource.com/2022/01/what-is-gmail-clipping-and-what-to-do.html);
+# five times that is far more than any real email, and still a bounded field. Resend and SES take
+# up to 40 MB per email with attachments (https://resend.com/docs/api-reference/emails/send-email,
+# https://docs.aws.amazon.com/ses/latest/dg/quotas.html), and a Lambda invocation at most 6 MB.
+EMAIL_BODY_MAX = 512_000
+
+
+class EmailContent(OperationRequest):
+    """One email as callers describe it (addresses as strings, attachments by reference).
+
+    Every address, the subject, each header and tag is one line (no CR/LF or other control
+    character); only the custom headers in :data:`hub.emails.ALLOWED_HEADERS` are accepted.
+    The same rules hold again in :class:`~hub.providers.outbound.OutboundEmail`."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True)
+
+    from_: Address | None = Field(None, alias="from", description="default: the org's email_from")
+    to: list[Address] = Field(min_length=1, max_length=50)
+    cc: list[Address] = Field(default_factory=list, max_length=50)
+    bcc: list[Address] = Field(default_factory=list, max_length=50)
+    reply_to: list[Address] = Field(default_factory=list, max_length=10)
+    subject: str = Field(min_length=1, max_length=MAX_HEADER_LENGTH)
+    html: str | None = Field(None, max_length=EMAIL_BODY_MAX)
+    text: str | None = Field(None, max_length=EMAIL_BODY_MAX)
     tags: dict[str, str] = Field(default_factory=dict, max_length=20)
-    headers: dict[str, str] = Field(default_factory=dict, max_length=20)
+    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_CUSTOM_HEADERS)
 
     _lists = field_validator("to", "cc", "bcc", "reply_to", mode="before")(_as_list)
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        return _one_line(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        problem = headers_problem(value)
+        if problem:
+            raise ValueError(problem[1])
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        problem = tags_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _has_body(self) -> EmailContent:
@@ -72,19 +128,17 @@ class EmailContent(BaseModel):
 
 
 class EmailSendRequest(EmailContent):
-    org_id: str = Field(min_length=1)
+    org_id: OrgId
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=10)
     provider: str | None = Field(None, pattern="^(resend|ses)$", description="default: Resend, then SES")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    idempotency_key: IdempotencyKey | None = None
 
 
-class EmailSendBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class EmailSendBatchRequest(OperationRequest):
+    org_id: OrgId
     emails: list[EmailContent] = Field(min_length=1, max_length=100)
     provider: str | None = Field(None, pattern="^(resend|ses)$")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    idempotency_key: IdempotencyKey | None = None
 
 
 class EmailSent(BaseModel):

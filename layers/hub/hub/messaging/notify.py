@@ -33,10 +33,10 @@ from hub import idempotency
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import validate_org_id
-from hub.emails import normalise_email
+from hub.emails import CONTROL_CHARACTERS, MAX_EMAIL_INPUT, MAX_HEADER_LENGTH, normalise_email, one_line_problem
 from hub.errors import InvalidRequestError
 from hub.messaging import contacts, records
-from hub.messaging.email import EmailSendRequest, send_email
+from hub.messaging.email import EMAIL_BODY_MAX, EmailSendRequest, send_email
 from hub.messaging.records import SendContext
 from hub.messaging.settings import messaging_settings
 from hub.messaging.sms import SmsSendRequest, send_sms
@@ -47,49 +47,54 @@ from hub.messaging.whatsapp import (
     send_text,
 )
 from hub.observability import logger
-from hub.phones import to_e164
+from hub.phones import MAX_PHONE_INPUT, to_e164
 from hub.providers.outbound import Channel, WhatsAppTemplate
+from hub.requests import OperationRequest, OrgId
 
 CHANNELS: tuple[Channel, ...] = ("whatsapp", "sms", "email")
 SMS_MAX = 1600
 NOTIFICATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class ContactAddresses(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ContactAddresses(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str | None = Field(None, max_length=100)
-    phone: str | None = None
-    email: str | None = None
+    phone: str | None = Field(None, max_length=MAX_PHONE_INPUT)
+    email: str | None = Field(None, max_length=MAX_EMAIL_INPUT)
 
 
-class NotificationContent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NotificationContent(OperationRequest):
     text: str = Field(min_length=1, max_length=4096, description="WhatsApp and SMS body; email text part")
-    subject: str | None = Field(None, max_length=998, description="email subject (default: the text's first line)")
-    html: str | None = Field(None, description="email HTML (default: the text, escaped)")
+    subject: str | None = Field(
+        None, max_length=MAX_HEADER_LENGTH, description="email subject (default: the text's first line)"
+    )
+    html: str | None = Field(None, max_length=EMAIL_BODY_MAX, description="email HTML (default: the text, escaped)")
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        problem = one_line_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
-class Requester(BaseModel):
+class Requester(OperationRequest):
     """Who asked; told (on the bus) when no channel reached the contact."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service: str | None = Field(None, max_length=100)
     user_id: str | None = Field(None, max_length=100)
-    email: str | None = None
+    email: str | None = Field(None, max_length=MAX_EMAIL_INPUT)
 
 
-class NotifyContactRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class NotifyContactRequest(OperationRequest):
+    org_id: OrgId
     contact: ContactAddresses
     message: NotificationContent
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), min_length=1, max_length=3)
     requester: Requester = Field(default_factory=Requester)
-    notification_id: str | None = Field(None, description="idempotency key of the whole notification")
+    notification_id: str | None = Field(None, max_length=64, description="idempotency key of the whole notification")
     whatsapp_template: WhatsAppTemplate | None = Field(
         None, description="sent instead of the text when the Cloud API's 24-hour window is closed"
     )
@@ -117,19 +122,20 @@ class NotificationStarted(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict, description="channel -> why it is not tried")
 
 
-class ChannelSendRequest(BaseModel):
+class ChannelSendRequest(OperationRequest):
     """One attempt of the chain (NotifyChannelSend's payload): the planned request plus the
-    channel the chain is on (``provider``) and the execution."""
+    channel the chain is on (``provider``) and the execution. Written by the hub's own state
+    machine, which passes the whole chain state along: other fields are ignored, not refused."""
 
     model_config = ConfigDict(extra="ignore")
 
-    org_id: str
-    notification_id: str
+    org_id: OrgId
+    notification_id: str = Field(pattern=NOTIFICATION_ID.pattern)
     provider: Channel
     contact: ContactAddresses
     message: NotificationContent
     whatsapp_template: WhatsAppTemplate | None = None
-    execution_arn: str | None = None
+    execution_arn: str | None = Field(None, max_length=2048)
 
 
 # ----- planning -------------------------------------------------------------------------------
@@ -228,8 +234,10 @@ def notify_contact(request: NotifyContactRequest) -> NotificationStarted:
 def _subject(message: NotificationContent) -> str:
     if message.subject:
         return message.subject
-    first = message.text.strip().splitlines()[0] if message.text.strip() else "Mensagem"
-    return first[:78]
+    first = message.text.strip().splitlines()[0] if message.text.strip() else ""
+    # A subject is one line: tabs and other control characters of the text become spaces.
+    first = " ".join(CONTROL_CHARACTERS.sub(" ", first).split())
+    return first[:78] or "Mensagem"
 
 
 def _send_on(request: ChannelSendRequest) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.messaging.contacts import iso
 from hub.providers.outbound import Channel
+from hub.requests import OperationRequest, OrgId
 
 MessageState = Literal["queued", "sent", "delivered", "read", "failed"]
 RANK: dict[str, int] = {"queued": 0, "sent": 10, "failed": 15, "delivered": 20, "read": 30}
@@ -220,10 +221,10 @@ def execution_of(org_id: str, message_id: str) -> tuple[str | None, str | None]:
     return item.get("notification_id", {}).get("S"), item.get("execution_arn", {}).get("S")
 
 
-class MessageStatusRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class MessageStatusRequest(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    org_id: str = Field(min_length=1)
+    org_id: OrgId
     message_id: str = Field(min_length=1, max_length=256, description="the message_id a send answered")
 
 

@@ -6,24 +6,27 @@ callback URL is set on every send when ``PUBLIC_API_URL`` is configured.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hub.credentials import validate_org_id
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import messaging_settings
-from hub.phones import to_e164
+from hub.phones import MAX_PHONE_INPUT, to_e164
 from hub.providers.twilio import TwilioClient
+from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 
-class SmsSendRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class SmsSendRequest(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    org_id: str = Field(min_length=1)
-    to: str = Field(min_length=3, description="phone number; national BR numbers are accepted")
+    org_id: OrgId
+    to: str = Field(
+        min_length=3, max_length=MAX_PHONE_INPUT, description="phone number; national BR numbers are accepted"
+    )
     # Twilio's maximum body (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
     body: str = Field(min_length=1, max_length=1600)
-    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    idempotency_key: IdempotencyKey | None = None
 
 
 def send_sms(request: SmsSendRequest, context: SendContext | None = None) -> MessageSent:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
@@ -25,18 +25,22 @@ from hub.messaging import contacts, records
 from hub.messaging.media import StoredObject, presigned_url
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings, whatsapp_provider_for
-from hub.phones import to_e164
+from hub.phones import MAX_PHONE_INPUT, to_e164
 from hub.providers.evolution import EvolutionClient
 from hub.providers.outbound import MediaMessage, MediaType, SentMessage, WhatsAppTemplate
 from hub.providers.whatsapp_cloud import WhatsAppCloudClient
+from hub.requests import DEFAULT_MAX_STRING, IdempotencyKey, OperationRequest, OrgId
+from hub.urls import PublicHttpsUrl
 
 
-class _WhatsAppRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _WhatsAppRequest(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    org_id: str = Field(min_length=1)
-    to: str = Field(min_length=3, description="phone number; national BR numbers are accepted")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=128)
+    org_id: OrgId
+    to: str = Field(
+        min_length=3, max_length=MAX_PHONE_INPUT, description="phone number; national BR numbers are accepted"
+    )
+    idempotency_key: IdempotencyKey | None = None
 
 
 class SendTextRequest(_WhatsAppRequest):
@@ -48,11 +52,13 @@ class SendTextRequest(_WhatsAppRequest):
 
 
 class MediaSource(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=DEFAULT_MAX_STRING)
 
-    url: HttpUrl | None = None
-    bucket: str | None = None
-    key: str | None = None
+    # The provider downloads it from its own network: public https only (hub.urls). Files of
+    # our own go as bucket + key and are presigned by the hub, never checked as caller URLs.
+    url: PublicHttpsUrl | None = None
+    bucket: str | None = Field(None, max_length=63)
+    key: str | None = Field(None, max_length=1024)
 
     @model_validator(mode="after")
     def _one_source(self) -> MediaSource:
@@ -152,7 +158,7 @@ def send_text(request: SendTextRequest, context: SendContext | None = None) -> M
 def send_media(request: SendMediaRequest, context: SendContext | None = None) -> MessageSent:
     to, settings, state = _prepare(request)
     if request.media.url is not None:
-        url = str(request.media.url)
+        url = request.media.url
         filename = request.filename
     else:
         assert request.media.bucket is not None and request.media.key is not None

@@ -9,9 +9,14 @@ media URLs); validating the caller's request is the messaging layer's job.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hub.emails import headers_problem, one_line_problem, tags_problem
+from hub.errors import InvalidRequestError
+from hub.requests import DEFAULT_MAX_STRING
+from hub.urls import PublicHttpsUrl
 
 Channel = Literal["whatsapp", "sms", "email"]
 MediaType = Literal["image", "video", "audio", "document"]
@@ -20,6 +25,7 @@ MediaType = Literal["image", "video", "audio", "document"]
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 # Template languages: https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates/supported-languages
 TEMPLATE_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Za-z]{4})?$")
+TEMPLATE_BODY_MAX = 1024
 
 
 class SentMessage(BaseModel):
@@ -62,12 +68,13 @@ def _valid_template_text(value: str, *, field: str) -> str:
 
 
 class TemplateHeader(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=DEFAULT_MAX_STRING)
 
     type: Literal["text", "image", "video", "document"]
     text: str | None = Field(None, max_length=60)
-    url: str | None = Field(None, description="media link for image/video/document headers")
-    filename: str | None = None
+    # Fetched by the provider: public https only (hub.urls).
+    url: PublicHttpsUrl | None = Field(None, description="media link for image/video/document headers")
+    filename: str | None = Field(None, max_length=240)
 
     def model_post_init(self, context: Any) -> None:
         if self.type == "text" and not self.text:
@@ -81,7 +88,7 @@ class TemplateHeader(BaseModel):
 class TemplateButton(BaseModel):
     """A dynamic button parameter: a URL suffix or a quick-reply payload."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=DEFAULT_MAX_STRING)
 
     sub_type: Literal["url", "quick_reply"]
     index: int = Field(ge=0, le=9)
@@ -95,11 +102,16 @@ class WhatsAppTemplate(BaseModel):
     (``template: {name, language: {code}, components: [{type: header|body|button, parameters}]}``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, str_max_length=DEFAULT_MAX_STRING)
 
     name: str = Field(pattern=TEMPLATE_NAME.pattern)
     language: str = Field(pattern=TEMPLATE_LANGUAGE.pattern, description="e.g. pt_BR, en_US")
-    body_parameters: list[str] = Field(default_factory=list, max_length=100)
+    # A template's body is at most 1,024 characters with its parameters filled in (Meta's limit,
+    # as BSPs document it: https://docs.bird.com/api/touchpoints-api/supported-projects/whatsapp-approved-message-templates/creating-whatsapp-message-templates/text-templates):
+    # no single parameter can be longer.
+    body_parameters: list[Annotated[str, Field(max_length=TEMPLATE_BODY_MAX)]] = Field(
+        default_factory=list, max_length=100
+    )
     header: TemplateHeader | None = None
     buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
 
@@ -144,22 +156,56 @@ class EmailAttachment(BaseModel):
 
     filename: str = Field(min_length=1, max_length=255)
     content: bytes
-    content_type: str | None = None
+    content_type: str | None = Field(None, max_length=255)
+
+    @model_validator(mode="after")
+    def _one_line(self) -> EmailAttachment:
+        # Raised as the taxonomy's error, not a ValueError: whoever builds the email (a request,
+        # the NFS-e workflow) gets an InvalidRequestError, never an unhandled ValidationError.
+        for name in ("filename", "content_type"):
+            value = getattr(self, name)
+            if value is not None and one_line_problem(value) is not None:
+                raise InvalidRequestError(f"attachment {name} {one_line_problem(value)}", code="invalid_header")
+        return self
 
 
 class OutboundEmail(BaseModel):
-    """One email, as every email adapter takes it. Addresses are already validated."""
+    """One email, as every email adapter takes it. Addresses are already validated.
+
+    Whoever builds one (the email functions, NotifyContact, the NFS-e workflow) gets the
+    header rules of :mod:`hub.emails` enforced here, once for every adapter (Resend, SES):
+    no CR/LF or other control character in any address, display name, subject, header or tag,
+    and only the allowed custom headers. A violation is an InvalidRequestError; nothing is sent.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     from_address: str = Field(description='"Name <addr@domain>" or a bare address')
     to: list[str] = Field(min_length=1, max_length=50)
-    cc: list[str] = Field(default_factory=list)
-    bcc: list[str] = Field(default_factory=list)
-    reply_to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list, max_length=50)
+    bcc: list[str] = Field(default_factory=list, max_length=50)
+    reply_to: list[str] = Field(default_factory=list, max_length=50)
     subject: str = Field(min_length=1, max_length=998)
     html: str | None = None
     text: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="name -> value (ASCII letters, digits, _ and -)")
     attachments: list[EmailAttachment] = Field(default_factory=list)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description="only hub.emails.ALLOWED_HEADERS")
+
+    @model_validator(mode="after")
+    def _header_safe(self) -> OutboundEmail:
+        lines = {"from_address": [self.from_address], "subject": [self.subject]}
+        lines.update({name: list(getattr(self, name)) for name in ("to", "cc", "bcc", "reply_to")})
+        for name, values in lines.items():
+            for value in values:
+                problem = one_line_problem(value)
+                if problem:
+                    raise InvalidRequestError(f"email {name} {problem}", code="invalid_header")
+        header = headers_problem(self.headers)
+        if header:
+            code, message = header
+            raise InvalidRequestError(f"email {message}", code=code)
+        problem = tags_problem(self.tags)
+        if problem:
+            raise InvalidRequestError(f"email {problem}", code="invalid_tag")
+        return self
