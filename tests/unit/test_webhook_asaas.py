@@ -152,6 +152,8 @@ def test_the_documented_payment_received_event_becomes_payment_received() -> Non
         "customer_id": "cus_G7Dvo4iphUNk",
         "subscription_id": "sub_VXJBYgP2u0eO",
         "refunded_cents": None,
+        # clientPaymentDate "2021-01-01": that day in Brasília
+        "paid_at": "2021-01-01T03:00:00Z",
     }
 
 
@@ -366,3 +368,29 @@ def test_a_subscription_event_without_its_subscription_names_the_field() -> None
     with pytest.raises(ValidationError) as info:
         _normalise(payload)
     assert ("subscription",) in {tuple(err["loc"]) for err in info.value.errors()}
+
+
+# ----- when the charge was paid --------------------------------------------------------------
+
+
+def test_paid_at_is_the_payments_own_date_not_when_the_event_was_sent() -> None:
+    # Given a PAYMENT_RECEIVED sent on 2024-06-12 (a retried delivery, or a late update) for a
+    # payment the customer made on 2024-06-10
+    payload = _payment_event(clientPaymentDate="2024-06-10", paymentDate="2024-06-11", confirmedDate="2024-06-11")
+    # When
+    [event] = _normalise(payload)
+    # Then paid_at is that day in Brasília (00:00-03:00), not the event's dateCreated
+    assert event.data["paid_at"] == "2024-06-10T03:00:00Z"
+
+
+def test_paid_at_keeps_the_send_time_when_it_is_the_same_brasilia_day() -> None:
+    # dateCreated "2024-06-12 16:45:03" Brasília
+    [event] = _normalise(_payment_event(clientPaymentDate=None, paymentDate="2024-06-12", confirmedDate=None))
+    assert event.data["paid_at"] == "2024-06-12T19:45:03Z"
+
+
+@pytest.mark.parametrize("dates", [{}, {"paymentDate": "12/06/2024"}, {"paymentDate": 20240612}])
+def test_without_a_usable_payment_date_there_is_no_paid_at(dates: dict[str, Any]) -> None:
+    payment = {"clientPaymentDate": None, "paymentDate": None, "confirmedDate": None, **dates}
+    [event] = _normalise(_payment_event(**payment))
+    assert event.data["paid_at"] is None

@@ -42,6 +42,9 @@ class PaymentData(BaseModel):
     customer_id: str | None = None
     subscription_id: str | None = None
     refunded_cents: int | None = None
+    paid_at: datetime | None = Field(
+        None, description="when the payer paid, from the provider's payment object (not when the event was sent)"
+    )
 
 
 class SubscriptionData(BaseModel):

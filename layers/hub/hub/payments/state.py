@@ -75,7 +75,14 @@ def _mercadopago_lookup(event: HubEvent, data: PaymentData) -> PaymentData | Non
     state = MERCADOPAGO_STATUSES.get(payment.status)
     if state is None:
         return None
-    return data.model_copy(update={"status": state, "external_reference": payment.charge_id or None})
+    return data.model_copy(
+        update={
+            "status": state,
+            "external_reference": payment.charge_id or None,
+            "amount_cents": payment.amount_cents,
+            "paid_at": payment.paid_at,
+        }
+    )
 
 
 def apply_payment_event(event: HubEvent) -> None:
@@ -95,7 +102,13 @@ def apply_payment_event(event: HubEvent) -> None:
     if target is None:
         return
     moved = store.transition(
-        event.org_id, charge.charge_id, target, refunded_cents=data.refunded_cents, at=event.occurred_at
+        event.org_id,
+        charge.charge_id,
+        target,
+        refunded_cents=data.refunded_cents,
+        at=event.occurred_at,
+        # the payment's own date; without one, when the hub learnt of it (never the event's send time)
+        paid_at=data.paid_at or event.received_at,
     )
     logger.info(
         "charge_transition",

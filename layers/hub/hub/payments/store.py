@@ -209,10 +209,17 @@ class Transition(BaseModel):
 
 
 def transition(
-    org_id: str, charge_id: str, target: ChargeState, *, refunded_cents: int | None = None, at: datetime | None = None
+    org_id: str,
+    charge_id: str,
+    target: ChargeState,
+    *,
+    refunded_cents: int | None = None,
+    at: datetime | None = None,
+    paid_at: datetime | None = None,
 ) -> Transition:
     """Move a charge to ``target`` if it may come from its current state. ``first_paid``
-    is True for exactly one delivery: the first that made the charge paid."""
+    is True for exactly one delivery: the first that made the charge paid. ``paid_at`` (when
+    the payer paid, from the provider's payment; default ``at``) is set once."""
     allowed = sorted(ALLOWED_FROM.get(target, frozenset()))
     if not allowed:
         raise ValueError(f"no transition into {target}")
@@ -224,7 +231,8 @@ def transition(
         placeholders.append(f":a{i}")
     sets = ["#s = :t", "updated_at = :now"]
     if target in PAID_STATES:
-        sets.append("paid_at = if_not_exists(paid_at, :now)")
+        sets.append("paid_at = if_not_exists(paid_at, :paid)")
+        values[":paid"] = {"S": (paid_at or at or datetime.now(UTC)).isoformat()}
     if refunded_cents is not None:
         sets.append("refunded_cents = :ref")
         values[":ref"] = {"N": str(refunded_cents)}

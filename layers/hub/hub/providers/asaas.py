@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -125,6 +125,12 @@ class _Payment(_AsaasModel):
     billingType: str | None = None
     status: str = Field(min_length=1)
     refunds: list[_Refund] | None = None
+    # Dates (``YYYY-MM-DD``, Brasília) of the payment itself: when the payer paid
+    # (``clientPaymentDate``), when Asaas received it (``paymentDate``), when it was confirmed
+    # (``confirmedDate``) — https://docs.asaas.com/docs/webhook-para-cobrancas (the payment object)
+    clientPaymentDate: Any = None
+    paymentDate: Any = None
+    confirmedDate: Any = None
 
 
 class _PaymentEvent(_Envelope):
@@ -165,6 +171,27 @@ def _occurred_at(date_created: str | None, received_at: datetime) -> datetime:
     return received_at
 
 
+def _paid_at(payment: _Payment, sent_at: datetime) -> datetime | None:
+    """When the charge was paid, from the payment's own dates (the first present of
+    ``clientPaymentDate``, ``paymentDate``, ``confirmedDate``), never from the event's
+    ``dateCreated``: a delivery retried, or a PAYMENT_UPDATED sent days later, would move it.
+
+    Asaas gives a day in Brasília time, not an instant: when the event was sent that same
+    Brasília day, its instant is kept (the events fire as the payment happens); otherwise the
+    start of that day in Brasília."""
+    for raw in (payment.clientPaymentDate, payment.paymentDate, payment.confirmedDate):
+        if not isinstance(raw, str):
+            continue
+        try:
+            day = date.fromisoformat(raw[:10])
+        except ValueError:
+            continue
+        if sent_at.astimezone(BRASILIA).date() == day:
+            return sent_at
+        return datetime.combine(day, time(0), tzinfo=BRASILIA).astimezone(UTC)
+    return None
+
+
 def _refunded_centavos(event: str, payment: _Payment, amount: int | None) -> int | None:
     """Sum of the DONE refunds (https://docs.asaas.com/docs/refunds: PENDING, CANCELLED, DONE);
     without a refunds list, PAYMENT_REFUNDED means the whole charge was refunded."""
@@ -174,7 +201,7 @@ def _refunded_centavos(event: str, payment: _Payment, amount: int | None) -> int
     return amount if event == "PAYMENT_REFUNDED" else None
 
 
-def _payment_event(payload: Any, envelope: _Envelope, hub_type: str) -> tuple[str, PaymentData]:
+def _payment_event(payload: Any, envelope: _Envelope, hub_type: str, sent_at: datetime) -> tuple[str, PaymentData]:
     parsed = _PaymentEvent.model_validate(payload)
     payment = parsed.payment
     amount = reais_to_centavos(payment.value, field="payment.value")
@@ -189,6 +216,7 @@ def _payment_event(payload: Any, envelope: _Envelope, hub_type: str) -> tuple[st
         customer_id=payment.customer,
         subscription_id=payment.subscription,
         refunded_cents=_refunded_centavos(envelope.event, payment, amount) if hub_type == "payment.refunded" else None,
+        paid_at=_paid_at(payment, sent_at),
     )
     return payment.id, data
 
@@ -212,10 +240,11 @@ def normalise_asaas_webhook(
     the event id (the docs: the same event always carries the same id). Other events
     (transfers, invoices, PAYMENT_BANK_SLIP_VIEWED, …) are archived but produce no event."""
     envelope = _Envelope.model_validate(payload)
+    occurred_at = _occurred_at(envelope.dateCreated, received_at)
     data: BaseModel
     if envelope.event in _PAYMENT_EVENTS:
         hub_type = _PAYMENT_EVENTS[envelope.event]
-        object_id, data = _payment_event(payload, envelope, hub_type)
+        object_id, data = _payment_event(payload, envelope, hub_type, occurred_at)
     elif envelope.event.startswith("SUBSCRIPTION_"):
         hub_type = "subscription.canceled" if envelope.event in _SUBSCRIPTION_CANCELED else "subscription.updated"
         object_id, data = _subscription_event(payload)
@@ -227,7 +256,7 @@ def normalise_asaas_webhook(
             provider=PROVIDER,
             type=hub_type,
             dedupe_key=envelope.id or f"{envelope.event}:{object_id}",
-            occurred_at=_occurred_at(envelope.dateCreated, received_at),
+            occurred_at=occurred_at,
             received_at=received_at,
             data=data,
             raw_ref=raw_ref,
