@@ -281,6 +281,7 @@ def test_the_sample_payment_intent_succeeded_becomes_payment_confirmed() -> None
         "subscription_id": None,
         "refunded_cents": None,
         "paid_at": None,
+        "amount_problem": None,
     }
     assert isinstance(event.data["amount_cents"], int)
 
