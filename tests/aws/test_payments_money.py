@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,8 +16,10 @@ import pytest
 import respx
 
 from hub.errors import HubError, InvalidRequestError
+from hub.events import HubEvent, PaymentData
 from hub.payments import store
 from hub.payments.charges import RefundRequest, refund_charge
+from hub.payments.state import apply_payment_event
 from localcloud.demo import DEMO_PAYMENTS, demo_secret_values
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
@@ -306,7 +308,9 @@ def test_the_right_amount_after_a_mismatch_marks_the_charge_paid_once(seeded: Hu
     assert deliver_asaas("5000.00", "CRIGHT")["statusCode"] == 200
     assert consume(seeded) == {"batchItemFailures": []}
     status = store.get_charge("demo", "CRIGHT")
-    assert status.status == "RECEIVED" and status.paid_at is not None
+    # paid_at is the payment's own date (clientPaymentDate 2021-01-01, Brasília), not the
+    # event's dateCreated (2024-06-12 16:45:03)
+    assert status.status == "RECEIVED" and status.paid_at == datetime(2021, 1, 1, 3, 0, tzinfo=UTC)
     assert nfse_executions(seeded) == ["demo--CRIGHT--emit"]
 
 
@@ -375,3 +379,45 @@ def test_a_refund_with_an_unknown_outcome_keeps_its_reservation(seeded: HubAws, 
     route.side_effect = None
     assert refund("r2", 60000) == "InvalidRequestError"  # the first may have happened: not twice
     assert route.call_count == 1
+
+
+def mercadopago_notification(payment_id: str) -> HubEvent:
+    """A MercadoPago payment notification as the receiver normalises it: only the id."""
+    now = datetime.now(UTC)
+    return HubEvent.build(
+        org_id="demo",
+        provider="mercadopago",
+        type="payment.updated",
+        dedupe_key=f"{payment_id}:payment.updated:{uuid.uuid4().hex}",
+        occurred_at=now,
+        received_at=now,
+        data=PaymentData(payment_id=payment_id, status="pending_lookup"),
+        raw_ref="raw/mercadopago.json",
+    )
+
+
+@pytest.mark.parametrize(("amount", "status"), [(0.01, "AMOUNT_MISMATCH"), (19.99, "RECEIVED")])
+def test_a_mercadopago_payment_is_looked_up_and_its_amount_checked(
+    seeded: HubAws, provider: respx.MockRouter, amount: float, status: str
+) -> None:
+    # Given an R$ 19,99 PIX charge at MercadoPago
+    store.claim("demo", "CMP", fingerprint="f", amount_cents=1999, billing_type="PIX", customer=CUSTOMER)
+    store.record_created("demo", "CMP", provider="mercadopago", provider_charge_id="123", result={})
+    payment = {
+        "id": 123,
+        "status": "approved",
+        "external_reference": "CMP",
+        "transaction_amount": amount,
+        "date_approved": "2026-11-20T10:00:00.000-04:00",
+    }
+    provider.get(url__regex=r".*/v1/payments/123$").respond(200, json=payment)
+    # When its notification is consumed (the payment is looked up)
+    apply_payment_event(mercadopago_notification("123"))
+    # Then only the exact amount makes it paid, on the day MercadoPago approved it
+    charge = store.get_charge("demo", "CMP")
+    assert charge.status == status
+    if status == "RECEIVED":
+        assert charge.paid_at == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    else:
+        assert charge.paid_at is None and charge.reported_cents == 1
+        assert nfse_executions(seeded) == []
