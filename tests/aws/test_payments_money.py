@@ -274,9 +274,10 @@ def nfse_executions(hub_aws: HubAws) -> list[str]:
         ("0.01", 1, "paid 1 centavos for a charge of 500000"),
         ("4999.99", 499999, "paid 499999 centavos"),
         ("-5000.00", None, "negative"),
-        ("1e400", None, "larger than any payment"),
+        ("1000000000000000000000000000000.00", None, "larger than any payment"),
         ("5000.001", None, "fractions of a centavo"),
-        ("Infinity", None, "not a JSON number"),
+        # (1e400, Infinity, NaN: the normaliser flags them too — tests/unit/test_webhook_asaas.py —
+        # but a receiver's JSON limits may refuse such a body before it, with a 400)
     ],
 )
 def test_a_payment_with_another_amount_never_marks_the_charge_paid(
