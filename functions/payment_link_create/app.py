@@ -1,6 +1,7 @@
 """PaymentLinkCreate — an Asaas payment link (fixed amount or typed by the payer).
 
-Payload: {"org_id", "name", "billing_type"?, "value_cents"?, "description"?, "due_date_limit_days"?,
+Payload: {"org_id", "name", "billing_type"?, "value_cents"? (integer centavos ≤ max_amount_cents), "description"?,
+"due_date_limit_days"?,
 "external_reference"?, "idempotency_key"}
 Result:  {"provider": "asaas", "link_id", "url", "active"}
 """

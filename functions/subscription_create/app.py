@@ -1,6 +1,7 @@
 """SubscriptionCreate — a recurring charge: Asaas for clients, Stripe for the platform product.
 
-Payload (asaas): {"org_id", "customer": {...}, "billing_type"?, "value_cents", "cycle"?, "next_due_date",
+Payload (asaas): {"org_id", "customer": {...}, "billing_type"?, "value_cents" (≤ max_amount_cents), "cycle"?,
+"next_due_date",
 "description"?, "external_reference"?, "idempotency_key"}
 Payload (stripe): {"org_id", "provider": "stripe", "email", "name"?, "price_id", "idempotency_key"}
 Result:  {"provider", "subscription_id", "status", "customer_id"}

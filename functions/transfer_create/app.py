@@ -1,11 +1,24 @@
 """TransferCreate — money out, only to an account on the org's allowlist; audited and announced
-(security.sensitive_action) whether it is made or refused.
+(security.sensitive_action) whether it is made or refused — refused by validation too.
 
-Payload: {"org_id", "value_cents", "destination" (allowlist name), "description"?, "requested_by", "idempotency_key"}
+Payload: {"org_id", "value_cents" (integer centavos, ≤ the org's max_amount_cents), "destination" (allowlist
+name, ≤ 100 characters), "description"?, "requested_by", "idempotency_key"}
 Result:  {"provider": "asaas", "transfer_id", "status", "amount_cents", "fee_cents"?, "operation_type"?}
 """
 
-from hub.invocation import operation_handler
-from hub.payments.operations import TransferRequest, create_transfer
+from typing import Any
 
-handler = operation_handler("payments.transfer_create", TransferRequest, create_transfer)
+from hub.errors import InvalidRequestError
+from hub.invocation import operation_handler
+from hub.payments.operations import TransferRequest, audit_invalid_transfer, create_transfer
+
+_run = operation_handler("payments.transfer_create", TransferRequest, create_transfer)
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    try:
+        return _run(event, context)
+    except InvalidRequestError as exc:
+        if exc.code == "validation_error":  # refused before create_transfer, which audits its own refusals
+            audit_invalid_transfer(event, exc)
+        raise

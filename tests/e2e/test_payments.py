@@ -8,8 +8,9 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,6 +22,8 @@ from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
 
+# Asaas (and its sandbox) speak Brasília time: "today" is Brasília's today, whatever the clock's zone.
+BRASILIA = ZoneInfo("America/Sao_Paulo")
 CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 
 
@@ -145,8 +148,14 @@ def test_every_gateway_unavailable_leaves_a_manual_pix_with_our_id_as_txid(cloud
     assert f"05{len(charge_id):02d}{charge_id}" in created["pix_payload"]  # EMV 62/05 txid
 
 
+def brasilia_now() -> datetime:
+    return datetime.now(BRASILIA)
+
+
 def asaas_webhook(cloud: LocalCloud, event: str, payment: dict[str, Any]) -> httpx.Response:
-    body = {"id": f"evt_{uuid.uuid4().hex}", "event": event, "dateCreated": "2026-11-23 10:00:00", "payment": payment}
+    # Asaas writes dateCreated in Brasília time, without a zone.
+    sent_at = brasilia_now().strftime("%Y-%m-%d %H:%M:%S")
+    body = {"id": f"evt_{uuid.uuid4().hex}", "event": event, "dateCreated": sent_at, "payment": payment}
     return httpx.post(
         f"{cloud.api_url}/webhooks/asaas/demo",
         json=body,
@@ -256,7 +265,7 @@ def test_a_paid_charge_gets_exactly_one_invoice_stored_emailed_and_announced(clo
     assert dps_posts(cloud, charge_id) == 1
     assert cloud.template is not None
     bucket = cloud.template.env_value("INVOICES_BUCKET")
-    today = date.today()
+    today = datetime.now(UTC)  # the invoices bucket is keyed by the UTC month of issue
     keys = {
         o["Key"]
         for o in client(cloud, "s3").list_objects_v2(Bucket=bucket, Prefix=f"demo/{today:%Y}/{today:%m}/")["Contents"]
@@ -309,7 +318,7 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud:
     # 3. credited with a different amount.
     short_id, short = paid_charge(cloud, "Edição")
     assert asaas_webhook(cloud, "PAYMENT_RECEIVED", short).status_code == 200
-    today = date.today().isoformat()
+    today = brasilia_now().date().isoformat()
     httpx.post(
         f"{control}/financialTransactions",
         json={"value": 3499.99, "type": "PAYMENT_RECEIVED", "paymentId": short["id"], "date": today},
@@ -435,7 +444,7 @@ def test_a_mercadopago_notification_is_looked_up_and_moves_the_charge(cloud: Loc
             "id": int(uuid.uuid4().int % 10**10),
             "live_mode": False,
             "type": "payment",
-            "date_created": "2026-11-23T10:00:00.000-03:00",
+            "date_created": brasilia_now().isoformat(timespec="milliseconds"),
             "user_id": 123456,
             "api_version": "v1",
             "action": "payment.updated",

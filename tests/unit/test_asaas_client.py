@@ -204,6 +204,7 @@ def test_create_boleto_charge_sends_reais_exactly_and_returns_the_digitable_line
         "pix_payload": None,
         "pix_qr_png_base64": None,
         "expires_at": None,
+        "paid_at": None,
     }
 
 

@@ -152,6 +152,9 @@ def test_the_documented_payment_received_event_becomes_payment_received() -> Non
         "customer_id": "cus_G7Dvo4iphUNk",
         "subscription_id": "sub_VXJBYgP2u0eO",
         "refunded_cents": None,
+        # clientPaymentDate "2021-01-01": that day in Brasília
+        "paid_at": "2021-01-01T03:00:00Z",
+        "amount_problem": None,
     }
 
 
@@ -292,24 +295,58 @@ def test_float_arithmetic_would_have_lost_a_centavo() -> None:
     assert reais_to_centavos(Decimal("0.29"), field="v") == 29
 
 
-@pytest.mark.parametrize("json_value", ["10.005", "0.30000000000000004", "1234.567"])
-def test_a_value_with_fractions_of_a_centavo_is_rejected(json_value: str) -> None:
+# A validly authenticated delivery whose value is not money is still accepted (Asaas pauses
+# its queue after 15 failed deliveries), but flagged: no amount, and the reason, so the charge
+# is never marked paid by it (hub.payments.state).
+@pytest.mark.parametrize(
+    ("json_value", "problem"),
+    [
+        ("10.005", "fractions of a centavo"),
+        ("0.30000000000000004", "fractions of a centavo"),
+        ("1234.567", "fractions of a centavo"),
+        ("-5000.00", "negative"),
+        ("-0.01", "negative"),
+        ("1e400", "larger than any payment"),
+        ("1E+999999999", "larger than any payment"),  # would overflow Decimal's context if multiplied
+        ("100000000000000000000000000000", "larger than any payment"),
+        ("1E-999999999", "fractions of a centavo"),
+    ],
+)
+def test_a_value_that_is_not_money_is_flagged_never_converted(json_value: str, problem: str) -> None:
     body = _sample_event()["body"].replace('"value":100,', f'"value":{json_value},')
     payload = json.loads(body, parse_float=Decimal)
-    with pytest.raises(InvalidRequestError, match=r"payment\.value"):
-        _normalise(payload)
+    [event] = _normalise(payload)
+    assert event.data["amount_cents"] is None
+    assert event.data["amount_problem"].startswith("payment.value: ")
+    assert problem in event.data["amount_problem"]
 
 
-@pytest.mark.parametrize("value", [0.1, True, "12.34", [1]])
-def test_values_that_are_not_decimal_numbers_are_rejected(value: Any) -> None:
-    with pytest.raises(InvalidRequestError):
-        _normalise(_payment_event(value=value))
+@pytest.mark.parametrize("value", [0.1, True, "12.34", [1], float("inf"), float("nan")])
+def test_values_that_are_not_decimal_numbers_are_flagged(value: Any) -> None:
+    [event] = _normalise(_payment_event(value=value))
+    assert event.data["amount_cents"] is None
+    assert event.data["amount_problem"] == "payment.value: not a JSON number"
 
 
-def test_a_refund_with_fractions_of_a_centavo_is_rejected() -> None:
+def test_infinity_and_nan_in_the_body_are_flagged() -> None:
+    # json.loads accepts Infinity/NaN and parses them as floats even with parse_float=Decimal
+    for constant in ("Infinity", "-Infinity", "NaN"):
+        body = _sample_event()["body"].replace('"value":100,', f'"value":{constant},')
+        [event] = _normalise(json.loads(body, parse_float=Decimal))
+        assert event.data["amount_problem"] == "payment.value: not a JSON number"
+
+
+def test_a_refund_with_fractions_of_a_centavo_is_flagged() -> None:
     refunds = [{"status": "DONE", "value": Decimal("1.001")}]
-    with pytest.raises(InvalidRequestError, match="refunds"):
-        _normalise(_payment_event("PAYMENT_PARTIALLY_REFUNDED", refunds=refunds))
+    [event] = _normalise(_payment_event("PAYMENT_PARTIALLY_REFUNDED", refunds=refunds))
+    assert event.data["refunded_cents"] is None
+    assert "payment.refunds.value" in event.data["amount_problem"]
+
+
+@pytest.mark.parametrize("value", [Decimal("1.001"), Decimal("-1"), Decimal("Infinity"), 0.5])
+def test_reais_to_centavos_still_refuses_what_is_not_money(value: Any) -> None:
+    with pytest.raises(InvalidRequestError, match="v: "):
+        reais_to_centavos(value, field="v")
 
 
 def test_a_payment_without_value_has_no_amount() -> None:
@@ -366,3 +403,29 @@ def test_a_subscription_event_without_its_subscription_names_the_field() -> None
     with pytest.raises(ValidationError) as info:
         _normalise(payload)
     assert ("subscription",) in {tuple(err["loc"]) for err in info.value.errors()}
+
+
+# ----- when the charge was paid --------------------------------------------------------------
+
+
+def test_paid_at_is_the_payments_own_date_not_when_the_event_was_sent() -> None:
+    # Given a PAYMENT_RECEIVED sent on 2024-06-12 (a retried delivery, or a late update) for a
+    # payment the customer made on 2024-06-10
+    payload = _payment_event(clientPaymentDate="2024-06-10", paymentDate="2024-06-11", confirmedDate="2024-06-11")
+    # When
+    [event] = _normalise(payload)
+    # Then paid_at is that day in Brasília (00:00-03:00), not the event's dateCreated
+    assert event.data["paid_at"] == "2024-06-10T03:00:00Z"
+
+
+def test_paid_at_keeps_the_send_time_when_it_is_the_same_brasilia_day() -> None:
+    # dateCreated "2024-06-12 16:45:03" Brasília
+    [event] = _normalise(_payment_event(clientPaymentDate=None, paymentDate="2024-06-12", confirmedDate=None))
+    assert event.data["paid_at"] == "2024-06-12T19:45:03Z"
+
+
+@pytest.mark.parametrize("dates", [{}, {"paymentDate": "12/06/2024"}, {"paymentDate": 20240612}])
+def test_without_a_usable_payment_date_there_is_no_paid_at(dates: dict[str, Any]) -> None:
+    payment = {"clientPaymentDate": None, "paymentDate": None, "confirmedDate": None, **dates}
+    [event] = _normalise(_payment_event(**payment))
+    assert event.data["paid_at"] is None

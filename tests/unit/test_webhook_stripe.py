@@ -280,6 +280,8 @@ def test_the_sample_payment_intent_succeeded_becomes_payment_confirmed() -> None
         "customer_id": "cus_RE2mDq9bXcL7Vt",
         "subscription_id": None,
         "refunded_cents": None,
+        "paid_at": None,
+        "amount_problem": None,
     }
     assert isinstance(event.data["amount_cents"], int)
 

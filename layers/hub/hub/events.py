@@ -42,6 +42,14 @@ class PaymentData(BaseModel):
     customer_id: str | None = None
     subscription_id: str | None = None
     refunded_cents: int | None = None
+    paid_at: datetime | None = Field(
+        None, description="when the payer paid, from the provider's payment object (not when the event was sent)"
+    )
+    amount_problem: str | None = Field(
+        None,
+        description="why the provider's amount is not money (negative, not finite, fractions of a centavo, "
+        "huge, not a number): the event is published, flagged, and never applied to a charge",
+    )
 
 
 class SubscriptionData(BaseModel):

@@ -29,9 +29,11 @@ from hub.fiscal.nfse_models import IbsCbs, NfseRequest, NfseStatus, Prestador, S
 from hub.fiscal.taxes import FiscalSettings, compute_invoice
 from hub.observability import logger
 from hub.payments import store
+from hub.payments.models import CHARGE_ID_PATTERN
 from hub.payments.settings import payment_settings
 from hub.providers.focusnfe import FocusNfeClient
 from hub.providers.nuvemfiscal import NuvemFiscalClient
+from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
 NfseProvider = Literal["nuvemfiscal", "focusnfe"]
@@ -293,11 +295,9 @@ def _notify_org_of_rejection(org_id: str, charge_id: str, reasons: list[str]) ->
     return True
 
 
-class CancelRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
-    charge_id: str = Field(min_length=1, max_length=25)
+class CancelRequest(OperationRequest):
+    org_id: OrgId
+    charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
     justification: str = Field("Cancelamento por estorno do pagamento", min_length=15, max_length=255)
 
 

@@ -20,10 +20,9 @@ released so the caller can fix the request and retry with the same id.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from hub.credentials import validate_org_id
 from hub.documents import normalise_tax_id
@@ -42,11 +41,12 @@ from hub.payments.models import (
     RefundResult,
 )
 from hub.payments.pix import static_brcode
-from hub.payments.settings import payment_settings
+from hub.payments.settings import check_amount, payment_settings
 from hub.phones import to_e164
 from hub.providers.asaas_client import AsaasClient
 from hub.providers.mercadopago_client import MercadoPagoClient
 from hub.providers.pagbank import PagBankClient
+from hub.requests import MAX_CENTAVOS, Centavos, IdempotencyKey, OperationRequest, OrgId
 
 DEFAULT_CHAIN = ("asaas", "pagseguro", "manual")
 # MercadoPago (PIX only) is chosen explicitly: providers=["mercadopago", ...].
@@ -56,13 +56,13 @@ CHARGE_PROVIDERS = ("asaas", "pagseguro", "mercadopago", "manual")
 RESUME_AFTER_SECONDS = 90
 
 
-class CustomerInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CustomerInput(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     cpf_cnpj: str = Field(min_length=11, max_length=20)
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
     external_reference: str | None = Field(None, max_length=100)
 
     def validated(self) -> Customer:
@@ -76,8 +76,8 @@ class CustomerInput(BaseModel):
 
 
 class CustomerUpsertRequest(CustomerInput):
-    org_id: str = Field(min_length=1)
-    idempotency_key: str | None = None
+    org_id: OrgId
+    idempotency_key: IdempotencyKey | None = None
 
 
 class CustomerUpserted(ProviderCustomer):
@@ -93,28 +93,40 @@ def upsert_customer(request: CustomerUpsertRequest) -> CustomerUpserted:
     return CustomerUpserted(**found.model_dump(), tax_id=customer.tax_id)
 
 
-class ChargeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+# Reais as a string with at most two decimals ("3500.00"), never a JSON number (a float).
+ReaisString = Annotated[str, Strict(), Field(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
 
-    org_id: str = Field(min_length=1)
+
+class ChargeRequest(OperationRequest):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    org_id: OrgId
     charge_id: str = Field(pattern=CHARGE_ID_PATTERN, description="ours: 1-25 letters/digits, the idempotency key")
     customer: CustomerInput
     billing_type: BillingType
-    value_cents: int | None = Field(None, gt=0, description="integer centavos")
-    value: Decimal | None = Field(None, gt=0, description="reais with at most 2 decimals, as a string")
+    value_cents: Centavos | None = None
+    value: ReaisString | None = Field(None, description="reais with at most 2 decimals, as a string")
     due_date: date
     description: str = Field("", max_length=500)
     providers: list[str] | None = Field(
-        None, description="default: asaas, pagseguro, manual; mercadopago (PIX) when asked for"
+        None,
+        max_length=len(CHARGE_PROVIDERS),
+        description="default: asaas, pagseguro, manual; mercadopago (PIX) when asked for",
     )
 
     @model_validator(mode="after")
     def _one_amount(self) -> ChargeRequest:
         if (self.value_cents is None) == (self.value is None):
             raise ValueError("give value_cents (integer centavos) or value (reais), not both")
+        if self.value is not None and not 0 < reais_to_cents(self.value, field="value") <= MAX_CENTAVOS:
+            raise ValueError(f"value must be more than zero and at most {MAX_CENTAVOS // 100} reais")
         if self.providers is not None and (not self.providers or set(self.providers) - set(CHARGE_PROVIDERS)):
             raise ValueError(f"providers must be a non-empty subset of {', '.join(CHARGE_PROVIDERS)}")
         return self
+
+    @property
+    def amount_field(self) -> str:
+        return "value_cents" if self.value_cents is not None else "value"
 
     @property
     def amount_cents(self) -> int:
@@ -239,6 +251,8 @@ _CREATE = {"asaas": _asaas, "pagseguro": _pagbank, "mercadopago": _mercadopago, 
 
 def create_charge(request: ChargeRequest) -> ChargeCreated:
     validate_org_id(request.org_id)
+    # Before the claim: a refused amount never burns the charge id.
+    check_amount(request.org_id, request.amount_cents, field=request.amount_field)
     spec = _spec(request)
     fingerprint = store.request_fingerprint(request.model_dump(mode="json", exclude={"providers"}))
     existing = store.claim(
@@ -295,10 +309,8 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
     )
 
 
-class ChargeStatusRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class ChargeStatusRequest(OperationRequest):
+    org_id: OrgId
     charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
 
 
@@ -310,35 +322,53 @@ def as_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True)
 
 
-class RefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class RefundRequest(OperationRequest):
+    org_id: OrgId
     charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
-    value_cents: int | None = Field(None, gt=0, description="partial refund in centavos; omit for the whole charge")
+    value_cents: Centavos | None = Field(None, description="partial refund in centavos; omit for the whole charge")
     description: str | None = Field(None, max_length=500)
-    idempotency_key: str = Field(min_length=1, max_length=128, description="required: a repeated refund moves money")
+    idempotency_key: IdempotencyKey = Field(description="required: a repeated refund moves money")
 
 
 def refund_charge(request: RefundRequest) -> RefundResult:
-    """Refund at the provider that holds the charge. The state moves when the provider's
+    """Refund at the provider that holds the charge. The amount is reserved on the charge
+    first (one conditional update), so concurrent refunds never ask the provider for more than
+    the charge; the reservation is given back only when the provider definitely refused (or
+    was never reached), never on an unknown outcome. The state moves when the provider's
     ``payment.refunded`` webhook arrives, which also starts the invoice's cancellation."""
     validate_org_id(request.org_id)
     charge = store.get_charge(request.org_id, request.charge_id)
-    if charge.status not in ("CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED"):
+    if charge.status not in store.REFUNDABLE_STATES:
         raise InvalidRequestError(f"charge {request.charge_id!r} is {charge.status}: only paid charges are refunded")
-    if request.value_cents is not None and request.value_cents > charge.amount_cents - charge.refunded_cents:
-        raise InvalidRequestError("value_cents is more than what is left to refund", code="invalid_amount")
+    if charge.provider not in ("asaas", "mercadopago"):
+        raise InvalidRequestError(
+            f"charges at {charge.provider} are refunded by hand (no refund API in the hub for it)",
+            code="refund_unsupported",
+        )
+    taken = max(charge.refunded_cents, charge.refund_reserved_cents)
+    cents = request.value_cents if request.value_cents is not None else charge.amount_cents - taken
+    if not store.reserve_refund(request.org_id, request.charge_id, cents=cents, amount_cents=charge.amount_cents):
+        raise InvalidRequestError(
+            "value_cents is more than what is left to refund" if request.value_cents else "nothing is left to refund",
+            code="invalid_amount",
+        )
+    try:
+        return _provider_refund(request, charge)
+    except (InvalidRequestError, AuthenticationError):
+        store.release_refund(request.org_id, request.charge_id, cents=cents)  # refused: nothing moved
+        raise
+    except ProviderUnavailableError as exc:
+        if exc.code in ("circuit_open", "connect_failed"):  # never sent
+            store.release_refund(request.org_id, request.charge_id, cents=cents)
+        raise  # otherwise (timeouts, OutcomeUnknownError, …) the refund may have happened: keep it
+
+
+def _provider_refund(request: RefundRequest, charge: store.ChargeRecord) -> RefundResult:
     provider_id = charge.provider_charge_id or ""
     if charge.provider == "asaas":
         asaas = AsaasClient.for_org(request.org_id)
         assert isinstance(asaas, AsaasClient)
         return asaas.refund(provider_id, request.value_cents, request.description)
-    if charge.provider == "mercadopago":
-        mercadopago = MercadoPagoClient.for_org(request.org_id)
-        assert isinstance(mercadopago, MercadoPagoClient)
-        return mercadopago.refund(provider_id, request.value_cents, idempotency_key=request.idempotency_key)
-    raise InvalidRequestError(
-        f"charges at {charge.provider} are refunded by hand (no refund API in the hub for it)",
-        code="refund_unsupported",
-    )
+    mercadopago = MercadoPagoClient.for_org(request.org_id)
+    assert isinstance(mercadopago, MercadoPagoClient)
+    return mercadopago.refund(provider_id, request.value_cents, idempotency_key=request.idempotency_key)

@@ -8,7 +8,7 @@ take centavos) with :mod:`hub.money`. Our charge id is the idempotency key at ev
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,6 +66,7 @@ class ChargeResult(BaseModel):
     pix_payload: str | None = Field(None, description="PIX copy-and-paste (BR Code)")
     pix_qr_png_base64: str | None = None
     expires_at: str | None = None
+    paid_at: datetime | None = Field(None, description="when the payer paid (MercadoPago date_approved)")
 
 
 class RefundResult(BaseModel):

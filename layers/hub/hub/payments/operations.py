@@ -10,17 +10,18 @@ Every operation that moves money or creates something billable is invoked with a
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from hub.bus import put_event
-from hub.credentials import validate_org_id
+from hub.credentials import ORG_ID_PATTERN, validate_org_id
 from hub.errors import InvalidRequestError
+from hub.observability import logger
 from hub.payments import store
 from hub.payments.charges import CustomerInput
-from hub.payments.models import BillingType
-from hub.payments.settings import payment_settings
+from hub.payments.models import CHARGE_ID_PATTERN, BillingType
+from hub.payments.settings import ALLOWLIST_NAME_MAX, check_amount, payment_settings
 from hub.providers.asaas_client import (
     AsaasClient,
     PaymentLinkResult,
@@ -31,6 +32,7 @@ from hub.providers.asaas_client import (
     TransferResult,
 )
 from hub.providers.stripe_client import StripeClient, StripeSubscription
+from hub.requests import Centavos, IdempotencyKey, OperationRequest, OrgId
 from hub.resilience.integrations import audit
 
 
@@ -40,20 +42,21 @@ def _asaas(org_id: str) -> AsaasClient:
     return client
 
 
-class PaymentLinkRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class PaymentLinkRequest(OperationRequest):
+    org_id: OrgId
     name: str = Field(min_length=1, max_length=255)
     billing_type: BillingType = "UNDEFINED"
-    value_cents: int | None = Field(None, gt=0, description="fixed amount; omit to let the payer type it")
+    value_cents: Centavos | None = Field(None, description="fixed amount; omit to let the payer type it")
     description: str | None = Field(None, max_length=500)
-    due_date_limit_days: int = Field(5, ge=1, le=60)
+    due_date_limit_days: int = Field(5, ge=1, le=60, strict=True)
     external_reference: str | None = Field(None, max_length=100)
-    idempotency_key: str = Field(min_length=1, max_length=128)
+    idempotency_key: IdempotencyKey
 
 
 def create_payment_link(request: PaymentLinkRequest) -> PaymentLinkResult:
+    validate_org_id(request.org_id)
+    if request.value_cents is not None:
+        check_amount(request.org_id, request.value_cents, field="value_cents")
     return _asaas(request.org_id).create_payment_link(
         name=request.name,
         billing_type=request.billing_type,
@@ -64,23 +67,21 @@ def create_payment_link(request: PaymentLinkRequest) -> PaymentLinkResult:
     )
 
 
-class SubscriptionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class SubscriptionRequest(OperationRequest):
+    org_id: OrgId
     provider: Literal["asaas", "stripe"] = "asaas"
     customer: CustomerInput | None = Field(None, description="asaas: the payer (looked up before creating)")
     billing_type: BillingType = "UNDEFINED"
-    value_cents: int | None = Field(None, gt=0)
+    value_cents: Centavos | None = None
     cycle: SubscriptionCycle = "MONTHLY"
     next_due_date: date | None = None
     description: str | None = Field(None, max_length=500)
     external_reference: str | None = Field(None, max_length=100)
     # Stripe (the platform product): a customer by email and a Price.
-    email: str | None = None
-    name: str | None = None
-    price_id: str | None = Field(None, pattern=r"^price_[A-Za-z0-9]+$")
-    idempotency_key: str = Field(min_length=1, max_length=128)
+    email: str | None = Field(None, max_length=254)
+    name: str | None = Field(None, max_length=200)
+    price_id: str | None = Field(None, pattern=r"^price_[A-Za-z0-9]{1,250}$")
+    idempotency_key: IdempotencyKey
 
     @model_validator(mode="after")
     def _fields_for_provider(self) -> SubscriptionRequest:
@@ -102,6 +103,8 @@ class SubscriptionCreated(BaseModel):
 
 def create_subscription(request: SubscriptionRequest) -> SubscriptionCreated:
     validate_org_id(request.org_id)
+    if request.value_cents is not None:
+        check_amount(request.org_id, request.value_cents, field="value_cents")
     if request.provider == "stripe":
         stripe = StripeClient.for_org(request.org_id)
         assert isinstance(stripe, StripeClient) and request.email and request.price_id
@@ -131,13 +134,11 @@ def create_subscription(request: SubscriptionRequest) -> SubscriptionCreated:
     )
 
 
-class SubscriptionCancelRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
+class SubscriptionCancelRequest(OperationRequest):
+    org_id: OrgId
     provider: Literal["asaas", "stripe"] = "asaas"
     subscription_id: str = Field(min_length=1, max_length=100)
-    idempotency_key: str | None = None
+    idempotency_key: IdempotencyKey | None = None
 
 
 class SubscriptionCancelled(BaseModel):
@@ -157,11 +158,9 @@ def cancel_subscription(request: SubscriptionCancelRequest) -> SubscriptionCance
     return SubscriptionCancelled(provider="asaas", subscription_id=request.subscription_id, cancelled=cancelled)
 
 
-class PixQrCodeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
-    charge_id: str = Field(min_length=1, max_length=25)
+class PixQrCodeRequest(OperationRequest):
+    org_id: OrgId
+    charge_id: str = Field(pattern=CHARGE_ID_PATTERN)
 
 
 def pix_qr_code(request: PixQrCodeRequest) -> PixQrCode:
@@ -175,15 +174,17 @@ def pix_qr_code(request: PixQrCodeRequest) -> PixQrCode:
     return PixQrCode(payload=payload, encoded_image=(charge.result or {}).get("pix_qr_png_base64"))
 
 
-class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str = Field(min_length=1)
-    value_cents: int = Field(gt=0)
-    destination: str = Field(min_length=1, description="the name of an account on the org's transfer allowlist")
+class TransferRequest(OperationRequest):
+    org_id: OrgId
+    value_cents: Centavos
+    destination: str = Field(
+        min_length=1,
+        max_length=ALLOWLIST_NAME_MAX,
+        description="the name of an account on the org's transfer allowlist",
+    )
     description: str | None = Field(None, max_length=200)
     requested_by: str = Field(min_length=1, max_length=100, description="who asked (kept in the audit)")
-    idempotency_key: str = Field(min_length=1, max_length=128)
+    idempotency_key: IdempotencyKey
 
 
 def _pix_key_type(key: str) -> PixKeyType:
@@ -199,6 +200,33 @@ def _pix_key_type(key: str) -> PixKeyType:
     return "EVP"
 
 
+def _refused(org_id: str, details: dict[str, Any], reason: str) -> None:
+    audit(org_id, "transfer.refused", {**details, "reason": reason})
+    put_event("security.sensitive_action", {"org_id": org_id, "action": "transfer.refused", **details})
+
+
+def _clipped(value: Any) -> Any:
+    """A field of a refused payload as the audit keeps it: short, never the whole of a huge value."""
+    if isinstance(value, str):
+        return value if len(value) <= ALLOWLIST_NAME_MAX else f"{value[:ALLOWLIST_NAME_MAX]}… ({len(value)} characters)"
+    if value is None or isinstance(value, bool | int):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+def audit_invalid_transfer(payload: Any, error: InvalidRequestError) -> None:
+    """A TransferCreate refused by validation is audited and announced too (clipped, so an
+    oversized field can never make the audit record itself fail). Without a valid org id
+    there is no org to audit it under: it is only logged."""
+    org_id = payload.get("org_id") if isinstance(payload, dict) else None
+    if not isinstance(org_id, str) or not ORG_ID_PATTERN.fullmatch(org_id):
+        logger.warning("transfer_refused_without_org", extra={"reason": error.message[:500]})
+        return
+    fields = ("destination", "value_cents", "requested_by", "idempotency_key")
+    details = {name: _clipped(payload.get(name)) for name in fields}
+    _refused(org_id, details, error.message[:500])
+
+
 def create_transfer(request: TransferRequest) -> TransferResult:
     """Money out: only to an allowlisted account, audited before and after, announced."""
     validate_org_id(request.org_id)
@@ -210,13 +238,18 @@ def create_transfer(request: TransferRequest) -> TransferResult:
         "requested_by": request.requested_by,
         "idempotency_key": request.idempotency_key,
     }
+    try:
+        check_amount(request.org_id, request.value_cents, field="value_cents")
+    except InvalidRequestError as exc:
+        _refused(request.org_id, details, exc.message)
+        raise
     if account is None:
-        audit(request.org_id, "transfer.refused", {**details, "reason": "not on the allowlist"})
-        put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.refused", **details})
+        _refused(request.org_id, details, "not on the allowlist")
         raise InvalidRequestError(
             f"destination {request.destination!r} is not on the org's transfer allowlist", code="not_allowlisted"
         )
     if not account.pix_key:
+        _refused(request.org_id, details, "the allowlisted account has no PIX key")
         raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
     audit(request.org_id, "transfer.requested", details)
     result = _asaas(request.org_id).create_transfer(

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from hub.aws import aws_client
 from hub.bus import put_events
@@ -34,6 +34,7 @@ from hub.observability import logger
 from hub.payments import store
 from hub.providers.asaas_client import AsaasClient, FinancialTransaction
 from hub.providers.pluggy import BankTransaction, PluggyClient
+from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
 BRASILIA = timezone(timedelta(hours=-3))
@@ -58,10 +59,8 @@ class Mismatch(BaseModel):
     description: str | None = None
 
 
-class ReconciliationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    org_id: str | None = Field(None, description="default: every org with Asaas credentials")
+class ReconciliationRequest(OperationRequest):
+    org_id: OrgId | None = Field(None, description="default: every org with Asaas credentials")
     start: date | None = Field(None, description="default: yesterday (Brasília)")
     end: date | None = None
 

@@ -11,7 +11,15 @@ an out-of-order or duplicate delivery never moves a charge backwards):
     PENDING ─┬─► OVERDUE ─┐
              ├─► FAILED ──┼─► CONFIRMED ─► RECEIVED ─► PARTIALLY_REFUNDED ─► REFUNDED
              │            └──────────────► RECEIVED
-             └─► CANCELLED (from PENDING / OVERDUE / FAILED only)
+             ├─► AMOUNT_MISMATCH ─► CONFIRMED / RECEIVED (an event with the right amount)
+             └─► CANCELLED (from PENDING / OVERDUE / FAILED / AMOUNT_MISMATCH only)
+
+``AMOUNT_MISMATCH``: a payment event said the charge was paid, but with another amount than
+the charge's (or with a value that is not money): the charge is not paid, no invoice is
+issued, and ``payment.amount_mismatch`` is announced (:mod:`hub.payments.state`).
+
+Refunds reserve what they take before the provider is called (``refund_reserved_cents``, a
+conditional update), so concurrent refunds never add up to more than the charge.
 
 Asaas ``PAYMENT_CONFIRMED`` (paid, not yet available; PIX may sit there up to 72 h) and
 ``PAYMENT_RECEIVED`` (available) both count as *paid*: ``paid_at`` is set once, by whichever
@@ -26,26 +34,37 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import InvalidRequestError
 
 ChargeState = Literal[
-    "CREATING", "PENDING", "OVERDUE", "FAILED", "CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED", "REFUNDED", "CANCELLED"
+    "CREATING",
+    "PENDING",
+    "OVERDUE",
+    "FAILED",
+    "AMOUNT_MISMATCH",
+    "CONFIRMED",
+    "RECEIVED",
+    "PARTIALLY_REFUNDED",
+    "REFUNDED",
+    "CANCELLED",
 ]
 PAID_STATES = frozenset({"CONFIRMED", "RECEIVED"})
+REFUNDABLE_STATES = ("CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED")
 # target state -> the states it may be entered from
 # (CREATING too: a webhook may beat the create's own answer to the table.)
 ALLOWED_FROM: dict[str, frozenset[str]] = {
     "OVERDUE": frozenset({"CREATING", "PENDING", "FAILED"}),
     "FAILED": frozenset({"CREATING", "PENDING"}),
-    "CONFIRMED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED"}),
-    "RECEIVED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED", "CONFIRMED"}),
+    "AMOUNT_MISMATCH": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED"}),
+    "CONFIRMED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED", "AMOUNT_MISMATCH"}),
+    "RECEIVED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED", "AMOUNT_MISMATCH", "CONFIRMED"}),
     "PARTIALLY_REFUNDED": frozenset({"CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED"}),
     "REFUNDED": frozenset({"CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED"}),
-    "CANCELLED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED"}),
+    "CANCELLED": frozenset({"CREATING", "PENDING", "OVERDUE", "FAILED", "AMOUNT_MISMATCH"}),
 }
 
 
@@ -62,6 +81,11 @@ class ChargeRecord(BaseModel):
     provider_charge_id: str | None = None
     paid_at: datetime | None = None
     refunded_cents: int = 0
+    refund_reserved_cents: int = Field(
+        0, description="refunds asked through the hub, reserved before the provider call"
+    )
+    reported_cents: int | None = Field(None, description="AMOUNT_MISMATCH: the amount the payment event carried")
+    amount_problem: str | None = Field(None, description="AMOUNT_MISMATCH: what was wrong with the event's amount")
     invoice_status: str | None = None
     invoice_number: str | None = None
     invoice_provider: str | None = None
@@ -209,10 +233,17 @@ class Transition(BaseModel):
 
 
 def transition(
-    org_id: str, charge_id: str, target: ChargeState, *, refunded_cents: int | None = None, at: datetime | None = None
+    org_id: str,
+    charge_id: str,
+    target: ChargeState,
+    *,
+    refunded_cents: int | None = None,
+    at: datetime | None = None,
+    paid_at: datetime | None = None,
 ) -> Transition:
     """Move a charge to ``target`` if it may come from its current state. ``first_paid``
-    is True for exactly one delivery: the first that made the charge paid."""
+    is True for exactly one delivery: the first that made the charge paid. ``paid_at`` (when
+    the payer paid, from the provider's payment; default ``at``) is set once."""
     allowed = sorted(ALLOWED_FROM.get(target, frozenset()))
     if not allowed:
         raise ValueError(f"no transition into {target}")
@@ -224,7 +255,8 @@ def transition(
         placeholders.append(f":a{i}")
     sets = ["#s = :t", "updated_at = :now"]
     if target in PAID_STATES:
-        sets.append("paid_at = if_not_exists(paid_at, :now)")
+        sets.append("paid_at = if_not_exists(paid_at, :paid)")
+        values[":paid"] = {"S": (paid_at or at or datetime.now(UTC)).isoformat()}
     if refunded_cents is not None:
         sets.append("refunded_cents = :ref")
         values[":ref"] = {"N": str(refunded_cents)}
@@ -245,6 +277,77 @@ def transition(
     old = response.get("Attributes", {})
     first_paid = target in PAID_STATES and "paid_at" not in old
     return Transition(applied=True, first_paid=first_paid, record=get_charge(org_id, charge_id))
+
+
+def _conditional_update(**kwargs: Any) -> bool:
+    try:
+        aws_client("dynamodb").update_item(TableName=_table(), **kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def flag_amount_mismatch(
+    org_id: str, charge_id: str, *, reported_cents: int | None, problem: str, at: datetime | None = None
+) -> bool:
+    """A payment event with the wrong amount: the charge moves to AMOUNT_MISMATCH (only from
+    an unpaid state; a paid charge stays paid) and keeps what was reported. True if it moved."""
+    allowed = sorted(ALLOWED_FROM["AMOUNT_MISMATCH"])
+    values: dict[str, Any] = {
+        ":t": {"S": "AMOUNT_MISMATCH"},
+        ":now": {"S": (at or datetime.now(UTC)).isoformat()},
+        ":problem": {"S": problem[:500]},
+        **{f":a{i}": {"S": state} for i, state in enumerate(allowed)},
+    }
+    sets = ["#s = :t", "updated_at = :now", "amount_problem = :problem"]
+    if reported_cents is not None:
+        sets.append("reported_cents = :reported")
+        values[":reported"] = {"N": str(reported_cents)}
+    return _conditional_update(
+        Key=_key(org_id, charge_id),
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression=f"#s IN ({', '.join(f':a{i}' for i in range(len(allowed)))})",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+    )
+
+
+def reserve_refund(org_id: str, charge_id: str, *, cents: int, amount_cents: int) -> bool:
+    """Reserve ``cents`` of a paid charge for a refund, atomically: one conditional update
+    succeeds only while the charge is refundable and neither the refunds reserved through the
+    hub nor those the provider reports (``refunded_cents``) would pass the charge's amount.
+    False: not that much is left (another refund took it)."""
+    if cents <= 0 or cents > amount_cents:
+        return False
+    limit = {"N": str(amount_cents - cents)}
+    return _conditional_update(
+        Key=_key(org_id, charge_id),
+        UpdateExpression="SET refund_reserved_cents = if_not_exists(refund_reserved_cents, :zero) + :c, "
+        "updated_at = :now",
+        ConditionExpression="#s IN (:s0, :s1, :s2) "
+        "AND (attribute_not_exists(refund_reserved_cents) OR refund_reserved_cents <= :limit) "
+        "AND (attribute_not_exists(refunded_cents) OR refunded_cents <= :limit)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":zero": {"N": "0"},
+            ":c": {"N": str(cents)},
+            ":limit": limit,
+            ":now": {"S": _now()},
+            **{f":s{i}": {"S": state} for i, state in enumerate(REFUNDABLE_STATES)},
+        },
+    )
+
+
+def release_refund(org_id: str, charge_id: str, *, cents: int) -> None:
+    """Give a reservation back: only after the provider definitely refused the refund."""
+    _conditional_update(
+        Key=_key(org_id, charge_id),
+        UpdateExpression="SET refund_reserved_cents = refund_reserved_cents - :c, updated_at = :now",
+        ConditionExpression="refund_reserved_cents >= :c",
+        ExpressionAttributeValues={":c": {"N": str(cents)}, ":now": {"S": _now()}},
+    )
 
 
 def set_invoice(
@@ -301,6 +404,9 @@ def record_from_item(item: dict[str, Any]) -> ChargeRecord:
             "provider_charge_id": text("provider_charge_id"),
             "paid_at": text("paid_at"),
             "refunded_cents": int(item.get("refunded_cents", {}).get("N", "0")),
+            "refund_reserved_cents": int(item.get("refund_reserved_cents", {}).get("N", "0")),
+            "reported_cents": int(item["reported_cents"]["N"]) if "N" in item.get("reported_cents", {}) else None,
+            "amount_problem": text("amount_problem"),
             "invoice_status": text("invoice_status"),
             "invoice_number": text("invoice_number"),
             "invoice_provider": text("invoice_provider"),

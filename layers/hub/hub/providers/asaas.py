@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base import ProviderCredentials, parse_credentials
+from hub.requests import MAX_CENTAVOS
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 
 PROVIDER = "asaas"
@@ -75,25 +76,42 @@ def verify_asaas_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
 # ----- money ---------------------------------------------------------------------------------
 
 
-def reais_to_centavos(value: Any, *, field: str) -> int | None:
-    """An Asaas money value (reais, a JSON number parsed as Decimal) → exact integer centavos.
+# The largest amount an event may carry (R$ 10 bilhões, hub.requests.MAX_CENTAVOS in reais):
+# anything larger is not a payment, and is compared without arithmetic (no Decimal overflow).
+_MAX_REAIS = Decimal(MAX_CENTAVOS) / 100
+_CENT = Decimal("0.01")
 
-    Never goes through float: ``Decimal("1234.56")`` → 123456. A value with more than two
-    decimal places cannot be represented in centavos and is rejected rather than rounded.
-    """
+
+def read_centavos(value: Any, *, field: str) -> tuple[int | None, str | None]:
+    """An Asaas money value (reais, a JSON number parsed as Decimal) → ``(centavos, None)``,
+    or ``(None, problem)`` when it is not an amount of money: not a JSON number (a float means
+    the body was parsed without ``parse_float=Decimal``; ``Infinity``/``NaN`` parse as floats),
+    not finite, negative, larger than any payment, or with fractions of a centavo (rounding
+    would move money). Never raises: the event is kept and flagged, never applied.
+    Never goes through float: ``Decimal("1234.56")`` → 123456."""
     if value is None:
-        return None
+        return None, None
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        # A float here means the body was parsed without parse_float=Decimal: refuse to guess.
-        raise InvalidRequestError(f"{field}: must be a JSON number", code="invalid_amount")
-    if isinstance(value, int):
-        return value * 100
-    if not value.is_finite():
-        raise InvalidRequestError(f"{field}: must be a finite number", code="invalid_amount")
-    centavos = value * 100
-    if centavos != centavos.to_integral_value():
-        raise InvalidRequestError(f"{field}: has fractions of a centavo", code="invalid_amount")
-    return int(centavos)
+        return None, f"{field}: not a JSON number"
+    amount = Decimal(value)
+    if not amount.is_finite():
+        return None, f"{field}: not a finite number"
+    if amount.is_signed() and amount != 0:
+        return None, f"{field}: negative"
+    if amount.copy_abs() > _MAX_REAIS:  # an exact comparison: no context, no overflow
+        return None, f"{field}: larger than any payment"
+    quantized = amount.quantize(_CENT)
+    if quantized != amount:
+        return None, f"{field}: has fractions of a centavo"
+    return int(quantized * 100), None
+
+
+def reais_to_centavos(value: Any, *, field: str) -> int | None:
+    """:func:`read_centavos`, raising InvalidRequestError for what is not money."""
+    centavos, problem = read_centavos(value, field=field)
+    if problem:
+        raise InvalidRequestError(problem, code="invalid_amount")
+    return centavos
 
 
 # ----- normalisation -------------------------------------------------------------------------
@@ -120,11 +138,17 @@ class _Payment(_AsaasModel):
     id: str = Field(min_length=1)
     customer: str | None = None
     subscription: str | None = None
-    value: Any = None  # converted by reais_to_centavos, never coerced by pydantic
+    value: Any = None  # read by read_centavos, never coerced by pydantic
     externalReference: str | None = None
     billingType: str | None = None
     status: str = Field(min_length=1)
     refunds: list[_Refund] | None = None
+    # Dates (``YYYY-MM-DD``, Brasília) of the payment itself: when the payer paid
+    # (``clientPaymentDate``), when Asaas received it (``paymentDate``), when it was confirmed
+    # (``confirmedDate``) — https://docs.asaas.com/docs/webhook-para-cobrancas (the payment object)
+    clientPaymentDate: Any = None
+    paymentDate: Any = None
+    confirmedDate: Any = None
 
 
 class _PaymentEvent(_Envelope):
@@ -165,19 +189,51 @@ def _occurred_at(date_created: str | None, received_at: datetime) -> datetime:
     return received_at
 
 
-def _refunded_centavos(event: str, payment: _Payment, amount: int | None) -> int | None:
+def _paid_at(payment: _Payment, sent_at: datetime) -> datetime | None:
+    """When the charge was paid, from the payment's own dates (the first present of
+    ``clientPaymentDate``, ``paymentDate``, ``confirmedDate``), never from the event's
+    ``dateCreated``: a delivery retried, or a PAYMENT_UPDATED sent days later, would move it.
+
+    Asaas gives a day in Brasília time, not an instant: when the event was sent that same
+    Brasília day, its instant is kept (the events fire as the payment happens); otherwise the
+    start of that day in Brasília."""
+    for raw in (payment.clientPaymentDate, payment.paymentDate, payment.confirmedDate):
+        if not isinstance(raw, str):
+            continue
+        try:
+            day = date.fromisoformat(raw[:10])
+        except ValueError:
+            continue
+        if sent_at.astimezone(BRASILIA).date() == day:
+            return sent_at
+        return datetime.combine(day, time(0), tzinfo=BRASILIA).astimezone(UTC)
+    return None
+
+
+def _refunded_centavos(event: str, payment: _Payment, amount: int | None) -> tuple[int | None, str | None]:
     """Sum of the DONE refunds (https://docs.asaas.com/docs/refunds: PENDING, CANCELLED, DONE);
     without a refunds list, PAYMENT_REFUNDED means the whole charge was refunded."""
     if payment.refunds:
-        done = [r for r in payment.refunds if r.status == "DONE"]
-        return sum(reais_to_centavos(r.value, field="payment.refunds.value") or 0 for r in done)
-    return amount if event == "PAYMENT_REFUNDED" else None
+        total = 0
+        for refund in payment.refunds:
+            if refund.status != "DONE":
+                continue
+            centavos, problem = read_centavos(refund.value, field="payment.refunds.value")
+            if problem:
+                return None, problem
+            total += centavos or 0
+        return total, None
+    return (amount if event == "PAYMENT_REFUNDED" else None), None
 
 
-def _payment_event(payload: Any, envelope: _Envelope, hub_type: str) -> tuple[str, PaymentData]:
+def _payment_event(payload: Any, envelope: _Envelope, hub_type: str, sent_at: datetime) -> tuple[str, PaymentData]:
     parsed = _PaymentEvent.model_validate(payload)
     payment = parsed.payment
-    amount = reais_to_centavos(payment.value, field="payment.value")
+    amount, problem = read_centavos(payment.value, field="payment.value")
+    refunded: int | None = None
+    if hub_type == "payment.refunded":
+        refunded, refund_problem = _refunded_centavos(envelope.event, payment, amount)
+        problem = problem or refund_problem
     data = PaymentData(
         payment_id=payment.id,
         external_reference=payment.externalReference,
@@ -188,7 +244,9 @@ def _payment_event(payload: Any, envelope: _Envelope, hub_type: str) -> tuple[st
         method=payment.billingType.lower() if payment.billingType else None,
         customer_id=payment.customer,
         subscription_id=payment.subscription,
-        refunded_cents=_refunded_centavos(envelope.event, payment, amount) if hub_type == "payment.refunded" else None,
+        refunded_cents=refunded,
+        paid_at=_paid_at(payment, sent_at),
+        amount_problem=problem,
     )
     return payment.id, data
 
@@ -212,10 +270,11 @@ def normalise_asaas_webhook(
     the event id (the docs: the same event always carries the same id). Other events
     (transfers, invoices, PAYMENT_BANK_SLIP_VIEWED, …) are archived but produce no event."""
     envelope = _Envelope.model_validate(payload)
+    occurred_at = _occurred_at(envelope.dateCreated, received_at)
     data: BaseModel
     if envelope.event in _PAYMENT_EVENTS:
         hub_type = _PAYMENT_EVENTS[envelope.event]
-        object_id, data = _payment_event(payload, envelope, hub_type)
+        object_id, data = _payment_event(payload, envelope, hub_type, occurred_at)
     elif envelope.event.startswith("SUBSCRIPTION_"):
         hub_type = "subscription.canceled" if envelope.event in _SUBSCRIPTION_CANCELED else "subscription.updated"
         object_id, data = _subscription_event(payload)
@@ -227,7 +286,7 @@ def normalise_asaas_webhook(
             provider=PROVIDER,
             type=hub_type,
             dedupe_key=envelope.id or f"{envelope.event}:{object_id}",
-            occurred_at=_occurred_at(envelope.dateCreated, received_at),
+            occurred_at=occurred_at,
             received_at=received_at,
             data=data,
             raw_ref=raw_ref,

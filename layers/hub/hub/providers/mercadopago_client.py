@@ -36,6 +36,7 @@ Secret ``hub/{org_id}/mercadopago``: ``{"access_token": "APP_USR-…", "webhook_
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -221,6 +222,7 @@ class MercadoPagoClient(ProviderClient):
             pix_payload=data.get("qr_code"),
             pix_qr_png_base64=data.get("qr_code_base64"),
             expires_at=payment.get("date_of_expiration"),
+            paid_at=_instant(payment.get("date_approved")),
         )
 
     def default_notification_url(self) -> str | None:
@@ -231,6 +233,18 @@ class MercadoPagoClient(ProviderClient):
 
     def health_check(self) -> None:
         self.request("GET", "/v1/payment_methods", timeout=get_settings().health_check_timeout)
+
+
+def _instant(value: Any) -> datetime | None:
+    """``date_approved`` ("2026-12-03T10:00:00.000-04:00", with its offset): when the payment
+    was approved — https://www.mercadopago.com.br/developers/pt/reference/payments/_payments_id/get"""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _cents(value: Any, field: str) -> int:
