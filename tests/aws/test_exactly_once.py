@@ -306,3 +306,7 @@ def test_a_transfer_whose_answer_was_lost_is_never_sent_again_blindly(hub_aws: H
         result = transfer.handler({**request, "resend": True}, FakeLambdaContext())
     assert result["transfer_id"] == "tra_1"
     assert post.call_count == 2
+    # The unknown outcome is on the audit trail, beside the request and the transfer made
+    audited = hub_aws.client("dynamodb").scan(TableName=hub_aws.env["AUDIT_TABLE"])["Items"]
+    actions = [item["action"]["S"] for item in audited if "action" in item]
+    assert "transfer.outcome_unknown" in actions and "transfer.created" in actions

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from hub.bus import put_event
 from hub.credentials import ORG_ID_PATTERN, validate_org_id
-from hub.errors import InvalidRequestError
+from hub.errors import InvalidRequestError, OutcomeUnknownError
 from hub.observability import logger
 from hub.payments import store
 from hub.payments.charges import CustomerInput
@@ -252,12 +252,21 @@ def create_transfer(request: TransferRequest) -> TransferResult:
         _refused(request.org_id, details, "the allowlisted account has no PIX key")
         raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
     audit(request.org_id, "transfer.requested", details)
-    result = _asaas(request.org_id).create_transfer(
-        request.value_cents,
-        pix_key=account.pix_key,
-        pix_key_type=_pix_key_type(account.pix_key),
-        description=request.description,
-    )
+    try:
+        result = _asaas(request.org_id).create_transfer(
+            request.value_cents,
+            pix_key=account.pix_key,
+            pix_key_type=_pix_key_type(account.pix_key),
+            description=request.description,
+        )
+    except OutcomeUnknownError as exc:
+        # Money may have left: the audit and the announcement say so, the key holds the outcome.
+        unknown = {**details, "reason": exc.message}
+        audit(request.org_id, "transfer.outcome_unknown", unknown)
+        put_event(
+            "security.sensitive_action", {"org_id": request.org_id, "action": "transfer.outcome_unknown", **unknown}
+        )
+        raise
     done = {**details, "transfer_id": result.transfer_id, "status": result.status}
     audit(request.org_id, "transfer.created", done)
     put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
