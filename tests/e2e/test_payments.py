@@ -205,9 +205,14 @@ def test_an_unknown_outcome_at_pagbank_stops_the_chain_rather_than_risk_a_second
     fault(cloud, "asaas", mode="error", status=503)
     fault(cloud, "pagseguro", mode="down")
     error = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id))
-    assert error["errorType"] == "ProviderUnavailableError"
+    assert error["errorType"] == "OutcomeUnknownError" and charge_id in error["errorMessage"]
     status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
     assert status["status"] == "CREATING" and status.get("provider") is None
+    # The same charge at once: still unresolved, answered as in progress, nothing sent anywhere
+    orders_before = len(requests_to(cloud, "pagseguro", "POST", "/orders"))
+    again = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id))
+    assert again["errorType"] == "RequestInProgressError"
+    assert len(requests_to(cloud, "pagseguro", "POST", "/orders")) == orders_before
 
 
 # ----- NFS-e on payment ------------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from hub.credentials import validate_org_id
 from hub.documents import normalise_tax_id
 from hub.emails import normalise_email
-from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.errors import (
+    AuthenticationError,
+    HubError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    RequestInProgressError,
+)
 from hub.money import reais_to_cents
 from hub.observability import logger
 from hub.payments import store
@@ -271,10 +279,11 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
         # Created by nobody yet: another request is at it, or one ended with an unknown
         # outcome. Once stale, this retry resumes, looking the charge up before creating.
         if not store.take_over(request.org_id, spec.charge_id, stale_after_seconds=RESUME_AFTER_SECONDS):
-            raise ProviderUnavailableError(
-                f"charge {spec.charge_id!r} is being created by another request; retry in a minute "
-                "with the same charge_id, or ask PaymentStatus",
+            raise RequestInProgressError(
+                f"charge {spec.charge_id!r} is being created by another request (or its outcome is still "
+                "unknown); retry with the same charge_id after retry_after seconds, or ask PaymentStatus",
                 code="charge_in_progress",
+                retry_after=RESUME_AFTER_SECONDS,
             )
         resumed = True
     failed: dict[str, str] = {}
@@ -291,6 +300,17 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
             if not _fails_over(provider, exc):
                 if not isinstance(exc, ProviderUnavailableError):
                     store.release(request.org_id, spec.charge_id)  # nothing exists anywhere
+                elif exc.details.get("charge_lookup") == "failed":
+                    # The provider may hold the charge: the claim stays, and the same charge_id
+                    # after RESUME_AFTER_SECONDS looks it up before creating anything.
+                    raise OutcomeUnknownError(
+                        f"{provider} may have created charge {spec.charge_id!r} ({exc.message}); retry with the "
+                        f"same charge_id after {RESUME_AFTER_SECONDS} s: it is looked up before anything is created",
+                        provider=provider,
+                        code="charge_outcome_unknown",
+                        idempotency_key=spec.charge_id,
+                        details={**exc.details, "retry_after": RESUME_AFTER_SECONDS},
+                    ) from exc
                 raise
             continue
         created = ChargeCreated(**result.model_dump(), failed_attempts=failed)
