@@ -57,19 +57,24 @@ class AuthenticationError(HubError):
     """401/403 from the provider, or credentials missing. Never retried."""
 
 
-class RateLimitedError(HubError):
-    """429 or a quota hit. ``retry_after`` is how many seconds to wait before trying again."""
+class _RetryAfterError(HubError):
+    """An error that says how many seconds to wait before trying again (``retry_after``)."""
 
     retryable = True
+    default_retry_after: float = 60.0
 
-    def __init__(self, message: str, *, retry_after: float = 60.0, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.retry_after = max(0.0, float(retry_after))
+        self.retry_after = max(0.0, float(self.default_retry_after if retry_after is None else retry_after))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out["retry_after"] = self.retry_after
         return out
+
+
+class RateLimitedError(_RetryAfterError):
+    """429 or a quota hit. ``retry_after`` is how many seconds to wait before trying again."""
 
 
 class ProviderUnavailableError(HubError):
@@ -110,17 +115,8 @@ class IdempotencyConflictError(HubError):
     Never retried; use a new key for a new request."""
 
 
-class RequestInProgressError(HubError):
+class RequestInProgressError(_RetryAfterError):
     """A request with this idempotency key is running right now. Retry after ``retry_after``
     seconds: the answer will then be the first request's."""
 
-    retryable = True
-
-    def __init__(self, message: str, *, retry_after: float = 5.0, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = max(0.0, float(retry_after))
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["retry_after"] = self.retry_after
-        return out
+    default_retry_after = 5.0

@@ -55,6 +55,7 @@ from botocore.exceptions import (
 from pydantic import Field
 
 from hub.aws import aws_provider_client
+from hub.emails import RESERVED_HEADERS  # one list: OutboundEmail refuses them first
 from hub.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -78,23 +79,6 @@ TAG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # error "wait for an interval of up to 10 minutes" -- the daily quota is a rolling 24 h window.
 DAILY_QUOTA_RETRY_AFTER = 600.0
 RATE_RETRY_AFTER = 1.0
-# Headers the adapter writes itself; a caller's custom header may not replace them.
-RESERVED_HEADERS = frozenset(
-    h.lower()
-    for h in (
-        "From",
-        "To",
-        "Cc",
-        "Bcc",
-        "Reply-To",
-        "Subject",
-        "Date",
-        "Message-ID",
-        "MIME-Version",
-        "Content-Type",
-        "Content-Transfer-Encoding",
-    )
-)
 # SMTP line endings; non-ASCII bodies are quoted-printable/base64 encoded, never raw 8-bit
 # (https://docs.aws.amazon.com/ses/latest/dg/send-email-raw.html).
 MIME_POLICY = email_policy.SMTP.clone(cte_type="7bit")
