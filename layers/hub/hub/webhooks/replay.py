@@ -17,6 +17,8 @@ from typing import Any
 
 from hub.aws import aws_client
 from hub.config import get_settings
+from hub.errors import HubError
+from hub.jsonmoney import loads_json
 from hub.storage import ObjectStorage
 from hub.webhooks.ingress import WebhookResult, process_archived
 from hub.webhooks.models import RawWebhook
@@ -92,12 +94,12 @@ def _event_ids_of(key: str) -> set[str]:
     request = load_archived(key)
     spec = webhook_spec(request.provider)
     try:
-        payload = json.loads(request.body)
+        payload = spec.parse_body(request.body) if spec.parse_body is not None else loads_json(request.body)
         events = spec.normalise(
             payload, org_id=request.org_id, received_at=request.received_at, raw_ref=key, request=request
         )
-    except ValueError:
-        return set()
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError, HubError):
+        return set()  # replay_key would reject it too; it carries no event
     return {e.event_id for e in events}
 
 
