@@ -4,7 +4,7 @@ Decimal, so every provider body goes through :func:`dumps_json` (``ProviderClien
 
 Reading is bounded (:func:`loads_json`): every webhook receiver parses untrusted bytes, and a
 validly signed body can still be hostile. ``json.loads`` alone recurses once per nesting
-level (``[`` × 10 000 is a ``RecursionError``), converts any run of digits to an int
+level (10 000 ``[`` are a ``RecursionError``), converts any run of digits to an int
 (Python refuses more than 4 300 digits with a ``ValueError``, and quadratic work below that),
 accepts ``NaN``/``Infinity`` (not JSON) and unpaired surrogates (which no UTF-8 encoder will
 write later). The limits below are far above what any provider sends and each violation is a
@@ -90,8 +90,8 @@ def _parse_int(literal: str) -> int:
 def _parse_decimal(literal: str) -> Decimal:
     if _digits(literal) > MAX_NUMBER_DIGITS:
         raise JsonLimitError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
-    # The exponent is checked on the text: Decimal("1e999999999999999999") itself is refused.
-    mantissa, _, exponent = literal.lower().partition("e")
+    # A long exponent is refused on the text, before Decimal sees it.
+    exponent = literal.lower().partition("e")[2]
     if exponent and len(exponent.lstrip("+-").lstrip("0")) > 3:
         raise JsonLimitError(f"a number's exponent is beyond ±{MAX_EXPONENT}")
     try:
