@@ -254,8 +254,8 @@ def summarise(reports: list[HealthReport]) -> PlatformReport:
         for name, service in report.services.items():
             states.setdefault(name, {})[report.org_id] = _org_state(service)
             if service.breaker is not None:
-                counts = breakers.setdefault(name, {})
-                counts[service.breaker] = counts.get(service.breaker, 0) + 1
+                by_state = breakers.setdefault(name, {})
+                by_state[service.breaker] = by_state.get(service.breaker, 0) + 1
     services: dict[str, PlatformService] = {}
     for name in sorted(states):
         by_org = states[name]
