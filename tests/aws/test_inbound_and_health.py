@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from hub.events import event_id_for
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
@@ -23,6 +24,9 @@ def hub_event(message_id: str, occurred_at: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(sample_event("inbound_events_process")["Records"][0]["body"])
     event["data"]["message_id"] = message_id
     event["occurred_at"] = occurred_at
+    # A different message is a different event (the same id would be skipped as delivered)
+    event["dedupe_key"] = message_id
+    event["event_id"] = event_id_for(event["org_id"], event["provider"], message_id)
     return event
 
 
