@@ -121,11 +121,11 @@ def test_platform_health_without_org_answers_per_provider_from_the_schedules_rep
     # on the first failure here) and one healthy, checked by the schedule
     monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "1")
     get_settings.cache_clear()
-    for org in ("acme", "demo", "zeta"):
+    for org in ("acme", "beta", "demo"):
         hub_aws.put_secret(org, "evolution", {**EVO, "base_url": f"https://evo-{org}.test"})
     scheduled = load_function("health_check_scheduled")
     with respx.mock() as mock:
-        for org in ("demo", "zeta"):
+        for org in ("beta", "demo"):
             mock.get(f"https://evo-{org}.test/instance/connectionState/somos-principal").respond(
                 200, json={"instance": {"state": "open"}}
             )
