@@ -52,7 +52,11 @@ def dumps_json(value: Any, *, allow_floats: bool = False) -> bytes:
 # numbers (amounts, unix timestamps, ids) have fewer than 20 digits.
 MAX_DEPTH = 64
 MAX_NUMBER_DIGITS = 40
-MAX_EXPONENT = 40  # |adjusted exponent| of a fractional or exponent number, as Decimal counts it
+# |adjusted exponent| of a fractional or exponent number, as Decimal counts it. Only cost is
+# bounded here (``int(Decimal("1e999999999"))`` would build a billion-digit int): a value like
+# ``1e400`` parses, and is then refused as money by the normaliser (Asaas flags it with a 200,
+# see docs/payments.md), as any other absurd amount.
+MAX_EXPONENT = 1000
 
 # A JSON string token (unrolled loop: no backtracking), and the brackets outside strings.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -92,7 +96,7 @@ def _parse_decimal(literal: str) -> Decimal:
         raise JsonLimitError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
     # A long exponent is refused on the text, before Decimal sees it.
     exponent = literal.lower().partition("e")[2]
-    if exponent and len(exponent.lstrip("+-").lstrip("0")) > 3:
+    if exponent and len(exponent.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT)):
         raise JsonLimitError(f"a number's exponent is beyond ±{MAX_EXPONENT}")
     try:
         value = Decimal(literal)
