@@ -155,3 +155,39 @@ def test_signed_hostile_json_is_a_400_naming_the_problem_and_archived(seeded: Hu
     # and every request is archived, none became an event
     assert len(seeded.archived_keys()) == len(HOSTILE_BODIES)
     assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_signed_hostile_twilio_forms_are_never_a_5xx(seeded: HubAws) -> None:
+    """Twilio posts forms, not JSON (a bounded, strict form parser): a signed form whose values
+    are hostile is still a valid message (200) or refused (4xx), never a 5xx."""
+    from urllib.parse import urlencode
+
+    from hub.providers.twilio import compute_twilio_signature
+    from localcloud import demo
+
+    module = load_function("webhook_twilio")
+    url = "https://hub.test/webhooks/twilio/demo"
+    base = [("AccountSid", demo.TWILIO_ACCOUNT_SID), ("From", "+5511987654321"), ("To", demo.TWILIO_FROM_NUMBER)]
+    forms = {
+        "json_lookalike_body": [*base, ("MessageSid", "SMhostile1"), ("Body", "[" * 10_000 + "]" * 10_000)],
+        "huge_num_media": [*base, ("MessageSid", "SMhostile2"), ("NumMedia", "9" * 5_000)],
+        "too_many_fields": [*base, ("MessageSid", "SMhostile3"), *((f"f{i}", "x") for i in range(2_000))],
+    }
+    statuses = {}
+    for name, params in forms.items():
+        headers = {
+            "Host": "hub.test",
+            "X-Forwarded-Proto": "https",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": compute_twilio_signature(demo.TWILIO_AUTH_TOKEN, url, params),
+        }
+        event = api_event(
+            "POST",
+            "/webhooks/twilio/demo",
+            resource="/webhooks/twilio/{org_id}",
+            path_parameters={"org_id": "demo"},
+            body=urlencode(params),
+            headers=headers,
+        )
+        statuses[name] = module.handler(event, FakeLambdaContext("WebhookTwilio"))["statusCode"]
+    assert statuses == {"json_lookalike_body": 200, "huge_num_media": 200, "too_many_fields": 401}
