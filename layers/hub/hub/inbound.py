@@ -166,7 +166,10 @@ def process_inbound_event(event: HubEvent) -> None:
             apply_payment_event(event)
         publish_to_bus([event, *extra])
     except BaseException:
-        delivery.release(event.event_id, token)
+        try:
+            delivery.release(event.event_id, token)
+        except Exception:  # noqa: BLE001 - the lease expires by itself; the first error is the one to report
+            logger.exception("delivery_release_failed", extra={"event_id": event.event_id})
         raise
     try:
         delivery.mark_delivered(event.event_id)

@@ -1,8 +1,9 @@
 """Operator tools: replay archived webhooks and redrive a dead-letter queue.
 
-Replay re-runs the normal path from the archived bytes (parse → normalise → publish once),
-so dedupe still holds: an event that was already published is reported as a duplicate and
-not sent again. Authentication is not repeated — a request is archived only after it was
+Replay re-runs the normal path from the archived bytes (parse → normalise → publish once):
+an event that already reached the EventBridge bus is reported as a duplicate and not sent
+again; one that never got there (its enqueue failed, or it failed in the consumer until the
+DLQ and was purged) is enqueued again (:mod:`hub.webhooks.delivery`). Authentication is not repeated — a request is archived only after it was
 authenticated, and signatures carry timestamps that a replay would fail.
 """
 
@@ -67,8 +68,8 @@ def archived_keys(provider: str, org_id: str, start: datetime, end: datetime) ->
 
 @dataclass
 class ReplayReport:
-    replayed: list[str] = field(default_factory=list)  # archive keys that published new events
-    duplicates: list[str] = field(default_factory=list)  # nothing new: already published
+    replayed: list[str] = field(default_factory=list)  # archive keys whose events were enqueued again
+    duplicates: list[str] = field(default_factory=list)  # nothing to do: their events are on the bus
     rejected: dict[str, str] = field(default_factory=dict)  # key -> why (400s, failures)
     event_ids: list[str] = field(default_factory=list)
 
