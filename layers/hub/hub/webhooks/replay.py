@@ -3,8 +3,10 @@
 Replay re-runs the normal path from the archived bytes (parse → normalise → publish once):
 an event that already reached the EventBridge bus is reported as a duplicate and not sent
 again; one that never got there (its enqueue failed, or it failed in the consumer until the
-DLQ and was purged) is enqueued again (:mod:`hub.webhooks.delivery`). Authentication is not repeated — a request is archived only after it was
-authenticated, and signatures carry timestamps that a replay would fail.
+DLQ and was purged) is enqueued again (:mod:`hub.webhooks.delivery`).
+
+Authentication is not repeated — a request is archived only after it was authenticated, and
+signatures carry timestamps that a replay would fail.
 """
 
 from __future__ import annotations
