@@ -160,9 +160,11 @@ def test_platform_health_without_org_answers_per_provider_from_the_schedules_rep
 
 
 def test_platform_health_before_any_check_and_live_without_org(hub_aws: HubAws) -> None:
-    body = json.loads(health(None)["body"])
-    assert body == {"status": "healthy", "orgs": {"total": 0, "healthy": 0, "degraded": 0}, "services": {}}
     module = load_function("health_integrations")
+    sample = module.handler(sample_event("health_integrations_platform"), FakeLambdaContext("HealthIntegrations"))
+    assert sample["statusCode"] == 200
+    body = json.loads(sample["body"])
+    assert body == {"status": "healthy", "orgs": {"total": 0, "healthy": 0, "degraded": 0}, "services": {}}
     live = module.handler(
         api_event("GET", "/health/integrations", resource="/health/integrations", query={"live": "true"}),
         FakeLambdaContext("HealthIntegrations"),

@@ -31,7 +31,7 @@ from hub.aws import aws_client
 from hub.config import get_settings
 from hub.events import HubEvent
 from hub.idempotency import persistence_store
-from hub.observability import logger
+from hub.observability import logger, metrics
 from hub.webhooks import delivery
 
 
@@ -97,6 +97,7 @@ def publish_once(event: HubEvent, *, ttl_seconds: int) -> bool:
     # Received before but never on the bus (failed until the DLQ, purged, or still in flight):
     # enqueue it again. If a copy is still in flight the consumer's ledger publishes only one.
     _enqueue(body)
+    metrics.add_metric(name="WebhookRequeued", unit="Count", value=1)
     logger.info(
         "webhook_event_requeued",
         extra={"event_id": event.event_id, "provider": event.provider, "org_id": event.org_id},
