@@ -46,7 +46,10 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="SECONDS",
-        help="make failed SQS messages visible again after SECONDS instead of the queue's visibility timeout",
+        help=(
+            "make failed SQS messages visible again after SECONDS, instead of the delay the consumer"
+            " set (its backoff, a rate limit's retry_after) or the queue's visibility timeout"
+        ),
     )
     dev.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"

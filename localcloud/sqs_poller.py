@@ -189,6 +189,9 @@ class SqsPoller:
             )
         if failed:
             log.info("%s: %d of %d SQS message(s) failed", src.function.logical_id, len(failed), len(messages))
+            # Without --retry-delay the consumer's own ChangeMessageVisibility (hub.batch: a
+            # backoff by receive count, a rate limit's retry_after) is what moto honours, as on
+            # AWS. With it every failed message is back after retry_delay (development).
             if self.retry_delay is not None:
                 retry = [m for m in messages if m["MessageId"] in failed]
                 for i in range(0, len(retry), 10):

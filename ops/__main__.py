@@ -11,13 +11,17 @@
   python -m ops --stack integrations-hub-prod org list | org show --org acme
   python -m ops --local replay ...                                # against a running `make dev`
 
-Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
+Run it from the repository root (ops puts the layer, layers/hub, on the import path itself).
+Replay republishes an archived request whose events never reached the event bus (lost after
+the DLQ, say) and reports as duplicates those that did. The answer is JSON on stdout; logs go
+to stderr. Resource names come from the stack's outputs (--stack) or from template.yaml (--local).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from dataclasses import asdict
@@ -119,7 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         configure_from_stack(args.stack)
 
     # Imported after the environment is set: the layer reads its settings once.
+    from hub.observability import logger as hub_logger
     from hub.webhooks.replay import archived_keys, redrive, replay
+
+    # stdout carries the command's JSON answer; the layer's log lines go to stderr.
+    handler = hub_logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)
 
     if args.command == "org":
         return org_command(args)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from hub.events import event_id_for
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
@@ -23,6 +24,9 @@ def hub_event(message_id: str, occurred_at: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(sample_event("inbound_events_process")["Records"][0]["body"])
     event["data"]["message_id"] = message_id
     event["occurred_at"] = occurred_at
+    # A different message is a different event (the same id would be skipped as delivered)
+    event["dedupe_key"] = message_id
+    event["event_id"] = event_id_for(event["org_id"], event["provider"], message_id)
     return event
 
 
@@ -108,10 +112,65 @@ def test_health_caps_a_hanging_provider(hub_aws: HubAws, monkeypatch: pytest.Mon
     assert body["services"]["evolution"] == {"status": "unhealthy", "error": "timed out after 0.5 s"}
 
 
-def test_health_without_org_is_400(hub_aws: HubAws) -> None:
-    response = health(None)
-    assert response["statusCode"] == 400
-    assert "org_id" in json.loads(response["body"])["message"]
+def test_platform_health_without_org_answers_per_provider_from_the_schedules_reports(
+    hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    # Given three orgs with Evolution: one healthy, one whose provider fails (its breaker opens
+    # on the first failure here) and one healthy, checked by the schedule
+    monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "1")
+    get_settings.cache_clear()
+    for org in ("acme", "beta", "demo"):
+        hub_aws.put_secret(org, "evolution", {**EVO, "base_url": f"https://evo-{org}.test"})
+    scheduled = load_function("health_check_scheduled")
+    with respx.mock() as mock:
+        for org in ("beta", "demo"):
+            mock.get(f"https://evo-{org}.test/instance/connectionState/somos-principal").respond(
+                200, json={"instance": {"state": "open"}}
+            )
+        mock.get("https://evo-acme.test/instance/connectionState/somos-principal").respond(503)
+        scheduled.handler(sample_event("health_check_scheduled"), FakeLambdaContext("HealthCheckScheduled"))
+
+    # When the platform asks without org_id (no provider is called)
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(500)
+        response = health(None)
+        assert route.call_count == 0
+
+    # Then the seed's contract, for the platform: status, and per provider the orgs' states
+    assert response["statusCode"] == 200, response["body"]
+    body = json.loads(response["body"])
+    assert body["status"] == "degraded"
+    assert body["orgs"] == {"total": 3, "healthy": 2, "degraded": 1}
+    evolution = body["services"]["evolution"]
+    assert evolution["status"] == "degraded"
+    assert evolution["orgs"] == {"healthy": 2, "degraded": 0, "down": 1}
+    assert evolution["affected_orgs"] == ["acme"]
+    assert sum(evolution["breakers"].values()) == 3 and evolution["breakers"].get("closed") == 2
+    assert body["services"]["storage"] == {
+        "status": "healthy",
+        "orgs": {"healthy": 3, "degraded": 0, "down": 0},
+        "breakers": {},
+        "affected_orgs": [],
+    }
+    # And org_id still narrows the answer to one org
+    narrowed = json.loads(health("demo")["body"])
+    assert narrowed["org_id"] == "demo" and narrowed["status"] == "healthy"
+
+
+def test_platform_health_before_any_check_and_live_without_org(hub_aws: HubAws) -> None:
+    module = load_function("health_integrations")
+    sample = module.handler(sample_event("health_integrations_platform"), FakeLambdaContext("HealthIntegrations"))
+    assert sample["statusCode"] == 200
+    body = json.loads(sample["body"])
+    assert body == {"status": "healthy", "orgs": {"total": 0, "healthy": 0, "degraded": 0}, "services": {}}
+    live = module.handler(
+        api_event("GET", "/health/integrations", resource="/health/integrations", query={"live": "true"}),
+        FakeLambdaContext("HealthIntegrations"),
+    )
+    assert live["statusCode"] == 400
+    assert "org_id" in json.loads(live["body"])["message"]
 
 
 def test_schedule_records_every_org_and_the_endpoint_reads_it(hub_aws: HubAws) -> None:

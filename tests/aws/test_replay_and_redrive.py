@@ -14,6 +14,7 @@ import pytest
 from hub.config import get_settings
 from hub.webhooks.replay import archived_keys, replay
 from tests.aws.conftest import HubAws
+from tests.aws.inbound_queue import consume
 from tests.aws.test_webhook_evolution import SECRET, payload, post
 from tests.helpers import ROOT, load_function
 
@@ -34,9 +35,9 @@ def test_replay_publishes_what_a_failed_enqueue_lost_and_nothing_twice(
     assert post(receiver, json.dumps(payload("LOST-1")))["statusCode"] == 503
     monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue)
     get_settings.cache_clear()
-    # and one that went through
+    # and one that went through to the bus
     assert post(receiver, json.dumps(payload("OK-1")))["statusCode"] == 200
-    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+    assert consume(hub_aws) == {"batchItemFailures": []}
 
     # When the operator replays the day's archive
     now = datetime.now(UTC)
@@ -47,10 +48,12 @@ def test_replay_publishes_what_a_failed_enqueue_lost_and_nothing_twice(
     assert len(keys) == 2
     assert len(report.replayed) == 1 and len(report.duplicates) == 1
     bodies = [json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
-    assert sorted(b["dedupe_key"] for b in bodies) == ["LOST-1", "OK-1"]
-    # And replaying again changes nothing
+    assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
+    # And once it reached the bus, replaying again changes nothing
+    assert consume(hub_aws) == {"batchItemFailures": []}
     again = replay(keys)
     assert again.replayed == [] and len(again.duplicates) == 2
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
 
 
 def test_replay_by_event_id_selects_only_that_event(receiver: Any, hub_aws: HubAws) -> None:
@@ -60,10 +63,11 @@ def test_replay_by_event_id_selects_only_that_event(receiver: Any, hub_aws: HubA
         (json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")),
         key=lambda b: str(b["dedupe_key"]),
     )
+    assert consume(hub_aws) == {"batchItemFailures": []}
     now = datetime.now(UTC)
     keys = list(archived_keys("evolution", "acme", now - timedelta(hours=1), now + timedelta(minutes=1)))
     report = replay(keys, event_id=message_a["event_id"])
-    assert report.replayed == [] and len(report.duplicates) == 1  # already published: dedupe holds
+    assert report.replayed == [] and len(report.duplicates) == 1  # already on the bus: dedupe holds
 
 
 def test_redrive_moves_dlq_messages_back_with_their_attributes(hub_aws: HubAws) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.aws.conftest import HubAws
+from tests.aws.inbound_queue import bus_events, consume
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 TOKEN = "whk-token-123"
@@ -103,19 +104,30 @@ def test_invalid_payload_is_400_naming_the_field(receiver: Any, hub_aws: HubAws)
 
 
 def test_duplicate_delivery_produces_one_event(receiver: Any, hub_aws: HubAws) -> None:
+    # Given a delivery whose event the consumer put on the bus
+    tap = hub_aws.bus_tap("dup-tap", {"detail-type": ["message.received"]})
     raw = json.dumps(payload())
-    first, second = post(receiver, raw), post(receiver, raw)
+    first = post(receiver, raw)
+    assert consume(hub_aws) == {"batchItemFailures": []}
+    # When the provider delivers it again
+    second = post(receiver, raw)
+    # Then it is a duplicate: nothing enqueued, one event on the bus
     assert first["statusCode"] == second["statusCode"] == 200
-    assert json.loads(second["body"])["duplicates"] == 1
-    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+    assert json.loads(second["body"]) == {"status": "accepted", "event_ids": [], "duplicates": 1}
+    assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+    assert [e["detail"]["event_id"] for e in bus_events(hub_aws, tap)] == json.loads(first["body"])["event_ids"]
 
 
 def test_concurrent_duplicates_produce_one_event(receiver: Any, hub_aws: HubAws) -> None:
+    tap = hub_aws.bus_tap("concurrent-tap", {"detail-type": ["message.received"]})
     raw = json.dumps(payload("CONCURRENT-1"))
     with ThreadPoolExecutor(max_workers=5) as pool:
         statuses = [r["statusCode"] for r in pool.map(lambda _: post(receiver, raw), range(5))]
     assert statuses == [200] * 5
-    assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
+    # However many copies were enqueued while none was delivered, the bus sees one event
+    assert 1 <= len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) <= 5
+    assert consume(hub_aws) == {"batchItemFailures": []}
+    assert len(bus_events(hub_aws, tap)) == 1
 
 
 def test_unknown_org_is_404(receiver: Any, hub_aws: HubAws) -> None:

@@ -112,3 +112,82 @@ def test_authenticated_garbage_is_a_4xx_or_ignored_never_5xx(seeded: HubAws, pro
         assert response["statusCode"] in (200, 400), response["body"]
 
     check()
+
+
+# Validly signed but hostile JSON: each must be a 400 naming the problem (never a 5xx, never an
+# event), and the raw request must still be archived for an operator to look at.
+HOSTILE_BODIES = {
+    "deep_array": ("[" * 10_000 + "]" * 10_000, "nests deeper than"),
+    "deep_object": ('{"a":' * 5_000 + "1" + "}" * 5_000, "nests deeper than"),
+    "huge_integer": ('{"id": "x", "amount": ' + "9" * 5_000 + "}", "more than 40 digits"),
+    "huge_exponent": ('{"id": "x", "value": 1e999999999}', "exponent"),
+    "tiny_exponent": ('{"id": "x", "value": 1.5e-4000}', "exponent"),
+    "nan": ('{"id": "x", "value": NaN}', "NaN is not a JSON value"),
+    "infinity": ('{"id": "x", "value": -Infinity}', "-Infinity is not a JSON value"),
+    "lone_surrogate": ('{"id": "x", "type": "\\ud800"}', "unpaired UTF-16 surrogate"),
+}
+SIGNED_RECEIVERS = ["evolution", "stripe", "meta", "resend", "asaas", "mercadopago", "custom"]
+
+
+@pytest.mark.parametrize("provider", SIGNED_RECEIVERS)
+def test_signed_hostile_json_is_a_400_naming_the_problem_and_archived(seeded: HubAws, provider: str) -> None:
+    from tests.signing import signed_headers
+
+    # Given a receiver and validly signed bodies that are hostile JSON
+    module = load_function(f"webhook_{provider}")
+    resource = RECEIVERS[provider]
+    params = {"org_id": "demo", **({"source": "crm"} if "{source}" in resource else {})}
+    path = resource.format(**params)
+    for name, (body, problem) in HOSTILE_BODIES.items():
+        event = api_event(
+            "POST",
+            path,
+            resource=resource,
+            path_parameters=params,
+            body=body,
+            headers=signed_headers(provider, body),
+        )
+        # When each is posted
+        response: dict[str, Any] = module.handler(event, FakeLambdaContext(f"Webhook{provider}"))
+        # Then the answer is a 400 that names the problem
+        assert response["statusCode"] == 400, (name, response["body"])
+        assert problem in json.loads(response["body"])["message"], (name, response["body"])
+    # and every request is archived, none became an event
+    assert len(seeded.archived_keys()) == len(HOSTILE_BODIES)
+    assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_signed_hostile_twilio_forms_are_never_a_5xx(seeded: HubAws) -> None:
+    """Twilio posts forms, not JSON (a bounded, strict form parser): a signed form whose values
+    are hostile is still a valid message (200) or refused (4xx), never a 5xx."""
+    from urllib.parse import urlencode
+
+    from hub.providers.twilio import compute_twilio_signature
+    from localcloud import demo
+
+    module = load_function("webhook_twilio")
+    url = "https://hub.test/webhooks/twilio/demo"
+    base = [("AccountSid", demo.TWILIO_ACCOUNT_SID), ("From", "+5511987654321"), ("To", demo.TWILIO_FROM_NUMBER)]
+    forms = {
+        "json_lookalike_body": [*base, ("MessageSid", "SMhostile1"), ("Body", "[" * 10_000 + "]" * 10_000)],
+        "huge_num_media": [*base, ("MessageSid", "SMhostile2"), ("NumMedia", "9" * 5_000)],
+        "too_many_fields": [*base, ("MessageSid", "SMhostile3"), *((f"f{i}", "x") for i in range(2_000))],
+    }
+    statuses = {}
+    for name, params in forms.items():
+        headers = {
+            "Host": "hub.test",
+            "X-Forwarded-Proto": "https",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": compute_twilio_signature(demo.TWILIO_AUTH_TOKEN, url, params),
+        }
+        event = api_event(
+            "POST",
+            "/webhooks/twilio/demo",
+            resource="/webhooks/twilio/{org_id}",
+            path_parameters={"org_id": "demo"},
+            body=urlencode(params),
+            headers=headers,
+        )
+        statuses[name] = module.handler(event, FakeLambdaContext("WebhookTwilio"))["statusCode"]
+    assert statuses == {"json_lookalike_body": 200, "huge_num_media": 200, "too_many_fields": 401}

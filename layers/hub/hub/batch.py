@@ -1,14 +1,25 @@
 """SQS consumers: partial batch failures (Powertools) plus the hub's error strategies.
 
 For a record whose handler raised:
-* ``RateLimitedError`` → redelivered after its ``retry_after`` (the message's visibility
-  timeout is set to it), never a sleep inside the function;
-* ``ProviderUnavailableError`` → redelivered after 5 s; after the queue's maxReceiveCount
-  (5) it lands in the DLQ, from which it can be redriven;
-* ``AuthenticationError`` / ``InvalidRequestError`` → not retried (retrying cannot help):
-  the record is consumed and the failure is logged (the integration was already disabled
-  for authentication errors, see hub.resilience.integrations);
-* anything else → the queue's normal visibility timeout, then the DLQ.
+* ``RateLimitedError`` / ``RequestInProgressError`` → redelivered after its ``retry_after``
+  (the message's visibility timeout is set to it), never a sleep inside the function;
+* ``AuthenticationError`` / ``InvalidRequestError`` / ``IdempotencyConflictError`` /
+  ``OutcomeUnknownError`` → not retried (retrying cannot help, or must not happen blindly):
+  the record is consumed and the failure is logged (the integration was already disabled for
+  authentication errors, see hub.resilience.integrations);
+* anything else (``ProviderUnavailableError``, an AWS service error, a bug) → redelivered
+  after a backoff that grows with the message's receive count (:func:`backoff_seconds`:
+  30 s, 60 s, 2 min, 4 min, 8 min, then every 15 min), and after the queue's
+  ``maxReceiveCount`` it lands in the DLQ, from which it can be redriven.
+
+The backoff is sized against the circuit breaker: a provider outage opens the breaker for
+60 s (``BREAKER_RECOVERY_SECONDS``) and every call inside that window fails at once, so
+redeliveries a few seconds apart would burn every receive inside one window. With
+``maxReceiveCount: 10`` on the inbound queue a record waits 30+60+120+240+480+5x900 =
+5 430 s (about 90 minutes, some 90 breaker windows) before the DLQ (docs/resilience.md).
+
+Every failed record is logged with its error class and reason: WARNING when it will be
+retried (with the delay and the receive count), ERROR when it is consumed.
 """
 
 from __future__ import annotations
@@ -22,11 +33,28 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hub.aws import aws_client
-from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.errors import (
+    AuthenticationError,
+    HubError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RequestInProgressError,
+)
 from hub.observability import logger, metrics
 
-UNAVAILABLE_BACKOFF_SECONDS = 5
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 15 * 60
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's ceiling
+_MAX_REASON = 300
+# Retrying cannot fix these, or must not happen without a person deciding (an unknown outcome).
+_NOT_RETRIED: tuple[type[BaseException], ...] = (
+    AuthenticationError,
+    InvalidRequestError,
+    IdempotencyConflictError,
+    OutcomeUnknownError,
+)
 
 
 class HubBatchProcessor(BatchProcessor):
@@ -48,12 +76,29 @@ class HubBatchProcessor(BatchProcessor):
         return super().failure_handler(record, exception)
 
 
-def _delay_for(exc: BaseException) -> int | None:
-    if isinstance(exc, RateLimitedError):
+def backoff_seconds(receive_count: int) -> int:
+    """Delay before the next receive of a record that failed on its ``receive_count``-th one."""
+    doublings = min(max(0, receive_count - 1), 10)
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**doublings)
+
+
+def _delay_for(exc: BaseException, receive_count: int) -> int:
+    if isinstance(exc, RateLimitedError | RequestInProgressError):
         return min(MAX_VISIBILITY_SECONDS, max(1, round(exc.retry_after)))
-    if isinstance(exc, ProviderUnavailableError):
-        return UNAVAILABLE_BACKOFF_SECONDS
-    return None
+    return backoff_seconds(receive_count)
+
+
+def _receive_count(record: dict[str, Any]) -> int:
+    try:
+        return max(1, int(record.get("attributes", {}).get("ApproximateReceiveCount", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's own message (HubError messages never hold secrets), bounded."""
+    text = exc.message if isinstance(exc, HubError) else str(exc)
+    return text[:_MAX_REASON]
 
 
 @cache
@@ -78,15 +123,22 @@ def process_sqs_batch(
     give_up: set[str] = set()
     for record, exc in processor.failures:
         message_id = record["messageId"]
-        if isinstance(exc, (AuthenticationError, InvalidRequestError)):
-            # Retrying cannot fix these: consume the record instead of looping to the DLQ.
+        failure = {
+            "message_id": message_id,
+            "error": type(exc).__name__,
+            "reason": _reason(exc),
+            "code": getattr(exc, "code", None),
+            "provider": getattr(exc, "provider", None),
+        }
+        if isinstance(exc, _NOT_RETRIED):
+            # Consume the record instead of looping it to the DLQ.
             give_up.add(message_id)
             metrics.add_metric(name="RecordRejected", unit="Count", value=1)
-            logger.error("record_rejected", extra={"message_id": message_id, "error": type(exc).__name__})
+            logger.error("record_rejected", extra=failure)
             continue
-        delay = _delay_for(exc)
-        if delay is None:
-            continue
+        receive_count = _receive_count(record)
+        delay = _delay_for(exc, receive_count)
+        logger.warning("record_failed", extra={**failure, "receive_count": receive_count, "retry_in_seconds": delay})
         try:
             aws_client("sqs").change_message_visibility(
                 QueueUrl=_queue_url(record), ReceiptHandle=record["receiptHandle"], VisibilityTimeout=delay

@@ -1,9 +1,13 @@
-"""Health of every integration configured for an organisation (seed §10 contract).
+"""Health of the integrations: the platform's, and one organisation's (seed §10 contract,
+``{"status", "services"}``).
 
 Checks run concurrently, each capped at ``HEALTH_CHECK_TIMEOUT`` (5 s): the answer
 never takes much longer than the slowest allowed check, however many integrations.
 A schedule (every 5 minutes) checks every org and stores the latest report and a
-history (30 days); ``GET /health/integrations`` reads the latest, or checks live.
+history (30 days); ``GET /health/integrations?org_id=…`` reads the org's latest, or checks
+live. Without ``org_id`` it answers for the platform (:func:`platform_health`): per provider,
+how many orgs are healthy, degraded or down and their breakers' states, from every org's
+latest stored report (an index partition of the health table, so one Query reads them all).
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from hub.providers.base import ProviderClient
 from hub.storage import ObjectStorage
 
 HISTORY_DAYS = 30
+# The platform index: one item per org (its latest report) under one partition key that no
+# org id can take (org ids are [a-z0-9_-]). An org that is no longer checked drops out.
+PLATFORM_PARTITION = "#platform"
+PLATFORM_INDEX_SECONDS = 24 * 3600
 
 
 class QuotaView(BaseModel):
@@ -141,6 +149,15 @@ def record_report(report: HealthReport) -> None:
         TableName=table,
         Item={"org_id": {"S": report.org_id}, "sk": {"S": f"history#{at}"}, "report": body, "expires_at": expires},
     )
+    ddb.put_item(
+        TableName=table,
+        Item={
+            "org_id": {"S": PLATFORM_PARTITION},
+            "sk": {"S": f"org#{report.org_id}"},
+            "report": body,
+            "expires_at": {"N": str(int(report.checked_at.timestamp()) + PLATFORM_INDEX_SECONDS)},
+        },
+    )
     for name, service in report.services.items():
         metrics.add_metric(name=f"Unhealthy_{name}", unit="Count", value=0 if service.status == "healthy" else 1)
 
@@ -175,6 +192,101 @@ def health_for(org_id: str, *, live: bool) -> HealthReport:
     report = check_integrations(org_id)
     record_report(report)
     return report
+
+
+# ----- the platform ---------------------------------------------------------------------------
+
+OrgState = Literal["healthy", "degraded", "down"]
+
+
+class OrgCounts(BaseModel):
+    healthy: int = 0
+    degraded: int = 0
+    down: int = 0
+
+
+class PlatformService(BaseModel):
+    """One provider (or ``storage``) across every org that has it configured."""
+
+    # healthy: every org's integration healthy; unhealthy: every org's down; degraded: between.
+    status: Literal["healthy", "degraded", "unhealthy"]
+    orgs: OrgCounts
+    breakers: dict[str, int]  # breaker state -> how many orgs ({"closed": 3, "open": 1})
+    affected_orgs: list[str]  # the orgs degraded or down, sorted
+
+
+class PlatformReport(BaseModel):
+    status: Literal["healthy", "degraded"]
+    orgs: dict[str, int]  # {"total", "healthy", "degraded"}: each org's own overall status
+    checked_at: datetime | None = None  # the oldest of the reports summed up (how stale it may be)
+    services: dict[str, PlatformService]
+
+
+def _org_state(service: ServiceHealth) -> OrgState:
+    if service.status != "healthy" or service.breaker == "open":
+        return "down"
+    if service.breaker == "half_open":
+        return "degraded"
+    return "healthy"
+
+
+def stored_org_reports(*, now: datetime | None = None) -> list[HealthReport]:
+    """Every org's latest stored report, from the platform index (expired entries skipped)."""
+    table = get_settings().require("health_table")
+    cutoff = int((now or datetime.now(UTC)).timestamp())
+    reports: list[HealthReport] = []
+    paginator = aws_client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(
+        TableName=table,
+        KeyConditionExpression="org_id = :p AND begins_with(sk, :o)",
+        ExpressionAttributeValues={":p": {"S": PLATFORM_PARTITION}, ":o": {"S": "org#"}},
+    ):
+        for item in page.get("Items", []):
+            if int(item.get("expires_at", {}).get("N", cutoff)) < cutoff:
+                continue  # DynamoDB's TTL deletes lazily
+            reports.append(HealthReport.model_validate_json(item["report"]["S"]))
+    return reports
+
+
+def summarise(reports: list[HealthReport]) -> PlatformReport:
+    """Per provider: orgs healthy / degraded / down and breaker states; overall as the seed's."""
+    states: dict[str, dict[str, OrgState]] = {}
+    breakers: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for name, service in report.services.items():
+            states.setdefault(name, {})[report.org_id] = _org_state(service)
+            if service.breaker is not None:
+                by_state = breakers.setdefault(name, {})
+                by_state[service.breaker] = by_state.get(service.breaker, 0) + 1
+    services: dict[str, PlatformService] = {}
+    for name in sorted(states):
+        by_org = states[name]
+        counts = OrgCounts(
+            healthy=sum(s == "healthy" for s in by_org.values()),
+            degraded=sum(s == "degraded" for s in by_org.values()),
+            down=sum(s == "down" for s in by_org.values()),
+        )
+        status: Literal["healthy", "degraded", "unhealthy"] = (
+            "healthy" if counts.healthy == len(by_org) else "unhealthy" if counts.down == len(by_org) else "degraded"
+        )
+        services[name] = PlatformService(
+            status=status,
+            orgs=counts,
+            breakers=dict(sorted(breakers.get(name, {}).items())),
+            affected_orgs=sorted(org for org, state in by_org.items() if state != "healthy"),
+        )
+    healthy_orgs = sum(r.status == "healthy" for r in reports)
+    return PlatformReport(
+        status="healthy" if all(s.status == "healthy" for s in services.values()) else "degraded",
+        orgs={"total": len(reports), "healthy": healthy_orgs, "degraded": len(reports) - healthy_orgs},
+        checked_at=min((r.checked_at for r in reports), default=None),
+        services=services,
+    )
+
+
+def platform_health() -> PlatformReport:
+    """What GET /health/integrations answers without org_id: the schedule's latest reports."""
+    return summarise(stored_org_reports())
 
 
 def all_orgs() -> list[str]:

@@ -10,8 +10,10 @@
   suppression list.
 * then publish the event on the hub's EventBridge bus for downstream services.
 
-Processing is idempotent: a redelivered event moves nothing backwards and publishes the
-same event id again, which subscribers dedupe on.
+Processing is idempotent: an event counts as delivered once it is on the bus, and a copy
+of a delivered event is skipped (:mod:`hub.webhooks.delivery`); the state updates never move
+anything backwards either. A copy published twice anyway (the delivery mark could not be
+written) carries the same event id, which subscribers dedupe on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from hub.bus import put_events
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
-from hub.observability import logger
+from hub.observability import logger, metrics
+from hub.webhooks import delivery
 
 # Resend tracking events → message state (``email.delivery_delayed`` and
 # ``email.complained`` leave the state as it is).
@@ -138,18 +141,41 @@ def publish_to_bus(events: list[HubEvent]) -> None:
 
 
 def process_inbound_event(event: HubEvent) -> None:
-    extra: list[HubEvent] = []
-    if event.type == "message.received":
-        extra = record_inbound_message(event)
-    elif event.type == "message.status":
-        record_message_status(event)
-    elif event.type.startswith("email."):
-        record_email_event(event)
-    elif event.type.startswith("payment."):
-        from hub.payments.state import apply_payment_event  # payments' deps only when needed
+    """Apply the event and put it on the bus, once: a copy of an event already on the bus
+    (a redelivery, a replay, a redrive) is skipped; a copy that another consumer is processing
+    right now waits (RequestInProgressError, redelivered after the lease)."""
+    state, token = delivery.claim(event.event_id)
+    if state == "delivered":
+        metrics.add_metric(name="InboundEventDuplicate", unit="Count", value=1)
+        logger.info(
+            "inbound_event_duplicate",
+            extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},
+        )
+        return
+    try:
+        extra: list[HubEvent] = []
+        if event.type == "message.received":
+            extra = record_inbound_message(event)
+        elif event.type == "message.status":
+            record_message_status(event)
+        elif event.type.startswith("email."):
+            record_email_event(event)
+        elif event.type.startswith("payment."):
+            from hub.payments.state import apply_payment_event  # payments' deps only when needed
 
-        apply_payment_event(event)
-    publish_to_bus([event, *extra])
+            apply_payment_event(event)
+        publish_to_bus([event, *extra])
+    except BaseException:
+        try:
+            delivery.release(event.event_id, token)
+        except Exception:  # noqa: BLE001 - the lease expires by itself; the first error is the one to report
+            logger.exception("delivery_release_failed", extra={"event_id": event.event_id})
+        raise
+    try:
+        delivery.mark_delivered(event.event_id)
+    except Exception:  # noqa: BLE001 - it is on the bus: failing the record would publish it twice
+        # Without the mark a later redelivery is enqueued and published again (at least once).
+        logger.exception("delivery_mark_failed", extra={"event_id": event.event_id})
     logger.info(
         "inbound_event_processed",
         extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},

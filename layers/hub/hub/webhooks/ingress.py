@@ -8,9 +8,7 @@ succeeded do we answer 200; if either fails we answer 503 so the provider retrie
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +22,7 @@ from hub.errors import (
     InvalidRequestError,
     WebhookAuthenticationError,
 )
+from hub.jsonmoney import JsonLimitError, loads_json
 from hub.observability import logger, metrics
 from hub.orgs import require_org
 from hub.webhooks.archive import archive_raw
@@ -113,9 +112,12 @@ def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> We
             return _error(400, "malformed_body", f"body could not be parsed: {exc}")
     else:
         try:
-            # Decimal, never float: amounts in payment webhooks must not lose centavos.
-            payload = json.loads(request.body, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            # Decimal, never float: amounts in payment webhooks must not lose centavos. Bounded:
+            # a validly signed body can still nest 10 000 levels or carry a 5 000-digit number.
+            payload = loads_json(request.body)
+        except JsonLimitError as exc:
+            return _error(400, "json_limit_exceeded", f"body is outside the hub's JSON limits: {exc}")
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
             return _error(400, "malformed_json", f"body is not valid JSON: {exc}")
     try:
         events = spec.normalise(

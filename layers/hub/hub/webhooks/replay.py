@@ -1,9 +1,12 @@
 """Operator tools: replay archived webhooks and redrive a dead-letter queue.
 
-Replay re-runs the normal path from the archived bytes (parse → normalise → publish once),
-so dedupe still holds: an event that was already published is reported as a duplicate and
-not sent again. Authentication is not repeated — a request is archived only after it was
-authenticated, and signatures carry timestamps that a replay would fail.
+Replay re-runs the normal path from the archived bytes (parse → normalise → publish once):
+an event that already reached the EventBridge bus is reported as a duplicate and not sent
+again; one that never got there (its enqueue failed, or it failed in the consumer until the
+DLQ and was purged) is enqueued again (:mod:`hub.webhooks.delivery`).
+
+Authentication is not repeated — a request is archived only after it was authenticated, and
+signatures carry timestamps that a replay would fail.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from hub.aws import aws_client
 from hub.config import get_settings
+from hub.errors import HubError
+from hub.jsonmoney import loads_json
 from hub.storage import ObjectStorage
 from hub.webhooks.ingress import WebhookResult, process_archived
 from hub.webhooks.models import RawWebhook
@@ -65,8 +70,8 @@ def archived_keys(provider: str, org_id: str, start: datetime, end: datetime) ->
 
 @dataclass
 class ReplayReport:
-    replayed: list[str] = field(default_factory=list)  # archive keys that published new events
-    duplicates: list[str] = field(default_factory=list)  # nothing new: already published
+    replayed: list[str] = field(default_factory=list)  # archive keys whose events were enqueued again
+    duplicates: list[str] = field(default_factory=list)  # nothing to do: their events are on the bus
     rejected: dict[str, str] = field(default_factory=dict)  # key -> why (400s, failures)
     event_ids: list[str] = field(default_factory=list)
 
@@ -92,12 +97,12 @@ def _event_ids_of(key: str) -> set[str]:
     request = load_archived(key)
     spec = webhook_spec(request.provider)
     try:
-        payload = json.loads(request.body)
+        payload = spec.parse_body(request.body) if spec.parse_body is not None else loads_json(request.body)
         events = spec.normalise(
             payload, org_id=request.org_id, received_at=request.received_at, raw_ref=key, request=request
         )
-    except ValueError:
-        return set()
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError, HubError):
+        return set()  # replay_key would reject it too; it carries no event
     return {e.event_id for e in events}
 
 

@@ -1,0 +1,132 @@
+"""When an inbound event counts as delivered: once it is on the hub's EventBridge bus.
+
+The receiver's dedupe (:mod:`hub.webhooks.publish`) remembers that a provider delivery was
+*received and enqueued*; it cannot know whether the event ever got through the consumer
+(``InboundEventsProcess``) to the bus — it may have failed there until the DLQ and been
+purged. So the consumer keeps a delivery ledger, one item per event id in the idempotency
+table (``id = "delivery#<event_id>"``, same TTL attribute ``expiration``):
+
+* ``in_progress`` with ``lease_until``: a consumer is processing the event right now. It is
+  claimed with a conditional write, so two copies of one event (a redelivery enqueued while
+  the first copy was still in flight, an operator replay, a redrive) never run side by side;
+  the second copy fails with ``RequestInProgressError`` and comes back after the lease.
+* ``delivered``: ``put_events`` succeeded. Every later copy is skipped (counted, not
+  published again), whoever enqueued it.
+
+The receiver asks :func:`is_delivered` when the provider redelivers (or an operator replays)
+something it already enqueued: not delivered → enqueue it again; delivered → a duplicate.
+
+Delivery marks live longer than every receiver's dedupe window (the longest is Asaas's 30
+days, see :mod:`hub.webhooks.specs`), so a redelivery is never mistaken for a lost event.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Literal
+
+from botocore.exceptions import ClientError
+
+from hub.aws import aws_client
+from hub.config import get_settings
+from hub.errors import RequestInProgressError
+
+DAY = 24 * 3600
+DELIVERY_TTL_SECONDS = 35 * DAY
+# Longer than the consumer's 30 s timeout: a lease outlives the invocation that took it, and
+# a crashed one's lease has expired by the time SQS makes its message visible again (180 s).
+LEASE_SECONDS = 60
+
+Claim = Literal["claimed", "delivered"]
+
+
+def _key(event_id: str) -> dict[str, dict[str, str]]:
+    return {"id": {"S": f"delivery#{event_id}"}}
+
+
+def _table() -> str:
+    return get_settings().require("idempotency_table")
+
+
+def is_delivered(event_id: str) -> bool:
+    """True once the event is on the bus (a strongly consistent read)."""
+    item = (
+        aws_client("dynamodb")
+        .get_item(
+            TableName=_table(),
+            Key=_key(event_id),
+            ConsistentRead=True,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "state"},
+        )
+        .get("Item")
+    )
+    return bool(item) and item["state"]["S"] == "delivered"
+
+
+def claim(event_id: str, *, now: float | None = None) -> tuple[Claim, str]:
+    """Take the event for processing: ``("claimed", token)`` or ``("delivered", "")`` when it
+    is already on the bus. Raises RequestInProgressError while another consumer holds it."""
+    now = time.time() if now is None else now
+    token = uuid.uuid4().hex
+    try:
+        aws_client("dynamodb").put_item(
+            TableName=_table(),
+            Item={
+                **_key(event_id),
+                "state": {"S": "in_progress"},
+                "token": {"S": token},
+                "lease_until": {"N": str(int(now) + LEASE_SECONDS)},
+                "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
+            },
+            # Free, an expired lease, or an expired mark DynamoDB has not removed yet.
+            ConditionExpression=(
+                "attribute_not_exists(id) OR (#s = :busy AND lease_until < :now) OR expiration < :now"
+            ),
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":busy": {"S": "in_progress"}, ":now": {"N": str(int(now))}},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+    else:
+        return "claimed", token
+    item = aws_client("dynamodb").get_item(TableName=_table(), Key=_key(event_id), ConsistentRead=True).get("Item")
+    if item and item["state"]["S"] == "delivered":
+        return "delivered", ""
+    lease_until = float(item["lease_until"]["N"]) if item else now
+    raise RequestInProgressError(
+        f"event {event_id} is being processed by another consumer",
+        retry_after=max(1.0, lease_until - now),
+        code="delivery_in_progress",
+    )
+
+
+def mark_delivered(event_id: str, *, now: float | None = None) -> None:
+    """Record that the event is on the bus: every later copy is a duplicate."""
+    now = time.time() if now is None else now
+    aws_client("dynamodb").put_item(
+        TableName=_table(),
+        Item={
+            **_key(event_id),
+            "state": {"S": "delivered"},
+            "delivered_at": {"N": str(int(now))},
+            "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
+        },
+    )
+
+
+def release(event_id: str, token: str) -> None:
+    """Give a claim back after a failure, so the retry need not wait for the lease."""
+    try:
+        aws_client("dynamodb").delete_item(
+            TableName=_table(),
+            Key=_key(event_id),
+            ConditionExpression="#t = :t AND #s = :busy",
+            ExpressionAttributeNames={"#t": "token", "#s": "state"},
+            ExpressionAttributeValues={":t": {"S": token}, ":busy": {"S": "in_progress"}},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
