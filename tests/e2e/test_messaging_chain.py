@@ -74,8 +74,11 @@ def test_healthy_whatsapp_answers_first(cloud: LocalCloud) -> None:
     assert status["status"] == "queued" and status["notification_id"] == "e2e-healthy"
 
 
+# "Down" is a provider that says it is unavailable (503: nothing was sent). A connection reset
+# after the request was sent is another case: the message may be out, so the chain stops there
+# (test_a_lost_whatsapp_answer_ends_the_chain_without_an_sms).
 def test_whatsapp_down_falls_back_to_sms(cloud: LocalCloud) -> None:
-    fault(cloud, "evolution", mode="down")
+    fault(cloud, "evolution", mode="error", status=503)
     result = notify(cloud, "e2e-whatsapp-down")
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])
@@ -83,8 +86,20 @@ def test_whatsapp_down_falls_back_to_sms(cloud: LocalCloud) -> None:
     assert output["failed_attempts"]["whatsapp"]["Error"] == "ProviderUnavailableError"
 
 
-def test_whatsapp_and_sms_down_falls_back_to_email(cloud: LocalCloud) -> None:
+def test_a_lost_whatsapp_answer_ends_the_chain_without_an_sms(cloud: LocalCloud) -> None:
+    # Given: Evolution drops the connection after taking the request (the message may be out)
     fault(cloud, "evolution", mode="down")
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
+    # When
+    result = notify(cloud, "e2e-whatsapp-lost")
+    # Then: the run ends with the unknown outcome, and no SMS or email doubles the message
+    assert result["status"] == "FAILED" and result.get("error") == "OutcomeUnknownError", result
+    sent = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5).json()
+    assert [r for r in sent if r["provider"] in ("twilio", "resend")] == []
+
+
+def test_whatsapp_and_sms_down_falls_back_to_email(cloud: LocalCloud) -> None:
+    fault(cloud, "evolution", mode="error", status=503)
     fault(cloud, "twilio", mode="error", status=503)
     result = notify(cloud, "e2e-sms-down")
     assert result["status"] == "SUCCEEDED", result
@@ -110,7 +125,7 @@ def test_every_channel_down_parks_it_and_tells_the_requester(cloud: LocalCloud) 
     events.put_rule(Name="notify-failed", EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule="notify-failed", EventBusName=bus, Targets=[{"Id": "t", "Arn": tap_arn}])
     for provider in CHANNEL_PROVIDERS:
-        fault(cloud, provider, mode="down")
+        fault(cloud, provider, mode="error", status=503)
     result = notify(cloud, "e2e-all-down", org_id="noses")
     assert result["status"] == "FAILED" and result.get("error") == "AllProvidersUnavailable"
     [note] = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=2)["Messages"]
