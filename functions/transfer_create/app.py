@@ -6,19 +6,9 @@ name, ≤ 100 characters), "description"?, "requested_by", "idempotency_key"}
 Result:  {"provider": "asaas", "transfer_id", "status", "amount_cents", "fee_cents"?, "operation_type"?}
 """
 
-from typing import Any
-
-from hub.errors import InvalidRequestError
 from hub.invocation import operation_handler
 from hub.payments.operations import TransferRequest, audit_invalid_transfer, create_transfer
 
-_run = operation_handler("payments.transfer_create", TransferRequest, create_transfer)
-
-
-def handler(event: Any, context: Any) -> dict[str, Any]:
-    try:
-        return _run(event, context)
-    except InvalidRequestError as exc:
-        if exc.code == "validation_error":  # refused before create_transfer, which audits its own refusals
-            audit_invalid_transfer(event, exc)
-        raise
+handler = operation_handler(
+    "payments.transfer_create", TransferRequest, create_transfer, on_invalid=audit_invalid_transfer
+)

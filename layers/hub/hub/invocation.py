@@ -36,7 +36,11 @@ class IdempotentRequest(Protocol):
 
 
 def operation_handler(
-    operation: str, model: type[M], run: Callable[[M], BaseModel]
+    operation: str,
+    model: type[M],
+    run: Callable[[M], BaseModel],
+    *,
+    on_invalid: Callable[[Any, InvalidRequestError], None] | None = None,
 ) -> Callable[[Any, Any], dict[str, Any]]:
     """The handler of a directly invoked operation: validate the payload against ``model``,
     run ``run`` at most once per ``idempotency_key`` (when the caller sends one), return its
@@ -44,7 +48,10 @@ def operation_handler(
 
     ``"resend": true`` beside the payload is the caller's explicit word that an earlier attempt
     with this key, whose outcome is unknown (``OutcomeUnknownError``), did not happen: it is
-    sent again instead of being resolved first (docs/errors.md)."""
+    sent again instead of being resolved first (docs/errors.md).
+
+    ``on_invalid(payload, error)`` runs when the payload fails validation (TransferCreate audits
+    those refusals too), before the error propagates."""
     from hub import idempotency, orgs
     from hub.observability import lambda_handler
 
@@ -64,7 +71,12 @@ def operation_handler(
                 raise InvalidRequestError("invalid request: resend: must be true or false", code="validation_error")
             resend = resend_value
             event = {k: v for k, v in event.items() if k != "resend"}
-        request = parse_request(model, event)
+        try:
+            request = parse_request(model, event)
+        except InvalidRequestError as exc:
+            if on_invalid is not None:
+                on_invalid(event, exc)
+            raise
         keyed: IdempotentRequest = request  # type: ignore[assignment]
         idempotency.register_lambda_context(context)
         return idempotency.run_once(
