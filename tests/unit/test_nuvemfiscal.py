@@ -20,6 +20,7 @@ from hub.fiscal.nfse_models import (
     Address,
     IbsCbs,
     NfseRequest,
+    OwnPisCofins,
     Prestador,
     Servico,
     Tomador,
@@ -64,6 +65,8 @@ def request_(**overrides: Any) -> NfseRequest:
             pis_cents=975,
             cofins_cents=4_500,
             csll_cents=1_500,
+            # A Lucro Presumido prestador (cumulative regime): its own PIS 0.65 % and COFINS 3 %.
+            own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
         ),
     }
     values.update(overrides)
@@ -274,10 +277,25 @@ def test_emit_dps_posts_the_national_layout_with_our_charge_id_as_referencia() -
     }
     assert inf["valores"]["vServPrest"] == {"vServ": Decimal("1500.00")}
     assert inf["valores"]["trib"]["tribMun"] == {"tribISSQN": 1, "tpRetISSQN": 1, "pAliq": Decimal("2.00")}
+    # NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
+    # vPis/vCofins are the prestador's own contributions, tpRetPisCofins 3 = PIS, COFINS and CSLL
+    # withheld (1 "retido" is the legacy code) and vRetCSLL = 9.75 + 45.00 + 15.00 withheld.
     assert inf["valores"]["trib"]["tribFed"] == {
-        "piscofins": {"CST": "01", "vPis": Decimal("9.75"), "vCofins": Decimal("45.00"), "tpRetPisCofins": 1},
+        "piscofins": {
+            "CST": "01",
+            "vBCPisCofins": Decimal("1500.00"),
+            "pAliqPis": Decimal("0.65"),
+            "pAliqCofins": Decimal("3.00"),
+            "vPis": Decimal("9.75"),
+            "vCofins": Decimal("45.00"),
+            "tpRetPisCofins": 3,
+        },
         "vRetIRRF": Decimal("22.50"),
-        "vRetCSLL": Decimal("15.00"),
+        "vRetCSLL": Decimal("69.75"),
+    }
+    # TribTotal outside the Simples: own PIS + COFINS, no state tax, the ISS.
+    assert inf["valores"]["trib"]["totTrib"] == {
+        "vTotTrib": {"vTotTribFed": Decimal("54.75"), "vTotTribEst": Decimal("0.00"), "vTotTribMun": Decimal("30.00")}
     }
     assert "IBSCBS" not in inf
     assert b"1500.00" in api_calls(seen)[1].content  # a JSON number, exact, never a float
