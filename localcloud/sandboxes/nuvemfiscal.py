@@ -383,6 +383,7 @@ def _validate_dps(body: dict[str, Any]) -> str | None:
     vserv = valores.get("vServPrest", {}).get("vServ") if isinstance(valores, dict) else None
     if isinstance(vserv, bool) or not isinstance(vserv, int | float) or Decimal(str(vserv)) <= 0:
         return "O campo 'infDPS.valores.vServPrest.vServ' deve ser maior que zero"
+    assert isinstance(valores, dict)  # vServ was found in it
     try:
         return _validate_values(valores)
     except (InvalidOperation, TypeError, ValueError, AttributeError):

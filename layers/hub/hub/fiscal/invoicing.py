@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.bus import put_event
 from hub.config import get_settings
-from hub.documents import normalise_tax_id
+from hub.documents import TaxId, normalise_tax_id
 from hub.errors import ConfigurationError, HubError, InvalidRequestError, ProviderUnavailableError
 from hub.fiscal.nfse_models import (
     DESCRIPTION_MAX_LENGTH,
@@ -118,10 +118,33 @@ def service_description(charge: store.ChargeRecord) -> str:
 def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
     settings, raw = fiscal_settings(org_id)
     customer = charge.customer or {}
-    tax_id = normalise_tax_id(str(customer.get("tax_id", "")), field="tomador")
-    description = service_description(charge)
-    now = datetime.now(UTC)
-    values = compute_invoice(charge.amount_cents, settings, tax_id, competence=now.date())
+    return nfse_request(
+        settings,
+        raw,
+        reference=charge.charge_id,
+        amount_cents=charge.amount_cents,
+        description=service_description(charge),
+        tax_id=normalise_tax_id(str(customer.get("tax_id", "")), field="tomador"),
+        name=str(customer.get("name") or "Tomador"),
+        email=customer.get("email"),
+        now=datetime.now(UTC),
+    )
+
+
+def nfse_request(
+    settings: FiscalSettings,
+    raw: dict[str, Any],
+    *,
+    reference: str,
+    amount_cents: int,
+    description: str,
+    tax_id: TaxId,
+    name: str,
+    email: str | None,
+    now: datetime,
+) -> NfseRequest:
+    """The NFS-e for ``amount_cents`` of service to ``tax_id`` under the org's fiscal settings."""
+    values = compute_invoice(amount_cents, settings, tax_id, competence=now.date())
     own_pis_cofins = None
     if values.own_pis_rate is not None and values.own_cofins_rate is not None:
         own_pis_cofins = OwnPisCofins.at_rates(values.base_cents, values.own_pis_rate, values.own_cofins_rate)
@@ -135,7 +158,7 @@ def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
             cind_op=str(codes["cind_op"]),
         )
     return NfseRequest(
-        reference=charge.charge_id,
+        reference=reference,
         issued_at=now,
         competence=now.date(),
         prestador=Prestador(
@@ -145,7 +168,7 @@ def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
             simples_nacional_option=3 if settings.simples_nacional else 1,
             simples_nacional_regime=1 if settings.simples_nacional else None,
         ),
-        tomador=Tomador(tax_id=tax_id.value, name=str(customer.get("name") or "Tomador"), email=customer.get("email")),
+        tomador=Tomador(tax_id=tax_id.value, name=name, email=email),
         servico=Servico(
             ctribnac=settings.c_trib_nac,
             lc116_item=settings.lc116_item,
