@@ -590,3 +590,90 @@ def test_withholding_scenarios_through_both_emitters_match_the_layout(
     assert focus_note["totals"]["valor_iss"] == (sc.iss if rate_sent else 0)
     assert focus_note["totals"]["valor_total_retencoes"] == sc.total_withheld
     assert focus_note["totals"]["valor_liquido"] == sc.net
+
+
+def _legal_dps(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Lucro Presumido note with every federal withholding, as the adapter sends it, and the auth."""
+    client = nf_client(url)
+    req = scenario_request(SCENARIOS[3])
+    return _jsonable(client.dps_body(req)), {"Authorization": f"Bearer {client.access_token()}"}
+
+
+def _legal_focus(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    body = _jsonable(focus_client(url).nfsen_body(scenario_request(SCENARIOS[3])))
+    return body, {"Authorization": "Basic " + base64.b64encode(f"{focus_sandbox.DEMO_TOKEN}:".encode()).decode()}
+
+
+LEGACY_NF = [
+    # the old layout: withheld PIS/COFINS in vPis/vCofins, "1 = retido", CSLL alone in vRetCSLL
+    ("legacy-code-1", {"tpRetPisCofins": 1}, None, "tpRetPisCofins 1"),
+    ("legacy-code-2", {"tpRetPisCofins": 2}, None, "tpRetPisCofins 2"),
+    ("withheld-but-no-vRetCSLL", {"tpRetPisCofins": 3}, {"vRetCSLL": None}, "vRetCSLL"),
+    ("vRetCSLL-with-code-0", {"tpRetPisCofins": 0}, None, "vRetCSLL"),
+    ("own-vPis-not-base-x-rate", {"vPis": "15.00"}, None, "vPis"),
+    ("withholding-total-above-service", None, {"vRetIRRF": "1500.00"}, "retenções"),
+]
+
+
+@pytest.mark.parametrize(("name", "piscofins", "fed", "message"), LEGACY_NF, ids=[c[0] for c in LEGACY_NF])
+def test_nuvemfiscal_sandbox_refuses_legacy_codes_and_totals_that_do_not_add_up(
+    url: str,
+    nf: NuvemFiscalSandbox,
+    name: str,
+    piscofins: dict[str, Any] | None,
+    fed: dict[str, Any] | None,
+    message: str,
+) -> None:
+    body, headers = _legal_dps(url)
+    trib_fed = body["infDPS"]["valores"]["trib"]["tribFed"]
+    trib_fed["piscofins"].update(piscofins or {})
+    for key, value in (fed or {}).items():
+        if value is None:
+            trib_fed.pop(key)
+        else:
+            trib_fed[key] = value
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert message in resp.json()["error"]["message"]
+    assert nf.emissions == 0
+
+
+def test_nuvemfiscal_sandbox_refuses_a_description_over_1000_and_a_deduction_above_the_service(url: str) -> None:
+    body, headers = _legal_dps(url)
+    body["infDPS"]["serv"]["cServ"]["xDescServ"] = "x" * 1001
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400 and "1000" in resp.json()["error"]["message"]
+    body, headers = _legal_dps(url)
+    body["infDPS"]["valores"]["vDedRed"] = {"vDR": "1500.00"}
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400 and "dedu" in resp.json()["error"]["message"]
+
+
+LEGACY_FOCUS = [
+    ("legacy-code-1", {"tipo_retencao_pis_cofins": 1}, "tipo_retencao_pis_cofins"),
+    ("legacy-code-2", {"tipo_retencao_pis_cofins": 2}, "tipo_retencao_pis_cofins"),
+    ("withheld-but-no-valor_csll", {"valor_csll": None}, "valor_csll"),
+    ("valor_csll-with-code-0", {"tipo_retencao_pis_cofins": 0}, "valor_csll"),
+    ("own-valor_cofins-not-base-x-rate", {"valor_cofins": "69.75"}, "valor_cofins"),
+    ("withholding-total-above-service", {"valor_irrf": "1450.00"}, "retenções"),
+    ("both-deductions", {"valor_deducao_servico": "100.00", "percentual_deducao_servico": "10"}, "não ambos"),
+    ("deduction-above-service", {"valor_deducao_servico": "1500.00"}, "dedução"),
+    ("description-over-1000", {"descricao_servico": "x" * 1001}, "1000"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "message"), LEGACY_FOCUS, ids=[c[0] for c in LEGACY_FOCUS])
+def test_focus_sandbox_refuses_legacy_codes_and_totals_that_do_not_add_up(
+    url: str, focus: FocusNfeSandbox, name: str, changes: dict[str, Any], message: str
+) -> None:
+    body, headers = _legal_focus(url)
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key)
+        else:
+            body[key] = value
+    resp = httpx.post(f"{url}/focusnfe/v2/nfsen", params={"ref": "chg99"}, json=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["codigo"] == "requisicao_invalida"
+    assert message in resp.json()["mensagem"]
+    assert focus.emissions == 0
