@@ -16,6 +16,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.fiscal.invoicing import service_description
 from hub.fiscal.nfse_models import (
     Address,
     IbsCbs,
@@ -26,6 +27,7 @@ from hub.fiscal.nfse_models import (
     Tomador,
     Valores,
 )
+from hub.payments.store import ChargeRecord
 from hub.providers import nuvemfiscal
 from hub.providers.nuvemfiscal import NuvemFiscalClient, NuvemFiscalCredentials, dumps_json
 from hub.retry import RetryPolicy
@@ -508,3 +510,69 @@ def test_dumps_json_writes_decimals_as_exact_numbers() -> None:
     assert dumps_json({"v": Decimal("10.50"), "s": "ção", "n": None, "b": True, "l": [1]}) == (
         '{"v":10.50,"s":"ção","n":null,"b":true,"l":[1]}'.encode()
     )
+
+
+# ----- NT 007 details, deductions and the description limit ---------------------------------
+
+
+def test_a_person_tomador_withholds_nothing_but_own_pis_cofins_are_declared_with_code_0() -> None:
+    valores = Valores(
+        service_cents=150_000,
+        iss_rate=Decimal("2.00"),
+        iss_cents=3_000,
+        own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
+    )
+    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    trib_fed = body["infDPS"]["valores"]["trib"]["tribFed"]
+    assert trib_fed["piscofins"]["tpRetPisCofins"] == 0
+    assert "vRetCSLL" not in trib_fed
+
+
+@pytest.mark.parametrize(
+    ("extra", "ded_red"),
+    [
+        ({"deductions_cents": 50_000}, {"vDR": Decimal("500.00")}),
+        ({"deductions_rate": Decimal("10")}, {"pDR": Decimal("10")}),
+    ],
+)
+def test_deductions_go_in_vdedred_as_a_value_or_a_percentage(extra: dict[str, Any], ded_red: dict[str, Any]) -> None:
+    valores = Valores(service_cents=150_000, iss_rate=Decimal("2.00"), iss_cents=2_000, **extra)
+    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    assert body["infDPS"]["valores"]["vDedRed"] == ded_red
+
+
+def test_a_value_and_a_percentage_of_deduction_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        Valores(
+            service_cents=150_000,
+            iss_rate=Decimal("2.00"),
+            iss_cents=2_000,
+            deductions_cents=100,
+            deductions_rate=Decimal("10"),
+        )
+
+
+def test_own_pis_cofins_are_refused_for_a_simples_nacional_prestador() -> None:
+    with pytest.raises(ValidationError, match="Simples"):
+        request_(
+            prestador=Prestador(
+                cnpj="12345678000195", municipality_ibge="3550308", simples_nacional_option=3, simples_nacional_regime=1
+            )
+        )
+
+
+def test_a_description_longer_than_xdescserv_takes_is_refused() -> None:
+    # xDescServ (and Focus's descricao_servico) hold 1000 characters.
+    Servico(ctribnac="010701", lc116_item="1.07", description="x" * 1000, municipality_ibge="3550308")
+    with pytest.raises(ValidationError, match="1000"):
+        Servico(ctribnac="010701", lc116_item="1.07", description="x" * 1001, municipality_ibge="3550308")
+
+
+def test_the_workflow_refuses_a_long_description_before_emitting_naming_the_field() -> None:
+    charge = ChargeRecord(
+        org_id="org1", charge_id="chg123", status="RECEIVED", amount_cents=150_000, description="x" * 1001
+    )
+    with pytest.raises(InvalidRequestError, match="description") as caught:
+        service_description(charge)
+    assert caught.value.code == "description_too_long"
+    assert service_description(charge.model_copy(update={"description": "x" * 1000})) == "x" * 1000
