@@ -36,6 +36,11 @@ PIS 0.65 % + COFINS 3.00 % + CSLL 1.00 % = 4.65 % (the "CSRF")
 Net value
     gross - unconditional discount - ISS withheld - IRRF - PIS - COFINS - CSLL.
 
+The prestador's own PIS/COFINS (outside the Simples Nacional)
+    Cumulative 0.65 % + 3 %, non-cumulative 1.65 % + 7.6 % of the base (``own_*`` below). Never
+    withheld; the NFS-e declares them in ``vPis``/``vCofins`` (NT 007), apart from the withheld
+    PIS + COFINS + CSLL (``vRetCSLL``).
+
 IBS/CBS 2026 (tax-reform test year, informational, never deducted)
     CBS 0.9 % (LC 214/2025 art. 346) and IBS 0.1 %, all state, 0 % municipal (art. 343);
     not applied to Simples Nacional optantes (art. 348, III, c); payment dispensed for

@@ -16,6 +16,11 @@ Docs: https://focusnfe.com.br/doc/#nfse-nacional (fields: https://campos.focusnf
   nfe_nao_autorizada, requisicao_invalida, empresa_nao_habilitada, certificado_vencido,
   422 nfe_autorizada, em_processamento; 403 permissao_negada.
 
+Withholding follows NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
+``valor_pis``/``valor_cofins`` are the prestador's own contributions, ``tipo_retencao_pis_cofins``
+(0, 3-9) says what was withheld and ``valor_csll`` carries PIS + COFINS + CSLL withheld. Deductions
+go as ``valor_deducao_servico`` or ``percentual_deducao_servico``.
+
 Our charge id is the ``ref``. Re-sending a ref that exists answers 422 ``nfe_autorizada`` /
 ``em_processamento``: that is "already emitted", and :meth:`FocusNfeClient.emit` answers the note's
 status instead. After ``erro_autorizacao`` Focus would accept the same ref again (a new emission):

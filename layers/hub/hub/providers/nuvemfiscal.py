@@ -22,6 +22,11 @@ OpenAPI document: https://github.com/nuvem-fiscal/nuvemfiscal-sdk-net/tree/main/
 * Errors: ``{"error": {"code": "ValidationFailed", "message": "…", "errors": [{"code",
   "message"}]}}`` — https://suporte.nuvemfiscal.com.br/t/status-400-no-retorno/4111
 
+Withholding follows NT 007 (SE/CGNFS-e, Feb 2026): ``piscofins.vPis``/``vCofins`` are the
+prestador's own contributions, ``tpRetPisCofins`` (0, 3-9) says which of PIS, COFINS and CSLL were
+withheld and ``vRetCSLL`` carries their sum — see :meth:`NuvemFiscalClient.dps_body` and
+docs/payments.md.
+
 Idempotency: Nuvem Fiscal takes no idempotency header; ``referencia`` (our charge id) is "your
 unique identifier for this document, it helps avoid sending it twice". :meth:`emit_dps` first
 looks the reference up and returns the note already there; a create that timed out or failed
