@@ -23,6 +23,18 @@ Implemented:
 * ``GET /arquivos/<path>``: the fake DANFSe (``%PDF-``, no auth, like Focus's S3 URL) and XML
   (with auth).
 
+**Withholding under NT 007** (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf),
+enforced on ``POST /v2/nfsen`` with 400 ``requisicao_invalida``: ``tipo_retencao_pis_cofins`` must be
+0 or 3-9 (1 and 2 are legacy); ``valor_pis``/``valor_cofins`` are the prestador's own contributions
+and must equal ``base_calculo_pis_cofins`` x ``aliquota_pis``/``aliquota_cofins`` (half-even,
+R$ 0.01 tolerance); ``valor_csll`` (PIS + COFINS + CSLL withheld) is present exactly when the code
+says something was withheld; ``valor_deducao_servico`` or ``percentual_deducao_servico`` (not both)
+stays below the service value; the withholding total (``valor_cp`` + ``valor_irrf`` + ``valor_csll``
++ the ISS when ``tipo_retencao_iss`` 2) stays below the service value;
+``valor_total_tributos_federais`` is at least the own PIS + COFINS; ``descricao_servico`` holds
+1000 characters. Each accepted note records ``totals`` (``base_calculo_iss``, ``valor_iss``,
+``valor_total_retencoes``, ``valor_liquido``).
+
 **Denial trigger** (``erro_autorizacao``): ``descricao_servico`` contains ``NEGAR``, or
 ``cnpj_tomador``/``cpf_tomador`` is in :data:`DENIED_TOMADORES`.
 """
@@ -34,6 +46,7 @@ import binascii
 import re
 import secrets
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -124,6 +137,12 @@ class FocusNfeSandbox(Sandbox):
         for field in REQUIRED_FIELDS:
             if body.get(field) in (None, ""):
                 return self.focus_error(400, "requisicao_invalida", f'Parâmetro "{field}" não informado')
+        try:
+            problem = _validate_values(body)
+        except (InvalidOperation, TypeError, ValueError):
+            problem = "Valores numéricos inválidos"
+        if problem is not None:
+            return self.focus_error(400, "requisicao_invalida", problem)
         with self.lock:
             existing = self.notes.get(ref)
             if existing is not None:
@@ -146,6 +165,7 @@ class FocusNfeSandbox(Sandbox):
                 "deny": DENY_MARKER in description.upper() or tomador in DENIED_TOMADORES,
                 "numero_rps": str(self.emissions + 1),
                 "body": body,
+                "totals": _totals(body),
             }
             self.notes[ref] = note
             self.emissions += 1
@@ -253,3 +273,92 @@ class FocusNfeSandbox(Sandbox):
             )
             return Response(xml.encode(), content_type="application/xml")
         return self.focus_error(404, "nao_encontrado", "Arquivo não encontrado")
+
+
+DESCRIPTION_MAX = 1000
+CENT = Decimal("0.01")
+RETENTION_CODES = frozenset({0, 3, 4, 5, 6, 7, 8, 9})  # NT 007; 1 and 2 are legacy
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number")
+    return Decimal(str(value))
+
+
+def _rate_of(base: Decimal, rate: Decimal) -> Decimal:
+    return (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _deduction(body: dict[str, Any]) -> Decimal:
+    if body.get("percentual_deducao_servico") is not None:
+        return _rate_of(_money(body["valor_servico"]), _money(body["percentual_deducao_servico"]))
+    return _money(body.get("valor_deducao_servico"))
+
+
+def _totals(body: dict[str, Any]) -> dict[str, Decimal]:
+    """The note's totals as the national layout computes them."""
+    service = _money(body["valor_servico"])
+    base = service - _deduction(body)
+    iss = _rate_of(base, _money(body.get("percentual_aliquota_relativa_municipio")))
+    iss_withheld = iss if body.get("tipo_retencao_iss") == 2 else Decimal(0)
+    withheld = (
+        _money(body.get("valor_cp")) + _money(body.get("valor_irrf")) + _money(body.get("valor_csll")) + iss_withheld
+    )
+    return {
+        "base_calculo_iss": base,
+        "valor_iss": iss,
+        "valor_total_retencoes": withheld,
+        "valor_liquido": service - withheld,
+    }
+
+
+def _validate_values(body: dict[str, Any]) -> str | None:
+    if len(str(body["descricao_servico"])) > DESCRIPTION_MAX:
+        return f'"descricao_servico" aceita no máximo {DESCRIPTION_MAX} caracteres'
+    service = _money(body["valor_servico"])
+    if service <= 0:
+        return '"valor_servico" deve ser maior que zero'
+    has_value, has_rate = (
+        body.get("valor_deducao_servico") is not None,
+        body.get("percentual_deducao_servico") is not None,
+    )
+    if has_value and has_rate:
+        return 'Informe "valor_deducao_servico" ou "percentual_deducao_servico", não ambos'
+    if has_rate and not Decimal(0) < _money(body["percentual_deducao_servico"]) < 100:
+        return '"percentual_deducao_servico" deve estar entre 0 e 100'
+    if not Decimal(0) <= _deduction(body) < service:
+        return "O valor da dedução deve ser menor que o valor do serviço"
+    retained = _money(body.get("valor_csll"))
+    code = body.get("tipo_retencao_pis_cofins")
+    if code is None and retained:
+        return '"valor_csll" informado sem "tipo_retencao_pis_cofins" dizendo quais tributos foram retidos'
+    if code is not None:
+        if code not in RETENTION_CODES:
+            return (
+                f'"tipo_retencao_pis_cofins" {code!r} inválido: use 0 ou 3 a 9 (NT 007); 1 e 2 são legados, '
+                'e PIS, COFINS e CSLL retidos vão somados em "valor_csll"'
+            )
+        if code == 0 and retained:
+            return '"valor_csll" informado com "tipo_retencao_pis_cofins" 0 (sem retenção)'
+        if code != 0 and retained <= 0:
+            return '"tipo_retencao_pis_cofins" indica retenção: informe em "valor_csll" PIS + COFINS + CSLL retidos'
+    own = Decimal(0)
+    for value_field, rate_field in (("valor_pis", "aliquota_pis"), ("valor_cofins", "aliquota_cofins")):
+        if body.get(value_field) is None:
+            continue
+        if body.get("base_calculo_pis_cofins") is None or body.get(rate_field) is None:
+            return f'"{value_field}" (apuração própria) exige "base_calculo_pis_cofins" e "{rate_field}"'
+        expected = _rate_of(_money(body["base_calculo_pis_cofins"]), _money(body[rate_field]))
+        if abs(expected - _money(body[value_field])) > CENT:
+            return f'"{value_field}" difere de base_calculo_pis_cofins x {rate_field} ({expected}) em mais de R$ 0,01'
+        own += _money(body[value_field])
+    withheld = _totals(body)["valor_total_retencoes"]
+    if withheld >= service:
+        return f"O total de retenções ({withheld}) deve ser menor que o valor do serviço ({service})"
+    federal = body.get("valor_total_tributos_federais")
+    if federal is not None and _money(federal) < own:
+        return '"valor_total_tributos_federais" menor que o PIS e a COFINS próprios informados'
+    return None

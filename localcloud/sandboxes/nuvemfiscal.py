@@ -28,6 +28,16 @@ Implemented:
 * ``GET /cnpj/{cnpj}`` → ``CnpjEmpresa`` with ``situacao_cadastral`` ATIVA, except
   :data:`BAIXADA_CNPJ` (BAIXADA); a CNPJ that is not 14 characters → 400.
 
+**Withholding under NT 007** (SE/CGNFS-e, Feb 2026), enforced on ``POST /nfse/dps`` with a 400:
+``tribFed.piscofins.tpRetPisCofins`` must be 0 or 3-9 (1 and 2 are the legacy codes);
+``vPis``/``vCofins`` are the prestador's own contributions and must equal ``vBCPisCofins`` x
+``pAliqPis``/``pAliqCofins`` (half-even, R$ 0.01 tolerance); ``vRetCSLL`` (PIS + COFINS + CSLL
+withheld) is present exactly when the code says something was withheld; ``vDedRed`` (``vDR`` or
+``pDR``) stays below the service value; the withholding total (``vRetCP`` + ``vRetIRRF`` +
+``vRetCSLL`` + the ISS when ``tpRetISSQN`` 2) stays below the service value; ``totTrib.vTotTrib``
+federal is at least the own PIS + COFINS; ``xDescServ`` holds 1000 characters. Each accepted note
+records ``totals`` (``vBC``, ``vISSQN``, ``vTotalRet``, ``vLiq`` = ``vServ`` - ``vTotalRet``).
+
 **Denial trigger** (note ends ``negada``): the service description (``xDescServ``) contains
 ``NEGAR``, or the tomador's CNPJ/CPF is in :data:`DENIED_TOMADORES`.
 
@@ -41,7 +51,7 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -207,6 +217,7 @@ class NuvemFiscalSandbox(Sandbox):
                 "codigo_verificacao": None,
                 "mensagens": [],
                 "dps": body,
+                "totals": _totals(inf),
             }
             self.notes[note_id] = note
             self.emissions += 1
@@ -366,8 +377,105 @@ def _validate_dps(body: dict[str, Any]) -> str | None:
         return "O campo 'infDPS.serv.cServ.cTribNac' deve ter 6 dígitos"
     if not cserv.get("xDescServ"):
         return "O campo 'infDPS.serv.cServ.xDescServ' é obrigatório"
+    if len(str(cserv["xDescServ"])) > DESCRIPTION_MAX:
+        return f"O campo 'infDPS.serv.cServ.xDescServ' aceita no máximo {DESCRIPTION_MAX} caracteres"
     valores = inf.get("valores")
     vserv = valores.get("vServPrest", {}).get("vServ") if isinstance(valores, dict) else None
     if isinstance(vserv, bool) or not isinstance(vserv, int | float) or Decimal(str(vserv)) <= 0:
         return "O campo 'infDPS.valores.vServPrest.vServ' deve ser maior que zero"
+    assert isinstance(valores, dict)  # vServ was found in it
+    try:
+        return _validate_values(valores)
+    except (InvalidOperation, TypeError, ValueError, AttributeError):
+        return "Valores numéricos inválidos em 'infDPS.valores'"
+
+
+DESCRIPTION_MAX = 1000
+CENT = Decimal("0.01")
+RETENTION_CODES = frozenset({0, 3, 4, 5, 6, 7, 8, 9})  # NT 007; 1 and 2 are legacy
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number")
+    return Decimal(str(value))
+
+
+def _rate_of(base: Decimal, rate: Decimal) -> Decimal:
+    return (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _deduction(valores: dict[str, Any], vserv: Decimal) -> Decimal:
+    ded = valores.get("vDedRed") or {}
+    if "pDR" in ded:
+        return _rate_of(vserv, _money(ded["pDR"]))
+    return _money(ded.get("vDR"))
+
+
+def _iss(valores: dict[str, Any], vserv: Decimal) -> Decimal:
+    trib_mun = (valores.get("trib") or {}).get("tribMun") or {}
+    return _rate_of(vserv - _deduction(valores, vserv), _money(trib_mun.get("pAliq")))
+
+
+def _totals(inf: dict[str, Any]) -> dict[str, Decimal]:
+    """The note's totals as the national layout computes them."""
+    valores = inf["valores"]
+    vserv = _money(valores["vServPrest"]["vServ"])
+    trib = valores.get("trib") or {}
+    fed = trib.get("tribFed") or {}
+    iss = _iss(valores, vserv)
+    iss_withheld = iss if (trib.get("tribMun") or {}).get("tpRetISSQN") == 2 else Decimal(0)
+    total_ret = _money(fed.get("vRetCP")) + _money(fed.get("vRetIRRF")) + _money(fed.get("vRetCSLL")) + iss_withheld
+    return {
+        "vBC": vserv - _deduction(valores, vserv),
+        "vISSQN": iss,
+        "vTotalRet": total_ret,
+        "vLiq": vserv - total_ret,
+    }
+
+
+def _validate_values(valores: dict[str, Any]) -> str | None:
+    vserv = _money(valores["vServPrest"]["vServ"])
+    ded = valores.get("vDedRed") or {}
+    if "pDR" in ded and "vDR" in ded:
+        return "Informe 'vDedRed.pDR' ou 'vDedRed.vDR', não ambos"
+    if "pDR" in ded and not Decimal(0) < _money(ded["pDR"]) < 100:
+        return "O campo 'vDedRed.pDR' deve estar entre 0 e 100"
+    if _deduction(valores, vserv) >= vserv or _deduction(valores, vserv) < 0:
+        return "O valor de deduções/reduções deve ser menor que o valor do serviço"
+    trib = valores.get("trib") or {}
+    fed = trib.get("tribFed") or {}
+    piscofins = fed.get("piscofins")
+    retained = _money(fed.get("vRetCSLL"))
+    own_federal = Decimal(0)
+    if piscofins is not None:
+        code = piscofins.get("tpRetPisCofins")
+        if code not in RETENTION_CODES:
+            return (
+                f"tpRetPisCofins {code!r} inválido: use 0 ou 3 a 9 (NT 007); 1 e 2 são códigos legados, "
+                "e os valores retidos de PIS, COFINS e CSLL vão somados em vRetCSLL"
+            )
+        if code == 0 and retained:
+            return "vRetCSLL informado com tpRetPisCofins 0 (sem retenção)"
+        if code != 0 and retained <= 0:
+            return "tpRetPisCofins indica retenção: informe em vRetCSLL a soma de PIS, COFINS e CSLL retidos"
+        for value_field, rate_field in (("vPis", "pAliqPis"), ("vCofins", "pAliqCofins")):
+            if value_field not in piscofins:
+                continue
+            if "vBCPisCofins" not in piscofins or rate_field not in piscofins:
+                return f"'{value_field}' (apuração própria) exige vBCPisCofins e {rate_field}"
+            expected = _rate_of(_money(piscofins["vBCPisCofins"]), _money(piscofins[rate_field]))
+            if abs(expected - _money(piscofins[value_field])) > CENT:
+                return f"'{value_field}' difere de vBCPisCofins x {rate_field} ({expected}) em mais de R$ 0,01"
+            own_federal += _money(piscofins[value_field])
+    elif retained:
+        return "vRetCSLL informado sem piscofins.tpRetPisCofins dizendo quais tributos foram retidos"
+    total_ret = _totals({"valores": valores})["vTotalRet"]
+    if total_ret >= vserv:
+        return f"O total de retenções ({total_ret}) deve ser menor que o valor do serviço ({vserv})"
+    tot = (trib.get("totTrib") or {}).get("vTotTrib")
+    if isinstance(tot, dict) and _money(tot.get("vTotTribFed")) < own_federal:
+        return "vTotTribFed menor que o PIS e a COFINS próprios informados"
     return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.documents import normalise_tax_id
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError
+from hub.fiscal.invoicing import nfse_request
 from hub.fiscal.nfse_models import NfseRequest, Prestador, Servico, Tomador, Valores
+from hub.fiscal.taxes import FiscalSettings
+from hub.money import percent_of
 from hub.providers import nuvemfiscal
 from hub.providers.focusnfe import FocusNfeClient
 from hub.providers.nuvemfiscal import NuvemFiscalClient
@@ -296,3 +301,379 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else str(value)
     return value
+
+
+# ----- withholding under NT 007: real scenarios through both emitters -------------------------
+#
+# The layout (NT 007, SE/CGNFS-e, Feb 2026; field roles in
+# https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf and Nuvem Fiscal's
+# TribOutrosPisCofins / TribFederal / TribTotal): vPis/vCofins (valor_pis/valor_cofins) are the
+# prestador's own contributions with CST, base and rates; tpRetPisCofins (tipo_retencao_pis_cofins)
+# 0 or 3-9 says which of PIS, COFINS, CSLL were withheld; vRetCSLL (valor_csll) is their sum;
+# the withholding total is vRetIRRF + vRetCSLL + the ISS when withheld; the net value is the
+# service value less that total (deductions lower the ISS base only).
+
+ALL_FEDERAL = frozenset({"IRRF", "PIS", "COFINS", "CSLL"})
+CPF_TOMADOR, CNPJ_TOMADOR = "12345678909", "07504505000132"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    simples: bool
+    tomador: str
+    amount_cents: int
+    iss_withheld_by_tomador: bool = False
+    deduction_cents: int = 0
+    deduction_rate: Decimal | None = None
+    # what the layout must carry, in reais (None = absent)
+    iss_withheld: bool = False
+    iss: Decimal = Decimal("0")
+    irrf: Decimal | None = None
+    code: int | None = None  # tpRetPisCofins
+    retained: Decimal | None = None  # vRetCSLL = PIS + COFINS + CSLL withheld
+    own: tuple[Decimal, Decimal] | None = None  # own vPis, vCofins
+    total_withheld: Decimal = Decimal("0")
+    net: Decimal = Decimal("0")
+
+
+SCENARIOS = [
+    Scenario(
+        "simples-cpf",
+        simples=True,
+        tomador=CPF_TOMADOR,
+        amount_cents=150_000,
+        iss=Decimal("30.00"),
+        net=Decimal("1500.00"),
+    ),
+    Scenario(
+        "simples-cnpj-iss-retained",
+        simples=True,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=150_000,
+        iss_withheld_by_tomador=True,
+        iss_withheld=True,
+        iss=Decimal("30.00"),
+        total_withheld=Decimal("30.00"),
+        net=Decimal("1470.00"),
+    ),
+    Scenario(
+        "presumido-cpf",  # no withholding by a person; own PIS/COFINS still declared
+        simples=False,
+        tomador=CPF_TOMADOR,
+        amount_cents=150_000,
+        iss_withheld_by_tomador=True,
+        iss=Decimal("30.00"),
+        code=0,
+        own=(Decimal("9.75"), Decimal("45.00")),
+        net=Decimal("1500.00"),
+    ),
+    Scenario(
+        "presumido-cnpj",
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=150_000,
+        iss=Decimal("30.00"),
+        irrf=Decimal("22.50"),
+        code=3,
+        retained=Decimal("69.75"),  # 9.75 + 45.00 + 15.00
+        own=(Decimal("9.75"), Decimal("45.00")),
+        total_withheld=Decimal("92.25"),
+        net=Decimal("1407.75"),
+    ),
+    Scenario(
+        "presumido-cnpj-iss-retained",
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=150_000,
+        iss_withheld_by_tomador=True,
+        iss_withheld=True,
+        iss=Decimal("30.00"),
+        irrf=Decimal("22.50"),
+        code=3,
+        retained=Decimal("69.75"),
+        own=(Decimal("9.75"), Decimal("45.00")),
+        total_withheld=Decimal("122.25"),
+        net=Decimal("1377.75"),
+    ),
+    Scenario(
+        "irrf-dispensed",  # IRRF 7.50 <= R$ 10 (Lei 9.430/1996 art. 67); CSRF 23.25 withheld
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=50_000,
+        iss=Decimal("10.00"),
+        code=3,
+        retained=Decimal("23.25"),
+        own=(Decimal("3.25"), Decimal("15.00")),
+        total_withheld=Decimal("23.25"),
+        net=Decimal("476.75"),
+    ),
+    Scenario(
+        "csrf-dispensed-at-10",  # PIS 1.40 + COFINS 6.45 + CSLL 2.15 = R$ 10.00 (art. 31 § 3)
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=21_505,
+        iss=Decimal("4.30"),
+        code=0,
+        own=(Decimal("1.40"), Decimal("6.45")),
+        net=Decimal("215.05"),
+    ),
+    Scenario(
+        "deduction-value",  # R$ 500 deducted from the ISS base: ISS 2 % of 1000; net unchanged by it
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=150_000,
+        deduction_cents=50_000,
+        iss=Decimal("20.00"),
+        irrf=Decimal("22.50"),
+        code=3,
+        retained=Decimal("69.75"),
+        own=(Decimal("9.75"), Decimal("45.00")),
+        total_withheld=Decimal("92.25"),
+        net=Decimal("1407.75"),
+    ),
+    Scenario(
+        "deduction-rate",  # 10 % deducted from the ISS base: ISS 2 % of 1350
+        simples=False,
+        tomador=CNPJ_TOMADOR,
+        amount_cents=150_000,
+        deduction_rate=Decimal("10"),
+        iss=Decimal("27.00"),
+        irrf=Decimal("22.50"),
+        code=3,
+        retained=Decimal("69.75"),
+        own=(Decimal("9.75"), Decimal("45.00")),
+        total_withheld=Decimal("92.25"),
+        net=Decimal("1407.75"),
+    ),
+]
+
+
+def scenario_request(sc: Scenario) -> NfseRequest:
+    """The note the workflow builds (hub.fiscal.invoicing.nfse_request) for this scenario."""
+    settings = FiscalSettings(
+        prestador_cnpj=PRESTADOR_CNPJ,
+        inscricao_municipal="998877",
+        municipality_ibge="3550308",
+        simples_nacional=sc.simples,
+        c_trib_nac="010701",
+        lc116_item="1.07",
+        cnae="6201501",
+        iss_rate=Decimal("2"),
+        iss_withheld_by_tomador=sc.iss_withheld_by_tomador,
+        federal_withholdings=ALL_FEDERAL,
+        pis_cofins_regime=None if sc.simples else "cumulativo",
+    )
+    req = nfse_request(
+        settings,
+        {},
+        reference=f"chgscenario{SCENARIOS.index(sc)}",
+        amount_cents=sc.amount_cents,
+        description="Desenvolvimento de software [POLLS=0]",
+        tax_id=normalise_tax_id(sc.tomador, field="tomador"),
+        name="Cliente",
+        email=None,
+        now=datetime(2026, 3, 10, 14, 30, tzinfo=UTC),
+    )
+    if sc.deduction_cents or sc.deduction_rate is not None:
+        v = req.valores
+        deduction = sc.deduction_cents or percent_of(v.service_cents, sc.deduction_rate or Decimal(0))
+        valores = Valores(
+            **{
+                **v.model_dump(exclude={"own_pis_cofins"}),
+                "deductions_cents": sc.deduction_cents,
+                "deductions_rate": sc.deduction_rate,
+                "iss_cents": percent_of(v.service_cents - deduction, v.iss_rate),
+            },
+            own_pis_cofins=v.own_pis_cofins,
+        )
+        req = req.model_copy(update={"valores": valores})
+    return req
+
+
+def _decimals(value: Any) -> Any:
+    """A JSON body as the sandbox received it, numbers as exact Decimals."""
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+def expected_dps_trib(sc: Scenario) -> dict[str, Any]:
+    trib_mun: dict[str, Any] = {"tribISSQN": 1, "tpRetISSQN": 2 if sc.iss_withheld else 1}
+    if sc.iss_withheld or not sc.simples:  # an ME/EPP without withholding omits pAliq (E0625)
+        trib_mun["pAliq"] = 2
+    trib: dict[str, Any] = {"tribMun": trib_mun}
+    fed: dict[str, Any] = {}
+    if sc.code is not None:
+        piscofins: dict[str, Any] = {"CST": "01" if sc.own else "00"}
+        if sc.own:
+            piscofins.update(
+                {
+                    "vBCPisCofins": Decimal(sc.amount_cents) / 100,
+                    "pAliqPis": Decimal("0.65"),
+                    "pAliqCofins": Decimal("3.00"),
+                    "vPis": sc.own[0],
+                    "vCofins": sc.own[1],
+                }
+            )
+        piscofins["tpRetPisCofins"] = sc.code
+        fed["piscofins"] = piscofins
+    if sc.irrf is not None:
+        fed["vRetIRRF"] = sc.irrf
+    if sc.retained is not None:
+        fed["vRetCSLL"] = sc.retained
+    if fed:
+        trib["tribFed"] = fed
+    if sc.own:
+        trib["totTrib"] = {"vTotTrib": {"vTotTribFed": sum(sc.own), "vTotTribEst": 0, "vTotTribMun": sc.iss}}
+    return trib
+
+
+def expected_focus_fields(sc: Scenario) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "tipo_retencao_iss": 2 if sc.iss_withheld else 1,
+        "percentual_aliquota_relativa_municipio": 2 if (sc.iss_withheld or not sc.simples) else None,
+        "valor_irrf": sc.irrf,
+        "tipo_retencao_pis_cofins": sc.code,
+        "valor_csll": sc.retained,
+        "situacao_tributaria_pis_cofins": "01" if sc.own else None,
+        "base_calculo_pis_cofins": Decimal(sc.amount_cents) / 100 if sc.own else None,
+        "aliquota_pis": Decimal("0.65") if sc.own else None,
+        "aliquota_cofins": Decimal("3.00") if sc.own else None,
+        "valor_pis": sc.own[0] if sc.own else None,
+        "valor_cofins": sc.own[1] if sc.own else None,
+        "valor_total_tributos_federais": sum(sc.own) if sc.own else None,
+        "valor_total_tributos_estaduais": 0 if sc.own else None,
+        "valor_total_tributos_municipais": sc.iss if sc.own else None,
+        "valor_deducao_servico": Decimal(sc.deduction_cents) / 100 if sc.deduction_cents else None,
+        "percentual_deducao_servico": sc.deduction_rate,
+    }
+    return fields
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_withholding_scenarios_through_both_emitters_match_the_layout(
+    url: str, nf: NuvemFiscalSandbox, focus: FocusNfeSandbox, sc: Scenario
+) -> None:
+    # Given the note the workflow builds for the scenario
+    req = scenario_request(sc)
+    assert Decimal(req.valores.withheld_cents) / 100 == sc.total_withheld
+    assert Decimal(req.valores.net_cents) / 100 == sc.net
+
+    # When both emitters send it to their sandboxes
+    nf_status = nf_client(url).emit_dps(req)
+    focus_status = focus_client(url).emit(req)
+
+    # Then both accept it (the sandboxes enforce NT 007) and every field is as the layout says
+    assert nf_status.status == "autorizada"
+    assert focus_status.status == "processando"
+    assert nf_status.provider_id is not None
+    nf_note = nf.notes[nf_status.provider_id]
+    valores = _decimals(nf_note["dps"]["infDPS"]["valores"])
+    assert valores["trib"] == expected_dps_trib(sc)
+    if sc.deduction_cents:
+        assert valores["vDedRed"] == {"vDR": Decimal(sc.deduction_cents) / 100}
+    elif sc.deduction_rate is not None:
+        assert valores["vDedRed"] == {"pDR": sc.deduction_rate}
+    else:
+        assert "vDedRed" not in valores
+    rate_sent = sc.iss_withheld or not sc.simples  # else the national system applies the city's rate
+    assert nf_note["totals"]["vISSQN"] == (sc.iss if rate_sent else 0)
+    assert nf_note["totals"]["vTotalRet"] == sc.total_withheld
+    assert nf_note["totals"]["vLiq"] == sc.net
+
+    focus_note = focus.notes[req.reference]
+    body = _decimals(focus_note["body"])
+    assert {k: body.get(k) for k in expected_focus_fields(sc)} == expected_focus_fields(sc)
+    assert focus_note["totals"]["valor_iss"] == (sc.iss if rate_sent else 0)
+    assert focus_note["totals"]["valor_total_retencoes"] == sc.total_withheld
+    assert focus_note["totals"]["valor_liquido"] == sc.net
+
+
+def _legal_dps(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Lucro Presumido note with every federal withholding, as the adapter sends it, and the auth."""
+    client = nf_client(url)
+    req = scenario_request(SCENARIOS[3])
+    return _jsonable(client.dps_body(req)), {"Authorization": f"Bearer {client.access_token()}"}
+
+
+def _legal_focus(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    body = _jsonable(focus_client(url).nfsen_body(scenario_request(SCENARIOS[3])))
+    return body, {"Authorization": "Basic " + base64.b64encode(f"{focus_sandbox.DEMO_TOKEN}:".encode()).decode()}
+
+
+LEGACY_NF = [
+    # the old layout: withheld PIS/COFINS in vPis/vCofins, "1 = retido", CSLL alone in vRetCSLL
+    ("legacy-code-1", {"tpRetPisCofins": 1}, None, "tpRetPisCofins 1"),
+    ("legacy-code-2", {"tpRetPisCofins": 2}, None, "tpRetPisCofins 2"),
+    ("withheld-but-no-vRetCSLL", {"tpRetPisCofins": 3}, {"vRetCSLL": None}, "vRetCSLL"),
+    ("vRetCSLL-with-code-0", {"tpRetPisCofins": 0}, None, "vRetCSLL"),
+    ("own-vPis-not-base-x-rate", {"vPis": "15.00"}, None, "vPis"),
+    ("withholding-total-above-service", None, {"vRetIRRF": "1500.00"}, "retenções"),
+]
+
+
+@pytest.mark.parametrize(("name", "piscofins", "fed", "message"), LEGACY_NF, ids=[c[0] for c in LEGACY_NF])
+def test_nuvemfiscal_sandbox_refuses_legacy_codes_and_totals_that_do_not_add_up(
+    url: str,
+    nf: NuvemFiscalSandbox,
+    name: str,
+    piscofins: dict[str, Any] | None,
+    fed: dict[str, Any] | None,
+    message: str,
+) -> None:
+    body, headers = _legal_dps(url)
+    trib_fed = body["infDPS"]["valores"]["trib"]["tribFed"]
+    trib_fed["piscofins"].update(piscofins or {})
+    for key, value in (fed or {}).items():
+        if value is None:
+            trib_fed.pop(key)
+        else:
+            trib_fed[key] = value
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert message in resp.json()["error"]["message"]
+    assert nf.emissions == 0
+
+
+def test_nuvemfiscal_sandbox_refuses_a_description_over_1000_and_a_deduction_above_the_service(url: str) -> None:
+    body, headers = _legal_dps(url)
+    body["infDPS"]["serv"]["cServ"]["xDescServ"] = "x" * 1001
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400 and "1000" in resp.json()["error"]["message"]
+    body, headers = _legal_dps(url)
+    body["infDPS"]["valores"]["vDedRed"] = {"vDR": "1500.00"}
+    resp = httpx.post(f"{url}/nuvemfiscal/nfse/dps", json=body, headers=headers)
+    assert resp.status_code == 400 and "dedu" in resp.json()["error"]["message"]
+
+
+LEGACY_FOCUS = [
+    ("legacy-code-1", {"tipo_retencao_pis_cofins": 1}, "tipo_retencao_pis_cofins"),
+    ("legacy-code-2", {"tipo_retencao_pis_cofins": 2}, "tipo_retencao_pis_cofins"),
+    ("withheld-but-no-valor_csll", {"valor_csll": None}, "valor_csll"),
+    ("valor_csll-with-code-0", {"tipo_retencao_pis_cofins": 0}, "valor_csll"),
+    ("own-valor_cofins-not-base-x-rate", {"valor_cofins": "69.75"}, "valor_cofins"),
+    ("withholding-total-above-service", {"valor_irrf": "1450.00"}, "retenções"),
+    ("both-deductions", {"valor_deducao_servico": "100.00", "percentual_deducao_servico": "10"}, "não ambos"),
+    ("deduction-above-service", {"valor_deducao_servico": "1500.00"}, "dedução"),
+    ("description-over-1000", {"descricao_servico": "x" * 1001}, "1000"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "message"), LEGACY_FOCUS, ids=[c[0] for c in LEGACY_FOCUS])
+def test_focus_sandbox_refuses_legacy_codes_and_totals_that_do_not_add_up(
+    url: str, focus: FocusNfeSandbox, name: str, changes: dict[str, Any], message: str
+) -> None:
+    body, headers = _legal_focus(url)
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key)
+        else:
+            body[key] = value
+    resp = httpx.post(f"{url}/focusnfe/v2/nfsen", params={"ref": "chg99"}, json=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["codigo"] == "requisicao_invalida"
+    assert message in resp.json()["mensagem"]
+    assert focus.emissions == 0

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError
-from hub.fiscal.nfse_models import IbsCbs, NfseRequest, Prestador, Servico, Tomador, Valores
+from hub.fiscal.nfse_models import IbsCbs, NfseRequest, OwnPisCofins, Prestador, Servico, Tomador, Valores
 from hub.providers.focusnfe import (
     HOMOLOGACAO_BASE_URL,
     PRODUCTION_BASE_URL,
@@ -354,3 +354,76 @@ def test_the_danfse_on_s3_is_fetched_without_the_token_and_the_xml_with_it() -> 
     xml = next(r for r in seen if r.url.path.endswith("nfse.xml"))
     assert "authorization" not in pdf.headers
     assert xml.headers["authorization"].startswith("Basic ")
+
+
+# ----- NT 007: own PIS/COFINS, totTrib and deductions ------------------------------------------
+
+
+def lucro_presumido_values(**extra: Any) -> Valores:
+    return Valores(
+        service_cents=150_000,
+        iss_rate=Decimal("2.00"),
+        iss_cents=extra.pop("iss_cents", 3_000),
+        irrf_cents=2_250,
+        pis_cents=975,
+        cofins_cents=4_500,
+        csll_cents=1_500,
+        own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
+        **extra,
+    )
+
+
+def test_own_pis_cofins_and_tot_trib_go_in_the_nt007_fields() -> None:
+    # https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf: valor_pis /
+    # valor_cofins are the prestador's own contributions; valor_csll the PIS + COFINS + CSLL withheld.
+    body = client_with(lambda r: httpx.Response(200)).nfsen_body(request_(valores=lucro_presumido_values()))
+    assert {k: v for k, v in body.items() if "pis" in k or "cofins" in k or "csll" in k or "tributos" in k} == {
+        "situacao_tributaria_pis_cofins": "01",
+        "base_calculo_pis_cofins": Decimal("1500.00"),
+        "aliquota_pis": Decimal("0.65"),
+        "aliquota_cofins": Decimal("3.00"),
+        "valor_pis": Decimal("9.75"),
+        "valor_cofins": Decimal("45.00"),
+        "tipo_retencao_pis_cofins": 3,
+        "valor_csll": Decimal("69.75"),
+        "valor_total_tributos_federais": Decimal("54.75"),
+        "valor_total_tributos_estaduais": Decimal("0.00"),
+        "valor_total_tributos_municipais": Decimal("30.00"),
+    }
+
+
+def test_a_prestador_without_withholding_still_declares_its_own_pis_cofins_with_code_0() -> None:
+    valores = Valores(
+        service_cents=150_000,
+        iss_rate=Decimal("2.00"),
+        iss_cents=3_000,
+        own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("1.65"), Decimal("7.60")),
+    )
+    body = client_with(lambda r: httpx.Response(200)).nfsen_body(request_(valores=valores))
+    assert body["tipo_retencao_pis_cofins"] == 0
+    assert (body["valor_pis"], body["valor_cofins"]) == (Decimal("24.75"), Decimal("114.00"))
+    assert "valor_csll" not in body
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "value"),
+    [
+        ({"deductions_cents": 50_000, "iss_cents": 2_000}, "valor_deducao_servico", Decimal("500.00")),
+        ({"deductions_rate": Decimal("10"), "iss_cents": 2_700}, "percentual_deducao_servico", Decimal("10")),
+    ],
+)
+def test_deductions_are_sent_not_refused(extra: dict[str, Any], field: str, value: Decimal) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(404, json=NOT_FOUND)
+        return httpx.Response(202, json={"ref": REF, "status": "processando_autorizacao"})
+
+    status = client_with(handler).emit(request_(valores=lucro_presumido_values(**extra)))
+    assert status.status == "processando"
+    body = json.loads(seen[-1].content, parse_float=Decimal)
+    assert body[field] == value
+    other = {"valor_deducao_servico", "percentual_deducao_servico"} - {field}
+    assert not other & body.keys()

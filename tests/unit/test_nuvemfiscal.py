@@ -16,15 +16,18 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.fiscal.invoicing import service_description
 from hub.fiscal.nfse_models import (
     Address,
     IbsCbs,
     NfseRequest,
+    OwnPisCofins,
     Prestador,
     Servico,
     Tomador,
     Valores,
 )
+from hub.payments.store import ChargeRecord
 from hub.providers import nuvemfiscal
 from hub.providers.nuvemfiscal import NuvemFiscalClient, NuvemFiscalCredentials, dumps_json
 from hub.retry import RetryPolicy
@@ -64,6 +67,8 @@ def request_(**overrides: Any) -> NfseRequest:
             pis_cents=975,
             cofins_cents=4_500,
             csll_cents=1_500,
+            # A Lucro Presumido prestador (cumulative regime): its own PIS 0.65 % and COFINS 3 %.
+            own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
         ),
     }
     values.update(overrides)
@@ -274,10 +279,25 @@ def test_emit_dps_posts_the_national_layout_with_our_charge_id_as_referencia() -
     }
     assert inf["valores"]["vServPrest"] == {"vServ": Decimal("1500.00")}
     assert inf["valores"]["trib"]["tribMun"] == {"tribISSQN": 1, "tpRetISSQN": 1, "pAliq": Decimal("2.00")}
+    # NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
+    # vPis/vCofins are the prestador's own contributions, tpRetPisCofins 3 = PIS, COFINS and CSLL
+    # withheld (1 "retido" is the legacy code) and vRetCSLL = 9.75 + 45.00 + 15.00 withheld.
     assert inf["valores"]["trib"]["tribFed"] == {
-        "piscofins": {"CST": "01", "vPis": Decimal("9.75"), "vCofins": Decimal("45.00"), "tpRetPisCofins": 1},
+        "piscofins": {
+            "CST": "01",
+            "vBCPisCofins": Decimal("1500.00"),
+            "pAliqPis": Decimal("0.65"),
+            "pAliqCofins": Decimal("3.00"),
+            "vPis": Decimal("9.75"),
+            "vCofins": Decimal("45.00"),
+            "tpRetPisCofins": 3,
+        },
         "vRetIRRF": Decimal("22.50"),
-        "vRetCSLL": Decimal("15.00"),
+        "vRetCSLL": Decimal("69.75"),
+    }
+    # TribTotal outside the Simples: own PIS + COFINS, no state tax, the ISS.
+    assert inf["valores"]["trib"]["totTrib"] == {
+        "vTotTrib": {"vTotTribFed": Decimal("54.75"), "vTotTribEst": Decimal("0.00"), "vTotTribMun": Decimal("30.00")}
     }
     assert "IBSCBS" not in inf
     assert b"1500.00" in api_calls(seen)[1].content  # a JSON number, exact, never a float
@@ -490,3 +510,69 @@ def test_dumps_json_writes_decimals_as_exact_numbers() -> None:
     assert dumps_json({"v": Decimal("10.50"), "s": "ção", "n": None, "b": True, "l": [1]}) == (
         '{"v":10.50,"s":"ção","n":null,"b":true,"l":[1]}'.encode()
     )
+
+
+# ----- NT 007 details, deductions and the description limit ---------------------------------
+
+
+def test_a_person_tomador_withholds_nothing_but_own_pis_cofins_are_declared_with_code_0() -> None:
+    valores = Valores(
+        service_cents=150_000,
+        iss_rate=Decimal("2.00"),
+        iss_cents=3_000,
+        own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
+    )
+    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    trib_fed = body["infDPS"]["valores"]["trib"]["tribFed"]
+    assert trib_fed["piscofins"]["tpRetPisCofins"] == 0
+    assert "vRetCSLL" not in trib_fed
+
+
+@pytest.mark.parametrize(
+    ("extra", "ded_red"),
+    [
+        ({"deductions_cents": 50_000}, {"vDR": Decimal("500.00")}),
+        ({"deductions_rate": Decimal("10")}, {"pDR": Decimal("10")}),
+    ],
+)
+def test_deductions_go_in_vdedred_as_a_value_or_a_percentage(extra: dict[str, Any], ded_red: dict[str, Any]) -> None:
+    valores = Valores(service_cents=150_000, iss_rate=Decimal("2.00"), iss_cents=2_000, **extra)
+    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    assert body["infDPS"]["valores"]["vDedRed"] == ded_red
+
+
+def test_a_value_and_a_percentage_of_deduction_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        Valores(
+            service_cents=150_000,
+            iss_rate=Decimal("2.00"),
+            iss_cents=2_000,
+            deductions_cents=100,
+            deductions_rate=Decimal("10"),
+        )
+
+
+def test_own_pis_cofins_are_refused_for_a_simples_nacional_prestador() -> None:
+    with pytest.raises(ValidationError, match="Simples"):
+        request_(
+            prestador=Prestador(
+                cnpj="12345678000195", municipality_ibge="3550308", simples_nacional_option=3, simples_nacional_regime=1
+            )
+        )
+
+
+def test_a_description_longer_than_xdescserv_takes_is_refused() -> None:
+    # xDescServ (and Focus's descricao_servico) hold 1000 characters.
+    Servico(ctribnac="010701", lc116_item="1.07", description="x" * 1000, municipality_ibge="3550308")
+    with pytest.raises(ValidationError, match="1000"):
+        Servico(ctribnac="010701", lc116_item="1.07", description="x" * 1001, municipality_ibge="3550308")
+
+
+def test_the_workflow_refuses_a_long_description_before_emitting_naming_the_field() -> None:
+    charge = ChargeRecord(
+        org_id="org1", charge_id="chg123", status="RECEIVED", amount_cents=150_000, description="x" * 1001
+    )
+    with pytest.raises(InvalidRequestError, match="description") as caught:
+        service_description(charge)
+    assert caught.value.code == "description_too_long"
+    assert service_description(charge.model_copy(update={"description": "x" * 1000})) == "x" * 1000

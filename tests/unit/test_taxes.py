@@ -243,3 +243,39 @@ def test_invalid_settings_are_refused(overrides: dict[str, Any]) -> None:
 def test_settings_normalise_cnpj_and_cnae() -> None:
     s = settings(prestador_cnpj="12.abc.345/01de-35", cnae="7311-4/00")
     assert (s.prestador_cnpj, s.cnae) == ("12ABC34501DE35", "7311400")
+
+
+# ----- the prestador's own PIS/COFINS (débito próprio, NT 007 vPis/vCofins) ------------------
+
+
+@pytest.mark.parametrize(
+    ("regime", "pis_rate", "cofins_rate", "pis", "cofins"),
+    [
+        # cumulative (Lucro Presumido): 0.65 % + 3 % of R$ 1,500.00
+        ("cumulativo", Decimal("0.65"), Decimal("3.00"), 975, 4_500),
+        # non-cumulative (Lucro Real): 1.65 % + 7.6 % of R$ 1,500.00
+        ("nao_cumulativo", Decimal("1.65"), Decimal("7.60"), 2_475, 11_400),
+    ],
+)
+def test_own_pis_cofins_outside_the_simples(
+    regime: str, pis_rate: Decimal, cofins_rate: Decimal, pis: int, cofins: int
+) -> None:
+    values = compute_invoice(150_000, settings(pis_cofins_regime=regime), CPF_TOMADOR, competence=Y2026)
+    assert (values.own_pis_rate, values.own_cofins_rate) == (pis_rate, cofins_rate)
+    assert (values.own_pis_cents, values.own_cofins_cents) == (pis, cofins)
+    # own contributions are never withheld: a CPF tomador withholds nothing
+    assert values.total_withheld_cents == 0 and values.net_cents == 150_000
+
+
+def test_no_own_pis_cofins_in_the_simples() -> None:
+    values = compute_invoice(
+        150_000, settings(simples_nacional=True, pis_cofins_regime=None), CNPJ_TOMADOR, competence=Y2026
+    )
+    assert (values.own_pis_rate, values.own_pis_cents, values.own_cofins_cents) == (None, None, None)
+
+
+def test_the_withholding_total_includes_pis_and_cofins_withheld() -> None:
+    values = compute_invoice(150_000, settings(iss_rate=Decimal("2")), CNPJ_TOMADOR, competence=Y2026)
+    # IRRF 22.50 + PIS 9.75 + COFINS 45.00 + CSLL 15.00
+    assert values.total_withheld_cents == 9_225
+    assert values.net_cents == 140_775

@@ -23,9 +23,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.bus import put_event
 from hub.config import get_settings
-from hub.documents import normalise_tax_id
+from hub.documents import TaxId, normalise_tax_id
 from hub.errors import ConfigurationError, HubError, InvalidRequestError, ProviderUnavailableError
-from hub.fiscal.nfse_models import IbsCbs, NfseRequest, NfseStatus, Prestador, Servico, Tomador, Valores
+from hub.fiscal.nfse_models import (
+    DESCRIPTION_MAX_LENGTH,
+    IbsCbs,
+    NfseRequest,
+    NfseStatus,
+    OwnPisCofins,
+    Prestador,
+    Servico,
+    Tomador,
+    Valores,
+)
 from hub.fiscal.taxes import FiscalSettings, compute_invoice
 from hub.observability import logger
 from hub.payments import store
@@ -87,16 +97,57 @@ def validate(request: StepRequest) -> dict[str, Any]:
             status = situation.get("situacao_cadastral") or "not active"
             raise InvalidRequestError(f"the tomador's CNPJ is {status} at the Receita Federal", code="cnpj_inactive")
     fiscal_settings(request.org_id)  # fail early on missing/malformed settings
+    service_description(charge)
     store.set_invoice(request.org_id, request.charge_id, status="validando")
     return {"tax_id": tax_id.value, "kind": tax_id.kind}
+
+
+def service_description(charge: store.ChargeRecord) -> str:
+    """The note's service description; longer than ``xDescServ`` / ``descricao_servico`` take
+    (1000 characters) is refused before any emission, never cut."""
+    description = charge.description or f"Serviços - cobrança {charge.charge_id}"
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidRequestError(
+            f"the service description (description) has {len(description)} characters; "
+            f"the NFS-e takes at most {DESCRIPTION_MAX_LENGTH}",
+            code="description_too_long",
+        )
+    return description
 
 
 def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
     settings, raw = fiscal_settings(org_id)
     customer = charge.customer or {}
-    tax_id = normalise_tax_id(str(customer.get("tax_id", "")), field="tomador")
-    now = datetime.now(UTC)
-    values = compute_invoice(charge.amount_cents, settings, tax_id, competence=now.date())
+    return nfse_request(
+        settings,
+        raw,
+        reference=charge.charge_id,
+        amount_cents=charge.amount_cents,
+        description=service_description(charge),
+        tax_id=normalise_tax_id(str(customer.get("tax_id", "")), field="tomador"),
+        name=str(customer.get("name") or "Tomador"),
+        email=customer.get("email"),
+        now=datetime.now(UTC),
+    )
+
+
+def nfse_request(
+    settings: FiscalSettings,
+    raw: dict[str, Any],
+    *,
+    reference: str,
+    amount_cents: int,
+    description: str,
+    tax_id: TaxId,
+    name: str,
+    email: str | None,
+    now: datetime,
+) -> NfseRequest:
+    """The NFS-e for ``amount_cents`` of service to ``tax_id`` under the org's fiscal settings."""
+    values = compute_invoice(amount_cents, settings, tax_id, competence=now.date())
+    own_pis_cofins = None
+    if values.own_pis_rate is not None and values.own_cofins_rate is not None:
+        own_pis_cofins = OwnPisCofins.at_rates(values.base_cents, values.own_pis_rate, values.own_cofins_rate)
     ibs_cbs = None
     codes = raw.get("ibs_cbs")
     if values.ibs_cbs_applies and isinstance(codes, dict) and values.ibs_cbs_base_cents is not None:
@@ -107,7 +158,7 @@ def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
             cind_op=str(codes["cind_op"]),
         )
     return NfseRequest(
-        reference=charge.charge_id,
+        reference=reference,
         issued_at=now,
         competence=now.date(),
         prestador=Prestador(
@@ -117,12 +168,12 @@ def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
             simples_nacional_option=3 if settings.simples_nacional else 1,
             simples_nacional_regime=1 if settings.simples_nacional else None,
         ),
-        tomador=Tomador(tax_id=tax_id.value, name=str(customer.get("name") or "Tomador"), email=customer.get("email")),
+        tomador=Tomador(tax_id=tax_id.value, name=name, email=email),
         servico=Servico(
             ctribnac=settings.c_trib_nac,
             lc116_item=settings.lc116_item,
             cnae=settings.cnae,
-            description=charge.description or f"Serviços - cobrança {charge.charge_id}",
+            description=description,
             municipality_ibge=settings.municipality_ibge,
         ),
         valores=Valores(
@@ -134,6 +185,7 @@ def build_request(org_id: str, charge: store.ChargeRecord) -> NfseRequest:
             pis_cents=values.pis_cents,
             cofins_cents=values.cofins_cents,
             csll_cents=values.csll_cents,
+            own_pis_cofins=own_pis_cofins,
         ),
         ibs_cbs=ibs_cbs,
     )

@@ -40,6 +40,32 @@ TAX_ID_PATTERN = r"^([0-9]{11}|[0-9A-Z]{12}[0-9]{2})$"
 IBGE_PATTERN = r"^[0-9]{7}$"
 CTRIBNAC_PATTERN = r"^[0-9]{6}$"
 LC116_PATTERN = r"^[0-9]{1,2}\.[0-9]{2}$"
+# The service description both emitters take: ``xDescServ`` (Nuvem Fiscal's CServ) and
+# ``descricao_servico`` (https://campos.focusnfe.com.br/nfse_nacional) hold 1000 characters.
+DESCRIPTION_MAX_LENGTH = 1000
+# PIS/COFINS situation codes (CST) of the DPS ``piscofins.CST`` (Nuvem Fiscal's TribOutrosPisCofins,
+# Focus ``situacao_tributaria_pis_cofins``): 00 none … 09 suspension.
+PIS_COFINS_CST_PATTERN = r"^0[0-9]$"
+# tpRetPisCofins after NT 007 (SE/CGNFS-e, Feb 2026): which of PIS, COFINS and CSLL the tomador
+# withheld; their sum goes in vRetCSLL. 1 and 2 (retido / não retido) are the legacy codes.
+RETENTION_CODES: dict[tuple[bool, bool, bool], int] = {
+    (False, False, False): 0,
+    (True, True, True): 3,
+    (True, True, False): 4,
+    (True, False, False): 5,
+    (False, True, False): 6,
+    (False, True, True): 7,
+    (False, False, True): 8,
+    (True, False, True): 9,
+}
+LEGACY_RETENTION_CODES = frozenset({1, 2})
+
+
+def retention_code(pis: bool, cofins: bool, csll: bool) -> int:
+    """``tpRetPisCofins`` / ``tipo_retencao_pis_cofins``: 0 none, 3 PIS+COFINS+CSLL, 4 PIS+COFINS,
+    5 PIS, 6 COFINS, 7 COFINS+CSLL, 8 CSLL, 9 PIS+CSLL
+    (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf)."""
+    return RETENTION_CODES[(pis, cofins, csll)]
 
 
 def _no_float(value: Any) -> Any:
@@ -106,18 +132,51 @@ class Servico(_Model):
     cnae: str | None = Field(None, pattern=r"^[0-9]{7}$")
     nbs: str | None = Field(None, pattern=r"^[0-9]{9}$")
     municipal_code: str | None = Field(None, max_length=20, description="cTribMun, where the city has one")
-    description: str = Field(min_length=1, max_length=2000)
+    description: str = Field(
+        min_length=1, max_length=DESCRIPTION_MAX_LENGTH, description="xDescServ / descricao_servico (1000 at most)"
+    )
     municipality_ibge: str = Field(pattern=IBGE_PATTERN, description="where the ISS is due (incidence)")
     service_municipality_ibge: str | None = Field(
         None, pattern=IBGE_PATTERN, description="where the service was rendered; default: incidence"
     )
 
 
+class OwnPisCofins(_Model):
+    """The prestador's own PIS/COFINS (débito próprio) outside the Simples Nacional — the DPS
+    ``piscofins`` ``CST``, ``vBCPisCofins``, ``pAliqPis``, ``pAliqCofins``, ``vPis``, ``vCofins``.
+    Under NT 007 these are never the withheld amounts (those go in ``vRetCSLL``)."""
+
+    cst: str = Field("01", pattern=PIS_COFINS_CST_PATTERN, description="01 = tributável à alíquota básica")
+    base_cents: int = Field(ge=0, strict=True)
+    pis_rate: Decimal = Field(ge=0, le=100)
+    cofins_rate: Decimal = Field(ge=0, le=100)
+    pis_cents: int = Field(ge=0, strict=True)
+    cofins_cents: int = Field(ge=0, strict=True)
+
+    _no_float = field_validator("pis_rate", "cofins_rate", mode="before")(_no_float)
+
+    @classmethod
+    def at_rates(cls, base_cents: int, pis_rate: Decimal, cofins_rate: Decimal, cst: str = "01") -> OwnPisCofins:
+        """Values rounded half-to-even, as NT 007 asks of vPis/vCofins."""
+        return cls(
+            cst=cst,
+            base_cents=base_cents,
+            pis_rate=pis_rate,
+            cofins_rate=cofins_rate,
+            pis_cents=percent_of(base_cents, pis_rate),
+            cofins_cents=percent_of(base_cents, cofins_rate),
+        )
+
+
 class Valores(_Model):
-    """Amounts in centavos; ``iss_rate`` a percentage. Withholdings are what the tomador keeps."""
+    """Amounts in centavos; ``iss_rate`` a percentage. ``irrf/pis/cofins/csll_cents`` are what the
+    tomador withholds; the prestador's own PIS/COFINS are :class:`OwnPisCofins`. A deduction is
+    either a value (``deductions_cents``) or a percentage of the service (``deductions_rate``);
+    it reduces the ISS base, not the net value."""
 
     service_cents: int = Field(gt=0, strict=True)
     deductions_cents: int = Field(0, ge=0, strict=True)
+    deductions_rate: Decimal | None = Field(None, gt=0, lt=100, description="% of the service value (pDR)")
     iss_rate: Decimal = Field(ge=0, le=Decimal("5"), description="% (LC 116: 2 % to 5 %; 0 under Simples)")
     iss_cents: int = Field(ge=0, strict=True)
     iss_withheld: bool = False
@@ -125,33 +184,61 @@ class Valores(_Model):
     pis_cents: int = Field(0, ge=0, strict=True)
     cofins_cents: int = Field(0, ge=0, strict=True)
     csll_cents: int = Field(0, ge=0, strict=True)
+    own_pis_cofins: OwnPisCofins | None = Field(None, description="outside the Simples Nacional")
 
-    _no_float = field_validator("iss_rate", mode="before")(_no_float)
+    _no_float = field_validator("iss_rate", "deductions_rate", mode="before")(_no_float)
 
     @model_validator(mode="after")
     def _consistent(self) -> Valores:
-        if self.deductions_cents >= self.service_cents:
+        if self.deductions_cents and self.deductions_rate is not None:
+            raise ValueError("a deduction is a value or a percentage, not both")
+        if self.deduction_value_cents >= self.service_cents:
             raise ValueError("deductions must be smaller than the service value")
-        withheld = self.irrf_cents + self.pis_cents + self.cofins_cents + self.csll_cents
-        if self.iss_withheld:
-            withheld += self.iss_cents
-        if withheld >= self.service_cents:
+        if self.withheld_cents >= self.service_cents:
             raise ValueError("withholdings add up to the whole service value")
         return self
 
     @property
+    def deduction_value_cents(self) -> int:
+        if self.deductions_rate is not None:
+            return percent_of(self.service_cents, self.deductions_rate)
+        return self.deductions_cents
+
+    @property
     def base_cents(self) -> int:
-        return self.service_cents - self.deductions_cents
+        """The ISS base: the service value less deductions."""
+        return self.service_cents - self.deduction_value_cents
+
+    @property
+    def retained_pis_cofins_csll_cents(self) -> int:
+        """NT 007 ``vRetCSLL``: PIS + COFINS + CSLL withheld, together."""
+        return self.pis_cents + self.cofins_cents + self.csll_cents
+
+    @property
+    def retention_code(self) -> int:
+        """NT 007 ``tpRetPisCofins`` (0, 3-9) for what was withheld."""
+        return retention_code(bool(self.pis_cents), bool(self.cofins_cents), bool(self.csll_cents))
 
     @property
     def withheld_cents(self) -> int:
-        federal = self.irrf_cents + self.pis_cents + self.cofins_cents + self.csll_cents
+        """The note's withholding total: IRRF + (PIS + COFINS + CSLL) + ISS when withheld."""
+        federal = self.irrf_cents + self.retained_pis_cofins_csll_cents
         return federal + (self.iss_cents if self.iss_withheld else 0)
 
     @property
     def net_cents(self) -> int:
-        """What the tomador pays the prestador: the service value less every withholding."""
+        """What the tomador pays the prestador (the layout's vLiq): the service value less every
+        withholding. Deductions lower the ISS base only; the hub sends no discounts."""
         return self.service_cents - self.withheld_cents
+
+    @property
+    def total_taxes(self) -> tuple[int, int, int] | None:
+        """``totTrib`` in centavos (federal, state, municipal) for a prestador outside the Simples:
+        its own PIS + COFINS, no state tax on services, the ISS. None in the Simples."""
+        own = self.own_pis_cofins
+        if own is None:
+            return None
+        return (own.pis_cents + own.cofins_cents, 0, self.iss_cents)
 
 
 class IbsCbs(_Model):
@@ -201,6 +288,12 @@ class NfseRequest(_Model):
         if value.tzinfo is None:
             raise ValueError("issued_at needs a time zone (the DPS dhEmi carries its offset)")
         return value
+
+    @model_validator(mode="after")
+    def _own_taxes_outside_simples(self) -> NfseRequest:
+        if self.valores.own_pis_cofins is not None and self.prestador.simples_nacional:
+            raise ValueError("a Simples Nacional prestador pays PIS/COFINS in the DAS: no own PIS/COFINS on the note")
+        return self
 
 
 class NfseStatus(BaseModel):

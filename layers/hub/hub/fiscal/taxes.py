@@ -36,6 +36,11 @@ PIS 0.65 % + COFINS 3.00 % + CSLL 1.00 % = 4.65 % (the "CSRF")
 Net value
     gross - unconditional discount - ISS withheld - IRRF - PIS - COFINS - CSLL.
 
+The prestador's own PIS/COFINS (outside the Simples Nacional)
+    Cumulative 0.65 % + 3 %, non-cumulative 1.65 % + 7.6 % of the base (``own_*`` below). Never
+    withheld; the NFS-e declares them in ``vPis``/``vCofins`` (NT 007), apart from the withheld
+    PIS + COFINS + CSLL (``vRetCSLL``).
+
 IBS/CBS 2026 (tax-reform test year, informational, never deducted)
     CBS 0.9 % (LC 214/2025 art. 346) and IBS 0.1 %, all state, 0 % municipal (art. 343);
     not applied to Simples Nacional optantes (art. 348, III, c); payment dispensed for
@@ -186,6 +191,11 @@ class InvoiceValues(BaseModel):
     federal_withheld_cents: int
     total_withheld_cents: int = Field(description="federal withholdings plus ISS when withheld")
     net_cents: int = Field(description="what the tomador pays the prestador")
+    # The prestador's own PIS/COFINS (débito próprio, never withheld): None in the Simples Nacional.
+    own_pis_rate: Decimal | None = None
+    own_cofins_rate: Decimal | None = None
+    own_pis_cents: int | None = None
+    own_cofins_cents: int | None = None
     notes: tuple[str, ...] = Field((), description="why a withholding did or did not apply, with its source")
     # 2026 tax reform, informational, never deducted.
     ibs_cbs_applies: bool
@@ -260,17 +270,21 @@ def compute_invoice(
     federal = sum(withheld.values())
     total_withheld = federal + (iss if iss_withheld else 0)
 
+    own_pis_rate = own_cofins_rate = None
+    own_pis = own_cofins = None
+    if not settings.simples_nacional:
+        regime = settings.pis_cofins_regime
+        assert regime is not None  # enforced by FiscalSettings outside the Simples Nacional
+        own_pis_rate, own_cofins_rate = OWN_PIS_COFINS_RATES[regime]
+        own_pis, own_cofins = percent_of(base, own_pis_rate), percent_of(base, own_cofins_rate)
+
     rates = IBS_CBS_RATES.get(when.year)
     applies = rates is not None and not settings.simples_nacional
     ibs_cbs_base = cbs = ibs_uf = ibs_mun = None
     if rates is not None and settings.simples_nacional:
         notes.append("IBS/CBS test-year rates not applied to Simples Nacional (LC 214/2025 art. 348, III, c)")
-    if rates is not None and applies:
-        regime = settings.pis_cofins_regime
-        assert regime is not None  # enforced by FiscalSettings outside the Simples Nacional
-        own_pis_rate, own_cofins_rate = OWN_PIS_COFINS_RATES[regime]
-        own_pis_cofins = percent_of(base, own_pis_rate) + percent_of(base, own_cofins_rate)
-        ibs_cbs_base = base - iss - own_pis_cofins
+    if rates is not None and applies and own_pis is not None and own_cofins is not None:
+        ibs_cbs_base = base - iss - own_pis - own_cofins
         cbs = percent_of(ibs_cbs_base, rates.cbs)
         ibs_uf = percent_of(ibs_cbs_base, rates.ibs_uf)
         ibs_mun = percent_of(ibs_cbs_base, rates.ibs_mun)
@@ -289,6 +303,10 @@ def compute_invoice(
         federal_withheld_cents=federal,
         total_withheld_cents=total_withheld,
         net_cents=base - total_withheld,
+        own_pis_rate=own_pis_rate,
+        own_cofins_rate=own_cofins_rate,
+        own_pis_cents=own_pis,
+        own_cofins_cents=own_cofins,
         notes=tuple(notes),
         ibs_cbs_applies=applies,
         ibs_cbs_base_cents=ibs_cbs_base,

@@ -16,6 +16,11 @@ Docs: https://focusnfe.com.br/doc/#nfse-nacional (fields: https://campos.focusnf
   nfe_nao_autorizada, requisicao_invalida, empresa_nao_habilitada, certificado_vencido,
   422 nfe_autorizada, em_processamento; 403 permissao_negada.
 
+Withholding follows NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
+``valor_pis``/``valor_cofins`` are the prestador's own contributions, ``tipo_retencao_pis_cofins``
+(0, 3-9) says what was withheld and ``valor_csll`` carries PIS + COFINS + CSLL withheld. Deductions
+go as ``valor_deducao_servico`` or ``percentual_deducao_servico``.
+
 Our charge id is the ``ref``. Re-sending a ref that exists answers 422 ``nfe_autorizada`` /
 ``em_processamento``: that is "already emitted", and :meth:`FocusNfeClient.emit` answers the note's
 status instead. After ``erro_autorizacao`` Focus would accept the same ref again (a new emission):
@@ -40,7 +45,13 @@ from pydantic import Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import InvalidRequestError, ProviderUnavailableError
-from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus, NfseStatusValue
+from hub.fiscal.nfse_models import (
+    NfseCancellation,
+    NfseRequest,
+    NfseStatus,
+    NfseStatusValue,
+    retention_code,
+)
 from hub.money import cents_to_reais
 from hub.providers.base import ProviderCredentials
 from hub.providers.nuvemfiscal import DecimalJsonBodyMixin, parse_json
@@ -59,21 +70,8 @@ STATUS_MAP: dict[str, NfseStatusValue] = {
 ALREADY_EXISTS_CODES = frozenset({"nfe_autorizada", "em_processamento", "nfe_cancelada"})
 
 
-def retencao_pis_cofins_code(pis: bool, cofins: bool, csll: bool) -> int:
-    """``tipo_retencao_pis_cofins`` (tpRetPisCofins after the reform adjustment of the national
-    layout): which of PIS, COFINS and CSLL the tomador withheld — 0 none, 3 all three, 4 PIS and
-    COFINS, 5 PIS, 6 COFINS, 7 COFINS and CSLL, 8 CSLL, 9 PIS and CSLL
-    (https://campos.focusnfe.com.br/nfse_nacional)."""
-    return {
-        (False, False, False): 0,
-        (True, True, True): 3,
-        (True, True, False): 4,
-        (True, False, False): 5,
-        (False, True, False): 6,
-        (False, True, True): 7,
-        (False, False, True): 8,
-        (True, False, True): 9,
-    }[(pis, cofins, csll)]
+# tipo_retencao_pis_cofins codes (NT 007): kept under its old name for callers.
+retencao_pis_cofins_code = retention_code
 
 
 class FocusNfeCredentials(ProviderCredentials):
@@ -125,12 +123,6 @@ class FocusNfeClient(DecimalJsonBodyMixin):
     def nfsen_body(self, req: NfseRequest) -> dict[str, Any]:
         """The NFS-e Nacional JSON (https://focusnfe.com.br/doc/#nfse-nacional_campos)."""
         prest, toma, serv, val = req.prestador, req.tomador, req.servico, req.valores
-        if val.deductions_cents:
-            raise InvalidRequestError(
-                "the focusnfe adapter does not send deductions (vDedRed) yet",
-                provider=self.provider,
-                code="unsupported_deductions",
-            )
         body: dict[str, Any] = {
             "data_emissao": req.issued_at.isoformat(timespec="seconds"),
             "data_competencia": req.competence.isoformat(),
@@ -178,12 +170,39 @@ class FocusNfeClient(DecimalJsonBodyMixin):
             body["percentual_aliquota_relativa_municipio"] = val.iss_rate
         if val.irrf_cents:
             body["valor_irrf"] = cents_to_reais(val.irrf_cents)
-        pis, cofins, csll = bool(val.pis_cents), bool(val.cofins_cents), bool(val.csll_cents)
-        if pis or cofins or csll:
-            # After the reform adjustment, vRetCSLL carries PIS + COFINS + CSLL withheld and
-            # tpRetPisCofins says which of the three (https://campos.focusnfe.com.br/nfse_nacional).
-            body["tipo_retencao_pis_cofins"] = retencao_pis_cofins_code(pis, cofins, csll)
-            body["valor_csll"] = cents_to_reais(val.pis_cents + val.cofins_cents + val.csll_cents)
+        # Deductions from the ISS base (vDedRed): a percentage or a value
+        # (https://campos.focusnfe.com.br/nfse_nacional).
+        if val.deductions_rate is not None:
+            body["percentual_deducao_servico"] = val.deductions_rate
+        elif val.deductions_cents:
+            body["valor_deducao_servico"] = cents_to_reais(val.deductions_cents)
+        # NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
+        # valor_pis/valor_cofins are the prestador's own PIS/COFINS (with their CST, base and rates);
+        # tipo_retencao_pis_cofins says which of PIS, COFINS and CSLL the tomador withheld (0, 3-9)
+        # and valor_csll (vRetCSLL) carries their sum.
+        own = val.own_pis_cofins
+        retained = val.retained_pis_cofins_csll_cents
+        if own is not None:
+            body.update(
+                {
+                    "situacao_tributaria_pis_cofins": own.cst,
+                    "base_calculo_pis_cofins": cents_to_reais(own.base_cents),
+                    "aliquota_pis": own.pis_rate,
+                    "aliquota_cofins": own.cofins_rate,
+                    "valor_pis": cents_to_reais(own.pis_cents),
+                    "valor_cofins": cents_to_reais(own.cofins_cents),
+                }
+            )
+        if own is not None or retained:
+            body["tipo_retencao_pis_cofins"] = val.retention_code
+        if retained:
+            body["valor_csll"] = cents_to_reais(retained)
+        # totTrib outside the Simples: the approximate taxes in money (vTotTrib).
+        if (totals := val.total_taxes) is not None:
+            fed, est, mun = totals
+            body["valor_total_tributos_federais"] = cents_to_reais(fed)
+            body["valor_total_tributos_estaduais"] = cents_to_reais(est)
+            body["valor_total_tributos_municipais"] = cents_to_reais(mun)
         if req.ibs_cbs is not None:
             ib = req.ibs_cbs
             body.update(

@@ -22,6 +22,11 @@ OpenAPI document: https://github.com/nuvem-fiscal/nuvemfiscal-sdk-net/tree/main/
 * Errors: ``{"error": {"code": "ValidationFailed", "message": "…", "errors": [{"code",
   "message"}]}}`` — https://suporte.nuvemfiscal.com.br/t/status-400-no-retorno/4111
 
+Withholding follows NT 007 (SE/CGNFS-e, Feb 2026): ``piscofins.vPis``/``vCofins`` are the
+prestador's own contributions, ``tpRetPisCofins`` (0, 3-9) says which of PIS, COFINS and CSLL were
+withheld and ``vRetCSLL`` carries their sum — see :meth:`NuvemFiscalClient.dps_body` and
+docs/payments.md.
+
 Idempotency: Nuvem Fiscal takes no idempotency header; ``referencia`` (our charge id) is "your
 unique identifier for this document, it helps avoid sending it twice". :meth:`emit_dps` first
 looks the reference up and returns the note already there; a create that timed out or failed
@@ -303,23 +308,50 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
         if val.iss_rate > 0 and (val.iss_withheld or prest.simples_nacional_option != 3):
             trib_mun["pAliq"] = val.iss_rate
         trib: dict[str, Any] = {"tribMun": trib_mun}
+        # TribFederal under NT 007 (SE/CGNFS-e, Feb 2026): piscofins carries the prestador's OWN
+        # PIS/COFINS (CST, vBCPisCofins, pAliqPis/Cofins, vPis/vCofins) and tpRetPisCofins says which
+        # of PIS, COFINS and CSLL the tomador withheld (0, 3-9; 1/2 are legacy); the withheld PIS +
+        # COFINS + CSLL go together in vRetCSLL. Schema: TribOutrosPisCofins / TribFederal
+        # (https://github.com/nuvem-fiscal/nuvemfiscal-sdk-php/tree/main/docs/Model); field roles:
+        # https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf
         trib_fed: dict[str, Any] = {}
-        if val.pis_cents or val.cofins_cents:
-            # TribOutrosPisCofins: CST 01 (tributável, alíquota básica); tpRetPisCofins 1 = retido.
-            trib_fed["piscofins"] = {
-                "CST": "01",
-                "vPis": cents_to_reais(val.pis_cents),
-                "vCofins": cents_to_reais(val.cofins_cents),
-                "tpRetPisCofins": 1,
-            }
+        own = val.own_pis_cofins
+        retained = val.retained_pis_cofins_csll_cents
+        if own is not None or retained:
+            piscofins: dict[str, Any] = {"CST": own.cst if own is not None else "00"}
+            if own is not None:
+                piscofins.update(
+                    {
+                        "vBCPisCofins": cents_to_reais(own.base_cents),
+                        "pAliqPis": own.pis_rate,
+                        "pAliqCofins": own.cofins_rate,
+                        "vPis": cents_to_reais(own.pis_cents),
+                        "vCofins": cents_to_reais(own.cofins_cents),
+                    }
+                )
+            piscofins["tpRetPisCofins"] = val.retention_code
+            trib_fed["piscofins"] = piscofins
         if val.irrf_cents:
             trib_fed["vRetIRRF"] = cents_to_reais(val.irrf_cents)
-        if val.csll_cents:
-            trib_fed["vRetCSLL"] = cents_to_reais(val.csll_cents)
+        if retained:
+            trib_fed["vRetCSLL"] = cents_to_reais(retained)
         if trib_fed:
             trib["tribFed"] = trib_fed
+        # TribTotal: outside the Simples, the approximate taxes in money (TribTotalMonet).
+        if (totals := val.total_taxes) is not None:
+            fed, est, mun = totals
+            trib["totTrib"] = {
+                "vTotTrib": {
+                    "vTotTribFed": cents_to_reais(fed),
+                    "vTotTribEst": cents_to_reais(est),
+                    "vTotTribMun": cents_to_reais(mun),
+                }
+            }
         valores: dict[str, Any] = {"vServPrest": {"vServ": cents_to_reais(val.service_cents)}, "trib": trib}
-        if val.deductions_cents:
+        # InfoDedRed: a percentage (pDR) or a value (vDR) of deductions from the ISS base.
+        if val.deductions_rate is not None:
+            valores["vDedRed"] = {"pDR": val.deductions_rate}
+        elif val.deductions_cents:
             valores["vDedRed"] = {"vDR": cents_to_reais(val.deductions_cents)}
         inf: dict[str, Any] = {
             "tpAmb": 1 if creds.ambiente == "producao" else 2,
