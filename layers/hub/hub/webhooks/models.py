@@ -135,6 +135,9 @@ class WebhookSpec:
     # other than our JSON (Twilio expects TwiML).
     success_content_type: str | None = None
     success_body: str | None = None
+    # Members of the JSON body that carry credentials (at any depth): their values are
+    # replaced by "[redacted]" in the raw archive (hub.webhooks.archive).
+    archive_redact: tuple[str, ...] = ()
 
     @property
     def api_path(self) -> str:
