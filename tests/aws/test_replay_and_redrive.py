@@ -44,8 +44,13 @@ def test_replay_publishes_what_a_failed_enqueue_lost_and_nothing_twice(
     keys = list(archived_keys("evolution", "acme", now - timedelta(hours=1), now + timedelta(minutes=1)))
     report = replay(keys)
 
-    # Then only the lost event is published; the other is a duplicate
+    # Then only the lost event is published (from an archive without Evolution's apikey); the
+    # other is a duplicate
     assert len(keys) == 2
+    bucket = hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"]
+    for key in keys:
+        archived = hub_aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        assert payload()["apikey"] not in archived
     assert len(report.replayed) == 1 and len(report.duplicates) == 1
     bodies = [json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
     assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]

@@ -4,7 +4,9 @@ errors and signature scheme."""
 from __future__ import annotations
 
 import base64
+import hmac
 from datetime import UTC, datetime
+from hashlib import sha1
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -31,6 +33,7 @@ from hub.providers.twilio import (
 )
 from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from tests.helpers import api_event
 
 ACCOUNT_SID = "AC" + "a" * 32
 API_KEY_SID = "SK" + "b" * 32
@@ -489,6 +492,132 @@ def test_without_any_configured_url_the_rebuilt_request_url_is_signed() -> None:
     # The configured base URL wins over what API Gateway saw (a custom domain, a proxy).
     with pytest.raises(WebhookAuthenticationError):
         verify_twilio_webhook(good, SECRET)
+
+
+# ----- twilio-python's RequestValidator as the reference ---------------------------------------
+# Vendored from twilio/twilio-python, twilio/request_validator.py (commit 306691e7, Aug 2026):
+# compute_signature sorts the parameter names and, for each, ``sorted(set(values))`` (Flask's
+# MultiDict.getall / Django's QueryDict.getlist give every value); validate() checks the URL
+# exactly as given, with add_port and remove_port.
+
+
+class _MultiDict:
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __iter__(self) -> Any:
+        return iter([name for name, _ in self.pairs])
+
+    def getall(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+
+def reference_signature(token: str, uri: str, params: _MultiDict) -> str:
+    s = uri
+    for param_name in sorted(set(params)):
+        for value in sorted(set(params.getall(param_name))):
+            s += param_name + value
+    mac = hmac.new(token.encode("utf-8"), s.encode("utf-8"), sha1)
+    return base64.b64encode(mac.digest()).decode("utf-8").strip()
+
+
+def api_gateway_twilio_event(
+    pairs: list[tuple[str, str]], *, signature: str, multi_query: dict[str, list[str]], raw_query: str | None = None
+) -> dict[str, Any]:
+    event = api_event(
+        "POST",
+        PATH,
+        resource="/webhooks/twilio/{org_id}",
+        path_parameters={"org_id": "demo"},
+        body=urlencode(pairs),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        query={name: values[-1] for name, values in multi_query.items()},
+    )
+    # What API Gateway (REST) sends: every value of a repeated parameter, decoded.
+    event["multiValueQueryStringParameters"] = multi_query
+    if raw_query is not None:
+        event["rawQueryString"] = raw_query
+    return event
+
+
+# An inbound MMS posts one MediaUrlN per item; a repeated name (with a repeated value) is legal
+# in a form and Twilio signs each distinct value once.
+REPEATED = [*STATUS_CALLBACK.items(), ("Tag", "b"), ("Tag", "a"), ("Tag", "b")]
+
+
+def test_repeated_form_values_are_deduplicated_and_sorted_as_twilio_python_does() -> None:
+    # Given a body with a repeated name and a repeated value, signed by twilio-python's algorithm
+    url = WEBHOOK_BASE + PATH
+    signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
+    request = RawWebhook(
+        provider="twilio",
+        org_id="demo",
+        method="POST",
+        path=PATH,
+        headers={"x-twilio-signature": signature},
+        query={},
+        body=urlencode(REPEATED).encode(),
+        received_at=datetime.now(UTC),
+    )
+    # Then it verifies, and our signature is twilio-python's
+    verify_twilio_webhook(request, SECRET)
+    assert compute_twilio_signature(CURRENT_TOKEN, url, REPEATED) == signature
+
+
+@pytest.mark.parametrize(
+    ("query_string", "multi_query"),
+    [
+        # %20 (not +) for a space, a repeated parameter, an unescaped URL in a value
+        (
+            "tenant=a%20b&tag=x&tag=y&next=https://x.example/y",
+            {"tenant": ["a b"], "tag": ["x", "y"], "next": ["https://x.example/y"]},
+        ),
+        # form encoding, with a value containing '+' and '&'
+        ("q=a+b&sig=%2B55%261", {"q": ["a b"], "sig": ["+55&1"]}),
+    ],
+)
+def test_the_query_string_twilio_called_is_verified_not_a_re_encoded_one(
+    query_string: str, multi_query: dict[str, list[str]]
+) -> None:
+    # Given Twilio called a URL configured with an unusual query string
+    url = WEBHOOK_BASE + PATH + "?" + query_string
+    signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
+    event = api_gateway_twilio_event(REPEATED, signature=signature, multi_query=multi_query)
+    # When API Gateway hands it over (decoded, multi-value parameters)
+    request = RawWebhook.from_api_gateway(event, provider="twilio", org_id="demo", received_at=datetime.now(UTC))
+    # Then the signature verifies
+    verify_twilio_webhook(request, SECRET)
+
+
+def test_a_raw_query_string_is_checked_byte_for_byte() -> None:
+    # An encoding no re-encoding would produce (%7e for '~', %41 for 'A'): only the raw string matches.
+    query_string = "b=%7e&a=%41"
+    url = WEBHOOK_BASE + PATH + "?" + query_string
+    signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
+    event = api_gateway_twilio_event(
+        REPEATED, signature=signature, multi_query={"b": ["~"], "a": ["A"]}, raw_query=query_string
+    )
+    request = RawWebhook.from_api_gateway(event, provider="twilio", org_id="demo", received_at=datetime.now(UTC))
+    verify_twilio_webhook(request, SECRET)
+    # and a query Twilio did not call does not
+    forged = api_gateway_twilio_event(
+        REPEATED, signature=signature, multi_query={"b": ["~"], "a": ["B"]}, raw_query="b=%7e&a=B"
+    )
+    with pytest.raises(WebhookAuthenticationError):
+        verify_twilio_webhook(
+            RawWebhook.from_api_gateway(forged, provider="twilio", org_id="demo", received_at=datetime.now(UTC)),
+            SECRET,
+        )
+
+
+@pytest.mark.parametrize("host", ["api.example.com", "api.example.com:443"])
+def test_twilio_python_port_variants_verify(host: str) -> None:
+    # validate() accepts the signature over the URL with or without the default port.
+    url = f"https://{host}/Prod{PATH}?tenant=a"
+    signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
+    event = api_gateway_twilio_event(REPEATED, signature=signature, multi_query={"tenant": ["a"]})
+    request = RawWebhook.from_api_gateway(event, provider="twilio", org_id="demo", received_at=datetime.now(UTC))
+    verify_twilio_webhook(request, SECRET)
 
 
 # ----- form parsing ----------------------------------------------------------------------------

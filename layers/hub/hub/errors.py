@@ -18,6 +18,12 @@ class HubError(Exception):
     """
 
     retryable: bool = False
+    # The provider's own advice on retrying this answer right away, for adapters whose
+    # provider sends it (``ProviderClient.retry_advice``: Anthropic and OpenAI's
+    # ``x-should-retry`` and ``retry-after-ms``/``Retry-After``). hub.retry obeys ``retry_now``
+    # over the error type and waits ``retry_wait`` seconds; None: no advice.
+    retry_now: bool | None = None
+    retry_wait: float | None = None
 
     def __init__(
         self,

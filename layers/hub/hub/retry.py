@@ -18,7 +18,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_random_exponential
 
-from hub.errors import ProviderUnavailableError, RateLimitedError
+from hub.errors import HubError, OutcomeUnknownError, ProviderUnavailableError, RateLimitedError
 from hub.runtime import remaining_seconds
 
 T = TypeVar("T")
@@ -26,7 +26,12 @@ T = TypeVar("T")
 
 def should_retry(exc: BaseException) -> bool:
     """The single retry predicate: connection errors, connect timeouts, 5xx (all mapped to
-    ProviderUnavailableError by the client) and 429s; not read timeouts."""
+    ProviderUnavailableError by the client) and 429s; not read timeouts. A provider's explicit
+    advice on its answer (``HubError.retry_now``, from ``x-should-retry``) wins over the type."""
+    if isinstance(exc, OutcomeUnknownError):
+        return False  # sending again could apply the write twice (docs/errors.md)
+    if isinstance(exc, HubError) and exc.retry_now is not None:
+        return exc.retry_now
     if isinstance(exc, ProviderUnavailableError) and exc.code == "read_timeout":
         return False  # the provider is working on it: retrying doubles the wait (see providers.base)
     return isinstance(exc, (ProviderUnavailableError, RateLimitedError))
@@ -45,6 +50,8 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimitedError) and exc.retry_after > 0:
             return exc.retry_after
+        if isinstance(exc, HubError) and exc.retry_wait is not None and exc.retry_wait > 0:
+            return exc.retry_wait  # the provider's Retry-After on another retried answer
         backoff = wait_random_exponential(multiplier=self.initial_backoff, max=self.max_backoff)
         return float(backoff(state))
 

@@ -68,6 +68,9 @@ class AnthropicClient(ProviderClient):
     credentials_model: ClassVar[type[ProviderCredentials]] = AnthropicCredentials
     # The Messages API documents no idempotency key; callers dedupe with LlmRequest.idempotency_key.
     idempotency_header: ClassVar[str | None] = None
+    # x-should-retry, retry-after-ms, 408/409 retryable, as the official SDK's _should_retry /
+    # _parse_retry_after_header (anthropics/anthropic-sdk-python src/anthropic/_base_client.py).
+    retry_advice: ClassVar[bool] = True
 
     credentials: AnthropicCredentials
 

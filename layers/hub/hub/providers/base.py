@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -88,6 +89,25 @@ def parse_retry_after(value: str | None, default: float = 60.0) -> float:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` (milliseconds, non-standard, more precise) or
+    else ``Retry-After`` (seconds, or an HTTP-date); None when neither parses. The order and
+    formats are the Anthropic and OpenAI SDKs' (``_parse_retry_after_header`` in
+    src/anthropic/_base_client.py and src/openai/_base_client.py)."""
+    try:
+        millis = float(headers["retry-after-ms"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    else:
+        if math.isfinite(millis):
+            return max(0.0, millis / 1000)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    seconds = parse_retry_after(value, default=-1.0)
+    return seconds if 0 <= seconds and math.isfinite(seconds) else None
+
+
 CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
 T = TypeVar("T")
 
@@ -124,6 +144,11 @@ class ProviderClient(ABC):
     # Messaging and payment adapters: their writes send a message or move money, so a write
     # whose answer was lost is an OutcomeUnknownError, never retried or failed over blindly.
     writes_have_effects: ClassVar[bool] = False
+    # Providers whose answers say whether to retry them, as their official SDKs obey
+    # (Anthropic, OpenAI: ``_should_retry`` in their ``_base_client.py``): ``x-should-retry:
+    # true|false`` decides over the status, ``retry-after-ms`` (then ``Retry-After``) is the wait
+    # on any retried answer, and 408 (request timeout) and 409 (lock timeout) are retryable.
+    retry_advice: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -195,11 +220,34 @@ class ProviderClient(ABC):
         if status in (401, 403):
             return AuthenticationError(text, **common)
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            return RateLimitedError(text, retry_after=retry_after, **common)
-        if status >= 500:
+            return RateLimitedError(text, retry_after=self.retry_after_of(response), **common)
+        if status >= 500 or (self.retry_advice and status in (408, 409)):
             return ProviderUnavailableError(text, **common)
         return InvalidRequestError(text, **common)
+
+    def retry_after_of(self, response: httpx.Response, default: float = 60.0) -> float:
+        """Seconds to wait before retrying a rate-limited answer: ``Retry-After``, and for
+        providers with ``retry_advice`` first ``retry-after-ms``."""
+        if self.retry_advice:
+            seconds = retry_after_seconds(response.headers)
+            return default if seconds is None else seconds
+        return parse_retry_after(response.headers.get("retry-after"), default)
+
+    def advise_retry(self, error: HubError, response: httpx.Response) -> HubError:
+        """Attach the provider's own retry advice to the error its answer became (only for
+        providers with ``retry_advice``); hub.retry obeys it, still within the policy's budget
+        and the Lambda's remaining time."""
+        if not self.retry_advice:
+            return error
+        # The SDKs compare the header with exactly "true" / "false" (non-standard header).
+        should_retry = response.headers.get("x-should-retry")
+        if should_retry == "true":
+            error.retry_now = True
+        elif should_retry == "false":
+            error.retry_now = False
+        if not isinstance(error, RateLimitedError):  # its retry_after already holds the wait
+            error.retry_wait = retry_after_seconds(response.headers)
+        return error
 
     # ----- shared resilience state ---------------------------------------------------
     def breaker_scope(self) -> str:
@@ -432,6 +480,7 @@ class ProviderClient(ABC):
         self._log(method, path, response.status_code, started, request_id)
         error = self.classify(response)
         if error is not None:
+            error = self.advise_retry(error, response)
             if effect and response.status_code in GATEWAY_STATUSES and isinstance(error, ProviderUnavailableError):
                 # A proxy's 502/504: the provider behind it may have applied the write.
                 raise OutcomeUnknownError(

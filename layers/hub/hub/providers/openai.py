@@ -36,7 +36,7 @@ from hub.ai.catalog import accepts_sampling
 from hub.ai.models import Completion, Embeddings, GeneratedImage, LlmRequest, TokenUsage
 from hub.config import get_settings
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.base import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base import ProviderClient, ProviderCredentials
 
 GENERATE_TIMEOUT_SECONDS = 60.0
 IMAGE_TIMEOUT_SECONDS = 120.0
@@ -92,6 +92,9 @@ class OpenAIClient(ProviderClient):
     # No idempotency key is documented for these endpoints; callers dedupe with
     # LlmRequest.idempotency_key before calling.
     idempotency_header: ClassVar[str | None] = None
+    # x-should-retry, retry-after-ms, 408/409 retryable, as the official SDK's _should_retry /
+    # _parse_retry_after_header (openai/openai-python src/openai/_base_client.py).
+    retry_advice: ClassVar[bool] = True
 
     credentials: OpenAICredentials
 
@@ -133,8 +136,7 @@ class OpenAIClient(ProviderClient):
             )
         if code == "slow_down":
             # "A sudden increase in your request rate": our pace, not their outage.
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            return RateLimitedError(error.message, retry_after=retry_after, code=code, **common)
+            return RateLimitedError(error.message, retry_after=self.retry_after_of(response), code=code, **common)
         return error
 
     # https://developers.openai.com/api/reference/resources/chat/subresources/completions/methods/create

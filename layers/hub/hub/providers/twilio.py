@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -363,13 +363,15 @@ def parse_twilio_form(body: bytes) -> dict[str, str]:
 
 
 def compute_twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
-    """base64(HMAC-SHA1(auth_token, url + name1 + value1 + name2 + value2 …)), parameters
-    sorted by name (byte order, case-sensitive); a repeated name contributes each of its values,
-    sorted, as Twilio's SDKs do. https://www.twilio.com/docs/usage/webhooks/webhooks-security"""
+    """base64(HMAC-SHA1(auth_token, url + name1 + value1 + name2 + value2 …)), parameter names
+    sorted (code-point order, case-sensitive); a repeated name contributes each of its distinct
+    values once, sorted. https://www.twilio.com/docs/usage/webhooks/webhooks-security and
+    twilio-python's RequestValidator.compute_signature (twilio/request_validator.py:
+    ``for param_name in sorted(set(params))`` … ``for value in sorted(set(values))``)."""
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
-    grouped: dict[str, list[str]] = {}
+    grouped: dict[str, set[str]] = {}
     for name, value in pairs:
-        grouped.setdefault(name, []).append(value)
+        grouped.setdefault(name, set()).add(value)
     data = url + "".join(name + value for name in sorted(grouped) for value in sorted(grouped[name]))
     digest = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
@@ -392,16 +394,47 @@ def _url_variants(url: str) -> list[str]:
     return list(dict.fromkeys([url, without, with_port]))
 
 
-def twilio_signed_url(request: RawWebhook, creds: TwilioCredentials) -> str:
-    """The URL Twilio signed: the configured public base URL + the request path (+ query),
-    else PUBLIC_API_URL + path, else the URL rebuilt from API Gateway's view of the request."""
+# RFC 3986 lets these stand unescaped in a query value; a URL configured at Twilio with them
+# raw is signed raw.
+_QUERY_SAFE = "/:@!$'()*,;"
+
+
+def _query_strings(request: RawWebhook) -> list[str]:
+    """The query string Twilio signed: the raw one when the event carries it (byte for byte);
+    else API Gateway's REST events give only decoded parameters, so every value of every
+    parameter, in the order received, encoded the ways a URL configured at Twilio is written
+    (form encoding with ``+``, RFC 3986 ``%20``, and only what must be escaped)."""
+    if request.raw_query is not None:
+        return [request.raw_query]
+    pairs = request.all_query_pairs()
+    if not pairs:
+        return [""]
+    return list(
+        dict.fromkeys(
+            [
+                urlencode(pairs),
+                urlencode(pairs, quote_via=quote),
+                urlencode(pairs, quote_via=quote, safe=_QUERY_SAFE),
+            ]
+        )
+    )
+
+
+def twilio_signed_urls(request: RawWebhook, creds: TwilioCredentials) -> list[str]:
+    """The URLs Twilio may have signed: the configured public base URL + the request path
+    (+ query), else PUBLIC_API_URL + path, else the URL rebuilt from API Gateway's view of the
+    request; each with the query as received and with and without the default port."""
     base = creds.webhook_base_url or get_settings().public_api_url
+    urls: list[str] = []
     if base:
-        url = base.rstrip("/") + request.path
-        if request.query:
-            url += "?" + urlencode(dict(request.query))
-        return url
-    return request.url
+        stem = base.rstrip("/") + request.path
+    elif request.url:
+        stem = request.url.split("?", 1)[0]
+        urls.append(request.url)
+    else:
+        return []
+    urls += [stem + ("?" + query if query else "") for query in _query_strings(request)]
+    return list(dict.fromkeys(variant for url in urls for variant in _url_variants(url)))
 
 
 def verify_twilio_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
@@ -418,8 +451,8 @@ def verify_twilio_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
         pairs = _form_pairs(request.body)
     except ValueError:
         raise WebhookAuthenticationError("the body is not a form Twilio could have signed", provider="twilio") from None
-    url = twilio_signed_url(request, creds)
-    if not url:
+    urls = twilio_signed_urls(request, creds)
+    if not urls:
         raise WebhookAuthenticationError("cannot rebuild the URL Twilio signed", provider="twilio")
     tokens = [t.get_secret_value() for t in (creds.auth_token, creds.previous_auth_token) if t]
     given = signature.encode()
@@ -427,7 +460,7 @@ def verify_twilio_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     matches = [
         hmac.compare_digest(compute_twilio_signature(token, candidate, pairs).encode(), given)
         for token in tokens
-        for candidate in _url_variants(url)
+        for candidate in urls
     ]
     if not any(matches):
         raise WebhookAuthenticationError("invalid X-Twilio-Signature", provider="twilio")

@@ -1,14 +1,51 @@
-"""The raw archive: every authenticated webhook, byte for byte, before any processing."""
+"""The raw archive: every authenticated webhook, byte for byte, before any processing —
+except the credentials a provider puts in its own bodies (``WebhookSpec.archive_redact``):
+their values are replaced by ``[redacted]`` and the document lists the keys it redacted.
+
+Replay does not verify signatures again (hub.webhooks.replay), and the redacted body is
+still the same JSON with the same shape, so a redacted archive replays like any other.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from hub.config import get_settings
+from hub.errors import InvalidRequestError
 from hub.storage import ObjectStorage
 from hub.webhooks.models import RawWebhook
+
+REDACTED = "[redacted]"
+
+
+def redact_json_keys(body: bytes, keys: Iterable[str]) -> tuple[bytes, list[str]]:
+    """Replace the string value of every member named in ``keys``, at any depth, by
+    ``"[redacted]"``; every other byte stays as received (so numbers, spacing and the order of
+    members are the provider's). Returns the body and the keys that were found. Works on the
+    text, so a body that is not valid JSON (archived before it is parsed) is redacted too."""
+    found: list[str] = []
+    for key in keys:
+        # A member: ``{`` or ``,``, the quoted name, a colon, a string value. Inside a JSON string
+        # every quote is escaped, so text that merely mentions the key never matches.
+        pattern = re.compile(rb'([{,]\s*"' + re.escape(key.encode()) + rb'"\s*:\s*)"(?:[^"\\]|\\.)*"')
+        body, count = pattern.subn(lambda m: m.group(1) + b'"' + REDACTED.encode() + b'"', body)
+        if count:
+            found.append(key)
+    return body, found
+
+
+def _redaction_of(provider: str) -> tuple[str, ...]:
+    from hub.webhooks.specs import webhook_spec  # specs import provider modules: only when archiving
+
+    try:
+        return webhook_spec(provider).archive_redact
+    except InvalidRequestError:
+        return ()
 
 
 def archive_key(request: RawWebhook) -> str:
@@ -17,25 +54,31 @@ def archive_key(request: RawWebhook) -> str:
 
 
 def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> str:
-    """Store the request (headers minus secrets, exact body) and return its S3 key."""
+    """Store the request (headers minus secrets, the body minus the provider's credential
+    fields, every query value) and return its S3 key."""
     bucket = get_settings().require("webhook_archive_bucket")
+    body, redacted = redact_json_keys(request.body, _redaction_of(request.provider))
     try:
-        body_text, encoding = request.body.decode("utf-8"), "utf-8"
+        body_text, encoding = body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        body_text, encoding = base64.b64encode(request.body).decode("ascii"), "base64"
-    document = {
+        body_text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+    document: dict[str, Any] = {
         "provider": request.provider,
         "org_id": request.org_id,
         "received_at": request.received_at.isoformat(),
         "method": request.method,
         "path": request.path,
         "query": dict(request.query),
+        "query_pairs": [list(pair) for pair in request.all_query_pairs()],
+        "raw_query": request.raw_query,
         "headers": request.archivable_headers(),
         "source_ip": request.source_ip,
         "route_params": dict(request.route_params),
         "body_encoding": encoding,
         "body": body_text,
     }
+    if redacted:
+        document["redacted"] = redacted  # the body is not the bytes received (nor signed)
     key = archive_key(request)
     (storage or ObjectStorage()).put_bytes(
         bucket,

@@ -27,7 +27,7 @@ class RawWebhook:
     method: str
     path: str
     headers: Mapping[str, str]  # lower-cased names
-    query: Mapping[str, str]
+    query: Mapping[str, str]  # one value per name (the last, as API Gateway's queryStringParameters)
     body: bytes  # exactly as received: signatures are computed over these bytes
     received_at: datetime
     source_ip: str | None = None
@@ -37,6 +37,12 @@ class RawWebhook:
     # from X-Forwarded-Proto, Host, the stage-prefixed path, the query). Providers that sign
     # the URL (Twilio) prefer a configured public base URL: see hub.providers.twilio.
     url: str = ""
+    # Every (name, value) of the query string in the order received: API Gateway's REST
+    # events give the decoded values (multiValueQueryStringParameters), not the raw string.
+    query_pairs: tuple[tuple[str, str], ...] = ()
+    # The query string byte for byte, when the event carries it (payload 2.0's
+    # ``rawQueryString``); None when only decoded parameters are known.
+    raw_query: str | None = None
 
     @classmethod
     def from_api_gateway(
@@ -55,14 +61,22 @@ class RawWebhook:
             body = raw_body.encode("utf-8")
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         query = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+        multi = event.get("multiValueQueryStringParameters") or {}
+        if multi:
+            pairs = tuple((str(k), str(v)) for k, values in multi.items() for v in (values or []))
+        else:
+            pairs = tuple(query.items())
+        raw_query = event.get("rawQueryString")
+        raw_query = str(raw_query) if raw_query is not None else None
         context = event.get("requestContext") or {}
         identity = context.get("identity") or {}
         scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
         host = headers.get("host", "")
         full_path = str(context.get("path") or event.get("path", ""))
         url = f"{scheme}://{host}{full_path}" if host else full_path
-        if query:
-            url += "?" + urlencode(query)
+        query_string = raw_query if raw_query is not None else urlencode(pairs)
+        if query_string:
+            url += "?" + query_string
         return cls(
             provider=provider,
             org_id=org_id,
@@ -75,7 +89,14 @@ class RawWebhook:
             source_ip=identity.get("sourceIp"),
             route_params=dict(route_params or {}),
             url=url,
+            query_pairs=pairs,
+            raw_query=raw_query,
         )
+
+    def all_query_pairs(self) -> list[tuple[str, str]]:
+        """Every query parameter as received (falls back to ``query`` for requests built
+        without the multi-value view)."""
+        return list(self.query_pairs) if self.query_pairs else list(self.query.items())
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -114,6 +135,9 @@ class WebhookSpec:
     # other than our JSON (Twilio expects TwiML).
     success_content_type: str | None = None
     success_body: str | None = None
+    # Members of the JSON body that carry credentials (at any depth): their values are
+    # replaced by "[redacted]" in the raw archive (hub.webhooks.archive).
+    archive_redact: tuple[str, ...] = ()
 
     @property
     def api_path(self) -> str:

@@ -25,13 +25,29 @@ DAY = 24 * 3600
 def _evolution() -> WebhookSpec:
     from hub.providers.evolution import normalise_evolution_webhook, verify_evolution_webhook
 
-    return WebhookSpec("evolution", verify_evolution_webhook, normalise_evolution_webhook, 7 * DAY)
+    # Evolution puts the instance's API key in every webhook body ({event, instance, data,
+    # destination, date_time, sender, server_url, apikey}: EvolutionAPI/evolution-api
+    # src/api/integrations/event/webhook/webhook.controller.ts, sendData). Bodies are not signed
+    # (a bearer token authenticates them), so nothing is lost by redacting.
+    return WebhookSpec(
+        "evolution",
+        verify_evolution_webhook,
+        normalise_evolution_webhook,
+        7 * DAY,
+        archive_redact=("apikey",),
+    )
 
 
 def _stripe() -> WebhookSpec:
     from hub.providers.stripe import normalise_stripe_webhook, verify_stripe_webhook
 
-    return WebhookSpec("stripe", verify_stripe_webhook, normalise_stripe_webhook, 4 * DAY)
+    # PaymentIntent, SetupIntent and Checkout Session objects carry a ``client_secret`` that
+    # completes the payment and "should not be stored, logged, or exposed to anyone other than
+    # the customer" (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-client_secret).
+    # Redacting it changes the signed bytes: replay does not verify signatures again.
+    return WebhookSpec(
+        "stripe", verify_stripe_webhook, normalise_stripe_webhook, 4 * DAY, archive_redact=("client_secret",)
+    )
 
 
 def _meta() -> WebhookSpec:
