@@ -563,3 +563,14 @@ def test_callers_naming_pagseguro_still_get_pagbank(cloud: LocalCloud) -> None:
     charge_id = new_id()
     created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, providers=["pagseguro"]))
     assert created["provider"] == "pagbank"
+
+
+def test_a_pagbank_payment_of_another_amount_is_amount_mismatch_without_invoice(cloud: LocalCloud) -> None:
+    # Given a PagBank PIX charge of R$ 3.500,00 paid R$ 1,00 (the notification is signed and genuine)
+    charge_id, order_id = pagbank_charge(cloud, "[POLLS=1] Roteiro")
+    paid = pay_at_pagbank(cloud, order_id, amount=100)
+    assert paid["notifications"][0]["status"] == 200
+    # Then the same amount check as every provider: not paid, no NFS-e
+    status = wait_status(cloud, charge_id, "AMOUNT_MISMATCH")
+    assert status["reported_cents"] == 100 and not status.get("paid_at")
+    assert dps_posts(cloud, charge_id) == 0
