@@ -14,12 +14,13 @@ yet captured (https://developer.pagbank.com.br/reference/objeto-charge): not pai
 
 Authentication: https://developer.pagbank.com.br/reference/confirmar-autenticidade-da-notificacao
 — the ``x-authenticity-token`` header holds a SHA-256 "composta pelo token da sua conta e o
-payload recebido": ``hex(sha256("{token}-{raw body}"))``. The page shows the parts; the exact
-joining (token, a hyphen, the body bytes as received, lower-case hex digest) is the one every
-published verifier uses (e.g. the receivers found next to that page's discussion threads); the
-body must be hashed exactly as received, never re-serialised. There is no timestamp, so a
-captured notification could be replayed: harmless, the event is deduplicated and the state
-machine moves forward only. PagBank does not send the header on its own sandbox (community
+payload recebido", and asks to store the payload exactly as received:
+``hex(sha256("{token}-{raw body}"))``. The part of the page we could read names the two parts;
+the joining (token, a hyphen, the body bytes as received, hex digest) is the one used by every
+public PagBank receiver we checked (Node and PHP integrations verifying ``x-authenticity-token``).
+The body is hashed as received, never re-serialised. There is no timestamp, so a captured
+notification could be replayed: harmless, the event is deduplicated and the state machine moves
+forward only. PagBank does not send the header on its own sandbox (community
 threads on developer.pagbank.com.br/discuss); the hub never skips the check.
 
 Amounts are never trusted blindly: a PAID notification's amount is the sum of what its PAID
