@@ -20,7 +20,7 @@ the joining (token, a hyphen, the body bytes as received, hex digest) is the one
 public PagBank receiver we checked (Node and PHP integrations verifying ``x-authenticity-token``).
 The body is hashed as received, never re-serialised. There is no timestamp, so a captured
 notification could be replayed: harmless, the event is deduplicated and the state machine moves
-forward only. PagBank does not send the header on its own sandbox (community
+forward only. PagBank is reported not to send the header from its own sandbox (community
 threads on developer.pagbank.com.br/discuss); the hub never skips the check.
 
 Amounts are never trusted blindly: a PAID notification's amount is the sum of what its PAID
