@@ -45,7 +45,7 @@ WHATSAPP_CLOUD_PHONE_NUMBER_ID = "106540352242922"
 WHATSAPP_CLOUD_GRAPH_VERSION = "v26.0"
 FALLBACK_TEMPLATE = {"name": "retomar_conversa", "language": "pt_BR", "body_parameters": ["{name}"]}
 
-# Payments and fiscal (sandboxes at /asaas, /pagseguro, /mercadopago, /nuvemfiscal, /focusnfe) ---
+# Payments and fiscal (sandboxes at /asaas, /pagbank, /mercadopago, /nuvemfiscal, /focusnfe) ---
 ASAAS_API_KEY = "$aact_demo_somos_produtora_sandbox_key"
 PAGBANK_TOKEN = "demo-pagbank-token"
 MERCADOPAGO_ACCESS_TOKEN = "APP_USR-demo-mercadopago-access-token"
@@ -212,7 +212,7 @@ DEMO_SECRETS += [
 # Payments and fiscal ------------------------------------------------------------------------
 DEMO_SECRETS += [
     DemoSecret(
-        provider="pagseguro",
+        provider="pagbank",
         build=lambda base_url: {"base_url": base_url, "token": PAGBANK_TOKEN, "environment": "sandbox"},
     ),
     DemoSecret(

@@ -1,5 +1,5 @@
-"""PagBank (PagSeguro) Orders and Checkout API sandbox, mounted at ``/pagseguro`` (the provider
-name of the secret and of the rate limits); the secret's base_url is ``<sandbox>/pagseguro``
+"""PagBank (PagSeguro) Orders and Checkout API sandbox, mounted at ``/pagbank`` (the provider
+name of the secret and of the rate limits); the secret's base_url is ``<sandbox>/pagbank``
 (paths as on https://sandbox.api.pagseguro.com).
 
 Auth: ``Authorization: Bearer <token>``; anything but :data:`DEMO_TOKEN` → 401
@@ -14,7 +14,8 @@ Implemented (https://developer.pagbank.com.br/reference/introducao-api-pedidos):
   (https://developer.pagbank.com.br/reference/criar-pagar-pedido-com-boleto). Validation:
   ``reference_id``, ``customer.name``/``tax_id`` (11 or 14 characters), ``items`` with integer
   ``unit_amount``, ``qr_codes`` or ``charges``; a boleto needs ``due_date`` and a holder with
-  ``name``, ``tax_id``, ``email`` and a complete ``address`` and at least 20 centavos; card
+  ``name``, ``tax_id``, ``email`` and a complete ``address`` — ``region`` included, as PagBank's
+plugin sends it and its notification example shows it — and at least 20 centavos; card
   charges are refused (the sandbox has no card encryption). A boleto of
   :data:`DECLINED_BOLETO_CENTS` answers ``DECLINED`` (risk analysis).
 * ``POST /checkouts`` → 201 with a Checkout (``CHEC_…``, ``status: ACTIVE``, ``links`` with
@@ -29,31 +30,43 @@ the stored response and creates nothing.
 Errors: ``{"error_messages": [{"code", "description", "parameter_name"}]}`` (``40001``
 required_parameter, ``40002`` invalid_parameter); faults answer in the same shape.
 
-Not emulated: payment (no simulator; orders stay unpaid), webhooks, ``GET /orders?charge_id=``,
-cancellations/refunds, split, 3DS.
+Payment and notifications (https://developer.pagbank.com.br/reference/webhooks): PagBank has no
+payment simulator we could mirror, so a control endpoint pays an order:
+
+* ``POST /pagbank/__control/orders/{id}/pay`` ``{"amount"?: centavos, "notify"?: true}`` → the
+  order gets a ``PAID`` charge (a PIX order: a new ``CHAR_…`` with ``payment_method.type: PIX``;
+  a boleto: its charge becomes ``PAID``) with ``paid_at`` and ``amount.summary.paid``, and — unless
+  ``notify`` is false (a lost notification) — the whole order is POSTed to each of its
+  ``notification_urls`` with ``x-authenticity-token: sha256("{token}-{body}")``
+  (https://developer.pagbank.com.br/reference/confirmar-autenticidade-da-notificacao). The
+  answer lists each delivery's status in ``notifications``.
+
+Not emulated: ``GET /orders?charge_id=``, cancellations/refunds, split, 3DS.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes import brcode
 from localcloud.sandboxes.base import Sandbox, json_response, reason
 from localcloud.sandboxes.brcode import crc16_ccitt  # noqa: F401 - tests check payloads with it
 
-PROVIDER = "pagseguro"
+PROVIDER = "pagbank"
 DEMO_TOKEN = "demo-pagbank-token"
 DECLINED_BOLETO_CENTS = 6666
 BOLETO_MIN_CENTS = 20
 PUBLIC_KEY = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAr+demo+pagbank+sandbox+public+key+IDAQAB"
 _BRT = timezone(timedelta(hours=-3))
-_ADDRESS_FIELDS = ("street", "number", "locality", "city", "region_code", "postal_code")
+_ADDRESS_FIELDS = ("street", "number", "locality", "city", "region", "region_code", "postal_code")
 
 
 def br_code(qr_id: str, amount_cents: int) -> str:
@@ -90,6 +103,7 @@ class PagBankSandbox(Sandbox):
         self.route("/checkouts", ["POST"], self.create_checkout)
         self.route("/checkouts/<checkout_id>", ["GET"], self.get_checkout)
         self.route("/public-keys/card", ["GET"], self.public_key)
+        self.route("/__control/orders/<order_id>/pay", ["POST"], self.control_pay)
 
     # -- error shapes ------------------------------------------------------ #
 
@@ -400,3 +414,60 @@ class PagBankSandbox(Sandbox):
         with self.lock:
             self.checkouts[checkout_id] = checkout
         return self._store(request, "checkouts", 201, checkout)
+
+    # -- control: payment and notification ---------------------------------- #
+
+    def control_pay(self, request: Request, order_id: str) -> Response:
+        body = self._body(request) if request.get_data() else {}
+        if isinstance(body, Response):
+            return body
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                return self.pagbank_error(404, "40004", "order not found", "order_id")
+            charges = order.setdefault("charges", [])
+            if any(c.get("status") == "PAID" for c in charges):
+                return self.pagbank_error(400, "40002", "order already paid", "order_id")
+            if charges:  # a boleto
+                charge = charges[0]
+                if charge.get("status") != "WAITING":
+                    return self.pagbank_error(400, "40002", f"charge is {charge.get('status')}", "order_id")
+                due = charge["amount"]["value"]
+            else:  # a PIX order: the charge appears once the QR code is paid
+                due = order["qr_codes"][0]["amount"]["value"]
+                charge = {
+                    "id": f"CHAR_{str(uuid.uuid4()).upper()}",
+                    "reference_id": order["reference_id"],
+                    "created_at": _now(),
+                    "amount": {"value": due, "currency": "BRL", "summary": {"total": due, "paid": 0, "refunded": 0}},
+                    "payment_response": {"code": "20000", "message": "SUCESSO"},
+                    "payment_method": {"type": "PIX"},
+                }
+                charges.append(charge)
+            paid = body.get("amount", due)
+            if isinstance(paid, bool) or not isinstance(paid, int) or paid <= 0:
+                return self.pagbank_error(400, "40002", "invalid_parameter", "amount")
+            charge["status"] = "PAID"
+            charge["paid_at"] = _now()
+            charge["amount"]["summary"] = {"total": due, "paid": paid, "refunded": 0}
+            snapshot = json.loads(json.dumps(order))
+        delivered = self._notify(snapshot) if body.get("notify", True) else []
+        return json_response({**snapshot, "notifications": delivered})
+
+    def signature(self, raw: bytes) -> str:
+        return hashlib.sha256(self.token.encode() + b"-" + raw).hexdigest()
+
+    def _notify(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """POST the order to each notification URL, signed as PagBank signs (compact JSON, the
+        exact bytes hashed are the bytes sent)."""
+        raw = json.dumps(order, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "x-authenticity-token": self.signature(raw)}
+        delivered: list[dict[str, Any]] = []
+        for url in order.get("notification_urls") or []:
+            try:
+                status = httpx.post(url, content=raw, headers=headers, timeout=30).status_code
+            except httpx.HTTPError as exc:
+                delivered.append({"url": url, "error": type(exc).__name__})
+                continue
+            delivered.append({"url": url, "status": status})
+        return delivered

@@ -49,7 +49,7 @@ def cloud() -> Iterator[LocalCloud]:
 @pytest.fixture(autouse=True)
 def no_faults(cloud: LocalCloud) -> Iterator[None]:
     yield
-    for provider in ("asaas", "pagseguro"):
+    for provider in ("asaas", "pagbank"):
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
 
 
@@ -117,8 +117,8 @@ def test_a_create_that_timed_out_but_succeeded_is_found_not_repeated(cloud: Loca
     httpx.post(f"{cloud.sandbox_url}/asaas/__control/slow_create", json={"delay_seconds": 3, "times": 1}, timeout=5)
     created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
     assert created["provider"] == "asaas"  # found by externalReference: no failover
-    assert requests_to(cloud, "pagseguro", "POST", "/orders") == [] or all(
-        charge_id not in json.dumps(r) for r in requests_to(cloud, "pagseguro", "POST", "/orders")
+    assert requests_to(cloud, "pagbank", "POST", "/orders") == [] or all(
+        charge_id not in json.dumps(r) for r in requests_to(cloud, "pagbank", "POST", "/orders")
     )
     listed = httpx.get(
         f"{cloud.sandbox_url}/asaas/v3/payments",
@@ -133,8 +133,8 @@ def test_asaas_down_fails_over_to_pagbank_with_our_id_as_idempotency_key(cloud: 
     charge_id = new_id()
     fault(cloud, "asaas", mode="error", status=503)
     created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
-    assert created["provider"] == "pagseguro" and "asaas" in created["failed_attempts"]
-    [order] = [r for r in requests_to(cloud, "pagseguro", "POST", "/orders") if charge_id in json.dumps(r)]
+    assert created["provider"] == "pagbank" and "asaas" in created["failed_attempts"]
+    [order] = [r for r in requests_to(cloud, "pagbank", "POST", "/orders") if charge_id in json.dumps(r)]
     headers = {k.lower(): v for k, v in order["headers"].items()}
     assert headers["x-idempotency-key"] == charge_id
 
@@ -142,7 +142,7 @@ def test_asaas_down_fails_over_to_pagbank_with_our_id_as_idempotency_key(cloud: 
 def test_every_gateway_unavailable_leaves_a_manual_pix_with_our_id_as_txid(cloud: LocalCloud) -> None:
     charge_id = new_id()
     fault(cloud, "asaas", mode="error", status=503)
-    fault(cloud, "pagseguro", mode="rate_limited")
+    fault(cloud, "pagbank", mode="rate_limited")
     created = invoke(cloud, "PaymentCreateCharge", charge(charge_id))
     assert created["provider"] == "manual"
     assert f"05{len(charge_id):02d}{charge_id}" in created["pix_payload"]  # EMV 62/05 txid
@@ -203,16 +203,16 @@ def test_an_unknown_outcome_at_pagbank_stops_the_chain_rather_than_risk_a_second
     idempotency key."""
     charge_id = new_id()
     fault(cloud, "asaas", mode="error", status=503)
-    fault(cloud, "pagseguro", mode="down")
+    fault(cloud, "pagbank", mode="down")
     error = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id))
     assert error["errorType"] == "OutcomeUnknownError" and charge_id in error["errorMessage"]
     status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
     assert status["status"] == "CREATING" and status.get("provider") is None
     # The same charge at once: still unresolved, answered as in progress, nothing sent anywhere
-    orders_before = len(requests_to(cloud, "pagseguro", "POST", "/orders"))
+    orders_before = len(requests_to(cloud, "pagbank", "POST", "/orders"))
     again = invoke_error(cloud, "PaymentCreateCharge", charge(charge_id))
     assert again["errorType"] == "RequestInProgressError"
-    assert len(requests_to(cloud, "pagseguro", "POST", "/orders")) == orders_before
+    assert len(requests_to(cloud, "pagbank", "POST", "/orders")) == orders_before
 
 
 # ----- NFS-e on payment ------------------------------------------------------------------------------
@@ -485,3 +485,92 @@ def test_an_alphanumeric_cnpj_customer_is_stored_as_14_uppercase_characters(clou
     )
     assert bad["errorType"] == "InvalidRequestError" and "cpf_cnpj" in bad["errorMessage"]
     assert "01DE-36" not in bad["errorMessage"]  # never echoes the value
+
+
+# ----- PagBank: a paid charge becomes paid (notification, or the scheduled lookup) ---------------
+
+
+def pagbank_charge(cloud: LocalCloud, description: str) -> tuple[str, str]:
+    """A PIX charge that Asaas cannot take (503): PaymentCreateCharge fails over to PagBank."""
+    charge_id = new_id()
+    fault(cloud, "asaas", mode="error", status=503)
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, description=description))
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/asaas", timeout=5)
+    assert created["provider"] == "pagbank", created
+    return charge_id, created["provider_charge_id"]
+
+
+def pay_at_pagbank(cloud: LocalCloud, order_id: str, **body: Any) -> dict[str, Any]:
+    answer = httpx.post(f"{cloud.sandbox_url}/pagbank/__control/orders/{order_id}/pay", json=body, timeout=60)
+    answer.raise_for_status()
+    paid: dict[str, Any] = answer.json()
+    return paid
+
+
+def test_a_pagbank_pix_paid_and_notified_becomes_received_with_exactly_one_invoice(cloud: LocalCloud) -> None:
+    # Given a PIX charge at PagBank, created asking PagBank to notify the org's receiver
+    charge_id, order_id = pagbank_charge(cloud, "[POLLS=1] Produção de vídeo institucional")
+    [order] = [r for r in requests_to(cloud, "pagbank", "POST", "/orders") if charge_id in json.dumps(r)]
+    assert json.loads(order["body"])["notification_urls"] == [f"{cloud.api_url}/webhooks/pagbank/demo"]
+    # A forged "paid" notification is refused and moves nothing
+    lie = {"id": order_id, "reference_id": charge_id, "charges": [{"id": "CHAR_X", "status": "PAID"}]}
+    forged = httpx.post(
+        f"{cloud.api_url}/webhooks/pagbank/demo",
+        content=json.dumps(lie),
+        headers={"Content-Type": "application/json", "x-authenticity-token": "ab" * 32},
+        timeout=10,
+    )
+    assert forged.status_code == 401
+    assert invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})["status"] == "PENDING"
+    # When the payer pays: PagBank posts the signed order to notification_urls
+    paid = pay_at_pagbank(cloud, order_id)
+    assert paid["notifications"] == [{"url": f"{cloud.api_url}/webhooks/pagbank/demo", "status": 200}]
+    # Then the charge is RECEIVED and gets one NFS-e
+    received = wait_status(cloud, charge_id, "RECEIVED")
+    assert received["provider"] == "pagbank" and received["paid_at"]
+    status = wait_invoice(cloud, charge_id, "autorizada")
+    assert status["invoice_number"]
+    # The paid charge has left the pending index: the scheduled lookup no longer reads it
+    later = datetime.now(UTC) + timedelta(hours=1)
+    synced = invoke(cloud, "PaymentsPendingSync", {"now": later.isoformat()})
+    assert f"demo/{charge_id}" not in synced["applied"]
+    assert not requests_to(cloud, "pagbank", "GET", f"/orders/{order_id}")
+    assert dps_posts(cloud, charge_id) == 1
+
+
+def test_a_lost_pagbank_notification_is_caught_by_the_scheduled_lookup(cloud: LocalCloud) -> None:
+    # Given a PagBank PIX charge paid, whose notification never arrived
+    charge_id, order_id = pagbank_charge(cloud, "[POLLS=1] Edição de vídeo")
+    assert pay_at_pagbank(cloud, order_id, notify=False)["notifications"] == []
+    # When the schedule runs before the window has passed: not looked up yet
+    early = invoke(cloud, "PaymentsPendingSync", {"now": datetime.now(UTC).isoformat()})
+    assert f"demo/{charge_id}" not in early["applied"]
+    assert invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})["status"] == "PENDING"
+    # When it runs after the window (30 min by default): GET /orders/{id} finds it paid
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    synced = invoke(cloud, "PaymentsPendingSync", {"now": later.isoformat()})
+    assert f"demo/{charge_id}" in synced["applied"], synced
+    assert requests_to(cloud, "pagbank", "GET", f"/orders/{order_id}")
+    # Then it is RECEIVED, with exactly one NFS-e, and is no longer looked up
+    assert wait_status(cloud, charge_id, "RECEIVED")["paid_at"]
+    wait_invoice(cloud, charge_id, "autorizada")
+    again = invoke(cloud, "PaymentsPendingSync", {"now": (later + timedelta(minutes=15)).isoformat()})
+    assert f"demo/{charge_id}" not in again["applied"]
+    assert dps_posts(cloud, charge_id) == 1
+
+
+def test_callers_naming_pagseguro_still_get_pagbank(cloud: LocalCloud) -> None:
+    charge_id = new_id()
+    created = invoke(cloud, "PaymentCreateCharge", charge(charge_id, providers=["pagseguro"]))
+    assert created["provider"] == "pagbank"
+
+
+def test_a_pagbank_payment_of_another_amount_is_amount_mismatch_without_invoice(cloud: LocalCloud) -> None:
+    # Given a PagBank PIX charge of R$ 3.500,00 paid R$ 1,00 (the notification is signed and genuine)
+    charge_id, order_id = pagbank_charge(cloud, "[POLLS=1] Roteiro")
+    paid = pay_at_pagbank(cloud, order_id, amount=100)
+    assert paid["notifications"][0]["status"] == 200
+    # Then the same amount check as every provider: not paid, no NFS-e
+    status = wait_status(cloud, charge_id, "AMOUNT_MISMATCH")
+    assert status["reported_cents"] == 100 and not status.get("paid_at")
+    assert dps_posts(cloud, charge_id) == 0

@@ -1,4 +1,4 @@
-"""The PagBank (/pagseguro) and Mercado Pago (/mercadopago) sandboxes: their HTTP contracts,
+"""The PagBank (/pagbank) and Mercado Pago (/mercadopago) sandboxes: their HTTP contracts,
 and the adapters driven against them (idempotency, lookups, refunds, errors, faults)."""
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ def served() -> Iterator[Served]:
 def url(served: Served) -> Iterator[str]:
     yield served[2]
     httpx.delete(f"{served[2]}/__sandbox/requests")  # also resets both sandboxes
-    httpx.delete(f"{served[2]}/__sandbox/faults/pagseguro")
+    httpx.delete(f"{served[2]}/__sandbox/faults/pagbank")
     httpx.delete(f"{served[2]}/__sandbox/faults/mercadopago")
 
 
 def pagbank(url: str, token: str = DEMO_TOKEN, attempts: int = 3) -> PagBankClient:
-    creds = PagBankClient.parse_credentials({"base_url": f"{url}/pagseguro", "token": token, "environment": "sandbox"})
+    creds = PagBankClient.parse_credentials({"base_url": f"{url}/pagbank", "token": token, "environment": "sandbox"})
     return PagBankClient(creds, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
 
 
@@ -85,7 +85,7 @@ def requests_to(url: str, provider: str) -> list[dict[str, Any]]:
 def test_pagbank_pix_order_has_a_valid_br_code(url: str, served: Served) -> None:
     result = pagbank(url).create_charge(spec())
 
-    assert result.provider == "pagseguro"
+    assert result.provider == "pagbank"
     assert result.provider_charge_id.startswith("ORDE_")
     assert result.amount_cents == 1999
     payload = result.pix_payload
@@ -93,7 +93,7 @@ def test_pagbank_pix_order_has_a_valid_br_code(url: str, served: Served) -> None
     assert "540519.99" in payload  # the amount in reais inside the BR Code
     assert payload[-4:] == crc16_ccitt(payload[:-4].encode())
     assert result.payment_url is not None and result.payment_url.endswith("/png")
-    [logged] = requests_to(url, "pagseguro")
+    [logged] = requests_to(url, "pagbank")
     assert logged["headers"]["X-Idempotency-Key"] == "ch123"
     assert logged["json"]["qr_codes"][0]["amount"] == {"value": 1999}
 
@@ -112,21 +112,21 @@ def test_pagbank_same_charge_twice_is_one_order(url: str, served: Served) -> Non
 def test_pagbank_a_failed_then_replayed_create_is_one_order(url: str, served: Served) -> None:
     # The first attempt is answered 503; the retry (same key) creates the order; replaying the
     # whole create later (e.g. after a timeout) answers the same order instead of a second one.
-    httpx.put(f"{url}/__sandbox/faults/pagseguro", json={"mode": "error", "status": 503, "times": 1})
+    httpx.put(f"{url}/__sandbox/faults/pagbank", json={"mode": "error", "status": 503, "times": 1})
     client = pagbank(url)
     first = client.create_charge(spec())
     again = client.create_charge(spec())
     assert first.provider_charge_id == again.provider_charge_id
     assert len(served[0].orders) == 1
-    keys = {r["headers"]["X-Idempotency-Key"] for r in requests_to(url, "pagseguro")}
+    keys = {r["headers"]["X-Idempotency-Key"] for r in requests_to(url, "pagbank")}
     assert keys == {"ch123"}
 
 
 def test_pagbank_a_create_that_timed_out_but_succeeded_is_recovered_not_duplicated(
     url: str, served: Served, wait_until: Any
 ) -> None:
-    httpx.put(f"{url}/__sandbox/faults/pagseguro", json={"mode": "slow", "delay_seconds": 1.0, "times": 1})
-    creds = PagBankClient.parse_credentials({"base_url": f"{url}/pagseguro", "token": DEMO_TOKEN})
+    httpx.put(f"{url}/__sandbox/faults/pagbank", json={"mode": "slow", "delay_seconds": 1.0, "times": 1})
+    creds = PagBankClient.parse_credentials({"base_url": f"{url}/pagbank", "token": DEMO_TOKEN})
     impatient = PagBankClient(creds, http=httpx.Client(timeout=0.3), retry_policy=NO_SLEEP)
     with pytest.raises(ProviderUnavailableError) as info:
         impatient.create_charge(spec())
@@ -170,11 +170,97 @@ def test_pagbank_boleto_without_holder_address_is_a_documented_error(url: str) -
             }
         ],
     }
-    resp = httpx.post(f"{url}/pagseguro/orders", json=body, headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
+    resp = httpx.post(f"{url}/pagbank/orders", json=body, headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
     assert resp.status_code == 400
     [error] = resp.json()["error_messages"]
     assert error["code"] == "40001"
     assert error["parameter_name"] == "charges[0].payment_method.boleto.holder.address.street"
+
+
+def _boleto_body(address: dict[str, Any]) -> dict[str, Any]:
+    holder = {"name": "Jose", "tax_id": "12345678909", "email": "jose@example.com", "address": address}
+    return {
+        "reference_id": "x2",
+        "customer": {"name": "Jose", "tax_id": "12345678909"},
+        "items": [{"name": "Item", "quantity": 1, "unit_amount": 500}],
+        "charges": [
+            {
+                "amount": {"value": 500, "currency": "BRL"},
+                "payment_method": {"type": "BOLETO", "boleto": {"due_date": "2026-12-01", "holder": holder}},
+            }
+        ],
+    }
+
+
+def test_pagbank_boleto_holder_address_needs_the_region(url: str) -> None:
+    # PagBank's plugin sends region on every address and its notification example carries it.
+    address = ADDRESS.payload()
+    del address["region"]
+    resp = httpx.post(
+        f"{url}/pagbank/orders", json=_boleto_body(address), headers={"Authorization": f"Bearer {DEMO_TOKEN}"}
+    )
+    assert resp.status_code == 400
+    [error] = resp.json()["error_messages"]
+    assert error["parameter_name"] == "charges[0].payment_method.boleto.holder.address.region"
+    with_region = httpx.post(
+        f"{url}/pagbank/orders", json=_boleto_body(ADDRESS.payload()), headers={"Authorization": f"Bearer {DEMO_TOKEN}"}
+    )
+    assert with_region.status_code == 201
+
+
+class _Receiver:
+    """A stand-in for the hub's receiver: records what PagBank's notification looked like."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, str], bytes]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+        self.calls.append((headers, environ["wsgi.input"].read(length)))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+
+def test_pagbank_pays_an_order_and_notifies_it_signed_as_pagbank_does(url: str) -> None:
+    import hashlib
+
+    receiver = _Receiver()
+    server = ServerThread("receiver", receiver, "127.0.0.1", 0)
+    server.start()
+    try:
+        order = httpx.post(
+            f"{url}/pagbank/orders",
+            json={
+                "reference_id": "ch-paid",
+                "customer": {"name": "Jose", "tax_id": "12345678909"},
+                "items": [{"name": "Item", "quantity": 1, "unit_amount": 1999}],
+                "qr_codes": [{"amount": {"value": 1999}}],
+                "notification_urls": [f"{server.url}/webhooks/pagbank/demo"],
+            },
+            headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
+        ).json()
+        paid = httpx.post(f"{url}/pagbank/__control/orders/{order['id']}/pay", json={}).json()
+    finally:
+        server.stop()
+    assert paid["notifications"] == [{"url": f"{server.url}/webhooks/pagbank/demo", "status": 200}]
+    [(headers, body)] = receiver.calls
+    expected = hashlib.sha256(DEMO_TOKEN.encode() + b"-" + body).hexdigest()
+    assert headers["x-authenticity-token"] == expected
+    [charge] = json.loads(body)["charges"]
+    assert charge["status"] == "PAID" and charge["amount"]["summary"]["paid"] == 1999
+    assert charge["payment_method"]["type"] == "PIX" and charge["paid_at"]
+    # The order as GET /orders answers it is paid too (the scheduled lookup reads it).
+    looked_up = pagbank(url).get_order_payload(order["id"])
+    assert looked_up is not None and looked_up["charges"][0]["status"] == "PAID"
+
+
+def test_pagbank_pay_without_notifying_is_a_lost_notification(url: str) -> None:
+    result = pagbank(url).create_charge(spec())
+    paid = httpx.post(f"{url}/pagbank/__control/orders/{result.provider_charge_id}/pay", json={"notify": False})
+    assert paid.json()["notifications"] == []
+    again = httpx.post(f"{url}/pagbank/__control/orders/{result.provider_charge_id}/pay", json={})
+    assert again.status_code == 400  # paid once
 
 
 def test_pagbank_card_charge_is_a_checkout_link(url: str, served: Served) -> None:
@@ -192,11 +278,11 @@ def test_pagbank_wrong_token_is_an_authentication_error(url: str) -> None:
 
 
 def test_pagbank_faults_in_its_error_shape(url: str) -> None:
-    httpx.put(f"{url}/__sandbox/faults/pagseguro", json={"mode": "rate_limited", "retry_after": 0, "times": 5})
+    httpx.put(f"{url}/__sandbox/faults/pagbank", json={"mode": "rate_limited", "retry_after": 0, "times": 5})
     with pytest.raises(RateLimitedError):
         pagbank(url, attempts=1).create_charge(spec())
-    httpx.put(f"{url}/__sandbox/faults/pagseguro", json={"mode": "error", "status": 502, "times": 1})
-    resp = httpx.get(f"{url}/pagseguro/public-keys/card", headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
+    httpx.put(f"{url}/__sandbox/faults/pagbank", json={"mode": "error", "status": 502, "times": 1})
+    resp = httpx.get(f"{url}/pagbank/public-keys/card", headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
     assert resp.status_code == 502 and "error_messages" in resp.json()
 
 

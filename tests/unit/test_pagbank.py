@@ -166,7 +166,7 @@ def test_pix_order_posts_centavos_with_our_charge_id_as_reference_and_idempotenc
         "qr_codes": [{"amount": {"value": 1999}, "expiration_date": "2026-11-30T23:59:59-03:00"}],
     }
     assert "charges" not in body
-    assert result.provider == "pagseguro"
+    assert result.provider == "pagbank"
     assert result.provider_charge_id == ORDER_ID
     assert result.charge_id == "ch123"
     assert result.amount_cents == 1999
@@ -204,6 +204,9 @@ def test_boleto_order_sends_the_holder_with_address_and_returns_the_digitable_li
             "number": "1384",
             "locality": "Pinheiros",
             "city": "São Paulo",
+            # PagBank's own plugin sends region next to region_code, and its notification
+            # example's holder.address carries it (see PagBankAddress).
+            "region": "SP",
             "region_code": "SP",
             "postal_code": "01452002",
             "country": "BRA",
@@ -375,3 +378,51 @@ def test_health_check_reads_the_public_key() -> None:
 def test_credentials_need_a_token() -> None:
     with pytest.raises(ConfigurationError, match="token"):
         PagBankClient.parse_credentials({"environment": "sandbox"})
+
+
+# ----- notifications ---------------------------------------------------------------------------
+
+
+def org_client(handler: Any, monkeypatch: pytest.MonkeyPatch, public_url: str | None) -> PagBankClient:
+    if public_url is None:
+        monkeypatch.delenv("PUBLIC_API_URL", raising=False)
+    else:
+        monkeypatch.setenv("PUBLIC_API_URL", public_url)
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return PagBankClient(CREDS, org_id="acme", http=http, retry_policy=RetryPolicy(max_attempts=1))
+
+
+def test_orders_ask_pagbank_to_notify_the_orgs_pagbank_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
+    # https://developer.pagbank.com.br/reference/webhooks: notification_urls on the order
+    seen, handler = recording([httpx.Response(201, json=PIX_ORDER), httpx.Response(201, json=boleto_order())])
+    client = org_client(handler, monkeypatch, "https://hub.example.com/")
+
+    client.create_charge(spec())
+    client.create_charge(spec("BOLETO", 34343), billing_address=ADDRESS)
+
+    for request in seen:
+        assert json.loads(request.content)["notification_urls"] == ["https://hub.example.com/webhooks/pagbank/acme"]
+
+
+def test_checkouts_ask_for_checkout_and_payment_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    # https://developer.pagbank.com.br/reference/criar-checkout: payment_notification_urls for
+    # the payment's status, notification_urls for the checkout's
+    checkout = {"id": "CHEC_1", "status": "ACTIVE", "links": [{"rel": "PAY", "href": "https://pay.example/x"}]}
+    seen, handler = recording(httpx.Response(201, json=checkout))
+
+    org_client(handler, monkeypatch, "https://hub.example.com").create_charge(spec("CREDIT_CARD"))
+
+    body = json.loads(seen[0].content)
+    assert body["notification_urls"] == ["https://hub.example.com/webhooks/pagbank/acme"]
+    assert body["payment_notification_urls"] == ["https://hub.example.com/webhooks/pagbank/acme"]
+
+
+def test_without_a_public_url_no_notification_url_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen, handler = recording(httpx.Response(201, json=PIX_ORDER))
+    org_client(handler, monkeypatch, None).create_charge(spec())
+    assert "notification_urls" not in json.loads(seen[0].content)
+
+
+def test_a_named_region_is_sent_as_given() -> None:
+    address = ADDRESS.model_copy(update={"region": "São Paulo"})
+    assert address.payload()["region"] == "São Paulo" and address.payload()["region_code"] == "SP"

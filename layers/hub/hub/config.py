@@ -40,6 +40,11 @@ class Settings(BaseModel):
     payments_table: str | None = Field(None, alias="PAYMENTS_TABLE")
     nfse_state_machine_arn: str | None = Field(None, alias="NFSE_STATE_MACHINE_ARN")
     notify_state_machine_arn: str | None = Field(None, alias="NOTIFY_STATE_MACHINE_ARN")
+    # PagBank charges still pending this long are looked up (GET /orders/{id}) by
+    # PaymentsPendingSync: a lost notification still confirms the payment. Charges pending
+    # longer than the max age (an expired PIX, a boleto never paid) are no longer polled.
+    pagbank_pending_after_seconds: int = Field(1800, alias="PAGBANK_PENDING_AFTER_SECONDS", ge=0)
+    pagbank_pending_max_age_days: int = Field(35, alias="PAGBANK_PENDING_MAX_AGE_DAYS", gt=0)
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
     # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
     orgs_table: str | None = Field(None, alias="ORGS_TABLE")

@@ -26,6 +26,13 @@ PROVIDER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 _provider: parameters.SecretsProvider | None = None
 
+# Providers renamed after orgs stored secrets under the old name: the old secret keeps
+# working (looked up after the current name). PagBank's adapter was registered as
+# ``pagseguro`` before it became ``pagbank``.
+SECRET_ALIASES: dict[str, tuple[str, ...]] = {"pagbank": ("pagseguro",)}
+# old name -> current name (ListSecrets answers the stored names)
+LEGACY_PROVIDER_NAMES: dict[str, str] = {old: new for new, olds in SECRET_ALIASES.items() for old in olds}
+
 
 def validate_org_id(org_id: str) -> str:
     if not ORG_ID_PATTERN.fullmatch(org_id or ""):
@@ -51,12 +58,26 @@ def _secrets() -> parameters.SecretsProvider:
 
 
 def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
-    """The org's secret for one provider, as a dict.
+    """The org's secret for one provider, as a dict; under the provider's current name
+    first, then under its old names (:data:`SECRET_ALIASES`).
 
     Raises AuthenticationError when the org has no credentials for the provider (the
     taxonomy's "credentials missing"), ConfigurationError when the secret is not JSON.
     """
+    try:
+        return _read_secret(org_id, provider)
+    except AuthenticationError as missing:
+        for alias in SECRET_ALIASES.get(provider, ()):
+            try:
+                return _read_secret(org_id, alias, reported_as=provider)
+            except AuthenticationError:
+                continue
+        raise missing from None
+
+
+def _read_secret(org_id: str, provider: str, *, reported_as: str | None = None) -> dict[str, Any]:
     name = secret_id(org_id, provider)
+    provider = reported_as or provider
     try:
         value = _secrets().get(name, transform="json", max_age=get_settings().secrets_cache_seconds)
     except TransformParameterError:
@@ -89,5 +110,6 @@ def configured_providers(org_id: str) -> list[str]:
         for entry in page.get("SecretList", []):
             name = entry.get("Name", "")
             if name.startswith(prefix) and "/" not in name[len(prefix) :]:
-                providers.append(name[len(prefix) :])
+                stored = name[len(prefix) :]
+                providers.append(LEGACY_PROVIDER_NAMES.get(stored, stored))
     return sorted(set(providers))

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from hub.credentials import validate_org_id
 from hub.documents import normalise_tax_id
@@ -56,9 +56,11 @@ from hub.providers.mercadopago_client import MercadoPagoClient
 from hub.providers.pagbank import PagBankClient
 from hub.requests import MAX_CENTAVOS, Centavos, IdempotencyKey, OperationRequest, OrgId
 
-DEFAULT_CHAIN = ("asaas", "pagseguro", "manual")
+DEFAULT_CHAIN = ("asaas", "pagbank", "manual")
 # MercadoPago (PIX only) is chosen explicitly: providers=["mercadopago", ...].
-CHARGE_PROVIDERS = ("asaas", "pagseguro", "mercadopago", "manual")
+CHARGE_PROVIDERS = ("asaas", "pagbank", "mercadopago", "manual")
+# Old names callers may still send in ``providers`` (PagBank was "pagseguro").
+PROVIDER_ALIASES = {"pagseguro": "pagbank"}
 # A claim still CREATING after this long belongs to a request that is gone (the function's
 # timeout is 60 s): a retry with the same charge id may resume it.
 RESUME_AFTER_SECONDS = 90
@@ -119,8 +121,16 @@ class ChargeRequest(OperationRequest):
     providers: list[str] | None = Field(
         None,
         max_length=len(CHARGE_PROVIDERS),
-        description="default: asaas, pagseguro, manual; mercadopago (PIX) when asked for",
+        description="default: asaas, pagbank, manual; mercadopago (PIX) when asked for; pagseguro = pagbank",
     )
+
+    @field_validator("providers", mode="after")
+    @classmethod
+    def _current_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        # "pagseguro" is PagBank's old name; keep the order, drop a repeat.
+        return list(dict.fromkeys(PROVIDER_ALIASES.get(name, name) for name in value))
 
     @model_validator(mode="after")
     def _one_amount(self) -> ChargeRequest:
@@ -254,7 +264,7 @@ def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
     )
 
 
-_CREATE = {"asaas": _asaas, "pagseguro": _pagbank, "mercadopago": _mercadopago, "manual": _manual}
+_CREATE = {"asaas": _asaas, "pagbank": _pagbank, "mercadopago": _mercadopago, "manual": _manual}
 
 
 def create_charge(request: ChargeRequest) -> ChargeCreated:

@@ -24,6 +24,12 @@ conditional update), so concurrent refunds never add up to more than the charge.
 Asaas ``PAYMENT_CONFIRMED`` (paid, not yet available; PIX may sit there up to 72 h) and
 ``PAYMENT_RECEIVED`` (available) both count as *paid*: ``paid_at`` is set once, by whichever
 arrives first, and that first time alone starts invoicing.
+
+Charges created at a provider whose notifications may be lost and that is looked up on a
+schedule (PagBank: :data:`LOOKED_UP_PROVIDERS`) carry ``pending_provider`` and
+``pending_since`` while unpaid: the sparse index ``PendingByProvider`` holds those only, so
+:func:`pending_charges` reads the few waiting charges instead of scanning the table. A
+transition out of the waiting states removes both attributes.
 """
 
 from __future__ import annotations
@@ -53,6 +59,12 @@ ChargeState = Literal[
     "CANCELLED",
 ]
 PAID_STATES = frozenset({"CONFIRMED", "RECEIVED"})
+# Providers whose pending charges are looked up on a schedule (hub.payments.pending).
+LOOKED_UP_PROVIDERS = frozenset({"pagbank"})
+PENDING_INDEX = "PendingByProvider"
+# Leaving these states takes a charge out of the PendingByProvider index (an OVERDUE boleto
+# may still be paid: it stays).
+_STILL_PENDING = frozenset({"PENDING", "OVERDUE"})
 REFUNDABLE_STATES = ("CONFIRMED", "RECEIVED", "PARTIALLY_REFUNDED")
 # target state -> the states it may be entered from
 # (CREATING too: a webhook may beat the create's own answer to the table.)
@@ -197,14 +209,21 @@ def record_created(
             ":now": {"S": _now()},
         },
     )
+    waiting = provider in LOOKED_UP_PROVIDERS
     try:
         client.update_item(
             TableName=_table(),
             Key=_key(org_id, charge_id),
-            UpdateExpression="SET #s = :pending",
+            UpdateExpression=(
+                "SET #s = :pending, pending_provider = :pp, pending_since = :now" if waiting else "SET #s = :pending"
+            ),
             ConditionExpression="#s = :creating",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":pending": {"S": "PENDING"}, ":creating": {"S": "CREATING"}},
+            ExpressionAttributeValues={
+                ":pending": {"S": "PENDING"},
+                ":creating": {"S": "CREATING"},
+                **({":pp": {"S": provider}, ":now": {"S": _now()}} if waiting else {}),
+            },
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -260,11 +279,14 @@ def transition(
     if refunded_cents is not None:
         sets.append("refunded_cents = :ref")
         values[":ref"] = {"N": str(refunded_cents)}
+    expression = "SET " + ", ".join(sets)
+    if target not in _STILL_PENDING:
+        expression += " REMOVE pending_provider, pending_since"  # out of the PendingByProvider index
     try:
         response = aws_client("dynamodb").update_item(
             TableName=_table(),
             Key=_key(org_id, charge_id),
-            UpdateExpression="SET " + ", ".join(sets),
+            UpdateExpression=expression,
             ConditionExpression=f"#s IN ({', '.join(placeholders)})",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
@@ -433,4 +455,40 @@ def iter_charges(org_id: str) -> list[ChargeRecord]:
         records += [record_from_item(item) for item in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
             return records
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class PendingCharge(BaseModel):
+    org_id: str
+    charge_id: str
+    pending_since: datetime
+
+
+def pending_charges(provider: str, *, older_than: datetime, newer_than: datetime) -> list[PendingCharge]:
+    """Charges waiting at ``provider`` since between ``newer_than`` and ``older_than``, oldest
+    first, every org: one Query on the sparse PendingByProvider index (keys only)."""
+    client = aws_client("dynamodb")
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": PENDING_INDEX,
+        "KeyConditionExpression": "pending_provider = :p AND pending_since BETWEEN :from AND :to",
+        "ExpressionAttributeValues": {
+            ":p": {"S": provider},
+            ":from": {"S": newer_than.astimezone(UTC).isoformat()},
+            ":to": {"S": older_than.astimezone(UTC).isoformat()},
+        },
+    }
+    found: list[PendingCharge] = []
+    while True:
+        page = client.query(**kwargs)
+        for item in page.get("Items", []):
+            found.append(
+                PendingCharge(
+                    org_id=item["org_id"]["S"],
+                    charge_id=item["charge_id"]["S"],
+                    pending_since=item["pending_since"]["S"],
+                )
+            )
+        if "LastEvaluatedKey" not in page:
+            return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -39,9 +39,16 @@ Docs (developer.pagbank.com.br):
 * Health: ``GET /public-keys/card`` (the account's card public key) —
   https://developer.pagbank.com.br/reference/consultar-chave-publica
 
-Secret ``hub/{org_id}/pagseguro`` (the provider name used by the rate limits)::
+* Notifications: ``notification_urls`` on an order (https://developer.pagbank.com.br/reference/webhooks)
+  and on a checkout (https://developer.pagbank.com.br/reference/webhooks-checkout); we send
+  ``{PUBLIC_API_URL}/webhooks/pagbank/{org_id}`` (omitted when the public URL is unknown) —
+  received by :mod:`hub.providers.pagbank_webhook`.
 
-    {"token": "…", "environment": "production" | "sandbox", "base_url": "…"? (tests/local cloud)}
+Secret ``hub/{org_id}/pagbank`` (``hub/{org_id}/pagseguro``, the old name, is still read when
+there is no ``pagbank`` secret: :data:`hub.credentials.SECRET_ALIASES`)::
+
+    {"token": "…", "environment": "production" | "sandbox", "base_url": "…"? (tests/local cloud),
+     "notification_token"?: "…", "previous_notification_token"?: "…"}
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.payments.models import ChargeResult, ChargeSpec, Customer
 from hub.providers.base import ProviderClient, ProviderCredentials
 
-PROVIDER = "pagseguro"
+PROVIDER = "pagbank"
 PRODUCTION_URL = "https://api.pagseguro.com"
 SANDBOX_URL = "https://sandbox.api.pagseguro.com"
 IDEMPOTENCY_HEADER = "x-idempotency-key"
@@ -84,6 +91,10 @@ _BR_PHONE = re.compile(r"^\+55([1-9][0-9])([0-9]{8,9})$")
 class PagBankCredentials(ProviderCredentials):
     token: SecretStr = Field(min_length=1)
     environment: Literal["production", "sandbox"] = "production"
+    # The token PagBank signs notifications with (x-authenticity-token), when it is not the
+    # API token itself: see hub.providers.pagbank_webhook.
+    notification_token: SecretStr | None = None
+    previous_notification_token: SecretStr | None = None
 
 
 class PagBankAddress(BaseModel):
@@ -96,12 +107,20 @@ class PagBankAddress(BaseModel):
     complement: str | None = Field(None, max_length=40)
     locality: str = Field(min_length=1, max_length=60, description="bairro")
     city: str = Field(min_length=1, max_length=90)
+    # PagBank's own plugin sends ``region`` next to ``region_code`` on every address
+    # (pagseguro/pagbank-for-woocommerce, src/core/Presentation/ApiHelpers.php,
+    # get_order_billing_address_api_data), and the boleto holder of the notification example
+    # carries it (https://developer.pagbank.com.br/reference/confirmar-autenticidade-da-notificacao).
+    # Like the plugin, we send the UF when no state name is given.
+    region: str | None = Field(None, min_length=1, max_length=40, description="estado")
     region_code: str = Field(pattern=r"^[A-Z]{2}$", description="UF")
     postal_code: str = Field(pattern=r"^[0-9]{8}$")
     country: str = "BRA"
 
     def payload(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        out = self.model_dump(exclude_none=True)
+        out.setdefault("region", self.region_code)
+        return out
 
 
 def _json(response: httpx.Response) -> Any:
@@ -138,7 +157,7 @@ def _obj(value: Any) -> dict[str, Any]:
 
 def _int_amount(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ProviderUnavailableError(f"pagseguro answered a non-integer {field}", provider=PROVIDER)
+        raise ProviderUnavailableError(f"pagbank answered a non-integer {field}", provider=PROVIDER)
     return value
 
 
@@ -201,13 +220,20 @@ class PagBankClient(ProviderClient):
         result = self._order_result(_json(response), spec.charge_id)
         if result.status == "DECLINED":
             raise InvalidRequestError(
-                "pagseguro declined the boleto (risk analysis)",
+                "pagbank declined the boleto (risk analysis)",
                 provider=self.provider,
                 code="charge_declined",
                 request_id=self.request_id_of(response),
                 details={"order_id": result.provider_charge_id},
             )
         return result
+
+    def notification_urls(self) -> list[str]:
+        """``[{PUBLIC_API_URL}/webhooks/pagbank/{org_id}]``, or none when either is unknown."""
+        base = get_settings().public_api_url
+        if not base or not self.org_id:
+            return []
+        return [f"{base.rstrip('/')}/webhooks/pagbank/{self.org_id}"]
 
     def _customer(self, customer: Customer) -> dict[str, Any]:
         out: dict[str, Any] = {"name": customer.name[:120], "tax_id": customer.tax_id}
@@ -228,6 +254,9 @@ class PagBankClient(ProviderClient):
             "customer": self._customer(spec.customer),
             "items": self._items(spec),
         }
+        # https://developer.pagbank.com.br/reference/webhooks ("Configurando o recebimento de notificação")
+        if urls := self.notification_urls():
+            body["notification_urls"] = urls
         if spec.billing_type == "PIX":
             body["qr_codes"] = [
                 {"amount": {"value": spec.amount_cents}, "expiration_date": pix_expiration(spec.due_date)}
@@ -296,6 +325,11 @@ class PagBankClient(ProviderClient):
             "items": self._items(spec),
             "payment_methods": [{"type": kind} for kind in _CHECKOUT_METHODS[spec.billing_type]],
         }
+        # https://developer.pagbank.com.br/reference/criar-checkout: checkout events go to
+        # notification_urls, the payments' (PAID, DECLINED, …) to payment_notification_urls.
+        if urls := self.notification_urls():
+            body["notification_urls"] = urls
+            body["payment_notification_urls"] = urls
         response = self.request(
             "POST", "/checkouts", json=body, idempotency_key=spec.charge_id, operation="create_charge"
         )
@@ -304,7 +338,7 @@ class PagBankClient(ProviderClient):
         pay_url = _link(payload.get("links"), rel="PAY") if isinstance(payload, dict) else None
         if not isinstance(checkout_id, str) or not pay_url:
             raise ProviderUnavailableError(
-                "pagseguro created a checkout without an id or PAY link",
+                "pagbank created a checkout without an id or PAY link",
                 provider=self.provider,
                 request_id=self.request_id_of(response),
             )
@@ -320,7 +354,7 @@ class PagBankClient(ProviderClient):
 
     def _order_result(self, order: Any, charge_id: str) -> ChargeResult:
         if not isinstance(order, dict) or not isinstance(order.get("id"), str):
-            raise ProviderUnavailableError("pagseguro answered an order without an id", provider=self.provider)
+            raise ProviderUnavailableError("pagbank answered an order without an id", provider=self.provider)
         charges = [c for c in order.get("charges") or [] if isinstance(c, dict)]
         qr_codes = [q for q in order.get("qr_codes") or [] if isinstance(q, dict)]
         result: dict[str, Any] = {
@@ -360,15 +394,24 @@ class PagBankClient(ProviderClient):
             result.update(status="CREATED", amount_cents=_int_amount(_obj(items[0]).get("unit_amount"), "items[0]"))
         return ChargeResult(**result)
 
-    def get_order(self, order_id: str) -> ChargeResult | None:
-        """``GET /orders/{order_id}`` → the charge, or None on 404."""
+    def get_order_payload(self, order_id: str) -> dict[str, Any] | None:
+        """``GET /orders/{order_id}`` → the Order object as PagBank answers it, or None on 404
+        (https://developer.pagbank.com.br/reference/consultar-pedido)."""
         try:
             response = self.request("GET", f"/orders/{order_id}", operation="get_charge")
         except InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
             raise
-        return self._order_result(_json(response), "")
+        order = _json(response)
+        if not isinstance(order, dict):
+            raise ProviderUnavailableError("pagbank answered an order that is not an object", provider=self.provider)
+        return order
+
+    def get_order(self, order_id: str) -> ChargeResult | None:
+        """``GET /orders/{order_id}`` → the charge, or None on 404."""
+        order = self.get_order_payload(order_id)
+        return None if order is None else self._order_result(order, "")
 
     def find_charge(self, charge_id: str, *, order_id: str | None = None) -> ChargeResult | None:
         """Our charge at PagBank, by our charge id.

@@ -127,7 +127,7 @@ DEFAULT_LIMITS: dict[str, tuple[LimitRule, ...]] = {
         LimitRule("requests_per_minute", 100, MINUTE, "account", "seed: 100/min"),
         LimitRule("requests_per_12h", 25_000, 12 * HOUR, "account", "Asaas quota per 12 h"),
     ),
-    "pagseguro": (LimitRule("requests_per_minute", 300, MINUTE, "account"),),
+    "pagbank": (LimitRule("requests_per_minute", 300, MINUTE, "account"),),
     # Graph API platform rate limit: 200 calls per user per hour (Instagram/Facebook).
     "instagram": (LimitRule("calls_per_hour", 200, HOUR, "account"),),
     "facebook": (LimitRule("calls_per_hour", 200, HOUR, "account"),),

@@ -70,6 +70,13 @@ def _asaas() -> WebhookSpec:
     return WebhookSpec("asaas", verify_asaas_webhook, normalise_asaas_webhook, 30 * DAY)
 
 
+def _pagbank() -> WebhookSpec:
+    from hub.providers.pagbank_webhook import normalise_pagbank_webhook, verify_pagbank_webhook
+
+    # PagBank documents no retry window for notifications; the longest of ours (as Asaas's).
+    return WebhookSpec("pagbank", verify_pagbank_webhook, normalise_pagbank_webhook, 30 * DAY)
+
+
 def _mercadopago() -> WebhookSpec:
     from hub.providers.mercadopago import normalise_mercadopago_webhook, verify_mercadopago_webhook
 
@@ -120,6 +127,7 @@ _FACTORIES: dict[str, Callable[[], WebhookSpec]] = {
     "resend": _resend,
     "asaas": _asaas,
     "mercadopago": _mercadopago,
+    "pagbank": _pagbank,
     "custom": _custom,
     "twilio": _twilio,
 }
