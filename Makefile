@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
+SAM := .venv-sam
+SAM_STAMP := $(SAM)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -12,6 +14,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 $(STAMP): requirements-dev.txt layers/hub/requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	@# phonenumberslite replaced phonenumbers (same module): an older .venv must drop the full one first.
+	if $(BIN)/pip show phonenumbers >/dev/null 2>&1; then $(BIN)/pip uninstall --quiet --yes phonenumbers phonenumberslite; fi
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -19,6 +23,11 @@ $(TOOLS_STAMP): requirements-tools.txt
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $(TOOLS_STAMP)
+
+$(SAM_STAMP): requirements-sam.txt
+	$(PYTHON) -m venv $(SAM)
+	$(SAM)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $(SAM_STAMP)
 
 ## Run the whole hub locally (API :3000, Lambda :3001, AWS :5000, sandboxes :4010).
 dev: $(STAMP)
@@ -34,11 +43,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-validate: $(STAMP) $(TOOLS_STAMP)
-	$(BIN)/sam validate --lint --region us-east-1
-	$(BIN)/cfn-lint template.yaml
+validate: $(SAM_STAMP) $(TOOLS_STAMP)
+	$(SAM)/bin/sam validate --lint --region us-east-1
+	$(SAM)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
-	$(BIN)/sam build --parallel --cached
+	$(SAM)/bin/sam build --parallel --cached
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -56,12 +65,12 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.fallback
 
 ## sam build without a container (pure-Python and wheel dependencies only).
-build: $(STAMP)
-	$(BIN)/sam build --parallel
+build: $(SAM_STAMP)
+	$(SAM)/bin/sam build --parallel
 
 ## One-shot invoke like `sam local invoke`: make invoke FN=WhatsAppSendText EVENT=events/whatsapp_send_text.json
 invoke: $(STAMP)
 	$(BIN)/python -m localcloud invoke $(FN) --event $(EVENT)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(SAM) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -64,6 +64,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes import brcode
@@ -143,6 +144,24 @@ class UnderscoreHeadersRequestHandler(QuietRequestHandler):
             if "_" in key:
                 environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
         return environ
+
+
+def _national_phone(value: Any, field: str) -> str | None:
+    """Asaas's ``phone`` ("Fone fixo") and ``mobilePhone`` ("Fone celular"), DDD + number
+    (https://docs.asaas.com/reference/criar-novo-cliente): a landline as ``mobilePhone`` is
+    refused (``invalid_mobilePhone``), judged by Brazil's numbering plan."""
+    if value in (None, ""):
+        return None
+    digits = re.sub(r"[^0-9]", "", str(value))
+    try:
+        number = phonenumbers.parse(digits, "BR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number) or len(digits) not in (10, 11):
+        raise _Invalid(f"invalid_{field}", "O telefone informado é inválido")
+    if field == "mobilePhone" and phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        raise _Invalid("invalid_mobilePhone", "O celular informado é inválido")
+    return digits
 
 
 class _Invalid(Exception):
@@ -323,6 +342,7 @@ class AsaasSandbox(Sandbox):
         tax_id = re.sub(r"[./-]", "", str(body.get("cpfCnpj") or "")).upper()
         if not _TAX_ID.match(tax_id):
             raise _Invalid("invalid_cpfCnpj", "O CPF/CNPJ informado é inválido")
+        phones = {field: _national_phone(body.get(field), field) for field in ("phone", "mobilePhone")}
         cid = "cus_" + _digits(12)
         customer = {
             "object": "customer",
@@ -330,7 +350,7 @@ class AsaasSandbox(Sandbox):
             "dateCreated": self._today().isoformat(),
             "name": name,
             "email": body.get("email"),
-            "mobilePhone": body.get("mobilePhone"),
+            **phones,
             "cpfCnpj": tax_id,
             "personType": "FISICA" if len(tax_id) == 11 else "JURIDICA",
             "deleted": False,

@@ -256,3 +256,16 @@ def test_limits_and_faults_answer_in_asaas_format(url: str) -> None:
     with pytest.raises(ProviderUnavailableError) as down:
         client(url).health_check()
     assert down.value.code == "internal_error"
+
+
+def test_customer_phones_go_to_the_field_of_their_type(url: str) -> None:
+    # The sandbox refuses a landline as mobilePhone, as Asaas does; the adapter sends it as phone.
+    body = {"name": "ABC Ltda", "cpfCnpj": "12345678000195", "mobilePhone": "1133334444"}
+    resp = httpx.post(f"{url}/asaas/v3/customers", headers=HEADERS, json=body)
+    assert resp.status_code == 400 and resp.json()["errors"][0]["code"] == "invalid_mobilePhone"
+
+    asaas = client(url)
+    landline = asaas.create_customer(Customer(name="ABC Ltda", tax_id="12345678000195", phone="+551133334444"))
+    mobile = asaas.create_customer(Customer(name="Maria", tax_id="12345678909", phone="+5511987654321"))
+    stored = [httpx.get(f"{url}/asaas/v3/customers/{cid}", headers=HEADERS).json() for cid in (landline, mobile)]
+    assert [(c["phone"], c["mobilePhone"]) for c in stored] == [("1133334444", None), (None, "11987654321")]

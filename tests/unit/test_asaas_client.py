@@ -624,3 +624,24 @@ def test_credentials_model_keeps_the_key_secret() -> None:
     creds = AsaasCredentials(api_key=SecretStr(KEY))
     assert creds.environment == "production"
     assert KEY not in str(creds.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("phone", "fields"),
+    [
+        ("+5511987654321", {"mobilePhone": "11987654321"}),
+        # A landline is Asaas's `phone` ("Fone fixo"): as mobilePhone Asaas refuses it.
+        ("+551133334444", {"phone": "1133334444"}),
+        ("+5555991234567", {"mobilePhone": "55991234567"}),  # DDD 55
+        ("+5508001234567", {}),  # no DDD
+    ],
+)
+def test_customer_phone_goes_to_the_field_of_its_type(phone: str, fields: dict[str, str]) -> None:
+    bodies: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return raw({"id": "cus_1"})
+
+    client_with(handler).create_customer(Customer(name="ABC Ltda", tax_id="12345678000195", phone=phone))
+    assert bodies == [{"name": "ABC Ltda", "cpfCnpj": "12345678000195", **fields}]

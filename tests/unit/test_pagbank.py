@@ -426,3 +426,47 @@ def test_without_a_public_url_no_notification_url_is_sent(monkeypatch: pytest.Mo
 def test_a_named_region_is_sent_as_given() -> None:
     address = ADDRESS.model_copy(update={"region": "São Paulo"})
     assert address.payload()["region"] == "São Paulo" and address.payload()["region_code"] == "SP"
+
+
+# ----- phones: type from Brazil's numbering plan ----------------------------------------------
+
+
+def _order_customer(phone: str) -> dict[str, Any]:
+    seen, handler = recording(httpx.Response(201, json=PIX_ORDER))
+    customer = Customer(name="Jose da Silva", tax_id="12345678909", email="jose@example.com", phone=phone)
+    client_with(handler).create_charge(spec(customer=customer))
+    return dict(json.loads(seen[0].content)["customer"])
+
+
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [
+        ("+5511987654321", [{"country": "55", "area": "11", "number": "987654321", "type": "MOBILE"}]),
+        ("+551133334444", [{"country": "55", "area": "11", "number": "33334444", "type": "BUSINESS"}]),
+        ("+5555991234567", [{"country": "55", "area": "55", "number": "991234567", "type": "MOBILE"}]),
+    ],
+)
+def test_order_phones_carry_ddd_number_and_type(phone: str, expected: list[dict[str, str]]) -> None:
+    assert _order_customer(phone)["phones"] == expected
+
+
+@pytest.mark.parametrize("phone", ["+5508001234567", "+14155550100"])
+def test_numbers_without_a_ddd_or_foreign_are_not_sent(phone: str) -> None:
+    # PagBank takes a DDD (area, 2 digits) and a Brazilian number (country 55).
+    assert "phones" not in _order_customer(phone)
+
+
+def test_a_checkout_leaves_a_landline_out_and_lets_the_payer_fill_in_a_phone() -> None:
+    # PagBank's checkout refuses a landline in customer.phone when the payer cannot edit it.
+    checkout = {
+        "id": "CHEC_1D7C8E9A-0A1B-4C2D-8E3F-4A5B6C7D8E9F",
+        "reference_id": "ch123",
+        "status": "ACTIVE",
+        "links": [{"rel": "PAY", "href": "https://pagamento.pagbank.com.br/pagamento?code=abc", "method": "GET"}],
+    }
+    seen, handler = recording(httpx.Response(201, json=checkout))
+    landline = Customer(name="ABC Ltda", tax_id="12345678000195", email="fin@abc.com.br", phone="+554733332222")
+    client_with(handler).create_charge(spec("CREDIT_CARD", customer=landline))
+    body = json.loads(seen[0].content)
+    assert "phone" not in body["customer"]
+    assert body["customer_modifiable"] is True

@@ -1,4 +1,9 @@
-"""Phone numbers: E.164 through Google's libphonenumber port (``phonenumbers``).
+"""Phone numbers: E.164 through Google's libphonenumber port.
+
+The distribution is ``phonenumberslite`` (import name ``phonenumbers``, same API): the full
+``phonenumbers`` adds ~40 MB of geocoder/carrier/timezone data the hub never uses. Import
+nothing from ``phonenumbers.geocoder``, ``.carrier`` or ``.timezone``: they are not installed
+(``tests/unit/test_phones.py`` checks it).
 
 The seed's ``_format_phone`` prefixed 55 to any number not starting with 55, which
 breaks Brazilian numbers whose area code is 55 (Santa Maria/RS): "55 99999-9999" is a
@@ -6,6 +11,8 @@ national number, not "+55 9999-9999". libphonenumber knows the numbering plan.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import phonenumbers
 
@@ -30,3 +37,37 @@ def to_e164(raw: str, *, default_region: str = DEFAULT_REGION, field: str = "pho
 def e164_digits(e164: str) -> str:
     """``+5511999999999`` → ``5511999999999`` (the form WhatsApp gateways expect)."""
     return e164.lstrip("+")
+
+
+@dataclass(frozen=True)
+class BrazilianPhone:
+    """A Brazilian number split the way payment gateways take it."""
+
+    area: str  # DDD, 2 digits
+    number: str  # the subscriber number: 9 digits (mobile) or 8 (landline)
+    mobile: bool  # libphonenumber's number type is MOBILE (not FIXED_LINE or anything else)
+
+    @property
+    def national(self) -> str:
+        """DDD + number, 10-11 digits (``11987654321``)."""
+        return self.area + self.number
+
+
+def brazilian_phone(e164: str | None) -> BrazilianPhone | None:
+    """A valid Brazilian geographic number (``+55`` + DDD + number) split into DDD and number,
+    with its type from Brazil's numbering plan (not from the number's length or first digit).
+    None for no number, foreign numbers, and numbers without a DDD (0800, 0300…)."""
+    if not e164:
+        return None
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.country_code != 55 or not phonenumbers.is_valid_number(parsed):
+        return None
+    area_length = phonenumbers.length_of_geographical_area_code(parsed)
+    if area_length != 2:
+        return None
+    national = phonenumbers.national_significant_number(parsed)
+    mobile = phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+    return BrazilianPhone(area=national[:area_length], number=national[area_length:], mobile=mobile)

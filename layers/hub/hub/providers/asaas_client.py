@@ -64,6 +64,7 @@ from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and
 from hub.money import cents_to_reais, reais_to_cents
 from hub.observability import logger
 from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer, ProviderCustomer, RefundResult
+from hub.phones import brazilian_phone
 from hub.providers.base import ProviderClient, ProviderCredentials, parse_retry_after
 
 T = TypeVar("T")
@@ -193,12 +194,16 @@ class TransferResult(BaseModel):
     operation_type: str | None = None
 
 
-def _national_mobile(phone: str | None) -> str | None:
-    """E.164 Brazilian number → the 10-11 national digits Asaas's ``mobilePhone`` takes
-    (https://docs.asaas.com/reference/criar-novo-cliente). Foreign numbers are not sent."""
-    if phone and phone.startswith("+55") and phone[3:].isdigit():
-        return phone[3:]
-    return None
+def _phone_fields(phone: str | None) -> dict[str, str]:
+    """E.164 Brazilian number → Asaas's ``mobilePhone`` ("Fone celular") for a mobile, ``phone``
+    ("Fone fixo") for a landline, each as the 10-11 national digits
+    (https://docs.asaas.com/reference/criar-novo-cliente); Asaas refuses a landline as
+    ``mobilePhone`` (``invalid_mobilePhone``). The type comes from Brazil's numbering plan.
+    Foreign numbers and numbers without a DDD are not sent."""
+    parsed = brazilian_phone(phone)
+    if parsed is None:
+        return {}
+    return {"mobilePhone" if parsed.mobile else "phone": parsed.national}
 
 
 class AsaasClient(ProviderClient):
@@ -337,8 +342,7 @@ class AsaasClient(ProviderClient):
         body: dict[str, Any] = {"name": customer.name, "cpfCnpj": customer.tax_id}
         if customer.email:
             body["email"] = customer.email
-        if mobile := _national_mobile(customer.phone):
-            body["mobilePhone"] = mobile
+        body.update(_phone_fields(customer.phone))
         if customer.external_reference:
             body["externalReference"] = customer.external_reference
         return body

@@ -54,7 +54,6 @@ there is no ``pagbank`` secret: :data:`hub.credentials.SECRET_ALIASES`)::
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -65,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from hub.config import get_settings
 from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.payments.models import ChargeResult, ChargeSpec, Customer
+from hub.phones import brazilian_phone
 from hub.providers.base import ProviderClient, ProviderCredentials
 
 PROVIDER = "pagbank"
@@ -85,7 +85,6 @@ _CHECKOUT_METHODS: dict[str, list[str]] = {
     "CREDIT_CARD": ["CREDIT_CARD"],
     "UNDEFINED": ["CREDIT_CARD", "DEBIT_CARD", "PIX", "BOLETO"],
 }
-_BR_PHONE = re.compile(r"^\+55([1-9][0-9])([0-9]{8,9})$")
 
 
 class PagBankCredentials(ProviderCredentials):
@@ -143,12 +142,13 @@ def _link(links: Any, *, rel: str | None = None, media: str | None = None) -> st
 
 
 def _phones(customer: Customer) -> list[dict[str, str]]:
-    match = _BR_PHONE.match(customer.phone or "")
-    if not match:
-        return []  # PagBank takes Brazilian phones only (country 55)
-    area, number = match.groups()
-    kind = "MOBILE" if len(number) == 9 and number.startswith("9") else "BUSINESS"
-    return [{"country": "55", "area": area, "number": number, "type": kind}]
+    phone = brazilian_phone(customer.phone)
+    if phone is None:
+        return []  # PagBank takes Brazilian phones with a DDD only (country 55, area 2 digits)
+    # phones[].type MOBILE | BUSINESS | HOME (https://developer.pagbank.com.br/reference/objeto-order),
+    # from the numbering plan: a landline is not MOBILE whatever its length.
+    kind = "MOBILE" if phone.mobile else "BUSINESS"
+    return [{"country": "55", "area": phone.area, "number": phone.number, "type": kind}]
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -313,7 +313,9 @@ class PagBankClient(ProviderClient):
         if spec.customer.email:
             customer["email"] = spec.customer.email
         phones = _phones(spec.customer)
-        if phones:
+        # A checkout refuses a landline in customer.phone unless the payer may edit it (PagBank
+        # community, developer.pagbank.com.br/discuss/660fea2e66e0ec0044a45fdd): mobiles only.
+        if phones and phones[0]["type"] == "MOBILE":
             customer["phone"] = {"country": "+55", "area": phones[0]["area"], "number": phones[0]["number"]}
         complete = "email" in customer and "phone" in customer
         body: dict[str, Any] = {

@@ -3,10 +3,21 @@
 Docs (checked 2026-11-23):
 
 * SendEmail: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html --
-  ``FromEmailAddress``, ``Destination {ToAddresses, CcAddresses, BccAddresses}``,
-  ``Content {"Raw": {"Data": <MIME bytes>}}``, ``EmailTags [{"Name", "Value"}]``,
-  ``ConfigurationSetName``; answers ``{"MessageId"}``. Errors: MessageRejected,
-  MailFromDomainNotVerifiedException, BadRequestException, NotFoundException,
+  ``FromEmailAddress``, ``Destination {ToAddresses, CcAddresses, BccAddresses}`` (7-bit ASCII:
+  display names MIME encoded-word, https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html),
+  ``ReplyToAddresses``, ``Content``, ``EmailTags [{"Name", "Value"}]``,
+  ``ConfigurationSetName``; answers ``{"MessageId"}``.
+* Content: ``Simple`` (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Message.html:
+  ``Subject``, ``Body {Text, Html}`` each ``{Data, Charset}``, ``Headers`` (at most 15
+  ``{Name, Value}``, the value printable ASCII, at most 870 characters --
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageHeader.html) and
+  ``Attachments`` (``{FileName, RawContent, ContentType (≤ 78), ContentDisposition,
+  ContentTransferEncoding}``, SEVEN_BIT unless told otherwise --
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Attachment.html and
+  https://docs.aws.amazon.com/ses/latest/dg/attachments.html; 40 MB per message, like Raw).
+  SES builds the MIME message, the Date and the Message-ID. ``Raw`` (``{"Data": <MIME bytes>}``)
+  is kept only for what Simple cannot carry as we would send it: see :meth:`SesClient.needs_raw`.
+* SendEmail errors: MessageRejected, MailFromDomainNotVerifiedException, BadRequestException, NotFoundException,
   AccountSuspendedException, SendingPausedException, LimitExceededException,
   TooManyRequestsException (429).
 * Message tags: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html --
@@ -82,6 +93,12 @@ RATE_RETRY_AFTER = 1.0
 # SMTP line endings; non-ASCII bodies are quoted-printable/base64 encoded, never raw 8-bit
 # (https://docs.aws.amazon.com/ses/latest/dg/send-email-raw.html).
 MIME_POLICY = email_policy.SMTP.clone(cte_type="7bit")
+
+# Content.Simple limits (API_Message.html, API_MessageHeader.html, API_Attachment.html).
+SIMPLE_MAX_HEADERS = 15
+SIMPLE_HEADER_VALUE = re.compile(r"^[ -~]{1,870}$")
+SIMPLE_CONTENT_TYPE = re.compile(r"^[!-~]{1,78}$")
+CHARSET = "UTF-8"
 
 # SES error code -> taxonomy (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html).
 INVALID_REQUEST_CODES = frozenset(
@@ -215,11 +232,83 @@ class SesClient(ProviderClient):
             )
         return formataddr((name, address)) if name else address
 
-    def build_mime(self, email: OutboundEmail) -> bytes:
-        """The raw RFC 5322 message: text and html as alternatives, attachments, Reply-To and
-        custom headers. Bcc is left out of the headers (it goes in the envelope only)."""
+    def check(self, email: OutboundEmail) -> None:
+        """What every send refuses before calling SES (OutboundEmail enforced most already)."""
         if email.html is None and email.text is None:
             raise InvalidRequestError("an email needs html or text", provider=self.provider, code="missing_body")
+        for name in email.headers:
+            if name.lower() in RESERVED_HEADERS:
+                raise InvalidRequestError(
+                    f"custom header {name!r} would replace one the adapter sets",
+                    provider=self.provider,
+                    code="reserved_header",
+                )
+
+    def address(self, value: str) -> str:
+        """An address for SES's envelope fields: 7-bit ASCII, a non-ASCII display name
+        RFC 2047-encoded (API_Destination.html)."""
+        name, address = parseaddr(value)
+        if not address or "@" not in address:
+            raise InvalidRequestError("an email address is malformed", provider=self.provider, code="invalid_header")
+        return formataddr((name, address)) if name else address
+
+    def needs_raw(self, email: OutboundEmail) -> bool:
+        """True when ``Content.Simple`` cannot carry the email as the MIME path sends it, so
+        the hand-built message is kept for that email only:
+
+        * a custom header value that is not printable ASCII or is longer than 870 characters
+          (MessageHeader.Value; MIME encodes it with RFC 2047 and folds it -- a long
+          ``References`` chain);
+        * an attachment whose file name is not ASCII: the API reference does not say how SES
+          encodes ``FileName`` in the message, while MIME writes it per RFC 2231;
+        * an attachment type longer than 78 characters (Attachment.ContentType) or not ASCII.
+
+        Size is not a reason: both contents share SES's 40 MB message limit."""
+        if len(email.headers) > SIMPLE_MAX_HEADERS:
+            return True
+        if any(not SIMPLE_HEADER_VALUE.match(value) for value in email.headers.values()):
+            return True
+        for attachment in email.attachments:
+            if not attachment.filename.isascii():
+                return True
+            if not SIMPLE_CONTENT_TYPE.match(self.content_type(attachment.filename, attachment.content_type)):
+                return True
+        return False
+
+    @staticmethod
+    def content_type(filename: str, declared: str | None) -> str:
+        return declared or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+    def simple_content(self, email: OutboundEmail) -> dict[str, Any]:
+        """``Content.Simple``: SES builds the MIME message (text and html as alternatives,
+        attachments, the custom headers)."""
+        body: dict[str, Any] = {}
+        if email.text is not None:
+            body["Text"] = {"Data": email.text, "Charset": CHARSET}
+        if email.html is not None:
+            body["Html"] = {"Data": email.html, "Charset": CHARSET}
+        simple: dict[str, Any] = {"Subject": {"Data": email.subject, "Charset": CHARSET}, "Body": body}
+        if email.headers:
+            simple["Headers"] = [{"Name": name, "Value": value} for name, value in email.headers.items()]
+        if email.attachments:
+            simple["Attachments"] = [
+                {
+                    "FileName": attachment.filename,
+                    "RawContent": attachment.content,
+                    "ContentType": self.content_type(attachment.filename, attachment.content_type),
+                    "ContentDisposition": "ATTACHMENT",
+                    # SES's default is SEVEN_BIT, which would break binary files (PDF, images).
+                    "ContentTransferEncoding": "BASE64",
+                }
+                for attachment in email.attachments
+            ]
+        return simple
+
+    def build_mime(self, email: OutboundEmail) -> bytes:
+        """The raw RFC 5322 message (only where :meth:`needs_raw`): text and html as
+        alternatives, attachments, Reply-To and custom headers. Bcc is left out of the headers
+        (it goes in the envelope only)."""
+        self.check(email)
         message = EmailMessage(policy=MIME_POLICY)
         try:
             message["From"] = self.sender(email)
@@ -231,12 +320,6 @@ class SesClient(ProviderClient):
             message["Subject"] = email.subject
             message["Date"] = formatdate(usegmt=True)
             for name, value in email.headers.items():
-                if name.lower() in RESERVED_HEADERS:
-                    raise InvalidRequestError(
-                        f"custom header {name!r} would replace one the adapter sets",
-                        provider=self.provider,
-                        code="reserved_header",
-                    )
                 message[name] = value
         except ValueError:
             # CR/LF in a header value (header injection) or an unparsable address.
@@ -251,9 +334,7 @@ class SesClient(ProviderClient):
         else:
             message.set_content(email.text or "")
         for attachment in email.attachments:
-            content_type = (
-                attachment.content_type or mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
-            )
+            content_type = self.content_type(attachment.filename, attachment.content_type)
             maintype, _, subtype = content_type.partition("/")
             message.add_attachment(
                 attachment.content,
@@ -276,17 +357,25 @@ class SesClient(ProviderClient):
 
     # https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
     def send_email(self, email: OutboundEmail, *, idempotency_key: str) -> SentEmail:
-        """sesv2 SendEmail with Raw content. ``idempotency_key`` is not sent (SES has none): the
-        messaging layer dedupes sends under Powertools idempotency."""
+        """sesv2 SendEmail with Simple content (Raw only where :meth:`needs_raw`).
+        ``idempotency_key`` is not sent (SES has none): the messaging layer dedupes sends under
+        Powertools idempotency."""
+        self.check(email)
         kwargs: dict[str, Any] = {
             "FromEmailAddress": self.sender(email),
             "Destination": {
-                "ToAddresses": list(email.to),
-                "CcAddresses": list(email.cc),
-                "BccAddresses": list(email.bcc),
+                "ToAddresses": [self.address(a) for a in email.to],
+                "CcAddresses": [self.address(a) for a in email.cc],
+                "BccAddresses": [self.address(a) for a in email.bcc],
             },
-            "Content": {"Raw": {"Data": self.build_mime(email)}},
         }
+        if self.needs_raw(email):
+            # Reply-To is a header of the raw message.
+            kwargs["Content"] = {"Raw": {"Data": self.build_mime(email)}}
+        else:
+            kwargs["Content"] = {"Simple": self.simple_content(email)}
+            if email.reply_to:
+                kwargs["ReplyToAddresses"] = [self.address(a) for a in email.reply_to]
         tags = self.email_tags(email)
         if tags:
             kwargs["EmailTags"] = tags
