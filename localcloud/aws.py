@@ -60,8 +60,9 @@ def aws_client(service: str, endpoint: str) -> Any:
     with _session_lock:
         if _session is None:
             _session = boto3.session.Session()
-        return _session.client(
-            service,  # type: ignore[call-overload]
+        make_client: Any = _session.client  # untyped either way (see hub.aws._client_factory)
+        return make_client(
+            service,
             endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",

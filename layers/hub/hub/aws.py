@@ -12,12 +12,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+# Untyped on purpose: with boto3-stubs installed (some tools pull them in) boto3.client's
+# overloads only take literal service names; without them it is untyped. Either way: Any.
+_client_factory: Any = boto3.client
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
 @cache
 def aws_client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return _client_factory(service, config=_CONFIG)
 
 
 # For provider calls made through an AWS SDK (SES sends): the hub's own RetryPolicy retries
@@ -27,4 +30,4 @@ _SINGLE_ATTEMPT = Config(retries={"mode": "standard", "max_attempts": 1}, connec
 
 @cache
 def aws_provider_client(service: str) -> Any:
-    return boto3.client(service, config=_SINGLE_ATTEMPT)  # type: ignore[call-overload]
+    return _client_factory(service, config=_SINGLE_ATTEMPT)
