@@ -51,12 +51,15 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, RETENTION_CODES
+from localcloud.sandboxes.nfse_rules import money as _money
+from localcloud.sandboxes.nfse_rules import rate_of as _rate_of
 
 DEMO_CLIENT_ID = "demo-nuvemfiscal-client"
 DEMO_CLIENT_SECRET = "demo-nuvemfiscal-secret"
@@ -388,23 +391,6 @@ def _validate_dps(body: dict[str, Any]) -> str | None:
         return _validate_values(valores)
     except (InvalidOperation, TypeError, ValueError, AttributeError):
         return "Valores numéricos inválidos em 'infDPS.valores'"
-
-
-DESCRIPTION_MAX = 1000
-CENT = Decimal("0.01")
-RETENTION_CODES = frozenset({0, 3, 4, 5, 6, 7, 8, 9})  # NT 007; 1 and 2 are legacy
-
-
-def _money(value: Any) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError("not a number")
-    return Decimal(str(value))
-
-
-def _rate_of(base: Decimal, rate: Decimal) -> Decimal:
-    return (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def _deduction(valores: dict[str, Any], vserv: Decimal) -> Decimal:
