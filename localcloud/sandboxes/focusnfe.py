@@ -52,7 +52,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import Sandbox, json_response, reason
-from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, RETENTION_CODES
+from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, retention_problem
 from localcloud.sandboxes.nfse_rules import money as _money
 from localcloud.sandboxes.nfse_rules import rate_of as _rate_of
 
@@ -321,16 +321,12 @@ def _validate_values(body: dict[str, Any]) -> str | None:
     code = body.get("tipo_retencao_pis_cofins")
     if code is None and retained:
         return '"valor_csll" informado sem "tipo_retencao_pis_cofins" dizendo quais tributos foram retidos'
-    if code is not None:
-        if code not in RETENTION_CODES:
-            return (
-                f'"tipo_retencao_pis_cofins" {code!r} inválido: use 0 ou 3 a 9 (NT 007); 1 e 2 são legados, '
-                'e PIS, COFINS e CSLL retidos vão somados em "valor_csll"'
-            )
-        if code == 0 and retained:
-            return '"valor_csll" informado com "tipo_retencao_pis_cofins" 0 (sem retenção)'
-        if code != 0 and retained <= 0:
-            return '"tipo_retencao_pis_cofins" indica retenção: informe em "valor_csll" PIS + COFINS + CSLL retidos'
+    if code is not None and (
+        problem := retention_problem(
+            code, retained, code_field='"tipo_retencao_pis_cofins"', total_field='"valor_csll"'
+        )
+    ):
+        return problem
     own = Decimal(0)
     for value_field, rate_field in (("valor_pis", "aliquota_pis"), ("valor_cofins", "aliquota_cofins")):
         if body.get(value_field) is None:

@@ -21,3 +21,18 @@ def money(value: Any) -> Decimal:
 
 def rate_of(base: Decimal, rate: Decimal) -> Decimal:
     return (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def retention_problem(code: Any, retained: Decimal, *, code_field: str, total_field: str) -> str | None:
+    """NT 007's withholding rule, named with each provider's own fields: a code of 0 or 3 to 9 (1
+    and 2 are legacy), and PIS + COFINS + CSLL withheld summed in one total that agrees with it."""
+    if code not in RETENTION_CODES:
+        return (
+            f"{code_field} {code!r} inválido: use 0 ou 3 a 9 (NT 007); 1 e 2 são códigos legados, "
+            f"e os valores retidos de PIS, COFINS e CSLL vão somados em {total_field}"
+        )
+    if code == 0 and retained:
+        return f"{total_field} informado com {code_field} 0 (sem retenção)"
+    if code != 0 and retained <= 0:
+        return f"{code_field} indica retenção: informe em {total_field} a soma de PIS, COFINS e CSLL retidos"
+    return None

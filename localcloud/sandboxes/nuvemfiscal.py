@@ -57,7 +57,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import Sandbox, json_response, reason
-from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, RETENTION_CODES
+from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, retention_problem
 from localcloud.sandboxes.nfse_rules import money as _money
 from localcloud.sandboxes.nfse_rules import rate_of as _rate_of
 
@@ -438,15 +438,8 @@ def _validate_values(valores: dict[str, Any]) -> str | None:
     own_federal = Decimal(0)
     if piscofins is not None:
         code = piscofins.get("tpRetPisCofins")
-        if code not in RETENTION_CODES:
-            return (
-                f"tpRetPisCofins {code!r} inválido: use 0 ou 3 a 9 (NT 007); 1 e 2 são códigos legados, "
-                "e os valores retidos de PIS, COFINS e CSLL vão somados em vRetCSLL"
-            )
-        if code == 0 and retained:
-            return "vRetCSLL informado com tpRetPisCofins 0 (sem retenção)"
-        if code != 0 and retained <= 0:
-            return "tpRetPisCofins indica retenção: informe em vRetCSLL a soma de PIS, COFINS e CSLL retidos"
+        if problem := retention_problem(code, retained, code_field="tpRetPisCofins", total_field="vRetCSLL"):
+            return problem
         for value_field, rate_field in (("vPis", "pAliqPis"), ("vCofins", "pAliqCofins")):
             if value_field not in piscofins:
                 continue

@@ -171,24 +171,17 @@ def take_over(org_id: str, charge_id: str, *, stale_after_seconds: int) -> bool:
     provider) may be resumed by a retry once it is stale. One retry wins the conditional write."""
     now = datetime.now(UTC)
     cutoff = datetime.fromtimestamp(now.timestamp() - stale_after_seconds, tz=UTC).isoformat()
-    try:
-        aws_client("dynamodb").update_item(
-            TableName=_table(),
-            Key=_key(org_id, charge_id),
-            UpdateExpression="SET updated_at = :now",
-            ConditionExpression="#s = :creating AND updated_at < :cutoff",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":now": {"S": now.isoformat()},
-                ":creating": {"S": "CREATING"},
-                ":cutoff": {"S": cutoff},
-            },
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _conditional_update(
+        Key=_key(org_id, charge_id),
+        UpdateExpression="SET updated_at = :now",
+        ConditionExpression="#s = :creating AND updated_at < :cutoff",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":now": {"S": now.isoformat()},
+            ":creating": {"S": "CREATING"},
+            ":cutoff": {"S": cutoff},
+        },
+    )
 
 
 def record_created(
