@@ -56,7 +56,7 @@ def phone(i: int) -> str:
 
 def warm_sends(cloud: LocalCloud) -> tuple[list[float], list[float]]:
     from hub.phones import to_e164
-    from hub.providers.evolution import EvolutionClient
+    from hub.providers.evolution.client import EvolutionClient
 
     assert cloud.runtime is not None
     invoke = cloud.runtime.invoke

@@ -10,7 +10,7 @@ import pytest
 from hub import aws, credentials, idempotency, orgs, runtime, storage
 from hub.ai import spend
 from hub.config import get_settings
-from hub.providers import base
+from hub.providers.base import client as base
 from hub.resilience import integrations
 from hub.webhooks import publish
 

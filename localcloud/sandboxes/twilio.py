@@ -24,7 +24,7 @@ Errors: ``{"code", "message", "more_info", "status"}``
 
 Not emulated: the sandbox never calls ``StatusCallback`` or any other URL (no outbound
 calls; status changes are simulated by posting signed webhooks to the hub yourself, see
-``hub.providers.twilio.compute_twilio_signature``); messages stay ``queued``/``accepted``;
+``hub.providers.twilio.webhook.compute_twilio_signature``); messages stay ``queued``/``accepted``;
 no MMS (``MediaUrl`` is accepted and ignored), scheduling, pricing or queue limits.
 """
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.base import ProviderClient, ProviderCredentials
+from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
 from hub.resilience.ratelimit import LimitRule, RateLimiter
 from hub.retry import RetryPolicy

@@ -162,7 +162,7 @@ def test_signed_hostile_twilio_forms_are_never_a_5xx(seeded: HubAws) -> None:
     are hostile is still a valid message (200) or refused (4xx), never a 5xx."""
     from urllib.parse import urlencode
 
-    from hub.providers.twilio import compute_twilio_signature
+    from hub.providers.twilio.webhook import compute_twilio_signature
     from localcloud import demo
 
     module = load_function("webhook_twilio")

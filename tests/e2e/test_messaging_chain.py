@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from hub.providers.twilio import compute_twilio_signature
+from hub.providers.twilio.webhook import compute_twilio_signature
 from localcloud import LocalCloud, demo
 from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT

@@ -15,8 +15,8 @@ import pytest
 from hub.ai.models import ChatMessage, LlmRequest
 from hub.config import get_settings
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.anthropic import AnthropicClient
-from hub.providers.openai import OpenAIClient
+from hub.providers.anthropic.client import AnthropicClient
+from hub.providers.openai.client import OpenAIClient
 from hub.retry import RetryPolicy
 from localcloud import demo
 from localcloud.sandboxes import AnthropicSandbox, OpenAISandbox, SandboxServer

@@ -17,8 +17,8 @@ import pytest
 from hub.ai.models import ChatMessage, GeneratedImage, LlmRequest
 from hub.config import get_settings
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.gemini import GeminiClient
-from hub.providers.replicate import Prediction, ReplicateClient
+from hub.providers.gemini.client import GeminiClient
+from hub.providers.replicate.client import Prediction, ReplicateClient
 from hub.retry import RetryPolicy
 from localcloud import demo
 from localcloud.sandboxes import Fault, SandboxServer

@@ -15,7 +15,7 @@ import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.asaas_client import AsaasClient
+from hub.providers.asaas.client import AsaasClient
 from hub.retry import RetryPolicy
 from localcloud import servers
 from localcloud.sandboxes.asaas import (

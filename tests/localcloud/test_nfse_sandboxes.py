@@ -20,9 +20,9 @@ from hub.fiscal.invoicing import nfse_request
 from hub.fiscal.nfse_models import NfseRequest, Prestador, Servico, Tomador, Valores
 from hub.fiscal.taxes import FiscalSettings
 from hub.money import percent_of
-from hub.providers import nuvemfiscal
-from hub.providers.focusnfe import FocusNfeClient
-from hub.providers.nuvemfiscal import NuvemFiscalClient
+from hub.providers.focusnfe.client import FocusNfeClient
+from hub.providers.nuvemfiscal.client import NuvemFiscalClient
+from hub.providers.nuvemfiscal import client as nuvemfiscal
 from hub.retry import RetryPolicy
 from localcloud.sandboxes import focusnfe as focus_sandbox
 from localcloud.sandboxes import nuvemfiscal as nf_sandbox

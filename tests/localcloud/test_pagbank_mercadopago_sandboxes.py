@@ -14,8 +14,8 @@ import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.mercadopago_client import MercadoPagoClient
-from hub.providers.pagbank import PagBankAddress, PagBankClient
+from hub.providers.mercadopago.client import MercadoPagoClient
+from hub.providers.pagbank.client import PagBankAddress, PagBankClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.mercadopago import DEMO_ACCESS_TOKEN, MercadoPagoSandbox

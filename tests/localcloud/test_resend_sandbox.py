@@ -10,7 +10,7 @@ import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.outbound import EmailAttachment, OutboundEmail
-from hub.providers.resend import ResendClient
+from hub.providers.resend.client import ResendClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.resend import DEMO_API_KEY, DEMO_SENDING_ONLY_API_KEY, ResendSandbox

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.twilio import TwilioClient
+from hub.providers.twilio.client import TwilioClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.twilio import (

@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.evolution import EvolutionClient, EvolutionCredentials
+from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
+from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
-from hub.providers.whatsapp_cloud import WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.retry import RetryPolicy
 from localcloud import demo
 from localcloud.sandboxes import EvolutionSandbox, SandboxServer

@@ -18,7 +18,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers import ADAPTERS
-from hub.providers.anthropic import AnthropicClient, AnthropicCredentials, strip_code_fences
+from hub.providers.anthropic.client import AnthropicClient, AnthropicCredentials, strip_code_fences
 from hub.retry import RetryPolicy
 
 CREDS = AnthropicCredentials(api_key=SecretStr("sk-ant-test"))

@@ -26,7 +26,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.asaas_client import (
+from hub.providers.asaas.client import (
     DEFAULT_USER_AGENT,
     PRODUCTION_BASE_URL,
     SANDBOX_BASE_URL,

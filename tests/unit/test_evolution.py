@@ -10,12 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError, ProviderUnavailableError
-from hub.providers.evolution import (
-    EvolutionClient,
-    EvolutionCredentials,
-    normalise_evolution_webhook,
-    verify_evolution_webhook,
-)
+from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
+from hub.providers.evolution.webhook import normalise_evolution_webhook, verify_evolution_webhook
 from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 

@@ -11,7 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from hub.errors import InvalidRequestError, ProviderUnavailableError
-from hub.providers.evolution import EvolutionClient, EvolutionCredentials, normalise_evolution_webhook
+from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
+from hub.providers.evolution.webhook import normalise_evolution_webhook
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
 from hub.retry import RetryPolicy
 

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError
 from hub.fiscal.nfse_models import IbsCbs, NfseRequest, OwnPisCofins, Prestador, Servico, Tomador, Valores
-from hub.providers.focusnfe import (
+from hub.providers.focusnfe.client import (
     HOMOLOGACAO_BASE_URL,
     PRODUCTION_BASE_URL,
     FocusNfeClient,

@@ -20,7 +20,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers import ADAPTERS
-from hub.providers.gemini import GeminiClient, GeminiCredentials, normalise_finish_reason
+from hub.providers.gemini.client import GeminiClient, GeminiCredentials, normalise_finish_reason
 from hub.retry import RetryPolicy
 
 API_KEY = "AIza-test-key"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.graph import classify_graph_error
+from hub.providers.meta.graph import classify_graph_error
 
 
 def graph(status: int, code: int, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -22,7 +22,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.mercadopago_client import MercadoPagoClient, MercadoPagoCredentials, dumps_decimal
+from hub.providers.mercadopago.client import MercadoPagoClient, MercadoPagoCredentials, dumps_decimal
 from hub.retry import RetryPolicy
 
 TOKEN = "APP_USR-1234567890-secret"

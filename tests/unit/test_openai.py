@@ -20,7 +20,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers import ADAPTERS
-from hub.providers.openai import OpenAIClient, OpenAICredentials
+from hub.providers.openai.client import OpenAIClient, OpenAICredentials
 from hub.retry import RetryPolicy
 
 CREDS = OpenAICredentials(api_key=SecretStr("sk-proj-test"), organization="org-abc", project="proj_xyz")

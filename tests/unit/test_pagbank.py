@@ -25,7 +25,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.pagbank import PagBankAddress, PagBankClient, PagBankCredentials
+from hub.providers.pagbank.client import PagBankAddress, PagBankClient, PagBankCredentials
 from hub.retry import RetryPolicy
 
 TOKEN = "pagbank-secret-token-123"

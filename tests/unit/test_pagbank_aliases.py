@@ -14,7 +14,7 @@ from hub import credentials
 from hub.errors import AuthenticationError
 from hub.payments.charges import ChargeRequest
 from hub.providers import ADAPTERS
-from hub.providers.pagbank import PagBankClient
+from hub.providers.pagbank.client import PagBankClient
 
 
 class FakeSecrets:

@@ -17,8 +17,8 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.providers import pluggy
-from hub.providers.pluggy import PluggyClient, PluggyCredentials
+from hub.providers.pluggy.client import PluggyClient, PluggyCredentials
+from hub.providers.pluggy import client as pluggy
 from hub.retry import RetryPolicy
 
 SECRET = "s3cr3t-client-secret-value"
@@ -357,7 +357,7 @@ def test_an_outdated_item_is_unavailable() -> None:
 
 
 def test_an_expired_key_never_disables_the_integration_but_rejected_keys_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hub.providers import base
+    from hub.providers.base import client as base
 
     disabled: list[str] = []
     monkeypatch.setattr(base, "disabled_reason", lambda org_id, provider: None)

@@ -7,8 +7,8 @@ from typing import Any
 
 from hub.payments.reconciliation import match_asaas, match_bank
 from hub.payments.store import ChargeRecord
-from hub.providers.asaas_client import FinancialTransaction
-from hub.providers.pluggy import BankTransaction
+from hub.providers.asaas.client import FinancialTransaction
+from hub.providers.pluggy.client import BankTransaction
 
 DAY = date(2026, 11, 22)
 

@@ -21,7 +21,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers import ADAPTERS
-from hub.providers.replicate import Prediction, ReplicateClient, ReplicateCredentials, prediction_failure
+from hub.providers.replicate.client import Prediction, ReplicateClient, ReplicateCredentials, prediction_failure
 from hub.retry import RetryPolicy
 from hub.runtime import start_invocation
 

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.outbound import EmailAttachment, OutboundEmail
-from hub.providers.resend import (
+from hub.providers.resend.client import (
     MONTHLY_QUOTA_RETRY_AFTER,
     ResendClient,
     ResendCredentials,

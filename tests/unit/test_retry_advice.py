@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 
 from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.anthropic import AnthropicClient, AnthropicCredentials
-from hub.providers.base import ProviderClient, ProviderCredentials, retry_after_seconds
-from hub.providers.openai import OpenAIClient, OpenAICredentials
+from hub.providers.anthropic.client import AnthropicClient, AnthropicCredentials
+from hub.providers.base.client import ProviderClient, ProviderCredentials, retry_after_seconds
+from hub.providers.openai.client import OpenAIClient, OpenAICredentials
 from hub.retry import RetryPolicy
 from hub.runtime import start_invocation
 

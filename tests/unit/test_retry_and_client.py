@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.base import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.retry import RetryPolicy
 from hub.runtime import start_invocation
 

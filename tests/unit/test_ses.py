@@ -24,7 +24,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.outbound import EmailAttachment, OutboundEmail
-from hub.providers.ses import DAILY_QUOTA_RETRY_AFTER, SesClient, SesCredentials
+from hub.providers.ses.client import DAILY_QUOTA_RETRY_AFTER, SesClient, SesCredentials
 from hub.retry import RetryPolicy
 
 DOMAIN = "somosprodutora.com.br"

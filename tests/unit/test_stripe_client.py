@@ -18,7 +18,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.providers.stripe_client import StripeClient, StripeCredentials
+from hub.providers.stripe.client import StripeClient, StripeCredentials
 from hub.retry import RetryPolicy
 
 KEY = "sk_test_51Hsecretkey"

@@ -22,10 +22,8 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.providers.twilio import (
-    TWIML_EMPTY_RESPONSE,
-    TwilioClient,
-    TwilioCredentials,
+from hub.providers.twilio.client import TWIML_EMPTY_RESPONSE, TwilioClient, TwilioCredentials
+from hub.providers.twilio.webhook import (
     compute_twilio_signature,
     normalise_twilio_webhook,
     parse_twilio_form,

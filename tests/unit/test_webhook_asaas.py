@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.errors import ConfigurationError, InvalidRequestError
-from hub.providers.asaas import normalise_asaas_webhook, reais_to_centavos, verify_asaas_webhook
+from hub.providers.asaas.webhook import normalise_asaas_webhook, reais_to_centavos, verify_asaas_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from tests.helpers import sample_event
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.errors import ConfigurationError, InvalidRequestError
-from hub.providers.mercadopago import normalise_mercadopago_webhook, verify_mercadopago_webhook
+from hub.providers.mercadopago.webhook import normalise_mercadopago_webhook, verify_mercadopago_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from tests.helpers import sample_event
 

@@ -17,7 +17,7 @@ import pytest
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
-from hub.providers.meta import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
+from hub.providers.meta.webhook import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import sample_event

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hub.providers.pagbank_webhook import (
+from hub.providers.pagbank.webhook import (
     authenticity_token,
     normalise_pagbank_webhook,
     order_payment,

@@ -13,7 +13,7 @@ import standardwebhooks.webhooks
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
-from hub.providers.resend import normalise_resend_webhook, verify_resend_webhook
+from hub.providers.resend.webhook import normalise_resend_webhook, verify_resend_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import sample_event

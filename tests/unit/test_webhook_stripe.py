@@ -13,7 +13,7 @@ import stripe
 from pydantic import ValidationError
 
 from hub.errors import ConfigurationError
-from hub.providers.stripe import normalise_stripe_webhook, verify_stripe_webhook
+from hub.providers.stripe.webhook import normalise_stripe_webhook, verify_stripe_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from tests.helpers import sample_event
 

@@ -17,8 +17,8 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.providers.meta.whatsapp_cloud import DEFAULT_GRAPH_VERSION, WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, TemplateButton, TemplateHeader, WhatsAppTemplate
-from hub.providers.whatsapp_cloud import DEFAULT_GRAPH_VERSION, WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.retry import RetryPolicy
 
 CREDS = WhatsAppCloudCredentials(

@@ -28,7 +28,7 @@ from hub.errors import HubError
 from hub.observability import logger, metrics
 from hub.orgs import require_org
 from hub.providers import ADAPTERS
-from hub.providers.base import ProviderClient
+from hub.providers.base.client import ProviderClient
 from hub.storage import ObjectStorage
 
 HISTORY_DAYS = 30

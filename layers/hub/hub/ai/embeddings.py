@@ -11,7 +11,7 @@ from hub.ai.catalog import model_info
 from hub.ai.models import TokenUsage
 from hub.ai.spend import check_budget, record_spend
 from hub.credentials import validate_org_id
-from hub.providers.openai import OpenAIClient
+from hub.providers.openai.client import OpenAIClient
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 DEFAULT_MODEL = "text-embedding-3-small"

@@ -22,8 +22,8 @@ from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.observability import logger
-from hub.providers.openai import OpenAIClient
-from hub.providers.replicate import Prediction, ReplicateClient
+from hub.providers.openai.client import OpenAIClient
+from hub.providers.replicate.client import Prediction, ReplicateClient
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 from hub.storage import ObjectStorage
 

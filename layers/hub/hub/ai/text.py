@@ -14,10 +14,10 @@ from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError, ProviderUnavailableError, RateLimitedError
 from hub.observability import logger
-from hub.providers.anthropic import AnthropicClient
-from hub.providers.base import ProviderClient
-from hub.providers.gemini import GeminiClient
-from hub.providers.openai import OpenAIClient
+from hub.providers.anthropic.client import AnthropicClient
+from hub.providers.base.client import ProviderClient
+from hub.providers.gemini.client import GeminiClient
+from hub.providers.openai.client import OpenAIClient
 from hub.runtime import remaining_seconds
 
 TEXT_ADAPTERS: dict[str, type[ProviderClient]] = {

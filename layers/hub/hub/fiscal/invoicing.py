@@ -41,8 +41,8 @@ from hub.observability import logger
 from hub.payments import store
 from hub.payments.models import CHARGE_ID_PATTERN
 from hub.payments.settings import payment_settings
-from hub.providers.focusnfe import FocusNfeClient
-from hub.providers.nuvemfiscal import NuvemFiscalClient
+from hub.providers.focusnfe.client import FocusNfeClient
+from hub.providers.nuvemfiscal.client import NuvemFiscalClient
 from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 

@@ -36,8 +36,8 @@ from hub.messaging.records import SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings
 from hub.observability import logger
 from hub.providers.outbound import EmailAttachment, OutboundEmail, SentEmail
-from hub.providers.resend import ResendClient
-from hub.providers.ses import SesClient
+from hub.providers.resend.client import ResendClient
+from hub.providers.ses.client import SesClient
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 EmailProvider = str  # "resend" | "ses"

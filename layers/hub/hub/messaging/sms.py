@@ -13,7 +13,7 @@ from hub.messaging import contacts, records
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import messaging_settings
 from hub.phones import MAX_PHONE_INPUT, to_e164
-from hub.providers.twilio import TwilioClient
+from hub.providers.twilio.client import TwilioClient
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 

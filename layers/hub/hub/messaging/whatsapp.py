@@ -26,9 +26,9 @@ from hub.messaging.media import StoredObject, presigned_url
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings, whatsapp_provider_for
 from hub.phones import MAX_PHONE_INPUT, to_e164
-from hub.providers.evolution import EvolutionClient
+from hub.providers.evolution.client import EvolutionClient
+from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient
 from hub.providers.outbound import MediaMessage, MediaType, SentMessage, WhatsAppTemplate
-from hub.providers.whatsapp_cloud import WhatsAppCloudClient
 from hub.requests import DEFAULT_MAX_STRING, IdempotencyKey, OperationRequest, OrgId
 from hub.urls import PublicHttpsUrl
 

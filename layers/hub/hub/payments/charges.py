@@ -51,9 +51,9 @@ from hub.payments.models import (
 from hub.payments.pix import static_brcode
 from hub.payments.settings import check_amount, payment_settings
 from hub.phones import to_e164
-from hub.providers.asaas_client import AsaasClient
-from hub.providers.mercadopago_client import MercadoPagoClient
-from hub.providers.pagbank import PagBankClient
+from hub.providers.asaas.client import AsaasClient
+from hub.providers.mercadopago.client import MercadoPagoClient
+from hub.providers.pagbank.client import PagBankClient
 from hub.requests import MAX_CENTAVOS, Centavos, IdempotencyKey, OperationRequest, OrgId
 
 DEFAULT_CHAIN = ("asaas", "pagbank", "manual")

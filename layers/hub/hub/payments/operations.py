@@ -22,7 +22,7 @@ from hub.payments import store
 from hub.payments.charges import CustomerInput
 from hub.payments.models import CHARGE_ID_PATTERN, BillingType
 from hub.payments.settings import ALLOWLIST_NAME_MAX, check_amount, payment_settings
-from hub.providers.asaas_client import (
+from hub.providers.asaas.client import (
     AsaasClient,
     PaymentLinkResult,
     PixKeyType,
@@ -31,7 +31,7 @@ from hub.providers.asaas_client import (
     SubscriptionResult,
     TransferResult,
 )
-from hub.providers.stripe_client import StripeClient, StripeSubscription
+from hub.providers.stripe.client import StripeClient, StripeSubscription
 from hub.requests import Centavos, IdempotencyKey, OperationRequest, OrgId
 from hub.resilience.integrations import audit
 

@@ -3,7 +3,7 @@ while are looked up (``GET /orders/{id}``, https://developer.pagbank.com.br/refe
 and what the order says is applied exactly as a notification would be.
 
 A looked-up state becomes the same event as the notification of that state (same dedupe key:
-:func:`hub.providers.pagbank_webhook.order_payment`), and goes through
+:func:`hub.providers.pagbank.webhook.order_payment`), and goes through
 :func:`hub.inbound.process_inbound_event`: if the notification did arrive, the lookup is a
 duplicate and changes nothing; otherwise the charge moves through the same state machine
 with the same amount check, the event is put on the bus and the first paid state starts the
@@ -23,8 +23,8 @@ from hub.errors import HubError
 from hub.inbound import process_inbound_event
 from hub.observability import logger
 from hub.payments import store
-from hub.providers.pagbank import PROVIDER, PagBankClient
-from hub.providers.pagbank_webhook import order_payment, payment_event
+from hub.providers.pagbank.client import PROVIDER, PagBankClient
+from hub.providers.pagbank.webhook import order_payment, payment_event
 from hub.requests import OperationRequest
 
 

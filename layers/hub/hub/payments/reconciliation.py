@@ -32,8 +32,8 @@ from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError
 from hub.observability import logger
 from hub.payments import store
-from hub.providers.asaas_client import AsaasClient, FinancialTransaction
-from hub.providers.pluggy import BankTransaction, PluggyClient
+from hub.providers.asaas.client import AsaasClient, FinancialTransaction
+from hub.providers.pluggy.client import BankTransaction, PluggyClient
 from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 

@@ -69,7 +69,7 @@ MERCADOPAGO_STATUSES: dict[str, ChargeState] = {
 def _mercadopago_lookup(event: HubEvent, data: PaymentData) -> PaymentData | None:
     """MercadoPago notifications carry only the payment id: fetch the payment (its status
     and our external_reference)."""
-    from hub.providers.mercadopago_client import MercadoPagoClient
+    from hub.providers.mercadopago.client import MercadoPagoClient
 
     client = MercadoPagoClient.for_org(event.org_id)
     assert isinstance(client, MercadoPagoClient)

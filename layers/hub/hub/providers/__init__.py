@@ -1,7 +1,7 @@
 """Provider adapters. ``ADAPTERS`` maps the provider name used in secret ids to its class.
 
 The registry is built on first access (PEP 562), not at import: importing one adapter (or
-``hub.providers.base``) must not import every other one — a receiver's cold start would pay
+``hub.providers.base.client``) must not import every other one — a receiver's cold start would pay
 for all of them, and modules the adapters import (``hub.webhooks.standard``) would import
 themselves in a circle.
 """
@@ -11,27 +11,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hub.providers.base import ProviderClient
+    from hub.providers.base.client import ProviderClient
 
 _ADAPTERS: dict[str, type[ProviderClient]] | None = None
 
 
 def _build() -> dict[str, type[ProviderClient]]:
-    from hub.providers.anthropic import AnthropicClient
-    from hub.providers.asaas_client import AsaasClient
-    from hub.providers.evolution import EvolutionClient
-    from hub.providers.focusnfe import FocusNfeClient
-    from hub.providers.gemini import GeminiClient
-    from hub.providers.mercadopago_client import MercadoPagoClient
-    from hub.providers.nuvemfiscal import NuvemFiscalClient
-    from hub.providers.openai import OpenAIClient
-    from hub.providers.pagbank import PagBankClient
-    from hub.providers.pluggy import PluggyClient
-    from hub.providers.replicate import ReplicateClient
-    from hub.providers.resend import ResendClient
-    from hub.providers.ses import SesClient
-    from hub.providers.twilio import TwilioClient
-    from hub.providers.whatsapp_cloud import WhatsAppCloudClient
+    from hub.providers.anthropic.client import AnthropicClient
+    from hub.providers.asaas.client import AsaasClient
+    from hub.providers.evolution.client import EvolutionClient
+    from hub.providers.focusnfe.client import FocusNfeClient
+    from hub.providers.gemini.client import GeminiClient
+    from hub.providers.mercadopago.client import MercadoPagoClient
+    from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient
+    from hub.providers.nuvemfiscal.client import NuvemFiscalClient
+    from hub.providers.openai.client import OpenAIClient
+    from hub.providers.pagbank.client import PagBankClient
+    from hub.providers.pluggy.client import PluggyClient
+    from hub.providers.replicate.client import ReplicateClient
+    from hub.providers.resend.client import ResendClient
+    from hub.providers.ses.client import SesClient
+    from hub.providers.twilio.client import TwilioClient
 
     classes: tuple[type[ProviderClient], ...] = (
         EvolutionClient,

@@ -35,7 +35,7 @@ class RawWebhook:
     route_params: Mapping[str, str] = field(default_factory=dict)
     # The URL the provider called, as well as it can be rebuilt behind API Gateway (scheme
     # from X-Forwarded-Proto, Host, the stage-prefixed path, the query). Providers that sign
-    # the URL (Twilio) prefer a configured public base URL: see hub.providers.twilio.
+    # the URL (Twilio) prefer a configured public base URL: see hub.providers.twilio.client.
     url: str = ""
     # Every (name, value) of the query string in the order received: API Gateway's REST
     # events give the decoded values (multiValueQueryStringParameters), not the raw string.

@@ -23,7 +23,7 @@ DAY = 24 * 3600
 
 
 def _evolution() -> WebhookSpec:
-    from hub.providers.evolution import normalise_evolution_webhook, verify_evolution_webhook
+    from hub.providers.evolution.webhook import normalise_evolution_webhook, verify_evolution_webhook
 
     # Evolution puts the instance's API key in every webhook body ({event, instance, data,
     # destination, date_time, sender, server_url, apikey}: EvolutionAPI/evolution-api
@@ -39,7 +39,7 @@ def _evolution() -> WebhookSpec:
 
 
 def _stripe() -> WebhookSpec:
-    from hub.providers.stripe import normalise_stripe_webhook, verify_stripe_webhook
+    from hub.providers.stripe.webhook import normalise_stripe_webhook, verify_stripe_webhook
 
     # PaymentIntent, SetupIntent and Checkout Session objects carry a ``client_secret`` that
     # completes the payment and "should not be stored, logged, or exposed to anyone other than
@@ -51,7 +51,7 @@ def _stripe() -> WebhookSpec:
 
 
 def _meta() -> WebhookSpec:
-    from hub.providers.meta import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
+    from hub.providers.meta.webhook import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
 
     return WebhookSpec(
         "meta", verify_meta_webhook, normalise_meta_webhook, 8 * DAY, challenge=meta_subscription_challenge
@@ -59,26 +59,26 @@ def _meta() -> WebhookSpec:
 
 
 def _resend() -> WebhookSpec:
-    from hub.providers.resend import normalise_resend_webhook, verify_resend_webhook
+    from hub.providers.resend.webhook import normalise_resend_webhook, verify_resend_webhook
 
     return WebhookSpec("resend", verify_resend_webhook, normalise_resend_webhook, 7 * DAY)
 
 
 def _asaas() -> WebhookSpec:
-    from hub.providers.asaas import normalise_asaas_webhook, verify_asaas_webhook
+    from hub.providers.asaas.webhook import normalise_asaas_webhook, verify_asaas_webhook
 
     return WebhookSpec("asaas", verify_asaas_webhook, normalise_asaas_webhook, 30 * DAY)
 
 
 def _pagbank() -> WebhookSpec:
-    from hub.providers.pagbank_webhook import normalise_pagbank_webhook, verify_pagbank_webhook
+    from hub.providers.pagbank.webhook import normalise_pagbank_webhook, verify_pagbank_webhook
 
     # PagBank documents no retry window for notifications; the longest of ours (as Asaas's).
     return WebhookSpec("pagbank", verify_pagbank_webhook, normalise_pagbank_webhook, 30 * DAY)
 
 
 def _mercadopago() -> WebhookSpec:
-    from hub.providers.mercadopago import normalise_mercadopago_webhook, verify_mercadopago_webhook
+    from hub.providers.mercadopago.webhook import normalise_mercadopago_webhook, verify_mercadopago_webhook
 
     return WebhookSpec("mercadopago", verify_mercadopago_webhook, normalise_mercadopago_webhook, 5 * DAY)
 
@@ -101,12 +101,8 @@ def _custom() -> WebhookSpec:
 
 
 def _twilio() -> WebhookSpec:
-    from hub.providers.twilio import (
-        TWIML_EMPTY_RESPONSE,
-        normalise_twilio_webhook,
-        parse_twilio_form,
-        verify_twilio_webhook,
-    )
+    from hub.providers.twilio.client import TWIML_EMPTY_RESPONSE
+    from hub.providers.twilio.webhook import normalise_twilio_webhook, parse_twilio_form, verify_twilio_webhook
 
     # Form-encoded bodies; Twilio expects TwiML back (an empty <Response/>: no auto-reply).
     return WebhookSpec(

@@ -34,7 +34,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import CustomEventData, HubEvent
-from hub.providers.base import parse_credentials
+from hub.providers.base.client import parse_credentials
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix of signing secrets, not a secret

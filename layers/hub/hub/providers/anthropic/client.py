@@ -1,0 +1,174 @@
+"""Anthropic Claude: the Messages API behind the hub's one LLM request/response shape.
+
+Docs (checked 2026-11-23):
+
+* Messages: https://platform.claude.com/docs/en/api/messages/create -- ``POST /v1/messages``,
+  headers ``x-api-key`` and ``anthropic-version: 2023-06-01`` (not ``Authorization: Bearer``).
+* Stop reasons: https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons
+* Errors: https://platform.claude.com/docs/en/api/errors -- ``{"type": "error", "error": {"type",
+  "message"}, "request_id"}``; ``request-id`` response header.
+* Current models (Claude Sonnet 5.5, Haiku 5.5) reject non-default ``temperature``/``top_p``/
+  ``top_k`` and assistant prefill with a 400, and think adaptively by default, so ``content``
+  may start with ``thinking`` blocks: https://platform.claude.com/docs/en/models/haiku-5-5/migration-guide
+
+Secret ``hub/{org_id}/anthropic``: ``{"api_key", "base_url"?}``.
+
+LGPD: prompts and completions are never logged; the base logs method, path, status, duration
+and the provider's request id only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import SecretStr
+
+from hub.ai.catalog import accepts_sampling
+from hub.ai.models import Completion, LlmRequest, TokenUsage
+from hub.config import get_settings
+from hub.errors import HubError, ProviderUnavailableError, RateLimitedError
+from hub.providers.base.client import ProviderClient, ProviderCredentials
+
+ANTHROPIC_VERSION = "2023-06-01"
+# Generation with adaptive thinking can take a while; the base still caps any wait at the
+# Lambda's remaining time.
+GENERATE_TIMEOUT_SECONDS = 60.0
+# Anthropic's temperature range is 0..1; LlmRequest allows 0..2 (OpenAI's range).
+MAX_TEMPERATURE = 1.0
+# A 402 billing_error does not clear in seconds: someone must fix billing. Retryable later
+# (SQS/Step Functions, or another provider), never inside this invocation.
+BILLING_RETRY_AFTER_SECONDS = 3600.0
+
+# Prefill ("{" as the start of an assistant turn) answers 400 on current models and does not
+# combine with thinking, so JSON output is asked for in the system prompt.
+# https://platform.claude.com/docs/en/models/haiku-5-5/migration-guide#replace-assistant-prefill
+JSON_INSTRUCTION = (
+    "Respond with exactly one JSON object and nothing else: no prose before or after it and no Markdown code fences."
+)
+
+# https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "content_filter",
+    "tool_use": "tool_use",
+}
+
+
+class AnthropicCredentials(ProviderCredentials):
+    api_key: SecretStr
+
+
+class AnthropicClient(ProviderClient):
+    provider: ClassVar[str] = "anthropic"
+    default_base_url: ClassVar[str] = "https://api.anthropic.com"
+    credentials_model: ClassVar[type[ProviderCredentials]] = AnthropicCredentials
+    # The Messages API documents no idempotency key; callers dedupe with LlmRequest.idempotency_key.
+    idempotency_header: ClassVar[str | None] = None
+    # x-should-retry, retry-after-ms, 408/409 retryable, as the official SDK's _should_retry /
+    # _parse_retry_after_header (anthropics/anthropic-sdk-python src/anthropic/_base_client.py).
+    retry_advice: ClassVar[bool] = True
+
+    credentials: AnthropicCredentials
+
+    # https://platform.claude.com/docs/en/api/overview (authentication, versioning)
+    def auth_headers(self) -> dict[str, str]:
+        return {"x-api-key": self.credentials.api_key.get_secret_value(), "anthropic-version": ANTHROPIC_VERSION}
+
+    # https://platform.claude.com/docs/en/api/errors
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        try:
+            body = response.json()
+        except ValueError:
+            return super().error_details(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            message = str(error.get("message") or response.reason_phrase)
+            kind = error.get("type")
+            return (message[:300], str(kind) if kind else None)
+        return super().error_details(response)
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        # 413 request_too_large -> InvalidRequestError, 429 (retry-after) -> RateLimitedError and
+        # 529 overloaded_error / 5xx -> ProviderUnavailableError come from the base mapping.
+        error = super().classify(response)
+        if error is not None and (response.status_code == 402 or error.code == "billing_error"):
+            # 402 billing_error: the key is valid, the account cannot pay. Not an auth problem
+            # (rotating keys would not help) and not retryable in seconds.
+            return RateLimitedError(
+                error.message,
+                retry_after=BILLING_RETRY_AFTER_SECONDS,
+                provider=self.provider,
+                http_status=error.http_status,
+                code=error.code or "billing_error",
+                request_id=error.request_id,
+            )
+        return error
+
+    # https://platform.claude.com/docs/en/api/messages/create
+    def generate(self, request: LlmRequest, model: str) -> Completion:
+        """POST /v1/messages: system as the top-level ``system``, text from the ``text`` blocks."""
+        body: dict[str, Any] = {
+            "model": model,
+            "max_tokens": request.max_tokens,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        system = _system_prompt(request)
+        if system:
+            body["system"] = system
+        if request.temperature is not None and accepts_sampling(model):
+            body["temperature"] = min(request.temperature, MAX_TEMPERATURE)
+        response = self.request(
+            "POST", "/v1/messages", json=body, timeout=GENERATE_TIMEOUT_SECONDS, operation="generate"
+        )
+        payload = response.json()
+        content = payload.get("content") if isinstance(payload, dict) else None
+        if not isinstance(content, list):
+            raise ProviderUnavailableError(
+                "anthropic answered 200 without a content list",
+                provider=self.provider,
+                request_id=self.request_id_of(response),
+            )
+        # Select blocks by type: thinking blocks can precede the text.
+        text = "".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
+        if request.json_output:
+            text = strip_code_fences(text)
+        usage = payload.get("usage") or {}
+        # Cache reads/writes are billed input too; counted in so costs are never under-estimated.
+        input_tokens = sum(
+            int(usage.get(key) or 0)
+            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        return Completion(
+            text=text,
+            provider=self.provider,
+            model=str(payload.get("model") or model),
+            finish_reason=FINISH_REASONS.get(str(payload.get("stop_reason")), "other"),
+            usage=TokenUsage(input_tokens=input_tokens, output_tokens=int(usage.get("output_tokens") or 0)),
+            provider_request_id=self.request_id_of(response),
+        )
+
+    # https://platform.claude.com/docs/en/api/models/list
+    def health_check(self) -> None:
+        """GET /v1/models?limit=1: authenticated, free, one small object."""
+        self.request("GET", "/v1/models", params={"limit": 1}, timeout=get_settings().health_check_timeout)
+
+
+def _system_prompt(request: LlmRequest) -> str | None:
+    parts = [p for p in (request.system, JSON_INSTRUCTION if request.json_output else None) if p]
+    return "\n\n".join(parts) or None
+
+
+def strip_code_fences(text: str) -> str:
+    """Drop a Markdown fence (```json ... ```) a model may still wrap JSON in."""
+    stripped = text.strip()
+    if stripped.startswith("```") and stripped.endswith("```") and len(stripped) >= 6:
+        inner = stripped[3:-3]
+        first_line, _, rest = inner.partition("\n")
+        if first_line.strip().isalpha() or not first_line.strip():
+            inner = rest
+        return inner.strip()
+    return stripped

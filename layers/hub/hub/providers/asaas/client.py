@@ -1,0 +1,732 @@
+"""Asaas API v3: the outbound adapter (customers, charges, refunds, payment links,
+subscriptions, PIX QR codes, the account statement and transfers).
+
+The inbound webhook lives in :mod:`hub.providers.asaas.webhook`; both read the same secret.
+
+Docs (every endpoint is cited again next to the code that calls it):
+
+* Authentication — https://docs.asaas.com/docs/autenticacao and
+  https://docs.asaas.com/docs/authentication-2: the API key goes in the ``access_token`` header;
+  a ``User-Agent`` is mandatory on every request for root accounts created from 13/06/2024
+  ("É obrigatório enviar o User-Agent no header de todas as requisições em novas contas raiz
+  criadas a partir de 13/06/2024"). Sandbox and production keys are distinct.
+* Environments — production ``https://api.asaas.com/v3``, sandbox
+  ``https://api-sandbox.asaas.com/v3`` (the API reference's server is
+  ``https://api-sandbox.asaas.com`` with ``/v3/...`` paths:
+  https://docs.asaas.com/reference/get-digitable-bill-line.md; production paths as in
+  https://docs.asaas.com/reference/list-payments: ``https://api.asaas.com/v3/payments``).
+* Errors — https://docs.asaas.com/docs/http-response-codes: ``{"errors": [{"code",
+  "description"}]}``; 400 invalid input, 401 missing/invalid key, 403 abuse or a body sent with a
+  GET, 404 unknown object, 429 too many requests, 500 Asaas's fault.
+* Limits — https://docs.asaas.com/docs/api-limits-1: 25,000 requests per account per 12 h, at most
+  50 concurrent GETs, per-endpoint rate limits reported in ``RateLimit-Limit``,
+  ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the limit resets).
+* Money — Asaas takes and returns reais as JSON numbers (``"value": 100.90``). Requests are
+  serialised from :class:`~decimal.Decimal` (never a float) by :func:`dumps_json`; responses are
+  parsed with ``parse_float=Decimal`` by :func:`parse_json` and converted to integer centavos with
+  :mod:`hub.money`.
+
+Idempotency: Asaas has no idempotency header. Our charge id travels as ``externalReference``
+and is the key we look a charge up by before any repeat: a retried create (after a 5xx or a
+dropped connection) first asks ``GET /payments?externalReference=`` and reuses what it finds,
+and :meth:`AsaasClient.create_charge` does the same lookup once more before giving up, so the
+caller learns whether failing over is safe (``error.details["charge_lookup"]``). Refunds,
+payment links, subscriptions and transfers are sent exactly once (no automatic retry on 5xx):
+repeating them blindly could move money twice.
+
+Secret ``hub/{org_id}/asaas``::
+
+    {"api_key": "$aact_…", "environment": "production" | "sandbox" (default production),
+     "user_agent"?: "…", "base_url"?: "…" (tests and the local sandbox only),
+     "webhook_token"?: "…", "previous_webhook_token"?: "…" (used by the webhook, see asaas.py)}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from hub.config import get_settings
+from hub.errors import (
+    HubError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
+from hub.money import cents_to_reais, reais_to_cents
+from hub.observability import logger
+from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer, ProviderCustomer, RefundResult
+from hub.phones import brazilian_phone
+from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+
+T = TypeVar("T")
+
+PROVIDER = "asaas"
+PRODUCTION_BASE_URL = "https://api.asaas.com/v3"
+SANDBOX_BASE_URL = "https://api-sandbox.asaas.com/v3"
+BASE_URLS: dict[str, str] = {"production": PRODUCTION_BASE_URL, "sandbox": SANDBOX_BASE_URL}
+# Names the integration in Asaas's logs (mandatory for newer accounts, see the module docstring).
+DEFAULT_USER_AGENT = "integrations-hub/1.0 (Asaas API v3 client; python-httpx)"
+# List endpoints take ``offset`` and ``limit`` (max 100) and answer ``{"object": "list",
+# "hasMore", "totalCount", "limit", "offset", "data": [...]}``
+# (https://docs.asaas.com/reference/list-payments, https://docs.asaas.com/reference/extrato).
+MAX_PAGE_SIZE = 100
+# A 429 without RateLimit-Reset or Retry-After: the 12-hour quota or the concurrency limit
+# (https://docs.asaas.com/docs/api-limits-1). Check back in a minute.
+DEFAULT_RATE_LIMIT_RETRY_AFTER = 60.0
+
+# https://docs.asaas.com/docs/criando-uma-assinatura
+SubscriptionCycle = Literal["WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "SEMIANNUALLY", "YEARLY"]
+# https://docs.asaas.com/docs/creating-a-payment-link
+PaymentLinkChargeType = Literal["DETACHED", "RECURRENT", "INSTALLMENT"]
+# https://docs.asaas.com/reference/transfer-to-another-institution-account-or-pix-key.md
+PixKeyType = Literal["CPF", "CNPJ", "EMAIL", "PHONE", "EVP"]
+TransferOperationType = Literal["PIX", "TED"]
+# https://docs.asaas.com/docs/transferencia-para-contas-de-outra-instituicao-pix-ted (the
+# English page's example says CHECKING_ACCOUNT; the Portuguese reference uses these).
+BankAccountType = Literal["CONTA_CORRENTE", "CONTA_POUPANCA"]
+
+
+class AsaasCredentials(ProviderCredentials):
+    api_key: SecretStr = Field(min_length=1)
+    environment: Literal["production", "sandbox"] = "production"
+    user_agent: str | None = Field(None, min_length=1, max_length=200)
+    # The webhook's fields (hub.providers.asaas.webhook), so one secret serves both directions.
+    webhook_token: SecretStr | None = None
+    previous_webhook_token: SecretStr | None = None
+
+    @field_validator("webhook_token", "previous_webhook_token", "user_agent", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+# ----- JSON with Decimal money --------------------------------------------------------------
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The body with JSON numbers that have a fraction as Decimal (never float)."""
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        raise ProviderUnavailableError(
+            f"asaas answered {response.status_code} with a body that is not JSON",
+            provider=PROVIDER,
+            http_status=response.status_code,
+        ) from None
+
+
+def money_to_cents(value: Any, *, field: str) -> int:
+    """An Asaas money value (int or Decimal from :func:`parse_json`) → integer centavos."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ProviderUnavailableError(f"asaas returned no usable {field}", provider=PROVIDER, code="invalid_amount")
+    return reais_to_cents(value, field=field)
+
+
+# ----- results ---------------------------------------------------------------------------------
+
+
+class PixQrCode(BaseModel):
+    """https://docs.asaas.com/reference/obter-qr-code-para-pagamentos-via-pix"""
+
+    payload: str = Field(description="PIX copy-and-paste (BR Code)")
+    encoded_image: str | None = Field(None, description="QR code PNG, base64")
+    expiration_date: str | None = None
+
+
+class FinancialTransaction(BaseModel):
+    """One line of the account statement (https://docs.asaas.com/reference/extrato)."""
+
+    id: str
+    value_cents: int = Field(description="signed: credits positive, debits (fees, transfers, refunds) negative")
+    balance_cents: int | None = Field(None, description="account balance after this transaction")
+    type: str = Field(description="Asaas's type, verbatim (PAYMENT_RECEIVED, PAYMENT_FEE, TRANSFER, …)")
+    date: date
+    payment_id: str | None = None
+    description: str | None = None
+
+
+class PaymentLinkResult(BaseModel):
+    provider: str = PROVIDER
+    link_id: str
+    url: str
+    active: bool | None = None
+
+
+class SubscriptionResult(BaseModel):
+    provider: str = PROVIDER
+    subscription_id: str
+    status: str
+    customer_id: str | None = None
+    amount_cents: int
+    cycle: str | None = None
+    next_due_date: str | None = None
+
+
+class BankAccount(BaseModel):
+    """A destination account for a TED/PIX transfer by bank details."""
+
+    bank_code: str = Field(pattern=r"^[0-9]{3}$")
+    owner_name: str = Field(min_length=1)
+    tax_id: str = Field(pattern=r"^([0-9]{11}|[0-9A-Z]{12}[0-9]{2})$")
+    agency: str = Field(min_length=1)
+    account: str = Field(min_length=1)
+    account_digit: str = Field(min_length=1)
+    account_type: BankAccountType = "CONTA_CORRENTE"
+
+
+class TransferResult(BaseModel):
+    provider: str = PROVIDER
+    transfer_id: str
+    status: str = Field(description="Asaas's status, verbatim (PENDING, BANK_PROCESSING, DONE, CANCELLED, FAILED)")
+    amount_cents: int
+    fee_cents: int | None = None
+    operation_type: str | None = None
+
+
+def _phone_fields(phone: str | None) -> dict[str, str]:
+    """E.164 Brazilian number → Asaas's ``mobilePhone`` ("Fone celular") for a mobile, ``phone``
+    ("Fone fixo") for a landline, each as the 10-11 national digits
+    (https://docs.asaas.com/reference/criar-novo-cliente); Asaas refuses a landline as
+    ``mobilePhone`` (``invalid_mobilePhone``). The type comes from Brazil's numbering plan.
+    Foreign numbers and numbers without a DDD are not sent."""
+    parsed = brazilian_phone(phone)
+    if parsed is None:
+        return {}
+    return {"mobilePhone" if parsed.mobile else "phone": parsed.national}
+
+
+class AsaasClient(ProviderClient):
+    json_floats: ClassVar[bool] = False  # every number sent is money
+    """Asaas API v3 (https://docs.asaas.com/reference/getting-started-with-your-api)."""
+
+    provider: ClassVar[str] = PROVIDER
+    default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
+    credentials_model: ClassVar[type[ProviderCredentials]] = AsaasCredentials
+    # Asaas has no idempotency header: our charge id goes in ``externalReference``.
+    idempotency_header: ClassVar[str | None] = None
+
+    credentials: AsaasCredentials
+
+    def __init__(self, credentials: ProviderCredentials, **kwargs: Any) -> None:
+        super().__init__(credentials, **kwargs)
+        if not credentials.base_url:
+            self.base_url = BASE_URLS[self.credentials.environment]
+
+    # https://docs.asaas.com/docs/autenticacao
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "access_token": self.credentials.api_key.get_secret_value(),
+            "User-Agent": self.credentials.user_agent or DEFAULT_USER_AGENT,
+        }
+
+    # ----- errors -----------------------------------------------------------------------
+    # https://docs.asaas.com/docs/http-response-codes
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        try:
+            body = json.loads(response.content) if response.content else None
+        except ValueError:
+            return super().error_details(response)
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and errors:
+            items = [e for e in errors if isinstance(e, dict)]
+            descriptions = [str(e["description"]) for e in items if e.get("description")]
+            code = next((str(e["code"]) for e in items if e.get("code")), None)
+            if descriptions or code:
+                return ("; ".join(descriptions)[:300] or (code or ""), code)
+        if body is None:
+            return (response.reason_phrase or str(response.status_code), None)
+        return super().error_details(response)
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        error = super().classify(response)
+        if error is None or response.status_code != 429:
+            return error
+        # https://docs.asaas.com/docs/api-limits-1: "The RateLimit-Reset header has the missing
+        # seconds to reset the limit."
+        reset = parse_retry_after(response.headers.get("ratelimit-reset"), default=0.0)
+        header = parse_retry_after(response.headers.get("retry-after"), default=0.0)
+        details = {
+            k: response.headers[h]
+            for k, h in (
+                ("limit", "ratelimit-limit"),
+                ("remaining", "ratelimit-remaining"),
+                ("reset", "ratelimit-reset"),
+            )
+            if h in response.headers
+        }
+        return RateLimitedError(
+            error.message,
+            retry_after=reset or header or DEFAULT_RATE_LIMIT_RETRY_AFTER,
+            provider=self.provider,
+            http_status=429,
+            code=error.code,
+            request_id=error.request_id,
+            details=details or None,
+        )
+
+    # ----- helpers ------------------------------------------------------------------------
+    def _object(self, response: httpx.Response) -> dict[str, Any]:
+        body = parse_json(response)
+        if not isinstance(body, dict):
+            raise ProviderUnavailableError(
+                f"asaas answered {response.status_code} without a JSON object",
+                provider=self.provider,
+                request_id=self.request_id_of(response),
+            )
+        return body
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:
+        return self._object(self.request("GET", path, params=params, operation=operation))
+
+    def _raw_get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One GET without the resilience wrapper (for lookups inside a guarded attempt)."""
+        headers = {"Accept": "application/json", **self.auth_headers()}
+        return self._object(self._send_once("GET", f"{self.base_url}{path}", path, headers, None, params, None, None))
+
+    def _raw_post(self, path: str, body: Mapping[str, Any], *, effect: bool = False) -> dict[str, Any]:
+        headers = {"Accept": "application/json", **self.auth_headers()}
+        url = f"{self.base_url}{path}"
+        return self._object(self._send_once("POST", url, path, headers, body, None, None, None, effect=effect))
+
+    def _once(self, call: Callable[[], T], *, operation: str) -> T:
+        """Under the breaker and rate limits, but a single attempt: for POSTs that move money
+        (refund, transfer) or create billing (payment link, subscription), where a retry after a
+        5xx could apply twice and Asaas has no idempotency key."""
+        policy = self.retry_policy
+        self.retry_policy = replace(policy, max_attempts=1)
+        try:
+            return self.guarded(call, operation=operation)
+        finally:
+            self.retry_policy = policy
+
+    def _post_once(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
+        # A lost answer is an unknown outcome (OutcomeUnknownError): Asaas takes no idempotency
+        # key and has no lookup by our reference for these, so the same key again answers the
+        # recorded outcome until the caller says "resend" (docs/errors.md).
+        return self.effect(lambda: self._once(lambda: self._raw_post(path, body, effect=True), operation=operation))
+
+    @staticmethod
+    def _data(page: dict[str, Any]) -> list[dict[str, Any]]:
+        data = page.get("data")
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+    # ----- customers ----------------------------------------------------------------------
+    def _pick_customer(self, page: dict[str, Any], external_reference: str | None) -> str | None:
+        live = [c for c in self._data(page) if not c.get("deleted") and isinstance(c.get("id"), str)]
+        if external_reference:
+            for item in live:
+                if item.get("externalReference") == external_reference:
+                    return str(item["id"])
+        return str(live[0]["id"]) if live else None
+
+    # https://docs.asaas.com/reference/listar-clientes (filters cpfCnpj, externalReference)
+    def find_customer(self, tax_id: str, external_reference: str | None = None) -> str | None:
+        """``GET /customers?cpfCnpj=``: Asaas accepts duplicate customers, so every create is
+        preceded by this lookup. Deleted customers are ignored; with several, the one carrying
+        our ``external_reference`` wins, else the first Asaas lists."""
+        page = self._get("/customers", {"cpfCnpj": tax_id, "limit": MAX_PAGE_SIZE}, operation="find_customer")
+        return self._pick_customer(page, external_reference)
+
+    def _customer_body(self, customer: Customer) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": customer.name, "cpfCnpj": customer.tax_id}
+        if customer.email:
+            body["email"] = customer.email
+        body.update(_phone_fields(customer.phone))
+        if customer.external_reference:
+            body["externalReference"] = customer.external_reference
+        return body
+
+    # https://docs.asaas.com/reference/criar-novo-cliente
+    def create_customer(self, customer: Customer) -> str:
+        """``POST /customers``. A retry after a 5xx first looks the customer up by CPF/CNPJ, so
+        a create that succeeded before the error is not repeated."""
+        body = self._customer_body(customer)
+        attempts = 0
+
+        def attempt() -> dict[str, Any]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                page = self._raw_get("/customers", {"cpfCnpj": customer.tax_id, "limit": MAX_PAGE_SIZE})
+                if found := self._pick_customer(page, customer.external_reference):
+                    return {"id": found}
+            return self._raw_post("/customers", body)
+
+        created = self.guarded(attempt, operation="create_customer")
+        customer_id = created.get("id")
+        if not isinstance(customer_id, str) or not customer_id:
+            raise ProviderUnavailableError("asaas created the customer but returned no id", provider=self.provider)
+        return customer_id
+
+    def ensure_customer(self, customer: Customer) -> ProviderCustomer:
+        """Look up by CPF/CNPJ, create only when absent."""
+        existing = self.find_customer(customer.tax_id, customer.external_reference)
+        if existing:
+            return ProviderCustomer(provider=self.provider, customer_id=existing, created=False)
+        return ProviderCustomer(provider=self.provider, customer_id=self.create_customer(customer), created=True)
+
+    # ----- charges ------------------------------------------------------------------------
+    def _charge_result(self, payment: dict[str, Any], charge_id: str) -> ChargeResult:
+        payment_id = payment.get("id")
+        status = payment.get("status")
+        if not isinstance(payment_id, str) or not payment_id or not isinstance(status, str):
+            raise ProviderUnavailableError("asaas returned a payment without id or status", provider=self.provider)
+        return ChargeResult(
+            provider=self.provider,
+            provider_charge_id=payment_id,
+            charge_id=str(payment.get("externalReference") or charge_id),
+            status=status,
+            amount_cents=money_to_cents(payment.get("value"), field="value"),
+            payment_url=payment.get("invoiceUrl") or None,
+            boleto_url=payment.get("bankSlipUrl") or None,
+        )
+
+    def _enrich(self, result: ChargeResult, billing_type: str | None) -> ChargeResult:
+        """Add the boleto's digitable line and/or the PIX QR code. Never raises: the charge
+        exists at Asaas, and failing here would make the caller fail over and charge twice.
+        A detail that is not ready (a PIX QR code right after creation, an account without a
+        PIX key) is left empty; :meth:`pix_qr_code` fetches it later."""
+        updates: dict[str, Any] = {}
+        charge_id = result.provider_charge_id
+        if billing_type in ("BOLETO", "UNDEFINED"):
+            # https://docs.asaas.com/reference/obter-linha-digitavel-do-boleto
+            try:
+                line = self._get(f"/payments/{charge_id}/identificationField", operation="charge_details")
+                updates["boleto_digitable_line"] = line.get("identificationField") or None
+            except HubError as exc:
+                logger.warning("asaas_boleto_line_unavailable", extra={"charge": charge_id, "error": exc.code})
+        if billing_type in ("PIX", "UNDEFINED"):
+            try:
+                qr = self.pix_qr_code(charge_id)
+                updates.update(
+                    pix_payload=qr.payload, pix_qr_png_base64=qr.encoded_image, expires_at=qr.expiration_date
+                )
+            except HubError as exc:
+                logger.warning("asaas_pix_qr_unavailable", extra={"charge": charge_id, "error": exc.code})
+        return result.model_copy(update=updates) if updates else result
+
+    def _find_payment(self, page: dict[str, Any], charge_id: str) -> dict[str, Any] | None:
+        live = [p for p in self._data(page) if not p.get("deleted") and p.get("externalReference") == charge_id]
+        if len(live) > 1:
+            # Should never happen (every create looks up first); surface it for reconciliation.
+            logger.error(
+                "asaas_duplicate_charges", extra={"charge": charge_id, "payments": [p.get("id") for p in live]}
+            )
+        return live[0] if live else None
+
+    # https://docs.asaas.com/reference/criar-nova-cobranca
+    def create_charge(self, spec: ChargeSpec, customer_id: str) -> ChargeResult:
+        """``POST /payments`` with our charge id as ``externalReference``, then the boleto line
+        and/or PIX QR code (see :meth:`_enrich`).
+
+        Never a double charge: a retry (5xx, dropped connection) first looks the charge up by
+        ``externalReference``; if the create still fails with ProviderUnavailableError (read
+        timeout, retries spent), one more lookup runs — a found charge is returned as if
+        created; otherwise the error is raised with ``details["charge_lookup"]``: ``"not_found"``
+        (Asaas has no such charge: failing over is safe), ``"failed"`` (the lookup failed too:
+        the outcome is unknown, do not fail over) or ``"not_sent"`` (circuit open)."""
+        body: dict[str, Any] = {
+            "customer": customer_id,
+            "billingType": spec.billing_type,
+            "value": cents_to_reais(spec.amount_cents),
+            "dueDate": spec.due_date.isoformat(),
+            "externalReference": spec.charge_id,
+        }
+        if spec.description:
+            body["description"] = spec.description
+        lookup = {"externalReference": spec.charge_id, "limit": MAX_PAGE_SIZE}
+        attempts = 0
+
+        def attempt() -> dict[str, Any]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and (found := self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)):
+                return found
+            return self._raw_post("/payments", body)
+
+        try:
+            payment = self.guarded(attempt, operation="create_charge")
+        except ProviderUnavailableError as exc:
+            if exc.code == "circuit_open":
+                exc.details["charge_lookup"] = "not_sent"
+                raise
+            try:
+                found = self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)
+            except HubError:
+                exc.details["charge_lookup"] = "failed"
+                raise exc from None
+            if found is None:
+                exc.details["charge_lookup"] = "not_found"
+                raise
+            logger.warning("asaas_charge_found_after_error", extra={"charge": spec.charge_id, "error": exc.code})
+            payment = found
+        return self._enrich(self._charge_result(payment, spec.charge_id), spec.billing_type)
+
+    # https://docs.asaas.com/reference/list-payments (filter externalReference)
+    def find_charge(self, charge_id: str, *, details: bool = True) -> ChargeResult | None:
+        """``GET /payments?externalReference=``: the charge we created with this id, if any
+        (deleted ones ignored). Used before failing over: a create that timed out may have
+        succeeded. ``details`` adds the boleto line / PIX QR code."""
+        page = self._get("/payments", {"externalReference": charge_id, "limit": MAX_PAGE_SIZE}, operation="find_charge")
+        payment = self._find_payment(page, charge_id)
+        if payment is None:
+            return None
+        result = self._charge_result(payment, charge_id)
+        billing_type = payment.get("billingType")
+        return self._enrich(result, billing_type if isinstance(billing_type, str) else None) if details else result
+
+    # https://docs.asaas.com/reference/obter-qr-code-para-pagamentos-via-pix
+    def pix_qr_code(self, provider_charge_id: str) -> PixQrCode:
+        """``GET /payments/{id}/pixQrCode`` → ``{"encodedImage", "payload", "expirationDate"}``."""
+        body = self._get(f"/payments/{provider_charge_id}/pixQrCode", operation="pix_qr_code")
+        payload = body.get("payload")
+        if not isinstance(payload, str) or not payload:
+            raise ProviderUnavailableError("asaas returned a PIX QR code without payload", provider=self.provider)
+        return PixQrCode(
+            payload=payload,
+            encoded_image=body.get("encodedImage") or None,
+            expiration_date=body.get("expirationDate") or None,
+        )
+
+    # https://docs.asaas.com/reference/refund-payment ("If no value is provided, the full amount
+    # of the billing will be used"; PIX allows several partial refunds up to the total)
+    def refund(
+        self, provider_charge_id: str, amount_cents: int | None = None, description: str | None = None
+    ) -> RefundResult:
+        """``POST /payments/{id}/refund`` with ``value`` in reais for a partial refund. Sent once
+        (no retry on 5xx: a repeated partial refund would refund twice)."""
+        if amount_cents is not None and amount_cents <= 0:
+            raise InvalidRequestError("a refund amount must be positive", provider=self.provider, code="invalid_amount")
+        body: dict[str, Any] = {}
+        if amount_cents is not None:
+            body["value"] = cents_to_reais(amount_cents)
+        if description:
+            body["description"] = description
+        payment = self._post_once(f"/payments/{provider_charge_id}/refund", body, operation="refund")
+        status = payment.get("status")
+        refunded = amount_cents if amount_cents is not None else money_to_cents(payment.get("value"), field="value")
+        return RefundResult(
+            provider=self.provider,
+            provider_charge_id=str(payment.get("id") or provider_charge_id),
+            refunded_cents=refunded,
+            status=status if isinstance(status, str) else "UNKNOWN",
+        )
+
+    # ----- payment links and subscriptions -------------------------------------------------
+    # https://docs.asaas.com/reference/create-a-payment-link, https://docs.asaas.com/docs/creating-a-payment-link
+    def create_payment_link(
+        self,
+        *,
+        name: str,
+        billing_type: BillingType,
+        charge_type: PaymentLinkChargeType = "DETACHED",
+        amount_cents: int | None = None,
+        description: str | None = None,
+        due_date_limit_days: int | None = None,
+        subscription_cycle: SubscriptionCycle | None = None,
+        max_installment_count: int | None = None,
+        end_date: date | None = None,
+        external_reference: str | None = None,
+        notification_enabled: bool | None = None,
+    ) -> PaymentLinkResult:
+        """``POST /paymentLinks`` → ``{"id", "url", "active", …}``. Without an amount the payer
+        types it. BOLETO/UNDEFINED need ``due_date_limit_days``, RECURRENT a
+        ``subscription_cycle``, INSTALLMENT a ``max_installment_count`` (Asaas's rules)."""
+        if billing_type in ("BOLETO", "UNDEFINED") and due_date_limit_days is None:
+            raise InvalidRequestError("boleto payment links need due_date_limit_days", provider=self.provider)
+        if charge_type == "RECURRENT" and subscription_cycle is None:
+            raise InvalidRequestError("recurrent payment links need subscription_cycle", provider=self.provider)
+        if charge_type == "INSTALLMENT" and not max_installment_count:
+            raise InvalidRequestError("installment payment links need max_installment_count", provider=self.provider)
+        body: dict[str, Any] = {"name": name, "billingType": billing_type, "chargeType": charge_type}
+        optional: dict[str, Any] = {
+            "value": cents_to_reais(amount_cents) if amount_cents is not None else None,
+            "description": description,
+            "dueDateLimitDays": due_date_limit_days,
+            "subscriptionCycle": subscription_cycle,
+            "maxInstallmentCount": max_installment_count,
+            "endDate": end_date.isoformat() if end_date else None,
+            "externalReference": external_reference,
+            "notificationEnabled": notification_enabled,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        link = self._post_once("/paymentLinks", body, operation="create_payment_link")
+        link_id, url = link.get("id"), link.get("url")
+        if not isinstance(link_id, str) or not isinstance(url, str):
+            raise ProviderUnavailableError(
+                "asaas created the payment link but returned no id/url", provider=self.provider
+            )
+        active = link.get("active")
+        return PaymentLinkResult(link_id=link_id, url=url, active=active if isinstance(active, bool) else None)
+
+    def _subscription_result(self, sub: dict[str, Any]) -> SubscriptionResult:
+        sub_id, status = sub.get("id"), sub.get("status")
+        if not isinstance(sub_id, str) or not isinstance(status, str):
+            raise ProviderUnavailableError("asaas returned a subscription without id or status", provider=self.provider)
+        return SubscriptionResult(
+            subscription_id=sub_id,
+            status=status,
+            customer_id=sub.get("customer"),
+            amount_cents=money_to_cents(sub.get("value"), field="value"),
+            cycle=sub.get("cycle"),
+            next_due_date=sub.get("nextDueDate"),
+        )
+
+    # https://docs.asaas.com/docs/criando-uma-assinatura
+    def create_subscription(
+        self,
+        customer_id: str,
+        *,
+        billing_type: BillingType,
+        amount_cents: int,
+        next_due_date: date,
+        cycle: SubscriptionCycle = "MONTHLY",
+        description: str | None = None,
+        external_reference: str | None = None,
+    ) -> SubscriptionResult:
+        """``POST /subscriptions``: Asaas then creates one charge per cycle (each arrives as a
+        PAYMENT_CREATED webhook carrying the subscription id). Sent once (no retry on 5xx)."""
+        if amount_cents <= 0:
+            raise InvalidRequestError("a subscription amount must be positive", provider=self.provider)
+        body: dict[str, Any] = {
+            "customer": customer_id,
+            "billingType": billing_type,
+            "value": cents_to_reais(amount_cents),
+            "nextDueDate": next_due_date.isoformat(),
+            "cycle": cycle,
+        }
+        if description:
+            body["description"] = description
+        if external_reference:
+            body["externalReference"] = external_reference
+        return self._subscription_result(self._post_once("/subscriptions", body, operation="create_subscription"))
+
+    # https://docs.asaas.com/reference/remover-assinatura
+    def cancel_subscription(self, subscription_id: str) -> bool:
+        """``DELETE /subscriptions/{id}`` → ``{"deleted": true, "id"}``; future charges stop."""
+        body = self._object(
+            self.request("DELETE", f"/subscriptions/{subscription_id}", operation="cancel_subscription")
+        )
+        return body.get("deleted") is True
+
+    # ----- statement and transfers ---------------------------------------------------------
+    # https://docs.asaas.com/reference/extrato, https://docs.asaas.com/reference/financial-transaction
+    def list_financial_transactions(self, start: date, end: date) -> Iterator[FinancialTransaction]:
+        """``GET /financialTransactions?startDate=&finishDate=``, every page (``offset``/``limit``
+        ≤ 100, following ``hasMore``). Values are signed reais → signed centavos."""
+        if end < start:
+            raise InvalidRequestError("the statement's end date is before its start", provider=self.provider)
+        offset = 0
+        while True:
+            params = {
+                "startDate": start.isoformat(),
+                "finishDate": end.isoformat(),
+                "offset": offset,
+                "limit": MAX_PAGE_SIZE,
+            }
+            page = self._get("/financialTransactions", params, operation="financial_transactions")
+            items = self._data(page)
+            for item in items:
+                yield self._transaction(item)
+            if page.get("hasMore") is not True:
+                return
+            if not items:  # hasMore with an empty page would loop forever
+                raise ProviderUnavailableError(
+                    "asaas answered hasMore with an empty statement page", provider=self.provider
+                )
+            offset += len(items)
+
+    def _transaction(self, item: dict[str, Any]) -> FinancialTransaction:
+        balance = item.get("balance")
+        when = item.get("date")
+        try:
+            parsed_date = date.fromisoformat(str(when)[:10])
+        except ValueError:
+            raise ProviderUnavailableError(
+                "asaas returned a statement line without a date", provider=self.provider
+            ) from None
+        return FinancialTransaction(
+            id=str(item.get("id")),
+            value_cents=money_to_cents(item.get("value"), field="value"),
+            balance_cents=money_to_cents(balance, field="balance") if balance is not None else None,
+            type=str(item.get("type") or ""),
+            date=parsed_date,
+            payment_id=item.get("paymentId") or None,
+            description=item.get("description") or None,
+        )
+
+    # https://docs.asaas.com/reference/transfer-to-another-institution-account-or-pix-key.md,
+    # https://docs.asaas.com/docs/transferencia-para-contas-de-outra-instituicao-pix-ted
+    def create_transfer(
+        self,
+        amount_cents: int,
+        *,
+        pix_key: str | None = None,
+        pix_key_type: PixKeyType | None = None,
+        bank_account: BankAccount | None = None,
+        operation_type: TransferOperationType | None = None,
+        description: str | None = None,
+        schedule_date: date | None = None,
+    ) -> TransferResult:
+        """``POST /transfers`` to a PIX key (``pixAddressKey`` + ``pixAddressKeyType``) or a bank
+        account (``bankAccount``; PIX when the bank takes part in PIX, else TED, unless
+        ``operation_type`` says). The allowlist and audit are the caller's; this only calls.
+        Sent once: never retried automatically."""
+        if amount_cents <= 0:
+            raise InvalidRequestError("a transfer amount must be positive", provider=self.provider)
+        if (pix_key is None) == (bank_account is None):
+            raise InvalidRequestError(
+                "a transfer goes to a PIX key or a bank account (one of them)", provider=self.provider
+            )
+        if pix_key is not None and pix_key_type is None:
+            raise InvalidRequestError("a PIX transfer needs pix_key_type", provider=self.provider)
+        body: dict[str, Any] = {"value": cents_to_reais(amount_cents)}
+        if pix_key is not None:
+            body.update(pixAddressKey=pix_key, pixAddressKeyType=pix_key_type)
+        if bank_account is not None:
+            body["bankAccount"] = {
+                "bank": {"code": bank_account.bank_code},
+                "ownerName": bank_account.owner_name,
+                "cpfCnpj": bank_account.tax_id,
+                "agency": bank_account.agency,
+                "account": bank_account.account,
+                "accountDigit": bank_account.account_digit,
+                "bankAccountType": bank_account.account_type,
+            }
+        if operation_type:
+            body["operationType"] = operation_type
+        if description:
+            body["description"] = description
+        if schedule_date:
+            body["scheduleDate"] = schedule_date.isoformat()
+        transfer = self._post_once("/transfers", body, operation="create_transfer")
+        transfer_id, status = transfer.get("id"), transfer.get("status")
+        if not isinstance(transfer_id, str) or not isinstance(status, str):
+            raise ProviderUnavailableError(
+                "asaas accepted the transfer but returned no id/status", provider=self.provider
+            )
+        fee = transfer.get("transferFee")
+        return TransferResult(
+            transfer_id=transfer_id,
+            status=status,
+            amount_cents=money_to_cents(transfer.get("value"), field="value"),
+            fee_cents=money_to_cents(fee, field="transferFee") if fee is not None else None,
+            operation_type=transfer.get("operationType"),
+        )
+
+    # ----- health ---------------------------------------------------------------------------
+    # https://docs.asaas.com/reference/recuperar-saldo-da-conta
+    def health_check(self) -> None:
+        """``GET /finance/balance``: authenticated, read-only, no parameters."""
+        self.request("GET", "/finance/balance", timeout=get_settings().health_check_timeout, operation="health")

@@ -1,0 +1,217 @@
+"""Stripe: customers and subscriptions for the platform product (outbound adapter).
+
+The inbound webhook lives in :mod:`hub.providers.stripe.webhook`. This adapter talks to the REST API
+with httpx (same shape as every other adapter; no ``stripe`` SDK in the layer).
+
+Docs:
+
+* Requests are form-encoded (nested keys ``items[0][price]``, ``metadata[key]``), authenticated
+  with the secret key as a Bearer token — https://docs.stripe.com/api/authentication
+* ``Idempotency-Key`` on POST; a key reused with other parameters answers an
+  ``idempotency_error`` — https://docs.stripe.com/api/idempotent_requests
+* Errors ``{"error": {"type", "code", "message", "param", "decline_code"}}``; HTTP 400/401/402/
+  403/404/409/424/429/5xx — https://docs.stripe.com/api/errors (type one of ``api_error``,
+  ``card_error``, ``idempotency_error``, ``invalid_request_error``; the official libraries
+  also know ``authentication_error`` and ``rate_limit_error``). Error codes:
+  https://docs.stripe.com/error-codes (``idempotency_key_in_use``: another request with the
+  same key is still running — retry later).
+* Customers: ``GET /v1/customers?email=`` (case-sensitive filter) —
+  https://docs.stripe.com/api/customers/list ; ``POST /v1/customers`` —
+  https://docs.stripe.com/api/customers/create
+* Subscriptions: ``POST /v1/subscriptions`` (``customer``, ``items[0][price]``) —
+  https://docs.stripe.com/api/subscriptions/create ; cancel ``DELETE /v1/subscriptions/{id}`` —
+  https://docs.stripe.com/api/subscriptions/cancel
+* Amounts are integers in the currency's smallest unit (centavos) —
+  https://docs.stripe.com/currencies#zero-decimal
+
+Secret ``hub/{org_id}/stripe``: ``{"api_key": "sk_…" | "rk_…", "api_version"?, "webhook_secret": …}``
+(the webhook fields are ignored here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from hub.config import get_settings
+from hub.errors import (
+    AuthenticationError,
+    HubError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from hub.payments.models import ProviderCustomer
+from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+
+PROVIDER = "stripe"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY_IN_USE_RETRY_SECONDS = 1.0
+
+
+class StripeCredentials(ProviderCredentials):
+    api_key: SecretStr = Field(min_length=1)
+    # Pin the API version per org (Stripe-Version header); None = the account's default.
+    api_version: str | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr) -> SecretStr:
+        # Secret (sk_) or restricted (rk_) keys; a publishable key (pk_) cannot call these APIs.
+        if not value.get_secret_value().startswith(("sk_", "rk_")):
+            raise ValueError("api_key must be a secret (sk_) or restricted (rk_) key")
+        return value
+
+
+class StripeObject(BaseModel):
+    """A Stripe API object: the fields we read, the rest kept as-is (``extra="allow"``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: str | None = None
+
+
+class StripeSubscription(StripeObject):
+    status: str
+    customer: str | dict[str, Any] | None = None
+    cancel_at_period_end: bool | None = None
+    latest_invoice: str | dict[str, Any] | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+def _json(response: httpx.Response) -> Any:
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def _stripe_error(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = _json(response)
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _metadata_fields(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    return {f"metadata[{key}]": str(value) for key, value in (metadata or {}).items()}
+
+
+class StripeClient(ProviderClient):
+    provider: ClassVar[str] = PROVIDER
+    default_base_url: ClassVar[str] = "https://api.stripe.com"
+    credentials_model: ClassVar[type[ProviderCredentials]] = StripeCredentials
+    idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
+
+    credentials: StripeCredentials
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.credentials.api_key.get_secret_value()}"}
+        if self.credentials.api_version:
+            headers["Stripe-Version"] = self.credentials.api_version
+        return headers
+
+    # ----- errors -----------------------------------------------------------------------
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        error = _stripe_error(response)
+        if not error:
+            return super().error_details(response)
+        code = error.get("code") or error.get("type")
+        message = str(error.get("message") or error.get("type") or response.reason_phrase)
+        if error.get("param"):
+            message = f"{message} (param: {error['param']})"
+        return (message[:300], str(code) if code else None)
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        """Stripe's error ``type`` refines the HTTP status: ``card_error`` (402) and
+        ``idempotency_error`` are the caller's problem (InvalidRequestError),
+        ``rate_limit_error``/429 and ``idempotency_key_in_use`` are RateLimitedError,
+        ``authentication_error``/401/403 AuthenticationError, ``api_error``/5xx unavailable."""
+        error = super().classify(response)
+        if error is None:
+            return None
+        details = _stripe_error(response)
+        kind, code = details.get("type"), details.get("code")
+        common: dict[str, Any] = {
+            "provider": self.provider,
+            "http_status": error.http_status,
+            "code": error.code,
+            "request_id": error.request_id,
+        }
+        if code == "idempotency_key_in_use":
+            retry_after = parse_retry_after(response.headers.get("retry-after"), default=_KEY_IN_USE_RETRY_SECONDS)
+            return RateLimitedError(error.message, retry_after=retry_after, **common)
+        if kind == "rate_limit_error" and not isinstance(error, RateLimitedError):
+            retry_after = parse_retry_after(response.headers.get("retry-after"), default=1.0)
+            return RateLimitedError(error.message, retry_after=retry_after, **common)
+        if kind == "authentication_error" and not isinstance(error, AuthenticationError):
+            return AuthenticationError(error.message, **common)
+        if kind == "api_error" and not isinstance(error, ProviderUnavailableError):
+            return ProviderUnavailableError(error.message, **common)
+        if kind in ("card_error", "idempotency_error") and not isinstance(error, InvalidRequestError):
+            return InvalidRequestError(error.message, **common)
+        return error
+
+    # ----- customers --------------------------------------------------------------------
+    def find_or_create_customer(
+        self, email: str, name: str, metadata: Mapping[str, str] | None = None
+    ) -> ProviderCustomer:
+        """The customer with this email (Stripe's filter is case-sensitive), else a new one.
+        The create carries an idempotency key derived from the email, so two concurrent
+        calls create one customer."""
+        response = self.request("GET", "/v1/customers", params={"email": email, "limit": 1}, operation="customers")
+        payload = _json(response)
+        found = payload.get("data") if isinstance(payload, dict) else None
+        if isinstance(found, list) and found and isinstance(found[0], dict) and found[0].get("id"):
+            return ProviderCustomer(provider=self.provider, customer_id=str(found[0]["id"]), created=False)
+        digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:40]
+        data = {"email": email, "name": name, **_metadata_fields(metadata)}
+        response = self.request(
+            "POST", "/v1/customers", data=data, idempotency_key=f"customer-{digest}", operation="customers"
+        )
+        created = StripeObject.model_validate(_json(response))
+        return ProviderCustomer(provider=self.provider, customer_id=created.id, created=True)
+
+    # ----- subscriptions ----------------------------------------------------------------
+    def create_subscription(
+        self,
+        customer_id: str,
+        price_id: str,
+        idempotency_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+    ) -> StripeSubscription:
+        """``POST /v1/subscriptions`` for one price; the same ``idempotency_key`` never
+        creates a second subscription (24 h window at Stripe)."""
+        if not idempotency_key:
+            raise InvalidRequestError(
+                "an idempotency key is required", provider=self.provider, code="idempotency_key_required"
+            )
+        data = {"customer": customer_id, "items[0][price]": price_id, **_metadata_fields(metadata)}
+        # A lost answer is an unknown outcome; the same key again is safe (Stripe answers the first).
+        response = self.effect(
+            lambda: self.request(
+                "POST",
+                "/v1/subscriptions",
+                data=data,
+                idempotency_key=idempotency_key,
+                operation="subscriptions",
+                effect=True,
+            ),
+            keyed=True,
+        )
+        return StripeSubscription.model_validate(_json(response))
+
+    def cancel_subscription(self, subscription_id: str) -> StripeSubscription:
+        """``DELETE /v1/subscriptions/{id}``: cancelled now (status ``canceled``)."""
+        response = self.request("DELETE", f"/v1/subscriptions/{subscription_id}", operation="subscriptions")
+        return StripeSubscription.model_validate(_json(response))
+
+    def health_check(self) -> None:
+        self.request("GET", "/v1/customers", params={"limit": 1}, timeout=get_settings().health_check_timeout)
