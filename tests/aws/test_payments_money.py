@@ -276,7 +276,7 @@ def nfse_executions(hub_aws: HubAws) -> list[str]:
         ("-5000.00", None, "negative"),
         ("1000000000000000000000000000000.00", None, "larger than any payment"),
         ("5000.001", None, "fractions of a centavo"),
-        # (1e400, Infinity, NaN: the normaliser flags them too — tests/unit/test_webhook_asaas.py —
+        # (1e400, Infinity, NaN: the normaliser flags them too — tests/unit/providers/asaas/test_webhook.py —
         # but a receiver's JSON limits may refuse such a body before it, with a 400)
     ],
 )
