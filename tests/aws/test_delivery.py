@@ -16,7 +16,7 @@ import pytest
 from hub.config import get_settings
 from hub.webhooks import delivery
 from hub.webhooks.replay import archived_keys, replay
-from hub.webhooks.specs import WEBHOOK_PROVIDERS, webhook_spec
+from hub.webhooks.specs import webhook_providers, webhook_spec
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import bus_events, consume, purge
 from tests.aws.test_webhook_evolution import SECRET, payload, post
@@ -163,4 +163,4 @@ def test_a_copy_another_consumer_is_processing_waits_instead_of_publishing(
 
 def test_delivery_marks_outlive_every_receivers_dedupe_window() -> None:
     # A mark that expired before the receiver's dedupe record would make a redelivery look lost.
-    assert all(webhook_spec(p).dedupe_ttl_seconds < delivery.DELIVERY_TTL_SECONDS for p in WEBHOOK_PROVIDERS)
+    assert all(webhook_spec(p).dedupe_ttl_seconds < delivery.DELIVERY_TTL_SECONDS for p in webhook_providers())

@@ -203,10 +203,35 @@ def test_adapter_respects_configured_limits(table: str, monkeypatch: pytest.Monk
     assert len(calls) == 3
 
 
-def test_youtube_search_and_upload_have_their_own_daily_buckets() -> None:
-    from hub.resilience.ratelimit import rules_for
+def test_a_quota_pool_and_its_own_buckets_count_separate_operations() -> None:
+    # YouTube's shape: search.list and videos.insert have their own daily buckets; every other
+    # method draws on one unit pool (https://developers.google.com/youtube/v3/determine_quota_cost).
+    from hub.resilience.ratelimit import DAY, rules_for
 
-    rules = {r.name: r for r in rules_for("youtube")}
+    youtube = [
+        {
+            "name": "units_per_day",
+            "limit": 10_000,
+            "window_seconds": DAY,
+            "scope": "provider",
+            "excludes": ("search.list", "videos.insert"),
+        },
+        {
+            "name": "search_list_per_day",
+            "limit": 100,
+            "window_seconds": DAY,
+            "scope": "provider",
+            "applies_to": "search.list",
+        },
+        {
+            "name": "videos_insert_per_day",
+            "limit": 100,
+            "window_seconds": DAY,
+            "scope": "provider",
+            "applies_to": "videos.insert",
+        },
+    ]
+    rules = {r.name: r for r in rules_for("youtube", {"youtube": youtube})}
     assert rules["units_per_day"].limit == 10_000
     assert not rules["units_per_day"].applies("search.list")
     assert not rules["units_per_day"].applies("videos.insert")

@@ -21,8 +21,8 @@ from hub.fiscal.nfse_models import NfseRequest, Prestador, Servico, Tomador, Val
 from hub.fiscal.taxes import FiscalSettings
 from hub.money import percent_of
 from hub.providers.focusnfe.client import FocusNfeClient
-from hub.providers.nuvemfiscal.client import NuvemFiscalClient
 from hub.providers.nuvemfiscal import client as nuvemfiscal
+from hub.providers.nuvemfiscal.client import NuvemFiscalClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes import focusnfe as focus_sandbox
 from localcloud.sandboxes import nuvemfiscal as nf_sandbox

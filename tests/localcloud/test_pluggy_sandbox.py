@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.pluggy.client import PluggyClient
 from hub.providers.pluggy import client as pluggy
+from hub.providers.pluggy.client import PluggyClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes.asaas import dumps
 from localcloud.sandboxes.base import SandboxServer

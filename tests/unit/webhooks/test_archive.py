@@ -12,7 +12,7 @@ from hub.webhooks.archive import archive_raw, redact_json_keys
 from hub.webhooks.ingress import process_archived
 from hub.webhooks.models import RawWebhook
 from hub.webhooks.replay import load_archived
-from hub.webhooks.specs import WEBHOOK_PROVIDERS, webhook_spec
+from hub.webhooks.specs import webhook_providers, webhook_spec
 from tests.helpers import sample_event
 
 APIKEY = "B6D711FCDE4D4FD5936544120E713976"
@@ -118,6 +118,6 @@ def test_redaction_changes_only_the_credential_values(body: bytes, expected: byt
 def test_every_receiver_declares_its_redaction() -> None:
     # What each provider's body can carry (docs/webhooks: archive): only Evolution's apikey and
     # Stripe's client_secret are credentials; the others carry identifiers, not secrets.
-    declared = {provider: webhook_spec(provider).archive_redact for provider in WEBHOOK_PROVIDERS}
+    declared = {provider: webhook_spec(provider).archive_redact for provider in webhook_providers()}
     assert declared["evolution"] == ("apikey",)
     assert declared["stripe"] == ("client_secret",)

@@ -1,64 +1,73 @@
-"""Provider adapters. ``ADAPTERS`` maps the provider name used in secret ids to its class.
+"""Provider adapters, one package each, found by name.
 
-The registry is built on first access (PEP 562), not at import: importing one adapter (or
-``hub.providers.base.client``) must not import every other one — a receiver's cold start would pay
-for all of them, and modules the adapters import (``hub.webhooks.standard``) would import
-themselves in a circle.
+Each package's ``__init__`` declares ``DESCRIPTORS`` (see :mod:`hub.providers.base.descriptor`);
+the registry is the union of them, built on first use by listing this folder — no hand-kept
+list. Looking up one provider imports only its package (``hub.providers.<key>``), so a
+receiver's cold start does not pay for every other adapter.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.providers.base.client import ProviderClient
+    from hub.providers.base.descriptor import ProviderDescriptor
+
+_NOT_PROVIDERS = frozenset({"base"})
+
+
+def _declared(package: str) -> tuple[ProviderDescriptor, ...]:
+    try:
+        module = importlib.import_module(f"{__name__}.{package}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{package}":
+            raise
+        return ()
+    return tuple(getattr(module, "DESCRIPTORS", ()))
+
+
+@cache
+def all_descriptors() -> dict[str, ProviderDescriptor]:
+    """Every provider by key, in package order."""
+    found: dict[str, ProviderDescriptor] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.ispkg and info.name not in _NOT_PROVIDERS:
+            for descriptor in _declared(info.name):
+                if descriptor.key in found:
+                    raise RuntimeError(f"provider key {descriptor.key!r} is declared twice")
+                found[descriptor.key] = descriptor
+    return found
+
+
+@cache
+def descriptor(key: str) -> ProviderDescriptor | None:
+    """The provider named ``key`` (or one of its aliases); None when there is none."""
+    if key.isidentifier() and key not in _NOT_PROVIDERS:
+        for candidate in _declared(key):  # the common case: the key is the package's name
+            if candidate.key == key:
+                return candidate
+    for candidate in all_descriptors().values():
+        if candidate.key == key or key in candidate.aliases:
+            return candidate
+    return None
+
+
+def _adapters() -> dict[str, type[ProviderClient]]:
+    return {d.key: d.client_class() for d in all_descriptors().values() if d.client and d.health_check}
+
 
 _ADAPTERS: dict[str, type[ProviderClient]] | None = None
 
 
-def _build() -> dict[str, type[ProviderClient]]:
-    from hub.providers.anthropic.client import AnthropicClient
-    from hub.providers.asaas.client import AsaasClient
-    from hub.providers.evolution.client import EvolutionClient
-    from hub.providers.focusnfe.client import FocusNfeClient
-    from hub.providers.gemini.client import GeminiClient
-    from hub.providers.mercadopago.client import MercadoPagoClient
-    from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient
-    from hub.providers.nuvemfiscal.client import NuvemFiscalClient
-    from hub.providers.openai.client import OpenAIClient
-    from hub.providers.pagbank.client import PagBankClient
-    from hub.providers.pluggy.client import PluggyClient
-    from hub.providers.replicate.client import ReplicateClient
-    from hub.providers.resend.client import ResendClient
-    from hub.providers.ses.client import SesClient
-    from hub.providers.twilio.client import TwilioClient
-
-    classes: tuple[type[ProviderClient], ...] = (
-        EvolutionClient,
-        WhatsAppCloudClient,
-        TwilioClient,
-        ResendClient,
-        SesClient,
-        GeminiClient,
-        ReplicateClient,
-        AnthropicClient,
-        OpenAIClient,
-        AsaasClient,
-        PagBankClient,
-        MercadoPagoClient,
-        NuvemFiscalClient,
-        FocusNfeClient,
-        PluggyClient,
-    )
-    # Stripe is left out: most orgs hold only its webhook secret here (the platform's key
-    # lives with the platform product), so a health check would report a false failure.
-    return {cls.provider: cls for cls in classes}
-
-
 def __getattr__(name: str) -> Any:
+    # ``ADAPTERS``: provider key → client class, for every provider the health check probes.
     global _ADAPTERS
     if name == "ADAPTERS":
         if _ADAPTERS is None:
-            _ADAPTERS = _build()
+            _ADAPTERS = _adapters()
         return _ADAPTERS
     raise AttributeError(f"module 'hub.providers' has no attribute {name!r}")

@@ -119,64 +119,15 @@ class RateLimiter:
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
-# Defaults: what each provider publishes today (checked 2026-11-22). Every number is
-# configuration: override per deployment with RATE_LIMIT_OVERRIDES (JSON, see docs/resilience.md).
-DEFAULT_LIMITS: dict[str, tuple[LimitRule, ...]] = {
-    # https://docs.asaas.com/docs/limites-da-api : 25,000 requests per 12 h per account; bursts limited too.
-    "asaas": (
-        LimitRule("requests_per_minute", 100, MINUTE, "account", "seed: 100/min"),
-        LimitRule("requests_per_12h", 25_000, 12 * HOUR, "account", "Asaas quota per 12 h"),
-    ),
-    "pagbank": (LimitRule("requests_per_minute", 300, MINUTE, "account"),),
-    # Graph API platform rate limit: 200 calls per user per hour (Instagram/Facebook).
-    "instagram": (LimitRule("calls_per_hour", 200, HOUR, "account"),),
-    "facebook": (LimitRule("calls_per_hour", 200, HOUR, "account"),),
-    # YouTube Data API (https://developers.google.com/youtube/v3/determine_quota_cost): search.list
-    # and videos.insert have their own buckets of 100 calls/day each (cost 1 per call); every other
-    # method draws on a 10,000-unit daily pool (pass cost= the method's units). Resets at 00:00 PT.
-    "youtube": (
-        LimitRule("units_per_day", 10_000, DAY, "provider", excludes=("search.list", "videos.insert")),
-        LimitRule("search_list_per_day", 100, DAY, "provider", applies_to="search.list"),
-        LimitRule("videos_insert_per_day", 100, DAY, "provider", applies_to="videos.insert"),
-    ),
-    # Resend: 10 requests per second per team (https://resend.com/docs/api-reference/rate-limit);
-    # the plan's daily/monthly email quota comes back as 429 daily/monthly_quota_exceeded.
-    "resend": (LimitRule("requests_per_second", 10, 1, "account"),),
-    # Amazon SES counts recipients: a production account starts at 14/s and 50,000/day
-    # (GetAccount.SendQuota has the account's own figures: override per deployment).
-    "ses": (
-        LimitRule("recipients_per_minute", 840, MINUTE, "account", applies_to="send"),
-        LimitRule("recipients_per_day", 50_000, DAY, "account", applies_to="send"),
-    ),
-    # Gemini: per-project RPM depends on the tier; free tier is low. Configure per deployment.
-    "gemini": (LimitRule("requests_per_minute", 1_000, MINUTE, "provider"),),
-    # WhatsApp Business messaging tier: 1,000 business-initiated conversations/day on tier 1.
-    "evolution": (LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),
-    "whatsapp_cloud": (LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),
-    # Twilio: a sender's throughput is 1 message/s for a US long code and about 10/s for
-    # international and alphanumeric senders; above it Twilio queues (up to ~10 h, then error
-    # 21611). https://help.twilio.com/articles/115002943027
-    "twilio": (
-        LimitRule("messages_per_second", 10, 1, "account", "per sender, international default", applies_to="send"),
-    ),
-    # Pluggy (Open Finance aggregator): per-minute limits on auth and transactions
-    # (https://docs.pluggy.ai/docs/rate-limits).
-    "pluggy": (
-        LimitRule("auth_per_minute", 360, MINUTE, "provider", applies_to="auth"),
-        LimitRule("transactions_per_minute", 360, MINUTE, "provider", applies_to="transactions"),
-    ),
-    # SerpAPI: monthly plan searches (cached searches are free and not counted).
-    "serpapi": (LimitRule("searches_per_month", 5_000, 30 * DAY, "provider", applies_to="search"),),
-    # LinkedIn: daily per-app and per-member limits are only visible in its developer portal.
-    "linkedin": (LimitRule("calls_per_day", 1_000, DAY, "provider"),),
-}
-
-
 def rules_for(provider: str, overrides: Mapping[str, Any] | None = None) -> tuple[LimitRule, ...]:
-    """The rules for a provider: defaults, replaced wholesale by an override if present.
+    """The rules for a provider: its descriptor's defaults (what the provider publishes, each
+    cited there), replaced wholesale by an override if present.
 
     Override shape: {"asaas": [{"name": "requests_per_minute", "limit": 50, "window_seconds": 60,
     "scope": "account"}]} — an empty list disables limiting for that provider."""
     if overrides and provider in overrides:
         return tuple(LimitRule(**rule) for rule in overrides[provider])
-    return DEFAULT_LIMITS.get(provider, ())
+    from hub.providers import descriptor  # the defaults live with each provider (its descriptor)
+
+    found = descriptor(provider)
+    return found.limits if found else ()

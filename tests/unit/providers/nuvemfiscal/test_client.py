@@ -28,8 +28,8 @@ from hub.fiscal.nfse_models import (
     Valores,
 )
 from hub.payments.store import ChargeRecord
-from hub.providers.nuvemfiscal.client import NuvemFiscalClient, NuvemFiscalCredentials, dumps_json
 from hub.providers.nuvemfiscal import client as nuvemfiscal
+from hub.providers.nuvemfiscal.client import NuvemFiscalClient, NuvemFiscalCredentials, dumps_json
 from hub.retry import RetryPolicy
 
 API = "https://api.nuvemfiscal.com.br"

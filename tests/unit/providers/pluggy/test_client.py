@@ -17,8 +17,8 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.providers.pluggy.client import PluggyClient, PluggyCredentials
 from hub.providers.pluggy import client as pluggy
+from hub.providers.pluggy.client import PluggyClient, PluggyCredentials
 from hub.retry import RetryPolicy
 
 SECRET = "s3cr3t-client-secret-value"

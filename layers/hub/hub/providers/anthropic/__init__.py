@@ -1,0 +1,19 @@
+"""Anthropic: Claude text generation.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="anthropic",
+        title="Anthropic",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://api.anthropic.com",
+        client="client:AnthropicClient",
+        capabilities=frozenset({"TextGenerator"}),
+        docs="https://docs.anthropic.com/en/api/messages",
+    ),
+)

@@ -30,7 +30,8 @@ from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
 from hub.requests import MAX_CENTAVOS
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 PROVIDER = "asaas"
 ACCESS_HEADER = "asaas-access-token"
@@ -292,3 +293,9 @@ def normalise_asaas_webhook(
             raw_ref=raw_ref,
         )
     ]
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Asaas keeps failed events queued (and pauses after 15 failures) until the queue is resumed,
+# so its dedupe window is the longest.
+WEBHOOK = WebhookSpec("asaas", verify_asaas_webhook, normalise_asaas_webhook, 30 * DAY)

@@ -12,7 +12,8 @@ from hub.errors import InvalidRequestError
 from hub.events import HubEvent, InboundMessage, MessageStatusData
 from hub.phones import to_e164
 from hub.providers.evolution.client import WHATSAPP_JID_SUFFIX, EvolutionClient, EvolutionCredentials
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 # ----- inbound webhook -------------------------------------------------------------------
 
@@ -228,3 +229,17 @@ def _status_events(envelope: _EvolutionEnvelope, *, org_id: str, received_at: da
             )
         )
     return events
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Evolution puts the instance's API key in every webhook body ({event, instance, data,
+# destination, date_time, sender, server_url, apikey}: EvolutionAPI/evolution-api
+# src/api/integrations/event/webhook/webhook.controller.ts, sendData). Bodies are not signed
+# (a bearer token authenticates them), so nothing is lost by redacting.
+WEBHOOK = WebhookSpec(
+    "evolution",
+    verify_evolution_webhook,
+    normalise_evolution_webhook,
+    7 * DAY,
+    archive_redact=("apikey",),
+)

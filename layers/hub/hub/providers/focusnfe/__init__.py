@@ -1,0 +1,19 @@
+"""Focus NFe: NFS-e issuer (fallback of Nuvem Fiscal).
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="focusnfe",
+        title="Focus NFe",
+        package=__name__,
+        auth="basic",
+        default_base_url="https://api.focusnfe.com.br",
+        client="client:FocusNfeClient",
+        capabilities=frozenset({"NfseIssuer"}),
+        docs="https://focusnfe.com.br/doc/#nfse-nacional",
+    ),
+)

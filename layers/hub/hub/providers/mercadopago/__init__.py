@@ -1,0 +1,20 @@
+"""Mercado Pago: Pix charges, refunds and signed payment webhooks.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="mercadopago",
+        title="Mercado Pago",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://api.mercadopago.com",
+        client="client:MercadoPagoClient",
+        webhook=True,
+        capabilities=frozenset({"PaymentGateway"}),
+        docs="https://www.mercadopago.com.br/developers/en/reference",
+    ),
+)

@@ -41,7 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 PROVIDER = "mercadopago"
 SIGNATURE_HEADER = "x-signature"
@@ -231,3 +232,8 @@ def normalise_mercadopago_webhook(
             raw_ref=raw_ref,
         )
     ]
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Mercado Pago retries for 4 days.
+WEBHOOK = WebhookSpec("mercadopago", verify_mercadopago_webhook, normalise_mercadopago_webhook, 5 * DAY)

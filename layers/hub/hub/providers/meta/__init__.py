@@ -1,0 +1,30 @@
+"""Meta: Graph API: the WhatsApp Cloud client and the Meta webhook (WhatsApp, Instagram, Facebook).
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+from hub.resilience.ratelimit import DAY, LimitRule
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="meta",
+        title="Meta webhooks",
+        package=__name__,
+        auth="webhook_only",
+        webhook=True,
+        docs="https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
+    ),
+    ProviderDescriptor(
+        key="whatsapp_cloud",
+        title="WhatsApp Cloud API",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://graph.facebook.com",
+        client="whatsapp_cloud:WhatsAppCloudClient",
+        capabilities=frozenset({"WhatsAppSender"}),
+        # Messaging tier 1: 1,000 business-initiated conversations/day.
+        limits=(LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),
+        docs="https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages",
+    ),
+)

@@ -28,7 +28,8 @@ from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent, InboundMessage, MessageStatusData, SocialCommentData
 from hub.phones import to_e164
 from hub.providers.base.client import ProviderCredentials
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 PROVIDER = "meta"
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -376,3 +377,10 @@ def normalise_meta_webhook(
                 if event is not None:
                     events.append(event)
     return events
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Meta retries for about 7 days.
+WEBHOOK = WebhookSpec(
+    "meta", verify_meta_webhook, normalise_meta_webhook, 8 * DAY, challenge=meta_subscription_challenge
+)

@@ -1,0 +1,19 @@
+"""Nuvem Fiscal: NFS-e issuer (Padrão Nacional DPS), OAuth2 client credentials.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="nuvemfiscal",
+        title="Nuvem Fiscal",
+        package=__name__,
+        auth="client_credentials",
+        default_base_url="https://api.nuvemfiscal.com.br",
+        client="client:NuvemFiscalClient",
+        capabilities=frozenset({"NfseIssuer"}),
+        docs="https://dev.nuvemfiscal.com.br/docs/api",
+    ),
+)

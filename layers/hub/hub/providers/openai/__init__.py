@@ -1,0 +1,19 @@
+"""OpenAI: text, images and embeddings.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="openai",
+        title="OpenAI",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://api.openai.com/v1",
+        client="client:OpenAIClient",
+        capabilities=frozenset({"TextGenerator", "ImageGenerator", "Embedder"}),
+        docs="https://platform.openai.com/docs/api-reference",
+    ),
+)

@@ -1,0 +1,23 @@
+"""PagBank (PagSeguro): orders, Pix, boleto, checkout links and signed notifications.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+from hub.resilience.ratelimit import MINUTE, LimitRule
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="pagbank",
+        title="PagBank (PagSeguro)",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://api.pagseguro.com",
+        client="client:PagBankClient",
+        webhook=True,
+        capabilities=frozenset({"PaymentGateway"}),
+        limits=(LimitRule("requests_per_minute", 300, MINUTE, "account"),),
+        aliases=("pagseguro",),
+        docs="https://developer.pagbank.com.br/reference",
+    ),
+)

@@ -49,7 +49,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.events import HubEvent, PaymentData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
 from hub.requests import MAX_CENTAVOS
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 PROVIDER = "pagbank"
 SIGNATURE_HEADER = "x-authenticity-token"
@@ -264,3 +265,8 @@ def payment_event(payment: PagBankPayment, *, org_id: str, received_at: datetime
         data=payment.data,
         raw_ref=raw_ref,
     )
+
+
+# The dedupe window is at least the provider's documented retry window.
+# PagBank documents no retry window for notifications; the longest of ours (as Asaas's).
+WEBHOOK = WebhookSpec("pagbank", verify_pagbank_webhook, normalise_pagbank_webhook, 30 * DAY)

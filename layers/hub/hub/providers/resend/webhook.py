@@ -14,7 +14,8 @@ from hub.errors import (
 from hub.events import EmailEventData, HubEvent
 from hub.providers.base.client import parse_credentials
 from hub.providers.resend.client import ResendCredentials
-from hub.webhooks.models import RawWebhook
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookSpec
 from hub.webhooks.standard import verify_standard_webhook
 
 # Resend event type → hub event type. Email events from
@@ -122,3 +123,7 @@ def normalise_resend_webhook(
             raw_ref=raw_ref,
         )
     ]
+
+
+# The dedupe window is at least the provider's documented retry window.
+WEBHOOK = WebhookSpec("resend", verify_resend_webhook, normalise_resend_webhook, 7 * DAY)

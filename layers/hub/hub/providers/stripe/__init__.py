@@ -1,0 +1,23 @@
+"""Stripe: subscriptions for international customers and signed webhooks.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import ProviderDescriptor
+
+DESCRIPTORS = (
+    ProviderDescriptor(
+        key="stripe",
+        title="Stripe",
+        package=__name__,
+        auth="api_key",
+        default_base_url="https://api.stripe.com",
+        client="client:StripeClient",
+        webhook=True,
+        # Most orgs hold only Stripe's webhook secret (the platform's key lives with the platform
+        # product), so a health probe would report a false failure.
+        health_check=False,
+        capabilities=frozenset({"PaymentGateway"}),
+        docs="https://docs.stripe.com/api",
+    ),
+)

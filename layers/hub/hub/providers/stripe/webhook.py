@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 PROVIDER = "stripe"
 SIGNATURE_HEADER = "stripe-signature"
@@ -335,3 +336,14 @@ def normalise_stripe_webhook(
             raw_ref=raw_ref,
         )
     ]
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Stripe retries for 3 days. PaymentIntent, SetupIntent and Checkout Session objects carry a
+# ``client_secret`` that completes the payment and "should not be stored, logged, or exposed to
+# anyone other than the customer"
+# (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-client_secret).
+# Redacting it changes the signed bytes: replay does not verify signatures again.
+WEBHOOK = WebhookSpec(
+    "stripe", verify_stripe_webhook, normalise_stripe_webhook, 4 * DAY, archive_redact=("client_secret",)
+)

@@ -16,8 +16,16 @@ from hub.errors import (
 )
 from hub.events import HubEvent, InboundMessage, MessageStatusData
 from hub.phones import to_e164
-from hub.providers.twilio.client import SIGNATURE_HEADER, STATUS_MAP, TwilioClient, TwilioCredentials, twilio_error_text
-from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from hub.providers.twilio.client import (
+    SIGNATURE_HEADER,
+    STATUS_MAP,
+    TWIML_EMPTY_RESPONSE,
+    TwilioClient,
+    TwilioCredentials,
+    twilio_error_text,
+)
+from hub.resilience.ratelimit import DAY
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
 # ----- webhooks ---------------------------------------------------------------------------
 
@@ -235,3 +243,16 @@ def _inbound(payload: Mapping[str, str], sid: str, *, org_id: str, received_at: 
         data=message,
         raw_ref=raw_ref,
     )
+
+
+# The dedupe window is at least the provider's documented retry window.
+# Form-encoded bodies; Twilio expects TwiML back (an empty <Response/>: no auto-reply).
+WEBHOOK = WebhookSpec(
+    "twilio",
+    verify_twilio_webhook,
+    normalise_twilio_webhook,
+    7 * DAY,
+    parse_body=parse_twilio_form,
+    success_content_type="text/xml",
+    success_body=TWIML_EMPTY_RESPONSE,
+)
