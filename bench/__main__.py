@@ -88,7 +88,7 @@ def evolution_events(n: int) -> list[dict[str, Any]]:
 def stripe_events(n: int) -> list[dict[str, Any]]:
     import stripe
 
-    from localcloud.demo import STRIPE_WEBHOOK_SECRET
+    from localcloud.sandboxes.stripe import DEMO_WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
 
     sample = json.loads((ROOT / "events" / "webhook_stripe.json").read_text(encoding="utf-8"))
     events = []

@@ -34,6 +34,8 @@ sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
 from bench.common import bench_cloud  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
+from localcloud.sandboxes import anthropic as anthropic_sandbox  # noqa: E402
+from localcloud.sandboxes import openai as openai_sandbox  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Resuma o pedido de orçamento da Maria em uma frase."}]
 HANG_SECONDS = 100
@@ -64,8 +66,10 @@ class SeedIntegration:
 
 
 def seed_answer(anthropic_url: str, openai_url: str) -> str:
-    claude = SeedIntegration(anthropic_url, {"x-api-key": demo.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01"})
-    gpt = SeedIntegration(openai_url, {"Authorization": f"Bearer {demo.OPENAI_API_KEY}"})
+    claude = SeedIntegration(
+        anthropic_url, {"x-api-key": anthropic_sandbox.DEMO_API_KEY, "anthropic-version": "2023-06-01"}
+    )
+    gpt = SeedIntegration(openai_url, {"Authorization": f"Bearer {openai_sandbox.DEMO_API_KEY}"})
     try:
         claude._request(
             "POST", "/v1/messages", json={"model": "claude-sonnet-5-5", "max_tokens": 200, "messages": PROMPT}
@@ -87,7 +91,7 @@ def litellm_router(anthropic_url: str, openai_url: str) -> Any:
                 "litellm_params": {
                     "model": "anthropic/claude-sonnet-5-5",
                     "api_base": anthropic_url,
-                    "api_key": demo.ANTHROPIC_API_KEY,
+                    "api_key": anthropic_sandbox.DEMO_API_KEY,
                 },
             },
             {
@@ -95,7 +99,7 @@ def litellm_router(anthropic_url: str, openai_url: str) -> Any:
                 "litellm_params": {
                     "model": "openai/gpt-6.2-sol",
                     "api_base": openai_url,
-                    "api_key": demo.OPENAI_API_KEY,
+                    "api_key": openai_sandbox.DEMO_API_KEY,
                 },
             },
         ],
@@ -146,7 +150,7 @@ def main() -> None:
         def set_primary(url: str) -> None:
             secrets.put_secret_value(
                 SecretId="hub/demo/anthropic",
-                SecretString=json.dumps({"base_url": url, "api_key": demo.ANTHROPIC_API_KEY}),
+                SecretString=json.dumps({"base_url": url, "api_key": anthropic_sandbox.DEMO_API_KEY}),
             )
 
         def fault(spec: dict[str, Any] | None) -> None:

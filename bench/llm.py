@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 from bench.__main__ import Ctx, percentile  # noqa: E402
 from bench.common import bench_cloud  # noqa: E402
 from localcloud import demo  # noqa: E402
+from localcloud.sandboxes import anthropic as anthropic_sandbox  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Escreva uma saudação curta para a Maria."}]
 N = 200
@@ -48,7 +49,7 @@ def main() -> None:
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
         base = f"{cloud.sandbox_url}/anthropic"
         body = {"model": "claude-sonnet-5-5", "max_tokens": 200, "messages": MESSAGES}
-        headers = {"x-api-key": demo.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01"}
+        headers = {"x-api-key": anthropic_sandbox.DEMO_API_KEY, "anthropic-version": "2023-06-01"}
         http = httpx.Client()
 
         def direct() -> None:
@@ -71,7 +72,7 @@ def main() -> None:
                 messages=MESSAGES,
                 max_tokens=200,
                 api_base=base,
-                api_key=demo.ANTHROPIC_API_KEY,
+                api_key=anthropic_sandbox.DEMO_API_KEY,
             )
 
         results = {

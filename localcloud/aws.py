@@ -540,7 +540,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
     prefix = secrets_prefix(template)
     sm = aws_client("secretsmanager", endpoint)
     ids = []
-    for secret in demo.DEMO_SECRETS:
+    for secret in demo.demo_secrets():
         secret_id = secret.secret_id(prefix)
         value = demo.demo_secret_values(sandbox_url, secret.org_id)[secret.provider]
         sm.create_secret(Name=secret_id, SecretString=json.dumps(value))

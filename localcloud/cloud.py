@@ -17,6 +17,7 @@ from localcloud.api import ApiGateway, ApiRoute, collect_routes
 from localcloud.lambda_api import LambdaInvokeApi
 from localcloud.runtime import FunctionRuntime, build_environment, local_overrides
 from localcloud.sandboxes import SandboxServer, all_sandboxes
+from localcloud.sandboxes import evolution as evolution_sandbox
 from localcloud.schedules import Scheduler, collect_schedules
 from localcloud.servers import ServerThread, free_port
 from localcloud.sqs_poller import SqsPoller, SqsPollers, collect_sources
@@ -301,7 +302,7 @@ class LocalCloud:
         for name in ("org_id", "orgId", "org", "organization_id", "tenant_id"):
             path = path.replace("{" + name + "}", demo.DEMO_ORG_ID)
         query = ""
-        header = f"-H 'x-webhook-token: {demo.EVOLUTION_WEBHOOK_TOKEN}' "
+        header = f"-H 'x-webhook-token: {evolution_sandbox.DEMO_WEBHOOK_TOKEN}' "
         event_file = root / "events" / "webhook_evolution.json"
         body_cmd = "echo '{}'"
         if event_file.is_file():
@@ -311,7 +312,7 @@ class LocalCloud:
                 if isinstance(event, dict):
                     if event.get("path"):
                         path = str(event["path"])
-                    token = demo.EVOLUTION_WEBHOOK_TOKEN
+                    token = evolution_sandbox.DEMO_WEBHOOK_TOKEN
                     token_headers = [(k, str(v)) for k, v in (event.get("headers") or {}).items() if token in str(v)]
                     token_query = [k for k, v in (event.get("queryStringParameters") or {}).items() if v == token]
                     if token_headers:

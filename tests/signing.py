@@ -14,6 +14,12 @@ import stripe
 from standardwebhooks import Webhook
 
 from localcloud import demo
+from localcloud.sandboxes import asaas as asaas_sandbox
+from localcloud.sandboxes import evolution as evolution_sandbox
+from localcloud.sandboxes import mercadopago as mercadopago_sandbox
+from localcloud.sandboxes import meta as meta_sandbox
+from localcloud.sandboxes import resend as resend_sandbox
+from localcloud.sandboxes import stripe as stripe_sandbox
 
 
 def standard_headers(
@@ -29,26 +35,26 @@ def standard_headers(
 def signed_headers(provider: str, body: str, query: dict[str, str] | None = None) -> dict[str, str]:
     headers = {"Content-Type": "application/json"}
     if provider == "evolution":
-        headers["Authorization"] = f"Bearer {demo.EVOLUTION_WEBHOOK_TOKEN}"
+        headers["Authorization"] = f"Bearer {evolution_sandbox.DEMO_WEBHOOK_TOKEN}"
     elif provider == "stripe":
         headers["Stripe-Signature"] = stripe.WebhookSignature.generate_signature_header(
-            body, demo.STRIPE_WEBHOOK_SECRET
+            body, stripe_sandbox.DEMO_WEBHOOK_SECRET
         )
     elif provider == "meta":
-        digest = hmac.new(demo.META_APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+        digest = hmac.new(meta_sandbox.DEMO_APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
         headers["X-Hub-Signature-256"] = f"sha256={digest}"
     elif provider == "resend":
-        headers.update(standard_headers("svix", body, secret=demo.RESEND_WEBHOOK_SECRET))
+        headers.update(standard_headers("svix", body, secret=resend_sandbox.DEMO_WEBHOOK_SECRET))
     elif provider == "custom":
         headers.update(standard_headers("webhook", body, secret=demo.CUSTOM_WEBHOOK_SECRET))
     elif provider == "asaas":
-        headers["asaas-access-token"] = demo.ASAAS_WEBHOOK_TOKEN
+        headers["asaas-access-token"] = asaas_sandbox.DEMO_WEBHOOK_TOKEN
     elif provider == "mercadopago":
         request_id = str(uuid.uuid4())
         ts = str(int(time.time()))
         data_id = (query or {}).get("data.id")
         manifest = (f"id:{data_id.lower()};" if data_id else "") + f"request-id:{request_id};ts:{ts};"
-        v1 = hmac.new(demo.MERCADOPAGO_WEBHOOK_SECRET.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+        v1 = hmac.new(mercadopago_sandbox.DEMO_WEBHOOK_SECRET.encode(), manifest.encode(), hashlib.sha256).hexdigest()
         headers.update({"x-signature": f"ts={ts},v1={v1}", "x-request-id": request_id})
     else:
         raise ValueError(provider)

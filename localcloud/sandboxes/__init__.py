@@ -1,65 +1,34 @@
 """Fake third-party providers served on one port (default 4010), one path prefix each.
 
-Adding a provider: write ``localcloud/sandboxes/<provider>.py`` with a :class:`Sandbox`
-subclass, add it to :func:`all_sandboxes`, and add its demo secret in ``localcloud/demo.py``.
+Adding a provider: write ``localcloud/sandboxes/<provider>.py`` (the provider's key) with a
+:class:`Sandbox` subclass registered as ``SANDBOX`` and its demo secret(s) in ``DEMO_SECRETS``.
+Modules are found by listing this folder; a module may declare only ``DEMO_SECRETS`` when the
+provider needs no fake server (webhook-only providers, SES served by moto).
 """
 
 from __future__ import annotations
 
-from localcloud.sandboxes.anthropic import AnthropicSandbox
-from localcloud.sandboxes.asaas import AsaasSandbox
+import importlib
+import pkgutil
+from functools import cache
+from types import ModuleType
+
 from localcloud.sandboxes.base import Fault, Sandbox, SandboxServer, parse_fault
-from localcloud.sandboxes.evolution import EvolutionSandbox
-from localcloud.sandboxes.focusnfe import FocusNfeSandbox
-from localcloud.sandboxes.gemini import GeminiSandbox
-from localcloud.sandboxes.mercadopago import MercadoPagoSandbox
-from localcloud.sandboxes.nuvemfiscal import NuvemFiscalSandbox
-from localcloud.sandboxes.openai import OpenAISandbox
-from localcloud.sandboxes.pagbank import PagBankSandbox
-from localcloud.sandboxes.pluggy import PluggySandbox
-from localcloud.sandboxes.replicate import ReplicateSandbox
-from localcloud.sandboxes.resend import ResendSandbox
-from localcloud.sandboxes.twilio import TwilioSandbox
-from localcloud.sandboxes.whatsapp_cloud import WhatsAppCloudSandbox
+
+# Shared helpers of several sandboxes, not providers.
+_HELPERS = frozenset({"base", "brcode", "nfse_rules"})
+
+
+@cache
+def sandbox_modules() -> tuple[ModuleType, ...]:
+    """Every provider module of this folder, by name."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name not in _HELPERS)
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
 
 
 def all_sandboxes() -> list[Sandbox]:
-    return [
-        EvolutionSandbox(),
-        WhatsAppCloudSandbox(),
-        TwilioSandbox(),
-        ResendSandbox(),
-        GeminiSandbox(),
-        ReplicateSandbox(),
-        AnthropicSandbox(),
-        OpenAISandbox(),
-        AsaasSandbox(),
-        PagBankSandbox(),
-        MercadoPagoSandbox(),
-        NuvemFiscalSandbox(),
-        FocusNfeSandbox(),
-        PluggySandbox(),
-    ]
+    """A fresh instance of every registered sandbox."""
+    return [module.SANDBOX() for module in sandbox_modules() if hasattr(module, "SANDBOX")]
 
 
-__all__ = [
-    "AnthropicSandbox",
-    "AsaasSandbox",
-    "EvolutionSandbox",
-    "Fault",
-    "FocusNfeSandbox",
-    "GeminiSandbox",
-    "MercadoPagoSandbox",
-    "NuvemFiscalSandbox",
-    "OpenAISandbox",
-    "PagBankSandbox",
-    "PluggySandbox",
-    "ReplicateSandbox",
-    "ResendSandbox",
-    "Sandbox",
-    "SandboxServer",
-    "TwilioSandbox",
-    "WhatsAppCloudSandbox",
-    "all_sandboxes",
-    "parse_fault",
-]
+__all__ = ["Fault", "Sandbox", "SandboxServer", "all_sandboxes", "parse_fault", "sandbox_modules"]

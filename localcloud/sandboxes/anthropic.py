@@ -29,8 +29,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -73,6 +72,9 @@ THINKING_SUMMARY = "Counting the characters of the last message."
 _ALPHABET = string.ascii_letters + string.digits
 
 
+DEMO_API_KEY = "demo-anthropic-key"
+
+
 def _id(prefix: str) -> str:
     return prefix + "011" + "".join(secrets.choice(_ALPHABET) for _ in range(21))
 
@@ -85,7 +87,7 @@ def tokens(text: str) -> int:
 class AnthropicSandbox(Sandbox):
     provider = "anthropic"
 
-    def __init__(self, api_key: str = demo.ANTHROPIC_API_KEY) -> None:
+    def __init__(self, api_key: str = DEMO_API_KEY) -> None:
         super().__init__()
         self.api_key = api_key
         self.route("/v1/messages", ["POST"], self.messages)
@@ -242,3 +244,8 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
     return ""
+
+
+# Self-registration: the local cloud serves SANDBOX at /anthropic and seeds DEMO_SECRETS.
+SANDBOX = AnthropicSandbox
+DEMO_SECRETS = (DemoSecret("anthropic", lambda base_url: {"base_url": base_url, "api_key": DEMO_API_KEY}),)

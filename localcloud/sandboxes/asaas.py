@@ -68,7 +68,7 @@ import phonenumbers
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes import brcode
-from localcloud.sandboxes.base import Sandbox, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, reason
 from localcloud.sandboxes.brcode import crc16_ccitt  # noqa: F401 - tests check payloads with it
 from localcloud.servers import QuietRequestHandler
 
@@ -92,6 +92,9 @@ _PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR
 
 _MARK = "\u0000dec:"
 _MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
+
+
+DEMO_WEBHOOK_TOKEN = "demo-asaas-webhook-token"
 
 
 def _mark(value: Any) -> Any:
@@ -753,3 +756,18 @@ class AsaasSandbox(Sandbox):
         with self._control_lock:
             self.rate_limit = settings
         return asaas_json(settings)
+
+
+# Self-registration: the local cloud serves SANDBOX at /asaas and seeds DEMO_SECRETS.
+SANDBOX = AsaasSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "asaas",
+        lambda base_url: {
+            "base_url": f"{base_url}/v3",
+            "api_key": DEMO_API_KEY,
+            "environment": "sandbox",
+            "webhook_token": DEMO_WEBHOOK_TOKEN,
+        },
+    ),
+)

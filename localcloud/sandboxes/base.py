@@ -42,6 +42,27 @@ FAULT_MODES = ("down", "slow", "rate_limited", "error")
 MAX_LOG = 2000
 
 
+DEFAULT_SECRETS_PREFIX = "hub"
+DEMO_ORG_ID = "demo"
+
+
+@dataclass(frozen=True)
+class DemoSecret:
+    """One Secrets Manager secret seeded for a demo org by ``make dev``.
+
+    ``provider`` is both the secret id suffix (``<prefix>/<org>/<provider>``) and the sandbox
+    path prefix (``http://127.0.0.1:4010/<provider>``); ``build`` receives that sandbox base URL
+    and returns the SecretString JSON. Each sandbox module declares its own in ``DEMO_SECRETS``.
+    """
+
+    provider: str
+    build: Callable[[str], dict[str, Any]]
+    org_id: str = DEMO_ORG_ID
+
+    def secret_id(self, prefix: str = DEFAULT_SECRETS_PREFIX, org_id: str | None = None) -> str:
+        return f"{prefix}/{org_id or self.org_id}/{self.provider}"
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     resp = Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
     for k, v in (headers or {}).items():

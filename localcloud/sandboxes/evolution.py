@@ -31,8 +31,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 from localcloud.sandboxes.whatsapp_cloud import meta_error_object, template_error, wamid
 
 NOT_ON_WHATSAPP_PREFIX = "5500"
@@ -41,14 +40,19 @@ BAILEYS_INSTANCE = "somos-baileys"
 MEDIA_TYPES = ("image", "video", "document", "audio")
 
 
+DEMO_WEBHOOK_TOKEN = "demo-evolution-webhook-token"
+DEMO_INSTANCE = "somos-principal"
+DEMO_API_KEY = "demo-evolution-api-key"
+
+
 class EvolutionSandbox(Sandbox):
     provider = "evolution"
 
     def __init__(
         self,
-        api_key: str = demo.EVOLUTION_API_KEY,
-        instances: tuple[str, ...] = (demo.EVOLUTION_INSTANCE, BAILEYS_INSTANCE),
-        template_instances: tuple[str, ...] = (demo.EVOLUTION_INSTANCE,),
+        api_key: str = DEMO_API_KEY,
+        instances: tuple[str, ...] = (DEMO_INSTANCE, BAILEYS_INSTANCE),
+        template_instances: tuple[str, ...] = (DEMO_INSTANCE,),
     ) -> None:
         super().__init__()
         self.api_key = api_key
@@ -313,3 +317,18 @@ def validate_send_template(body: dict[str, Any]) -> list[str]:
     if "components" in body and not isinstance(body["components"], list):
         errors.append("components is not of a type(s) array")
     return errors
+
+
+# Self-registration: the local cloud serves SANDBOX at /evolution and seeds DEMO_SECRETS.
+SANDBOX = EvolutionSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "evolution",
+        lambda base_url: {
+            "base_url": base_url,
+            "api_key": DEMO_API_KEY,
+            "instance": DEMO_INSTANCE,
+            "webhook_token": DEMO_WEBHOOK_TOKEN,
+        },
+    ),
+)

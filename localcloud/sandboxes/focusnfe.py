@@ -51,7 +51,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, retention_problem
 from localcloud.sandboxes.nfse_rules import money as _money
 from localcloud.sandboxes.nfse_rules import rate_of as _rate_of
@@ -344,3 +344,10 @@ def _validate_values(body: dict[str, Any]) -> str | None:
     if federal is not None and _money(federal) < own:
         return '"valor_total_tributos_federais" menor que o PIS e a COFINS próprios informados'
     return None
+
+
+# Self-registration: the local cloud serves SANDBOX at /focusnfe and seeds DEMO_SECRETS.
+SANDBOX = FocusNfeSandbox
+DEMO_SECRETS = (
+    DemoSecret("focusnfe", lambda base_url: {"base_url": base_url, "token": DEMO_TOKEN, "environment": "homologacao"}),
+)

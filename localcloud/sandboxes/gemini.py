@@ -34,8 +34,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 
 # https://ai.google.dev/gemini-api/docs/models (token limits as published for each model).
 MODELS: dict[str, dict[str, Any]] = {
@@ -71,6 +70,9 @@ BLOCK_WORD = "BLOCKME"
 UNSAFE_REPLY_WORD = "UNSAFEREPLY"
 DEFAULT_RETRY_DELAY = 3
 CHARS_PER_TOKEN = 4
+
+
+DEMO_API_KEY = "demo-gemini-key"
 
 
 def google_error(status: int, message: str | None = None, details: list[dict[str, Any]] | None = None) -> Response:
@@ -149,7 +151,7 @@ def _texts(content: Any) -> list[str]:
 class GeminiSandbox(Sandbox):
     provider = "gemini"
 
-    def __init__(self, api_key: str = demo.GEMINI_API_KEY) -> None:
+    def __init__(self, api_key: str = DEMO_API_KEY) -> None:
         super().__init__()
         self.api_key = api_key
         self.generated = 0
@@ -338,3 +340,8 @@ class GeminiSandbox(Sandbox):
                 **base,
             }
         )
+
+
+# Self-registration: the local cloud serves SANDBOX at /gemini and seeds DEMO_SECRETS.
+SANDBOX = GeminiSandbox
+DEMO_SECRETS = (DemoSecret("gemini", lambda base_url: {"base_url": base_url, "api_key": DEMO_API_KEY}),)

@@ -49,7 +49,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes import brcode
-from localcloud.sandboxes.base import Sandbox, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, reason
 
 PROVIDER = "mercadopago"
 DEMO_ACCESS_TOKEN = "APP_USR-demo-mercadopago-access-token"
@@ -57,6 +57,9 @@ FIRST_PAYMENT_ID = 1_325_000_001
 _BRT = timezone(timedelta(hours=-3))
 _CENT = Decimal("0.01")
 _PIX_KEY = "somos@somosprodutora.com.br"
+
+
+DEMO_WEBHOOK_SECRET = "demo-mercadopago-secret"
 
 
 def _dumps(body: Any) -> str:
@@ -347,3 +350,17 @@ class MercadoPagoSandbox(Sandbox):
             payment["date_last_updated"] = _now()
             self.idempotent[(f"refunds:{payment_id}", key)] = (201, refund)
         return mp_response(refund, 201)
+
+
+# Self-registration: the local cloud serves SANDBOX at /mercadopago and seeds DEMO_SECRETS.
+SANDBOX = MercadoPagoSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "mercadopago",
+        lambda base_url: {
+            "base_url": base_url,
+            "access_token": DEMO_ACCESS_TOKEN,
+            "webhook_secret": DEMO_WEBHOOK_SECRET,
+        },
+    ),
+)

@@ -56,7 +56,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 from localcloud.sandboxes.nfse_rules import CENT, DESCRIPTION_MAX, retention_problem
 from localcloud.sandboxes.nfse_rules import money as _money
 from localcloud.sandboxes.nfse_rules import rate_of as _rate_of
@@ -458,3 +458,19 @@ def _validate_values(valores: dict[str, Any]) -> str | None:
     if isinstance(tot, dict) and _money(tot.get("vTotTribFed")) < own_federal:
         return "vTotTribFed menor que o PIS e a COFINS próprios informados"
     return None
+
+
+# Self-registration: the local cloud serves SANDBOX at /nuvemfiscal and seeds DEMO_SECRETS.
+SANDBOX = NuvemFiscalSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "nuvemfiscal",
+        lambda base_url: {
+            "base_url": base_url,
+            "auth_url": f"{base_url}/oauth/token",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "ambiente": "homologacao",
+        },
+    ),
+)

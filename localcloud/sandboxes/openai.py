@@ -42,8 +42,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
 
 NO_CREDIT_API_KEY = "demo-openai-no-credit"
 CREATED = 1_760_000_000
@@ -70,6 +69,9 @@ DEFAULT_MESSAGES = {
     503: "The server is overloaded or not ready yet.",
 }
 DEFAULT_CODES = {401: "invalid_api_key", 403: "unsupported_country_region_territory", 429: "rate_limit_exceeded"}
+
+
+DEMO_API_KEY = "demo-openai-key"
 
 
 def _png_1x1() -> bytes:
@@ -102,7 +104,7 @@ def embedding_of(text: str, dimensions: int) -> list[float]:
 class OpenAISandbox(Sandbox):
     provider = "openai"
 
-    def __init__(self, api_key: str = demo.OPENAI_API_KEY) -> None:
+    def __init__(self, api_key: str = DEMO_API_KEY) -> None:
         super().__init__()
         self.api_key = api_key
         self.route("/v1/chat/completions", ["POST"], self.chat_completions)
@@ -411,3 +413,11 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
+
+
+# Self-registration: the local cloud serves SANDBOX at /openai and seeds DEMO_SECRETS.
+SANDBOX = OpenAISandbox
+DEMO_SECRETS = (
+    # OpenAI's base URL carries the API version (https://api.openai.com/v1); so does the sandbox's.
+    DemoSecret("openai", lambda base_url: {"base_url": f"{base_url}/v1", "api_key": DEMO_API_KEY}),
+)

@@ -57,7 +57,7 @@ import httpx
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes import brcode
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 from localcloud.sandboxes.brcode import crc16_ccitt  # noqa: F401 - tests check payloads with it
 
 PROVIDER = "pagbank"
@@ -471,3 +471,10 @@ class PagBankSandbox(Sandbox):
                 continue
             delivered.append({"url": url, "status": status})
         return delivered
+
+
+# Self-registration: the local cloud serves SANDBOX at /pagbank and seeds DEMO_SECRETS.
+SANDBOX = PagBankSandbox
+DEMO_SECRETS = (
+    DemoSecret("pagbank", lambda base_url: {"base_url": base_url, "token": DEMO_TOKEN, "environment": "sandbox"}),
+)

@@ -47,7 +47,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.asaas import dumps
-from localcloud.sandboxes.base import Sandbox, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, reason
 
 DEMO_CLIENT_ID = "d3m0c1ie-0000-4000-8000-00000000c1d0"
 DEMO_CLIENT_SECRET = "demo-pluggy-client-secret"
@@ -343,3 +343,19 @@ class PluggySandbox(Sandbox):
             revoked = len(self.api_keys)
             self.api_keys.clear()
         return pluggy_json({"revoked": revoked})
+
+
+# Self-registration: the local cloud serves SANDBOX at /pluggy and seeds DEMO_SECRETS.
+SANDBOX = PluggySandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "pluggy",
+        lambda base_url: {
+            "base_url": base_url,
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "item_id": DEMO_ITEM_ID,
+            "account_id": DEMO_ACCOUNT_ID,
+        },
+    ),
+)

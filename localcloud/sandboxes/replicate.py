@@ -41,8 +41,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -59,6 +58,9 @@ SLOW_WORD = "SLOWJOB"
 FAIL_WORD = "FAILJOB"
 SLOW_PROCESSING_POLLS = 2
 DEFAULT_RETRY_AFTER = 3
+
+
+DEMO_API_TOKEN = "demo-replicate-token"
 
 
 def tiny_png(size: int = 8, rgb: tuple[int, int, int] = (99, 102, 241)) -> bytes:
@@ -100,7 +102,7 @@ def _now() -> str:
 class ReplicateSandbox(Sandbox):
     provider = "replicate"
 
-    def __init__(self, api_token: str = demo.REPLICATE_API_TOKEN) -> None:
+    def __init__(self, api_token: str = DEMO_API_TOKEN) -> None:
         super().__init__()
         self.api_token = api_token
         self.predictions: dict[str, dict[str, Any]] = {}
@@ -272,3 +274,11 @@ class ReplicateSandbox(Sandbox):
         if prediction is None or prediction["status"] != "succeeded" or filename != "out-0.png":
             return Response("Not Found", status=404, content_type="text/plain")
         return Response(PNG_BYTES, status=200, content_type="image/png")
+
+
+# Self-registration: the local cloud serves SANDBOX at /replicate and seeds DEMO_SECRETS.
+SANDBOX = ReplicateSandbox
+DEMO_SECRETS = (
+    # The sandbox mounts the API under /replicate/v1, as api.replicate.com serves it under /v1.
+    DemoSecret("replicate", lambda base_url: {"base_url": f"{base_url}/v1", "api_token": DEMO_API_TOKEN}),
+)

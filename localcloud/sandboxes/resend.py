@@ -43,11 +43,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
 
-# Demo credentials (to move to localcloud/demo.py).
-DEMO_API_KEY = demo.RESEND_API_KEY
+DEMO_API_KEY = "re_demo_SomosFullAccessKey123"
 DEMO_SENDING_ONLY_API_KEY = "re_demo_SomosSendingOnlyKey456"
 VERIFIED_DOMAINS: tuple[str, ...] = ("somosprodutora.com.br", "resend.dev")
 
@@ -80,6 +78,9 @@ DEFAULT_MESSAGES = {
     500: "An unexpected error occurred.",
     503: "API is temporarily unavailable",
 }
+
+
+DEMO_WEBHOOK_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
 
 
 class EmailInvalid(Exception):
@@ -332,3 +333,13 @@ class ResendSandbox(Sandbox):
         if not 1 <= limit <= 100:
             return self.error_response(422, "The `limit` parameter must be between 1 and 100.", "validation_error")
         return json_response({"object": "list", "has_more": limit < len(data), "data": data[:limit]})
+
+
+# Self-registration: the local cloud serves SANDBOX at /resend and seeds DEMO_SECRETS.
+SANDBOX = ResendSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "resend",
+        lambda base_url: {"base_url": base_url, "api_key": DEMO_API_KEY, "webhook_secret": DEMO_WEBHOOK_SECRET},
+    ),
+)

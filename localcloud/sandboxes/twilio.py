@@ -40,16 +40,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response, reason
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
 
 API_VERSION = "2010-04-01"
 
-DEMO_ACCOUNT_SID = demo.TWILIO_ACCOUNT_SID
-DEMO_AUTH_TOKEN = demo.TWILIO_AUTH_TOKEN
+DEMO_ACCOUNT_SID = "ACd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
+DEMO_AUTH_TOKEN = "demo-twilio-auth-token"
 DEMO_API_KEY_SID = "SKd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
 DEMO_API_KEY_SECRET = "demo-twilio-api-key-secret"
-DEMO_FROM_NUMBER = demo.TWILIO_FROM_NUMBER
+DEMO_FROM_NUMBER = "+5511940000000"
 DEMO_MESSAGING_SERVICE_SID = "MGd0e1a2b3c4d5e6f708192a3b4c5d6e7f"
 
 INVALID_TO_PREFIX = "+5500"
@@ -313,3 +312,18 @@ class TwilioSandbox(Sandbox):
         if len(body.encode("utf-16-le")) // 2 > MAX_BODY_CHARS:
             return self.twilio_error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         return None
+
+
+# Self-registration: the local cloud serves SANDBOX at /twilio and seeds DEMO_SECRETS.
+SANDBOX = TwilioSandbox
+DEMO_SECRETS = (
+    DemoSecret(
+        "twilio",
+        lambda base_url: {
+            "base_url": base_url,
+            "account_sid": DEMO_ACCOUNT_SID,
+            "auth_token": DEMO_AUTH_TOKEN,
+            "from_number": DEMO_FROM_NUMBER,
+        },
+    ),
+)

@@ -34,14 +34,14 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import demo
-from localcloud.sandboxes.base import Sandbox, json_response
+from localcloud.demo import DEMO_CLOUD_ORG_ID
+from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
 
 PROVIDER = "whatsapp_cloud"
-DEMO_ACCESS_TOKEN = demo.WHATSAPP_CLOUD_ACCESS_TOKEN
-DEMO_PHONE_NUMBER_ID = demo.WHATSAPP_CLOUD_PHONE_NUMBER_ID
+DEMO_ACCESS_TOKEN = "demo-whatsapp-cloud-token"
+DEMO_PHONE_NUMBER_ID = "106540352242922"
 DEMO_WABA_ID = "102290129340398"
-DEMO_GRAPH_VERSION = demo.WHATSAPP_CLOUD_GRAPH_VERSION
+DEMO_GRAPH_VERSION = "v26.0"
 DEMO_DISPLAY_PHONE_NUMBER = "+55 11 4000-0000"
 DEMO_VERIFIED_NAME = "Somos Demo"
 
@@ -304,3 +304,20 @@ def validate_message(body: dict[str, Any]) -> str | None:
         if "filename" in content and kind != "document":
             return f"Param {kind}['filename'] is not a valid parameter"
     return None
+
+
+# Self-registration: the local cloud serves SANDBOX at /whatsapp_cloud and seeds DEMO_SECRETS.
+SANDBOX = WhatsAppCloudSandbox
+DEMO_SECRETS = (
+    # The second demo org sends WhatsApp through Meta's Cloud API (24-hour window rules).
+    DemoSecret(
+        "whatsapp_cloud",
+        lambda base_url: {
+            "base_url": base_url,
+            "access_token": DEMO_ACCESS_TOKEN,
+            "phone_number_id": DEMO_PHONE_NUMBER_ID,
+            "graph_version": DEMO_GRAPH_VERSION,
+        },
+        org_id=DEMO_CLOUD_ORG_ID,
+    ),
+)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localcloud.demo import demo_secret_values
+from localcloud.sandboxes import twilio as twilio_sandbox
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, api_event, load_function
 
@@ -163,11 +164,14 @@ def test_signed_hostile_twilio_forms_are_never_a_5xx(seeded: HubAws) -> None:
     from urllib.parse import urlencode
 
     from hub.providers.twilio.webhook import compute_twilio_signature
-    from localcloud import demo
 
     module = load_function("webhook_twilio")
     url = "https://hub.test/webhooks/twilio/demo"
-    base = [("AccountSid", demo.TWILIO_ACCOUNT_SID), ("From", "+5511987654321"), ("To", demo.TWILIO_FROM_NUMBER)]
+    base = [
+        ("AccountSid", twilio_sandbox.DEMO_ACCOUNT_SID),
+        ("From", "+5511987654321"),
+        ("To", twilio_sandbox.DEMO_FROM_NUMBER),
+    ]
     forms = {
         "json_lookalike_body": [*base, ("MessageSid", "SMhostile1"), ("Body", "[" * 10_000 + "]" * 10_000)],
         "huge_num_media": [*base, ("MessageSid", "SMhostile2"), ("NumMedia", "9" * 5_000)],
@@ -179,7 +183,7 @@ def test_signed_hostile_twilio_forms_are_never_a_5xx(seeded: HubAws) -> None:
             "Host": "hub.test",
             "X-Forwarded-Proto": "https",
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": compute_twilio_signature(demo.TWILIO_AUTH_TOKEN, url, params),
+            "X-Twilio-Signature": compute_twilio_signature(twilio_sandbox.DEMO_AUTH_TOKEN, url, params),
         }
         event = api_event(
             "POST",

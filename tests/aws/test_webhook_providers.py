@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from localcloud.demo import META_VERIFY_TOKEN, demo_secret_values
+from localcloud.demo import demo_secret_values
+from localcloud.sandboxes.meta import DEMO_VERIFY_TOKEN as META_VERIFY_TOKEN
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import mark_queued_delivered
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event

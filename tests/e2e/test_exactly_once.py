@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from localcloud import LocalCloud, demo
+from localcloud import LocalCloud
+from localcloud.sandboxes import evolution as evolution_sandbox
 from tests.e2e.conftest import client, fault
 
 pytestmark = pytest.mark.e2e
@@ -34,9 +35,9 @@ def invoke(cloud: LocalCloud, payload: dict[str, Any]) -> tuple[bool, dict[str, 
 
 def messages_at_evolution(cloud: LocalCloud, text: str) -> list[dict[str, Any]]:
     answer = httpx.post(
-        f"{cloud.sandbox_url}/evolution/chat/findMessages/{demo.EVOLUTION_INSTANCE}",
+        f"{cloud.sandbox_url}/evolution/chat/findMessages/{evolution_sandbox.DEMO_INSTANCE}",
         json={"where": {"key": {"remoteJid": f"{NUMBER}@s.whatsapp.net"}}},
-        headers={"apikey": demo.EVOLUTION_API_KEY},
+        headers={"apikey": evolution_sandbox.DEMO_API_KEY},
         timeout=5,
     ).json()
     return [r for r in answer["messages"]["records"] if r["message"].get("conversation") == text]

@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.demo import EVOLUTION_API_KEY, EVOLUTION_INSTANCE, EVOLUTION_WEBHOOK_TOKEN
+from localcloud.sandboxes.evolution import DEMO_API_KEY as EVOLUTION_API_KEY
+from localcloud.sandboxes.evolution import DEMO_INSTANCE as EVOLUTION_INSTANCE
+from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN as EVOLUTION_WEBHOOK_TOKEN
 from tests.helpers import sample_event
 from tests.signing import signed_headers
 

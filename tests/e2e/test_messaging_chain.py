@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from hub.providers.twilio.webhook import compute_twilio_signature
-from localcloud import LocalCloud, demo
+from localcloud import LocalCloud
+from localcloud.sandboxes import evolution as evolution_sandbox
+from localcloud.sandboxes import twilio as twilio_sandbox
 from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT
 
@@ -138,7 +140,7 @@ def test_every_channel_down_parks_it_and_tells_the_requester(cloud: LocalCloud) 
 
 def post_twilio(cloud: LocalCloud, params: list[tuple[str, str]]) -> httpx.Response:
     url = f"{cloud.api_url}/webhooks/twilio/demo"
-    signature = compute_twilio_signature(demo.TWILIO_AUTH_TOKEN, url, params)
+    signature = compute_twilio_signature(twilio_sandbox.DEMO_AUTH_TOKEN, url, params)
     return httpx.post(
         url,
         content=urlencode(params),
@@ -160,7 +162,11 @@ def wait_status(cloud: LocalCloud, message_id: str, expected: str) -> dict[str, 
 
 def test_twilio_status_callbacks_reach_message_status(cloud: LocalCloud) -> None:
     sent = invoke(cloud, "SmsSend", {"org_id": "demo", "to": "(11) 97777-1234", "body": "Oi"})
-    base = [("MessageSid", sent["message_id"]), ("AccountSid", demo.TWILIO_ACCOUNT_SID), ("To", "+5511977771234")]
+    base = [
+        ("MessageSid", sent["message_id"]),
+        ("AccountSid", twilio_sandbox.DEMO_ACCOUNT_SID),
+        ("To", "+5511977771234"),
+    ]
     answer = post_twilio(cloud, [*base, ("MessageStatus", "delivered")])
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/xml")
     assert "<Response" in answer.text
@@ -178,9 +184,9 @@ def test_twilio_status_callbacks_reach_message_status(cloud: LocalCloud) -> None
 def test_a_stop_sms_reply_opts_the_contact_out_of_sms(cloud: LocalCloud) -> None:
     reply = [
         ("MessageSid", "SM" + "e" * 32),
-        ("AccountSid", demo.TWILIO_ACCOUNT_SID),
+        ("AccountSid", twilio_sandbox.DEMO_ACCOUNT_SID),
         ("From", "+5511966665555"),
-        ("To", demo.TWILIO_FROM_NUMBER),
+        ("To", twilio_sandbox.DEMO_FROM_NUMBER),
         ("Body", "STOP"),
         ("SmsStatus", "received"),
         ("NumMedia", "0"),
@@ -206,7 +212,7 @@ def test_the_evolution_webhook_sample_through_the_api(cloud: LocalCloud) -> None
     answer = httpx.post(
         f"{cloud.api_url}/webhooks/evolution/demo",
         content=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {demo.EVOLUTION_WEBHOOK_TOKEN}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {evolution_sandbox.DEMO_WEBHOOK_TOKEN}"},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from localcloud import LocalCloud, demo
+from localcloud import LocalCloud
+from localcloud.sandboxes import asaas as asaas_sandbox
 from tests.conftest import reset_hub_caches
 from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT
@@ -123,7 +124,7 @@ def test_a_create_that_timed_out_but_succeeded_is_found_not_repeated(cloud: Loca
     listed = httpx.get(
         f"{cloud.sandbox_url}/asaas/v3/payments",
         params={"externalReference": charge_id},
-        headers={"access_token": demo.ASAAS_API_KEY},
+        headers={"access_token": asaas_sandbox.DEMO_API_KEY},
         timeout=5,
     ).json()
     assert listed["totalCount"] == 1
@@ -159,7 +160,7 @@ def asaas_webhook(cloud: LocalCloud, event: str, payment: dict[str, Any]) -> htt
     return httpx.post(
         f"{cloud.api_url}/webhooks/asaas/demo",
         json=body,
-        headers={"asaas-access-token": demo.ASAAS_WEBHOOK_TOKEN},
+        headers={"asaas-access-token": asaas_sandbox.DEMO_WEBHOOK_TOKEN},
         timeout=10,
     )
 

@@ -19,8 +19,11 @@ from hub.providers.anthropic.client import AnthropicClient
 from hub.providers.openai.client import OpenAIClient
 from hub.retry import RetryPolicy
 from localcloud import demo
-from localcloud.sandboxes import AnthropicSandbox, OpenAISandbox, SandboxServer
-from localcloud.sandboxes.openai import NO_CREDIT_API_KEY
+from localcloud.sandboxes import SandboxServer
+from localcloud.sandboxes import anthropic as anthropic_sandbox
+from localcloud.sandboxes import openai as openai_sandbox
+from localcloud.sandboxes.anthropic import AnthropicSandbox
+from localcloud.sandboxes.openai import NO_CREDIT_API_KEY, OpenAISandbox
 from localcloud.servers import ServerThread
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
@@ -66,8 +69,8 @@ def fault(sandbox_url: str, provider: str, **spec: Any) -> None:
 
 def test_demo_secrets_point_at_the_sandbox_mounts(sandbox_url: str) -> None:
     values = demo.demo_secret_values(sandbox_url)
-    assert values["anthropic"] == {"base_url": f"{sandbox_url}/anthropic", "api_key": demo.ANTHROPIC_API_KEY}
-    assert values["openai"] == {"base_url": f"{sandbox_url}/openai/v1", "api_key": demo.OPENAI_API_KEY}
+    assert values["anthropic"] == {"base_url": f"{sandbox_url}/anthropic", "api_key": anthropic_sandbox.DEMO_API_KEY}
+    assert values["openai"] == {"base_url": f"{sandbox_url}/openai/v1", "api_key": openai_sandbox.DEMO_API_KEY}
 
 
 # ----- Anthropic ----------------------------------------------------------------------------
@@ -94,7 +97,7 @@ def test_anthropic_generate_against_the_sandbox(sandbox_url: str) -> None:
 
     entry = logged(sandbox_url, "anthropic")[1]
     assert (entry["method"], entry["path"]) == ("POST", "/v1/messages")
-    assert entry["headers"]["X-Api-Key"] == demo.ANTHROPIC_API_KEY
+    assert entry["headers"]["X-Api-Key"] == anthropic_sandbox.DEMO_API_KEY
     assert entry["headers"]["Anthropic-Version"] == "2023-06-01"
     assert entry["json"]["system"] == "Seja breve."
     assert "temperature" not in entry["json"]
@@ -165,7 +168,7 @@ def test_openai_chat_image_and_embeddings_against_the_sandbox(sandbox_url: str) 
     assert client.embed(["segundo"]).vectors[0] == result.vectors[1]  # deterministic, in input order
 
     chat = next(e for e in logged(sandbox_url, "openai") if e["path"] == "/v1/chat/completions")
-    assert chat["headers"]["Authorization"] == f"Bearer {demo.OPENAI_API_KEY}"
+    assert chat["headers"]["Authorization"] == f"Bearer {openai_sandbox.DEMO_API_KEY}"
     assert chat["headers"]["Openai-Organization"] == "org-demo"
     assert chat["headers"]["Openai-Project"] == "proj_demo"
     assert chat["json"]["messages"][0] == {"role": "developer", "content": "Seja breve."}

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from localcloud import demo
+from localcloud.sandboxes import evolution as evolution_sandbox
 
 pytestmark = pytest.mark.e2e  # boots a LocalCloud
 
-HEADERS = {"apikey": demo.EVOLUTION_API_KEY}
+HEADERS = {"apikey": evolution_sandbox.DEMO_API_KEY}
 
 
 @pytest.fixture
@@ -24,15 +24,15 @@ def test_demo_secrets_follow_the_sandbox_port(cloud: Any) -> None:
     secret = cloud.client("secretsmanager").get_secret_value(SecretId="fixhub/demo/evolution")  # SECRETS_PREFIX
     assert json.loads(secret["SecretString"]) == {
         "base_url": f"{cloud.sandbox_url}/evolution",
-        "api_key": demo.EVOLUTION_API_KEY,
-        "instance": demo.EVOLUTION_INSTANCE,
-        "webhook_token": demo.EVOLUTION_WEBHOOK_TOKEN,
+        "api_key": evolution_sandbox.DEMO_API_KEY,
+        "instance": evolution_sandbox.DEMO_INSTANCE,
+        "webhook_token": evolution_sandbox.DEMO_WEBHOOK_TOKEN,
     }
 
 
 def test_evolution_send_text_contract(cloud: Any) -> None:
     base = f"{cloud.sandbox_url}/evolution"
-    send = f"{base}/message/sendText/{demo.EVOLUTION_INSTANCE}"
+    send = f"{base}/message/sendText/{evolution_sandbox.DEMO_INSTANCE}"
 
     resp = httpx.post(send, json={"number": "5511999999999", "text": "oi"}, headers={"apikey": "wrong"})
     assert resp.status_code == 401
@@ -76,14 +76,14 @@ def test_evolution_send_text_contract(cloud: Any) -> None:
         "response": {"message": [{"exists": False, "jid": "550011112222@s.whatsapp.net", "number": "550011112222"}]},
     }
 
-    resp = httpx.get(f"{base}/instance/connectionState/{demo.EVOLUTION_INSTANCE}", headers=HEADERS)
+    resp = httpx.get(f"{base}/instance/connectionState/{evolution_sandbox.DEMO_INSTANCE}", headers=HEADERS)
     assert resp.status_code == 200
-    assert resp.json() == {"instance": {"instanceName": demo.EVOLUTION_INSTANCE, "state": "open"}}
+    assert resp.json() == {"instance": {"instanceName": evolution_sandbox.DEMO_INSTANCE, "state": "open"}}
 
 
 def test_sandbox_faults_and_request_log(cloud: Any) -> None:
     control = f"{cloud.sandbox_url}/__sandbox"
-    send = f"{cloud.sandbox_url}/evolution/message/sendText/{demo.EVOLUTION_INSTANCE}"
+    send = f"{cloud.sandbox_url}/evolution/message/sendText/{evolution_sandbox.DEMO_INSTANCE}"
     msg = {"number": "5511999999999", "text": "oi"}
 
     def fault(**spec: Any) -> None:
@@ -126,9 +126,9 @@ def test_sandbox_faults_and_request_log(cloud: Any) -> None:
     first = log[0]
     assert first["provider"] == "evolution"
     assert first["method"] == "POST"
-    assert first["path"] == f"/message/sendText/{demo.EVOLUTION_INSTANCE}"
+    assert first["path"] == f"/message/sendText/{evolution_sandbox.DEMO_INSTANCE}"
     assert first["json"] == msg
-    assert first["headers"]["Apikey"] == demo.EVOLUTION_API_KEY
+    assert first["headers"]["Apikey"] == evolution_sandbox.DEMO_API_KEY
     assert first["fault"] == "down" and first["status"] is None
     assert [e["fault"] for e in log] == ["down", "slow", "slow", "rate_limited", "error", None, None]
     assert [e["status"] for e in log[3:]] == [429, 503, 201, 201]

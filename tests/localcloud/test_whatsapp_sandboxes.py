@@ -18,9 +18,9 @@ from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
 from hub.retry import RetryPolicy
-from localcloud import demo
-from localcloud.sandboxes import EvolutionSandbox, SandboxServer
-from localcloud.sandboxes.evolution import BAILEYS_INSTANCE
+from localcloud.sandboxes import SandboxServer
+from localcloud.sandboxes import evolution as evolution_sandbox
+from localcloud.sandboxes.evolution import BAILEYS_INSTANCE, EvolutionSandbox
 from localcloud.sandboxes.whatsapp_cloud import (
     DEMO_ACCESS_TOKEN,
     DEMO_GRAPH_VERSION,
@@ -32,7 +32,7 @@ from localcloud.servers import ServerThread
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 BEARER = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
-EVO = {"apikey": demo.EVOLUTION_API_KEY}
+EVO = {"apikey": evolution_sandbox.DEMO_API_KEY}
 TO = "+5511987654321"
 WAMID = re.compile(r"^wamid\.HBg[A-Za-z0-9+/]+=*$")
 
@@ -58,9 +58,9 @@ def cloud(sandbox_url: str, **overrides: Any) -> WhatsAppCloudClient:
     return WhatsAppCloudClient(WhatsAppCloudCredentials(**values), retry_policy=NO_SLEEP)
 
 
-def evolution(sandbox_url: str, instance: str = demo.EVOLUTION_INSTANCE) -> EvolutionClient:
+def evolution(sandbox_url: str, instance: str = evolution_sandbox.DEMO_INSTANCE) -> EvolutionClient:
     creds = EvolutionCredentials(
-        base_url=f"{sandbox_url}/evolution", api_key=SecretStr(demo.EVOLUTION_API_KEY), instance=instance
+        base_url=f"{sandbox_url}/evolution", api_key=SecretStr(evolution_sandbox.DEMO_API_KEY), instance=instance
     )
     return EvolutionClient(creds, retry_policy=NO_SLEEP)
 
@@ -220,7 +220,7 @@ def test_cloud_faults_map_to_the_taxonomy(sandbox_url: str) -> None:
 
 def test_evolution_media_contract(sandbox_url: str) -> None:
     base = f"{sandbox_url}/evolution/message"
-    send = f"{base}/sendMedia/{demo.EVOLUTION_INSTANCE}"
+    send = f"{base}/sendMedia/{evolution_sandbox.DEMO_INSTANCE}"
     media = {
         "number": "5511999999999",
         "mediatype": "image",
@@ -246,7 +246,7 @@ def test_evolution_media_contract(sandbox_url: str) -> None:
     resp = httpx.post(send, json={**media, "number": "550011112222"}, headers=EVO)
     assert resp.status_code == 400 and resp.json()["response"]["message"][0]["exists"] is False
 
-    audio = f"{base}/sendWhatsAppAudio/{demo.EVOLUTION_INSTANCE}"
+    audio = f"{base}/sendWhatsAppAudio/{evolution_sandbox.DEMO_INSTANCE}"
     resp = httpx.post(audio, json={"number": "5511999999999", "audio": "https://cdn.example.com/n.ogg"}, headers=EVO)
     assert resp.status_code == 201
     assert resp.json()["message"]["audioMessage"]["ptt"] is True
@@ -255,7 +255,7 @@ def test_evolution_media_contract(sandbox_url: str) -> None:
 
 
 def test_evolution_template_contract(sandbox_url: str) -> None:
-    send = f"{sandbox_url}/evolution/message/sendTemplate/{demo.EVOLUTION_INSTANCE}"
+    send = f"{sandbox_url}/evolution/message/sendTemplate/{evolution_sandbox.DEMO_INSTANCE}"
     ok = {
         "number": "5511999999999",
         "name": "retomar_conversa",
@@ -291,9 +291,9 @@ def test_evolution_adapter_media_and_templates_against_the_sandbox(sandbox_url: 
 
     paths = [r["path"] for r in logged(sandbox_url, "evolution")]
     assert paths == [
-        f"/message/sendMedia/{demo.EVOLUTION_INSTANCE}",
-        f"/message/sendWhatsAppAudio/{demo.EVOLUTION_INSTANCE}",
-        f"/message/sendTemplate/{demo.EVOLUTION_INSTANCE}",
+        f"/message/sendMedia/{evolution_sandbox.DEMO_INSTANCE}",
+        f"/message/sendWhatsAppAudio/{evolution_sandbox.DEMO_INSTANCE}",
+        f"/message/sendTemplate/{evolution_sandbox.DEMO_INSTANCE}",
     ]
 
     with pytest.raises(InvalidRequestError) as wrong_count:
@@ -312,12 +312,12 @@ def test_evolution_find_messages_contract_and_the_adapter_finding_its_send(sandb
     first = client.send_text("+5511987654321", "primeiro")
     client.send_text("+5511987654321", "segundo")
     client.send_text("+5521999998888", "outro contato")
-    url = f"{sandbox_url}/evolution/chat/findMessages/{demo.EVOLUTION_INSTANCE}"
+    url = f"{sandbox_url}/evolution/chat/findMessages/{evolution_sandbox.DEMO_INSTANCE}"
     # When: the chat is read, one message a page
     page = httpx.post(
         url,
         json={"where": {"key": {"remoteJid": "5511987654321@s.whatsapp.net"}}, "page": 2, "offset": 1},
-        headers={"apikey": demo.EVOLUTION_API_KEY},
+        headers={"apikey": evolution_sandbox.DEMO_API_KEY},
     ).json()["messages"]
     # Then: Evolution's envelope, newest first, that chat only
     assert (page["total"], page["pages"], page["currentPage"]) == (2, 2, 2)
