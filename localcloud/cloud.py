@@ -1,4 +1,4 @@
-"""LocalCloud: the whole hub in one process, from the SAM template."""
+"""LocalCloud: the whole hub from the SAM template; each function in its own worker processes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,7 +16,7 @@ from localcloud import aws as aws_backend
 from localcloud import demo
 from localcloud.api import ApiGateway, ApiRoute, collect_routes
 from localcloud.lambda_api import LambdaInvokeApi
-from localcloud.runtime import FunctionRuntime, build_environment, local_overrides
+from localcloud.runtime import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WORKERS, FunctionRuntime, local_overrides
 from localcloud.sandboxes import SandboxServer, all_sandboxes
 from localcloud.schedules import Scheduler, collect_schedules
 from localcloud.servers import ServerThread, free_port
@@ -32,6 +33,9 @@ class LocalCloud:
 
     ``aws=False`` skips moto, resource creation and demo seeding (functions then talk to
     whatever already listens on ``aws_port``, e.g. a running ``make dev``).
+    ``env`` sets variables in every function after the template's (like ``sam local
+    --env-vars``); ``max_workers`` caps the warm workers per function; workers idle for
+    ``idle_timeout`` seconds are stopped (None: never).
     """
 
     def __init__(
@@ -52,6 +56,9 @@ class LocalCloud:
         sqs_pollers: bool = True,
         sandboxes: bool = True,
         aws: bool = True,
+        env: Mapping[str, str] | None = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.template_path = Path(template_path)
         self.host = host
@@ -68,6 +75,9 @@ class LocalCloud:
         self.enable_sqs = sqs_pollers
         self.enable_sandboxes = sandboxes
         self.enable_aws = aws
+        self.env = dict(env or {})
+        self.max_workers = max_workers
+        self.idle_timeout = idle_timeout
 
         self.template: Template | None = None
         self.functions: list[FunctionSpec] = []
@@ -133,21 +143,31 @@ class LocalCloud:
         template = Template(self.template_path, self.parameter_overrides, aws_endpoint=self.aws_url)
         self.template = template
         self.functions = template.functions()
-        glob_env = ((template.globals_function.get("Environment") or {}).get("Variables")) or {}
-        base = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
-        env = build_environment(self.functions, base)  # fails fast on conflicts
-        env.update(local_overrides(self.aws_url))
-        if not env.get("PUBLIC_API_URL"):
-            # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
-            env["PUBLIC_API_URL"] = f"http://{self.host}:{self.api_port}"
-        env["MOTO_PORT"] = str(self.aws_port)
+        # Every function gets its own environment in its workers (runtime.function_environment),
+        # so two functions may give one variable different values, as on AWS.
+        overrides = local_overrides(self.aws_url)
         no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
-        env["NO_PROXY"] = env["no_proxy"] = no_proxy
+        overrides["NO_PROXY"] = overrides["no_proxy"] = no_proxy
+        overrides.update(self.env)
+        # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
+        defaults = {"PUBLIC_API_URL": f"http://{self.host}:{self.api_port}"}
+        self.runtime = FunctionRuntime(
+            self.functions,
+            template.layer_dirs(),
+            overrides=overrides,
+            defaults=defaults,
+            max_workers=self.max_workers,
+            idle_timeout=self.idle_timeout,
+        )
+        # This process gets Globals' environment only, for scripts that call the layer in-process
+        # (bench/); functions never run here.
+        glob_env = ((template.globals_function.get("Environment") or {}).get("Variables")) or {}
+        host_env = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
+        for key, value in defaults.items():
+            host_env[key] = host_env.get(key) or value
+        host_env.update(overrides)
         self._saved_environ = dict(os.environ)
-        os.environ.update(env)
-
-        self.runtime = FunctionRuntime(self.functions, template.layer_dirs())
-        self.runtime.install()
+        os.environ.update(host_env)
         self.routes = collect_routes(self.functions)
 
         if self.enable_aws:
@@ -212,7 +232,7 @@ class LocalCloud:
             self._pollers.join()
             self._pollers = None
         if self.runtime is not None:
-            self.runtime.uninstall()
+            self.runtime.close()
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
@@ -231,7 +251,7 @@ class LocalCloud:
     # -- conveniences ------------------------------------------------------ #
 
     def invoke(self, name: str, event: Any = None) -> Any:
-        """Invoke a function in-process (raises the handler's exception)."""
+        """Invoke a function in its worker (raises runtime.FunctionError when it fails)."""
         assert self.runtime is not None, "call start() first"
         return self.runtime.invoke(name, {} if event is None else event)
 
