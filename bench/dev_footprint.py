@@ -30,7 +30,10 @@ from localcloud.servers import free_port  # noqa: E402
 INVOKES = [
     ("OrgGet", {"org_id": "demo"}),
     ("WhatsAppSendText", {"org_id": "demo", "to": "(11) 98765-4321", "text": "Olá!"}),
-    ("ContactConsentSet", {"org_id": "demo", "channel": "sms", "address": "11987654321", "status": "opted_in", "source": "bench"}),
+    (
+        "ContactConsentSet",
+        {"org_id": "demo", "channel": "sms", "address": "11987654321", "status": "opted_in", "source": "bench"},
+    ),
     ("PaymentStatus", {"org_id": "demo", "charge_id": "nope"}),
 ]
 

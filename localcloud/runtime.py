@@ -75,6 +75,11 @@ class FunctionError(Exception):
         return str(self.payload.get("errorType", "Unhandled"))
 
 
+def describe_failure(exc: BaseException) -> str:
+    """One line for the engine's log (the function's own trace is in its worker's log)."""
+    return f"{exc.error_type}: {exc}" if isinstance(exc, FunctionError) else repr(exc)
+
+
 def local_overrides(aws_endpoint: str) -> dict[str, str]:
     """Environment forced on every local function (after the template's values)."""
     return {
@@ -165,7 +170,7 @@ class Worker:
             "response_fd": response_write,
         }
         try:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 - this interpreter, our script
                 [sys.executable, "-P", WORKER_SCRIPT, json.dumps(config)],
                 env=env,
                 cwd=spec.code_dir,
@@ -323,7 +328,8 @@ class _Pool:
     def take_idle(self, older_than: float | None = None) -> list[Worker]:
         """Remove and return idle workers (all, or those unused since ``older_than``)."""
         with self.cond:
-            keep, taken = [], []
+            keep: list[Worker] = []
+            taken: list[Worker] = []
             for worker in self.idle:
                 (taken if older_than is None or worker.last_used < older_than else keep).append(worker)
             self.idle = keep

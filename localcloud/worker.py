@@ -15,6 +15,7 @@ End of file on the request pipe (engine stopped or killed) ends the worker at on
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import queue
@@ -82,7 +83,7 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
     fn = getattr(module, attr, None)
     if not callable(fn):
         raise InitError("Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_name}'")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def _send(out: IO[bytes], message: dict[str, Any]) -> None:
@@ -121,7 +122,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the engine; it stops us
     sys.path[:0] = [config["code_dir"], *config["layer_dirs"]]  # LAMBDA_TASK_ROOT, then /opt
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     requests = os.fdopen(config["request_fd"], "rb")
     responses = os.fdopen(config["response_fd"], "wb")
     inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()

@@ -4,7 +4,6 @@ the Asaas/PagBank sandboxes: never a double charge, failover, payment state from
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud, demo
-from tests.conftest import reset_hub_caches
 from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT
 
@@ -30,20 +28,16 @@ CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95"
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     # A short read timeout, so "the create timed out but succeeded" takes seconds, not minutes.
-    saved = os.environ.get("HTTP_READ_TIMEOUT")
-    os.environ["HTTP_READ_TIMEOUT"] = "1.5"
-    try:
-        with LocalCloud(
-            ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False
-        ) as running:
-            reset_hub_caches()
-            yield running
-    finally:
-        if saved is None:
-            os.environ.pop("HTTP_READ_TIMEOUT", None)
-        else:
-            os.environ["HTTP_READ_TIMEOUT"] = saved
-        reset_hub_caches()
+    with LocalCloud(
+        ROOT / "template.yaml",
+        api_port=0,
+        lambda_port=0,
+        aws_port=0,
+        sandbox_port=0,
+        schedules=False,
+        env={"HTTP_READ_TIMEOUT": "1.5"},
+    ) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

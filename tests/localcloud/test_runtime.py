@@ -101,9 +101,7 @@ def test_each_function_sees_only_its_own_environment(start_cloud: Any) -> None:
     assert b["env"] == {"PER_FN": "b", "ONLY_A": None}
 
 
-def test_a_second_concurrent_invocation_gets_a_second_worker(
-    start_cloud: Any, wait_until: Any, tmp_path: Path
-) -> None:
+def test_a_second_concurrent_invocation_gets_a_second_worker(start_cloud: Any, wait_until: Any, tmp_path: Path) -> None:
     cloud = start_cloud()
     held = Held(cloud, tmp_path, "first")
     try:
