@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-
 _deadline: ContextVar[float | None] = ContextVar("hub_invocation_deadline", default=None)
 
 F = TypeVar("F", bound=Callable[..., Any])
