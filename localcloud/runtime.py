@@ -193,14 +193,16 @@ class Worker:
         self.dead = False
         fn_log = logging.getLogger(f"localcloud.fn.{spec.logical_id}")
         assert self.process.stdout is not None and self.process.stderr is not None
-        for name, target, args in (
-            ("responses", self._read_responses, (os.fdopen(response_read, "rb"),)),
-            ("stdout", self._forward, (self.process.stdout, fn_log)),
-            ("stderr", self._forward, (self.process.stderr, fn_log)),
-        ):
-            threading.Thread(
-                target=target, args=args, name=f"worker-{spec.logical_id}-{self.pid}-{name}", daemon=True
-            ).start()
+        self._threads = [
+            threading.Thread(target=target, args=args, name=f"worker-{spec.logical_id}-{self.pid}-{name}", daemon=True)
+            for name, target, args in (
+                ("responses", self._read_responses, (os.fdopen(response_read, "rb"),)),
+                ("stdout", self._forward, (self.process.stdout, fn_log)),
+                ("stderr", self._forward, (self.process.stderr, fn_log)),
+            )
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # -- threads ------------------------------------------------------------ #
 
@@ -288,6 +290,8 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        for thread in self._threads:  # its last log lines, before the engine moves on
+            thread.join(timeout=2)
 
 
 class _Pool:

@@ -262,6 +262,12 @@ def test_a_paid_charge_gets_exactly_one_invoice_stored_emailed_and_announced(clo
     status = wait_invoice(cloud, charge_id, "autorizada")
     assert status["invoice_number"]
     assert dps_posts(cloud, charge_id) == 1
+    # The poll can record "autorizada" before the finalize step stores the files; invoice.issued
+    # is published after both are stored, so wait for it first.
+    sqs, deadline, notes = client(cloud, "sqs"), time.monotonic() + 30, []
+    while not notes and time.monotonic() < deadline:
+        notes = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=2).get("Messages", [])
+    [note] = notes
     assert cloud.template is not None
     bucket = cloud.template.env_value("INVOICES_BUCKET")
     today = datetime.now(UTC)  # the invoices bucket is keyed by the UTC month of issue
@@ -270,7 +276,6 @@ def test_a_paid_charge_gets_exactly_one_invoice_stored_emailed_and_announced(clo
         for o in client(cloud, "s3").list_objects_v2(Bucket=bucket, Prefix=f"demo/{today:%Y}/{today:%m}/")["Contents"]
     }
     assert {f"demo/{today:%Y}/{today:%m}/{charge_id}.pdf", f"demo/{today:%Y}/{today:%m}/{charge_id}.xml"} <= keys
-    [note] = client(cloud, "sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=5)["Messages"]
     detail = json.loads(note["Body"])["detail"]
     assert detail["charge_id"] == charge_id and detail["emailed_message_id"]
     emails = [r for r in requests_to(cloud, "resend", "POST", "/emails") if charge_id in json.dumps(r)]
