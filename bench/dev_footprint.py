@@ -102,7 +102,8 @@ def one_run() -> dict[str, float]:
         pids = _tree(proc.pid)
         rss = sum(_kib(p, "status", "VmRSS") for p in pids) / 1024
         pss = sum(_kib(p, "smaps_rollup", "Pss") for p in pids) / 1024
-        return {"startup_s": startup, "rss_mib": rss, "pss_mib": pss, "processes": len(pids)}
+        engine = _kib(proc.pid, "status", "VmRSS") / 1024
+        return {"startup_s": startup, "rss_mib": rss, "pss_mib": pss, "engine_rss_mib": engine, "processes": len(pids)}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
