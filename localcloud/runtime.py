@@ -187,7 +187,7 @@ class Worker:
             os.close(request_read)
             os.close(response_write)
         self.pid = self.process.pid
-        self._requests: IO[bytes] | None = os.fdopen(request_write, "wb", buffering=0)
+        self._requests: IO[bytes] | None = os.fdopen(request_write, "wb")
         self._responses: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self.last_used = time.monotonic()
         self.dead = False
@@ -257,6 +257,7 @@ class Worker:
         line = json.dumps({"request_id": request_id, "deadline_ms": deadline_ms, "payload": payload})
         try:
             requests.write(line.encode() + b"\n")
+            requests.flush()
         except (OSError, ValueError) as exc:  # ValueError: closed by close() meanwhile
             self.dead = True
             raise WorkerDied(str(exc)) from exc

@@ -101,6 +101,12 @@ def test_each_function_sees_only_its_own_environment(start_cloud: Any) -> None:
     assert b["env"] == {"PER_FN": "b", "ONLY_A": None}
 
 
+def test_events_larger_than_a_pipe_buffer_reach_the_worker_whole(start_cloud: Any) -> None:
+    cloud = start_cloud()
+    event = {"blob": "é" * 1_000_000}  # Lambda takes up to 6 MB synchronously
+    assert ok(cloud, "ProbeA", event)["event_size"] == len(json.dumps(event))
+
+
 def test_a_second_concurrent_invocation_gets_a_second_worker(start_cloud: Any, wait_until: Any, tmp_path: Path) -> None:
     cloud = start_cloud()
     held = Held(cloud, tmp_path, "first")
