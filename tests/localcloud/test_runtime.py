@@ -205,3 +205,21 @@ def test_workers_never_outlive_a_killed_dev_process(wait_until: Any) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_an_import_error_is_reported_like_lambda_and_retried_on_the_next_call(tmp_path: Path) -> None:
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text("import not_installed_anywhere\n\nhandler = print\n")
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: fn/, Handler: app.handler, Runtime: python3.11}\n"
+    )
+    ports = {"api_port": 0, "lambda_port": 0, "aws_port": 0, "sandbox_port": 0}
+    options = {"aws": False, "sandboxes": False, "schedules": False, "sqs_pollers": False}
+    with LocalCloud(tmp_path / "template.yaml", **ports, **options) as cloud:
+        for _ in range(2):  # a failed init leaves no worker behind: the next call initialises again
+            error, body = invoke(cloud, "Broken")
+            assert error == "Unhandled"
+            assert body["errorType"] == "Runtime.ImportModuleError"
+            assert body["errorMessage"] == "Unable to import module 'app': No module named 'not_installed_anywhere'"
+            assert cloud.runtime is not None and cloud.runtime.workers("Broken") == []
