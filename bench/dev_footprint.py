@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,7 +79,8 @@ def one_run() -> dict[str, float]:
     cmd = [sys.executable, "-m", "localcloud", "dev", "--no-schedules"]
     cmd += [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     api = f"http://127.0.0.1:{ports['api']}"
     try:
         while True:
@@ -103,8 +106,18 @@ def one_run() -> dict[str, float]:
         rss = sum(_kib(p, "status", "VmRSS") for p in pids) / 1024
         pss = sum(_kib(p, "smaps_rollup", "Pss") for p in pids) / 1024
         engine = _kib(proc.pid, "status", "VmRSS") / 1024
-        return {"startup_s": startup, "rss_mib": rss, "pss_mib": pss, "engine_rss_mib": engine, "processes": len(pids)}
+        log.seek(0)
+        colds = [float(ms) for ms in re.findall(rb"cold start: worker \d+ ready in (\d+) ms", log.read())]
+        return {
+            "startup_s": startup,
+            "rss_mib": rss,
+            "pss_mib": pss,
+            "engine_rss_mib": engine,
+            "processes": len(pids),
+            "cold_start_ms": statistics.median(colds) if colds else 0.0,
+        }
     finally:
+        log.close()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)
