@@ -302,6 +302,7 @@ class _Pool:
         self.limit = max(1, limit)
         self.idle: list[Worker] = []
         self.count = 0  # live workers, busy or idle (or being started)
+        self.waiting = 0  # callers waiting for a worker (the limit is reached)
         self.closed = False
         self.cond = threading.Condition()
 
@@ -319,7 +320,11 @@ class _Pool:
                 if self.count < self.limit:
                     self.count += 1
                     return None
-                self.cond.wait()
+                self.waiting += 1
+                try:
+                    self.cond.wait()
+                finally:
+                    self.waiting -= 1
 
     def release(self, worker: Worker | None) -> None:
         """Give a worker back (None or a dead one frees its slot)."""
@@ -412,6 +417,12 @@ class FunctionRuntime:
         with pool.cond:
             idle = list(pool.idle)
         return sorted(w.pid for w in busy + idle if not w.dead)
+
+    def waiting(self, name_or_arn: str) -> int:
+        """Callers waiting for one of the function's workers (all ``max_workers`` are busy)."""
+        pool = self._pools[self.get(name_or_arn).logical_id]
+        with pool.cond:
+            return pool.waiting
 
     def _start_worker(self, spec: FunctionSpec, request_id: str) -> tuple[Worker | None, bytes | None]:
         """A new initialised worker, or (None, error body) when the init failed or timed out."""

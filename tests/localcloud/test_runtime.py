@@ -131,9 +131,15 @@ def test_workers_per_function_are_capped_and_callers_wait(start_cloud: Any, wait
     queued: list[dict[str, Any]] = []
     waiter = threading.Thread(target=lambda: queued.append(ok(cloud, "ProbeA")))
     waiter.start()
-    held.release()
+    try:
+        # the second caller waits rather than starting a second worker
+        assert cloud.runtime is not None
+        wait_until(lambda: cloud.runtime.waiting("ProbeA") == 1)
+        assert cloud.runtime.workers("ProbeA") == [busy_pid]
+    finally:
+        held.release()
     waiter.join(timeout=30)
-    assert [q["pid"] for q in queued] == [busy_pid]  # it waited for the one worker
+    assert [q["pid"] for q in queued] == [busy_pid]  # and is served by the one worker once free
 
 
 def test_a_timeout_kills_the_worker_and_the_next_call_gets_a_new_one(
