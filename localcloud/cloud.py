@@ -298,8 +298,8 @@ class LocalCloud:
             return "python"
 
     def _examples(self) -> list[str]:
-        """A curl for the first webhook route and a boto3 invoke for the first directly invoked
-        function, each with its sample from events/ when there is one."""
+        """A curl for the first POST route with a sample in events/ (else the first POST route)
+        and a boto3 invoke for the first directly invoked function (with its sample if any)."""
         out: list[str] = []
         root = self.template.dir if self.template else Path(".")
         python = self._python(root)
