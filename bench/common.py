@@ -1,5 +1,6 @@
 """What every benchmark shares: the local cloud on free ports, quiet, without servers it
-does not need (the benchmarks call functions in-process and AWS/sandboxes over HTTP)."""
+does not need (the benchmarks call functions through its runtime, which runs each in its own
+worker processes, or import a handler in-process; AWS and sandboxes over HTTP)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from localcloud import LocalCloud  # noqa: E402
 
 
 @contextmanager
-def bench_cloud(log_level: str = "ERROR") -> Iterator[LocalCloud]:
+def bench_cloud(log_level: str = "ERROR", env: dict[str, str] | None = None) -> Iterator[LocalCloud]:
+    """``env``: set in every function's workers, and in this process (in-process handlers)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     cloud = LocalCloud(
         ROOT / "template.yaml",
@@ -30,7 +32,8 @@ def bench_cloud(log_level: str = "ERROR") -> Iterator[LocalCloud]:
         sqs_pollers=False,
         serve_api=False,
         serve_lambda=False,
+        env={"POWERTOOLS_LOG_LEVEL": log_level, **(env or {})},
     )
     with cloud:
-        os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
+        os.environ.update(cloud.env)
         yield cloud

@@ -1,4 +1,4 @@
-"""The local cloud: runs the hub from template.yaml with moto, in-process Lambdas and provider sandboxes."""
+"""The local cloud: runs the hub from template.yaml with moto, Lambdas in worker processes and provider sandboxes."""
 
 from localcloud.cloud import LocalCloud, running
 

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from localcloud.cloud import LocalCloud
-from localcloud.runtime import error_payload
+from localcloud.runtime import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WORKERS, error_payload
 from localcloud.servers import port_is_free
 from localcloud.template import TemplateError
 
@@ -54,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"
     )
+    _env_argument(dev)
+    dev.add_argument(
+        "--max-workers",
+        type=int,
+        default=DEFAULT_MAX_WORKERS,
+        metavar="N",
+        help=f"warm worker processes per function at most (default {DEFAULT_MAX_WORKERS}); more callers wait",
+    )
+    dev.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop a worker unused for SECONDS (default {DEFAULT_IDLE_TIMEOUT:.0f}; 0: never)",
+    )
     dev.add_argument("-v", "--verbose", action="store_true")
 
     inv = sub.add_parser("invoke", help="invoke one function once, like `sam local invoke`")
@@ -66,8 +81,19 @@ def _parser() -> argparse.ArgumentParser:
         help="don't start moto/sandboxes: use what listens on :5000/:4010 (e.g. a running `make dev`)",
     )
     inv.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
+    _env_argument(inv)
     inv.add_argument("-v", "--verbose", action="store_true")
     return parser
+
+
+def _env_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment variable set in every function, after the template's (repeatable)",
+    )
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -75,7 +101,7 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--parameter expects KEY=VALUE, got {pair!r}")
+            raise SystemExit(f"--parameter/--env expects KEY=VALUE, got {pair!r}")
         out[key] = value
     return out
 
@@ -92,6 +118,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         schedules=not args.no_schedules,
         retry_delay=args.retry_delay,
         parameter_overrides=_overrides(args.parameter),
+        env={k: str(v) for k, v in _overrides(args.env).items()},
+        max_workers=args.max_workers,
+        idle_timeout=args.idle_timeout or None,
     )
     stop = threading.Event()
 
@@ -134,6 +163,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         sandboxes=not args.no_aws,
         aws=not args.no_aws,
         parameter_overrides=_overrides(args.parameter),
+        env={k: str(v) for k, v in _overrides(args.env).items()},
+        idle_timeout=None,
     )
     out = sys.stdout
     code = 0

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from localcloud.runtime import FunctionRuntime
+from localcloud.runtime import FunctionRuntime, describe_failure
 from localcloud.template import ACCOUNT_ID, FunctionSpec
 
 log = logging.getLogger("localcloud.api")
@@ -109,8 +109,9 @@ class ApiGateway:
         event = build_event(request, route, path_params)
         try:
             result = self.runtime.invoke(route.function.logical_id, event)
-        except Exception:
-            log.exception("%s failed handling %s %s", route.function.logical_id, request.method, request.path)
+        except Exception as exc:  # noqa: BLE001 - the function's error or the runtime's: a 502
+            fn = route.function.logical_id
+            log.error("%s failed handling %s %s: %s", fn, request.method, request.path, describe_failure(exc))
             return _json_response(
                 502, {"message": "Internal server error"}, {"x-amzn-ErrorType": "InternalServerErrorException"}
             )

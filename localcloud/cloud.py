@@ -1,23 +1,25 @@
-"""LocalCloud: the whole hub in one process, from the SAM template."""
+"""LocalCloud: the whole hub from the SAM template; each function in its own worker processes."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shlex
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 from localcloud import aws as aws_backend
 from localcloud import demo
 from localcloud.api import ApiGateway, ApiRoute, collect_routes
 from localcloud.lambda_api import LambdaInvokeApi
-from localcloud.runtime import FunctionRuntime, build_environment, local_overrides
+from localcloud.runtime import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WORKERS, FunctionRuntime, local_overrides
 from localcloud.sandboxes import SandboxServer, all_sandboxes
-from localcloud.sandboxes import evolution as evolution_sandbox
 from localcloud.schedules import Scheduler, collect_schedules
 from localcloud.servers import ServerThread, free_port
 from localcloud.sqs_poller import SqsPoller, SqsPollers, collect_sources
@@ -33,6 +35,9 @@ class LocalCloud:
 
     ``aws=False`` skips moto, resource creation and demo seeding (functions then talk to
     whatever already listens on ``aws_port``, e.g. a running ``make dev``).
+    ``env`` sets variables in every function after the template's (like ``sam local
+    --env-vars``); ``max_workers`` caps the warm workers per function; workers idle for
+    ``idle_timeout`` seconds are stopped (None: never).
     """
 
     def __init__(
@@ -53,6 +58,9 @@ class LocalCloud:
         sqs_pollers: bool = True,
         sandboxes: bool = True,
         aws: bool = True,
+        env: Mapping[str, str] | None = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.template_path = Path(template_path)
         self.host = host
@@ -69,6 +77,9 @@ class LocalCloud:
         self.enable_sqs = sqs_pollers
         self.enable_sandboxes = sandboxes
         self.enable_aws = aws
+        self.env = dict(env or {})
+        self.max_workers = max_workers
+        self.idle_timeout = idle_timeout
 
         self.template: Template | None = None
         self.functions: list[FunctionSpec] = []
@@ -134,21 +145,31 @@ class LocalCloud:
         template = Template(self.template_path, self.parameter_overrides, aws_endpoint=self.aws_url)
         self.template = template
         self.functions = template.functions()
-        glob_env = ((template.globals_function.get("Environment") or {}).get("Variables")) or {}
-        base = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
-        env = build_environment(self.functions, base)  # fails fast on conflicts
-        env.update(local_overrides(self.aws_url))
-        if not env.get("PUBLIC_API_URL"):
-            # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
-            env["PUBLIC_API_URL"] = f"http://{self.host}:{self.api_port}"
-        env["MOTO_PORT"] = str(self.aws_port)
+        # Every function gets its own environment in its workers (runtime.function_environment),
+        # so two functions may give one variable different values, as on AWS.
+        overrides = local_overrides(self.aws_url)
         no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
-        env["NO_PROXY"] = env["no_proxy"] = no_proxy
+        overrides["NO_PROXY"] = overrides["no_proxy"] = no_proxy
+        overrides.update(self.env)
+        # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
+        defaults = {"PUBLIC_API_URL": f"http://{self.host}:{self.api_port}"}
+        self.runtime = FunctionRuntime(
+            self.functions,
+            template.layer_dirs(),
+            overrides=overrides,
+            defaults=defaults,
+            max_workers=self.max_workers,
+            idle_timeout=self.idle_timeout,
+        )
+        # This process gets Globals' environment only, for scripts that call the layer in-process
+        # (bench/); functions never run here.
+        glob_env = ((template.globals_function.get("Environment") or {}).get("Variables")) or {}
+        host_env = {str(k): to_env_string(v) for k, v in template.resolve(glob_env).items()}
+        for key, value in defaults.items():
+            host_env[key] = host_env.get(key) or value
+        host_env.update(overrides)
         self._saved_environ = dict(os.environ)
-        os.environ.update(env)
-
-        self.runtime = FunctionRuntime(self.functions, template.layer_dirs())
-        self.runtime.install()
+        os.environ.update(host_env)
         self.routes = collect_routes(self.functions)
 
         if self.enable_aws:
@@ -213,7 +234,7 @@ class LocalCloud:
             self._pollers.join()
             self._pollers = None
         if self.runtime is not None:
-            self.runtime.uninstall()
+            self.runtime.close()
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
@@ -232,7 +253,7 @@ class LocalCloud:
     # -- conveniences ------------------------------------------------------ #
 
     def invoke(self, name: str, event: Any = None) -> Any:
-        """Invoke a function in-process (raises the handler's exception)."""
+        """Invoke a function in its worker (raises runtime.FunctionError when it fails)."""
         assert self.runtime is not None, "call start() first"
         return self.runtime.invoke(name, {} if event is None else event)
 
@@ -277,55 +298,78 @@ class LocalCloud:
             return "python"
 
     def _examples(self) -> list[str]:
+        """A curl for the first POST route with a sample in events/ (else the first POST route)
+        and a boto3 invoke for the first directly invoked function (with its sample if any)."""
         out: list[str] = []
         root = self.template.dir if self.template else Path(".")
         python = self._python(root)
-        webhook = next((r for r in self.routes if "evolution" in r.path.lower() and r.method in ("POST", "ANY")), None)
-        if webhook is not None and self.serve_api:
-            out.append(self._webhook_curl(root, webhook, python))
-        send = next((f for f in self.functions if f.logical_id == "WhatsAppSendText"), None)
-        if send is None and self.functions:
-            send = self.functions[0]
-        if send is not None and self.serve_lambda:
-            event_file = next(iter(sorted((root / "events").glob("*send_text*.json"))), None)
-            payload = f"open({str(event_file.relative_to(root))!r},'rb').read()" if event_file else "b'{}'"
+        samples = _samples(root / "events")
+        if self.serve_api:
+            posts = [r for r in self.routes if r.method in ("POST", "ANY")]
+            with_sample = [(r, e) for r in posts for e in samples.values() if _is_sample_of(e, r)]
+            if with_sample:
+                route, (event_file, event) = with_sample[0][0], with_sample[0][1]
+                out.append(self._webhook_curl(route, python, event_file.relative_to(root), event))
+            elif posts:
+                out.append(self._webhook_curl(posts[0], python, None, {}))
+        invoked = [f for f in self.functions if not f.events] or self.functions
+        if invoked and self.serve_lambda:
+            key = {name.replace("_", ""): name for name in samples}
+            named = [(f, key[f.logical_id.lower()]) for f in invoked if f.logical_id.lower() in key]
+            fn, sample = named[0] if named else (invoked[0], None)
+            payload = "b'{}'"
+            if sample is not None:
+                payload = f"open({str(samples[sample][0].relative_to(root))!r},'rb').read()"
             out.append(
                 f"  {python} -c \"import boto3; c=boto3.client('lambda',endpoint_url='"
                 f"{self.lambda_url}',region_name='us-east-1',aws_access_key_id='x',aws_secret_access_key='x'); "
-                f"r=c.invoke(FunctionName='{send.logical_id}',Payload={payload}); "
+                f"r=c.invoke(FunctionName='{fn.logical_id}',Payload={payload}); "
                 "print(r.get('FunctionError'), r['Payload'].read().decode())\""
             )
         return out
 
-    def _webhook_curl(self, root: Path, route: ApiRoute, python: str) -> str:
-        path = route.path
+    def _webhook_curl(self, route: ApiRoute, python: str, event_file: Path | None, event: dict[str, Any]) -> str:
+        path = str(event.get("path") or route.path)
         for name in ("org_id", "orgId", "org", "organization_id", "tenant_id"):
             path = path.replace("{" + name + "}", demo.DEMO_ORG_ID)
-        query = ""
-        header = f"-H 'x-webhook-token: {evolution_sandbox.DEMO_WEBHOOK_TOKEN}' "
-        event_file = root / "events" / "webhook_evolution.json"
+        query = urlencode(event.get("queryStringParameters") or {})
+        headers = [
+            f"-H {shlex.quote(f'{k}: {v}')} "
+            for k, v in (event.get("headers") or {}).items()
+            if k.lower() not in _NOT_REPLAYED_HEADERS and not k.lower().startswith("x-forwarded-")
+        ]
+        if not any(h.lower().startswith("-h 'content-type:") for h in headers):
+            headers.insert(0, "-H 'content-type: application/json' ")
         body_cmd = "echo '{}'"
-        if event_file.is_file():
-            body_cmd = f"{python} -c \"import json;print(json.load(open('events/webhook_evolution.json'))['body'])\""
-            try:
-                event = json.loads(event_file.read_text(encoding="utf-8"))
-                if isinstance(event, dict):
-                    if event.get("path"):
-                        path = str(event["path"])
-                    token = evolution_sandbox.DEMO_WEBHOOK_TOKEN
-                    token_headers = [(k, str(v)) for k, v in (event.get("headers") or {}).items() if token in str(v)]
-                    token_query = [k for k, v in (event.get("queryStringParameters") or {}).items() if v == token]
-                    if token_headers:
-                        header = f"-H '{token_headers[0][0]}: {token_headers[0][1]}' "
-                    elif token_query:
-                        header = ""
-                        query = f"?{token_query[0]}={token}"
-            except (ValueError, OSError):
-                pass
+        if event_file is not None and isinstance(event.get("body"), str):
+            body_cmd = f"{python} -c \"import json,sys;sys.stdout.write(json.load(open('{event_file}'))['body'])\""
         return (
-            f"  {body_cmd} | \\\n    curl -sS -X POST -H 'content-type: application/json' {header}"
-            f"--data-binary @- '{self.api_url}{path}{query}'"
+            f"  {body_cmd} | \\\n    curl -sS -X POST {''.join(headers)}"
+            f"--data-binary @- '{self.api_url}{path}{'?' + query if query else ''}'"
         )
+
+
+# Headers of a sample event that describe the original connection, not the request.
+_NOT_REPLAYED_HEADERS = {"host", "content-length", "user-agent", "connection", "accept-encoding", "via"}
+
+
+def _samples(directory: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """events/*.json by file stem (JSON objects only)."""
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            event = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        if isinstance(event, dict):
+            out[path.stem] = (path, event)
+    return out
+
+
+def _is_sample_of(sample: tuple[Path, dict[str, Any]], route: ApiRoute) -> bool:
+    event = sample[1]
+    method = str(event.get("httpMethod", "")).upper()
+    return event.get("resource") == route.path and (route.method == "ANY" or method == route.method)
 
 
 def running() -> LocalCloud | None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from localcloud.runtime import FunctionRuntime
+from localcloud.runtime import FunctionRuntime, describe_failure
 from localcloud.template import ACCOUNT_ID, REGION, STACK_NAME, FunctionSpec, to_env_string
 
 log = logging.getLogger("localcloud.schedules")
@@ -236,5 +236,5 @@ class Scheduler:
             last = nxt
             try:
                 self.runtime.invoke(spec.function.logical_id, scheduled_event(spec, nxt))
-            except Exception:
-                log.exception("scheduled run of %s failed", spec.function.logical_id)
+            except Exception as exc:  # noqa: BLE001 - the function's error or the runtime's: logged
+                log.error("scheduled run of %s failed: %s", spec.function.logical_id, describe_failure(exc))

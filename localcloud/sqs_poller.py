@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud.runtime import FunctionRuntime
+from localcloud.runtime import FunctionRuntime, describe_failure
 from localcloud.template import REGION, FunctionSpec, Template, to_env_string
 
 log = logging.getLogger("localcloud.sqs")
@@ -170,8 +170,9 @@ class SqsPoller:
         failed: set[str] | None
         try:
             result = self.runtime.invoke(src.function.logical_id, event)
-        except Exception:
-            log.exception("%s failed on a batch of %d SQS message(s)", src.function.logical_id, len(messages))
+        except Exception as exc:  # noqa: BLE001 - the function's error or the runtime's: batch failed
+            fn, count = src.function.logical_id, len(messages)
+            log.error("%s failed on a batch of %d SQS message(s): %s", fn, count, describe_failure(exc))
             failed = ids
         else:
             failed = failed_ids(result, ids) if src.report_batch_item_failures else set()

@@ -73,7 +73,7 @@ def reset_hub_caches() -> None:
 @pytest.fixture(autouse=True)
 def hub_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if request.node.get_closest_marker("e2e"):
-        # The local cloud owns the environment of its in-process functions.
+        # The local cloud gives each function its own environment, in its worker processes.
         yield
         return
     for key in list(os.environ):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
-from tests.conftest import register_test_orgs, reset_hub_caches
+from tests.conftest import register_test_orgs
 from tests.helpers import ROOT
 
 
@@ -19,13 +19,10 @@ def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(
         ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False, retry_delay=1
     ) as running:
-        # A fresh "container" for this cloud: no client cached for an earlier cloud's ports.
-        reset_hub_caches()
         orgs_table = running.template.env_value("ORGS_TABLE") if running.template else None
         assert orgs_table, "template.yaml declares no ORGS_TABLE"
         register_test_orgs(running.aws_url, orgs_table)
         yield running
-    reset_hub_caches()
 
 
 def client(cloud: LocalCloud, service: str) -> Any:

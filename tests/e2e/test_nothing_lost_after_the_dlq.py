@@ -5,7 +5,6 @@ then reach the charge and the bus (it used to answer ``duplicates: 1`` with 0 ev
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
-from tests.conftest import reset_hub_caches
 from tests.e2e.conftest import client, fault
 from tests.helpers import ROOT
 from tests.signing import signed_headers
@@ -28,26 +26,17 @@ pytestmark = pytest.mark.e2e
 def cloud() -> Iterator[LocalCloud]:
     # --retry-delay 1 (every failed message back after 1 s) and a 2 s breaker: the DLQ in
     # seconds, and a cleared fault usable at once. Production waits ~90 minutes (docs/resilience.md).
-    saved = os.environ.get("BREAKER_RECOVERY_SECONDS")
-    os.environ["BREAKER_RECOVERY_SECONDS"] = "2"
-    try:
-        with LocalCloud(
-            ROOT / "template.yaml",
-            api_port=0,
-            lambda_port=0,
-            aws_port=0,
-            sandbox_port=0,
-            schedules=False,
-            retry_delay=1,
-        ) as running:
-            reset_hub_caches()
-            yield running
-    finally:
-        if saved is None:
-            os.environ.pop("BREAKER_RECOVERY_SECONDS", None)
-        else:
-            os.environ["BREAKER_RECOVERY_SECONDS"] = saved
-        reset_hub_caches()
+    with LocalCloud(
+        ROOT / "template.yaml",
+        api_port=0,
+        lambda_port=0,
+        aws_port=0,
+        sandbox_port=0,
+        schedules=False,
+        retry_delay=1,
+        env={"BREAKER_RECOVERY_SECONDS": "2"},
+    ) as running:
+        yield running
 
 
 def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.runtime import EnvConflictError, build_environment
+from localcloud.runtime import function_environment
 from localcloud.schedules import aws_cron_to_croniter, parse_rate
 from localcloud.template import Template, load_yaml, merge_globals
 
@@ -78,6 +78,8 @@ def test_globals_merged_into_every_function(template: Template) -> None:
         "TickFunction",
         "BoomFunction",
         "FallbackFunction",
+        "ProbeA",
+        "ProbeB",
     }
     for fn in functions.values():
         assert fn.environment["STAGE"] == "local"
@@ -115,7 +117,8 @@ def test_merge_globals_semantics() -> None:
     }
 
 
-def test_env_conflict_names_both_functions(tmp_path: Path) -> None:
+def test_functions_may_give_one_variable_different_values(tmp_path: Path) -> None:
+    # Each function runs in its own workers: no union of environments, no conflict (as on AWS).
     (tmp_path / "template.yaml").write_text(
         textwrap.dedent(
             """
@@ -147,11 +150,16 @@ def test_env_conflict_names_both_functions(tmp_path: Path) -> None:
             """
         )
     )
-    functions = Template(tmp_path / "template.yaml").functions()
-    with pytest.raises(EnvConflictError) as info:
-        build_environment(functions)
-    message = str(info.value)
-    assert "SERVICE" in message and "First" in message and "Second" in message
+    functions = {f.logical_id: f for f in Template(tmp_path / "template.yaml").functions()}
+    host = {"PATH": "/usr/bin", "HOME": "/home/dev", "SECRET_TOKEN": "from-the-shell"}
+    first = function_environment(functions["First"], {"AWS_REGION": "us-east-1"}, host=host)
+    second = function_environment(functions["Second"], {"AWS_REGION": "us-east-1"}, host=host)
+    assert (first["SERVICE"], second["SERVICE"]) == ("first", "second")
+    assert first["SHARED"] == second["SHARED"] == "same"
+    assert first["AWS_REGION"] == "us-east-1" and first["PATH"] == "/usr/bin"
+    # the engine's own environment stays out, machine settings aside; Lambda's variables are set
+    assert "SECRET_TOKEN" not in first and "HOME" not in first
+    assert first["AWS_LAMBDA_FUNCTION_NAME"] == functions["First"].name and first["_HANDLER"] == "app.handler"
 
 
 def test_schedule_expressions() -> None:

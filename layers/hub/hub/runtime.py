@@ -10,12 +10,7 @@ import functools
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Protocol, TypeVar
-
-
-class LambdaContextLike(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
-
+from typing import Any, TypeVar
 
 _deadline: ContextVar[float | None] = ContextVar("hub_invocation_deadline", default=None)
 
