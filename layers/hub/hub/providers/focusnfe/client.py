@@ -327,13 +327,8 @@ class FocusNfeClient(DecimalJsonBodyMixin):
         """A file Focus pointed at. The token goes only to the API host (``url_danfse`` is a
         public S3 URL and never gets it)."""
         own_host = urlsplit(url).netloc == urlsplit(self.base_url).netloc
-        headers = {"Accept": "*/*", **(self.auth_headers() if own_host else {})}
-        path = urlsplit(url).path
-
-        def attempt() -> httpx.Response:
-            return self._send_once("GET", url, path, headers, None, None, None, None)
-
-        return self.guarded(attempt, operation="download").content
+        response = self.request("GET", url, headers={"Accept": "*/*"}, authenticate=own_host, operation="download")
+        return response.content
 
     def health_check(self) -> None:
         """``GET /v2/nfsen/<a ref that never exists>``: 404 ``nao_encontrado`` proves the token
