@@ -23,8 +23,8 @@ Docs (every endpoint is cited again next to the code that calls it):
   ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the limit resets).
 * Money — Asaas takes and returns reais as JSON numbers (``"value": 100.90``). Requests are
   serialised from :class:`~decimal.Decimal` (never a float) by :func:`dumps_json`; responses are
-  parsed with ``parse_float=Decimal`` by :func:`parse_json` and converted to integer centavos with
-  :mod:`hub.money`.
+  parsed by :func:`parse_json` (``ProviderClient.json_body``: fractions as Decimal) and
+  converted to integer centavos with :mod:`hub.money`.
 
 Idempotency: Asaas has no idempotency header. Our charge id travels as ``externalReference``
 and is the key we look a charge up by before any repeat: a retried create (after a 5xx or a
@@ -113,10 +113,8 @@ class AsaasCredentials(ProviderCredentials):
 
 def parse_json(response: httpx.Response) -> Any:
     """The body with JSON numbers that have a fraction as Decimal (never float)."""
-    if not response.content:
-        return None
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return ProviderClient.json_body(response)
     except ValueError:
         raise ProviderUnavailableError(
             f"asaas answered {response.status_code} with a body that is not JSON",

@@ -315,12 +315,18 @@ class ProviderClient(ABC):
         return self._http or shared_http_client()
 
     @staticmethod
-    def json_body(response: httpx.Response) -> Any:
+    def json_body(response: httpx.Response, *, or_none: bool = False) -> Any:
         """The response's JSON with fractional numbers as Decimal (never float: they are money
-        or rates); None for an empty body. Raises ValueError when the body is not JSON."""
+        or rates); None for an empty body. A body that is not JSON raises ValueError, or with
+        ``or_none`` gives None."""
         if not response.content:
             return None
-        return json.loads(response.content, parse_float=Decimal)
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            if or_none:
+                return None
+            raise
 
     def request(
         self,

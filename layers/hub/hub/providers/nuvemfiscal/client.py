@@ -97,23 +97,6 @@ CANCELLATION_STATUS_MAP: dict[str, Literal["pendente", "cancelada", "rejeitada"]
 _SITUACAO_ATIVA = ("ATIVA", "02", "2")
 
 
-# ----- JSON bodies with Decimal numbers ------------------------------------------------------
-
-
-def parse_json(response: httpx.Response) -> Any:
-    """A provider body, numbers with decimals as Decimal (never float); None when not JSON."""
-    try:
-        return ProviderClient.json_body(response)
-    except ValueError:
-        return None
-
-
-class DecimalJsonBodyMixin(ProviderClient):
-    """Fiscal adapters: every number in a body is money or a rate (Decimal), never a float."""
-
-    json_floats: ClassVar[bool] = False
-
-
 # ----- OAuth token (hub.providers.base.auth) -------------------------------------------------
 
 
@@ -141,11 +124,12 @@ class NuvemFiscalCredentials(ProviderCredentials):
     auth_url: str = Field(AUTH_URL, pattern=r"^https?://")
 
 
-class NuvemFiscalClient(DecimalJsonBodyMixin):
+class NuvemFiscalClient(ProviderClient):
     provider: ClassVar[str] = "nuvemfiscal"
     default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = NuvemFiscalCredentials
     idempotency_header: ClassVar[str | None] = None  # none; `referencia` plays that role
+    json_floats: ClassVar[bool] = False  # every number in a body is money or a rate (Decimal)
 
     credentials: NuvemFiscalCredentials
 
@@ -182,7 +166,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
         }
         # Inside the guarded token call: one attempt of it.
         response = self.request("POST", creds.auth_url, data=form, authenticate=False, effect=False)
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         value = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(value, str) or not value:
             raise ProviderUnavailableError(
@@ -203,7 +187,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
 
     # ----- errors -------------------------------------------------------------------------
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict):  # {"error": {"code", "message", "errors": [...]}}
@@ -254,7 +238,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
             raise AuthenticationError(exc.message, provider=self.provider, http_status=401, code=exc.code) from None
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if not isinstance(body, dict):
             raise ProviderUnavailableError(
                 "nuvemfiscal answered with a body that is not a JSON object",

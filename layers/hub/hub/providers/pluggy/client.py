@@ -29,7 +29,7 @@ API (https://docs.pluggy.ai; base ``https://api.pluggy.ai``, https://docs.pluggy
   (https://docs.pluggy.ai/docs/errors-codes); 429 carries ``RateLimit-Reset`` (seconds to the
   reset; ``Retry-After`` is always 60) — https://docs.pluggy.ai/docs/rate-limits.
 
-Money: bodies are parsed with ``parse_float=Decimal`` and converted with
+Money: bodies are parsed with ``ProviderClient.json_body`` (fractions as Decimal) and converted with
 :func:`hub.money.reais_to_cents`; the hub's amounts are signed integer centavos, credits
 positive and debits negative, the sign taken from ``type`` (the documented direction) rather
 than from the sign of ``amount``.
