@@ -120,7 +120,6 @@ class PagBankAddress(BaseModel):
         return out
 
 
-
 def _link(links: Any, *, rel: str | None = None, media: str | None = None) -> str | None:
     for link in links if isinstance(links, list) else []:
         if not isinstance(link, dict):

@@ -39,7 +39,6 @@ another token than the API one), ``previous_notification_token`` (accepted while
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -48,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.requests import MAX_CENTAVOS
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -80,8 +80,8 @@ class PagBankWebhookCredentials(ProviderCredentials):
         return None if value == "" else value
 
     def tokens(self) -> list[str]:
-        current = self.notification_token or self.token
-        return [t.get_secret_value() for t in (current, self.previous_notification_token) if t]
+        current = "notification_token" if self.notification_token else "token"
+        return rotating_secrets(self, current, "previous_notification_token")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> PagBankWebhookCredentials:
@@ -106,12 +106,7 @@ def verify_pagbank_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
         raise WebhookAuthenticationError("missing x-authenticity-token header", provider=PROVIDER)
     if len(given) != _SHA256_HEX:
         raise WebhookAuthenticationError("malformed x-authenticity-token header", provider=PROVIDER)
-    candidate = given.encode("ascii", "replace")
-    # No short-circuit: every token is compared.
-    matches = [
-        hmac.compare_digest(authenticity_token(token, request.body).encode("ascii"), candidate) for token in tokens
-    ]
-    if not any(matches):
+    if not matches_any(given.encode("ascii", "replace"), [authenticity_token(token, request.body) for token in tokens]):
         raise WebhookAuthenticationError("invalid x-authenticity-token", provider=PROVIDER)
 
 

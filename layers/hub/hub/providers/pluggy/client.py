@@ -347,9 +347,7 @@ class PluggyClient(ProviderClient):
         key = body.get("apiKey") if isinstance(body, dict) else None
         if not isinstance(key, str) or not key:
             raise ProviderUnavailableError("pluggy /auth answered without an apiKey", provider=self.provider)
-        return Token.issued(
-            key, now=_clock(), lifetime=API_KEY_TTL_SECONDS, margin=API_KEY_REFRESH_MARGIN_SECONDS
-        )
+        return Token.issued(key, now=_clock(), lifetime=API_KEY_TTL_SECONDS, margin=API_KEY_REFRESH_MARGIN_SECONDS)
 
     def auth_headers(self) -> dict[str, str]:
         key, cached = self.api_key()

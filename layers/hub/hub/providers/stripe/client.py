@@ -84,7 +84,6 @@ class StripeSubscription(StripeObject):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
-
 def _stripe_error(response: httpx.Response) -> dict[str, Any]:
     try:
         body = ProviderClient.json_body(response)
