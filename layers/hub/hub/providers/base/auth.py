@@ -314,23 +314,23 @@ class TokenProvider(ABC):
             self.lock.release(name, owner)
 
     def _wait_for_lock(self, name: str) -> str | None:
-        """The lock's owner id, or None once another holder's refreshed token is readable."""
+        """The lock's owner id, or None once another holder's refreshed token is readable.
+        Waits at most one lease, and never into the Lambda's last ``retry_safety_margin``."""
         assert self.lock is not None
-        started = time.monotonic()
-        budget = self.lock.lease
-        remaining = remaining_seconds()
-        if remaining is not None:
-            budget = min(budget, remaining - get_settings().retry_safety_margin)
+        waited = 0.0
         while (owner := self.lock.try_acquire(name)) is None:
             if self._reread() is not None:
                 return None
-            if time.monotonic() - started + self.poll > budget:
+            remaining = remaining_seconds()
+            out_of_time = remaining is not None and remaining - get_settings().retry_safety_margin < self.poll
+            if out_of_time or waited + self.poll > self.lock.lease:
                 raise ProviderUnavailableError(
                     f"another instance is refreshing the {self.provider} token; try again shortly",
                     provider=self.provider,
                     code="token_refresh_busy",
                 )
             self.sleep(self.poll)
+            waited += self.poll
         return owner
 
     def _refresh(self, current: Token | None) -> Token:
