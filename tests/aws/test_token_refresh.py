@@ -139,9 +139,10 @@ def test_two_instances_refreshing_at_once_make_one_token_call(hub_aws: HubAws) -
     # Given two instances (two container caches) sharing the store and the DynamoDB lock,
     # and a token endpoint that answers the first refresher only once the second is waiting
     store = MemoryTokenStore()
-    second_waiting, first_done = threading.Event(), threading.Event()
+    first_calling, second_waiting, first_done = threading.Event(), threading.Event(), threading.Event()
 
     def slow(form: dict[str, str]) -> httpx.Response:
+        first_calling.set()
         assert second_waiting.wait(10), "the second instance never waited for the lock"
         return httpx.Response(200, json={"access_token": "access-1", "expires_in": 3600})
 
@@ -156,14 +157,20 @@ def test_two_instances_refreshing_at_once_make_one_token_call(hub_aws: HubAws) -
     results: dict[str, str] = {}
 
     def run_first() -> None:
-        results["first"] = first.token()
-        first_done.set()
+        try:
+            results["first"] = first.token()
+        finally:
+            first_done.set()
 
-    # When both ask for a token at the same time
+    # When the second asks for a token while the first is refreshing (holding the lock)
     thread = threading.Thread(target=run_first)
     thread.start()
-    results["second"] = second.token()
-    thread.join(10)
+    try:
+        assert first_calling.wait(10)
+        results["second"] = second.token()
+    finally:
+        second_waiting.set()
+        thread.join(10)
     # Then one token call was made, and both use its token
     assert len(endpoint.forms) == 1
     assert results == {"first": "access-1", "second": "access-1"}
@@ -270,3 +277,15 @@ def test_a_lock_whose_lease_ran_out_is_taken_over(hub_aws: HubAws) -> None:
     assert owner is not None
     RefreshLock(table, clock=clock).release("acme#linkedin", owner)
     assert RefreshLock(table, clock=clock).try_acquire("acme#linkedin") is not None
+
+
+def test_a_token_the_api_refused_is_refreshed_not_read_back_from_the_store(hub_aws: HubAws) -> None:
+    # Given a token in the cache and the store that the provider's API then refuses (401)
+    endpoint, store = TokenEndpoint(), MemoryTokenStore()
+    tokens = oauth(endpoint, store)
+    assert tokens.token() == "access-1"
+    # When the adapter invalidates it
+    tokens.invalidate()
+    # Then the next call refreshes (with the rotated refresh token) instead of reusing it
+    assert tokens.token() == "access-2"
+    assert endpoint.forms[1]["refresh_token"] == "refresh-token-2"

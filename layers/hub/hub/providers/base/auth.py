@@ -8,6 +8,7 @@ Two kinds behind one interface (:class:`TokenProvider`): client-credentials toke
 from __future__ import annotations
 
 import base64
+import dataclasses
 import threading
 import time
 import uuid
@@ -397,6 +398,14 @@ class OAuth2Tokens(TokenProvider):
     def save_shared(self, token: Token) -> None:
         self.store.save(self.org_id or "default", self.provider, token)
 
+    def invalidate(self) -> None:
+        """Forget the access token here and in the store (its refresh token is kept), so the
+        next call refreshes instead of reading the refused token back."""
+        super().invalidate()
+        stored = self.load_shared()
+        if stored is not None and stored.refresh_at > 0:
+            self.save_shared(dataclasses.replace(stored, refresh_at=0.0))
+
     def fetch(self, current: Token | None) -> Token:
         refresh_token = current.refresh_token if current is not None and current.refresh_token else None
         if refresh_token is None and self.initial_refresh_token is not None:
@@ -420,8 +429,12 @@ class OAuth2Tokens(TokenProvider):
             headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
         else:
             form.update({"client_id": self.client_id, "client_secret": secret})
+        timeout = self.client._effective_timeout(None)  # never past the Lambda's remaining time
         try:
-            response = self.client.http.post(self.token_url, data=form, headers=headers)
+            if timeout is None:
+                response = self.client.http.post(self.token_url, data=form, headers=headers)
+            else:
+                response = self.client.http.post(self.token_url, data=form, headers=headers, timeout=timeout)
         except httpx.TransportError as exc:
             raise ProviderUnavailableError(
                 f"{self.provider} token endpoint unreachable ({type(exc).__name__})",
