@@ -10,6 +10,7 @@ import pytest
 from hub import aws, credentials, idempotency, orgs, runtime, storage
 from hub.ai import spend
 from hub.config import get_settings
+from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
 from hub.resilience import integrations
 from hub.webhooks import publish
@@ -60,6 +61,7 @@ def reset_hub_caches() -> None:
     storage._client = None
     credentials._provider = None
     base._SHARED_HTTP = None
+    base_auth.CONTAINER_TOKENS.clear()
     for fn in (
         idempotency.persistence_store,
         idempotency._config,

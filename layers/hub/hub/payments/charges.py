@@ -20,9 +20,9 @@ released so the caller can fix the request and retry with the same id.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import ConfigDict, Field, Strict, field_validator, model_validator
 
 from hub.credentials import validate_org_id
 from hub.documents import normalise_tax_id
@@ -346,10 +346,6 @@ class ChargeStatusRequest(OperationRequest):
 
 def charge_status(request: ChargeStatusRequest) -> store.ChargeRecord:
     return store.get_charge(validate_org_id(request.org_id), request.charge_id)
-
-
-def as_dict(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude_none=True)
 
 
 class RefundRequest(OperationRequest):

@@ -35,6 +35,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import CustomEventData, HubEvent
 from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import rotating_secrets
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix of signing secrets, not a secret
@@ -56,7 +57,7 @@ class StandardWebhookSecret(BaseModel):
     previous_webhook_secret: SecretStr | None = None
 
     def secrets(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.webhook_secret, self.previous_webhook_secret) if s]
+        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
 
 
 class CustomWebhookCredentials(BaseModel):

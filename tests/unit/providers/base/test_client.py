@@ -195,3 +195,58 @@ def test_parse_retry_after_accepts_seconds_and_http_dates() -> None:
     future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 120))
     assert 100 <= parse_retry_after(future) <= 121
     assert parse_retry_after("garbage", default=5) == 5
+
+
+# ----- request(attempts=, authenticate=), absolute URLs, JSON with Decimal --------------------
+
+
+def test_attempts_1_sends_once_and_leaves_the_policy_alone() -> None:
+    # Given a provider that is down, and the default policy of 3 attempts
+    handler = Recorder(httpx.Response(503, json={"message": "down"}))
+    client = make_client(handler, sleeps=[])
+    policy = client.retry_policy
+    # When a write that a retry could apply twice is sent with attempts=1
+    with pytest.raises(ProviderUnavailableError):
+        client.request("POST", "/transfers", json={"value": 1}, attempts=1)
+    # Then it went out once, and later calls still retry
+    assert len(handler.requests) == 1
+    assert client.retry_policy is policy
+    with pytest.raises(ProviderUnavailableError):
+        client.request("GET", "/thing")
+    assert len(handler.requests) == 4
+
+
+def test_a_request_inside_a_guarded_call_is_one_attempt_of_it() -> None:
+    # Given a guarded call of two attempts, each doing one lookup and one create
+    handler = Recorder(httpx.Response(503, json={"message": "down"}))
+    client = make_client(handler, RetryPolicy(max_attempts=2), sleeps=[])
+
+    def attempt() -> httpx.Response:
+        client.request("GET", "/lookup")
+        return client.request("POST", "/create")
+
+    # When the provider is down
+    with pytest.raises(ProviderUnavailableError):
+        client.guarded(attempt, operation="create")
+    # Then each attempt sent the lookup once (the inner request does not retry on its own)
+    assert [r.url.path for r in handler.requests] == ["/v1/lookup", "/v1/lookup"]
+
+
+def test_an_absolute_url_without_authentication_gets_no_credentials() -> None:
+    handler = Recorder(httpx.Response(200, content=b"%PDF"))
+    client = make_client(handler)
+    response = client.request("GET", "https://files.example.test/danfse.pdf", authenticate=False)
+    assert response.content == b"%PDF"
+    (sent,) = handler.requests
+    assert str(sent.url) == "https://files.example.test/danfse.pdf"
+    assert "authorization" not in sent.headers
+
+
+def test_json_body_reads_fractional_numbers_as_decimal() -> None:
+    from decimal import Decimal
+
+    response = httpx.Response(200, content=b'{"value": 19.99, "count": 2}')
+    assert ProviderClient.json_body(response) == {"value": Decimal("19.99"), "count": 2}
+    assert ProviderClient.json_body(httpx.Response(204)) is None
+    with pytest.raises(ValueError):
+        ProviderClient.json_body(httpx.Response(200, content=b"<html>"))

@@ -22,7 +22,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.payments.models import ChargeSpec, Customer
-from hub.providers.mercadopago.client import MercadoPagoClient, MercadoPagoCredentials, dumps_decimal
+from hub.providers.mercadopago.client import MercadoPagoClient, MercadoPagoCredentials
 from hub.retry import RetryPolicy
 
 TOKEN = "APP_USR-1234567890-secret"
@@ -261,12 +261,14 @@ def test_an_amount_with_fractions_of_a_centavo_is_refused() -> None:
         client_with(handler).create_pix_payment(spec())
 
 
-def test_dumps_decimal_writes_numbers_and_refuses_floats() -> None:
-    assert dumps_decimal({"a": Decimal("19.99"), "b": [Decimal("0.10")], "c": "19.99"}) == (
-        b'{"a":19.99,"b":[0.10],"c":"19.99"}'
-    )
+def test_request_bodies_write_decimals_as_numbers_and_refuse_floats() -> None:
+    seen, handler = recording(raw(201, PAYMENT_RAW))
+    client = client_with(handler)
+    client.request("POST", "/v1/payments", json={"a": Decimal("19.99"), "b": [Decimal("0.10")], "c": "19.99"})
+    assert seen[-1].content == b'{"a":19.99,"b":[0.10],"c":"19.99"}'
     with pytest.raises(TypeError):
-        dumps_decimal({"a": 19.99})
+        client.request("POST", "/v1/payments", json={"a": 19.99})
+    assert len(seen) == 1  # a float is refused before anything is sent
 
 
 def test_health_check_lists_payment_methods() -> None:

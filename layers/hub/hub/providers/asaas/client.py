@@ -7,8 +7,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
@@ -77,10 +76,8 @@ class AsaasCredentials(ProviderCredentials):
 
 def parse_json(response: httpx.Response) -> Any:
     """The body with JSON numbers that have a fraction as Decimal (never float)."""
-    if not response.content:
-        return None
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return ProviderClient.json_body(response)
     except ValueError:
         raise ProviderUnavailableError(
             f"asaas answered {response.status_code} with a body that is not JSON",
@@ -253,31 +250,23 @@ class AsaasClient(ProviderClient):
         return self._object(self.request("GET", path, params=params, operation=operation))
 
     def _raw_get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """One GET without the resilience wrapper (for lookups inside a guarded attempt)."""
-        headers = {"Accept": "application/json", **self.auth_headers()}
-        return self._object(self._send_once("GET", f"{self.base_url}{path}", path, headers, None, params, None, None))
+        """One GET sent once (inside a guarded attempt: one attempt of it)."""
+        return self._object(self.request("GET", path, params=params, attempts=1))
 
-    def _raw_post(self, path: str, body: Mapping[str, Any], *, effect: bool = False) -> dict[str, Any]:
-        headers = {"Accept": "application/json", **self.auth_headers()}
-        url = f"{self.base_url}{path}"
-        return self._object(self._send_once("POST", url, path, headers, body, None, None, None, effect=effect))
-
-    def _once(self, call: Callable[[], T], *, operation: str) -> T:
-        """Under the breaker and rate limits, but a single attempt: for POSTs that move money
-        (refund, transfer) or create billing (payment link, subscription), where a retry after a
-        5xx could apply twice and Asaas has no idempotency key."""
-        policy = self.retry_policy
-        self.retry_policy = replace(policy, max_attempts=1)
-        try:
-            return self.guarded(call, operation=operation)
-        finally:
-            self.retry_policy = policy
+    def _raw_post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One POST sent once (inside a guarded attempt: one attempt of it)."""
+        return self._object(self.request("POST", path, json=body, attempts=1, effect=False))
 
     def _post_once(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
-        # A lost answer is an unknown outcome (OutcomeUnknownError): Asaas takes no idempotency
-        # key and has no lookup by our reference for these, so the same key again answers the
-        # recorded outcome until the caller says "resend" (docs/errors.md).
-        return self.effect(lambda: self._once(lambda: self._raw_post(path, body, effect=True), operation=operation))
+        """Under the breaker and rate limits, but a single attempt: for POSTs that move money
+        (refund, transfer) or create billing (payment link, subscription), where a retry after a
+        5xx could apply twice and Asaas has no idempotency key. A lost answer is an unknown
+        outcome (OutcomeUnknownError): Asaas has no lookup by our reference for these, so the
+        same key again answers the recorded outcome until the caller says "resend"
+        (docs/errors.md)."""
+        return self.effect(
+            lambda: self._object(self.request("POST", path, json=body, operation=operation, attempts=1, effect=True))
+        )
 
     @staticmethod
     def _data(page: dict[str, Any]) -> list[dict[str, Any]]:

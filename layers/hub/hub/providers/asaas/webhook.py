@@ -5,7 +5,6 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.requests import MAX_CENTAVOS
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -39,7 +39,7 @@ class AsaasWebhookCredentials(ProviderCredentials):
         return None if value == "" else value
 
     def tokens(self) -> list[str]:
-        return [t.get_secret_value() for t in (self.webhook_token, self.previous_webhook_token) if t]
+        return rotating_secrets(self, "webhook_token", "previous_webhook_token")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> AsaasWebhookCredentials:
@@ -54,10 +54,7 @@ def verify_asaas_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     token = request.header(ACCESS_HEADER)
     if not token:
         raise WebhookAuthenticationError("missing asaas-access-token header", provider=PROVIDER)
-    given = token.encode("utf-8")
-    # No short-circuit: both tokens are always compared.
-    matches = [hmac.compare_digest(given, candidate.encode("utf-8")) for candidate in creds.tokens()]
-    if not any(matches):
+    if not matches_any(token, creds.tokens()):
         raise WebhookAuthenticationError("invalid asaas-access-token", provider=PROVIDER)
 
 

@@ -9,6 +9,7 @@ knows them all: an adapter declares its name, auth headers and quirks, nothing e
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import math
@@ -16,7 +17,9 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -43,6 +46,9 @@ from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 
 _SHARED_HTTP: httpx.Client | None = None
+# The adapter whose guarded call is running in this thread: its requests are attempts of that
+# call (one send each), not calls of their own.
+_GUARDING: ContextVar[ProviderClient | None] = ContextVar("hub_guarding_client", default=None)
 
 # Methods that change something at the provider (for adapters whose writes have effects).
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -308,6 +314,20 @@ class ProviderClient(ABC):
     def http(self) -> httpx.Client:
         return self._http or shared_http_client()
 
+    @staticmethod
+    def json_body(response: httpx.Response, *, or_none: bool = False) -> Any:
+        """The response's JSON with fractional numbers as Decimal (never float: they are money
+        or rates); None for an empty body. A body that is not JSON raises ValueError, or with
+        ``or_none`` gives None."""
+        if not response.content:
+            return None
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            if or_none:
+                return None
+            raise
+
     def request(
         self,
         method: str,
@@ -322,27 +342,45 @@ class ProviderClient(ABC):
         operation: str | None = None,
         cost: int = 1,
         effect: bool | None = None,
+        attempts: int | None = None,
+        authenticate: bool = True,
     ) -> httpx.Response:
         """Send one logical request and return the successful response (see :meth:`guarded`).
         ``effect`` (default: a write of an adapter whose writes have effects) turns a lost answer
-        into OutcomeUnknownError; pass ``effect=False`` for a POST that only reads."""
+        into OutcomeUnknownError; pass ``effect=False`` for a POST that only reads.
+        ``attempts`` caps the retry policy for this call (``attempts=1``: sent once, for a write
+        that a retry could apply twice). ``authenticate=False`` sends no auth headers (a token
+        endpoint, a public file). ``path`` may be an absolute URL (a token endpoint on another
+        host, a file the provider points at). Inside a :meth:`guarded` call of this adapter the
+        request is one attempt of that call: sent once, under the call's breaker, limits and
+        retries."""
         if effect is None:
             effect = self.writes_have_effects and method.upper() in WRITE_METHODS
-        all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
+        all_headers = {
+            "Accept": "application/json",
+            **(self.auth_headers() if authenticate else {}),
+            **(headers or {}),
+        }
         if method.upper() == "POST" and self.idempotency_header:
             # The same key on every retry of this call, so a retried POST is applied once.
             all_headers[self.idempotency_header] = idempotency_key or str(uuid.uuid4())
-        url = f"{self.base_url}{path}"
+        absolute = path.startswith(("https://", "http://"))
+        url = path if absolute else f"{self.base_url}{path}"
+        logged_path = httpx.URL(path).path if absolute else path
 
         def attempt() -> httpx.Response:
-            return self._send_once(method, url, path, all_headers, json, params, data, timeout, effect=effect)
+            return self._send_once(method, url, logged_path, all_headers, json, params, data, timeout, effect=effect)
 
-        return self.guarded(attempt, operation=operation, cost=cost)
+        if _GUARDING.get() is self:
+            return attempt()
+        return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts)
 
-    def guarded(self, call: Callable[[], T], *, operation: str | None = None, cost: int = 1) -> T:
+    def guarded(
+        self, call: Callable[[], T], *, operation: str | None = None, cost: int = 1, attempts: int | None = None
+    ) -> T:
         """Run one provider call under the shared resilience rules. ``request`` uses it for
         HTTP; adapters over an SDK (SES through boto3) wrap their call in it directly and
-        raise the taxonomy's errors from it.
+        raise the taxonomy's errors from it. ``attempts`` caps the retry policy for this call.
 
         Order: integration disabled? → breaker (open → fail fast) → rate limits (spent →
         RateLimitedError) → the call with retries → breaker bookkeeping (only
@@ -358,7 +396,14 @@ class ProviderClient(ABC):
         probe = breaker.before_call() if breaker else False  # open: fails fast, no provider call
         try:
             self.take_rate_limits(operation, cost)
-            result = self.retry_policy.call(call)
+            policy = self.retry_policy
+            if attempts is not None:
+                policy = dataclasses.replace(policy, max_attempts=max(1, min(attempts, policy.max_attempts)))
+            token = _GUARDING.set(self)
+            try:
+                result = policy.call(call)
+            finally:
+                _GUARDING.reset(token)
         except (ProviderUnavailableError, OutcomeUnknownError):
             if breaker:
                 breaker.record_failure(probe)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, InboundMessage, MessageStatusData
 from hub.phones import to_e164
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.providers.evolution.client import WHATSAPP_JID_SUFFIX, EvolutionClient, EvolutionCredentials
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -23,15 +23,14 @@ def verify_evolution_webhook(request: RawWebhook, secret: dict[str, Any]) -> Non
     current and (during rotation) the previous token."""
     creds = EvolutionClient.parse_credentials(secret)
     assert isinstance(creds, EvolutionCredentials)
-    expected = [t.get_secret_value() for t in (creds.webhook_token, creds.previous_webhook_token) if t]
+    expected = rotating_secrets(creds, "webhook_token", "previous_webhook_token")
     if not expected:
         raise WebhookAuthenticationError("no webhook_token is configured for this org", provider="evolution")
     header = request.header("authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise WebhookAuthenticationError("missing bearer token", provider="evolution")
-    matches = [hmac.compare_digest(token.encode(), candidate.encode()) for candidate in expected]
-    if not any(matches):
+    if not matches_any(token, expected):
         raise WebhookAuthenticationError("invalid webhook token", provider="evolution")
 
 

@@ -23,8 +23,7 @@ from hub.fiscal.nfse_models import (
     retention_code,
 )
 from hub.money import cents_to_reais
-from hub.providers.base.client import ProviderCredentials
-from hub.providers.nuvemfiscal.client import DecimalJsonBodyMixin, parse_json
+from hub.providers.base.client import ProviderClient, ProviderCredentials
 
 PRODUCTION_BASE_URL = "https://api.focusnfe.com.br"
 HOMOLOGACAO_BASE_URL = "https://homologacao.focusnfe.com.br"
@@ -49,11 +48,12 @@ class FocusNfeCredentials(ProviderCredentials):
     environment: Literal["homologacao", "producao"]
 
 
-class FocusNfeClient(DecimalJsonBodyMixin):
+class FocusNfeClient(ProviderClient):
     provider: ClassVar[str] = "focusnfe"
     default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = FocusNfeCredentials
     idempotency_header: ClassVar[str | None] = None  # the ref is the idempotency key
+    json_floats: ClassVar[bool] = False  # every number in a body is money or a rate (Decimal)
 
     credentials: FocusNfeCredentials
 
@@ -69,7 +69,7 @@ class FocusNfeClient(DecimalJsonBodyMixin):
 
     # ----- errors -------------------------------------------------------------------------
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if isinstance(body, dict):
             if body.get("mensagem") or body.get("codigo"):
                 return (str(body.get("mensagem") or body.get("codigo"))[:300], _text(body.get("codigo")))
@@ -80,7 +80,7 @@ class FocusNfeClient(DecimalJsonBodyMixin):
         return super().error_details(response)
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if not isinstance(body, dict):
             raise ProviderUnavailableError(
                 "focusnfe answered with a body that is not a JSON object",
@@ -297,13 +297,8 @@ class FocusNfeClient(DecimalJsonBodyMixin):
         """A file Focus pointed at. The token goes only to the API host (``url_danfse`` is a
         public S3 URL and never gets it)."""
         own_host = urlsplit(url).netloc == urlsplit(self.base_url).netloc
-        headers = {"Accept": "*/*", **(self.auth_headers() if own_host else {})}
-        path = urlsplit(url).path
-
-        def attempt() -> httpx.Response:
-            return self._send_once("GET", url, path, headers, None, None, None, None)
-
-        return self.guarded(attempt, operation="download").content
+        response = self.request("GET", url, headers={"Accept": "*/*"}, authenticate=own_host, operation="download")
+        return response.content
 
     def health_check(self) -> None:
         """``GET /v2/nfsen/<a ref that never exists>``: 404 ``nao_encontrado`` proves the token

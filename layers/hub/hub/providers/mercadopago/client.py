@@ -5,7 +5,6 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -15,7 +14,6 @@ from pydantic import Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import InvalidRequestError, ProviderUnavailableError
-from hub.jsonmoney import dumps_json
 from hub.money import cents_to_reais, reais_to_cents
 from hub.payments.models import ChargeResult, ChargeSpec, RefundResult
 from hub.providers.base.client import ProviderClient, ProviderCredentials
@@ -28,18 +26,6 @@ _END_OF_DAY = "T23:59:59.000-03:00"
 
 class MercadoPagoCredentials(ProviderCredentials):
     access_token: SecretStr = Field(min_length=1)
-
-
-# ----- JSON with Decimal numbers ------------------------------------------------------------
-
-
-def dumps_decimal(payload: Any) -> bytes:
-    """JSON with every Decimal written as a plain JSON number; floats refused (not money)."""
-    return dumps_json(payload)
-
-
-def _json(response: httpx.Response) -> Any:
-    return json.loads(response.content, parse_float=Decimal)
 
 
 class MercadoPagoClient(ProviderClient):
@@ -59,7 +45,7 @@ class MercadoPagoClient(ProviderClient):
         # {"message": "...", "error": "bad_request", "status": 400,
         #  "cause": [{"code": 2067, "description": "Invalid user identification number"}]}
         try:
-            body = _json(response)
+            body = self.json_body(response)
         except ValueError:
             return super().error_details(response)
         if not isinstance(body, dict):
@@ -120,11 +106,11 @@ class MercadoPagoClient(ProviderClient):
         response = self.request(
             "POST", "/v1/payments", json=body, idempotency_key=spec.charge_id, operation="create_charge"
         )
-        return self._result(_json(response), response)
+        return self._result(self.json_body(response), response)
 
     def get_payment(self, payment_id: str) -> ChargeResult:
         response = self.request("GET", f"/v1/payments/{payment_id}", operation="get_charge")
-        return self._result(_json(response), response)
+        return self._result(self.json_body(response), response)
 
     def search_by_external_reference(self, charge_id: str) -> list[ChargeResult]:
         """Every payment carrying our charge id, newest first."""
@@ -134,7 +120,7 @@ class MercadoPagoClient(ProviderClient):
             params={"external_reference": charge_id, "sort": "date_created", "criteria": "desc"},
             operation="get_charge",
         )
-        payload = _json(response)
+        payload = self.json_body(response)
         results = payload.get("results") if isinstance(payload, dict) else None
         if not isinstance(results, list):
             raise ProviderUnavailableError("mercadopago answered a search without results", provider=self.provider)
@@ -164,7 +150,7 @@ class MercadoPagoClient(ProviderClient):
             ),
             keyed=True,
         )
-        payload = _json(response)
+        payload = self.json_body(response)
         if not isinstance(payload, dict) or payload.get("amount") is None:
             raise ProviderUnavailableError("mercadopago answered a refund without an amount", provider=self.provider)
         return RefundResult(

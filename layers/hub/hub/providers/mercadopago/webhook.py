@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -43,7 +44,7 @@ class MercadoPagoWebhookCredentials(ProviderCredentials):
         return None if value == "" else value
 
     def secrets(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.webhook_secret, self.previous_webhook_secret) if s]
+        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> MercadoPagoWebhookCredentials:
@@ -107,14 +108,9 @@ def verify_mercadopago_webhook(request: RawWebhook, secret: dict[str, Any]) -> N
         request.query.get(DATA_ID_QUERY) or None, request.header(REQUEST_ID_HEADER) or None, ts
     ).encode("utf-8")
 
-    candidates = [s.lower().encode("utf-8") for s in signatures]
-    matched = False
-    for key in creds.secrets():
-        expected = hmac.new(key.encode("utf-8"), manifest, hashlib.sha256).hexdigest().encode("ascii")
-        # No short-circuit: every candidate is compared, so timing says nothing about which matched.
-        if any([hmac.compare_digest(expected, candidate) for candidate in candidates]):
-            matched = True
-    if not matched:
+    expected = [hmac.new(key.encode(), manifest, hashlib.sha256).hexdigest() for key in creds.secrets()]
+    # Every signature against every secret, none skipped.
+    if not any([matches_any(signature.lower(), expected) for signature in signatures]):
         raise WebhookAuthenticationError("invalid x-signature", provider=PROVIDER)
 
     age = _aware(request.received_at).timestamp() - _seconds(ts)

@@ -18,6 +18,7 @@ from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent, InboundMessage, MessageStatusData, SocialCommentData
 from hub.phones import to_e164
 from hub.providers.base.client import ProviderCredentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -63,12 +64,9 @@ def verify_meta_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     if match is None:
         raise WebhookAuthenticationError("malformed X-Hub-Signature-256 header", provider=PROVIDER)
     received = bytes.fromhex(match.group(1))
-    keys = [s.get_secret_value() for s in (creds.app_secret, creds.previous_app_secret) if s]
-    matches = [
-        hmac.compare_digest(received, hmac.new(key.encode("utf-8"), request.body, hashlib.sha256).digest())
-        for key in keys
-    ]
-    if not any(matches):
+    keys = rotating_secrets(creds, "app_secret", "previous_app_secret")
+    expected = [hmac.new(key.encode("utf-8"), request.body, hashlib.sha256).digest() for key in keys]
+    if not matches_any(received, expected):
         raise WebhookAuthenticationError("invalid signature", provider=PROVIDER)
 
 

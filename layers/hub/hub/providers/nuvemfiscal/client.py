@@ -5,11 +5,9 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
@@ -25,6 +23,14 @@ from hub.errors import (
 from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus, NfseStatusValue
 from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais
+from hub.providers.base.auth import (
+    CONTAINER_TOKENS,
+    PERMANENT_OAUTH_ERRORS,
+    TOKEN_REFRESH_MARGIN,
+    ClientCredentialsTokens,
+    Token,
+    lifetime_of,
+)
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.resilience.integrations import disable_integration
 
@@ -32,12 +38,6 @@ AUTH_URL = "https://auth.nuvemfiscal.com.br/oauth/token"
 PRODUCTION_BASE_URL = "https://api.nuvemfiscal.com.br"
 SANDBOX_BASE_URL = "https://api.sandbox.nuvemfiscal.com.br"
 DEFAULT_SCOPE = "nfse cnpj"
-# A token is reused until this many seconds before it expires (or a tenth of its life, if shorter).
-TOKEN_REFRESH_MARGIN = 60.0
-# When the token answer has no expires_in (RFC 6749 §5.1 makes it RECOMMENDED, not required).
-DEFAULT_TOKEN_LIFETIME = 3600.0
-# RFC 6749 §5.2 errors that mean the client's credentials or scope are wrong.
-_OAUTH_CREDENTIAL_ERRORS = frozenset({"invalid_client", "unauthorized_client", "invalid_grant", "invalid_scope"})
 
 # Nfse.status -> ours. "erro" is a note the city/national system refused to process: final,
 # with its reasons, never retried in a loop. "substituida" was replaced by another note: this
@@ -61,42 +61,15 @@ CANCELLATION_STATUS_MAP: dict[str, Literal["pendente", "cancelada", "rejeitada"]
 _SITUACAO_ATIVA = ("ATIVA", "02", "2")
 
 
-# ----- JSON bodies with Decimal numbers ------------------------------------------------------
-
-
-def parse_json(response: httpx.Response) -> Any:
-    """A provider body, numbers with decimals as Decimal (never float)."""
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        return None
-
-
-class DecimalJsonBodyMixin(ProviderClient):
-    """Fiscal adapters: every number in a body is money or a rate (Decimal), never a float."""
-
-    json_floats: ClassVar[bool] = False
-
-
-# ----- OAuth token cache ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Token:
-    value: str
-    expires_at: float  # on the _now() clock
-
-
-# (auth_url, client_id, scope) -> token; shared by every client of a warm Lambda container.
-_TOKENS: dict[tuple[str, str, str], _Token] = {}
+# ----- OAuth token (hub.providers.base.auth) -------------------------------------------------
 
 
 def _now() -> float:
-    return time.monotonic()
+    return time.time()
 
 
 def clear_token_cache() -> None:
-    _TOKENS.clear()
+    CONTAINER_TOKENS.clear("nuvemfiscal")
 
 
 class _TokenRejected(HubError):
@@ -115,11 +88,12 @@ class NuvemFiscalCredentials(ProviderCredentials):
     auth_url: str = Field(AUTH_URL, pattern=r"^https?://")
 
 
-class NuvemFiscalClient(DecimalJsonBodyMixin):
+class NuvemFiscalClient(ProviderClient):
     provider: ClassVar[str] = "nuvemfiscal"
     default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = NuvemFiscalCredentials
     idempotency_header: ClassVar[str | None] = None  # none; `referencia` plays that role
+    json_floats: ClassVar[bool] = False  # every number in a body is money or a rate (Decimal)
 
     credentials: NuvemFiscalCredentials
 
@@ -127,23 +101,25 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
         return self.credentials.client_id
 
     # ----- auth ---------------------------------------------------------------------------
-    def _token_key(self) -> tuple[str, str, str]:
+    @cached_property
+    def tokens(self) -> ClientCredentialsTokens:
         creds = self.credentials
-        return (creds.auth_url, creds.client_id, creds.scope)
+        return ClientCredentialsTokens(
+            lambda: self.guarded(self._request_token, operation="oauth_token"),
+            provider=self.provider,
+            org_id=self.org_id,
+            key=(creds.auth_url, creds.client_id, creds.scope),
+            clock=lambda: _now(),
+        )
 
     def access_token(self) -> str:
         """The cached token, or a new one from the token endpoint."""
-        cached = _TOKENS.get(self._token_key())
-        if cached is not None and _now() < cached.expires_at:
-            return cached.value
-        token = self.guarded(self._request_token, operation="oauth_token")
-        _TOKENS[self._token_key()] = token
-        return token.value
+        return self.tokens.token()
 
     def drop_token(self) -> None:
-        _TOKENS.pop(self._token_key(), None)
+        self.tokens.invalidate()
 
-    def _request_token(self) -> _Token:
+    def _request_token(self) -> Token:
         # https://dev.nuvemfiscal.com.br/docs/autenticacao (RFC 6749 §4.4 client credentials)
         creds = self.credentials
         form = {
@@ -152,19 +128,15 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
             "client_secret": creds.client_secret.get_secret_value(),
             "scope": creds.scope,
         }
-        response = self._send_once(
-            "POST", creds.auth_url, "/oauth/token", {"Accept": "application/json"}, None, None, form, None
-        )
-        body = parse_json(response)
+        # Inside the guarded token call: one attempt of it.
+        response = self.request("POST", creds.auth_url, data=form, authenticate=False, effect=False)
+        body = self.json_body(response, or_none=True)
         value = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(value, str) or not value:
+        if not isinstance(body, dict) or not isinstance(value, str) or not value:
             raise ProviderUnavailableError(
                 "nuvemfiscal answered the token request without an access_token", provider=self.provider
             )
-        lifetime = body.get("expires_in")
-        seconds = float(lifetime) if isinstance(lifetime, int | Decimal) and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
-        margin = min(TOKEN_REFRESH_MARGIN, seconds / 10)
-        return _Token(value=value, expires_at=_now() + seconds - margin)
+        return Token.issued(value, now=_now(), lifetime=lifetime_of(body), margin=TOKEN_REFRESH_MARGIN)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token()}"}
@@ -179,7 +151,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
 
     # ----- errors -------------------------------------------------------------------------
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict):  # {"error": {"code", "message", "errors": [...]}}
@@ -196,7 +168,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
             return None
         if self._is_token_response(response):
             error = super().classify(response)
-            if response.status_code == 400 and error is not None and error.code in _OAUTH_CREDENTIAL_ERRORS:
+            if response.status_code == 400 and error is not None and error.code in PERMANENT_OAUTH_ERRORS:
                 return AuthenticationError(
                     error.message,
                     provider=self.provider,
@@ -230,7 +202,7 @@ class NuvemFiscalClient(DecimalJsonBodyMixin):
             raise AuthenticationError(exc.message, provider=self.provider, http_status=401, code=exc.code) from None
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
-        body = parse_json(response)
+        body = self.json_body(response, or_none=True)
         if not isinstance(body, dict):
             raise ProviderUnavailableError(
                 "nuvemfiscal answered with a body that is not a JSON object",

@@ -5,9 +5,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -74,11 +72,6 @@ class PagBankAddress(BaseModel):
         return out
 
 
-def _json(response: httpx.Response) -> Any:
-    # Never floats: PagBank amounts are integers, but parse defensively all the same.
-    return json.loads(response.content, parse_float=Decimal)
-
-
 def _link(links: Any, *, rel: str | None = None, media: str | None = None) -> str | None:
     for link in links if isinstance(links, list) else []:
         if not isinstance(link, dict):
@@ -133,7 +126,7 @@ class PagBankClient(ProviderClient):
     # ----- errors -----------------------------------------------------------------------
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
         try:
-            body = _json(response)
+            body = self.json_body(response)
         except ValueError:
             return super().error_details(response)
         messages = body.get("error_messages") if isinstance(body, dict) else None
@@ -169,7 +162,7 @@ class PagBankClient(ProviderClient):
             return self._create_checkout(spec)
         body = self._order_body(spec, billing_address)
         response = self.request("POST", "/orders", json=body, idempotency_key=spec.charge_id, operation="create_charge")
-        result = self._order_result(_json(response), spec.charge_id)
+        result = self._order_result(self.json_body(response), spec.charge_id)
         if result.status == "DECLINED":
             raise InvalidRequestError(
                 "pagbank declined the boleto (risk analysis)",
@@ -287,7 +280,7 @@ class PagBankClient(ProviderClient):
         response = self.request(
             "POST", "/checkouts", json=body, idempotency_key=spec.charge_id, operation="create_charge"
         )
-        payload = _json(response)
+        payload = self.json_body(response)
         checkout_id = payload.get("id") if isinstance(payload, dict) else None
         pay_url = _link(payload.get("links"), rel="PAY") if isinstance(payload, dict) else None
         if not isinstance(checkout_id, str) or not pay_url:
@@ -357,7 +350,7 @@ class PagBankClient(ProviderClient):
             if exc.http_status == 404:
                 return None
             raise
-        order = _json(response)
+        order = self.json_body(response)
         if not isinstance(order, dict):
             raise ProviderUnavailableError("pagbank answered an order that is not an object", provider=self.provider)
         return order

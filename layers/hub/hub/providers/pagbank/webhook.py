@@ -6,7 +6,6 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.requests import MAX_CENTAVOS
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -47,8 +47,8 @@ class PagBankWebhookCredentials(ProviderCredentials):
         return None if value == "" else value
 
     def tokens(self) -> list[str]:
-        current = self.notification_token or self.token
-        return [t.get_secret_value() for t in (current, self.previous_notification_token) if t]
+        current = "notification_token" if self.notification_token else "token"
+        return rotating_secrets(self, current, "previous_notification_token")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> PagBankWebhookCredentials:
@@ -73,12 +73,7 @@ def verify_pagbank_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
         raise WebhookAuthenticationError("missing x-authenticity-token header", provider=PROVIDER)
     if len(given) != _SHA256_HEX:
         raise WebhookAuthenticationError("malformed x-authenticity-token header", provider=PROVIDER)
-    candidate = given.encode("ascii", "replace")
-    # No short-circuit: every token is compared.
-    matches = [
-        hmac.compare_digest(authenticity_token(token, request.body).encode("ascii"), candidate) for token in tokens
-    ]
-    if not any(matches):
+    if not matches_any(given.encode("ascii", "replace"), [authenticity_token(token, request.body) for token in tokens]):
         raise WebhookAuthenticationError("invalid x-authenticity-token", provider=PROVIDER)
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -25,6 +26,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.money import reais_to_cents
+from hub.providers.base.auth import CONTAINER_TOKENS, ClientCredentialsTokens, Token
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 
 PROVIDER = "pluggy"
@@ -123,14 +125,13 @@ class BankTransaction(BaseModel):
 
 # ----- the API key cache -----------------------------------------------------------------------
 
-# (base_url, client_id, sha256(client_secret)) → (api key, monotonic expiry). Keyed by the secret's
-# digest too, so a rotated (or wrong) secret never rides on a key another secret obtained.
-_API_KEYS: dict[tuple[str, str, str], tuple[str, float]] = {}
-_clock: Callable[[], float] = time.monotonic
+# Kept by hub.providers.base.auth, keyed by (base_url, client_id, sha256(client_secret)): a
+# rotated (or wrong) secret never rides on a key another secret obtained.
+_clock: Callable[[], float] = time.time
 
 
 def clear_api_key_cache() -> None:
-    _API_KEYS.clear()
+    CONTAINER_TOKENS.clear(PROVIDER)
 
 
 class _StaleApiKey(InvalidRequestError):
@@ -140,10 +141,8 @@ class _StaleApiKey(InvalidRequestError):
 
 def parse_json(response: httpx.Response) -> Any:
     """The body with fractional numbers as Decimal (never float)."""
-    if not response.content:
-        return None
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return ProviderClient.json_body(response)
     except ValueError:
         raise ProviderUnavailableError(
             f"pluggy answered {response.status_code} with a body that is not JSON",
@@ -274,19 +273,26 @@ class PluggyClient(ProviderClient):
         self._key_was_cached = False
 
     # ----- auth ------------------------------------------------------------------------------
-    def _cache_key(self) -> tuple[str, str, str]:
+    @cached_property
+    def tokens(self) -> ClientCredentialsTokens:
         secret = self.credentials.client_secret.get_secret_value().encode("utf-8")
-        return (self.base_url, self.credentials.client_id, hashlib.sha256(secret).hexdigest())
+        return ClientCredentialsTokens(
+            self._fetch_api_key,
+            provider=self.provider,
+            org_id=self.org_id,
+            key=(self.base_url, self.credentials.client_id, hashlib.sha256(secret).hexdigest()),
+            clock=lambda: _clock(),
+        )
 
     def _forget_api_key(self) -> None:
-        _API_KEYS.pop(self._cache_key(), None)
+        self.tokens.invalidate()
 
     def api_key(self) -> tuple[str, bool]:
-        """(API key, whether it came from the cache). Fetches one with ``POST /auth`` when none
+        """(API key, whether it was already cached). Fetches one with ``POST /auth`` when none
         is cached or the cached one is within the refresh margin of its 2 h lifetime."""
-        cached = _API_KEYS.get(self._cache_key())
-        if cached is not None and cached[1] > _clock():
-            return cached[0], True
+        return self.tokens.token_and_origin()
+
+    def _fetch_api_key(self) -> Token:
         # https://docs.pluggy.ai/reference/authentication: {"clientId", "clientSecret"} → {"apiKey"}
         self._authenticating = True
         try:
@@ -298,6 +304,7 @@ class PluggyClient(ProviderClient):
                     "clientSecret": self.credentials.client_secret.get_secret_value(),
                 },
                 operation="auth",
+                authenticate=False,  # POST /auth carries the client credentials in its body
             )
         finally:
             self._authenticating = False
@@ -305,12 +312,9 @@ class PluggyClient(ProviderClient):
         key = body.get("apiKey") if isinstance(body, dict) else None
         if not isinstance(key, str) or not key:
             raise ProviderUnavailableError("pluggy /auth answered without an apiKey", provider=self.provider)
-        _API_KEYS[self._cache_key()] = (key, _clock() + API_KEY_TTL_SECONDS - API_KEY_REFRESH_MARGIN_SECONDS)
-        return key, False
+        return Token.issued(key, now=_clock(), lifetime=API_KEY_TTL_SECONDS, margin=API_KEY_REFRESH_MARGIN_SECONDS)
 
     def auth_headers(self) -> dict[str, str]:
-        if self._authenticating:  # POST /auth itself carries the client credentials in its body
-            return {}
         key, cached = self.api_key()
         self._key_was_cached = cached
         return {"X-API-KEY": key}

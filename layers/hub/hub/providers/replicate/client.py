@@ -5,11 +5,8 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -181,28 +178,18 @@ class ReplicateClient(ProviderClient):
         headers = {"Prefer": f"wait={wait}"} if wait else {}
         timeout = (wait or 0) + get_settings().http_read_timeout
         # Sent once (see idempotency_header): a timeout here may still have created the prediction.
-        with self._single_attempt():
-            response = self.request(
-                "POST",
-                f"/models/{owner}/{name}/predictions",
-                json={"input": input},
-                headers=headers,
-                timeout=timeout,
-                operation="create_prediction",
-            )
+        response = self.request(
+            "POST",
+            f"/models/{owner}/{name}/predictions",
+            json={"input": input},
+            headers=headers,
+            timeout=timeout,
+            operation="create_prediction",
+            attempts=1,
+        )
         prediction = Prediction.model_validate(response.json())
         self._log_prediction("create", prediction, wait)
         return prediction
-
-    @contextmanager
-    def _single_attempt(self) -> Iterator[None]:
-        """No retries for the calls inside (the breaker and rate limits of request() still apply)."""
-        saved = self.retry_policy
-        self.retry_policy = dataclasses.replace(saved, max_attempts=1)
-        try:
-            yield
-        finally:
-            self.retry_policy = saved
 
     def get_prediction(self, prediction_id: str) -> Prediction:
         """GET /predictions/{id} (https://replicate.com/docs/reference/http#predictions.get)."""

@@ -13,6 +13,7 @@ from hub.errors import (
 )
 from hub.events import EmailEventData, HubEvent
 from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import rotating_secrets
 from hub.providers.resend.client import ResendCredentials
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookSpec
@@ -39,7 +40,7 @@ def verify_resend_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     """Svix signature over ``{svix-id}.{svix-timestamp}.{raw body}``, 5-minute tolerance,
     current or previous ``whsec_`` secret."""
     creds = parse_credentials(ResendCredentials, secret, provider="resend")
-    secrets = [s.get_secret_value() for s in (creds.webhook_secret, creds.previous_webhook_secret) if s]
+    secrets = rotating_secrets(creds, "webhook_secret", "previous_webhook_secret")
     verify_standard_webhook(request, secrets, provider="resend", header_prefix="svix")
 
 

@@ -6,9 +6,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -61,13 +59,9 @@ class StripeSubscription(StripeObject):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
-def _json(response: httpx.Response) -> Any:
-    return json.loads(response.content, parse_float=Decimal)
-
-
 def _stripe_error(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = _json(response)
+        body = ProviderClient.json_body(response)
     except ValueError:
         return {}
     error = body.get("error") if isinstance(body, dict) else None
@@ -141,7 +135,7 @@ class StripeClient(ProviderClient):
         The create carries an idempotency key derived from the email, so two concurrent
         calls create one customer."""
         response = self.request("GET", "/v1/customers", params={"email": email, "limit": 1}, operation="customers")
-        payload = _json(response)
+        payload = self.json_body(response)
         found = payload.get("data") if isinstance(payload, dict) else None
         if isinstance(found, list) and found and isinstance(found[0], dict) and found[0].get("id"):
             return ProviderCustomer(provider=self.provider, customer_id=str(found[0]["id"]), created=False)
@@ -150,7 +144,7 @@ class StripeClient(ProviderClient):
         response = self.request(
             "POST", "/v1/customers", data=data, idempotency_key=f"customer-{digest}", operation="customers"
         )
-        created = StripeObject.model_validate(_json(response))
+        created = StripeObject.model_validate(self.json_body(response))
         return ProviderCustomer(provider=self.provider, customer_id=created.id, created=True)
 
     # ----- subscriptions ----------------------------------------------------------------
@@ -181,12 +175,12 @@ class StripeClient(ProviderClient):
             ),
             keyed=True,
         )
-        return StripeSubscription.model_validate(_json(response))
+        return StripeSubscription.model_validate(self.json_body(response))
 
     def cancel_subscription(self, subscription_id: str) -> StripeSubscription:
         """``DELETE /v1/subscriptions/{id}``: cancelled now (status ``canceled``)."""
         response = self.request("DELETE", f"/v1/subscriptions/{subscription_id}", operation="subscriptions")
-        return StripeSubscription.model_validate(_json(response))
+        return StripeSubscription.model_validate(self.json_body(response))
 
     def health_check(self) -> None:
         self.request("GET", "/v1/customers", params={"limit": 1}, timeout=get_settings().health_check_timeout)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -48,7 +49,7 @@ class StripeWebhookCredentials(ProviderCredentials):
         return value
 
     def secrets(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.webhook_secret, self.previous_webhook_secret) if s]
+        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> StripeWebhookCredentials:
@@ -92,14 +93,9 @@ def verify_stripe_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     timestamp, signatures = _parse_signature_header(header)
 
     signed_payload = timestamp.encode("ascii") + b"." + request.body
-    candidates = [s.encode("utf-8") for s in signatures]
-    matched = False
-    for key in creds.secrets():
-        expected = hmac.new(key.encode("utf-8"), signed_payload, hashlib.sha256).hexdigest().encode("ascii")
-        # No short-circuit: every candidate is compared, so timing says nothing about which matched.
-        if any([hmac.compare_digest(expected, candidate) for candidate in candidates]):
-            matched = True
-    if not matched:
+    expected = [hmac.new(key.encode(), signed_payload, hashlib.sha256).hexdigest() for key in creds.secrets()]
+    # Every signature against every secret, none skipped.
+    if not any([matches_any(signature, expected) for signature in signatures]):
         raise WebhookAuthenticationError("no matching Stripe signature", provider=PROVIDER)
 
     age = _aware(request.received_at).timestamp() - int(timestamp)

@@ -16,6 +16,7 @@ from hub.errors import (
 )
 from hub.events import HubEvent, InboundMessage, MessageStatusData
 from hub.phones import to_e164
+from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.providers.twilio.client import (
     SIGNATURE_HEADER,
     STATUS_MAP,
@@ -145,15 +146,9 @@ def verify_twilio_webhook(request: RawWebhook, secret: dict[str, Any]) -> None:
     urls = twilio_signed_urls(request, creds)
     if not urls:
         raise WebhookAuthenticationError("cannot rebuild the URL Twilio signed", provider="twilio")
-    tokens = [t.get_secret_value() for t in (creds.auth_token, creds.previous_auth_token) if t]
-    given = signature.encode()
-    # Every comparison runs (no short-circuit), each one constant-time.
-    matches = [
-        hmac.compare_digest(compute_twilio_signature(token, candidate, pairs).encode(), given)
-        for token in tokens
-        for candidate in urls
-    ]
-    if not any(matches):
+    tokens = rotating_secrets(creds, "auth_token", "previous_auth_token")
+    expected = [compute_twilio_signature(token, candidate, pairs) for token in tokens for candidate in urls]
+    if not matches_any(signature, expected):
         raise WebhookAuthenticationError("invalid X-Twilio-Signature", provider="twilio")
     account_sid = next((value for name, value in pairs if name == "AccountSid"), None)
     if account_sid is None or not hmac.compare_digest(account_sid.encode(), creds.account_sid.encode()):
