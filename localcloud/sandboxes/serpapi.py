@@ -188,7 +188,7 @@ class SerpApiSandbox(Sandbox):
                     "position": start + i,
                     "title": f"{topic} — resultado {start + i}",
                     "link": f"https://www.exemplo{start + i}.com.br/{slug}",
-                    "displayed_link": f"https://www.exemplo{start + i}.com.br › {slug}",
+                    "displayed_link": f"https://www.exemplo{start + i}.com.br > {slug}",
                     "snippet": f"Tudo sobre {topic}: o resultado {start + i} da busca.",
                 }
                 for i in range(1, count + 1)

@@ -29,7 +29,7 @@ GOOGLE_OK: dict[str, Any] = {
             "position": 1,
             "title": "Coffee",
             "link": "https://en.wikipedia.org/wiki/Coffee",
-            "displayed_link": "https://en.wikipedia.org › wiki › Coffee",
+            "displayed_link": "https://en.wikipedia.org > wiki > Coffee",
             "snippet": "Coffee is a beverage prepared from roasted coffee beans.",
         },
         {"position": 2, "title": "No link here"},
@@ -161,11 +161,31 @@ def test_a_200_with_error_and_no_results_is_an_empty_page_not_a_failure() -> Non
     ("status", "body", "error_class", "code"),
     [
         (400, {"error": "Missing query `q` parameter."}, InvalidRequestError, None),
-        (401, {"error": "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"}, AuthenticationError, None),
-        (403, {"error": "The account associated with this API key doesn't have permission."}, AuthenticationError, None),
-        (429, {"error": "The number of requests sent using this API key exceeds the hourly throughput limit."}, RateLimitedError, None),
+        (
+            401,
+            {"error": "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"},
+            AuthenticationError,
+            None,
+        ),
+        (
+            403,
+            {"error": "The account associated with this API key doesn't have permission."},
+            AuthenticationError,
+            None,
+        ),
+        (
+            429,
+            {"error": "The number of requests sent using this API key exceeds the hourly throughput limit."},
+            RateLimitedError,
+            None,
+        ),
         (429, {"error": "Your account has run out of searches."}, RateLimitedError, "searches_exhausted"),
-        (503, {"search_metadata": {"status": "Error"}, "error": "We couldn't get valid results."}, ProviderUnavailableError, None),
+        (
+            503,
+            {"search_metadata": {"status": "Error"}, "error": "We couldn't get valid results."},
+            ProviderUnavailableError,
+            None,
+        ),
     ],
 )
 def test_documented_errors_map_to_the_taxonomy(status: int, body: Any, error_class: type, code: str | None) -> None:
@@ -178,7 +198,9 @@ def test_documented_errors_map_to_the_taxonomy(status: int, body: Any, error_cla
 
 def test_running_out_of_searches_waits_an_hour_not_a_minute() -> None:
     with pytest.raises(RateLimitedError) as caught:
-        client_with(answering(429, {"error": "Your account has run out of searches."}), attempts=1).search("google", "x")
+        client_with(answering(429, {"error": "Your account has run out of searches."}), attempts=1).search(
+            "google", "x"
+        )
     assert caught.value.retry_after >= 3600
 
 
@@ -262,7 +284,9 @@ def test_the_handler_refuses_bad_input_before_reading_any_secret(monkeypatch: py
 
 def test_the_handler_returns_the_results(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("hub.providers.base.client.get_provider_secret", lambda org, provider: {"api_key": KEY})
-    monkeypatch.setattr("hub.providers.base.client._SHARED_HTTP", httpx.Client(transport=httpx.MockTransport(answering(200, NEWS_OK))))
+    monkeypatch.setattr(
+        "hub.providers.base.client._SHARED_HTTP", httpx.Client(transport=httpx.MockTransport(answering(200, NEWS_OK)))
+    )
     handler = load_function("web_search").handler
     result = handler({"org_id": "demo", "engine": "google_news", "q": "café", "num": 1}, FakeLambdaContext())
     assert result == {

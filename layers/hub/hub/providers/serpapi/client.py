@@ -185,7 +185,10 @@ class SerpApiClient(ProviderClient):
         return {}
 
     def _params(self, **params: Any) -> dict[str, Any]:
-        return {**{k: v for k, v in params.items() if v is not None}, "api_key": self.credentials.api_key.get_secret_value()}
+        return {
+            **{k: v for k, v in params.items() if v is not None},
+            "api_key": self.credentials.api_key.get_secret_value(),
+        }
 
     # https://serpapi.com/api-status-and-error-codes: {"error": "..."}
     def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
@@ -244,7 +247,8 @@ class SerpApiClient(ProviderClient):
             payload = None
         if not isinstance(payload, dict):
             raise ProviderUnavailableError("serpapi answered 200 without a JSON object", provider=self.provider)
-        metadata = payload.get("search_metadata") if isinstance(payload.get("search_metadata"), dict) else {}
+        found = payload.get("search_metadata")
+        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
         # https://serpapi.com/search-errors: a 200 whose status is Success may carry "error" with
         # empty results ("Google hasn't returned any results for this query."): no results.
         if metadata.get("status") == "Error":
@@ -298,7 +302,10 @@ def _web_results(value: Any, num: int) -> list[WebResult]:
         if title and link:
             found.append(
                 WebResult(
-                    position=_position(item, index), title=title, link=link, snippet=_clip(item.get("snippet"), MAX_SNIPPET)
+                    position=_position(item, index),
+                    title=title,
+                    link=link,
+                    snippet=_clip(item.get("snippet"), MAX_SNIPPET),
                 )
             )
     return found[:num]
