@@ -119,6 +119,7 @@ class RateLimiter:
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
+
 def rules_for(provider: str, overrides: Mapping[str, Any] | None = None) -> tuple[LimitRule, ...]:
     """The rules for a provider: its descriptor's defaults (what the provider publishes, each
     cited there), replaced wholesale by an override if present.

@@ -52,4 +52,3 @@ def webhook_spec(provider: str) -> WebhookSpec:
     if found is None or not found.webhook or found.key != provider:
         raise InvalidRequestError(f"no webhook receiver for provider {provider!r}", code="unknown_provider")
     return found.webhook_spec()
-

@@ -1,20 +1,6 @@
 """Anthropic Claude: the Messages API behind the hub's one LLM request/response shape.
 
-Docs (checked 2026-11-23):
-
-* Messages: https://platform.claude.com/docs/en/api/messages/create -- ``POST /v1/messages``,
-  headers ``x-api-key`` and ``anthropic-version: 2023-06-01`` (not ``Authorization: Bearer``).
-* Stop reasons: https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons
-* Errors: https://platform.claude.com/docs/en/api/errors -- ``{"type": "error", "error": {"type",
-  "message"}, "request_id"}``; ``request-id`` response header.
-* Current models (Claude Sonnet 5.5, Haiku 5.5) reject non-default ``temperature``/``top_p``/
-  ``top_k`` and assistant prefill with a 400, and think adaptively by default, so ``content``
-  may start with ``thinking`` blocks: https://platform.claude.com/docs/en/models/haiku-5-5/migration-guide
-
-Secret ``hub/{org_id}/anthropic``: ``{"api_key", "base_url"?}``.
-
-LGPD: prompts and completions are never logged; the base logs method, path, status, duration
-and the provider's request id only.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

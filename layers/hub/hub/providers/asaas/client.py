@@ -1,44 +1,7 @@
-"""Asaas API v3: the outbound adapter (customers, charges, refunds, payment links,
-subscriptions, PIX QR codes, the account statement and transfers).
+"""Asaas API v3: the outbound adapter (customers, charges, refunds, payment links, subscriptions, PIX QR codes,
+the account statement and transfers).
 
-The inbound webhook lives in :mod:`hub.providers.asaas.webhook`; both read the same secret.
-
-Docs (every endpoint is cited again next to the code that calls it):
-
-* Authentication — https://docs.asaas.com/docs/autenticacao and
-  https://docs.asaas.com/docs/authentication-2: the API key goes in the ``access_token`` header;
-  a ``User-Agent`` is mandatory on every request for root accounts created from 13/06/2024
-  ("É obrigatório enviar o User-Agent no header de todas as requisições em novas contas raiz
-  criadas a partir de 13/06/2024"). Sandbox and production keys are distinct.
-* Environments — production ``https://api.asaas.com/v3``, sandbox
-  ``https://api-sandbox.asaas.com/v3`` (the API reference's server is
-  ``https://api-sandbox.asaas.com`` with ``/v3/...`` paths:
-  https://docs.asaas.com/reference/get-digitable-bill-line.md; production paths as in
-  https://docs.asaas.com/reference/list-payments: ``https://api.asaas.com/v3/payments``).
-* Errors — https://docs.asaas.com/docs/http-response-codes: ``{"errors": [{"code",
-  "description"}]}``; 400 invalid input, 401 missing/invalid key, 403 abuse or a body sent with a
-  GET, 404 unknown object, 429 too many requests, 500 Asaas's fault.
-* Limits — https://docs.asaas.com/docs/api-limits-1: 25,000 requests per account per 12 h, at most
-  50 concurrent GETs, per-endpoint rate limits reported in ``RateLimit-Limit``,
-  ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the limit resets).
-* Money — Asaas takes and returns reais as JSON numbers (``"value": 100.90``). Requests are
-  serialised from :class:`~decimal.Decimal` (never a float) by :func:`dumps_json`; responses are
-  parsed with ``parse_float=Decimal`` by :func:`parse_json` and converted to integer centavos with
-  :mod:`hub.money`.
-
-Idempotency: Asaas has no idempotency header. Our charge id travels as ``externalReference``
-and is the key we look a charge up by before any repeat: a retried create (after a 5xx or a
-dropped connection) first asks ``GET /payments?externalReference=`` and reuses what it finds,
-and :meth:`AsaasClient.create_charge` does the same lookup once more before giving up, so the
-caller learns whether failing over is safe (``error.details["charge_lookup"]``). Refunds,
-payment links, subscriptions and transfers are sent exactly once (no automatic retry on 5xx):
-repeating them blindly could move money twice.
-
-Secret ``hub/{org_id}/asaas``::
-
-    {"api_key": "$aact_…", "environment": "production" | "sandbox" (default production),
-     "user_agent"?: "…", "base_url"?: "…" (tests and the local sandbox only),
-     "webhook_token"?: "…", "previous_webhook_token"?: "…" (used by the webhook, see asaas.py)}
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,19 +1,6 @@
 """Asaas: inbound webhook (access-token check and normalisation to payment/subscription events).
 
-Authentication: https://docs.asaas.com/docs/receba-eventos-do-asaas-no-seu-endpoint-de-webhook
-and https://docs.asaas.com/docs/criar-novo-webhook-pela-aplicacao-web — the token chosen when
-the webhook is configured is sent, verbatim, in the ``asaas-access-token`` header of every call
-(there is no body signature).
-
-Events: https://docs.asaas.com/docs/webhook-para-cobrancas (payment events: ``{"id": "evt_…",
-"event": "PAYMENT_RECEIVED", "dateCreated": "2024-06-12 16:45:03", "payment": {…}}``) and
-https://docs.asaas.com/docs/eventos-para-assinaturas (``… "subscription": {…}``). Values are
-reais as JSON numbers (``"value": 94.51``); refunds: https://docs.asaas.com/docs/refunds.
-The docs ask receivers to ignore unknown attributes and to answer 200 quickly: a failing
-endpoint pauses the whole queue after 15 consecutive failures.
-
-Secret ``hub/{org_id}/asaas``: ``{"webhook_token", "previous_webhook_token"?}`` (other fields,
-e.g. ``api_key``, are ignored here).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

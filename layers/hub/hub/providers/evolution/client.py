@@ -1,33 +1,6 @@
 """Evolution API v2 (self-hosted WhatsApp gateway): outbound adapter and inbound webhook.
 
-Docs: https://doc.evolution-api.com/v2/api-reference (message/sendText,
-instance/connectionState) and the webhook configuration page (custom ``headers`` sent
-with every webhook call: we require ``Authorization: Bearer <webhook_token>``).
-
-* sendMedia: https://doc.evolution-api.com/v2/api-reference/message-controller/send-media
-  (flat ``{"number", "mediatype", "mimetype", "caption", "media", "fileName"}``; mediatype
-  "Image, video or document"); audio goes to sendWhatsAppAudio
-  https://doc.evolution-api.com/v2/api-reference/message-controller/send-audio (``{"number", "audio"}``).
-* sendTemplate: ``{"number", "name", "language", "components"}`` (``language`` a plain string), the
-  server's JSON schema ``templateMessageSchema`` in EvolutionAPI/evolution-api
-  src/validate/message.schema.ts. Only instances on the official API (integration
-  WHATSAPP-BUSINESS) implement it; Baileys answers "Method not available in the Baileys
-  service", the Evolution channel "Method not available on Evolution Channel". When Meta
-  refuses a template the official-API channel relays Meta's error object in a 2xx body
-  (whatsapp.business.service.ts, ``sendMessageWithTyping``).
-* messages.update webhook: ``data = {"messageId", "keyId", "remoteJid", "fromMe", "participant",
-  "status", "instanceId"}`` with status ERROR/PENDING/SERVER_ACK/DELIVERY_ACK/READ/PLAYED
-  (Baileys numeric 0..5) or, on the official API, Meta's status upper-cased
-  (SENT/DELIVERED/READ/FAILED): whatsapp.baileys.service.ts and whatsapp.business.service.ts
-  in EvolutionAPI/evolution-api. Early v2 spread the key instead (``{"id", "remoteJid",
-  "fromMe", "status", "dateTime"}``); both are read.
-* findMessages: https://doc.evolution-api.com/v2/api-reference/chat-controller/find-messages
-  (``POST /chat/findMessages/{instance}`` ``{"where": {"key": {"remoteJid"}}, "page", "offset"}`` →
-  ``{"messages": {"total", "pages", "currentPage", "records": [...]}}``, newest first): how a send
-  whose answer was lost is found again (docs/errors.md, unknown outcomes).
-
-Secret ``hub/{org_id}/evolution``:
-``{"base_url", "api_key", "instance", "webhook_token", "previous_webhook_token"?}``.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

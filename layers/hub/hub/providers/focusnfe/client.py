@@ -1,36 +1,6 @@
 """Focus NFe: NFS-e Nacional (the fallback emitter after Nuvem Fiscal).
 
-Docs: https://focusnfe.com.br/doc/#nfse-nacional (fields: https://campos.focusnfe.com.br/nfse_nacional)
-
-* Auth: HTTP Basic with the company's token as the username and an empty password.
-* Production ``https://api.focusnfe.com.br``; homologação ``https://homologacao.focusnfe.com.br``
-  (each environment has its own token).
-* ``POST /v2/nfsen?ref=REFERENCIA`` → 202 ``{"cnpj_prestador", "ref", "status":
-  "processando_autorizacao"}`` (asynchronous); ``GET /v2/nfsen/REFERENCIA`` → ``status``:
-  processando_autorizacao | autorizado | erro_autorizacao (reasons in ``erros: [{"codigo",
-  "mensagem", "correcao"}]``) | cancelado, with ``numero``, ``codigo_verificacao``, ``url``,
-  ``url_danfse`` (the PDF) and ``caminho_xml_nota_fiscal`` (a path on the API host);
-  ``DELETE /v2/nfsen/REFERENCIA`` with ``{"justificativa"}`` (15-255 characters, synchronous) →
-  ``{"status": "cancelado"}`` or ``{"status": "erro_cancelamento", "erros": […]}``.
-* Errors: ``{"codigo", "mensagem"}``; documented codes: 404 nao_encontrado, 400 nfe_cancelada,
-  nfe_nao_autorizada, requisicao_invalida, empresa_nao_habilitada, certificado_vencido,
-  422 nfe_autorizada, em_processamento; 403 permissao_negada.
-
-Withholding follows NT 007 (https://focusnfe.com.br/guides/nfse/nfse-nacional/retencao-pis-cofins-csll-irrf):
-``valor_pis``/``valor_cofins`` are the prestador's own contributions, ``tipo_retencao_pis_cofins``
-(0, 3-9) says what was withheld and ``valor_csll`` carries PIS + COFINS + CSLL withheld. Deductions
-go as ``valor_deducao_servico`` or ``percentual_deducao_servico``.
-
-Our charge id is the ``ref``. Re-sending a ref that exists answers 422 ``nfe_autorizada`` /
-``em_processamento``: that is "already emitted", and :meth:`FocusNfeClient.emit` answers the note's
-status instead. After ``erro_autorizacao`` Focus would accept the same ref again (a new emission):
-:meth:`emit` looks the ref up first and reports the rejection instead of re-emitting (no retry
-loop on a rejection).
-
-Secret ``hub/{org_id}/focusnfe``::
-
-    {"token": "…", "environment": "homologacao" | "producao",
-     "base_url": "…"? (tests and the local sandbox; overrides environment's URL)}
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

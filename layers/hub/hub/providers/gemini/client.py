@@ -1,18 +1,6 @@
 """Google Gemini API (Generative Language API, ``v1beta``): text generation.
 
-Docs (checked 2026-11-23):
-
-* generateContent: https://ai.google.dev/api/generate-content
-* models.list: https://ai.google.dev/api/models#method:-models.list
-* API key in the ``x-goog-api-key`` header: https://ai.google.dev/api (section "Authentication")
-* error bodies / status values: https://ai.google.dev/gemini-api/docs/troubleshooting
-* current model ids: https://ai.google.dev/gemini-api/docs/models and
-  https://ai.google.dev/gemini-api/docs/deprecations (Gemini 1.x/2.0 are shut down, 2.5 is retiring)
-
-Secret ``hub/{org_id}/gemini``: ``{"api_key", "base_url"?}``.
-
-The key always travels in the ``x-goog-api-key`` header, never as ``?key=``: URLs end up
-in access logs, traces and error messages.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,36 +1,6 @@
 """Mercado Pago Payments API: PIX payments, lookups and refunds (outbound adapter).
 
-The inbound webhook lives in :mod:`hub.providers.mercadopago.webhook`; both read the same secret.
-
-Docs:
-
-* PIX with the Payments API: ``POST https://api.mercadopago.com/v1/payments`` with
-  ``transaction_amount`` (reais, a decimal number), ``payment_method_id: "pix"``,
-  ``payer: {email, first_name, last_name, identification: {type: CPF|CNPJ, number}}``,
-  ``description``, ``external_reference``, ``date_of_expiration``; the answer's
-  ``point_of_interaction.transaction_data`` carries ``qr_code`` (copy-and-paste),
-  ``qr_code_base64`` (PNG) and ``ticket_url`` —
-  https://www.mercadopago.com.br/developers/pt/docs/checkout-api-v2/payment-integration/pix and
-  https://www.mercadopago.com.br/developers/pt/reference/payments/_payments/post
-* ``X-Idempotency-Key`` is mandatory on the Payments and Refunds APIs ("se o pagamento já foi
-  criado, suas informações são retornadas sem a criação de um novo pagamento") —
-  https://www.mercadopago.com.br/developers/pt/news/2023/01/04/Idempotency-key-usage-will-be-mandatory
-  and https://mercadopago.com.br/developers/pt/docs/wallet-connect/advanced-payments/idempotency
-* ``GET /v1/payments/{id}`` —
-  https://www.mercadopago.com.br/developers/pt/reference/payments/_payments_id/get
-* ``GET /v1/payments/search?external_reference=`` → ``{"paging", "results": [...]}`` —
-  https://www.mercadopago.com.br/developers/pt/reference/payments/_payments_search/get
-* Refunds ``POST /v1/payments/{id}/refunds`` with an optional ``amount`` (partial) —
-  https://www.mercadopago.com.br/developers/pt/reference/chargebacks/_payments_id_refunds/post
-* Errors ``{"message", "error", "status", "cause": [{"code", "description"}]}`` — same pages.
-* Health: ``GET /v1/payment_methods`` (authenticated, read-only) —
-  https://www.mercadopago.com.br/developers/pt/reference/payment_methods/_payment_methods/get
-
-Money: amounts are reais as JSON numbers. We send a Decimal as a JSON number (never a float:
-1999 centavos → ``19.99`` exactly) and parse answers with ``parse_float=Decimal``.
-
-Secret ``hub/{org_id}/mercadopago``: ``{"access_token": "APP_USR-…", "webhook_secret": …,
-"base_url"?}`` (the webhook fields are ignored here).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

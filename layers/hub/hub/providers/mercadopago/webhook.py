@@ -1,30 +1,6 @@
 """Mercado Pago: inbound webhook (x-signature check and normalisation to "look it up" events).
 
-Signature: https://www.mercadopago.com.br/developers/en/docs/your-integrations/notifications/webhooks
-("Validate notification origin"; source: github.com/mercadopago/devsite-docs,
-guides/additional-content/your-integrations/webhooks.en.md):
-
-* header ``x-signature: ts=<timestamp>,v1=<hex>`` and header ``x-request-id``;
-* manifest ``id:[data.id_url];request-id:[x-request-id_header];ts:[ts_header];`` where
-  ``data.id_url`` is the ``data.id`` QUERY parameter Mercado Pago appends to the notification
-  URL; "if any of the values … are not present in your notification, you should remove them";
-  an alphanumeric ``data.id`` goes into the manifest in lower case (stated on the current docs
-  page; the devsite-docs revision we could read predates it; a no-op for numeric payment ids);
-* HMAC-SHA256 of the manifest keyed with the application's secret signature, hex.
-
-The body itself is not signed: only data.id, x-request-id and ts are.
-
-Timestamp: the docs call ``ts`` "the timestamp (in milliseconds)" yet their example
-(``ts=1704908010``) is in seconds, so both are accepted (13+ digits → milliseconds). The docs
-only suggest comparing it with the receive time "to establish a tolerance margin" without
-giving one; we apply 300 s in either direction, like Stripe's default.
-
-Notifications (same page): ``{"id", "live_mode", "type": "payment", "date_created",
-"user_id", "api_version", "action": "payment.updated", "data": {"id": "999999999"}}``. They
-carry no status or amount: the resource must be fetched (``GET /v1/payments/{id}``, …).
-
-Secret ``hub/{org_id}/mercadopago``: ``{"webhook_secret", "previous_webhook_secret"?}``
-(other fields, e.g. an access token, are ignored here).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

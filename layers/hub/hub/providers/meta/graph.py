@@ -1,9 +1,6 @@
 """Meta Graph API base (WhatsApp Cloud API, Instagram, Facebook): its error taxonomy.
 
-Meta signals throttling with error *codes*, often on HTTP 400/403 rather than 429:
-https://developers.facebook.com/docs/graph-api/overview/rate-limiting and
-https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes .
-Error body: ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

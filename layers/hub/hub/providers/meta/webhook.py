@@ -1,16 +1,6 @@
 """Meta Graph webhooks: WhatsApp Cloud API, Instagram and Facebook Pages (one app, one secret).
 
-Verification — https://developers.facebook.com/docs/graph-api/webhooks/getting-started
-("Verification Requests": GET with ``hub.mode=subscribe``, ``hub.verify_token``,
-``hub.challenge``, answered with the challenge; "Event Notifications": POST signed in
-``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body keyed with the app secret>``).
-
-Payloads: ``{"object": "whatsapp_business_account"|"instagram"|"page",
-"entry": [{"id", "time"?, "changes": [{"field", "value"}], "messaging"?: [...]}]}``.
-One delivery may batch several entries and changes, so it may yield several events.
-
-Secret ``hub/{org_id}/meta``:
-``{"app_secret", "previous_app_secret"?, "verify_token"}``.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,32 +1,6 @@
 """WhatsApp Cloud API (Meta): outbound text, media and template messages.
 
-Docs (checked 2026-11-23):
-
-* Send messages: ``POST /{version}/{phone_number_id}/messages`` with ``Authorization: Bearer``
-  and ``{"messaging_product": "whatsapp", "recipient_type": "individual", "to", "type", <type>: {...}}``
-  https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
-  Answer: ``{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid…",
-  "message_status"?: "accepted"|"held_for_quality_assessment"}]}``
-  (``message_status`` is optional: https://whatsappapijs.web.app/types/types.ServerSentMessageResponse.html).
-* Media messages: https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#media-messages
-  (``{"link", "caption"?, "filename"?}``; ``caption`` for image/video/document only, ``filename`` for
-  documents only; audio takes neither).
-* Templates: https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates
-* Error codes: https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes
-  (Graph error body ``{"error": {"message", "type", "code", "error_data": {"messaging_product",
-  "details"}, "fbtrace_id"}}``; code titles summarised at
-  https://www.kwiqreply.io/whatsapp-business-api-error-codes.html and
-  https://niswey.com/knowledge-base/error-codes-meta).
-* Graph versions: https://developers.facebook.com/docs/graph-api/changelog (v26.0 is the newest
-  listed, introduced 2026-07-29; a secret may pin another with ``graph_version``).
-* Phone number node (health): ``GET /{version}/{phone_number_id}?fields=…`` with
-  ``display_phone_number``, ``verified_name``, ``quality_rating`` (GREEN/YELLOW/RED/UNKNOWN).
-
-Secret ``hub/{org_id}/whatsapp_cloud``:
-``{"access_token", "phone_number_id", "waba_id"?, "graph_version"?, "base_url"?}``.
-
-LGPD: message bodies are never logged; the base logs method, path, status, duration and
-the fbtrace id only. Error messages carry Meta's code, title and details, never our text.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

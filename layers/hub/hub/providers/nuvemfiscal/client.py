@@ -1,42 +1,6 @@
 """Nuvem Fiscal: NFS-e in the national layout (DPS), and the CNPJ registry lookup.
 
-Docs (https://dev.nuvemfiscal.com.br/docs/api; the official SDKs are generated from the same
-OpenAPI document: https://github.com/nuvem-fiscal/nuvemfiscal-sdk-net/tree/main/docs):
-
-* Auth: OAuth 2 client credentials — ``POST https://auth.nuvemfiscal.com.br/oauth/token``,
-  form ``grant_type=client_credentials&client_id&client_secret&scope`` (space-separated scopes,
-  e.g. ``"nfse cnpj"``); every call then sends ``Authorization: Bearer <access_token>`` —
-  https://dev.nuvemfiscal.com.br/docs/autenticacao
-* API ``https://api.nuvemfiscal.com.br``; sandbox ``https://api.sandbox.nuvemfiscal.com.br``
-  (sandbox credentials are separate).
-* ``POST /nfse/dps`` (``NfseDpsPedidoEmissao``: ``provedor``, ``ambiente``, ``referencia``,
-  ``infDPS``) → ``Nfse``; ``GET /nfse/{id}``; ``GET /nfse?cpf_cnpj=&ambiente=&referencia=`` →
-  ``{"data": [Nfse…]}`` (newest first); ``GET /nfse/{id}/pdf`` (DANFSE); ``GET /nfse/{id}/xml``;
-  ``POST /nfse/{id}/cancelamento`` (``{"codigo"?, "motivo"?}``) → ``NfseCancelamento`` —
-  https://github.com/nuvem-fiscal/nuvemfiscal-sdk-php/blob/main/docs/Api/NfseApi.md
-* ``Nfse.status``: processando | autorizada | negada | cancelada | substituida | erro;
-  ``mensagens``: ``[{"codigo", "descricao", "correcao"}]`` — docs/Model/Nfse.md,
-  NfseMensagemRetorno.md. ``NfseCancelamento.status``: pendente | concluido | rejeitado | erro.
-* ``GET /cnpj/{cnpj}`` → ``CnpjEmpresa`` (``situacao_cadastral: {"codigo", "descricao", "data"}``)
-  — docs/Model/CnpjEmpresa.md
-* Errors: ``{"error": {"code": "ValidationFailed", "message": "…", "errors": [{"code",
-  "message"}]}}`` — https://suporte.nuvemfiscal.com.br/t/status-400-no-retorno/4111
-
-Withholding follows NT 007 (SE/CGNFS-e, Feb 2026): ``piscofins.vPis``/``vCofins`` are the
-prestador's own contributions, ``tpRetPisCofins`` (0, 3-9) says which of PIS, COFINS and CSLL were
-withheld and ``vRetCSLL`` carries their sum — see :meth:`NuvemFiscalClient.dps_body` and
-docs/payments.md.
-
-Idempotency: Nuvem Fiscal takes no idempotency header; ``referencia`` (our charge id) is "your
-unique identifier for this document, it helps avoid sending it twice". :meth:`emit_dps` first
-looks the reference up and returns the note already there; a create that timed out or failed
-with a 5xx is looked up again before the error is raised (it may have been accepted).
-
-Secret ``hub/{org_id}/nuvemfiscal``::
-
-    {"client_id": "…", "client_secret": "…", "ambiente": "homologacao" | "producao",
-     "scope": "nfse cnpj"?, "auth_url": "https://auth.nuvemfiscal.com.br/oauth/token"?,
-     "base_url": "https://api.sandbox.nuvemfiscal.com.br"? (sandbox, tests, local cloud)}
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,26 +1,6 @@
 """OpenAI: Chat Completions, GPT Image generation and embeddings behind the hub's AI shapes.
 
-Docs (checked 2026-11-23):
-
-* Authentication, ``OpenAI-Organization``/``OpenAI-Project`` headers, ``x-request-id``:
-  https://developers.openai.com/api/reference/overview
-* Chat Completions: https://developers.openai.com/api/reference/resources/chat/subresources/completions/methods/create
-  -- ``developer`` messages carry instructions, ``max_completion_tokens`` (``max_tokens`` is
-  deprecated and rejected by reasoning models; the budget includes reasoning tokens),
-  ``response_format: {"type": "json_object"}`` needs the word "JSON" in the messages.
-  Reasoning models (GPT-5 and later, so every current GPT-6 model) reject ``temperature``/``top_p``.
-* Images: https://developers.openai.com/api/docs/guides/image-generation -- GPT Image models
-  always answer base64 in ``data[].b64_json`` and take no ``response_format``; ``output_format``
-  png (default) / jpeg / webp; token usage in ``usage``.
-* Embeddings: https://developers.openai.com/api/reference/resources/embeddings/methods/create
-* Errors: https://developers.openai.com/api/docs/guides/error-codes -- ``{"error": {"message",
-  "type", "param", "code"}}``; billing problems are 429s with ``type: insufficient_quota`` and
-  the cause in ``code``.
-
-Secret ``hub/{org_id}/openai``: ``{"api_key", "organization"?, "project"?, "base_url"?}``.
-
-LGPD: prompts, completions, images and embedded texts are never logged; chat requests are sent
-with ``store: false`` so OpenAI does not keep them for its dashboard/evals either.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,54 +1,6 @@
 """PagBank (PagSeguro) Orders API: PIX and boleto charges, checkout links for cards.
 
-Docs (developer.pagbank.com.br):
-
-* Base URLs: production ``https://api.pagseguro.com``, sandbox ``https://sandbox.api.pagseguro.com``;
-  ``Authorization: Bearer <token>`` — https://developer.pagbank.com.br/reference/checkout-pagbank
-  ("Autenticação") and every request example of the Orders API.
-* Create order ``POST /orders`` — https://developer.pagbank.com.br/reference/introducao-api-pedidos
-  and the Order object https://developer.pagbank.com.br/reference/objeto-order (``reference_id``
-  1-64 chars, ``customer`` {name, email, tax_id, phones[]}, ``items`` with ``unit_amount`` in
-  centavos).
-* PIX: ``qr_codes: [{amount: {value}, expiration_date}]`` and no ``charges``; the answer carries
-  ``qr_codes[0].text`` (copy-and-paste) and ``links`` ``QRCODE.PNG`` / ``QRCODE.BASE64`` —
-  https://developer.pagbank.com.br/docs/criar-pedido-pedido-com-qr-code
-* Boleto: ``charges[0].payment_method = {type: BOLETO, boleto: {due_date, instruction_lines,
-  holder: {name, tax_id, email, address}}}`` (all required); the answer carries
-  ``boleto.formatted_barcode`` (linha digitável) and ``charges[0].links`` with the PDF/PNG;
-  status ``WAITING`` or ``DECLINED`` (risk analysis); minimum R$ 0,20 —
-  https://developer.pagbank.com.br/reference/criar-pagar-pedido-com-boleto
-* Cards need the card encrypted in the payer's browser with the account's public key
-  (https://developer.pagbank.com.br/docs/pedidos-e-pagamentos-order, "Pagamento com Cartões"):
-  the hub never sees card data, so CREDIT_CARD and UNDEFINED become a PagBank Checkout
-  (``POST /checkouts``, a hosted payment page; answer ``links[rel=PAY]``) —
-  https://developer.pagbank.com.br/docs/checkout and
-  https://developer.pagbank.com.br/reference/objeto-checkout
-* Idempotency: "ao fazer várias solicitações usando a mesma chave de idempotência, você sempre
-  receberá a mesma resposta"; the key goes in a request header —
-  https://developer.pagbank.com.br/docs/chaves-publicas-e-de-idempotencia. The header name,
-  ``x-idempotency-key``, is not spelled out on that page; it is the one used by PagBank
-  integrations (see the report of this adapter) and is sent on every POST with our charge id.
-* Lookup: ``GET /orders/{order_id}``, and ``GET /orders?charge_id=`` with PagBank's *charge* id
-  (https://developer.pagbank.com.br/reference/consultar-pedido-parametros). There is no
-  documented search by our ``reference_id``; see :meth:`PagBankClient.find_charge`.
-* Errors: ``{"error_messages": [{"code", "description", "parameter_name"}]}`` (Orders; code e.g.
-  ``40002`` invalid_parameter) or ``{"error_messages": [{"error", "description",
-  "parameter_name"}]}`` (Checkout) — https://developer.pagbank.com.br/reference/criar-pagar-pedido-com-boleto
-  ("Tratamento de Erro"); a production account without Orders access answers 403
-  ``ACCESS_DENIED`` "whitelist access required".
-* Health: ``GET /public-keys/card`` (the account's card public key) —
-  https://developer.pagbank.com.br/reference/consultar-chave-publica
-
-* Notifications: ``notification_urls`` on an order (https://developer.pagbank.com.br/reference/webhooks)
-  and on a checkout (https://developer.pagbank.com.br/reference/webhooks-checkout); we send
-  ``{PUBLIC_API_URL}/webhooks/pagbank/{org_id}`` (omitted when the public URL is unknown) —
-  received by :mod:`hub.providers.pagbank.webhook`.
-
-Secret ``hub/{org_id}/pagbank`` (``hub/{org_id}/pagseguro``, the old name, is still read when
-there is no ``pagbank`` secret: :data:`hub.credentials.SECRET_ALIASES`)::
-
-    {"token": "…", "environment": "production" | "sandbox", "base_url": "…"? (tests/local cloud),
-     "notification_token"?: "…", "previous_notification_token"?: "…"}
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,39 +1,6 @@
 """PagBank: inbound notifications (x-authenticity-token check, normalisation to payment events).
 
-Notifications: https://developer.pagbank.com.br/reference/webhooks — an order created with
-``notification_urls`` is POSTed there on every status change of its transactions, with "o
-mesmo payload (formato e conteúdo) do response síncrono" of the Orders API: the Order object
-(``id`` ``ORDE_…``, our ``reference_id``, ``charges[]`` each with ``id`` ``CHAR_…``, ``status``,
-``paid_at``, ``amount {value, summary {total, paid, refunded}}``, ``payment_method.type``).
-Checkouts (https://developer.pagbank.com.br/reference/webhooks-checkout) send the same
-transactional statuses — PAID ("pagamento foi capturado"), IN_ANALYSIS, DECLINED ("rejeitada
-pelo PagBank ou pelo emissor"), CANCELED ("cancelada sem ter sido finalizada"), WAITING — and
-checkout events (EXPIRED) that carry no payment. The authenticity page's example is a bare
-Charge object (``CHAR_…``): both shapes are read. AUTHORIZED is a card pre-authorisation not
-yet captured (https://developer.pagbank.com.br/reference/objeto-charge): not paid.
-
-Authentication: https://developer.pagbank.com.br/reference/confirmar-autenticidade-da-notificacao
-— the ``x-authenticity-token`` header holds a SHA-256 "composta pelo token da sua conta e o
-payload recebido", and asks to store the payload exactly as received:
-``hex(sha256("{token}-{raw body}"))``. The part of the page we could read names the two parts;
-the joining (token, a hyphen, the body bytes as received, hex digest) is the one used by every
-public PagBank receiver we checked (Node and PHP integrations verifying ``x-authenticity-token``).
-The body is hashed as received, never re-serialised. There is no timestamp, so a captured
-notification could be replayed: harmless, the event is deduplicated and the state machine moves
-forward only. PagBank is reported not to send the header from its own sandbox (community
-threads on developer.pagbank.com.br/discuss); the hub never skips the check.
-
-Amounts are never trusted blindly: a PAID notification's amount is the sum of what its PAID
-charges say was paid (``amount.summary.paid``, else ``amount.value``), integer centavos, and
-:func:`hub.payments.state.apply_payment_event` checks it against the charge (AMOUNT_MISMATCH).
-PagBank's own plugin (pagseguro/pagbank-for-woocommerce, WebhookHandler.php) goes further and
-re-reads the charge from the API on every notification; the hub relies on the signature over
-the exact body and on :mod:`hub.payments.pending` to look up every order still pending after
-``PAGBANK_PENDING_AFTER_SECONDS`` (a lost notification).
-
-Secret ``hub/{org_id}/pagbank`` (or the old ``hub/{org_id}/pagseguro``): ``token`` (the account
-token: PagBank signs with it), ``notification_token`` (when notifications are signed with
-another token than the API one), ``previous_notification_token`` (accepted while rotating).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,41 +1,6 @@
 """Pluggy: the payout bank account's statement, through an Open Finance aggregator.
 
-Why an aggregator: direct access to Open Finance Brasil (the regulated APIs of the banks) is
-only for institutions authorised by the Central Bank (Banco Central do Brasil) and registered in
-the Open Finance directory. The hub is not one, so it reads the org's own bank account through
-an aggregator that is: the org connects its bank once in Pluggy Connect (creating an *item*),
-and the hub lists that item's accounts and transactions for reconciliation.
-
-API (https://docs.pluggy.ai; base ``https://api.pluggy.ai``, https://docs.pluggy.ai/docs/basic-concepts):
-
-* Auth — https://docs.pluggy.ai/reference/authentication: ``POST /auth`` with
-  ``{"clientId", "clientSecret"}`` → ``{"apiKey"}``, valid 2 hours; every other call sends it in
-  ``X-API-KEY``. ``POST /auth`` has its own rate limit, so the key is cached per client (module
-  level: shared by warm invocations) and fetched again when it is about to expire, or once when
-  a call answers 401 with a cached key (revoked or expired early).
-* ``GET /items/{id}`` — the connection's ``status`` (https://docs.pluggy.ai/docs/item-lifecycle):
-  ``UPDATED`` (synced), ``UPDATING`` (sync in progress), ``LOGIN_ERROR`` (the bank rejected the
-  stored credentials: the user must reconnect), ``OUTDATED`` (last sync failed, retryable),
-  ``WAITING_USER_INPUT`` (MFA: the user must act).
-* ``GET /accounts?itemId=`` — ``{"results": [account]}``; an account has ``type`` ``BANK`` or
-  ``CREDIT`` and ``subtype`` ``CHECKING_ACCOUNT``/``SAVINGS_ACCOUNT``/``CREDIT_CARD``.
-* ``GET /transactions?accountId=&from=&to=&pageSize=&page=`` — paginated
-  ``{"total", "totalPages", "page", "results"}`` (pages from 1, up to 500 per page); a transaction
-  has ``type`` ``DEBIT`` (outflow) or ``CREDIT`` (inflow), ``amount``, ``currencyCode``, ``date``
-  (ISO 8601, UTC), ``status`` ``PENDING``/``POSTED`` and ``paymentData`` (``payer``/``receiver``
-  with ``documentNumber: {"type": "CPF"|"CNPJ", "value"}``, ``paymentMethod``,
-  ``referenceNumber``) — https://docs.pluggy.ai/docs/transactions.
-* Errors — ``{"message", "code": <http status>, "codeDescription"?}``
-  (https://docs.pluggy.ai/docs/errors-codes); 429 carries ``RateLimit-Reset`` (seconds to the
-  reset; ``Retry-After`` is always 60) — https://docs.pluggy.ai/docs/rate-limits.
-
-Money: bodies are parsed with ``parse_float=Decimal`` and converted with
-:func:`hub.money.reais_to_cents`; the hub's amounts are signed integer centavos, credits
-positive and debits negative, the sign taken from ``type`` (the documented direction) rather
-than from the sign of ``amount``.
-
-Secret ``hub/{org_id}/pluggy``: ``{"client_id", "client_secret", "item_id", "account_id"?,
-"base_url"?}``.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

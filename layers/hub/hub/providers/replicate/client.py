@@ -1,21 +1,6 @@
 """Replicate HTTP API: predictions on official models (image generation with FLUX).
 
-Docs (checked 2026-11-23):
-
-* HTTP API reference: https://replicate.com/docs/reference/http
-  (``models.predictions.create``, ``predictions.get``, ``account.get``; the ``Prefer`` header is
-  ``wait`` or ``wait=n`` with 1 <= n <= 60)
-* sync vs async predictions: https://replicate.com/docs/topics/predictions/create-a-prediction
-* rate limits and the 429 body: https://replicate.com/docs/topics/predictions/rate-limits
-* prediction error codes (E####): https://replicate.com/docs/reference/error-codes
-* FLUX schnell inputs/outputs and price: https://replicate.com/black-forest-labs/flux-schnell
-
-Secret ``hub/{org_id}/replicate``: ``{"api_token", "base_url"?}``.
-
-A Lambda never sleep-polls a prediction: ``create_prediction`` asks Replicate to hold the
-request open (``Prefer: wait=n``, bounded by the Lambda's remaining time); if the model is not
-done by then the pending :class:`Prediction` is returned and a Step Functions Wait state polls
-``get_prediction`` later.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

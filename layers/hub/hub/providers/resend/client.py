@@ -1,23 +1,6 @@
 """Resend: inbound email-tracking webhooks.
 
-Verification — https://resend.com/docs/webhooks/verify-webhooks-requests: Resend signs with
-Svix (headers ``svix-id``, ``svix-timestamp``, ``svix-signature``), i.e. the Standard Webhooks
-scheme under Svix header names (https://docs.svix.com/receiving/verifying-payloads/how-manual),
-checked by the shared :func:`hub.webhooks.standard.verify_standard_webhook`.
-
-Payloads — https://resend.com/docs/webhooks/event-types (one page per type, e.g.
-https://resend.com/docs/webhooks/emails/bounced):
-``{"type": "email.bounced", "created_at": "<ISO 8601>", "data": {"email_id", "from", "to": [...],
-"subject", "bounce"?: {"message", "subType", "type"}, "failed"?: {"reason"}, ...}}``.
-
-Sending — :class:`ResendClient` (https://resend.com/docs/api-reference/emails/send-email,
-https://resend.com/docs/api-reference/emails/send-batch-emails): ``POST /emails`` and
-``POST /emails/batch`` with ``Authorization: Bearer re_…`` and an ``Idempotency-Key``.
-
-Secret ``hub/{org_id}/resend``: ``{"api_key"?: "re_…", "webhook_secret"?: "whsec_…",
-"previous_webhook_secret"?: "whsec_…", "base_url"?}``. A webhook-only secret stays valid; sending
-without ``api_key`` raises :class:`~hub.errors.AuthenticationError` (``code="missing_api_key"``,
-no provider call), so the fallback chain moves on to the next email provider.
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,45 +1,6 @@
 """Amazon SES (API v2) email sending through boto3, under the shared resilience rules.
 
-Docs (checked 2026-11-23):
-
-* SendEmail: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html --
-  ``FromEmailAddress``, ``Destination {ToAddresses, CcAddresses, BccAddresses}`` (7-bit ASCII:
-  display names MIME encoded-word, https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html),
-  ``ReplyToAddresses``, ``Content``, ``EmailTags [{"Name", "Value"}]``,
-  ``ConfigurationSetName``; answers ``{"MessageId"}``.
-* Content: ``Simple`` (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Message.html:
-  ``Subject``, ``Body {Text, Html}`` each ``{Data, Charset}``, ``Headers`` (at most 15
-  ``{Name, Value}``, the value printable ASCII, at most 870 characters --
-  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageHeader.html) and
-  ``Attachments`` (``{FileName, RawContent, ContentType (≤ 78), ContentDisposition,
-  ContentTransferEncoding}``, SEVEN_BIT unless told otherwise --
-  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Attachment.html and
-  https://docs.aws.amazon.com/ses/latest/dg/attachments.html; 40 MB per message, like Raw).
-  SES builds the MIME message, the Date and the Message-ID. ``Raw`` (``{"Data": <MIME bytes>}``)
-  is kept only for what Simple cannot carry as we would send it: see :meth:`SesClient.needs_raw`.
-* SendEmail errors: MessageRejected, MailFromDomainNotVerifiedException, BadRequestException, NotFoundException,
-  AccountSuspendedException, SendingPausedException, LimitExceededException,
-  TooManyRequestsException (429).
-* Message tags: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html --
-  ASCII letters, digits, ``_`` and ``-``, at most 256 characters.
-* Quota errors: https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html --
-  "Maximum sending rate exceeded" / "Daily message quota exceeded"; wait up to 10 minutes.
-* GetAccount: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html --
-  ``SendingEnabled``.
-
-Auth is the Lambda's IAM role (``ses:SendEmail``); the secret ``hub/{org_id}/ses`` is
-configuration only: ``{"from_address"?, "configuration_set"?, "region"?}``.
-
-Idempotency: SES takes no idempotency key. The messaging layer runs every send under Powertools
-idempotency (one send per key), so ``idempotency_key`` is accepted for the common email adapter
-signature and never sent to SES.
-
-LGPD: subjects and bodies are never logged nor put in errors. Errors carry SES's code and message
-(truncated), which can name the sender identity that failed verification -- what the operator must fix.
-
-Retries: the SES client makes one attempt per call (``hub.aws.aws_provider_client``); the
-hub's RetryPolicy in ``guarded`` retries throttling and 5xx within the Lambda's deadline, and
-never a read timeout (SES may have taken the message).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

@@ -1,31 +1,6 @@
 """Stripe: customers and subscriptions for the platform product (outbound adapter).
 
-The inbound webhook lives in :mod:`hub.providers.stripe.webhook`. This adapter talks to the REST API
-with httpx (same shape as every other adapter; no ``stripe`` SDK in the layer).
-
-Docs:
-
-* Requests are form-encoded (nested keys ``items[0][price]``, ``metadata[key]``), authenticated
-  with the secret key as a Bearer token — https://docs.stripe.com/api/authentication
-* ``Idempotency-Key`` on POST; a key reused with other parameters answers an
-  ``idempotency_error`` — https://docs.stripe.com/api/idempotent_requests
-* Errors ``{"error": {"type", "code", "message", "param", "decline_code"}}``; HTTP 400/401/402/
-  403/404/409/424/429/5xx — https://docs.stripe.com/api/errors (type one of ``api_error``,
-  ``card_error``, ``idempotency_error``, ``invalid_request_error``; the official libraries
-  also know ``authentication_error`` and ``rate_limit_error``). Error codes:
-  https://docs.stripe.com/error-codes (``idempotency_key_in_use``: another request with the
-  same key is still running — retry later).
-* Customers: ``GET /v1/customers?email=`` (case-sensitive filter) —
-  https://docs.stripe.com/api/customers/list ; ``POST /v1/customers`` —
-  https://docs.stripe.com/api/customers/create
-* Subscriptions: ``POST /v1/subscriptions`` (``customer``, ``items[0][price]``) —
-  https://docs.stripe.com/api/subscriptions/create ; cancel ``DELETE /v1/subscriptions/{id}`` —
-  https://docs.stripe.com/api/subscriptions/cancel
-* Amounts are integers in the currency's smallest unit (centavos) —
-  https://docs.stripe.com/currencies#zero-decimal
-
-Secret ``hub/{org_id}/stripe``: ``{"api_key": "sk_…" | "rk_…", "api_version"?, "webhook_secret": …}``
-(the webhook fields are ignored here).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

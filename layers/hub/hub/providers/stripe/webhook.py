@@ -1,21 +1,6 @@
 """Stripe: inbound webhook (signature check and normalisation to payment/subscription events).
 
-Signatures: https://docs.stripe.com/webhooks#verify-manually (``Stripe-Signature:
-t=<unix seconds>,v1=<hex>[,v1=<hex>…][,v0=<hex>]``; HMAC-SHA256 keyed with the endpoint's
-``whsec_…`` secret over ``"{t}.{raw body}"``; any ``v1`` may match, other schemes are
-ignored; Stripe's libraries default to a 300 s tolerance). Cross-checked against the official
-library's ``stripe.WebhookSignature`` (stripe-python 16.1.0), whose signing the tests use.
-
-We implement the scheme here instead of calling ``stripe.WebhookSignature.verify_header``:
-that function checks one secret per call, rejects stale but not far-future timestamps, and
-``import stripe`` alone costs ~0.3 s of cold start plus ``requests`` in the layer.
-
-Events: https://docs.stripe.com/api/events/object (``id`` evt_…, ``type``, ``created``,
-``data.object``); amounts are integers in the currency's smallest unit
-(https://docs.stripe.com/api/payment_intents/object), currencies lower-case ISO codes.
-
-Secret ``hub/{org_id}/stripe``: ``{"webhook_secret": "whsec_…", "previous_webhook_secret"?}``
-(other fields, e.g. an API key, are ignored here).
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations

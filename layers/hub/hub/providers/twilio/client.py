@@ -1,25 +1,6 @@
 """Twilio Programmable Messaging (SMS): outbound adapter, status callbacks and inbound SMS.
 
-Docs:
-
-* Send: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded, answers 201
-  with the Message resource — https://www.twilio.com/docs/messaging/api/message-resource
-* Auth: HTTP Basic with the Account SID and Auth Token, or an API key (SK…) SID and secret
-  with the Account SID still in the path — https://www.twilio.com/docs/iam/api-keys
-* Errors: ``{"code", "message", "more_info", "status"}`` —
-  https://www.twilio.com/docs/usage/twilios-response and https://www.twilio.com/docs/api/errors
-* Webhooks: form-encoded, signed with ``X-Twilio-Signature`` —
-  https://www.twilio.com/docs/usage/webhooks/webhooks-security
-* Status callbacks: https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
-* Inbound messages: https://www.twilio.com/docs/messaging/guides/webhook-request
-
-Secret ``hub/{org_id}/twilio``::
-
-    {"account_sid": "AC…", "auth_token": "…",
-     "api_key_sid": "SK…"?, "api_key_secret": "…"?,
-     "from_number": "+55…"?, "messaging_service_sid": "MG…"?   (at least one of the two),
-     "previous_auth_token": "…"?, "webhook_base_url": "https://api.example.com/Prod"?,
-     "base_url": "…"? (tests and the local sandbox only)}
+The provider's API facts this module relies on, with their doc links: README.md.
 """
 
 from __future__ import annotations
