@@ -1,7 +1,7 @@
 """SerpAPI: Google web, Maps and News results behind the hub's WebSearch port.
 
-Doc links for every call are next to it and in README.md. The api_key travels in the query
-string: never logged (the base logs the path only) and never put in an error.
+The provider's API facts this module relies on, with their doc links: README.md. The api_key
+travels in the query string: never logged (the base logs the path only), never in an error.
 """
 
 from __future__ import annotations
