@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -12,6 +13,10 @@ from hub.runtime import lambda_entry
 F = TypeVar("F", bound=Callable[..., Any])
 
 logger = Logger()
+# httpx logs every request at INFO with its full URL, query string included, where some
+# providers carry their API key (SerpAPI's ``api_key``): keep it out of every log. The hub's own
+# ``provider_call`` line (hub.providers.base.client) logs method and path only.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 tracer = Tracer()
 metrics = Metrics(namespace="IntegrationsHub")
 

@@ -1,0 +1,357 @@
+"""SerpAPI: Google web, Maps and News results behind the hub's WebSearch port.
+
+The provider's API facts this module relies on, with their doc links: README.md. The api_key
+travels in the query string: never logged (the base logs the path only), never in an error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Protocol, cast
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
+
+from hub.config import get_settings
+from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.providers import descriptor
+from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.requests import OperationRequest, OrgId
+
+# ----- the WebSearch port (capability level; the lead moves this part to hub.providers.ports) -----
+
+Engine = Literal["google", "google_maps", "google_news"]
+MAX_RESULTS = 100
+MAX_QUERY_CHARS = 2_048  # Google's own limit on a query's length
+# Bounds on what a result carries back, whatever the provider sends.
+MAX_TITLE, MAX_SNIPPET, MAX_LINK, MAX_SHORT = 500, 1_000, 2_048, 200
+
+
+def _clip(value: Any, limit: int) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+class WebResult(BaseModel):
+    position: int
+    title: str
+    link: str
+    snippet: str | None = None
+
+
+class GpsCoordinates(BaseModel):
+    latitude: float
+    longitude: float
+
+
+class PlaceResult(BaseModel):
+    position: int
+    name: str
+    address: str | None = None
+    rating: float | None = None
+    gps: GpsCoordinates | None = None
+
+
+class NewsResult(BaseModel):
+    position: int
+    title: str
+    link: str
+    source: str | None = None
+    date: str | None = None
+
+
+class SearchResults(BaseModel):
+    """One page of results of one engine: ``web`` (google), ``places`` (google_maps) or
+    ``news`` (google_news), at most ``num`` of them."""
+
+    provider: str
+    engine: Engine
+    search_id: str | None = None
+    web: list[WebResult] | None = None
+    places: list[PlaceResult] | None = None
+    news: list[NewsResult] | None = None
+
+
+class WebSearch(Protocol):
+    """SerpAPI (Google web, Maps and News)."""
+
+    def search(
+        self,
+        engine: Engine,
+        q: str,
+        *,
+        location: str | None = None,
+        hl: str | None = None,
+        gl: str | None = None,
+        ll: str | None = None,
+        num: int = 10,
+        start: int = 0,
+        no_cache: bool = False,
+    ) -> SearchResults: ...
+
+
+# Which optional parameters each engine takes (the rest are refused, naming the field).
+ENGINE_PARAMS: dict[str, frozenset[str]] = {
+    # https://serpapi.com/search-api
+    "google": frozenset({"location", "hl", "gl", "start"}),
+    # https://serpapi.com/maps-local-results: pagination needs ll
+    "google_maps": frozenset({"hl", "ll", "start"}),
+    # https://serpapi.com/google-news-api
+    "google_news": frozenset({"hl", "gl"}),
+}
+
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
+# "@" latitude "," longitude "," zoom ("14z") or map height ("10410m").
+MapPoint = Annotated[str, StringConstraints(pattern=r"^@-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,\d+(\.\d+)?[zm]$")]
+
+
+class WebSearchRequest(OperationRequest):
+    """WebSearch's payload, validated before anything is called."""
+
+    org_id: OrgId
+    provider: Literal["serpapi"] = "serpapi"
+    engine: Engine
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    location: str | None = Field(None, min_length=1, max_length=255)
+    hl: Language | None = None
+    gl: Country | None = None
+    ll: MapPoint | None = None
+    num: int = Field(10, ge=1, le=MAX_RESULTS, strict=True)
+    start: int = Field(0, ge=0, le=500, strict=True)
+    no_cache: bool = Field(False, strict=True)
+
+    @model_validator(mode="after")
+    def _engine_params(self) -> WebSearchRequest:
+        if not self.q.strip():
+            raise ValueError("q must not be blank")
+        allowed = ENGINE_PARAMS[self.engine]
+        for name in ("location", "hl", "gl", "ll", "start"):
+            if name not in allowed and getattr(self, name) not in (None, 0):
+                raise ValueError(f"{name} is not a parameter of engine {self.engine}")
+        if self.engine == "google_maps" and self.start and not self.ll:
+            raise ValueError("start needs ll for engine google_maps (SerpAPI paginates maps around a point)")
+        return self
+
+
+def web_search(org_id: str, provider: str = "serpapi") -> WebSearch:
+    """The org's web search engine at ``provider`` (a provider declaring WebSearch)."""
+    found = descriptor(provider)
+    if found is None or "WebSearch" not in found.capabilities:
+        raise InvalidRequestError(f"provider: {provider!r} is not a web search provider", code="unknown_provider")
+    return cast(WebSearch, found.client_class().for_org(org_id))
+
+
+def search_web(request: WebSearchRequest) -> SearchResults:
+    """WebSearch: one page of results from the org's search provider."""
+    engine = web_search(request.org_id, request.provider)
+    return engine.search(
+        request.engine,
+        request.q,
+        location=request.location,
+        hl=request.hl,
+        gl=request.gl,
+        ll=request.ll,
+        num=request.num,
+        start=request.start,
+        no_cache=request.no_cache,
+    )
+
+
+# ----- the SerpAPI adapter ----------------------------------------------------------------------
+
+# A live search takes seconds (SerpAPI fetches Google then parses); the base still caps any wait
+# at the Lambda's remaining time.
+SEARCH_TIMEOUT_SECONDS = 30.0
+# 429 "Your account has run out of searches": nothing to retry until the plan renews or is
+# upgraded (https://serpapi.com/api-status-and-error-codes).
+EXHAUSTED_RETRY_AFTER_SECONDS = 3600.0
+
+
+class SerpApiCredentials(ProviderCredentials):
+    api_key: SecretStr
+
+
+class SerpApiClient(ProviderClient):
+    provider: ClassVar[str] = "serpapi"
+    default_base_url: ClassVar[str] = "https://serpapi.com"
+    credentials_model: ClassVar[type[ProviderCredentials]] = SerpApiCredentials
+    # Searches only read: a lost answer is retried or failed over, never an unknown outcome.
+    writes_have_effects: ClassVar[bool] = False
+
+    credentials: SerpApiCredentials
+
+    def auth_headers(self) -> dict[str, str]:
+        # SerpAPI authenticates by the api_key query parameter only (no header:
+        # https://github.com/serpapi/public-roadmap/issues/784); see _params.
+        return {}
+
+    def _params(self, **params: Any) -> dict[str, Any]:
+        return {
+            **{k: v for k, v in params.items() if v is not None},
+            "api_key": self.credentials.api_key.get_secret_value(),
+        }
+
+    # https://serpapi.com/api-status-and-error-codes: {"error": "..."}
+    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
+        message, code = super().error_details(response)
+        return (self._redact(message), code)
+
+    def _redact(self, text: str) -> str:
+        key = self.credentials.api_key.get_secret_value()
+        return text.replace(key, "[redacted]") if key else text
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        # 401 invalid key / 403 deleted account -> AuthenticationError, 400 -> InvalidRequestError,
+        # 429 -> RateLimitedError, 500/503 -> ProviderUnavailableError: the base mapping.
+        error = super().classify(response)
+        if isinstance(error, RateLimitedError) and "run out of searches" in error.message.lower():
+            # The same 429 means "over the hourly throughput" or "no searches left this month".
+            return RateLimitedError(
+                error.message,
+                retry_after=max(error.retry_after, EXHAUSTED_RETRY_AFTER_SECONDS),
+                provider=self.provider,
+                http_status=error.http_status,
+                code="searches_exhausted",
+                request_id=error.request_id,
+            )
+        return error
+
+    # https://serpapi.com/search-api, /maps-local-results, /google-news-api
+    def search(
+        self,
+        engine: Engine,
+        q: str,
+        *,
+        location: str | None = None,
+        hl: str | None = None,
+        gl: str | None = None,
+        ll: str | None = None,
+        num: int = 10,
+        start: int = 0,
+        no_cache: bool = False,
+    ) -> SearchResults:
+        """GET /search: one page of ``engine``'s results for ``q``, at most ``num`` of them."""
+        num = max(1, min(num, MAX_RESULTS))
+        params: dict[str, Any] = {"engine": engine, "q": q, "hl": hl, "gl": gl}
+        if engine == "google":
+            params.update(location=location, num=num, start=start or None)
+        elif engine == "google_maps":
+            params.update(type="search", ll=ll, start=start or None)
+        if no_cache:
+            params["no_cache"] = "true"
+        response = self.request(
+            "GET", "/search", params=self._params(**params), timeout=SEARCH_TIMEOUT_SECONDS, operation="search"
+        )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise ProviderUnavailableError("serpapi answered 200 without a JSON object", provider=self.provider)
+        found = payload.get("search_metadata")
+        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
+        # https://serpapi.com/search-errors: a 200 whose status is Success may carry "error" with
+        # empty results ("Google hasn't returned any results for this query."): no results.
+        if metadata.get("status") == "Error":
+            raise ProviderUnavailableError(
+                f"serpapi search failed: {self._redact(str(payload.get('error') or 'status Error'))[:300]}",
+                provider=self.provider,
+                code="search_error",
+            )
+        results = SearchResults(provider=self.provider, engine=engine, search_id=_clip(metadata.get("id"), MAX_SHORT))
+        if engine == "google":
+            results.web = _web_results(payload.get("organic_results"), num)
+        elif engine == "google_maps":
+            results.places = _place_results(payload.get("local_results"), num)
+        else:
+            results.news = _news_results(payload.get("news_results"), num)
+        return results
+
+    # https://serpapi.com/account-api: free, not counted against the plan's searches.
+    def health_check(self) -> None:
+        """GET /account.json: the key works and the plan has searches left."""
+        response = self.request(
+            "GET", "/account.json", params=self._params(), timeout=get_settings().health_check_timeout
+        )
+        body = response.json()
+        left = body.get("total_searches_left") if isinstance(body, dict) else None
+        if isinstance(left, int) and left <= 0:
+            raise RateLimitedError(
+                "serpapi: the plan has no searches left this month",
+                provider=self.provider,
+                retry_after=EXHAUSTED_RETRY_AFTER_SECONDS,
+                code="searches_exhausted",
+            )
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    # local_results is a list on google_maps, an object {"places": [...]} in a Google local pack.
+    if isinstance(value, dict):
+        value = value.get("places")
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _position(item: dict[str, Any], default: int) -> int:
+    position = item.get("position")
+    return position if isinstance(position, int) and not isinstance(position, bool) else default
+
+
+def _web_results(value: Any, num: int) -> list[WebResult]:
+    found: list[WebResult] = []
+    for index, item in enumerate(_items(value), start=1):
+        title, link = _clip(item.get("title"), MAX_TITLE), _clip(item.get("link"), MAX_LINK)
+        if title and link:
+            found.append(
+                WebResult(
+                    position=_position(item, index),
+                    title=title,
+                    link=link,
+                    snippet=_clip(item.get("snippet"), MAX_SNIPPET),
+                )
+            )
+    return found[:num]
+
+
+def _place_results(value: Any, num: int) -> list[PlaceResult]:
+    found: list[PlaceResult] = []
+    for index, item in enumerate(_items(value), start=1):
+        name = _clip(item.get("title"), MAX_TITLE)
+        if not name:
+            continue
+        rating = item.get("rating")
+        gps = item.get("gps_coordinates")
+        coordinates = None
+        if isinstance(gps, dict) and all(isinstance(gps.get(k), (int, float)) for k in ("latitude", "longitude")):
+            coordinates = GpsCoordinates(latitude=gps["latitude"], longitude=gps["longitude"])
+        found.append(
+            PlaceResult(
+                position=_position(item, index),
+                name=name,
+                address=_clip(item.get("address"), MAX_SNIPPET),
+                rating=float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else None,
+                gps=coordinates,
+            )
+        )
+    return found[:num]
+
+
+def _news_results(value: Any, num: int) -> list[NewsResult]:
+    found: list[NewsResult] = []
+    for index, item in enumerate(_items(value), start=1):
+        # A story cluster carries its lead article as "highlight".
+        article = item if item.get("link") else item.get("highlight")
+        if not isinstance(article, dict):
+            continue
+        title, link = _clip(article.get("title"), MAX_TITLE), _clip(article.get("link"), MAX_LINK)
+        if not (title and link):
+            continue
+        source = article.get("source")
+        found.append(
+            NewsResult(
+                position=_position(item, index),
+                title=title,
+                link=link,
+                source=_clip(source.get("name") if isinstance(source, dict) else source, MAX_SHORT),
+                date=_clip(article.get("date"), MAX_SHORT),
+            )
+        )
+    return found[:num]
