@@ -7,8 +7,6 @@ uses), so tests and infrastructure cannot drift.
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +17,6 @@ from localcloud.aws import MotoServer, ResourceCreator
 from localcloud.template import Template
 from tests.conftest import register_test_orgs, reset_hub_caches
 from tests.helpers import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass
