@@ -19,7 +19,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.stripe.client import StripeClient, StripeCredentials
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 KEY = "sk_test_51Hsecretkey"
 CREDS = StripeCredentials(api_key=SecretStr(KEY))
@@ -35,9 +35,7 @@ SUBSCRIPTION: dict[str, Any] = {
 }
 
 
-def client_with(handler: Any, attempts: int = 1, creds: StripeCredentials = CREDS) -> StripeClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return StripeClient(creds, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
+client_with = AdapterFactory(StripeClient, CREDS, attempts=1)
 
 
 def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Any]:
