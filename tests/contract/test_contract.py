@@ -13,9 +13,17 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from hub.errors import (
     AuthenticationError,
@@ -27,10 +35,11 @@ from hub.errors import (
 from hub.providers import descriptor
 from hub.providers.base.client import ProviderClient
 from hub.resilience.integrations import disabled_reason
+from hub.retry import RetryPolicy
 from tests.conftest import ServedSandboxes
 from tests.contract.cases import DEVIATIONS, OWN_RETRY_HEADERS, demo_secret, deviates, with_client
 from tests.contract.conftest import ContractAws
-from tests.contract.writes import WRITES
+from tests.contract.writes import EMAIL, WRITES
 from tests.helpers import client_with
 
 ORG = "acme"
@@ -264,3 +273,107 @@ def test_the_secret_fields_are_known_for_every_provider_with_credentials() -> No
             continue
         assert secret_values(key), f"{key}: no SecretStr value in its demo secret"
         assert all(isinstance(v, str) and len(v) >= 6 for v in secret_values(key))
+
+
+# ----- SES: the same contract through boto3 ------------------------------------------------------
+# SES is called through botocore, not httpx (cases.DEVIATIONS["ses"]): its answers are botocore's
+# ClientError and its transport failures botocore's exceptions, raised here by a fake sesv2 client.
+
+
+class FailingSes:
+    """A sesv2 client whose every call raises ``failure`` (and is counted)."""
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+        self.calls: list[str] = []
+
+    def get_account(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append("get_account")
+        raise self.failure
+
+    def send_email(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append("send_email")
+        raise self.failure
+
+
+def ses_answer(code: str, status: int, operation: str = "GetAccount") -> ClientError:
+    meta = {"HTTPStatusCode": status, "RequestId": "c0ffee00-0000-4000-8000-000000000000"}
+    return ClientError(
+        {"Error": {"Code": code, "Message": f"contract says {code}"}, "ResponseMetadata": meta}, operation
+    )
+
+
+def ses_adapter(fake: FailingSes) -> ProviderClient:
+    cls = descriptor("ses").client_class()  # type: ignore[union-attr]
+    _, secret = demo_secret("ses", "http://unused")
+    policy = RetryPolicy(max_attempts=3, sleep=lambda _: None)
+    client: ProviderClient = cls(cls.parse_credentials(secret), ses=fake, retry_policy=policy, org_id=ORG)  # type: ignore[call-arg]
+    return client
+
+
+ENDPOINT = "https://email.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(("code", "status"), [("AccessDeniedException", 403), ("UnrecognizedClientException", 403)])
+def test_ses_rejected_credentials_are_an_authentication_error_and_disable_the_integration(
+    code: str, status: int, contract_aws: ContractAws
+) -> None:
+    fake = FailingSes(ses_answer(code, status))
+    client = ses_adapter(fake)
+
+    with pytest.raises(AuthenticationError):
+        client.health_check()
+
+    assert fake.calls == ["get_account"]
+    assert disabled_reason(ORG, "ses")
+    with pytest.raises(AuthenticationError) as again:
+        client.health_check()
+    assert again.value.code == "integration_disabled"
+    assert fake.calls == ["get_account"]
+
+
+def test_ses_throttling_tells_the_caller_how_long_to_wait() -> None:
+    # SES sends no Retry-After: the adapter's documented fixed waits stand in for the header.
+    with pytest.raises(RateLimitedError) as info:
+        ses_adapter(FailingSes(ses_answer("TooManyRequestsException", 429))).health_check()
+
+    assert info.value.retry_after > 0 and info.value.retryable
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ses_answer("InternalFailure", 500),
+        ses_answer("ServiceUnavailable", 503),
+        EndpointConnectionError(endpoint_url=ENDPOINT),
+        ConnectTimeoutError(endpoint_url=ENDPOINT),
+        ReadTimeoutError(endpoint_url=ENDPOINT),
+    ],
+    ids=["500", "503", "connect-error", "connect-timeout", "read-timeout"],
+)
+def test_ses_unavailable_or_timing_out_is_counted_by_the_breaker(failure: Exception, contract_aws: ContractAws) -> None:
+    client = ses_adapter(FailingSes(failure))
+
+    with pytest.raises(ProviderUnavailableError):
+        client.health_check()  # a read: a timeout here is never an "unknown outcome"
+
+    breaker = client.circuit_breaker()
+    assert breaker is not None
+    assert breaker.status().failures == 1
+    assert not disabled_reason(ORG, "ses")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ReadTimeoutError(endpoint_url=ENDPOINT), ConnectionClosedError(endpoint_url=ENDPOINT)],
+    ids=["read-timeout", "connection-closed"],
+)
+def test_an_ses_send_whose_answer_is_lost_is_an_unknown_outcome_and_not_sent_twice(
+    failure: Exception, contract_aws: ContractAws
+) -> None:
+    fake = FailingSes(failure)
+
+    with pytest.raises(OutcomeUnknownError):
+        ses_adapter(fake).send_email(EMAIL, idempotency_key="contract-ses-1")  # type: ignore[attr-defined]
+
+    assert fake.calls == ["send_email"]
