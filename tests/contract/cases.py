@@ -57,9 +57,9 @@ DEVIATIONS: dict[str, Deviation] = {
     "ses": Deviation(
         HTTP_CASES,
         "SES is called through boto3 (SigV4 with the function's role), not httpx: there is no transport "
-        "to fail. Its error mapping (AccessDenied, TooManyRequests, 5xx, read timeouts on SendEmail) is "
-        "driven through botocore's Stubber in tests/unit/providers/ses/test_client.py, and its health "
-        "check runs here against moto",
+        "to fail. The same contract runs through botocore instead (the test_ses_* cases of "
+        "test_contract.py, with a fake sesv2 client); SES sends no Retry-After, so a throttled call "
+        "waits the adapter's documented fixed time",
     ),
     "stripe": Deviation(
         frozenset({"sandbox_health"}),
