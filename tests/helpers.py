@@ -133,3 +133,16 @@ class AdapterFactory(Generic[C]):
             sleeps=sleeps,
             org_id=org_id,
         )
+
+
+def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]:
+    """A handler answering ``responses`` in order (the last one from then on), and the requests
+    it saw."""
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return seen, handler

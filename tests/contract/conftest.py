@@ -39,24 +39,26 @@ class ContractAws:
                 ddb.delete_item(TableName=table, Key={"pk": item["pk"]})
 
 
-_created: dict[str, dict[str, str]] = {}
+_envs: dict[str, dict[str, str]] = {}
 
 
 def _resources(endpoint: str) -> dict[str, str]:
-    """The template's resources in moto, created once (again if another suite reset moto)."""
-    env = _created.get(endpoint)
-    if env is not None:
-        tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
-        if env["RESILIENCE_TABLE"] in tables["TableNames"]:
-            return env
-    template = Template(ROOT / "template.yaml", aws_endpoint=endpoint)
-    ResourceCreator(template, endpoint).create_all()
-    env = {}
-    for fn in template.functions():
-        env.update(fn.environment)
-    env.update({"AWS_ENDPOINT_URL": endpoint, "STORAGE_ENDPOINT_URL": endpoint})
-    register_test_orgs(endpoint, env["ORGS_TABLE"])
-    _created[endpoint] = env
+    """The template's resources in moto: created once, and again only when missing (another
+    suite's fixture resets moto, or created them already)."""
+    env = _envs.get(endpoint)
+    template = None
+    if env is None:
+        template = Template(ROOT / "template.yaml", aws_endpoint=endpoint)
+        env = {}
+        for fn in template.functions():
+            env.update(fn.environment)
+        env.update({"AWS_ENDPOINT_URL": endpoint, "STORAGE_ENDPOINT_URL": endpoint})
+        _envs[endpoint] = env
+    tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()["TableNames"]
+    if env["RESILIENCE_TABLE"] not in tables:
+        template = template or Template(ROOT / "template.yaml", aws_endpoint=endpoint)
+        ResourceCreator(template, endpoint).create_all()
+        register_test_orgs(endpoint, env["ORGS_TABLE"])
     return env
 
 

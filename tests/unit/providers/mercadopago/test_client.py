@@ -23,7 +23,7 @@ from hub.errors import (
 )
 from hub.payments.models import ChargeSpec, Customer
 from hub.providers.mercadopago.client import MercadoPagoClient, MercadoPagoCredentials, dumps_decimal
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording
 
 TOKEN = "APP_USR-1234567890-secret"
 CREDS = MercadoPagoCredentials(access_token=SecretStr(TOKEN))
@@ -56,17 +56,6 @@ def spec(amount_cents: int = 1999, **overrides: Any) -> ChargeSpec:
 
 
 client_with = AdapterFactory(MercadoPagoClient, CREDS, attempts=1)
-
-
-def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return seen, handler
 
 
 def raw(status: int, text: str) -> httpx.Response:

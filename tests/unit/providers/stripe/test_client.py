@@ -19,7 +19,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.stripe.client import StripeClient, StripeCredentials
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording
 
 KEY = "sk_test_51Hsecretkey"
 CREDS = StripeCredentials(api_key=SecretStr(KEY))
@@ -36,17 +36,6 @@ SUBSCRIPTION: dict[str, Any] = {
 
 
 client_with = AdapterFactory(StripeClient, CREDS, attempts=1)
-
-
-def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return seen, handler
 
 
 def form(request: httpx.Request) -> dict[str, list[str]]:
