@@ -1,10 +1,14 @@
-"""Shared fixtures: a clean hub configuration per test, and AWS (moto) resources."""
+"""Shared fixtures: a clean hub configuration per test, AWS (moto) resources, and the provider
+sandboxes served once per session (``sandboxes``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 
 from hub import aws, credentials, idempotency, orgs, runtime, storage
@@ -14,6 +18,9 @@ from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
 from hub.resilience import integrations
 from hub.webhooks import publish
+from localcloud.aws import MotoServer
+from localcloud.sandboxes import SandboxServer, all_sandboxes
+from localcloud.servers import ServerThread, free_port
 
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -108,3 +115,49 @@ def no_real_dns(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     from hub import urls
 
     monkeypatch.setattr(urls, "resolve_host", fake_resolve_host)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server for the session (tests/aws, tests/contract): AWS without AWS."""
+    server = MotoServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class ServedSandboxes:
+    """Every registered sandbox (``localcloud.sandboxes.all_sandboxes``) on one free port."""
+
+    app: SandboxServer
+    url: str
+
+    def __getitem__(self, provider: str) -> Any:
+        """The sandbox mounted at ``/<provider>`` (its state, for assertions)."""
+        return self.app.sandboxes[provider]
+
+    def reset(self) -> None:
+        """Forget every request, every sandbox's state and every fault."""
+        self.app.clear_faults()
+        assert httpx.delete(f"{self.url}/__sandbox/requests").status_code == 204
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[ServedSandboxes]:
+    """One sandbox server for the whole session (stopping one costs half a second)."""
+    app = SandboxServer(all_sandboxes())
+    server = ServerThread("sandboxes", app, "127.0.0.1", 0)
+    server.start()
+    try:
+        yield ServedSandboxes(app, server.url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandboxes(sandbox_server: ServedSandboxes) -> Iterator[ServedSandboxes]:
+    """The session's sandbox server, clean for this test (and left clean after it)."""
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()

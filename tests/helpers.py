@@ -1,13 +1,20 @@
-"""Builders for Lambda contexts and events, and a loader for function handlers."""
+"""Builders for Lambda contexts and events, a loader for function handlers, and adapters over
+httpx.MockTransport (``client_with``)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +84,65 @@ def api_event(
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+C = TypeVar("C", bound=ProviderClient)
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def client_with(
+    cls: type[C],
+    credentials: ProviderCredentials,
+    handler: Handler,
+    *,
+    attempts: int = 3,
+    sleeps: list[float] | None = None,
+    org_id: str | None = None,
+) -> C:
+    """An adapter whose HTTP goes to ``handler`` (httpx.MockTransport) and whose retries never
+    sleep (each wait is appended to ``sleeps`` when given)."""
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    sleep: Callable[[float], None] = sleeps.append if sleeps is not None else (lambda _: None)
+    return cls(credentials, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=sleep), org_id=org_id)
+
+
+class AdapterFactory(Generic[C]):
+    """``client_with`` bound to one adapter, its test credentials and its default attempts:
+    ``client_with = AdapterFactory(ResendClient, CREDS, attempts=1)``, then
+    ``client_with(handler)``, ``client_with(handler, attempts=2, creds=other, org_id="acme")``."""
+
+    def __init__(self, cls: type[C], credentials: ProviderCredentials, *, attempts: int = 3) -> None:
+        self.cls = cls
+        self.credentials = credentials
+        self.attempts = attempts
+
+    def __call__(
+        self,
+        handler: Handler,
+        *,
+        attempts: int | None = None,
+        creds: ProviderCredentials | None = None,
+        sleeps: list[float] | None = None,
+        org_id: str | None = None,
+    ) -> C:
+        return client_with(
+            self.cls,
+            creds if creds is not None else self.credentials,
+            handler,
+            attempts=self.attempts if attempts is None else attempts,
+            sleeps=sleeps,
+            org_id=org_id,
+        )
+
+
+def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]:
+    """A handler answering ``responses`` in order (the last one from then on), and the requests
+    it saw."""
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return seen, handler

@@ -7,8 +7,6 @@ uses), so tests and infrastructure cannot drift.
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,23 +14,10 @@ import boto3
 import pytest
 
 from localcloud.aws import MotoServer, ResourceCreator
+from localcloud.demo import demo_secrets
 from localcloud.template import Template
-from tests.conftest import register_test_orgs, reset_hub_caches
+from tests.conftest import ServedSandboxes, register_test_orgs, reset_hub_caches
 from tests.helpers import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass
@@ -125,3 +110,12 @@ def hub_aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> HubAws:
     reset_hub_caches()
     register_test_orgs(moto_server.endpoint, env["ORGS_TABLE"])
     return HubAws(endpoint=moto_server.endpoint, template=template, env=env)
+
+
+@pytest.fixture
+def sandboxed(hub_aws: HubAws, sandboxes: ServedSandboxes) -> ServedSandboxes:
+    """The demo orgs' secrets (every provider's and the orgs' own settings) in moto, pointing at
+    the session's sandboxes, so domain code reaches real adapters against fake providers."""
+    for secret in demo_secrets():
+        hub_aws.put_secret(secret.org_id, secret.provider, secret.build(f"{sandboxes.url}/{secret.provider}"))
+    return sandboxes

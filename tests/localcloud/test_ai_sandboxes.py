@@ -6,7 +6,6 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,24 +18,17 @@ from hub.providers.anthropic.client import AnthropicClient
 from hub.providers.openai.client import OpenAIClient
 from hub.retry import RetryPolicy
 from localcloud import demo
-from localcloud.sandboxes import SandboxServer
 from localcloud.sandboxes import anthropic as anthropic_sandbox
 from localcloud.sandboxes import openai as openai_sandbox
-from localcloud.sandboxes.anthropic import AnthropicSandbox
-from localcloud.sandboxes.openai import NO_CREDIT_API_KEY, OpenAISandbox
-from localcloud.servers import ServerThread
+from localcloud.sandboxes.openai import NO_CREDIT_API_KEY
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 
 
 @pytest.fixture
-def sandbox_url() -> Iterator[str]:
-    server = ServerThread("sandboxes", SandboxServer([AnthropicSandbox(), OpenAISandbox()]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def sandbox_url(sandboxes: ServedSandboxes) -> str:
+    return sandboxes.url  # state and faults are reset around every test
 
 
 def secret(sandbox_url: str, provider: str, **overrides: Any) -> dict[str, Any]:

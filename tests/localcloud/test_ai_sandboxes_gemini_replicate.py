@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,31 +21,15 @@ from hub.providers.replicate.client import Prediction, ReplicateClient
 from hub.retry import RetryPolicy
 from localcloud import demo
 from localcloud.sandboxes import Fault, SandboxServer
-from localcloud.sandboxes.gemini import GeminiSandbox
-from localcloud.sandboxes.replicate import ReplicateSandbox
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 MODEL = "gemini-3.8-flash"
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[SandboxServer, str]]:
-    app = SandboxServer([GeminiSandbox(), ReplicateSandbox()])
-    server = ServerThread("ai-sandboxes", app, "127.0.0.1", 0)
-    server.start()
-    try:
-        yield app, server.url
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def sandbox(served: tuple[SandboxServer, str]) -> tuple[SandboxServer, str]:
-    """The shared server with a clean request log, no faults and no predictions."""
-    app, url = served
-    app.clear_faults()
-    assert httpx.delete(f"{url}/__sandbox/requests").status_code == 204
-    return app, url
+def sandbox(sandboxes: ServedSandboxes) -> tuple[SandboxServer, str]:
+    """The session's server with a clean request log, no faults and no predictions."""
+    return sandboxes.app, sandboxes.url
 
 
 def no_sleep_policy() -> RetryPolicy:

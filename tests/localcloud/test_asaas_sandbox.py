@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,16 +16,13 @@ from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavail
 from hub.payments.models import ChargeSpec, Customer
 from hub.providers.asaas.client import AsaasClient
 from hub.retry import RetryPolicy
-from localcloud import servers
 from localcloud.sandboxes.asaas import (
     DEMO_API_KEY,
     DEMO_INITIAL_BALANCE,
     AsaasSandbox,
-    UnderscoreHeadersRequestHandler,
     crc16_ccitt,
 )
-from localcloud.sandboxes.base import SandboxServer
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 HEADERS = {"access_token": DEMO_API_KEY, "User-Agent": "tests"}
@@ -34,29 +30,15 @@ TOMORROW = date.today() + timedelta(days=2)
 CUSTOMER = Customer(name="Maria Souza", tax_id="12345678909", email="maria@example.com", external_reference="c1")
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[AsaasSandbox, str]]:
-    sandbox = AsaasSandbox()
-    server = ServerThread("sandboxes", SandboxServer([sandbox]), "127.0.0.1", 0)
-    with pytest.MonkeyPatch.context() as patch:  # keep the access_token header (see the handler)
-        patch.setattr(servers, "QuietRequestHandler", UnderscoreHeadersRequestHandler)
-        server.start()
-    try:
-        yield sandbox, server.url
-    finally:
-        server.stop()
+@pytest.fixture
+def sandbox(sandboxes: ServedSandboxes) -> AsaasSandbox:
+    sandbox: AsaasSandbox = sandboxes["asaas"]
+    return sandbox
 
 
 @pytest.fixture
-def sandbox(served: tuple[AsaasSandbox, str]) -> AsaasSandbox:
-    return served[0]
-
-
-@pytest.fixture
-def url(served: tuple[AsaasSandbox, str]) -> Iterator[str]:
-    yield served[1]
-    httpx.delete(f"{served[1]}/__sandbox/requests")  # also resets the sandbox's state
-    httpx.delete(f"{served[1]}/__sandbox/faults/asaas")
+def url(sandboxes: ServedSandboxes) -> str:
+    return sandboxes.url  # state and faults are reset around every test
 
 
 def client(url: str, timeout: float | None = None, **overrides: Any) -> AsaasClient:

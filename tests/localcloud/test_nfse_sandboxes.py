@@ -26,42 +26,31 @@ from hub.providers.nuvemfiscal.client import NuvemFiscalClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes import focusnfe as focus_sandbox
 from localcloud.sandboxes import nuvemfiscal as nf_sandbox
-from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.focusnfe import FocusNfeSandbox
 from localcloud.sandboxes.nuvemfiscal import NuvemFiscalSandbox
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(max_attempts=1, sleep=lambda _: None)
 PRESTADOR_CNPJ = "12345678000195"
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[NuvemFiscalSandbox, FocusNfeSandbox, str]]:
-    nf, focus = NuvemFiscalSandbox(), FocusNfeSandbox()
-    server = ServerThread("sandboxes", SandboxServer([nf, focus]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield nf, focus, server.url
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def url(served: tuple[NuvemFiscalSandbox, FocusNfeSandbox, str]) -> Iterator[str]:
+def url(sandboxes: ServedSandboxes) -> Iterator[str]:
     nuvemfiscal.clear_token_cache()
-    yield served[2]
-    httpx.delete(f"{served[2]}/__sandbox/requests")  # also resets both sandboxes
+    yield sandboxes.url  # both sandboxes are reset around every test
     nuvemfiscal.clear_token_cache()
 
 
 @pytest.fixture
-def nf(served: tuple[NuvemFiscalSandbox, FocusNfeSandbox, str]) -> NuvemFiscalSandbox:
-    return served[0]
+def nf(sandboxes: ServedSandboxes) -> NuvemFiscalSandbox:
+    sandbox: NuvemFiscalSandbox = sandboxes["nuvemfiscal"]
+    return sandbox
 
 
 @pytest.fixture
-def focus(served: tuple[NuvemFiscalSandbox, FocusNfeSandbox, str]) -> FocusNfeSandbox:
-    return served[1]
+def focus(sandboxes: ServedSandboxes) -> FocusNfeSandbox:
+    sandbox: FocusNfeSandbox = sandboxes["focusnfe"]
+    return sandbox
 
 
 def nf_client(url: str, **overrides: Any) -> NuvemFiscalClient:

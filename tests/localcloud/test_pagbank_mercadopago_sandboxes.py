@@ -4,7 +4,6 @@ and the adapters driven against them (idempotency, lookups, refunds, errors, fau
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,10 +16,10 @@ from hub.payments.models import ChargeSpec, Customer
 from hub.providers.mercadopago.client import MercadoPagoClient
 from hub.providers.pagbank.client import PagBankAddress, PagBankClient
 from hub.retry import RetryPolicy
-from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.mercadopago import DEMO_ACCESS_TOKEN, MercadoPagoSandbox
 from localcloud.sandboxes.pagbank import DECLINED_BOLETO_CENTS, DEMO_TOKEN, PagBankSandbox, crc16_ccitt
 from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 CUSTOMER = Customer(name="Jose da Silva", tax_id="12345678909", email="jose@example.com", phone="+5511987654321")
@@ -32,26 +31,18 @@ ADDRESS = PagBankAddress(
     region_code="SP",
     postal_code="04750001",
 )
+
 Served = tuple[PagBankSandbox, MercadoPagoSandbox, str]
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    pagbank, mercadopago = PagBankSandbox(), MercadoPagoSandbox()
-    server = ServerThread("sandboxes", SandboxServer([pagbank, mercadopago]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield pagbank, mercadopago, server.url
-    finally:
-        server.stop()
+@pytest.fixture
+def served(sandboxes: ServedSandboxes) -> Served:
+    return sandboxes["pagbank"], sandboxes["mercadopago"], sandboxes.url
 
 
 @pytest.fixture
-def url(served: Served) -> Iterator[str]:
-    yield served[2]
-    httpx.delete(f"{served[2]}/__sandbox/requests")  # also resets both sandboxes
-    httpx.delete(f"{served[2]}/__sandbox/faults/pagbank")
-    httpx.delete(f"{served[2]}/__sandbox/faults/mercadopago")
+def url(served: Served) -> str:
+    return served[2]  # both sandboxes and their faults are reset around every test
 
 
 def pagbank(url: str, token: str = DEMO_TOKEN, attempts: int = 3) -> PagBankClient:

@@ -15,7 +15,6 @@ from hub.providers.pluggy import client as pluggy
 from hub.providers.pluggy.client import PluggyClient
 from hub.retry import RetryPolicy
 from localcloud.sandboxes.asaas import dumps
-from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.pluggy import (
     DEMO_ACCOUNT_ID,
     DEMO_CLIENT_ID,
@@ -24,33 +23,21 @@ from localcloud.sandboxes.pluggy import (
     DEMO_ITEM_ID,
     PluggySandbox,
 )
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[PluggySandbox, str]]:
-    sandbox = PluggySandbox()
-    server = ServerThread("sandboxes", SandboxServer([sandbox]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield sandbox, server.url
-    finally:
-        server.stop()
+@pytest.fixture
+def sandbox(sandboxes: ServedSandboxes) -> PluggySandbox:
+    sandbox: PluggySandbox = sandboxes["pluggy"]
+    return sandbox
 
 
 @pytest.fixture
-def sandbox(served: tuple[PluggySandbox, str]) -> PluggySandbox:
-    return served[0]
-
-
-@pytest.fixture
-def url(served: tuple[PluggySandbox, str]) -> Iterator[str]:
+def url(sandboxes: ServedSandboxes) -> Iterator[str]:
     pluggy.clear_api_key_cache()
-    yield f"{served[1]}/pluggy"
-    httpx.delete(f"{served[1]}/__sandbox/requests")  # also resets the sandbox's state
-    httpx.delete(f"{served[1]}/__sandbox/faults/pluggy")
+    yield f"{sandboxes.url}/pluggy"  # state and faults are reset around every test
     pluggy.clear_api_key_cache()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,37 +11,22 @@ from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavail
 from hub.providers.outbound import EmailAttachment, OutboundEmail
 from hub.providers.resend.client import ResendClient
 from hub.retry import RetryPolicy
-from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.resend import DEMO_API_KEY, DEMO_SENDING_ONLY_API_KEY, ResendSandbox
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_RETRY = RetryPolicy(max_attempts=1, sleep=lambda _: None)
 SENDER = "Somos Produtora <contato@somosprodutora.com.br>"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[ResendSandbox, str]]:
-    """One server for the module (stopping one takes half a second); state is reset per test."""
-    sandbox = ResendSandbox()
-    thread = ServerThread("sandboxes", SandboxServer([sandbox]), "127.0.0.1", 0)
-    thread.start()
-    try:
-        yield sandbox, thread.url
-    finally:
-        thread.stop()
+@pytest.fixture
+def sandbox_url(sandboxes: ServedSandboxes) -> str:
+    return sandboxes.url  # sent emails, idempotency keys and faults are reset around every test
 
 
 @pytest.fixture
-def sandbox_url(server: tuple[ResendSandbox, str]) -> Iterator[str]:
-    url = server[1]
-    httpx.delete(f"{url}/__sandbox/requests")  # forgets sent emails and idempotency keys
-    httpx.delete(f"{url}/__sandbox/faults/resend")
-    yield url
-
-
-@pytest.fixture
-def sandbox(server: tuple[ResendSandbox, str], sandbox_url: str) -> ResendSandbox:
-    return server[0]
+def sandbox(sandboxes: ServedSandboxes) -> ResendSandbox:
+    sandbox: ResendSandbox = sandboxes["resend"]
+    return sandbox
 
 
 def resend(sandbox_url: str, api_key: str = DEMO_API_KEY) -> ResendClient:

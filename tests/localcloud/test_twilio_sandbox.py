@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.twilio.client import TwilioClient
 from hub.retry import RetryPolicy
-from localcloud.sandboxes.base import SandboxServer
 from localcloud.sandboxes.twilio import (
     DEMO_ACCOUNT_SID,
     DEMO_API_KEY_SECRET,
@@ -25,35 +23,21 @@ from localcloud.sandboxes.twilio import (
     TwilioSandbox,
     num_segments,
 )
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 AUTH = (DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[TwilioSandbox, str]]:
-    """One server for the module (each stop costs half a second); state reset per test."""
-    sandbox = TwilioSandbox()
-    server = ServerThread("sandboxes", SandboxServer([sandbox]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield sandbox, server.url
-    finally:
-        server.stop()
+@pytest.fixture
+def sandbox(sandboxes: ServedSandboxes) -> TwilioSandbox:
+    sandbox: TwilioSandbox = sandboxes["twilio"]
+    return sandbox
 
 
 @pytest.fixture
-def sandbox(served: tuple[TwilioSandbox, str]) -> TwilioSandbox:
-    return served[0]
-
-
-@pytest.fixture
-def sandbox_url(served: tuple[TwilioSandbox, str]) -> Iterator[str]:
-    url = served[1]
-    yield url
-    httpx.delete(f"{url}/__sandbox/requests")  # also resets the sandbox's sent messages
-    httpx.delete(f"{url}/__sandbox/faults/twilio")
+def sandbox_url(sandboxes: ServedSandboxes) -> str:
+    return sandboxes.url  # sent messages and faults are reset around every test
 
 
 def messages_url(sandbox_url: str, account_sid: str = DEMO_ACCOUNT_SID) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,17 +17,15 @@ from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
 from hub.retry import RetryPolicy
-from localcloud.sandboxes import SandboxServer
 from localcloud.sandboxes import evolution as evolution_sandbox
-from localcloud.sandboxes.evolution import BAILEYS_INSTANCE, EvolutionSandbox
+from localcloud.sandboxes.evolution import BAILEYS_INSTANCE
 from localcloud.sandboxes.whatsapp_cloud import (
     DEMO_ACCESS_TOKEN,
     DEMO_GRAPH_VERSION,
     DEMO_PHONE_NUMBER_ID,
     DEMO_TEMPLATES,
-    WhatsAppCloudSandbox,
 )
-from localcloud.servers import ServerThread
+from tests.conftest import ServedSandboxes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 BEARER = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
@@ -38,13 +35,8 @@ WAMID = re.compile(r"^wamid\.HBg[A-Za-z0-9+/]+=*$")
 
 
 @pytest.fixture
-def sandbox_url() -> Iterator[str]:
-    server = ServerThread("sandboxes", SandboxServer([WhatsAppCloudSandbox(), EvolutionSandbox()]), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def sandbox_url(sandboxes: ServedSandboxes) -> str:
+    return sandboxes.url  # state and faults are reset around every test
 
 
 def cloud(sandbox_url: str, **overrides: Any) -> WhatsAppCloudClient:

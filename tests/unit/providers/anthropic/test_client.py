@@ -20,6 +20,7 @@ from hub.errors import (
 from hub.providers import ADAPTERS
 from hub.providers.anthropic.client import AnthropicClient, AnthropicCredentials, strip_code_fences
 from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = AnthropicCredentials(api_key=SecretStr("sk-ant-test"))
 
@@ -57,9 +58,7 @@ def llm_request(**overrides: Any) -> LlmRequest:
     return LlmRequest(**values)
 
 
-def client_with(handler: object, attempts: int = 3) -> AnthropicClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
-    return AnthropicClient(CREDS, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
+client_with = AdapterFactory(AnthropicClient, CREDS, attempts=3)
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:

@@ -35,7 +35,8 @@ from hub.providers.asaas.client import (
     BankAccount,
     dumps_json,
 )
-from hub.retry import RetryPolicy
+from hub.providers.base.client import ProviderCredentials
+from tests.helpers import AdapterFactory
 
 KEY = "$aact_test_key_123"
 BASE = "https://asaas.test/v3"
@@ -46,14 +47,11 @@ CUSTOMER = Customer(
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def client_with(handler: Handler, attempts: int = 1, **creds: Any) -> AsaasClient:
-    values: dict[str, Any] = {"api_key": KEY, "base_url": BASE, **creds}
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return AsaasClient(
-        AsaasClient.parse_credentials(values),
-        http=http,
-        retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None),
-    )
+def asaas_creds(**overrides: Any) -> ProviderCredentials:
+    return AsaasClient.parse_credentials({"api_key": KEY, "base_url": BASE, **overrides})
+
+
+client_with = AdapterFactory(AsaasClient, asaas_creds(), attempts=1)
 
 
 def spec(billing_type: str = "BOLETO", amount_cents: int = 1234567, **overrides: Any) -> ChargeSpec:
@@ -136,7 +134,7 @@ def test_requests_carry_access_token_and_user_agent_and_no_idempotency_header() 
         return raw({"balance": 10.5})
 
     client_with(handler).health_check()
-    client_with(handler, user_agent="SomosHub/2.0").health_check()
+    client_with(handler, creds=asaas_creds(user_agent="SomosHub/2.0")).health_check()
     first, second = seen
     assert (first.method, str(first.url)) == ("GET", f"{BASE}/finance/balance")
     assert first.headers["access_token"] == KEY

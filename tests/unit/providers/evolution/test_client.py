@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError, ProviderUnavailableError
 from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.evolution.webhook import normalise_evolution_webhook, verify_evolution_webhook
-from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
+from tests.helpers import AdapterFactory
 
 CREDS = EvolutionCredentials(
     base_url="https://evo.example.com/",
@@ -33,9 +33,7 @@ SEND_OK = {
 }
 
 
-def client_with(handler: object) -> EvolutionClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
-    return EvolutionClient(CREDS, http=http, retry_policy=RetryPolicy(sleep=lambda _: None))
+client_with = AdapterFactory(EvolutionClient, CREDS, attempts=3)
 
 
 def test_send_text_posts_the_v2_flat_body_with_the_apikey_header() -> None:

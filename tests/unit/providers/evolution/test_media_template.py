@@ -14,7 +14,7 @@ from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.evolution.webhook import normalise_evolution_webhook
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = EvolutionCredentials(base_url="https://evo.example.com", api_key=SecretStr("evo-key"), instance="principal")
 TO = "+5511987654321"
@@ -35,9 +35,7 @@ def stored(message_id: str = "3EB0A9F3C1D2E4F5A6B7", message_type: str = "imageM
     }
 
 
-def client_with(handler: Any) -> EvolutionClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return EvolutionClient(CREDS, http=http, retry_policy=RetryPolicy(sleep=lambda _: None))
+client_with = AdapterFactory(EvolutionClient, CREDS, attempts=3)
 
 
 def capture(status: int = 201, answer: dict[str, Any] | None = None) -> tuple[list[httpx.Request], Any]:

@@ -22,7 +22,7 @@ from hub.providers.focusnfe.client import (
     FocusNfeCredentials,
     retencao_pis_cofins_code,
 )
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = FocusNfeCredentials(token=SecretStr("focus-token-123"), environment="producao")
 REF = "chg123"
@@ -59,9 +59,7 @@ def request_(**overrides: Any) -> NfseRequest:
     return NfseRequest(**values)
 
 
-def client_with(handler: Any, creds: FocusNfeCredentials = CREDS) -> FocusNfeClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return FocusNfeClient(creds, http=http, retry_policy=RetryPolicy(max_attempts=1, sleep=lambda _: None))
+client_with = AdapterFactory(FocusNfeClient, CREDS, attempts=1)
 
 
 def test_auth_is_basic_with_the_token_as_username_and_an_empty_password() -> None:
@@ -84,7 +82,7 @@ def test_homologacao_uses_its_own_host() -> None:
         return httpx.Response(200, json=AUTHORIZED)
 
     creds = FocusNfeCredentials(token=SecretStr("t"), environment="homologacao")
-    client_with(handler, creds).get(REF)
+    client_with(handler, creds=creds).get(REF)
     assert seen == [f"{HOMOLOGACAO_BASE_URL}/v2/nfsen/{REF}"]
 
 

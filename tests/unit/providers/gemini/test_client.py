@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.gemini.client import GeminiClient, GeminiCredentials, normalise_finish_reason
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 API_KEY = "AIza-test-key"
 CREDS = GeminiCredentials(api_key=SecretStr(API_KEY))
@@ -49,10 +49,7 @@ OK = {
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def client_with(handler: Handler, sleeps: list[float] | None = None) -> GeminiClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    return GeminiClient(CREDS, http=http, retry_policy=RetryPolicy(sleep=sleep))
+client_with = AdapterFactory(GeminiClient, CREDS, attempts=3)
 
 
 def req(**overrides: Any) -> LlmRequest:
@@ -288,7 +285,7 @@ def test_429_retry_hint_comes_from_the_body() -> None:
 
     sleeps: list[float] = []
     with pytest.raises(RateLimitedError) as info:
-        client_with(handler, sleeps).generate(req(), MODEL)
+        client_with(handler, sleeps=sleeps).generate(req(), MODEL)
     assert info.value.retry_after == 37
     assert info.value.code == "RESOURCE_EXHAUSTED"
     # 37 s is past the in-Lambda sleep budget: no sleeping, the caller waits (SQS/Step Functions).
@@ -305,7 +302,7 @@ def test_429_fractional_retry_delay_and_header_fallback() -> None:
         calls.append(1)
         return httpx.Response(429, json=body) if len(calls) == 1 else httpx.Response(200, json=OK)
 
-    client_with(handler, sleeps).generate(req(), MODEL)
+    client_with(handler, sleeps=sleeps).generate(req(), MODEL)
     assert sleeps == [0.5] and len(calls) == 2
 
     no_hint = google_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")

@@ -23,7 +23,7 @@ from hub.errors import (
 )
 from hub.payments.models import ChargeSpec, Customer
 from hub.providers.mercadopago.client import MercadoPagoClient, MercadoPagoCredentials
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory, recording
 
 TOKEN = "APP_USR-1234567890-secret"
 CREDS = MercadoPagoCredentials(access_token=SecretStr(TOKEN))
@@ -55,22 +55,7 @@ def spec(amount_cents: int = 1999, **overrides: Any) -> ChargeSpec:
     return ChargeSpec(**values)
 
 
-def client_with(handler: Any, attempts: int = 1, org_id: str | None = None) -> MercadoPagoClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return MercadoPagoClient(
-        CREDS, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None), org_id=org_id
-    )
-
-
-def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return seen, handler
+client_with = AdapterFactory(MercadoPagoClient, CREDS, attempts=1)
 
 
 def raw(status: int, text: str) -> httpx.Response:

@@ -20,6 +20,7 @@ from hub.errors import (
 from hub.providers.meta.whatsapp_cloud import DEFAULT_GRAPH_VERSION, WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, TemplateButton, TemplateHeader, WhatsAppTemplate
 from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = WhatsAppCloudCredentials(
     access_token=SecretStr("EAAG-secret-token"),
@@ -36,9 +37,7 @@ SEND_OK = {
 }
 
 
-def client_with(handler: Any, creds: WhatsAppCloudCredentials = CREDS) -> WhatsAppCloudClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return WhatsAppCloudClient(creds, http=http, retry_policy=RetryPolicy(sleep=lambda _: None))
+client_with = AdapterFactory(WhatsAppCloudClient, CREDS, attempts=3)
 
 
 def capture(answer: dict[str, Any] | None = None) -> tuple[list[httpx.Request], Any]:
@@ -86,7 +85,7 @@ def test_send_text_posts_to_the_versioned_phone_number_with_bearer() -> None:
 def test_the_secret_can_pin_graph_version_and_base_url() -> None:
     creds = CREDS.model_copy(update={"graph_version": "v24.0", "base_url": "http://127.0.0.1:4010/whatsapp_cloud/"})
     seen, handler = capture()
-    client_with(handler, creds).send_text(TO, "oi")
+    client_with(handler, creds=creds).send_text(TO, "oi")
     assert str(seen[0].url) == "http://127.0.0.1:4010/whatsapp_cloud/v24.0/106540352242922/messages"
 
 

@@ -30,7 +30,7 @@ from hub.fiscal.nfse_models import (
 from hub.payments.store import ChargeRecord
 from hub.providers.nuvemfiscal import client as nuvemfiscal
 from hub.providers.nuvemfiscal.client import NuvemFiscalClient, NuvemFiscalCredentials, dumps_json
-from hub.retry import RetryPolicy
+from tests.helpers import client_with as mock_client
 
 API = "https://api.nuvemfiscal.com.br"
 AUTH = "https://auth.nuvemfiscal.com.br/oauth/token"
@@ -105,7 +105,7 @@ def fresh_tokens() -> Iterator[None]:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def client_with(
+def routed_client(
     api: Handler, *, token: Handler | None = None, attempts: int = 1
 ) -> tuple[NuvemFiscalClient, list[httpx.Request]]:
     seen: list[httpx.Request] = []
@@ -116,10 +116,7 @@ def client_with(
             return (token or (lambda _: token_response()))(request)
         return api(request)
 
-    http = httpx.Client(transport=httpx.MockTransport(route))
-    return NuvemFiscalClient(
-        CREDS, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None)
-    ), seen
+    return mock_client(NuvemFiscalClient, CREDS, route, attempts=attempts), seen
 
 
 def api_calls(seen: list[httpx.Request]) -> list[httpx.Request]:
@@ -130,7 +127,7 @@ def api_calls(seen: list[httpx.Request]) -> list[httpx.Request]:
 
 
 def test_the_token_is_requested_with_the_documented_form_and_sent_as_bearer() -> None:
-    client, seen = client_with(lambda r: httpx.Response(200, json=note("autorizada", numero="15")))
+    client, seen = routed_client(lambda r: httpx.Response(200, json=note("autorizada", numero="15")))
     client.get_nfse(NOTE_ID)
 
     token_call, api_call = seen
@@ -148,10 +145,10 @@ def test_the_token_is_requested_with_the_documented_form_and_sent_as_bearer() ->
 
 
 def test_the_token_is_cached_across_calls_and_clients() -> None:
-    client, seen = client_with(lambda r: httpx.Response(200, json=note()))
+    client, seen = routed_client(lambda r: httpx.Response(200, json=note()))
     client.get_nfse(NOTE_ID)
     client.get_nfse(NOTE_ID)
-    other, other_seen = client_with(lambda r: httpx.Response(200, json=note()))
+    other, other_seen = routed_client(lambda r: httpx.Response(200, json=note()))
     other.get_nfse(NOTE_ID)
 
     assert [str(r.url) for r in seen].count(AUTH) == 1
@@ -163,7 +160,7 @@ def test_an_expired_token_is_refreshed_before_the_call(monkeypatch: pytest.Monke
     clock = [1000.0]
     monkeypatch.setattr(nuvemfiscal, "_now", lambda: clock[0])
     tokens = iter(["tok-1", "tok-2"])
-    client, seen = client_with(
+    client, seen = routed_client(
         lambda r: httpx.Response(200, json=note()), token=lambda r: token_response(next(tokens), expires_in=3600)
     )
     client.get_nfse(NOTE_ID)
@@ -181,7 +178,7 @@ def test_a_401_drops_the_cached_token_and_retries_once_with_a_new_one() -> None:
             return httpx.Response(401, json={"error": {"code": "Unauthorized", "message": "Token expirado"}})
         return httpx.Response(200, json=note("autorizada", numero="7"))
 
-    client, seen = client_with(api, token=lambda r: token_response(next(tokens)))
+    client, seen = routed_client(api, token=lambda r: token_response(next(tokens)))
     status = client.get_nfse(NOTE_ID)
 
     assert status.status == "autorizada"
@@ -189,7 +186,7 @@ def test_a_401_drops_the_cached_token_and_retries_once_with_a_new_one() -> None:
 
 
 def test_a_second_401_with_a_fresh_token_is_an_authentication_error() -> None:
-    client, seen = client_with(
+    client, seen = routed_client(
         lambda r: httpx.Response(401, json={"error": {"code": "Unauthorized", "message": "Sem permissão"}})
     )
     with pytest.raises(AuthenticationError) as info:
@@ -199,7 +196,7 @@ def test_a_second_401_with_a_fresh_token_is_an_authentication_error() -> None:
 
 
 def test_wrong_client_credentials_are_an_authentication_error_without_the_secret() -> None:
-    client, _ = client_with(
+    client, _ = routed_client(
         lambda r: httpx.Response(200, json=note()),
         token=lambda r: httpx.Response(401, json={"error": "invalid_client", "error_description": "Bad client"}),
     )
@@ -209,7 +206,7 @@ def test_wrong_client_credentials_are_an_authentication_error_without_the_secret
 
 
 def test_an_oauth_400_invalid_scope_is_an_authentication_error() -> None:
-    client, _ = client_with(
+    client, _ = routed_client(
         lambda r: httpx.Response(200, json=note()), token=lambda r: httpx.Response(400, json={"error": "invalid_scope"})
     )
     with pytest.raises(AuthenticationError) as info:
@@ -255,7 +252,7 @@ def test_emit_dps_posts_the_national_layout_with_our_charge_id_as_referencia() -
         posted.append(json.loads(request.content, parse_float=Decimal))
         return httpx.Response(200, json=note())
 
-    client, seen = client_with(api)
+    client, seen = routed_client(api)
     status = client.emit_dps(request_())
 
     lookup = api_calls(seen)[0]
@@ -309,7 +306,7 @@ def test_emit_dps_posts_the_national_layout_with_our_charge_id_as_referencia() -
 def test_the_ibs_cbs_group_goes_in_when_the_request_has_it() -> None:
     ibs = IbsCbs.test_year(base_cents=150_000, cst="000", cclasstrib="000001", cind_op="030102")
     assert (ibs.cbs_cents, ibs.ibs_cents) == (1_350, 150)
-    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(ibs_cbs=ibs))
+    body = routed_client(lambda r: httpx.Response(200))[0].dps_body(request_(ibs_cbs=ibs))
     assert body["infDPS"]["IBSCBS"] == {
         "finNFSe": 0,
         "indFinal": 0,
@@ -326,7 +323,7 @@ def test_an_me_epp_in_the_simples_without_withholding_sends_no_iss_rate() -> Non
         ),
         valores=Valores(service_cents=10_000, iss_rate=Decimal("2.00"), iss_cents=200),
     )
-    body = client_with(lambda r: httpx.Response(200))[0].dps_body(req)
+    body = routed_client(lambda r: httpx.Response(200))[0].dps_body(req)
     assert body["infDPS"]["valores"]["trib"] == {"tribMun": {"tribISSQN": 1, "tpRetISSQN": 1}}
 
 
@@ -341,7 +338,7 @@ def test_the_same_reference_twice_emits_once() -> None:
             return httpx.Response(200, json=note())
         return httpx.Response(200, json={"@count": len(state["notes"]), "data": state["notes"]})
 
-    client, _ = client_with(api)
+    client, _ = routed_client(api)
     first = client.emit_dps(request_())
     second = client.emit_dps(request_())
 
@@ -358,7 +355,7 @@ def test_a_create_that_timed_out_but_succeeded_is_found_by_reference() -> None:
         lookups["n"] += 1
         return httpx.Response(200, json={"data": [] if lookups["n"] == 1 else [note()]})
 
-    status = client_with(api)[0].emit_dps(request_())
+    status = routed_client(api)[0].emit_dps(request_())
     assert status.provider_id == NOTE_ID
     assert lookups["n"] == 2
 
@@ -370,7 +367,7 @@ def test_a_5xx_on_create_with_nothing_created_is_provider_unavailable() -> None:
         return httpx.Response(200, json={"data": []})
 
     with pytest.raises(ProviderUnavailableError):
-        client_with(api)[0].emit_dps(request_())
+        routed_client(api)[0].emit_dps(request_())
 
 
 def test_a_validation_error_is_invalid_request_with_the_documented_code_and_message() -> None:
@@ -388,13 +385,13 @@ def test_a_validation_error_is_invalid_request_with_the_documented_code_and_mess
         return httpx.Response(400, json=body)
 
     with pytest.raises(InvalidRequestError) as info:
-        client_with(api)[0].emit_dps(request_())
+        routed_client(api)[0].emit_dps(request_())
     assert info.value.code == "ValidationFailed"
     assert "CEP" in info.value.message
 
 
 def test_429_is_rate_limited_with_retry_after() -> None:
-    client, _ = client_with(
+    client, _ = routed_client(
         lambda r: httpx.Response(
             429, headers={"Retry-After": "7"}, json={"error": {"code": "TooManyRequests", "message": "x"}}
         )
@@ -419,13 +416,13 @@ def test_429_is_rate_limited_with_retry_after() -> None:
     ],
 )
 def test_statuses_map_to_ours(raw: str, expected: str) -> None:
-    status = client_with(lambda r: httpx.Response(200, json=note(raw)))[0].get_nfse(NOTE_ID)
+    status = routed_client(lambda r: httpx.Response(200, json=note(raw)))[0].get_nfse(NOTE_ID)
     assert status.status == expected
     assert status.raw_status == raw
 
 
 def test_an_authorized_note_has_number_code_and_file_urls() -> None:
-    status = client_with(
+    status = routed_client(
         lambda r: httpx.Response(200, json=note("autorizada", numero="1542", codigo_verificacao="AB12CD34"))
     )[0].get_nfse(NOTE_ID)
     assert (status.number, status.verification_code) == ("1542", "AB12CD34")
@@ -436,7 +433,7 @@ def test_an_authorized_note_has_number_code_and_file_urls() -> None:
 
 def test_a_denied_note_surfaces_the_providers_reasons() -> None:
     mensagens = [{"codigo": "E0312", "descricao": "Tomador   irregular", "correcao": "Verifique o CNPJ"}]
-    status = client_with(lambda r: httpx.Response(200, json=note("negada", mensagens=mensagens)))[0].get_nfse(NOTE_ID)
+    status = routed_client(lambda r: httpx.Response(200, json=note("negada", mensagens=mensagens)))[0].get_nfse(NOTE_ID)
     assert status.status == "negada"
     assert status.reasons == ["E0312: Tomador irregular (correção: Verifique o CNPJ)"]
     assert status.pdf_url is None
@@ -444,7 +441,7 @@ def test_a_denied_note_surfaces_the_providers_reasons() -> None:
 
 def test_an_unknown_status_is_not_silently_mapped() -> None:
     with pytest.raises(ProviderUnavailableError):
-        client_with(lambda r: httpx.Response(200, json=note("algo_novo")))[0].get_nfse(NOTE_ID)
+        routed_client(lambda r: httpx.Response(200, json=note("algo_novo")))[0].get_nfse(NOTE_ID)
 
 
 # ----- files, cancellation, CNPJ -------------------------------------------------------------
@@ -456,7 +453,7 @@ def test_download_pdf_and_xml_return_bytes() -> None:
             return httpx.Response(200, content=b"%PDF-1.4 danfse", headers={"content-type": "application/pdf"})
         return httpx.Response(200, content=b"<NFSe/>", headers={"content-type": "application/xml"})
 
-    client, seen = client_with(api)
+    client, seen = routed_client(api)
     assert client.download_pdf(NOTE_ID) == b"%PDF-1.4 danfse"
     assert client.download_xml(NOTE_ID) == b"<NFSe/>"
     assert [r.url.path for r in api_calls(seen)] == [f"/nfse/{NOTE_ID}/pdf", f"/nfse/{NOTE_ID}/xml"]
@@ -467,7 +464,7 @@ def test_cancel_posts_the_reason_and_maps_the_answer() -> None:
         assert json.loads(request.content) == {"motivo": "Pagamento estornado ao cliente"}
         return httpx.Response(200, json={"id": "can_1", "status": "concluido", "mensagens": []})
 
-    client, seen = client_with(api)
+    client, seen = routed_client(api)
     result = client.cancel(NOTE_ID, "Pagamento estornado ao cliente")
     assert result.status == "cancelada"
     assert api_calls(seen)[0].url.path == f"/nfse/{NOTE_ID}/cancelamento"
@@ -475,7 +472,7 @@ def test_cancel_posts_the_reason_and_maps_the_answer() -> None:
 
 def test_a_rejected_cancellation_keeps_the_reasons() -> None:
     body = {"status": "rejeitado", "mensagens": [{"codigo": "E0840", "descricao": "Prazo de cancelamento expirado"}]}
-    result = client_with(lambda r: httpx.Response(200, json=body))[0].cancel(NOTE_ID, "Estorno do pagamento")
+    result = routed_client(lambda r: httpx.Response(200, json=body))[0].cancel(NOTE_ID, "Estorno do pagamento")
     assert result.status == "rejeitada"
     assert result.reasons == ["E0840: Prazo de cancelamento expirado"]
 
@@ -487,7 +484,7 @@ def test_cnpj_lookup_reports_the_situacao_cadastral(descricao: str, codigo: str,
         "razao_social": "ACME LTDA",
         "situacao_cadastral": {"data": "2005-11-03", "codigo": codigo, "descricao": descricao},
     }
-    client, seen = client_with(lambda r: httpx.Response(200, json=body))
+    client, seen = routed_client(lambda r: httpx.Response(200, json=body))
     result = client.cnpj_lookup("12345678000195")
     assert api_calls(seen)[0].url.path == "/cnpj/12345678000195"
     assert result["situacao_cadastral"] == descricao
@@ -522,7 +519,7 @@ def test_a_person_tomador_withholds_nothing_but_own_pis_cofins_are_declared_with
         iss_cents=3_000,
         own_pis_cofins=OwnPisCofins.at_rates(150_000, Decimal("0.65"), Decimal("3.00")),
     )
-    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    body = routed_client(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
     trib_fed = body["infDPS"]["valores"]["trib"]["tribFed"]
     assert trib_fed["piscofins"]["tpRetPisCofins"] == 0
     assert "vRetCSLL" not in trib_fed
@@ -537,7 +534,7 @@ def test_a_person_tomador_withholds_nothing_but_own_pis_cofins_are_declared_with
 )
 def test_deductions_go_in_vdedred_as_a_value_or_a_percentage(extra: dict[str, Any], ded_red: dict[str, Any]) -> None:
     valores = Valores(service_cents=150_000, iss_rate=Decimal("2.00"), iss_cents=2_000, **extra)
-    body = client_with(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
+    body = routed_client(lambda r: httpx.Response(200))[0].dps_body(request_(valores=valores))
     assert body["infDPS"]["valores"]["vDedRed"] == ded_red
 
 

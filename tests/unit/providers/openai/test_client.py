@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.openai.client import OpenAIClient, OpenAICredentials
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = OpenAICredentials(api_key=SecretStr("sk-proj-test"), organization="org-abc", project="proj_xyz")
 PNG = b"\x89PNG\r\n\x1a\nfake-but-bytes"
@@ -64,9 +64,7 @@ def llm_request(**overrides: Any) -> LlmRequest:
     return LlmRequest(**values)
 
 
-def client_with(handler: object, attempts: int = 3, creds: OpenAICredentials = CREDS) -> OpenAIClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
-    return OpenAIClient(creds, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
+client_with = AdapterFactory(OpenAIClient, CREDS, attempts=3)
 
 
 def error_body(message: str, kind: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:

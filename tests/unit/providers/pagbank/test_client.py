@@ -27,6 +27,7 @@ from hub.errors import (
 from hub.payments.models import ChargeSpec, Customer
 from hub.providers.pagbank.client import PagBankAddress, PagBankClient, PagBankCredentials
 from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 TOKEN = "pagbank-secret-token-123"
 CREDS = PagBankCredentials(token=SecretStr(TOKEN))
@@ -127,9 +128,7 @@ def spec(billing_type: str = "PIX", amount_cents: int = 1999, **overrides: Any) 
     return ChargeSpec(**values)
 
 
-def client_with(handler: Any, creds: PagBankCredentials = CREDS, attempts: int = 1) -> PagBankClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return PagBankClient(creds, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
+client_with = AdapterFactory(PagBankClient, CREDS, attempts=1)
 
 
 def recording(response: httpx.Response | list[httpx.Response]) -> tuple[list[httpx.Request], Any]:
@@ -179,7 +178,7 @@ def test_pix_order_posts_centavos_with_our_charge_id_as_reference_and_idempotenc
 def test_sandbox_environment_uses_the_sandbox_host() -> None:
     seen, handler = recording(httpx.Response(201, json=PIX_ORDER))
     creds = PagBankCredentials(token=SecretStr(TOKEN), environment="sandbox")
-    client_with(handler, creds).create_charge(spec())
+    client_with(handler, creds=creds).create_charge(spec())
     assert str(seen[0].url) == "https://sandbox.api.pagseguro.com/orders"
 
 

@@ -20,6 +20,7 @@ from hub.errors import (
 from hub.providers.pluggy import client as pluggy
 from hub.providers.pluggy.client import PluggyClient, PluggyCredentials
 from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 SECRET = "s3cr3t-client-secret-value"
 CREDS = PluggyCredentials(
@@ -62,9 +63,7 @@ class FakePluggy:
         return [r for r in self.requests if r.url.path != "/auth"]
 
 
-def client_with(fake: Any, creds: PluggyCredentials = CREDS) -> PluggyClient:
-    http = httpx.Client(transport=httpx.MockTransport(fake))
-    return PluggyClient(creds, http=http, retry_policy=RetryPolicy(sleep=lambda _: None))
+client_with = AdapterFactory(PluggyClient, CREDS, attempts=3)
 
 
 def raw_json(body: str, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -116,7 +115,7 @@ def test_a_different_secret_never_uses_a_key_obtained_by_another() -> None:
     fake = FakePluggy()
     client_with(fake).list_accounts()
     rotated = CREDS.model_copy(update={"client_secret": SecretStr("rotated-secret")})
-    client_with(fake, rotated).list_accounts()
+    client_with(fake, creds=rotated).list_accounts()
     assert len(fake.auth_calls) == 2
     assert json.loads(fake.auth_calls[1].content)["clientSecret"] == "rotated-secret"
 
@@ -269,7 +268,7 @@ def test_without_an_account_id_the_items_bank_account_is_used() -> None:
 
     fake = FakePluggy(handler)
     creds = CREDS.model_copy(update={"account_id": None})
-    client = client_with(fake, creds)
+    client = client_with(fake, creds=creds)
     list(client.list_transactions(date(2026, 3, 1), date(2026, 3, 2)))
     assert fake.api_calls[-1].url.params["accountId"] == "acc-checking"
 
@@ -282,7 +281,7 @@ def test_an_item_without_a_bank_account_says_so() -> None:
     fake = FakePluggy(lambda request: httpx.Response(200, json={"results": [{"id": "c", "type": "CREDIT"}]}))
     creds = CREDS.model_copy(update={"account_id": None})
     with pytest.raises(InvalidRequestError) as info:
-        client_with(fake, creds).list_transactions(date(2026, 3, 1), date(2026, 3, 2))
+        client_with(fake, creds=creds).list_transactions(date(2026, 3, 1), date(2026, 3, 2))
     assert info.value.code == "no_bank_account"
 
 

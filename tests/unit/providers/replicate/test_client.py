@@ -22,8 +22,8 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.replicate.client import Prediction, ReplicateClient, ReplicateCredentials, prediction_failure
-from hub.retry import RetryPolicy
 from hub.runtime import start_invocation
+from tests.helpers import AdapterFactory
 
 TOKEN = "r8_test_token"
 CREDS = ReplicateCredentials(api_token=SecretStr(TOKEN))
@@ -64,10 +64,7 @@ class FakeContext:
         return self.remaining_ms
 
 
-def client_with(handler: Handler, sleeps: list[float] | None = None) -> ReplicateClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    return ReplicateClient(CREDS, http=http, retry_policy=RetryPolicy(sleep=sleep))
+client_with = AdapterFactory(ReplicateClient, CREDS, attempts=3)
 
 
 def api_and_delivery(created: dict[str, Any], seen: list[httpx.Request] | None = None) -> Handler:
@@ -360,12 +357,12 @@ def test_429_uses_retry_after_header_then_the_documented_detail_text() -> None:
 
     sleeps: list[float] = []
     with pytest.raises(RateLimitedError) as info:
-        client_with(lambda r: httpx.Response(429, json=throttled), sleeps).get_prediction("a1")
+        client_with(lambda r: httpx.Response(429, json=throttled), sleeps=sleeps).get_prediction("a1")
     assert info.value.retry_after == 30
     assert sleeps == []  # 30 s is past the in-Lambda sleep budget
 
     with pytest.raises(RateLimitedError) as info:
-        client_with(lambda r: httpx.Response(429, json=throttled), []).create_prediction(
+        client_with(lambda r: httpx.Response(429, json=throttled), sleeps=[]).create_prediction(
             "black-forest-labs/flux-schnell", {"prompt": "x"}, wait_seconds=5
         )
     assert info.value.retry_after == 30

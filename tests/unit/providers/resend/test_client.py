@@ -25,7 +25,7 @@ from hub.providers.resend.client import (
     ResendCredentials,
     seconds_until_next_utc_midnight,
 )
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory
 
 CREDS = ResendCredentials(api_key=SecretStr("re_test_123"))
 EMAIL_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
@@ -43,10 +43,7 @@ def email(**overrides: Any) -> OutboundEmail:
     return OutboundEmail(**values)
 
 
-def client_with(handler: Any, attempts: int = 1, sleeps: list[float] | None = None) -> ResendClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    return ResendClient(CREDS, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=sleep))
+client_with = AdapterFactory(ResendClient, CREDS, attempts=1)
 
 
 def resend_error(status: int, name: str, message: str) -> dict[str, Any]:

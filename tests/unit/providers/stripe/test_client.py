@@ -19,7 +19,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.stripe.client import StripeClient, StripeCredentials
-from hub.retry import RetryPolicy
+from tests.helpers import AdapterFactory, recording
 
 KEY = "sk_test_51Hsecretkey"
 CREDS = StripeCredentials(api_key=SecretStr(KEY))
@@ -35,20 +35,7 @@ SUBSCRIPTION: dict[str, Any] = {
 }
 
 
-def client_with(handler: Any, attempts: int = 1, creds: StripeCredentials = CREDS) -> StripeClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return StripeClient(creds, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
-
-
-def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return seen, handler
+client_with = AdapterFactory(StripeClient, CREDS, attempts=1)
 
 
 def form(request: httpx.Request) -> dict[str, list[str]]:

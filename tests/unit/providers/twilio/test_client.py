@@ -29,9 +29,8 @@ from hub.providers.twilio.webhook import (
     parse_twilio_form,
     verify_twilio_webhook,
 )
-from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import api_event
+from tests.helpers import AdapterFactory, api_event
 
 ACCOUNT_SID = "AC" + "a" * 32
 API_KEY_SID = "SK" + "b" * 32
@@ -75,9 +74,7 @@ def twilio_error(code: int, status: int, message: str) -> dict[str, Any]:
     }
 
 
-def client_with(handler: object, creds: TwilioCredentials = CREDS, org_id: str | None = None) -> TwilioClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
-    return TwilioClient(creds, http=http, retry_policy=RetryPolicy(sleep=lambda _: None), org_id=org_id)
+client_with = AdapterFactory(TwilioClient, CREDS, attempts=3)
 
 
 def basic(user: str, password: str) -> str:
@@ -135,7 +132,7 @@ def test_api_key_is_preferred_and_the_account_sid_stays_in_the_path() -> None:
         seen.append(request)
         return httpx.Response(201, json=MESSAGE_CREATED)
 
-    client_with(handler, creds).send_sms("+5511987654321", "oi")
+    client_with(handler, creds=creds).send_sms("+5511987654321", "oi")
     assert seen[0].headers["authorization"] == basic(API_KEY_SID, "key-secret")
     assert seen[0].url.path == SENT_PATH
 
@@ -148,7 +145,7 @@ def test_a_messaging_service_replaces_from() -> None:
         seen.append(request)
         return httpx.Response(201, json={**MESSAGE_CREATED, "status": "accepted", "from": None})
 
-    sent = client_with(handler, creds).send_sms("+5511987654321", "oi")
+    sent = client_with(handler, creds=creds).send_sms("+5511987654321", "oi")
     form = form_of(seen[0])
     assert form["MessagingServiceSid"] == [SERVICE_SID]
     assert "From" not in form

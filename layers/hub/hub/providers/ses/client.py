@@ -127,13 +127,15 @@ class SesClient(ProviderClient):
 
     # ----- the SDK call under the resilience rules -----------------------------------------
     def _call(self, call: Callable[[], T], *, operation: str | None = None, cost: int = 1) -> T:
+        effect = operation == "send"  # only a send can have happened without its answer
+
         def attempt() -> T:
             try:
                 return call()
             except ClientError as exc:
                 raise self.classify_client_error(exc) from None
             except BotoCoreError as exc:
-                raise self.classify_botocore_error(exc) from None
+                raise self.classify_botocore_error(exc, effect=effect) from None
 
         return self.guarded(attempt, operation=operation, cost=cost)
 
@@ -164,14 +166,21 @@ class SesClient(ProviderClient):
         # INVALID_REQUEST_CODES, and any other 4xx: the message or its configuration is at fault.
         return InvalidRequestError(text, **common)
 
-    def classify_botocore_error(self, exc: BotoCoreError) -> HubError:
+    def classify_botocore_error(self, exc: BotoCoreError, *, effect: bool = True) -> HubError:
+        """``effect``: the call was a send. A send whose answer was lost (read timeout, connection
+        closed after the request went out) is an unknown outcome; a read that timed out is not."""
         name = type(exc).__name__
-        if isinstance(exc, ReadTimeoutError):
+        if effect and isinstance(exc, (ReadTimeoutError, ConnectionClosedError)):
             # SES may have taken the message: an unknown outcome, never retried or failed over.
             return OutcomeUnknownError(
-                f"ses did not answer in time after the request was sent ({name}): it may have been sent",
+                f"ses did not answer after the request was sent ({name}): it may have been sent",
                 provider=self.provider,
-                code="read_timeout",
+                code="read_timeout" if isinstance(exc, ReadTimeoutError) else "connection_lost",
+            )
+        if isinstance(exc, ReadTimeoutError):
+            # Slow, not down: not retried here (it would double the wait), counted by the breaker.
+            return ProviderUnavailableError(
+                f"ses did not answer in time ({name})", provider=self.provider, code="read_timeout"
             )
         if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)):
             return ProviderUnavailableError(f"ses unreachable ({name})", provider=self.provider)

@@ -1,0 +1,27 @@
+"""One representative write per provider whose writes have effects (``writes_have_effects``:
+a message sent, an email delivered). The contract suite fails for a registered adapter with
+effects and no entry here, so a new provider cannot skip the unknown-outcome contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hub.providers.outbound import OutboundEmail
+
+TO = "+5511987654321"
+EMAIL = OutboundEmail(
+    from_address="Somos Produtora <contato@somosprodutora.com.br>",
+    to=["cliente@example.com"],
+    subject="Sua proposta",
+    text="Olá!",
+)
+
+Write = Callable[[Any], object]
+
+WRITES: dict[str, Write] = {
+    "evolution": lambda client: client.send_text(TO, "Olá!"),
+    "whatsapp_cloud": lambda client: client.send_text(TO, "Olá!"),
+    "twilio": lambda client: client.send_sms(TO, "Olá!"),
+    "resend": lambda client: client.send_email(EMAIL, idempotency_key="contract-write-1"),
+}
