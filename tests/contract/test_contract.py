@@ -196,12 +196,6 @@ def test_a_timeout_is_unavailable_and_counted_by_the_breaker(
     leaks(key, info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, not fixed here: every adapter copies the provider's error message verbatim, so a "
-    "provider that echoes the credential it was sent would put it in the error; the redaction belongs in "
-    "base/client.py (being reworked in parallel)",
-)
 @pytest.mark.parametrize("key", [k for k in KEYS if not deviates(k, "secrets")])
 def test_a_provider_echoing_the_credential_does_not_put_it_in_the_error(key: str) -> None:
     secret = secret_values(key)[0]
@@ -213,7 +207,8 @@ def test_a_provider_echoing_the_credential_does_not_put_it_in_the_error(key: str
     with pytest.raises(HubError) as info:
         adapter(key, echoing).health_check()
 
-    assert secret not in str(info.value)
+    assert secret not in str(info.value) and secret not in repr(info.value.to_dict())
+    assert "[redacted]" in str(info.value)
 
 
 def with_effects() -> list[str]:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from hub import outcomes
 from hub.config import get_settings
@@ -54,6 +54,13 @@ _GUARDING: ContextVar[ProviderClient | None] = ContextVar("hub_guarding_client",
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Proxy answers that say nothing about whether the provider behind applied the request.
 GATEWAY_STATUSES = frozenset({502, 504})
+
+# Request headers that carry a credential (their values are scrubbed from errors).
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "x-api-key", "api-key", "apikey", "access_token", "x-goog-api-key", "x-api-token"}
+)
+# Shorter values are not secrets worth scrubbing (and would mangle ordinary words).
+_MIN_SECRET_LENGTH = 6
 
 # Response headers providers use for their request id (first match wins).
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-fb-trace-id", "cf-ray")
@@ -525,7 +532,7 @@ class ProviderClient(ABC):
         self._log(method, path, response.status_code, started, request_id)
         error = self.classify(response)
         if error is not None:
-            error = self.advise_retry(error, response)
+            error = self.advise_retry(self.scrub(error, response.request), response)
             if effect and response.status_code in GATEWAY_STATUSES and isinstance(error, ProviderUnavailableError):
                 # A proxy's 502/504: the provider behind it may have applied the write.
                 raise OutcomeUnknownError(
@@ -537,6 +544,41 @@ class ProviderClient(ABC):
                 )
             raise error
         return response
+
+    def secret_values(self, request: httpx.Request | None = None) -> list[str]:
+        """Every credential this client holds or sent: its secret's ``SecretStr`` fields and the
+        values of the request's auth headers (a bearer token fetched from a token endpoint)."""
+        values = [v.get_secret_value() for v in dict(self.credentials).values() if isinstance(v, SecretStr)]
+        if request is not None:
+            for name, value in request.headers.items():
+                if name.lower() in _CREDENTIAL_HEADERS:
+                    values.append(value)
+                    values.append(value.partition(" ")[2])
+        # Longest first, so a token is not half-replaced by a shorter secret it contains.
+        return sorted({v for v in values if len(v) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+    def scrub(self, error: HubError, request: httpx.Request | None = None) -> HubError:
+        """Remove credentials from an error built from a provider's answer: some providers echo
+        the key they were sent (``invalid key sk-…``), and errors reach logs, Step Functions
+        state and callers."""
+        secrets = self.secret_values(request)
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, str):
+                for secret in secrets:
+                    value = value.replace(secret, "[redacted]")
+                return value
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return value
+
+        if secrets:
+            error.message = clean(error.message)
+            error.args = (error.message, *error.args[1:])
+            error.details = clean(error.details)
+        return error
 
     def _log(
         self,
