@@ -63,7 +63,17 @@ from hub.errors import (
 from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais, reais_to_cents
 from hub.observability import logger
-from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer, ProviderCustomer, RefundResult
+from hub.payments.models import (
+    BillingType,
+    ChargeResult,
+    ChargeSpec,
+    Customer,
+    ProviderCustomer,
+    RefundResult,
+    SubscriptionCreated,
+    SubscriptionCycle,
+    SubscriptionSpec,
+)
 from hub.phones import brazilian_phone
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 
@@ -84,7 +94,6 @@ MAX_PAGE_SIZE = 100
 DEFAULT_RATE_LIMIT_RETRY_AFTER = 60.0
 
 # https://docs.asaas.com/docs/criando-uma-assinatura
-SubscriptionCycle = Literal["WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "SEMIANNUALLY", "YEARLY"]
 # https://docs.asaas.com/docs/creating-a-payment-link
 PaymentLinkChargeType = Literal["DETACHED", "RECURRENT", "INSTALLMENT"]
 # https://docs.asaas.com/reference/transfer-to-another-institution-account-or-pix-key.md
