@@ -16,7 +16,6 @@ from hub.phones import MAX_PHONE_INPUT, to_e164
 from hub.providers import ports
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
-
 # The one SMS provider today; a second one becomes a setting like whatsapp_provider.
 SMS_PROVIDER = "twilio"
 

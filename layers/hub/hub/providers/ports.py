@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, get_args
 
 from typing_extensions import get_protocol_members
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hub.ai.models import Completion, Embeddings, GeneratedImage, ImageJob, ImageSize, LlmRequest
     from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus
     from hub.payments.models import (
+        BillingType,
         ChargeResult,
         ChargeSpec,
         Customer,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         PixQrCode,
         TransferResult,
     )
+    from hub.providers.base.client import ProviderClient
     from hub.providers.outbound import MediaMessage, OutboundEmail, SentEmail, SentMessage, WhatsAppTemplate
     from hub.providers.pluggy.client import BankTransaction
 
@@ -116,6 +118,9 @@ class Embedder(Protocol):
 class Charger(Protocol):
     """A gateway in the charge chain (Asaas, PagBank, MercadoPago)."""
 
+    # What it charges with (MercadoPago: PIX only), known before any credential is read.
+    billing_types: ClassVar[frozenset[BillingType]]
+
     def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
         """Create the charge once per ``spec.charge_id`` (``resumed``: an earlier attempt may
         have created it: look it up first). A ProviderUnavailableError carries
@@ -171,7 +176,7 @@ class PaymentLinks(Protocol):
         self,
         *,
         name: str,
-        billing_type: str,
+        billing_type: BillingType,
         amount_cents: int | None,
         description: str | None,
         due_date_limit_days: int,
@@ -298,6 +303,16 @@ def for_org(port: Port[PortT], org_id: str, provider: str, *, field: str = "prov
 
     Unknown provider, or one that does not declare the port: InvalidRequestError naming
     ``field`` (where the provider's name came from), before any credential is read."""
+    return cast(PortT, _checked_class(port, provider, field).for_org(org_id, **kwargs))
+
+
+def adapter_class(port: Port[PortT], provider: str, *, field: str = "provider") -> type[PortT]:
+    """The adapter class behind ``port`` at ``provider``, checked as :func:`for_org` does, for
+    what a port declares at class level (e.g. ``Charger.billing_types``) before credentials."""
+    return cast("type[PortT]", _checked_class(port, provider, field))
+
+
+def _checked_class(port: Port[Any], provider: str, field: str) -> type[ProviderClient]:
     name = _name(port)
     found = descriptor(provider)
     if found is None:
@@ -315,7 +330,7 @@ def for_org(port: Port[PortT], org_id: str, provider: str, *, field: str = "prov
         raise ConfigurationError(
             f"{found.key} declares {name} but {cls.__name__} lacks {', '.join(sorted(missing))}", provider=found.key
         )
-    return cast(PortT, cls.for_org(org_id, **kwargs))
+    return cls
 
 
 # Typed shorthands for the ports domain code asks for most.
