@@ -11,10 +11,11 @@ from hub.ai.catalog import model_info
 from hub.ai.models import TokenUsage
 from hub.ai.spend import check_budget, record_spend
 from hub.credentials import validate_org_id
-from hub.providers.openai.client import OpenAIClient
+from hub.providers import ports
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 DEFAULT_MODEL = "text-embedding-3-small"
+PROVIDER = "openai"
 
 
 # OpenAI embeddings (https://platform.openai.com/docs/api-reference/embeddings/create): each
@@ -51,8 +52,7 @@ class EmbeddingsResult(BaseModel):
 def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResult:
     validate_org_id(request.org_id)
     check_budget(request.org_id)
-    client = OpenAIClient.for_org(request.org_id)
-    assert isinstance(client, OpenAIClient)
+    client = ports.for_org(ports.Embedder, request.org_id, PROVIDER)
     embeddings = client.embed(request.texts, request.model)
     info = model_info(embeddings.model)
     cost = info.token_cost_usd(embeddings.usage.input_tokens, 0) if info else None

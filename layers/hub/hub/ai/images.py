@@ -16,14 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from hub.ai.catalog import model_info
-from hub.ai.models import GeneratedImage
+from hub.ai.models import GeneratedImage, ImageJob, ImageSize
 from hub.ai.spend import check_budget, record_spend
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.observability import logger
-from hub.providers.openai.client import OpenAIClient
-from hub.providers.replicate.client import Prediction, ReplicateClient
+from hub.providers import ports
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
@@ -38,7 +37,7 @@ class ImageRequest(OperationRequest):
     prompt: str | None = Field(None, min_length=1, max_length=32_000)
     provider: Literal["openai", "replicate"] = "openai"
     model: str | None = Field(None, max_length=200)
-    size: Literal["1024x1024", "1536x1024", "1024x1536"] = "1024x1024"
+    size: ImageSize = "1024x1024"
     # Poll mode (state machine): the pending Replicate prediction to look at again.
     prediction_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,100}$")
     idempotency_key: IdempotencyKey | None = None
@@ -62,9 +61,6 @@ class ImageResult(BaseModel):
     url_expires_in: int | None = None
     prediction_id: str | None = None
     cost_usd: Decimal | None = None
-
-
-_ASPECT = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3"}
 
 
 def _store(org_id: str, image: GeneratedImage) -> ImageResult:
@@ -100,8 +96,8 @@ def _store(org_id: str, image: GeneratedImage) -> ImageResult:
     )
 
 
-def _pending(prediction: Prediction, model: str) -> ImageResult:
-    return ImageResult(status="pending", provider="replicate", model=model, prediction_id=prediction.id)
+def _pending(job: ImageJob, model: str) -> ImageResult:
+    return ImageResult(status="pending", provider=job.provider, model=model, prediction_id=job.job_id)
 
 
 def generate_image(request: ImageRequest) -> ImageResult:
@@ -109,18 +105,13 @@ def generate_image(request: ImageRequest) -> ImageResult:
     if request.prediction_id is None:
         check_budget(request.org_id)
     model = request.model or DEFAULT_MODELS[request.provider]
-    if request.provider == "openai":
-        openai = OpenAIClient.for_org(request.org_id)
-        assert isinstance(openai, OpenAIClient) and request.prompt is not None
-        return _store(request.org_id, openai.generate_image(request.prompt, model, request.size))
-    replicate = ReplicateClient.for_org(request.org_id)
-    assert isinstance(replicate, ReplicateClient)
+    generator = ports.for_org(ports.ImageGenerator, request.org_id, request.provider)
     if request.prediction_id is not None:
-        outcome = replicate.image_from_prediction(replicate.get_prediction(request.prediction_id), model=model)
+        outcome = generator.poll_image(request.prediction_id, model=model)
     elif request.prompt is not None:
-        outcome = replicate.generate_image(request.prompt, model, aspect_ratio=_ASPECT[request.size])
+        outcome = generator.create_image(request.prompt, model, size=request.size)
     else:  # the validator guarantees one of them
         raise InvalidRequestError("prompt or prediction_id is required")
-    if isinstance(outcome, Prediction):
+    if isinstance(outcome, ImageJob):
         return _pending(outcome, model)
     return _store(request.org_id, outcome)

@@ -75,6 +75,18 @@ class GeneratedImage(BaseModel):
     usage: TokenUsage | None = None
 
 
+# The sizes ImageGenerate offers; each image adapter maps them to its own parameter.
+ImageSize = Literal["1024x1024", "1536x1024", "1024x1536"]
+
+
+class ImageJob(BaseModel):
+    """An image still being generated (a Replicate prediction): poll it again by ``job_id``."""
+
+    provider: str
+    model: str
+    job_id: str
+
+
 class Embeddings(BaseModel):
     provider: str
     model: str

@@ -14,17 +14,9 @@ from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError, ProviderUnavailableError, RateLimitedError
 from hub.observability import logger
-from hub.providers.anthropic.client import AnthropicClient
-from hub.providers.base.client import ProviderClient
-from hub.providers.gemini.client import GeminiClient
-from hub.providers.openai.client import OpenAIClient
+from hub.providers import ports
 from hub.runtime import remaining_seconds
 
-TEXT_ADAPTERS: dict[str, type[ProviderClient]] = {
-    "anthropic": AnthropicClient,
-    "openai": OpenAIClient,
-    "gemini": GeminiClient,
-}
 _MICRO = Decimal("0.000001")
 
 
@@ -75,9 +67,7 @@ def _routes(request: LlmRequest) -> list[Route]:
 
 
 def _complete(request: LlmRequest, route: Route) -> Completion:
-    client = TEXT_ADAPTERS[route.provider].for_org(request.org_id)
-    completion: Completion = client.generate(request, route.model)  # type: ignore[attr-defined]
-    return completion
+    return ports.for_org(ports.TextGenerator, request.org_id, route.provider).generate(request, route.model)
 
 
 def generate_text(request: LlmRequest) -> LlmResult:

@@ -41,12 +41,13 @@ from hub.observability import logger
 from hub.payments import store
 from hub.payments.models import CHARGE_ID_PATTERN
 from hub.payments.settings import payment_settings
-from hub.providers.focusnfe.client import FocusNfeClient
-from hub.providers.nuvemfiscal.client import NuvemFiscalClient
+from hub.providers import ports
 from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
 NfseProvider = Literal["nuvemfiscal", "focusnfe"]
+# Who answers the tomador's CNPJ situation (whichever issuer the note goes to).
+CNPJ_LOOKUP_PROVIDER = "nuvemfiscal"
 CNPJ_CACHE_SECONDS = 24 * 3600
 _cnpj_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -77,9 +78,7 @@ def _cnpj_situation(org_id: str, cnpj: str) -> dict[str, Any]:
     cached = _cnpj_cache.get(cnpj)
     if cached and time.monotonic() - cached[0] < CNPJ_CACHE_SECONDS:
         return cached[1]
-    client = NuvemFiscalClient.for_org(org_id)
-    assert isinstance(client, NuvemFiscalClient)
-    situation = client.cnpj_lookup(cnpj)
+    situation = ports.for_org(ports.CnpjLookup, org_id, CNPJ_LOOKUP_PROVIDER).cnpj_lookup(cnpj)
     _cnpj_cache[cnpj] = (time.monotonic(), situation)
     return situation
 
@@ -191,16 +190,8 @@ def nfse_request(
     )
 
 
-def _client(org_id: str, provider: NfseProvider) -> NuvemFiscalClient | FocusNfeClient:
-    client = (NuvemFiscalClient if provider == "nuvemfiscal" else FocusNfeClient).for_org(org_id)
-    assert isinstance(client, (NuvemFiscalClient, FocusNfeClient))
-    return client
-
-
-def _find(client: NuvemFiscalClient | FocusNfeClient, reference: str, prestador_cnpj: str) -> NfseStatus | None:
-    if isinstance(client, NuvemFiscalClient):
-        return client.find_by_reference(reference, prestador_cnpj)
-    return client.find(reference)
+def _client(org_id: str, provider: str) -> ports.NfseIssuer:
+    return ports.nfse_issuer(org_id, provider)
 
 
 def emit(request: StepRequest) -> dict[str, Any]:
@@ -212,12 +203,12 @@ def emit(request: StepRequest) -> dict[str, Any]:
     nfse = build_request(request.org_id, charge)
     client = _client(request.org_id, request.provider)
     try:
-        status = client.emit_dps(nfse) if isinstance(client, NuvemFiscalClient) else client.emit(nfse)
+        status = client.emit(nfse)
     except ProviderUnavailableError as exc:
         if exc.code in ("circuit_open", "connect_failed"):
             raise
         try:
-            found = _find(client, nfse.reference, nfse.prestador.cnpj)
+            found = client.find(nfse.reference, nfse.prestador.cnpj)
         except HubError:
             logger.warning(
                 "nfse_emit_outcome_unknown", extra={"provider": request.provider, "charge": charge.charge_id}
@@ -239,13 +230,15 @@ def emit(request: StepRequest) -> dict[str, Any]:
 def poll_status(request: StepRequest) -> dict[str, Any]:
     invoice = request.invoice or {}
     provider: NfseProvider = invoice.get("provider") or request.provider or "nuvemfiscal"
-    client = _client(request.org_id, provider)
-    if isinstance(client, NuvemFiscalClient):
-        status = client.get_nfse(str(invoice.get("provider_id")))
-    else:
-        status = client.get(str(invoice.get("reference") or request.charge_id))
+    status = _client(request.org_id, provider).status(_note_id(invoice, request.charge_id))
     store.set_invoice(request.org_id, request.charge_id, status=status.status, number=status.number)
     return status.model_dump(mode="json")
+
+
+def _note_id(invoice: dict[str, Any], charge_id: str) -> str:
+    """The note's id at its issuer, from the workflow's last NfseStatus (``provider_id``: Nuvem
+    Fiscal's own id; at Focus NFe our reference, which is also the fallback)."""
+    return str(invoice.get("provider_id") or invoice.get("reference") or charge_id)
 
 
 def invoice_keys(org_id: str, charge_id: str, at: datetime) -> tuple[str, str]:
@@ -264,7 +257,7 @@ def finalize(request: StepRequest) -> dict[str, Any]:
 
     invoice = NfseStatus.model_validate(request.invoice or {})
     charge = store.get_charge(request.org_id, request.charge_id)
-    client = _client(request.org_id, invoice.provider)  # type: ignore[arg-type]
+    client = _client(request.org_id, invoice.provider)
     note_id = invoice.provider_id or charge.charge_id
     pdf, xml = client.download_pdf(note_id), client.download_xml(note_id)
     bucket = get_settings().require("invoices_bucket")
@@ -367,8 +360,7 @@ def cancel_invoice(request: CancelRequest) -> CancelResult:
             f"charge {request.charge_id} has no authorised invoice to cancel (invoice: {charge.invoice_status})",
             code="no_invoice",
         )
-    provider: NfseProvider = "focusnfe" if charge.invoice_provider == "focusnfe" else "nuvemfiscal"
-    client = _client(request.org_id, provider)
+    client = _client(request.org_id, charge.invoice_provider)
     note_id = charge.invoice_id or charge.charge_id
     result = client.cancel(note_id, request.justification)
     status = {"cancelada": "cancelada", "pendente": "cancelamento_pendente"}.get(result.status, "autorizada")

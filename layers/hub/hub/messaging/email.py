@@ -35,9 +35,8 @@ from hub.messaging.media import StoredObject, read_object
 from hub.messaging.records import SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings
 from hub.observability import logger
+from hub.providers import ports
 from hub.providers.outbound import EmailAttachment, OutboundEmail, SentEmail
-from hub.providers.resend.client import ResendClient
-from hub.providers.ses.client import SesClient
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 EmailProvider = str  # "resend" | "ses"
@@ -218,15 +217,13 @@ def _falls_back(exc: HubError) -> bool:
 
 
 def _with_fallback(
-    org_id: str, providers: list[str], send: Callable[[ResendClient | SesClient], T]
+    org_id: str, providers: list[str], send: Callable[[ports.EmailSender], T]
 ) -> tuple[str, T, dict[str, str]]:
     failed: dict[str, str] = {}
     last: HubError | None = None
     for provider in providers:
         try:
-            client = (ResendClient if provider == "resend" else SesClient).for_org(org_id)
-            assert isinstance(client, (ResendClient, SesClient))
-            return provider, send(client), failed
+            return provider, send(ports.email_sender(org_id, provider)), failed
         except InvalidRequestError:
             raise
         except HubError as exc:
@@ -286,15 +283,11 @@ def send_batch(request: EmailSendBatchRequest) -> EmailBatchSent:
     if ready:
         key = request.idempotency_key or str(uuid.uuid4())
         emails = [email for _, email in ready]
-
-        def send(client: ResendClient | SesClient) -> list[SentEmail]:
-            if isinstance(client, ResendClient):
-                return client.send_batch(emails, idempotency_key=key)
-            # SES has no batch call: one by one, each under its own derived key.
-            return [client.send_email(email, idempotency_key=f"{key}:{i}") for i, email in enumerate(emails)]
-
         providers = [request.provider] if request.provider else list(EMAIL_PROVIDERS)
-        provider, sent, failed = _with_fallback(request.org_id, providers, send)
+        # Resend sends them in one call; SES (no batch call) one by one under derived keys.
+        provider, sent, failed = _with_fallback(
+            request.org_id, providers, lambda client: client.send_batch(emails, idempotency_key=key)
+        )
         for (index, _), item in zip(ready, sent, strict=True):
             _record(request.org_id, item, None)
             results[index] = BatchItemResult(index=index, status="queued", provider=provider, message_id=item.email_id)

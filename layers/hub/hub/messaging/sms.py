@@ -13,8 +13,11 @@ from hub.messaging import contacts, records
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import messaging_settings
 from hub.phones import MAX_PHONE_INPUT, to_e164
-from hub.providers.twilio.client import TwilioClient
+from hub.providers import ports
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
+
+# The one SMS provider today; a second one becomes a setting like whatsapp_provider.
+SMS_PROVIDER = "twilio"
 
 
 class SmsSendRequest(OperationRequest):
@@ -34,8 +37,7 @@ def send_sms(request: SmsSendRequest, context: SendContext | None = None) -> Mes
     to = to_e164(request.to, field="to")
     settings = messaging_settings(request.org_id)
     contacts.ensure_can_send(request.org_id, "sms", to, require_opt_in=settings.require_opt_in)
-    client = TwilioClient.for_org(request.org_id)
-    assert isinstance(client, TwilioClient)
+    client = ports.for_org(ports.SmsSender, request.org_id, SMS_PROVIDER)
     sent = client.send_sms(to, request.body)
     context = context or SendContext()
     records.record_sent(

@@ -26,8 +26,7 @@ from hub.messaging.media import StoredObject, presigned_url
 from hub.messaging.records import MessageSent, SendContext
 from hub.messaging.settings import MessagingSettings, messaging_settings, whatsapp_provider_for
 from hub.phones import MAX_PHONE_INPUT, to_e164
-from hub.providers.evolution.client import EvolutionClient
-from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient
+from hub.providers import ports
 from hub.providers.outbound import MediaMessage, MediaType, SentMessage, WhatsAppTemplate
 from hub.requests import DEFAULT_MAX_STRING, IdempotencyKey, OperationRequest, OrgId
 from hub.urls import PublicHttpsUrl
@@ -82,11 +81,9 @@ class SendTemplateRequest(_WhatsAppRequest):
 # ----- the channel ---------------------------------------------------------------------------
 
 
-def _client(org_id: str, settings: MessagingSettings) -> EvolutionClient | WhatsAppCloudClient:
+def _client(org_id: str, settings: MessagingSettings) -> ports.WhatsAppSender:
     provider = whatsapp_provider_for(org_id, settings)
-    client = (EvolutionClient if provider == "evolution" else WhatsAppCloudClient).for_org(org_id)
-    assert isinstance(client, (EvolutionClient, WhatsAppCloudClient))
-    return client
+    return ports.whatsapp_sender(org_id, provider)
 
 
 def _prepare(request: _WhatsAppRequest) -> tuple[str, MessagingSettings, contacts.ChannelState]:
@@ -97,13 +94,13 @@ def _prepare(request: _WhatsAppRequest) -> tuple[str, MessagingSettings, contact
     return to, settings, state
 
 
-def _outside_window(state: contacts.ChannelState) -> InvalidRequestError:
+def _outside_window(state: contacts.ChannelState, provider: str) -> InvalidRequestError:
     last = state.last_inbound_at.isoformat() if state.last_inbound_at else "never"
     return InvalidRequestError(
         "outside WhatsApp's 24-hour customer-service window (the contact's last message: "
         f"{last}): the Cloud API only delivers approved templates now; send WhatsAppSendTemplate "
         "or configure whatsapp_fallback_template in the org's messaging settings",
-        provider="whatsapp_cloud",
+        provider=provider,
         code="outside_service_window",
     )
 
@@ -144,15 +141,14 @@ def _fallback_template(settings: MessagingSettings, request: SendTextRequest) ->
 def send_text(request: SendTextRequest, context: SendContext | None = None) -> MessageSent:
     to, settings, state = _prepare(request)
     client = _client(request.org_id, settings)
-    if isinstance(client, WhatsAppCloudClient):
-        if not state.within_service_window():
-            template = _fallback_template(settings, request)
-            if template is None:
-                raise _outside_window(state)
-            sent = client.send_template(to, template)
-            return _record(request.org_id, sent, context, via_template=template.name)
-        return _record(request.org_id, client.send_text(to, request.text, preview_url=request.preview_url), context)
-    return _record(request.org_id, client.send_text(to, request.text, delay_ms=request.delay_ms), context)
+    if client.enforces_service_window and not state.within_service_window():
+        template = _fallback_template(settings, request)
+        if template is None:
+            raise _outside_window(state, client.provider)
+        sent = client.send_template(to, template)
+        return _record(request.org_id, sent, context, via_template=template.name)
+    sent = client.send_text(to, request.text, delay_ms=request.delay_ms, preview_url=request.preview_url)
+    return _record(request.org_id, sent, context)
 
 
 def send_media(request: SendMediaRequest, context: SendContext | None = None) -> MessageSent:
@@ -175,8 +171,8 @@ def send_media(request: SendMediaRequest, context: SendContext | None = None) ->
         caption=request.caption,
     )
     client = _client(request.org_id, settings)
-    if isinstance(client, WhatsAppCloudClient) and not state.within_service_window():
-        raise _outside_window(state)
+    if client.enforces_service_window and not state.within_service_window():
+        raise _outside_window(state, client.provider)
     return _record(request.org_id, client.send_media(to, media), context)
 
 

@@ -51,14 +51,15 @@ from hub.payments.models import (
 from hub.payments.pix import static_brcode
 from hub.payments.settings import check_amount, payment_settings
 from hub.phones import to_e164
-from hub.providers.asaas.client import AsaasClient
-from hub.providers.mercadopago.client import MercadoPagoClient
-from hub.providers.pagbank.client import PagBankClient
+from hub.providers import ports
 from hub.requests import MAX_CENTAVOS, Centavos, IdempotencyKey, OperationRequest, OrgId
 
-DEFAULT_CHAIN = ("asaas", "pagbank", "manual")
+# Who creates customers (upsert_customer): the gateway that keeps a customer registry.
+CUSTOMER_PROVIDER = "asaas"
+MANUAL = "manual"  # not a provider: a static PIX BR Code from the org's own PIX key
+DEFAULT_CHAIN = ("asaas", "pagbank", MANUAL)
 # MercadoPago (PIX only) is chosen explicitly: providers=["mercadopago", ...].
-CHARGE_PROVIDERS = ("asaas", "pagbank", "mercadopago", "manual")
+CHARGE_PROVIDERS = ("asaas", "pagbank", "mercadopago", MANUAL)
 # Old names callers may still send in ``providers`` (PagBank was "pagseguro").
 PROVIDER_ALIASES = {"pagseguro": "pagbank"}
 # A claim still CREATING after this long belongs to a request that is gone (the function's
@@ -97,9 +98,7 @@ class CustomerUpserted(ProviderCustomer):
 def upsert_customer(request: CustomerUpsertRequest) -> CustomerUpserted:
     validate_org_id(request.org_id)
     customer = request.validated()
-    client = AsaasClient.for_org(request.org_id)
-    assert isinstance(client, AsaasClient)
-    found = client.ensure_customer(customer)
+    found = ports.for_org(ports.CustomerRegistry, request.org_id, CUSTOMER_PROVIDER).ensure_customer(customer)
     return CustomerUpserted(**found.model_dump(), tax_id=customer.tax_id)
 
 
@@ -180,64 +179,6 @@ def _fails_over(provider: str, exc: HubError) -> bool:
     return isinstance(exc, (AuthenticationError, RateLimitedError))
 
 
-def _asaas(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
-    client = AsaasClient.for_org(org_id)
-    assert isinstance(client, AsaasClient)
-    if resumed:
-        try:
-            found = client.find_charge(spec.charge_id)
-        except ProviderUnavailableError as exc:
-            exc.details["charge_lookup"] = "failed"  # an earlier attempt may have created it
-            raise
-        if found is not None:
-            return found
-    try:
-        customer = client.ensure_customer(spec.customer)
-    except ProviderUnavailableError as exc:
-        exc.details.setdefault("charge_lookup", "not_sent")  # no charge was attempted yet
-        raise
-    return client.create_charge(spec, customer.customer_id)
-
-
-def _pagbank(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
-    """PagBank keeps the answer per idempotency key (our charge id), so a resumed or
-    retried create returns the first order instead of a second one. Its API has no lookup
-    by our reference, so after an unavailable create the outcome is unknown: no failover
-    past it (``charge_lookup: failed``); the caller's retry resumes here with the same key."""
-    client = PagBankClient.for_org(org_id)
-    assert isinstance(client, PagBankClient)
-    try:
-        return client.create_charge(spec)
-    except ProviderUnavailableError as exc:
-        nothing_sent = exc.code in ("circuit_open", "connect_failed")
-        exc.details["charge_lookup"] = "not_sent" if nothing_sent else "failed"
-        raise
-
-
-def _mercadopago(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
-    """MercadoPago PIX: ``X-Idempotency-Key`` (mandatory there) = our charge id, and
-    ``external_reference`` searchable, so an unavailable create is looked up like Asaas's."""
-    if spec.billing_type != "PIX":
-        raise InvalidRequestError("MercadoPago is used for PIX charges only", code="unsupported_billing_type")
-    client = MercadoPagoClient.for_org(org_id)
-    assert isinstance(client, MercadoPagoClient)
-    try:
-        return client.create_pix_payment(spec)
-    except ProviderUnavailableError as exc:
-        if exc.code in ("circuit_open", "connect_failed"):
-            exc.details["charge_lookup"] = "not_sent"
-            raise
-        try:
-            found = client.find_charge(spec.charge_id)
-        except HubError:
-            exc.details["charge_lookup"] = "failed"
-            raise exc from None
-        if found is None:
-            exc.details["charge_lookup"] = "not_found"
-            raise
-        return found
-
-
 def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
     settings = payment_settings(org_id)
     if not settings.pix_key:
@@ -264,7 +205,19 @@ def _manual(org_id: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
     )
 
 
-_CREATE = {"asaas": _asaas, "pagbank": _pagbank, "mercadopago": _mercadopago, "manual": _manual}
+def _create(org_id: str, provider: str, spec: ChargeSpec, resumed: bool) -> ChargeResult:
+    """One step of the chain: the manual PIX fallback, or the org's gateway at ``provider``
+    (each adapter reports in ``details["charge_lookup"]`` whether it may hold the charge)."""
+    if provider == MANUAL:
+        return _manual(org_id, spec, resumed)
+    charger = ports.adapter_class(ports.Charger, provider, field="providers")
+    if spec.billing_type not in charger.billing_types:  # refused before its credentials are read
+        raise InvalidRequestError(
+            f"{provider} does not take {spec.billing_type} charges (only {', '.join(sorted(charger.billing_types))})",
+            provider=provider,
+            code="unsupported_billing_type",
+        )
+    return ports.for_org(ports.Charger, org_id, provider, field="providers").open_charge(spec, resumed=resumed)
 
 
 def create_charge(request: ChargeRequest) -> ChargeCreated:
@@ -300,7 +253,7 @@ def create_charge(request: ChargeRequest) -> ChargeCreated:
     providers = request.providers or list(DEFAULT_CHAIN)
     for provider in providers:
         try:
-            result = _CREATE[provider](request.org_id, spec, resumed)
+            result = _create(request.org_id, provider, spec, resumed)
         except HubError as exc:
             failed[provider] = f"{type(exc).__name__}: {exc.message}"
             logger.warning(
@@ -366,7 +319,7 @@ def refund_charge(request: RefundRequest) -> RefundResult:
     charge = store.get_charge(request.org_id, request.charge_id)
     if charge.status not in store.REFUNDABLE_STATES:
         raise InvalidRequestError(f"charge {request.charge_id!r} is {charge.status}: only paid charges are refunded")
-    if charge.provider not in ("asaas", "mercadopago"):
+    if not ports.supports(charge.provider or "", ports.Refunder):
         raise InvalidRequestError(
             f"charges at {charge.provider} are refunded by hand (no refund API in the hub for it)",
             code="refund_unsupported",
@@ -390,11 +343,10 @@ def refund_charge(request: RefundRequest) -> RefundResult:
 
 
 def _provider_refund(request: RefundRequest, charge: store.ChargeRecord) -> RefundResult:
-    provider_id = charge.provider_charge_id or ""
-    if charge.provider == "asaas":
-        asaas = AsaasClient.for_org(request.org_id)
-        assert isinstance(asaas, AsaasClient)
-        return asaas.refund(provider_id, request.value_cents, request.description)
-    mercadopago = MercadoPagoClient.for_org(request.org_id)
-    assert isinstance(mercadopago, MercadoPagoClient)
-    return mercadopago.refund(provider_id, request.value_cents, idempotency_key=request.idempotency_key)
+    refunder = ports.for_org(ports.Refunder, request.org_id, charge.provider or "")
+    return refunder.refund(
+        charge.provider_charge_id or "",
+        request.value_cents,
+        description=request.description,
+        idempotency_key=request.idempotency_key,
+    )

@@ -69,6 +69,36 @@ class ChargeResult(BaseModel):
     paid_at: datetime | None = Field(None, description="when the payer paid (MercadoPago date_approved)")
 
 
+SubscriptionCycle = Literal["WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "SEMIANNUALLY", "YEARLY"]
+
+
+class SubscriptionSpec(BaseModel):
+    """One subscription, as every subscription biller takes it: Asaas bills ``customer`` an
+    amount per ``cycle``; Stripe (the platform product) subscribes ``email`` to ``price_id``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    idempotency_key: str
+    customer: Customer | None = None
+    billing_type: BillingType = "UNDEFINED"
+    amount_cents: int | None = None
+    cycle: SubscriptionCycle = "MONTHLY"
+    next_due_date: date | None = None
+    description: str | None = None
+    external_reference: str | None = None
+    email: str | None = None
+    name: str | None = None
+    price_id: str | None = None
+
+
+class SubscriptionCreated(BaseModel):
+    provider: str
+    subscription_id: str
+    status: str
+    customer_id: str | None = None
+
+
 class RefundResult(BaseModel):
     provider: str
     provider_charge_id: str

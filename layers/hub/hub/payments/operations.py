@@ -20,26 +20,25 @@ from hub.errors import InvalidRequestError, OutcomeUnknownError
 from hub.observability import logger
 from hub.payments import store
 from hub.payments.charges import CustomerInput
-from hub.payments.models import CHARGE_ID_PATTERN, BillingType
-from hub.payments.settings import ALLOWLIST_NAME_MAX, check_amount, payment_settings
-from hub.providers.asaas.client import (
-    AsaasClient,
-    PaymentLinkResult,
-    PixKeyType,
-    PixQrCode,
+from hub.payments.models import (
+    CHARGE_ID_PATTERN,
+    BillingType,
+    SubscriptionCreated,
     SubscriptionCycle,
-    SubscriptionResult,
-    TransferResult,
+    SubscriptionSpec,
 )
-from hub.providers.stripe.client import StripeClient, StripeSubscription
+from hub.payments.settings import ALLOWLIST_NAME_MAX, check_amount, payment_settings
+from hub.providers import ports
+from hub.providers.asaas.client import PaymentLinkResult, PixKeyType, PixQrCode, TransferResult
 from hub.requests import Centavos, IdempotencyKey, OperationRequest, OrgId
 from hub.resilience.integrations import audit
 
+# The gateway behind the org's payment links, PIX QR codes of its charges and transfers.
+ACCOUNT_PROVIDER = "asaas"
 
-def _asaas(org_id: str) -> AsaasClient:
-    client = AsaasClient.for_org(validate_org_id(org_id))
-    assert isinstance(client, AsaasClient)
-    return client
+
+def _account(port: ports.Port[ports.PortT], org_id: str) -> ports.PortT:
+    return ports.for_org(port, validate_org_id(org_id), ACCOUNT_PROVIDER)
 
 
 class PaymentLinkRequest(OperationRequest):
@@ -57,7 +56,7 @@ def create_payment_link(request: PaymentLinkRequest) -> PaymentLinkResult:
     validate_org_id(request.org_id)
     if request.value_cents is not None:
         check_amount(request.org_id, request.value_cents, field="value_cents")
-    return _asaas(request.org_id).create_payment_link(
+    return _account(ports.PaymentLinks, request.org_id).create_payment_link(
         name=request.name,
         billing_type=request.billing_type,
         amount_cents=request.value_cents,
@@ -94,44 +93,25 @@ class SubscriptionRequest(OperationRequest):
         return self
 
 
-class SubscriptionCreated(BaseModel):
-    provider: str
-    subscription_id: str
-    status: str
-    customer_id: str | None = None
-
-
 def create_subscription(request: SubscriptionRequest) -> SubscriptionCreated:
     validate_org_id(request.org_id)
     if request.value_cents is not None:
         check_amount(request.org_id, request.value_cents, field="value_cents")
-    if request.provider == "stripe":
-        stripe = StripeClient.for_org(request.org_id)
-        assert isinstance(stripe, StripeClient) and request.email and request.price_id
-        customer = stripe.find_or_create_customer(
-            request.email, request.name or request.email, {"org_id": request.org_id}
-        )
-        created: StripeSubscription = stripe.create_subscription(
-            customer.customer_id, request.price_id, request.idempotency_key
-        )
-        return SubscriptionCreated(
-            provider="stripe", subscription_id=created.id, status=created.status, customer_id=customer.customer_id
-        )
-    assert request.customer and request.value_cents and request.next_due_date
-    asaas = _asaas(request.org_id)
-    customer_id = asaas.ensure_customer(request.customer.validated()).customer_id
-    result: SubscriptionResult = asaas.create_subscription(
-        customer_id,
+    spec = SubscriptionSpec(
+        org_id=request.org_id,
+        idempotency_key=request.idempotency_key,
+        customer=request.customer.validated() if request.customer else None,
         billing_type=request.billing_type,
         amount_cents=request.value_cents,
-        next_due_date=request.next_due_date,
         cycle=request.cycle,
+        next_due_date=request.next_due_date,
         description=request.description,
         external_reference=request.external_reference,
+        email=request.email,
+        name=request.name,
+        price_id=request.price_id,
     )
-    return SubscriptionCreated(
-        provider="asaas", subscription_id=result.subscription_id, status=result.status, customer_id=customer_id
-    )
+    return ports.for_org(ports.SubscriptionBiller, request.org_id, request.provider).start_subscription(spec)
 
 
 class SubscriptionCancelRequest(OperationRequest):
@@ -149,13 +129,11 @@ class SubscriptionCancelled(BaseModel):
 
 def cancel_subscription(request: SubscriptionCancelRequest) -> SubscriptionCancelled:
     validate_org_id(request.org_id)
-    if request.provider == "stripe":
-        stripe = StripeClient.for_org(request.org_id)
-        assert isinstance(stripe, StripeClient)
-        stripe.cancel_subscription(request.subscription_id)
-        return SubscriptionCancelled(provider="stripe", subscription_id=request.subscription_id, cancelled=True)
-    cancelled = _asaas(request.org_id).cancel_subscription(request.subscription_id)
-    return SubscriptionCancelled(provider="asaas", subscription_id=request.subscription_id, cancelled=cancelled)
+    biller = ports.for_org(ports.SubscriptionBiller, request.org_id, request.provider)
+    cancelled = biller.end_subscription(request.subscription_id)
+    return SubscriptionCancelled(
+        provider=request.provider, subscription_id=request.subscription_id, cancelled=cancelled
+    )
 
 
 class PixQrCodeRequest(OperationRequest):
@@ -166,8 +144,8 @@ class PixQrCodeRequest(OperationRequest):
 def pix_qr_code(request: PixQrCodeRequest) -> PixQrCode:
     """The PIX copy-and-paste and QR image of one of our charges, from wherever it lives."""
     charge = store.get_charge(validate_org_id(request.org_id), request.charge_id)
-    if charge.provider == "asaas" and charge.provider_charge_id:
-        return _asaas(request.org_id).pix_qr_code(charge.provider_charge_id)
+    if charge.provider and charge.provider_charge_id and ports.supports(charge.provider, ports.PixQrCodes):
+        return ports.for_org(ports.PixQrCodes, request.org_id, charge.provider).pix_qr_code(charge.provider_charge_id)
     payload = (charge.result or {}).get("pix_payload")
     if not payload:
         raise InvalidRequestError(f"charge {request.charge_id} has no PIX payment method", code="no_pix")
@@ -253,7 +231,7 @@ def create_transfer(request: TransferRequest) -> TransferResult:
         raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
     audit(request.org_id, "transfer.requested", details)
     try:
-        result = _asaas(request.org_id).create_transfer(
+        result = _account(ports.PixTransfers, request.org_id).create_transfer(
             request.value_cents,
             pix_key=account.pix_key,
             pix_key_type=_pix_key_type(account.pix_key),

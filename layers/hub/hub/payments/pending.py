@@ -23,7 +23,8 @@ from hub.errors import HubError
 from hub.inbound import process_inbound_event
 from hub.observability import logger
 from hub.payments import store
-from hub.providers.pagbank.client import PROVIDER, PagBankClient
+from hub.providers import ports
+from hub.providers.pagbank.client import PROVIDER
 from hub.providers.pagbank.webhook import order_payment, payment_event
 from hub.requests import OperationRequest
 
@@ -46,7 +47,7 @@ def sync_pending(request: PendingSyncRequest) -> PendingSyncResult:
     older_than = now - timedelta(seconds=settings.pagbank_pending_after_seconds)
     newer_than = now - timedelta(days=settings.pagbank_pending_max_age_days)
     result = PendingSyncResult()
-    clients: dict[str, PagBankClient] = {}
+    clients: dict[str, ports.OrderLookup] = {}
     for pending in store.pending_charges(PROVIDER, older_than=older_than, newer_than=newer_than):
         key = f"{pending.org_id}/{pending.charge_id}"
         result.checked += 1
@@ -60,7 +61,7 @@ def sync_pending(request: PendingSyncRequest) -> PendingSyncResult:
     return result
 
 
-def _sync_one(pending: store.PendingCharge, clients: dict[str, PagBankClient], now: datetime) -> bool:
+def _sync_one(pending: store.PendingCharge, clients: dict[str, ports.OrderLookup], now: datetime) -> bool:
     charge = store.find_charge(pending.org_id, pending.charge_id)
     if charge is None or charge.provider != PROVIDER or not charge.provider_charge_id:
         return False
@@ -69,9 +70,7 @@ def _sync_one(pending: store.PendingCharge, clients: dict[str, PagBankClient], n
         return False  # a checkout (CHEC_…): its orders are reported by notification only
     client = clients.get(pending.org_id)
     if client is None:
-        built = PagBankClient.for_org(pending.org_id)
-        assert isinstance(built, PagBankClient)
-        client = clients[pending.org_id] = built
+        client = clients[pending.org_id] = ports.for_org(ports.OrderLookup, pending.org_id, PROVIDER)
     order = client.get_order_payload(order_id)
     if order is None or order.get("reference_id") != charge.charge_id:
         logger.warning("pending_sync_order_not_ours", extra={"org_id": pending.org_id, "charge_id": charge.charge_id})

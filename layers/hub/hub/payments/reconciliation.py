@@ -32,12 +32,16 @@ from hub.credentials import validate_org_id
 from hub.errors import AuthenticationError
 from hub.observability import logger
 from hub.payments import store
-from hub.providers.asaas.client import AsaasClient, FinancialTransaction
-from hub.providers.pluggy.client import BankTransaction, PluggyClient
+from hub.providers import ports
+from hub.providers.asaas.client import FinancialTransaction
+from hub.providers.pluggy.client import BankTransaction
 from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
 BRASILIA = timezone(timedelta(hours=-3))
+# Whose statement is reconciled against the charges, and who reads the payout bank account.
+LEDGER_PROVIDER = "asaas"
+BANK_PROVIDER = "pluggy"
 MismatchKind = Literal[
     "money_without_charge",
     "paid_without_money",
@@ -171,10 +175,9 @@ def match_bank(transfers: list[FinancialTransaction], bank_credits: list[BankTra
 def _bank_credits(org_id: str, start: date, end: date) -> list[BankTransaction] | None:
     """The payout account's credits, or None when the org has no aggregator connection."""
     try:
-        client = PluggyClient.for_org(org_id)
+        client = ports.for_org(ports.BankStatements, org_id, BANK_PROVIDER)
     except AuthenticationError:
         return None
-    assert isinstance(client, PluggyClient)
     return [t for t in client.list_transactions(start, end) if t.amount_cents > 0]
 
 
@@ -198,8 +201,7 @@ def _publish(entries: list[dict[str, Any]]) -> None:
 
 def reconcile_org(org_id: str, start: date, end: date) -> ReconciliationReport:
     validate_org_id(org_id)
-    asaas = AsaasClient.for_org(org_id)
-    assert isinstance(asaas, AsaasClient)
+    asaas = ports.for_org(ports.PaymentLedger, org_id, LEDGER_PROVIDER)
     # A credit can land a couple of days after the payment: read a little past the period.
     transactions = list(asaas.list_financial_transactions(start, end))
     charges = store.iter_charges(org_id)
@@ -260,7 +262,7 @@ class ReconciliationRun(BaseModel):
 def reconcile(request: ReconciliationRequest) -> ReconciliationRun:
     yesterday = datetime.now(UTC).astimezone(BRASILIA).date() - timedelta(days=1)
     start, end = request.start or yesterday, request.end or request.start or yesterday
-    orgs = [request.org_id] if request.org_id else orgs_with("asaas")
+    orgs = [request.org_id] if request.org_id else orgs_with(LEDGER_PROVIDER)
     run = ReconciliationRun(reports=[])
     for org_id in orgs:
         try:

@@ -23,6 +23,7 @@ from hub.events import HubEvent, PaymentData
 from hub.observability import logger
 from hub.payments import store
 from hub.payments.store import ChargeState
+from hub.providers import ports
 
 # hub event type → charge state (``payment.updated`` goes by the provider's status below)
 EVENT_STATES: dict[str, ChargeState] = {
@@ -69,11 +70,7 @@ MERCADOPAGO_STATUSES: dict[str, ChargeState] = {
 def _mercadopago_lookup(event: HubEvent, data: PaymentData) -> PaymentData | None:
     """MercadoPago notifications carry only the payment id: fetch the payment (its status
     and our external_reference)."""
-    from hub.providers.mercadopago.client import MercadoPagoClient
-
-    client = MercadoPagoClient.for_org(event.org_id)
-    assert isinstance(client, MercadoPagoClient)
-    payment = client.get_payment(data.payment_id)
+    payment = ports.for_org(ports.PaymentLookup, event.org_id, event.provider).get_payment(data.payment_id)
     state = MERCADOPAGO_STATUSES.get(payment.status)
     if state is None:
         return None
@@ -89,7 +86,7 @@ def _mercadopago_lookup(event: HubEvent, data: PaymentData) -> PaymentData | Non
 
 def apply_payment_event(event: HubEvent) -> None:
     data = PaymentData.model_validate(event.data)
-    if event.provider == "mercadopago" and data.status == "pending_lookup":
+    if data.status == "pending_lookup" and ports.supports(event.provider, ports.PaymentLookup):
         looked_up = _mercadopago_lookup(event, data)
         if looked_up is None:
             return

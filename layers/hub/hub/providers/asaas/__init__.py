@@ -15,7 +15,18 @@ DESCRIPTORS = (
         default_base_url="https://api.asaas.com/v3",
         client="client:AsaasClient",
         webhook=True,
-        capabilities=frozenset({"PaymentGateway", "BankStatements"}),
+        capabilities=frozenset(
+            {
+                "Charger",
+                "CustomerRegistry",
+                "Refunder",
+                "SubscriptionBiller",
+                "PaymentLinks",
+                "PixQrCodes",
+                "PixTransfers",
+                "PaymentLedger",
+            }
+        ),
         # https://docs.asaas.com/docs/limites-da-api : 25,000 requests per 12 h per account; bursts limited too.
         limits=(
             LimitRule("requests_per_minute", 100, MINUTE, "account", "seed: 100/min"),

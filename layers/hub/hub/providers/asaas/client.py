@@ -25,7 +25,17 @@ from hub.errors import (
 from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais, reais_to_cents
 from hub.observability import logger
-from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer, ProviderCustomer, RefundResult
+from hub.payments.models import (
+    BillingType,
+    ChargeResult,
+    ChargeSpec,
+    Customer,
+    ProviderCustomer,
+    RefundResult,
+    SubscriptionCreated,
+    SubscriptionCycle,
+    SubscriptionSpec,
+)
 from hub.phones import brazilian_phone
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 
@@ -46,7 +56,6 @@ MAX_PAGE_SIZE = 100
 DEFAULT_RATE_LIMIT_RETRY_AFTER = 60.0
 
 # https://docs.asaas.com/docs/criando-uma-assinatura
-SubscriptionCycle = Literal["WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "SEMIANNUALLY", "YEARLY"]
 # https://docs.asaas.com/docs/creating-a-payment-link
 PaymentLinkChargeType = Literal["DETACHED", "RECURRENT", "INSTALLMENT"]
 # https://docs.asaas.com/reference/transfer-to-another-institution-account-or-pix-key.md
@@ -171,6 +180,7 @@ class AsaasClient(ProviderClient):
     """Asaas API v3 (https://docs.asaas.com/reference/getting-started-with-your-api)."""
 
     provider: ClassVar[str] = PROVIDER
+    billing_types: ClassVar[frozenset[BillingType]] = frozenset({"BOLETO", "PIX", "CREDIT_CARD", "UNDEFINED"})
     default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = AsaasCredentials
     # Asaas has no idempotency header: our charge id goes in ``externalReference``.
@@ -425,6 +435,25 @@ class AsaasClient(ProviderClient):
             payment = found
         return self._enrich(self._charge_result(payment, spec.charge_id), spec.billing_type)
 
+    def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
+        """The Charger port: the customer looked up by CPF/CNPJ (or created), then the charge
+        (:meth:`create_charge`). ``resumed``: an earlier attempt may have created it, so it is
+        looked up first; a failed lookup is an unknown outcome (``charge_lookup: failed``)."""
+        if resumed:
+            try:
+                found = self.find_charge(spec.charge_id)
+            except ProviderUnavailableError as exc:
+                exc.details["charge_lookup"] = "failed"  # an earlier attempt may have created it
+                raise
+            if found is not None:
+                return found
+        try:
+            customer = self.ensure_customer(spec.customer)
+        except ProviderUnavailableError as exc:
+            exc.details.setdefault("charge_lookup", "not_sent")  # no charge was attempted yet
+            raise
+        return self.create_charge(spec, customer.customer_id)
+
     # https://docs.asaas.com/reference/list-payments (filter externalReference)
     def find_charge(self, charge_id: str, *, details: bool = True) -> ChargeResult | None:
         """``GET /payments?externalReference=``: the charge we created with this id, if any
@@ -454,10 +483,16 @@ class AsaasClient(ProviderClient):
     # https://docs.asaas.com/reference/refund-payment ("If no value is provided, the full amount
     # of the billing will be used"; PIX allows several partial refunds up to the total)
     def refund(
-        self, provider_charge_id: str, amount_cents: int | None = None, description: str | None = None
+        self,
+        provider_charge_id: str,
+        amount_cents: int | None = None,
+        description: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RefundResult:
         """``POST /payments/{id}/refund`` with ``value`` in reais for a partial refund. Sent once
-        (no retry on 5xx: a repeated partial refund would refund twice)."""
+        (no retry on 5xx: a repeated partial refund would refund twice). Asaas takes no
+        idempotency key: ``idempotency_key`` is the hub's (the function runs once per key)."""
         if amount_cents is not None and amount_cents <= 0:
             raise InvalidRequestError("a refund amount must be positive", provider=self.provider, code="invalid_amount")
         body: dict[str, Any] = {}
@@ -563,6 +598,32 @@ class AsaasClient(ProviderClient):
         if external_reference:
             body["externalReference"] = external_reference
         return self._subscription_result(self._post_once("/subscriptions", body, operation="create_subscription"))
+
+    def start_subscription(self, spec: SubscriptionSpec) -> SubscriptionCreated:
+        """The SubscriptionBiller port: the payer looked up (or created), then the subscription."""
+        if spec.customer is None or spec.amount_cents is None or spec.next_due_date is None:
+            raise InvalidRequestError(
+                "asaas subscriptions need customer, value_cents and next_due_date", provider=self.provider
+            )
+        customer_id = self.ensure_customer(spec.customer).customer_id
+        result = self.create_subscription(
+            customer_id,
+            billing_type=spec.billing_type,
+            amount_cents=spec.amount_cents,
+            next_due_date=spec.next_due_date,
+            cycle=spec.cycle,
+            description=spec.description,
+            external_reference=spec.external_reference,
+        )
+        return SubscriptionCreated(
+            provider=self.provider,
+            subscription_id=result.subscription_id,
+            status=result.status,
+            customer_id=customer_id,
+        )
+
+    def end_subscription(self, subscription_id: str) -> bool:
+        return self.cancel_subscription(subscription_id)
 
     # https://docs.asaas.com/reference/remover-assinatura
     def cancel_subscription(self, subscription_id: str) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -190,7 +190,7 @@ class ProviderClient(ABC):
         return parse_credentials(cls.credentials_model, raw, provider=cls.provider)
 
     @classmethod
-    def for_org(cls, org_id: str, **kwargs: Any) -> ProviderClient:
+    def for_org(cls, org_id: str, **kwargs: Any) -> Self:
         """The adapter for one client organisation, with its credentials."""
         raw = get_provider_secret(org_id, cls.provider)
         return cls(cls.parse_credentials(raw), org_id=org_id, **kwargs)

@@ -48,6 +48,8 @@ class EvolutionClient(ProviderClient):
     # with findMessages before it is ever sent again (ProviderClient.effect).
     idempotency_header: ClassVar[str | None] = None
     writes_have_effects: ClassVar[bool] = True
+    # A WhatsApp Web session: Meta's 24-hour customer-service window does not apply to it.
+    enforces_service_window: ClassVar[bool] = False
 
     credentials: EvolutionCredentials
 
@@ -139,8 +141,11 @@ class EvolutionClient(ProviderClient):
             )
         return None
 
-    def send_text(self, to_e164: str, text: str, *, delay_ms: int | None = None) -> SentMessage:
-        """POST /message/sendText/{instance} with the v2 flat body; answers 201."""
+    def send_text(
+        self, to_e164: str, text: str, *, delay_ms: int | None = None, preview_url: bool = False
+    ) -> SentMessage:
+        """POST /message/sendText/{instance} with the v2 flat body; answers 201. ``delay_ms``: the
+        typing delay; ``preview_url`` is the Cloud API's and has no v2 field here (ignored)."""
         body: dict[str, Any] = {"number": e164_digits(to_e164), "text": text}
         if delay_ms is not None:
             body["delay"] = delay_ms

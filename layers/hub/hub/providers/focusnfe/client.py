@@ -209,22 +209,29 @@ class FocusNfeClient(ProviderClient):
         body = self._json(response)
         return self.to_status(body, req.reference)
 
+    # ----- the NfseIssuer port (hub.providers.ports): emit / find / status / cancel ------------
+    def status(self, note_id: str) -> NfseStatus:
+        """The note's status; at Focus the note's id is our reference."""
+        return self.get(note_id)
+
     def get(self, ref: str) -> NfseStatus:
         response = self.request("GET", f"/v2/nfsen/{quote(ref, safe='')}")
         return self.to_status(self._json(response), ref)
 
-    def find(self, ref: str) -> NfseStatus | None:
-        """:meth:`get`, or None when Focus has no note with this ref (404 ``nao_encontrado``)."""
+    def find(self, reference: str, prestador_cnpj: str | None = None) -> NfseStatus | None:
+        """:meth:`get`, or None when Focus has no note with this ref (404 ``nao_encontrado``).
+        A ref is unique per Focus token, so the prestador's CNPJ is not needed."""
         try:
-            return self.get(ref)
+            return self.get(reference)
         except InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
             raise
 
-    def cancel(self, ref: str, justificativa: str) -> NfseCancellation:
+    def cancel(self, note_id: str, justification: str) -> NfseCancellation:
         """``DELETE /v2/nfsen/REF`` with ``{"justificativa"}`` (15-255 characters)."""
-        text = " ".join(justificativa.split())
+        ref = note_id
+        text = " ".join(justification.split())
         if not JUSTIFICATION_MIN <= len(text) <= JUSTIFICATION_MAX:
             raise InvalidRequestError(
                 f"the justification must have {JUSTIFICATION_MIN}-{JUSTIFICATION_MAX} characters",
@@ -277,7 +284,8 @@ class FocusNfeClient(ProviderClient):
         return path if urlsplit(path).scheme else f"{self.base_url}{path if path.startswith('/') else '/' + path}"
 
     # ----- files --------------------------------------------------------------------------
-    def download_pdf(self, ref: str) -> bytes:
+    def download_pdf(self, note_id: str) -> bytes:
+        ref = note_id
         status = self.get(ref)
         if not status.pdf_url:
             raise InvalidRequestError(
@@ -285,7 +293,8 @@ class FocusNfeClient(ProviderClient):
             )
         return self.download(status.pdf_url)
 
-    def download_xml(self, ref: str) -> bytes:
+    def download_xml(self, note_id: str) -> bytes:
+        ref = note_id
         status = self.get(ref)
         if not status.xml_url:
             raise InvalidRequestError(

@@ -14,7 +14,7 @@ DESCRIPTORS = (
         auth="api_key",
         default_base_url="https://generativelanguage.googleapis.com",
         client="client:GeminiClient",
-        capabilities=frozenset({"TextGenerator", "ImageGenerator"}),
+        capabilities=frozenset({"TextGenerator"}),
         # Per-project RPM depends on the tier; the free tier is low. Configure per deployment.
         limits=(LimitRule("requests_per_minute", 1_000, MINUTE, "provider"),),
         docs="https://ai.google.dev/api/generate-content",

@@ -14,7 +14,7 @@ DESCRIPTORS = (
         default_base_url="https://api.mercadopago.com",
         client="client:MercadoPagoClient",
         webhook=True,
-        capabilities=frozenset({"PaymentGateway"}),
+        capabilities=frozenset({"Charger", "Refunder", "PaymentLookup"}),
         docs="https://www.mercadopago.com.br/developers/en/reference",
     ),
 )

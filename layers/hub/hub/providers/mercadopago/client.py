@@ -13,9 +13,9 @@ import httpx
 from pydantic import Field, SecretStr
 
 from hub.config import get_settings
-from hub.errors import InvalidRequestError, ProviderUnavailableError
+from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
 from hub.money import cents_to_reais, reais_to_cents
-from hub.payments.models import ChargeResult, ChargeSpec, RefundResult
+from hub.payments.models import BillingType, ChargeResult, ChargeSpec, RefundResult
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 
 PROVIDER = "mercadopago"
@@ -31,6 +31,7 @@ class MercadoPagoCredentials(ProviderCredentials):
 class MercadoPagoClient(ProviderClient):
     json_floats: ClassVar[bool] = False  # transaction_amount is money
     provider: ClassVar[str] = PROVIDER
+    billing_types: ClassVar[frozenset[BillingType]] = frozenset({"PIX"})  # the hub uses it for PIX only
     default_base_url: ClassVar[str] = "https://api.mercadopago.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = MercadoPagoCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
@@ -108,6 +109,27 @@ class MercadoPagoClient(ProviderClient):
         )
         return self._result(self.json_body(response), response)
 
+    def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
+        """The Charger port, PIX only: ``X-Idempotency-Key`` (mandatory here) = our charge id,
+        and ``external_reference`` searchable, so an unavailable create is looked up."""
+        if spec.billing_type != "PIX":
+            raise InvalidRequestError("MercadoPago is used for PIX charges only", code="unsupported_billing_type")
+        try:
+            return self.create_pix_payment(spec)
+        except ProviderUnavailableError as exc:
+            if exc.code in ("circuit_open", "connect_failed"):
+                exc.details["charge_lookup"] = "not_sent"
+                raise
+            try:
+                found = self.find_charge(spec.charge_id)
+            except HubError:
+                exc.details["charge_lookup"] = "failed"
+                raise exc from None
+            if found is None:
+                exc.details["charge_lookup"] = "not_found"
+                raise
+            return found
+
     def get_payment(self, payment_id: str) -> ChargeResult:
         response = self.request("GET", f"/v1/payments/{payment_id}", operation="get_charge")
         return self._result(self.json_body(response), response)
@@ -131,9 +153,17 @@ class MercadoPagoClient(ProviderClient):
         found = self.search_by_external_reference(charge_id)
         return found[0] if found else None
 
-    def refund(self, payment_id: str, amount_cents: int | None = None, *, idempotency_key: str) -> RefundResult:
+    def refund(
+        self,
+        payment_id: str,
+        amount_cents: int | None = None,
+        *,
+        description: str | None = None,
+        idempotency_key: str,
+    ) -> RefundResult:
         """Full (``amount_cents=None``) or partial refund. ``idempotency_key`` identifies this
-        refund (ours, e.g. the refund id): a retry with it never refunds twice."""
+        refund (ours, e.g. the refund id): a retry with it never refunds twice. A refund takes
+        only ``amount`` (``description`` has no field there and is not sent)."""
         if amount_cents is not None and amount_cents <= 0:
             raise InvalidRequestError("refund amount must be positive", provider=self.provider, code="invalid_amount")
         body: dict[str, Any] = {} if amount_cents is None else {"amount": cents_to_reais(amount_cents)}

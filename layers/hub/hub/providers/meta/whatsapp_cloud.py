@@ -121,6 +121,9 @@ class WhatsAppCloudClient(GraphApiClient):
     # answer was lost stays an unknown outcome until a status webhook or the caller resolves it.
     idempotency_header: ClassVar[str | None] = None
     writes_have_effects: ClassVar[bool] = True
+    # Free-form messages only within 24 h of the contact's last message; templates any time
+    # (https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows).
+    enforces_service_window: ClassVar[bool] = True
 
     credentials: WhatsAppCloudCredentials
 
@@ -175,8 +178,11 @@ class WhatsAppCloudClient(GraphApiClient):
             status=first.get("message_status") or "accepted",
         )
 
-    def send_text(self, to_e164: str, text: str, *, preview_url: bool = False) -> SentMessage:
-        """A free-form text message (only inside the 24-hour customer service window)."""
+    def send_text(
+        self, to_e164: str, text: str, *, delay_ms: int | None = None, preview_url: bool = False
+    ) -> SentMessage:
+        """A free-form text message (only inside the 24-hour customer service window).
+        ``delay_ms`` is Evolution's typing delay: the Cloud API has none (ignored)."""
         return self._send(to_e164, "text", {"body": text, "preview_url": preview_url})
 
     def send_media(self, to_e164: str, media: MediaMessage) -> SentMessage:

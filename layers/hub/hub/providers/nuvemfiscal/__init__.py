@@ -13,7 +13,7 @@ DESCRIPTORS = (
         auth="client_credentials",
         default_base_url="https://api.nuvemfiscal.com.br",
         client="client:NuvemFiscalClient",
-        capabilities=frozenset({"NfseIssuer"}),
+        capabilities=frozenset({"NfseIssuer", "CnpjLookup"}),
         docs="https://dev.nuvemfiscal.com.br/docs/api",
     ),
 )

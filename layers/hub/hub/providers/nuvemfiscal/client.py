@@ -315,6 +315,17 @@ class NuvemFiscalClient(ProviderClient):
             }
         return {"provedor": "padrao", "ambiente": creds.ambiente, "referencia": req.reference, "infDPS": inf}
 
+    # ----- the NfseIssuer port (hub.providers.ports): emit / find / status / cancel ------------
+    def emit(self, req: NfseRequest) -> NfseStatus:
+        """Emit a DPS (asynchronously: the answer is usually ``processando``) — once per reference."""
+        return self.emit_dps(req)
+
+    def find(self, reference: str, prestador_cnpj: str) -> NfseStatus | None:
+        return self.find_by_reference(reference, prestador_cnpj)
+
+    def status(self, note_id: str) -> NfseStatus:
+        return self.get_nfse(note_id)
+
     def emit_dps(self, req: NfseRequest) -> NfseStatus:
         """Emit (asynchronously: the answer is usually ``processando``) — once per reference."""
         existing = self.find_by_reference(req.reference, req.prestador.cnpj)
@@ -340,16 +351,16 @@ class NuvemFiscalClient(ProviderClient):
         notes = [n for n in body.get("data") or [] if isinstance(n, dict) and n.get("referencia") in (None, reference)]
         return self.to_status(notes[0]) if notes else None
 
-    def download_pdf(self, nfse_id: str) -> bytes:
+    def download_pdf(self, note_id: str) -> bytes:
         """The DANFSE."""
-        response = self._api("GET", f"/nfse/{quote(nfse_id, safe='')}/pdf", headers={"Accept": "*/*"})
+        response = self._api("GET", f"/nfse/{quote(note_id, safe='')}/pdf", headers={"Accept": "*/*"})
         return response.content
 
-    def download_xml(self, nfse_id: str) -> bytes:
-        response = self._api("GET", f"/nfse/{quote(nfse_id, safe='')}/xml", headers={"Accept": "*/*"})
+    def download_xml(self, note_id: str) -> bytes:
+        response = self._api("GET", f"/nfse/{quote(note_id, safe='')}/xml", headers={"Accept": "*/*"})
         return response.content
 
-    def cancel(self, nfse_id: str, justification: str, *, code: str | None = None) -> NfseCancellation:
+    def cancel(self, note_id: str, justification: str, *, code: str | None = None) -> NfseCancellation:
         """``POST /nfse/{id}/cancelamento`` with ``{"motivo", "codigo"?}``."""
         if not justification.strip():
             raise InvalidRequestError(
@@ -358,7 +369,7 @@ class NuvemFiscalClient(ProviderClient):
         body: dict[str, Any] = {"motivo": justification.strip()}
         if code:
             body["codigo"] = code
-        response = self._api("POST", f"/nfse/{quote(nfse_id, safe='')}/cancelamento", json=body, operation="cancel")
+        response = self._api("POST", f"/nfse/{quote(note_id, safe='')}/cancelamento", json=body, operation="cancel")
         payload = self._json(response)
         raw = str(payload.get("status") or "")
         status = CANCELLATION_STATUS_MAP.get(raw)
@@ -367,7 +378,7 @@ class NuvemFiscalClient(ProviderClient):
                 f"nuvemfiscal answered an unknown cancellation status {raw!r}", provider=self.provider
             )
         return NfseCancellation(
-            status=status, provider=self.provider, provider_id=nfse_id, reasons=_reasons(payload), raw_status=raw
+            status=status, provider=self.provider, provider_id=note_id, reasons=_reasons(payload), raw_status=raw
         )
 
     def to_status(self, note: Mapping[str, Any]) -> NfseStatus:

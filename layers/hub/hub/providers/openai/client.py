@@ -13,7 +13,7 @@ import httpx
 from pydantic import SecretStr
 
 from hub.ai.catalog import accepts_sampling
-from hub.ai.models import Completion, Embeddings, GeneratedImage, LlmRequest, TokenUsage
+from hub.ai.models import Completion, Embeddings, GeneratedImage, ImageJob, ImageSize, LlmRequest, TokenUsage
 from hub.config import get_settings
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
@@ -201,6 +201,15 @@ class OpenAIClient(ProviderClient):
             )
             if isinstance(usage, dict)
             else None,
+        )
+
+    def create_image(self, prompt: str, model: str, *, size: ImageSize) -> GeneratedImage | ImageJob:
+        """The ImageGenerator port: GPT Image answers synchronously (never a job)."""
+        return self.generate_image(prompt, model, size)
+
+    def poll_image(self, job_id: str, *, model: str) -> GeneratedImage | ImageJob:
+        raise InvalidRequestError(
+            "openai images are answered at once: there is no job to poll", provider=self.provider, code="no_job"
         )
 
     # https://developers.openai.com/api/reference/resources/embeddings/methods/create

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import InvalidRequestError, ProviderUnavailableError
-from hub.payments.models import ChargeResult, ChargeSpec, Customer
+from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer
 from hub.phones import brazilian_phone
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 
@@ -108,6 +108,8 @@ def _int_amount(value: Any, field: str) -> int:
 
 class PagBankClient(ProviderClient):
     provider: ClassVar[str] = PROVIDER
+    # PIX and boleto as orders, card and "let the payer choose" as a hosted checkout.
+    billing_types: ClassVar[frozenset[BillingType]] = frozenset({"BOLETO", "PIX", "CREDIT_CARD", "UNDEFINED"})
     default_base_url: ClassVar[str] = PRODUCTION_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = PagBankCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
@@ -172,6 +174,18 @@ class PagBankClient(ProviderClient):
                 details={"order_id": result.provider_charge_id},
             )
         return result
+
+    def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
+        """The Charger port. PagBank keeps the answer per idempotency key (our charge id), so a
+        resumed or retried create returns the first order instead of a second one. Its API has
+        no lookup by our reference, so after an unavailable create the outcome is unknown
+        (``charge_lookup: failed``) unless nothing was sent."""
+        try:
+            return self.create_charge(spec)
+        except ProviderUnavailableError as exc:
+            nothing_sent = exc.code in ("circuit_open", "connect_failed")
+            exc.details["charge_lookup"] = "not_sent" if nothing_sent else "failed"
+            raise
 
     def notification_urls(self) -> list[str]:
         """``[{PUBLIC_API_URL}/webhooks/pagbank/{org_id}]``, or none when either is unknown."""

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hub.ai.models import GeneratedImage
+from hub.ai.models import GeneratedImage, ImageJob, ImageSize
 from hub.config import get_settings
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.observability import logger
@@ -26,6 +26,8 @@ MAX_WAIT_SECONDS = 60  # the API's upper bound for Prefer: wait=n
 # Time kept back from the Lambda's remaining time when choosing n: download the image and answer.
 WAIT_MARGIN_SECONDS = 5.0
 DEFAULT_IMAGE_MODEL = "black-forest-labs/flux-schnell"
+# ImageGenerate's sizes as FLUX aspect ratios (https://replicate.com/black-forest-labs/flux-schnell/api/schema).
+ASPECT_RATIOS: dict[str, str] = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3"}
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 _MODEL_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
@@ -209,6 +211,20 @@ class ReplicateClient(ProviderClient):
         model_input = {"prompt": prompt, "aspect_ratio": aspect_ratio, "output_format": "png"}
         prediction = self.create_prediction(model, model_input, wait_seconds=MAX_WAIT_SECONDS)
         return self.image_from_prediction(prediction, model=model)
+
+    # ----- the ImageGenerator port ------------------------------------------------------------
+
+    def create_image(self, prompt: str, model: str, *, size: ImageSize) -> GeneratedImage | ImageJob:
+        """The image if the prediction finished within the wait, else the job to poll."""
+        return self._as_job(self.generate_image(prompt, model, aspect_ratio=ASPECT_RATIOS[size]), model)
+
+    def poll_image(self, job_id: str, *, model: str) -> GeneratedImage | ImageJob:
+        return self._as_job(self.image_from_prediction(self.get_prediction(job_id), model=model), model)
+
+    def _as_job(self, outcome: GeneratedImage | Prediction, model: str) -> GeneratedImage | ImageJob:
+        if isinstance(outcome, Prediction):
+            return ImageJob(provider=self.provider, model=model, job_id=outcome.id)
+        return outcome
 
     def image_from_prediction(self, prediction: Prediction, *, model: str | None = None) -> GeneratedImage | Prediction:
         """Succeeded -> the first output file's bytes; pending -> the prediction itself;

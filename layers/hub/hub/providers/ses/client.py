@@ -363,6 +363,11 @@ class SesClient(ProviderClient):
             raise ProviderUnavailableError("ses accepted the email but returned no MessageId", provider=self.provider)
         return SentEmail(provider=self.provider, email_id=str(message_id), to=list(email.to))
 
+    def send_batch(self, emails: list[OutboundEmail], *, idempotency_key: str) -> list[SentEmail]:
+        """SES has no batch call (SendBulkEmail takes one template, not different emails): one
+        by one, each under its own key derived from the batch's."""
+        return [self.send_email(email, idempotency_key=f"{idempotency_key}:{i}") for i, email in enumerate(emails)]
+
     # https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
     def health_check(self) -> None:
         """GetAccount: healthy only when the account may send (``SendingEnabled``)."""

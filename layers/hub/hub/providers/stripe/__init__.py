@@ -17,7 +17,7 @@ DESCRIPTORS = (
         # Most orgs hold only Stripe's webhook secret (the platform's key lives with the platform
         # product), so a health probe would report a false failure.
         health_check=False,
-        capabilities=frozenset({"PaymentGateway"}),
+        capabilities=frozenset({"SubscriptionBiller"}),
         docs="https://docs.stripe.com/api",
     ),
 )

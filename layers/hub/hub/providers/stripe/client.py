@@ -20,7 +20,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.payments.models import ProviderCustomer
+from hub.payments.models import ProviderCustomer, SubscriptionCreated, SubscriptionSpec
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 
 PROVIDER = "stripe"
@@ -181,6 +181,23 @@ class StripeClient(ProviderClient):
         """``DELETE /v1/subscriptions/{id}``: cancelled now (status ``canceled``)."""
         response = self.request("DELETE", f"/v1/subscriptions/{subscription_id}", operation="subscriptions")
         return StripeSubscription.model_validate(self.json_body(response))
+
+    # ----- the SubscriptionBiller port ---------------------------------------------------
+    def start_subscription(self, spec: SubscriptionSpec) -> SubscriptionCreated:
+        """The platform product: the customer by email (found or created), subscribed to the
+        price under the caller's idempotency key."""
+        if not spec.email or not spec.price_id:
+            raise InvalidRequestError("stripe subscriptions need email and price_id", provider=self.provider)
+        customer = self.find_or_create_customer(spec.email, spec.name or spec.email, {"org_id": spec.org_id})
+        created = self.create_subscription(customer.customer_id, spec.price_id, spec.idempotency_key)
+        return SubscriptionCreated(
+            provider=self.provider, subscription_id=created.id, status=created.status, customer_id=customer.customer_id
+        )
+
+    def end_subscription(self, subscription_id: str) -> bool:
+        """Cancelled now: Stripe answers the subscription (``canceled``) or raises."""
+        self.cancel_subscription(subscription_id)
+        return True
 
     def health_check(self) -> None:
         self.request("GET", "/v1/customers", params={"limit": 1}, timeout=get_settings().health_check_timeout)

@@ -1,0 +1,348 @@
+"""Capability ports: what domain code may ask an org for ("the org's WhatsApp sender"), never a class.
+
+Each Protocol holds exactly the calls domain code makes. An adapter implements a port by having
+those members (structural typing: no base class to inherit) and its descriptor declares the port
+by name in ``capabilities``. :func:`for_org` resolves the org's adapter through the registry,
+checks both, and returns it typed as the port; provider quirks (WhatsApp Cloud's 24 h window,
+SES having no batch call) are members of the adapter behind the port, never ``isinstance`` checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, get_args
+
+from typing_extensions import get_protocol_members
+
+from hub.errors import ConfigurationError, InvalidRequestError
+from hub.providers import all_descriptors, descriptor
+from hub.providers.base.descriptor import Capability
+
+if TYPE_CHECKING:
+    from hub.ai.models import Completion, Embeddings, GeneratedImage, ImageJob, ImageSize, LlmRequest
+    from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus
+    from hub.payments.models import (
+        BillingType,
+        ChargeResult,
+        ChargeSpec,
+        Customer,
+        ProviderCustomer,
+        RefundResult,
+        SubscriptionCreated,
+        SubscriptionSpec,
+    )
+    from hub.providers.asaas.client import (
+        FinancialTransaction,
+        PaymentLinkResult,
+        PixKeyType,
+        PixQrCode,
+        TransferResult,
+    )
+    from hub.providers.base.client import ProviderClient
+    from hub.providers.outbound import MediaMessage, OutboundEmail, SentEmail, SentMessage, WhatsAppTemplate
+    from hub.providers.pluggy.client import BankTransaction
+
+PortT = TypeVar("PortT")
+
+
+# ----- messaging ------------------------------------------------------------------------------
+
+
+class WhatsAppSender(Protocol):
+    """Evolution API, WhatsApp Cloud API."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def enforces_service_window(self) -> bool:
+        """True when free-form messages are delivered only within 24 h of the contact's last
+        message (Cloud API); False for channels Meta's window does not apply to (Evolution)."""
+        ...
+
+    def send_text(
+        self, to_e164: str, text: str, *, delay_ms: int | None = None, preview_url: bool = False
+    ) -> SentMessage: ...
+
+    def send_media(self, to_e164: str, media: MediaMessage) -> SentMessage: ...
+
+    def send_template(self, to_e164: str, template: WhatsAppTemplate) -> SentMessage: ...
+
+
+class SmsSender(Protocol):
+    """Twilio."""
+
+    def send_sms(self, to_e164: str, body: str) -> SentMessage: ...
+
+
+class EmailSender(Protocol):
+    """Resend, Amazon SES."""
+
+    def send_email(self, email: OutboundEmail, *, idempotency_key: str) -> SentEmail: ...
+
+    def send_batch(self, emails: list[OutboundEmail], *, idempotency_key: str) -> list[SentEmail]:
+        """Every email, answered in order (one call where the provider has a batch API)."""
+        ...
+
+
+# ----- AI -------------------------------------------------------------------------------------
+
+
+class TextGenerator(Protocol):
+    """Anthropic, OpenAI, Gemini."""
+
+    def generate(self, request: LlmRequest, model: str) -> Completion: ...
+
+
+class ImageGenerator(Protocol):
+    """OpenAI (synchronous), Replicate (a prediction that may still be running)."""
+
+    def create_image(self, prompt: str, model: str, *, size: ImageSize) -> GeneratedImage | ImageJob:
+        """The image, or the still-running job to poll later (never waited for here)."""
+        ...
+
+    def poll_image(self, job_id: str, *, model: str) -> GeneratedImage | ImageJob: ...
+
+
+class Embedder(Protocol):
+    """OpenAI."""
+
+    def embed(self, texts: list[str], model: str) -> Embeddings: ...
+
+
+# ----- payments -------------------------------------------------------------------------------
+
+
+class Charger(Protocol):
+    """A gateway in the charge chain (Asaas, PagBank, MercadoPago)."""
+
+    # What it charges with (MercadoPago: PIX only), known before any credential is read.
+    billing_types: ClassVar[frozenset[BillingType]]
+
+    def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
+        """Create the charge once per ``spec.charge_id`` (``resumed``: an earlier attempt may
+        have created it: look it up first). A ProviderUnavailableError carries
+        ``details["charge_lookup"]``: ``not_sent`` / ``not_found`` (surely no charge here: the
+        chain may fail over) or ``failed`` (the outcome is unknown: no failover)."""
+        ...
+
+
+class CustomerRegistry(Protocol):
+    """Asaas: payers looked up by CPF/CNPJ before one is created."""
+
+    def ensure_customer(self, customer: Customer) -> ProviderCustomer: ...
+
+
+class Refunder(Protocol):
+    """Asaas, MercadoPago."""
+
+    def refund(
+        self,
+        provider_charge_id: str,
+        amount_cents: int | None = None,
+        /,
+        *,
+        description: str | None = None,
+        idempotency_key: str,
+    ) -> RefundResult: ...
+
+
+class PaymentLookup(Protocol):
+    """MercadoPago: its notifications carry only the payment id."""
+
+    def get_payment(self, payment_id: str) -> ChargeResult: ...
+
+
+class OrderLookup(Protocol):
+    """PagBank: an order as its notification would carry it, for lost notifications."""
+
+    def get_order_payload(self, order_id: str) -> dict[str, Any] | None: ...
+
+
+class SubscriptionBiller(Protocol):
+    """Asaas (clients' subscriptions), Stripe (the platform product)."""
+
+    def start_subscription(self, spec: SubscriptionSpec) -> SubscriptionCreated: ...
+
+    def end_subscription(self, subscription_id: str) -> bool: ...
+
+
+class PaymentLinks(Protocol):
+    """Asaas."""
+
+    def create_payment_link(
+        self,
+        *,
+        name: str,
+        billing_type: BillingType,
+        amount_cents: int | None,
+        description: str | None,
+        due_date_limit_days: int,
+        external_reference: str | None,
+    ) -> PaymentLinkResult: ...
+
+
+class PixQrCodes(Protocol):
+    """Asaas: the copy-and-paste and QR image of a charge it holds."""
+
+    def pix_qr_code(self, provider_charge_id: str) -> PixQrCode: ...
+
+
+class PixTransfers(Protocol):
+    """Asaas: money out to a PIX key."""
+
+    def create_transfer(
+        self, amount_cents: int, *, pix_key: str, pix_key_type: PixKeyType, description: str | None
+    ) -> TransferResult: ...
+
+
+class PaymentLedger(Protocol):
+    """Asaas: the account's statement (charges received, fees, transfers out)."""
+
+    def list_financial_transactions(self, start: date, end: date) -> Iterator[FinancialTransaction]: ...
+
+
+class BankStatements(Protocol):
+    """Pluggy (Open Finance): the payout bank account's transactions."""
+
+    def list_transactions(self, start: date, end: date) -> Iterable[BankTransaction]: ...
+
+
+# ----- fiscal ---------------------------------------------------------------------------------
+
+
+class NfseIssuer(Protocol):
+    """Nuvem Fiscal, Focus NFe: one interface, our charge id as every note's reference.
+
+    ``note_id`` is the id in the provider's own ``NfseStatus.provider_id``."""
+
+    def emit(self, req: NfseRequest) -> NfseStatus:
+        """Once per ``req.reference``: an existing note is answered, not emitted again."""
+        ...
+
+    def find(self, reference: str, prestador_cnpj: str) -> NfseStatus | None: ...
+
+    def status(self, note_id: str) -> NfseStatus: ...
+
+    def cancel(self, note_id: str, justification: str) -> NfseCancellation: ...
+
+    def download_pdf(self, note_id: str) -> bytes: ...
+
+    def download_xml(self, note_id: str) -> bytes: ...
+
+
+class CnpjLookup(Protocol):
+    """Nuvem Fiscal: the Receita Federal's registry."""
+
+    def cnpj_lookup(self, cnpj: str) -> dict[str, Any]: ...
+
+
+# ----- the lookup -----------------------------------------------------------------------------
+
+PORTS: dict[str, type[Any]] = {
+    port.__name__: port
+    for port in (
+        WhatsAppSender,
+        SmsSender,
+        EmailSender,
+        TextGenerator,
+        ImageGenerator,
+        Embedder,
+        Charger,
+        CustomerRegistry,
+        Refunder,
+        PaymentLookup,
+        OrderLookup,
+        SubscriptionBiller,
+        PaymentLinks,
+        PixQrCodes,
+        PixTransfers,
+        PaymentLedger,
+        BankStatements,
+        NfseIssuer,
+        CnpjLookup,
+    )
+}
+assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"
+
+
+# A port as a value. Typed as a callable rather than ``type[...]``: mypy refuses a Protocol
+# where ``type[T]`` is expected (it cannot be instantiated), yet accepts it as a callable.
+Port = Callable[..., PortT]
+
+
+def _name(port: Port[Any]) -> str:
+    name: str = getattr(port, "__name__", "")
+    if name not in PORTS:
+        raise TypeError(f"{port!r} is not a port of hub.providers.ports")
+    return name
+
+
+@cache
+def missing_members(port: Any, cls: type[Any]) -> frozenset[str]:
+    """The port's members ``cls`` lacks (empty: it implements the port)."""
+    return frozenset(name for name in get_protocol_members(port) if not hasattr(cls, name))
+
+
+def supports(provider: str, port: Port[Any]) -> bool:
+    """Does ``provider`` (a key or alias) declare ``port``?"""
+    found = descriptor(provider)
+    return found is not None and _name(port) in found.capabilities
+
+
+def providers_with(port: Port[Any]) -> list[str]:
+    """Every provider key declaring ``port``, in registry order."""
+    name = _name(port)
+    return [d.key for d in all_descriptors().values() if name in d.capabilities]
+
+
+def for_org(port: Port[PortT], org_id: str, provider: str, *, field: str = "provider", **kwargs: Any) -> PortT:
+    """The org's adapter at ``provider`` (a key or alias), typed as ``port``.
+
+    Unknown provider, or one that does not declare the port: InvalidRequestError naming
+    ``field`` (where the provider's name came from), before any credential is read."""
+    return cast(PortT, _checked_class(port, provider, field).for_org(org_id, **kwargs))
+
+
+def adapter_class(port: Port[PortT], provider: str, *, field: str = "provider") -> type[PortT]:
+    """The adapter class behind ``port`` at ``provider``, checked as :func:`for_org` does, for
+    what a port declares at class level (e.g. ``Charger.billing_types``) before credentials."""
+    return cast("type[PortT]", _checked_class(port, provider, field))
+
+
+def _checked_class(port: Port[Any], provider: str, field: str) -> type[ProviderClient]:
+    name = _name(port)
+    found = descriptor(provider)
+    if found is None:
+        raise InvalidRequestError(f"{field}: unknown provider {provider!r}", code="unknown_provider")
+    if name not in found.capabilities or found.client is None:
+        offered = ", ".join(providers_with(port)) or "none"
+        raise InvalidRequestError(
+            f"{field}: {found.key} is not a {name} (providers that are: {offered})",
+            provider=found.key,
+            code="capability_unsupported",
+        )
+    cls = found.client_class()
+    missing = missing_members(port, cls)
+    if missing:  # a descriptor promising what its client lacks: the hub's bug, not the caller's
+        raise ConfigurationError(
+            f"{found.key} declares {name} but {cls.__name__} lacks {', '.join(sorted(missing))}", provider=found.key
+        )
+    return cls
+
+
+# Typed shorthands for the ports domain code asks for most.
+
+
+def whatsapp_sender(org_id: str, provider: str) -> WhatsAppSender:
+    return for_org(WhatsAppSender, org_id, provider)
+
+
+def email_sender(org_id: str, provider: str) -> EmailSender:
+    return for_org(EmailSender, org_id, provider)
+
+
+def nfse_issuer(org_id: str, provider: str) -> NfseIssuer:
+    return for_org(NfseIssuer, org_id, provider)
