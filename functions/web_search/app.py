@@ -8,6 +8,6 @@ Errors: InvalidRequestError, AuthenticationError, RateLimitedError, ProviderUnav
 """
 
 from hub.invocation import operation_handler
-from hub.providers.serpapi.client import WebSearchRequest, search_web
+from hub.search.web import WebSearchRequest, search_web
 
 handler = operation_handler("web.search", WebSearchRequest, search_web)

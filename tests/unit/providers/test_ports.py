@@ -48,7 +48,7 @@ def test_every_declared_capability_is_a_port_its_client_implements(key: str) -> 
     found = all_descriptors()[key]
     for capability in found.capabilities:
         if capability not in ports.PORTS:
-            continue  # declared for a port still to come (e.g. WebSearch)
+            continue  # declared for a port still to come
         assert found.client is not None, f"{key} declares {capability} without a client"
         cls = found.client_class()
         assert ports.missing_members(ports.PORTS[capability], cls) == frozenset(), f"{key}: {capability}"
@@ -143,3 +143,49 @@ def test_class_level_declarations_are_read_without_credentials(secrets: FakeSecr
 def test_only_ports_can_be_asked_for() -> None:
     with pytest.raises(TypeError):
         ports.for_org(PagBankClient, "acme", "pagbank")
+
+
+def test_an_adapter_taking_a_port_call_differently_does_not_implement_it() -> None:
+    # Given adapters whose method exists but takes other parameters than the port's callers pass
+    class RenamedKeyword:
+        def search(self, engine: str, query: str, **_: object) -> None: ...
+
+    class MissingKeyword:
+        def search(self, engine: str, q: str, *, location: str | None = None) -> None: ...
+
+    class ExtraRequired:
+        def search(
+            self,
+            engine: str,
+            q: str,
+            region: str,
+            *,
+            location=None,
+            hl=None,
+            gl=None,
+            ll=None,
+            num=10,
+            start=0,
+            no_cache=False,
+        ) -> None: ...
+
+    class Fits:
+        def search(
+            self,
+            engine: str,
+            q: str,
+            *,
+            location=None,
+            hl=None,
+            gl=None,
+            ll=None,
+            num=10,
+            start=0,
+            no_cache=False,
+            safe: bool = True,
+        ) -> None: ...
+
+    # Then only the one that accepts every port parameter (extras with defaults) implements it
+    for cls in (RenamedKeyword, MissingKeyword, ExtraRequired):
+        assert ports.missing_members(ports.WebSearch, cls) == frozenset({"search"}), cls.__name__
+    assert ports.missing_members(ports.WebSearch, Fits) == frozenset()

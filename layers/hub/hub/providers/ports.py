@@ -9,6 +9,7 @@ SES having no batch call) are members of the adapter behind the port, never ``is
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import cache
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from hub.providers.base.client import ProviderClient
     from hub.providers.outbound import MediaMessage, OutboundEmail, SentEmail, SentMessage, WhatsAppTemplate
     from hub.providers.pluggy.client import BankTransaction
+    from hub.search.models import Engine, SearchResults
 
 PortT = TypeVar("PortT")
 
@@ -233,6 +235,24 @@ class NfseIssuer(Protocol):
     def download_xml(self, note_id: str) -> bytes: ...
 
 
+class WebSearch(Protocol):
+    """One page of a search engine's results (SerpAPI: Google web, Maps and News)."""
+
+    def search(
+        self,
+        engine: Engine,
+        q: str,
+        *,
+        location: str | None = None,
+        hl: str | None = None,
+        gl: str | None = None,
+        ll: str | None = None,
+        num: int = 10,
+        start: int = 0,
+        no_cache: bool = False,
+    ) -> SearchResults: ...
+
+
 class CnpjLookup(Protocol):
     """Nuvem Fiscal: the Receita Federal's registry."""
 
@@ -263,6 +283,7 @@ PORTS: dict[str, type[Any]] = {
         BankStatements,
         NfseIssuer,
         CnpjLookup,
+        WebSearch,
     )
 }
 assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"
@@ -282,8 +303,50 @@ def _name(port: Port[Any]) -> str:
 
 @cache
 def missing_members(port: Any, cls: type[Any]) -> frozenset[str]:
-    """The port's members ``cls`` lacks (empty: it implements the port)."""
-    return frozenset(name for name in get_protocol_members(port) if not hasattr(cls, name))
+    """The port's members ``cls`` lacks or takes differently (empty: it implements the port).
+
+    Checked from the registry at test time (tests/unit/providers/test_ports.py), so a new
+    adapter needs no hand-kept list: each port parameter must be accepted under its name and
+    kind, and the adapter may add parameters only with defaults."""
+    return frozenset(
+        name
+        for name in get_protocol_members(port)
+        if not hasattr(cls, name) or not _accepts(getattr(port, name, None), getattr(cls, name))
+    )
+
+
+def _accepts(wanted: Any, given: Any) -> bool:
+    if not callable(wanted):
+        return True  # a declared attribute (e.g. ``Charger.billing_types``): presence is enough
+    try:
+        want = [p for p in inspect.signature(wanted).parameters.values() if p.name != "self"]
+        have = [p for p in inspect.signature(given).parameters.values() if p.name != "self"]
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in have if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = {p.name: p for p in have}
+    var_keyword = any(p.kind is p.VAR_KEYWORD for p in have)
+    matched: set[str] = set()
+    for index, param in enumerate(want):
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.kind is param.POSITIONAL_ONLY:  # matched by position, whatever its name
+            own = positional[index] if index < len(positional) else None
+        else:
+            own = by_name.get(param.name)
+            if own is None and var_keyword:
+                continue
+            if own is not None and (own.kind is own.POSITIONAL_ONLY) != (param.kind is param.POSITIONAL_ONLY):
+                return False
+            if own is not None and param.kind is not param.KEYWORD_ONLY and own.kind is own.KEYWORD_ONLY:
+                return False
+        if own is None or (param.default is not param.empty and own.default is own.empty):
+            return False
+        matched.add(own.name)
+    # Whatever else the adapter takes must have a default: callers of the port never pass it.
+    return all(
+        p.name in matched or p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in have
+    )
 
 
 def supports(provider: str, port: Port[Any]) -> bool:

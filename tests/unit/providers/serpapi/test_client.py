@@ -12,8 +12,9 @@ from pydantic import SecretStr
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.invocation import parse_request
 from hub.providers import ADAPTERS, descriptor
-from hub.providers.serpapi.client import SerpApiClient, SerpApiCredentials, WebSearchRequest
+from hub.providers.serpapi.client import SerpApiClient, SerpApiCredentials
 from hub.retry import RetryPolicy
+from hub.search.web import WebSearchRequest
 from tests.helpers import FakeLambdaContext, load_function
 
 KEY = "serp-secret-key-4f1d"

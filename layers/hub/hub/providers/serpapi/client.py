@@ -6,155 +6,28 @@ travels in the query string: never logged (the base logs the path only), never i
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Protocol, cast
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
+from pydantic import SecretStr
 
 from hub.config import get_settings
-from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers import descriptor
+from hub.errors import HubError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
-from hub.requests import OperationRequest, OrgId
-
-# ----- the WebSearch port (capability level; the lead moves this part to hub.providers.ports) -----
-
-Engine = Literal["google", "google_maps", "google_news"]
-MAX_RESULTS = 100
-MAX_QUERY_CHARS = 2_048  # Google's own limit on a query's length
-# Bounds on what a result carries back, whatever the provider sends.
-MAX_TITLE, MAX_SNIPPET, MAX_LINK, MAX_SHORT = 500, 1_000, 2_048, 200
-
-
-def _clip(value: Any, limit: int) -> str | None:
-    return value.strip()[:limit] or None if isinstance(value, str) else None
-
-
-class WebResult(BaseModel):
-    position: int
-    title: str
-    link: str
-    snippet: str | None = None
-
-
-class GpsCoordinates(BaseModel):
-    latitude: float
-    longitude: float
-
-
-class PlaceResult(BaseModel):
-    position: int
-    name: str
-    address: str | None = None
-    rating: float | None = None
-    gps: GpsCoordinates | None = None
-
-
-class NewsResult(BaseModel):
-    position: int
-    title: str
-    link: str
-    source: str | None = None
-    date: str | None = None
-
-
-class SearchResults(BaseModel):
-    """One page of results of one engine: ``web`` (google), ``places`` (google_maps) or
-    ``news`` (google_news), at most ``num`` of them."""
-
-    provider: str
-    engine: Engine
-    search_id: str | None = None
-    web: list[WebResult] | None = None
-    places: list[PlaceResult] | None = None
-    news: list[NewsResult] | None = None
-
-
-class WebSearch(Protocol):
-    """SerpAPI (Google web, Maps and News)."""
-
-    def search(
-        self,
-        engine: Engine,
-        q: str,
-        *,
-        location: str | None = None,
-        hl: str | None = None,
-        gl: str | None = None,
-        ll: str | None = None,
-        num: int = 10,
-        start: int = 0,
-        no_cache: bool = False,
-    ) -> SearchResults: ...
-
-
-# Which optional parameters each engine takes (the rest are refused, naming the field).
-ENGINE_PARAMS: dict[str, frozenset[str]] = {
-    # https://serpapi.com/search-api
-    "google": frozenset({"location", "hl", "gl", "start"}),
-    # https://serpapi.com/maps-local-results: pagination needs ll
-    "google_maps": frozenset({"hl", "ll", "start"}),
-    # https://serpapi.com/google-news-api
-    "google_news": frozenset({"hl", "gl"}),
-}
-
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-zA-Z]{2,4})?$")]
-Country = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2}$")]
-# "@" latitude "," longitude "," zoom ("14z") or map height ("10410m").
-MapPoint = Annotated[str, StringConstraints(pattern=r"^@-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,\d+(\.\d+)?[zm]$")]
-
-
-class WebSearchRequest(OperationRequest):
-    """WebSearch's payload, validated before anything is called."""
-
-    org_id: OrgId
-    provider: Literal["serpapi"] = "serpapi"
-    engine: Engine
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    location: str | None = Field(None, min_length=1, max_length=255)
-    hl: Language | None = None
-    gl: Country | None = None
-    ll: MapPoint | None = None
-    num: int = Field(10, ge=1, le=MAX_RESULTS, strict=True)
-    start: int = Field(0, ge=0, le=500, strict=True)
-    no_cache: bool = Field(False, strict=True)
-
-    @model_validator(mode="after")
-    def _engine_params(self) -> WebSearchRequest:
-        if not self.q.strip():
-            raise ValueError("q must not be blank")
-        allowed = ENGINE_PARAMS[self.engine]
-        for name in ("location", "hl", "gl", "ll", "start"):
-            if name not in allowed and getattr(self, name) not in (None, 0):
-                raise ValueError(f"{name} is not a parameter of engine {self.engine}")
-        if self.engine == "google_maps" and self.start and not self.ll:
-            raise ValueError("start needs ll for engine google_maps (SerpAPI paginates maps around a point)")
-        return self
-
-
-def web_search(org_id: str, provider: str = "serpapi") -> WebSearch:
-    """The org's web search engine at ``provider`` (a provider declaring WebSearch)."""
-    found = descriptor(provider)
-    if found is None or "WebSearch" not in found.capabilities:
-        raise InvalidRequestError(f"provider: {provider!r} is not a web search provider", code="unknown_provider")
-    return cast(WebSearch, found.client_class().for_org(org_id))
-
-
-def search_web(request: WebSearchRequest) -> SearchResults:
-    """WebSearch: one page of results from the org's search provider."""
-    engine = web_search(request.org_id, request.provider)
-    return engine.search(
-        request.engine,
-        request.q,
-        location=request.location,
-        hl=request.hl,
-        gl=request.gl,
-        ll=request.ll,
-        num=request.num,
-        start=request.start,
-        no_cache=request.no_cache,
-    )
-
+from hub.search.models import (
+    MAX_LINK,
+    MAX_RESULTS,
+    MAX_SHORT,
+    MAX_SNIPPET,
+    MAX_TITLE,
+    Engine,
+    GpsCoordinates,
+    NewsResult,
+    PlaceResult,
+    SearchResults,
+    WebResult,
+    clip,
+)
 
 # ----- the SerpAPI adapter ----------------------------------------------------------------------
 
@@ -257,7 +130,7 @@ class SerpApiClient(ProviderClient):
                 provider=self.provider,
                 code="search_error",
             )
-        results = SearchResults(provider=self.provider, engine=engine, search_id=_clip(metadata.get("id"), MAX_SHORT))
+        results = SearchResults(provider=self.provider, engine=engine, search_id=clip(metadata.get("id"), MAX_SHORT))
         if engine == "google":
             results.web = _web_results(payload.get("organic_results"), num)
         elif engine == "google_maps":
@@ -298,14 +171,14 @@ def _position(item: dict[str, Any], default: int) -> int:
 def _web_results(value: Any, num: int) -> list[WebResult]:
     found: list[WebResult] = []
     for index, item in enumerate(_items(value), start=1):
-        title, link = _clip(item.get("title"), MAX_TITLE), _clip(item.get("link"), MAX_LINK)
+        title, link = clip(item.get("title"), MAX_TITLE), clip(item.get("link"), MAX_LINK)
         if title and link:
             found.append(
                 WebResult(
                     position=_position(item, index),
                     title=title,
                     link=link,
-                    snippet=_clip(item.get("snippet"), MAX_SNIPPET),
+                    snippet=clip(item.get("snippet"), MAX_SNIPPET),
                 )
             )
     return found[:num]
@@ -314,7 +187,7 @@ def _web_results(value: Any, num: int) -> list[WebResult]:
 def _place_results(value: Any, num: int) -> list[PlaceResult]:
     found: list[PlaceResult] = []
     for index, item in enumerate(_items(value), start=1):
-        name = _clip(item.get("title"), MAX_TITLE)
+        name = clip(item.get("title"), MAX_TITLE)
         if not name:
             continue
         rating = item.get("rating")
@@ -326,7 +199,7 @@ def _place_results(value: Any, num: int) -> list[PlaceResult]:
             PlaceResult(
                 position=_position(item, index),
                 name=name,
-                address=_clip(item.get("address"), MAX_SNIPPET),
+                address=clip(item.get("address"), MAX_SNIPPET),
                 rating=float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else None,
                 gps=coordinates,
             )
@@ -341,7 +214,7 @@ def _news_results(value: Any, num: int) -> list[NewsResult]:
         article = item if item.get("link") else item.get("highlight")
         if not isinstance(article, dict):
             continue
-        title, link = _clip(article.get("title"), MAX_TITLE), _clip(article.get("link"), MAX_LINK)
+        title, link = clip(article.get("title"), MAX_TITLE), clip(article.get("link"), MAX_LINK)
         if not (title and link):
             continue
         source = article.get("source")
@@ -350,8 +223,8 @@ def _news_results(value: Any, num: int) -> list[NewsResult]:
                 position=_position(item, index),
                 title=title,
                 link=link,
-                source=_clip(source.get("name") if isinstance(source, dict) else source, MAX_SHORT),
-                date=_clip(article.get("date"), MAX_SHORT),
+                source=clip(source.get("name") if isinstance(source, dict) else source, MAX_SHORT),
+                date=clip(article.get("date"), MAX_SHORT),
             )
         )
     return found[:num]

@@ -1,0 +1,1 @@
+"""Web search: one operation over any provider declaring the WebSearch port."""
