@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 _NOT_PROVIDERS = frozenset({"base"})
 
 
+@cache
 def _declared(package: str) -> tuple[ProviderDescriptor, ...]:
     try:
         module = importlib.import_module(f"{__name__}.{package}")
@@ -27,7 +29,7 @@ def _declared(package: str) -> tuple[ProviderDescriptor, ...]:
         if exc.name != f"{__name__}.{package}":
             raise
         return ()
-    return tuple(getattr(module, "DESCRIPTORS", ()))
+    return tuple(replace(d, package=module.__name__) for d in getattr(module, "DESCRIPTORS", ()))
 
 
 @cache

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="anthropic",
         title="Anthropic",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.anthropic.com",
-        client="client:AnthropicClient",
         capabilities=frozenset({"TextGenerator"}),
         docs="https://docs.anthropic.com/en/api/messages",
     ),

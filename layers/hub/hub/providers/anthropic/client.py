@@ -50,7 +50,6 @@ class AnthropicCredentials(ProviderCredentials):
 
 class AnthropicClient(ProviderClient):
     provider: ClassVar[str] = "anthropic"
-    default_base_url: ClassVar[str] = "https://api.anthropic.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = AnthropicCredentials
     # The Messages API documents no idempotency key; callers dedupe with LlmRequest.idempotency_key.
     idempotency_header: ClassVar[str | None] = None

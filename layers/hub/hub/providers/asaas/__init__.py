@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="asaas",
         title="Asaas",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.asaas.com/v3",
-        client="client:AsaasClient",
         webhook=True,
         capabilities=frozenset(
             {

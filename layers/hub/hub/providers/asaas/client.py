@@ -181,7 +181,6 @@ class AsaasClient(ProviderClient):
 
     provider: ClassVar[str] = PROVIDER
     billing_types: ClassVar[frozenset[BillingType]] = frozenset({"BOLETO", "PIX", "CREDIT_CARD", "UNDEFINED"})
-    default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = AsaasCredentials
     # Asaas has no idempotency header: our charge id goes in ``externalReference``.
     idempotency_header: ClassVar[str | None] = None

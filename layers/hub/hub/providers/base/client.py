@@ -13,6 +13,7 @@ import dataclasses
 import email.utils
 import json
 import math
+import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -162,6 +163,15 @@ class ProviderClient(ABC):
     # true|false`` decides over the status, ``retry-after-ms`` (then ``Retry-After``) is the wait
     # on any retried answer, and 408 (request timeout) and 409 (lock timeout) are retryable.
     retry_advice: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The default base URL is the descriptor's (one place per provider), unless the class sets one.
+        if "default_base_url" not in cls.__dict__ and "provider" in cls.__dict__:
+            package = sys.modules.get(cls.__module__.rpartition(".")[0])
+            for declared in getattr(package, "DESCRIPTORS", ()):
+                if declared.key == cls.provider:
+                    cls.default_base_url = declared.default_base_url
 
     def __init__(
         self,

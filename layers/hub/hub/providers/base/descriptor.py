@@ -8,7 +8,7 @@ adapters it never calls. The client class and the webhook spec load on first use
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from hub.resilience.ratelimit import LimitRule
@@ -51,11 +51,12 @@ class ProviderDescriptor:
 
     key: str
     title: str
-    package: str
     auth: AuthKind
+    # Clients without a base URL of their own (Evolution is self-hosted) read it from the secret.
     default_base_url: str = ""
-    # "module:Class" inside the package, e.g. "client:AsaasClient"; None for webhook-only providers.
-    client: str | None = None
+    # The module of the package holding the client: the ``ProviderClient`` subclass there whose
+    # ``provider`` is this key. None for webhook-only providers.
+    client: str | None = "client"
     # The package has ``webhook.py`` with a ``WEBHOOK`` spec (route /webhooks/{key}/{org_id}).
     webhook: bool = False
     # The platform health check probes the org's credentials (False when most orgs hold only a
@@ -68,14 +69,24 @@ class ProviderDescriptor:
     # Other names the provider is known by in secret ids and routes (PagSeguro → pagbank).
     aliases: tuple[str, ...] = ()
     docs: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    # Set by the registry: the package that declared it.
+    package: str = ""
 
     def client_class(self) -> type[ProviderClient]:
         if self.client is None:
             raise LookupError(f"provider {self.key!r} has no outbound client")
-        module, _, name = self.client.partition(":")
-        cls: type[ProviderClient] = getattr(importlib.import_module(f"{self.package}.{module}"), name)
-        return cls
+        from hub.providers.base.client import ProviderClient
+
+        module = importlib.import_module(f"{self.package}.{self.client}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, ProviderClient)
+                and value.__module__ == module.__name__
+                and getattr(value, "provider", None) == self.key
+            ):
+                return value
+        raise LookupError(f"{module.__name__} defines no ProviderClient with provider = {self.key!r}")
 
     def webhook_spec(self) -> WebhookSpec:
         if not self.webhook:

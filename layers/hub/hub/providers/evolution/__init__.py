@@ -10,9 +10,7 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="evolution",
         title="Evolution API",
-        package=__name__,
         auth="api_key",
-        client="client:EvolutionClient",
         webhook=True,
         capabilities=frozenset({"WhatsAppSender"}),
         # WhatsApp Business messaging tier: 1,000 business-initiated conversations/day on tier 1.

@@ -42,7 +42,6 @@ class EvolutionCredentials(ProviderCredentials):
 class EvolutionClient(ProviderClient):
     provider: ClassVar[str] = "evolution"
     # Self-hosted: there is no public default; the secret must carry base_url.
-    default_base_url: ClassVar[str] = ""
     credentials_model: ClassVar[type[ProviderCredentials]] = EvolutionCredentials
     # Evolution API takes no idempotency header; a send whose answer was lost is looked up
     # with findMessages before it is ever sent again (ProviderClient.effect).

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="focusnfe",
         title="Focus NFe",
-        package=__name__,
         auth="basic",
         default_base_url="https://api.focusnfe.com.br",
-        client="client:FocusNfeClient",
         capabilities=frozenset({"NfseIssuer"}),
         docs="https://focusnfe.com.br/doc/#nfse-nacional",
     ),

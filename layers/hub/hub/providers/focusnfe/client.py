@@ -50,7 +50,6 @@ class FocusNfeCredentials(ProviderCredentials):
 
 class FocusNfeClient(ProviderClient):
     provider: ClassVar[str] = "focusnfe"
-    default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = FocusNfeCredentials
     idempotency_header: ClassVar[str | None] = None  # the ref is the idempotency key
     json_floats: ClassVar[bool] = False  # every number in a body is money or a rate (Decimal)

@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="gemini",
         title="Google Gemini",
-        package=__name__,
         auth="api_key",
         default_base_url="https://generativelanguage.googleapis.com",
-        client="client:GeminiClient",
         capabilities=frozenset({"TextGenerator"}),
         # Per-project RPM depends on the tier; the free tier is low. Configure per deployment.
         limits=(LimitRule("requests_per_minute", 1_000, MINUTE, "provider"),),

@@ -98,7 +98,6 @@ def normalise_finish_reason(reason: str | None) -> str:
 
 class GeminiClient(ProviderClient):
     provider: ClassVar[str] = "gemini"
-    default_base_url: ClassVar[str] = "https://generativelanguage.googleapis.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = GeminiCredentials
     # The Gemini API has no idempotency header. A retried generateContent after a timeout
     # may be billed twice; 5xx answers are not billed (only successful generations are).

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="mercadopago",
         title="Mercado Pago",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.mercadopago.com",
-        client="client:MercadoPagoClient",
         webhook=True,
         capabilities=frozenset({"Charger", "Refunder", "PaymentLookup"}),
         docs="https://www.mercadopago.com.br/developers/en/reference",

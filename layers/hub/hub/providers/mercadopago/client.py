@@ -32,7 +32,6 @@ class MercadoPagoClient(ProviderClient):
     json_floats: ClassVar[bool] = False  # transaction_amount is money
     provider: ClassVar[str] = PROVIDER
     billing_types: ClassVar[frozenset[BillingType]] = frozenset({"PIX"})  # the hub uses it for PIX only
-    default_base_url: ClassVar[str] = "https://api.mercadopago.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = MercadoPagoCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
 

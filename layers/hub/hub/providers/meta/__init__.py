@@ -10,18 +10,17 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="meta",
         title="Meta webhooks",
-        package=__name__,
         auth="webhook_only",
+        client=None,
         webhook=True,
         docs="https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
     ),
     ProviderDescriptor(
         key="whatsapp_cloud",
         title="WhatsApp Cloud API",
-        package=__name__,
         auth="api_key",
         default_base_url="https://graph.facebook.com",
-        client="whatsapp_cloud:WhatsAppCloudClient",
+        client="whatsapp_cloud",
         capabilities=frozenset({"WhatsAppSender"}),
         # Messaging tier 1: 1,000 business-initiated conversations/day.
         limits=(LimitRule("messages_per_day", 1_000, DAY, "account", applies_to="send"),),

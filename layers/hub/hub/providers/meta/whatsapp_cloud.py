@@ -114,7 +114,6 @@ def meta_error_to_hub(
 
 class WhatsAppCloudClient(GraphApiClient):
     provider: ClassVar[str] = PROVIDER
-    default_base_url: ClassVar[str] = "https://graph.facebook.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = WhatsAppCloudCredentials
     graph_version: ClassVar[str] = DEFAULT_GRAPH_VERSION
     # The Cloud API documents no idempotency key and no way to list sent messages: a send whose

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="nuvemfiscal",
         title="Nuvem Fiscal",
-        package=__name__,
         auth="client_credentials",
         default_base_url="https://api.nuvemfiscal.com.br",
-        client="client:NuvemFiscalClient",
         capabilities=frozenset({"NfseIssuer", "CnpjLookup"}),
         docs="https://dev.nuvemfiscal.com.br/docs/api",
     ),

@@ -90,7 +90,6 @@ class NuvemFiscalCredentials(ProviderCredentials):
 
 class NuvemFiscalClient(ProviderClient):
     provider: ClassVar[str] = "nuvemfiscal"
-    default_base_url: ClassVar[str] = PRODUCTION_BASE_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = NuvemFiscalCredentials
     idempotency_header: ClassVar[str | None] = None  # none; `referencia` plays that role
     json_floats: ClassVar[bool] = False  # every number in a body is money or a rate (Decimal)

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="openai",
         title="OpenAI",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.openai.com/v1",
-        client="client:OpenAIClient",
         capabilities=frozenset({"TextGenerator", "ImageGenerator", "Embedder"}),
         docs="https://platform.openai.com/docs/api-reference",
     ),

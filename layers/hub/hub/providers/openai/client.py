@@ -67,7 +67,6 @@ class OpenAICredentials(ProviderCredentials):
 
 class OpenAIClient(ProviderClient):
     provider: ClassVar[str] = "openai"
-    default_base_url: ClassVar[str] = "https://api.openai.com/v1"
     credentials_model: ClassVar[type[ProviderCredentials]] = OpenAICredentials
     # No idempotency key is documented for these endpoints; callers dedupe with
     # LlmRequest.idempotency_key before calling.

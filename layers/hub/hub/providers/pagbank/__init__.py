@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="pagbank",
         title="PagBank (PagSeguro)",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.pagseguro.com",
-        client="client:PagBankClient",
         webhook=True,
         capabilities=frozenset({"Charger", "OrderLookup"}),
         limits=(LimitRule("requests_per_minute", 300, MINUTE, "account"),),

@@ -110,7 +110,6 @@ class PagBankClient(ProviderClient):
     provider: ClassVar[str] = PROVIDER
     # PIX and boleto as orders, card and "let the payer choose" as a hosted checkout.
     billing_types: ClassVar[frozenset[BillingType]] = frozenset({"BOLETO", "PIX", "CREDIT_CARD", "UNDEFINED"})
-    default_base_url: ClassVar[str] = PRODUCTION_URL
     credentials_model: ClassVar[type[ProviderCredentials]] = PagBankCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
 

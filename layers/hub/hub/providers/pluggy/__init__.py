@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="pluggy",
         title="Pluggy",
-        package=__name__,
         auth="client_credentials",
         default_base_url="https://api.pluggy.ai",
-        client="client:PluggyClient",
         capabilities=frozenset({"BankStatements"}),
         # Per-minute limits on auth and transactions (https://docs.pluggy.ai/docs/rate-limits).
         limits=(

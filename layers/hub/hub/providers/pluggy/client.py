@@ -262,7 +262,6 @@ class PluggyClient(ProviderClient):
 
     provider: ClassVar[str] = PROVIDER
     # https://docs.pluggy.ai/docs/basic-concepts
-    default_base_url: ClassVar[str] = "https://api.pluggy.ai"
     credentials_model: ClassVar[type[ProviderCredentials]] = PluggyCredentials
 
     credentials: PluggyCredentials

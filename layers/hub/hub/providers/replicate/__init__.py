@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="replicate",
         title="Replicate",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.replicate.com/v1",
-        client="client:ReplicateClient",
         capabilities=frozenset({"ImageGenerator"}),
         docs="https://replicate.com/docs/reference/http",
     ),

@@ -124,7 +124,6 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
 
 class ReplicateClient(ProviderClient):
     provider: ClassVar[str] = "replicate"
-    default_base_url: ClassVar[str] = "https://api.replicate.com/v1"
     credentials_model: ClassVar[type[ProviderCredentials]] = ReplicateCredentials
     # Replicate has no idempotency header: a retried POST creates (and bills) a second
     # prediction. create_prediction is therefore sent once, never retried here; callers

@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="resend",
         title="Resend",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.resend.com",
-        client="client:ResendClient",
         webhook=True,
         capabilities=frozenset({"EmailSender"}),
         # 10 requests per second per team (https://resend.com/docs/api-reference/rate-limit); the

@@ -82,7 +82,6 @@ class ResendClient(ProviderClient):
 
     provider: ClassVar[str] = "resend"
     # https://resend.com/docs/api-reference/introduction#base-url
-    default_base_url: ClassVar[str] = "https://api.resend.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = ResendCredentials
     # https://resend.com/docs/dashboard/emails/idempotency-keys: honoured by POST /emails and
     # POST /emails/batch; the same key with the same body answers the original response.

@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="serpapi",
         title="SerpAPI",
-        package=__name__,
         auth="api_key",
         default_base_url="https://serpapi.com",
-        client="client:SerpApiClient",
         capabilities=frozenset({"WebSearch"}),
         limits=(
             # The plan's monthly searches are the quota (https://serpapi.com/pricing: Developer

@@ -45,7 +45,6 @@ class SerpApiCredentials(ProviderCredentials):
 
 class SerpApiClient(ProviderClient):
     provider: ClassVar[str] = "serpapi"
-    default_base_url: ClassVar[str] = "https://serpapi.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = SerpApiCredentials
     # Searches only read: a lost answer is retried or failed over, never an unknown outcome.
     writes_have_effects: ClassVar[bool] = False

@@ -10,9 +10,7 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="ses",
         title="Amazon SES",
-        package=__name__,
         auth="aws_iam",
-        client="client:SesClient",
         capabilities=frozenset({"EmailSender"}),
         # SES counts recipients: a production account starts at 14/s and 50,000/day
         # (GetAccount.SendQuota has the account's own figures: override per deployment).

@@ -97,7 +97,6 @@ class SesCredentials(ProviderCredentials):
 
 class SesClient(ProviderClient):
     provider: ClassVar[str] = "ses"
-    default_base_url: ClassVar[str] = ""  # boto3 resolves the endpoint
     credentials_model: ClassVar[type[ProviderCredentials]] = SesCredentials
     idempotency_header: ClassVar[str | None] = None  # no HTTP requests; SES has no idempotency key
 

@@ -9,10 +9,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="stripe",
         title="Stripe",
-        package=__name__,
         auth="api_key",
         default_base_url="https://api.stripe.com",
-        client="client:StripeClient",
         webhook=True,
         # Most orgs hold only Stripe's webhook secret (the platform's key lives with the platform
         # product), so a health probe would report a false failure.

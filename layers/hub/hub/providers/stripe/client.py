@@ -74,7 +74,6 @@ def _metadata_fields(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 class StripeClient(ProviderClient):
     provider: ClassVar[str] = PROVIDER
-    default_base_url: ClassVar[str] = "https://api.stripe.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = StripeCredentials
     idempotency_header: ClassVar[str | None] = IDEMPOTENCY_HEADER
 

@@ -10,10 +10,8 @@ DESCRIPTORS = (
     ProviderDescriptor(
         key="twilio",
         title="Twilio",
-        package=__name__,
         auth="basic",
         default_base_url="https://api.twilio.com",
-        client="client:TwilioClient",
         webhook=True,
         capabilities=frozenset({"SmsSender"}),
         # A sender's throughput is 1 message/s for a US long code and about 10/s for international

@@ -144,7 +144,6 @@ class TwilioCredentials(ProviderCredentials):
 
 class TwilioClient(ProviderClient):
     provider: ClassVar[str] = "twilio"
-    default_base_url: ClassVar[str] = "https://api.twilio.com"
     credentials_model: ClassVar[type[ProviderCredentials]] = TwilioCredentials
     # The Messages API takes no idempotency key: a POST retried after a 5xx may send twice, so a
     # send whose answer was lost is looked up in the account's messages before any re-send.
