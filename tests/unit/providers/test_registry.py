@@ -25,6 +25,6 @@ def test_a_provider_is_found_by_an_alias_and_unknown_names_are_none() -> None:
 
 
 def test_a_descriptor_naming_a_module_without_its_client_is_refused() -> None:
-    wrong = ProviderDescriptor(key="nobody", title="Nobody", auth="api_key", package="hub.providers.asaas")
+    wrong = ProviderDescriptor(auth="api_key", package="hub.providers.asaas", key="nobody")
     with pytest.raises(LookupError, match="provider = 'nobody'"):
         wrong.client_class()

@@ -1,6 +1,6 @@
 """Provider adapters, one package each, found by name.
 
-Each package's ``__init__`` declares ``DESCRIPTORS`` (see :mod:`hub.providers.base.descriptor`);
+Each package's ``__init__`` declares ``DESCRIPTOR`` (or ``DESCRIPTORS``, see :mod:`hub.providers.base.descriptor`);
 the registry is the union of them, built on first use by listing this folder — no hand-kept
 list. Looking up one provider imports only its package (``hub.providers.<key>``), so a
 receiver's cold start does not pay for every other adapter.
@@ -22,14 +22,15 @@ _NOT_PROVIDERS = frozenset({"base"})
 
 
 @cache
-def _declared(package: str) -> tuple[ProviderDescriptor, ...]:
+def declared_in(package: str) -> tuple[ProviderDescriptor, ...]:
     try:
         module = importlib.import_module(f"{__name__}.{package}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{package}":
             raise
         return ()
-    return tuple(replace(d, package=module.__name__) for d in getattr(module, "DESCRIPTORS", ()))
+    declared = getattr(module, "DESCRIPTORS", None) or ((module.DESCRIPTOR,) if hasattr(module, "DESCRIPTOR") else ())
+    return tuple(replace(d, package=module.__name__, key=d.key or package) for d in declared)
 
 
 @cache
@@ -38,7 +39,7 @@ def all_descriptors() -> dict[str, ProviderDescriptor]:
     found: dict[str, ProviderDescriptor] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if info.ispkg and info.name not in _NOT_PROVIDERS:
-            for descriptor in _declared(info.name):
+            for descriptor in declared_in(info.name):
                 if descriptor.key in found:
                     raise RuntimeError(f"provider key {descriptor.key!r} is declared twice")
                 found[descriptor.key] = descriptor
@@ -49,7 +50,7 @@ def all_descriptors() -> dict[str, ProviderDescriptor]:
 def descriptor(key: str) -> ProviderDescriptor | None:
     """The provider named ``key`` (or one of its aliases); None when there is none."""
     if key.isidentifier() and key not in _NOT_PROVIDERS:
-        for candidate in _declared(key):  # the common case: the key is the package's name
+        for candidate in declared_in(key):  # the common case: the key is the package's name
             if candidate.key == key:
                 return candidate
     for candidate in all_descriptors().values():

@@ -5,13 +5,9 @@ The API facts this adapter relies on, with their doc links, are in README.md.
 
 from hub.providers.base.descriptor import ProviderDescriptor
 
-DESCRIPTORS = (
-    ProviderDescriptor(
-        key="anthropic",
-        title="Anthropic",
-        auth="api_key",
-        default_base_url="https://api.anthropic.com",
-        capabilities=frozenset({"TextGenerator"}),
-        docs="https://docs.anthropic.com/en/api/messages",
-    ),
+DESCRIPTOR = ProviderDescriptor(
+    auth="api_key",
+    default_base_url="https://api.anthropic.com",
+    capabilities=frozenset({"TextGenerator"}),
+    docs="https://docs.anthropic.com/en/api/messages",
 )

@@ -13,7 +13,6 @@ import dataclasses
 import email.utils
 import json
 import math
-import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -168,10 +167,13 @@ class ProviderClient(ABC):
         super().__init_subclass__(**kwargs)
         # The default base URL is the descriptor's (one place per provider), unless the class sets one.
         if "default_base_url" not in cls.__dict__ and "provider" in cls.__dict__:
-            package = sys.modules.get(cls.__module__.rpartition(".")[0])
-            for declared in getattr(package, "DESCRIPTORS", ()):
-                if declared.key == cls.provider:
-                    cls.default_base_url = declared.default_base_url
+            from hub.providers import declared_in
+
+            package = cls.__module__.rpartition(".")[0]
+            if package.startswith("hub.providers."):
+                for declared in declared_in(package.rpartition(".")[2]):
+                    if declared.key == cls.provider:
+                        cls.default_base_url = declared.default_base_url
 
     def __init__(
         self,

@@ -49,8 +49,6 @@ class ProviderDescriptor:
     """One provider: its key is the package name, the sandbox module, the secret id's suffix
     (``hub/{org_id}/{key}``) and the test folder."""
 
-    key: str
-    title: str
     auth: AuthKind
     # Clients without a base URL of their own (Evolution is self-hosted) read it from the secret.
     default_base_url: str = ""
@@ -69,8 +67,10 @@ class ProviderDescriptor:
     # Other names the provider is known by in secret ids and routes (PagSeguro → pagbank).
     aliases: tuple[str, ...] = ()
     docs: str = ""
-    # Set by the registry: the package that declared it.
+    # Set by the registry: the package that declared it, and the key — the package's name unless
+    # the package declares several providers (meta: ``meta`` and ``whatsapp_cloud``).
     package: str = ""
+    key: str = ""
 
     def client_class(self) -> type[ProviderClient]:
         if self.client is None:

@@ -5,13 +5,9 @@ The API facts this adapter relies on, with their doc links, are in README.md.
 
 from hub.providers.base.descriptor import ProviderDescriptor
 
-DESCRIPTORS = (
-    ProviderDescriptor(
-        key="focusnfe",
-        title="Focus NFe",
-        auth="basic",
-        default_base_url="https://api.focusnfe.com.br",
-        capabilities=frozenset({"NfseIssuer"}),
-        docs="https://focusnfe.com.br/doc/#nfse-nacional",
-    ),
+DESCRIPTOR = ProviderDescriptor(
+    auth="basic",
+    default_base_url="https://api.focusnfe.com.br",
+    capabilities=frozenset({"NfseIssuer"}),
+    docs="https://focusnfe.com.br/doc/#nfse-nacional",
 )

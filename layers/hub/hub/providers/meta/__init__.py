@@ -8,8 +8,6 @@ from hub.resilience.ratelimit import DAY, LimitRule
 
 DESCRIPTORS = (
     ProviderDescriptor(
-        key="meta",
-        title="Meta webhooks",
         auth="webhook_only",
         client=None,
         webhook=True,
@@ -17,7 +15,6 @@ DESCRIPTORS = (
     ),
     ProviderDescriptor(
         key="whatsapp_cloud",
-        title="WhatsApp Cloud API",
         auth="api_key",
         default_base_url="https://graph.facebook.com",
         client="whatsapp_cloud",

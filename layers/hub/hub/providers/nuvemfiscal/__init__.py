@@ -5,13 +5,9 @@ The API facts this adapter relies on, with their doc links, are in README.md.
 
 from hub.providers.base.descriptor import ProviderDescriptor
 
-DESCRIPTORS = (
-    ProviderDescriptor(
-        key="nuvemfiscal",
-        title="Nuvem Fiscal",
-        auth="client_credentials",
-        default_base_url="https://api.nuvemfiscal.com.br",
-        capabilities=frozenset({"NfseIssuer", "CnpjLookup"}),
-        docs="https://dev.nuvemfiscal.com.br/docs/api",
-    ),
+DESCRIPTOR = ProviderDescriptor(
+    auth="client_credentials",
+    default_base_url="https://api.nuvemfiscal.com.br",
+    capabilities=frozenset({"NfseIssuer", "CnpjLookup"}),
+    docs="https://dev.nuvemfiscal.com.br/docs/api",
 )

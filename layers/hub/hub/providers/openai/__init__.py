@@ -5,13 +5,9 @@ The API facts this adapter relies on, with their doc links, are in README.md.
 
 from hub.providers.base.descriptor import ProviderDescriptor
 
-DESCRIPTORS = (
-    ProviderDescriptor(
-        key="openai",
-        title="OpenAI",
-        auth="api_key",
-        default_base_url="https://api.openai.com/v1",
-        capabilities=frozenset({"TextGenerator", "ImageGenerator", "Embedder"}),
-        docs="https://platform.openai.com/docs/api-reference",
-    ),
+DESCRIPTOR = ProviderDescriptor(
+    auth="api_key",
+    default_base_url="https://api.openai.com/v1",
+    capabilities=frozenset({"TextGenerator", "ImageGenerator", "Embedder"}),
+    docs="https://platform.openai.com/docs/api-reference",
 )
