@@ -1,5 +1,5 @@
-"""Builders for Lambda contexts and events, a loader for function handlers, and adapters over
-httpx.MockTransport (``client_with``)."""
+"""Builders for Lambda contexts, events and raw webhooks, a loader for function handlers, adapters
+over httpx.MockTransport (``client_with``), and an in-memory secrets store (``FakeSecrets``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import httpx
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.retry import RetryPolicy
@@ -146,3 +148,19 @@ def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return seen, handler
+
+
+class FakeSecrets:
+    """Secrets Manager as ``hub.credentials`` reads it: ``stored`` by name, every name ``asked``
+    recorded; a missing one fails as Powertools does (GetParameterError from ResourceNotFound)."""
+
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        self.stored = stored
+        self.asked: list[str] = []
+
+    def get(self, name: str, **_: Any) -> dict[str, Any]:
+        self.asked.append(name)
+        if name not in self.stored:
+            missing = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
+            raise GetParameterError(str(missing)) from missing
+        return self.stored[name]
