@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.retry import RetryPolicy
+from hub.webhooks.models import RawWebhook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,6 +88,32 @@ def api_event(
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def raw_webhook(
+    provider: str,
+    body: str | bytes = b"{}",
+    headers: Mapping[str, str] | None = None,
+    *,
+    received_at: datetime,
+    query: Mapping[str, str] | None = None,
+    path: str | None = None,
+    url: str = "",
+    org_id: str = "demo",
+) -> RawWebhook:
+    """A POST to ``/webhooks/<provider>/<org_id>`` as the receiver hands it to a verifier: header
+    names lower-cased, a str body UTF-8 encoded."""
+    return RawWebhook(
+        provider=provider,
+        org_id=org_id,
+        method="POST",
+        path=path if path is not None else f"/webhooks/{provider}/{org_id}",
+        headers={k.lower(): v for k, v in (headers or {}).items()},
+        query=dict(query or {}),
+        body=body.encode("utf-8") if isinstance(body, str) else body,
+        received_at=received_at,
+        url=url,
+    )
 
 
 C = TypeVar("C", bound=ProviderClient)

@@ -18,7 +18,7 @@ from hub.events import HubEvent
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from hub.webhooks.standard import normalise_custom_webhook, verify_custom_webhook
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 from tests.signing import standard_headers
 
 CRM_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
@@ -36,14 +36,11 @@ def headers_for(
 
 
 def raw(body: str, headers: dict[str, str], source: str = "crm") -> RawWebhook:
-    return RawWebhook(
-        provider="custom",
-        org_id="demo",
-        method="POST",
+    return raw_webhook(
+        "custom",
+        body,
+        {"content-type": "application/json", **headers},
         path=f"/webhooks/custom/{source}/demo",
-        headers={"content-type": "application/json", **{k.lower(): v for k, v in headers.items()}},
-        query={},
-        body=body.encode("utf-8"),
         received_at=RECEIVED,
     )
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.asaas.webhook import normalise_asaas_webhook, reais_to_centavos, verify_asaas_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SECRET = {
@@ -71,16 +71,7 @@ def _normalise(payload: Any) -> list[Any]:
 
 
 def _raw(headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="asaas",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/asaas/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=b"{}",
-        received_at=NOW,
-    )
+    return raw_webhook("asaas", headers=headers, received_at=NOW)
 
 
 # ----- access token --------------------------------------------------------------------------

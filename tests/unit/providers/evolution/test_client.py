@@ -13,7 +13,7 @@ from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestEr
 from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.evolution.webhook import normalise_evolution_webhook, verify_evolution_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, raw_webhook
 
 CREDS = EvolutionCredentials(
     base_url="https://evo.example.com/",
@@ -101,16 +101,7 @@ def test_malformed_credentials_name_the_field_but_not_the_value() -> None:
 
 
 def _raw(headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="evolution",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/evolution/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=b"{}",
-        received_at=datetime.now(UTC),
-    )
+    return raw_webhook("evolution", headers=headers, received_at=datetime.now(UTC))
 
 
 SECRET = {

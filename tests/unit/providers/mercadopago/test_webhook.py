@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.mercadopago.webhook import normalise_mercadopago_webhook, verify_mercadopago_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 CURRENT = "mp-secret-current-8c1f"
 PREVIOUS = "mp-secret-previous-2b7d"
@@ -47,16 +47,7 @@ def _sign(manifest: str, secret: str = CURRENT) -> str:
 
 
 def _raw(headers: dict[str, str], query: dict[str, str], received_at: datetime = NOW) -> RawWebhook:
-    return RawWebhook(
-        provider="mercadopago",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/mercadopago/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query=query,
-        body=json.dumps(BODY).encode(),
-        received_at=received_at,
-    )
+    return raw_webhook("mercadopago", json.dumps(BODY), headers, query=query, received_at=received_at)
 
 
 def _signed(

@@ -20,7 +20,7 @@ from hub.events import HubEvent
 from hub.providers.meta.webhook import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 APP_SECRET = "demo-meta-app-secret"
 SECRET = {"app_secret": APP_SECRET, "verify_token": "demo-meta-verify-token", "access_token": "ignored-extra"}
@@ -37,16 +37,7 @@ def raw(body: bytes, headers: dict[str, str] | None = None, *, signed_with: str 
     all_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
     if signed_with is not None and "x-hub-signature-256" not in all_headers:
         all_headers["x-hub-signature-256"] = signature(body, signed_with)
-    return RawWebhook(
-        provider="meta",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/meta/demo",
-        headers=all_headers,
-        query={},
-        body=body,
-        received_at=RECEIVED,
-    )
+    return raw_webhook("meta", body, all_headers, received_at=RECEIVED)
 
 
 def from_sample(name: str) -> RawWebhook:

@@ -16,7 +16,7 @@ from hub.events import HubEvent
 from hub.providers.resend.webhook import normalise_resend_webhook, verify_resend_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 from tests.signing import standard_headers
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
@@ -34,16 +34,7 @@ def svix_headers(
 
 
 def raw(body: str | bytes, headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="resend",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/resend/demo",
-        headers={"content-type": "application/json", **{k.lower(): v for k, v in headers.items()}},
-        query={},
-        body=body.encode("utf-8") if isinstance(body, str) else body,
-        received_at=RECEIVED,
-    )
+    return raw_webhook("resend", body, {"content-type": "application/json", **headers}, received_at=RECEIVED)
 
 
 def sample() -> RawWebhook:

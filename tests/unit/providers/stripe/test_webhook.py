@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from hub.errors import ConfigurationError
 from hub.providers.stripe.webhook import normalise_stripe_webhook, verify_stripe_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 CURRENT = "whsec_test_current_0f3b9c"
 PREVIOUS = "whsec_test_previous_7d2a41"
@@ -38,16 +38,7 @@ def _sample_payload() -> dict[str, Any]:
 
 
 def _raw(body: str | bytes, headers: dict[str, str], received_at: datetime = NOW) -> RawWebhook:
-    return RawWebhook(
-        provider="stripe",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/stripe/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=body.encode("utf-8") if isinstance(body, str) else body,
-        received_at=received_at,
-    )
+    return raw_webhook("stripe", body, headers, received_at=received_at)
 
 
 def _signed(body: str, secret: str = CURRENT, timestamp: int = T) -> RawWebhook:

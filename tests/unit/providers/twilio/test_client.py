@@ -31,6 +31,7 @@ from hub.providers.twilio.webhook import (
 )
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from tests.helpers import AdapterFactory, api_event
+from tests.helpers import raw_webhook as webhook
 
 ACCOUNT_SID = "AC" + "a" * 32
 API_KEY_SID = "SK" + "b" * 32
@@ -374,17 +375,8 @@ def raw_webhook(
     headers = {"content-type": "application/x-www-form-urlencoded"}
     if signature is not None:
         headers["x-twilio-signature"] = signature
-    return RawWebhook(
-        provider="twilio",
-        org_id="demo",
-        method="POST",
-        path=path,
-        headers=headers,
-        query=query or {},
-        body=urlencode(params).encode() if body is None else body,
-        received_at=datetime.now(UTC),
-        url=url,
-    )
+    encoded = urlencode(params).encode() if body is None else body
+    return webhook("twilio", encoded, headers, path=path, url=url, query=query, received_at=datetime.now(UTC))
 
 
 CURRENT_TOKEN = SECRET["auth_token"]
@@ -544,16 +536,8 @@ def test_repeated_form_values_are_deduplicated_and_sorted_as_twilio_python_does(
     # Given a body with a repeated name and a repeated value, signed by twilio-python's algorithm
     url = WEBHOOK_BASE + PATH
     signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
-    request = RawWebhook(
-        provider="twilio",
-        org_id="demo",
-        method="POST",
-        path=PATH,
-        headers={"x-twilio-signature": signature},
-        query={},
-        body=urlencode(REPEATED).encode(),
-        received_at=datetime.now(UTC),
-    )
+    headers = {"x-twilio-signature": signature}
+    request = webhook("twilio", urlencode(REPEATED), headers, path=PATH, received_at=datetime.now(UTC))
     # Then it verifies, and our signature is twilio-python's
     verify_twilio_webhook(request, SECRET)
     assert compute_twilio_signature(CURRENT_TOKEN, url, REPEATED) == signature
