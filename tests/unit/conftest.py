@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import pytest
-import standardwebhooks.webhooks
 
 from hub import orgs
 from tests.conftest import TEST_ORGS
+from tests.signing import freeze_standard_webhooks_clock
 
 # The documented samples in events/ are signed at this instant (stale on purpose).
 SAMPLE_TIMESTAMP = 1763812800
@@ -19,13 +18,7 @@ SAMPLE_TIMESTAMP = 1763812800
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Stop the Standard Webhooks library's clock at the samples' timestamp, so they verify."""
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> FrozenDatetime:
-            return cls.fromtimestamp(SAMPLE_TIMESTAMP + 1, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", FrozenDatetime)
+    freeze_standard_webhooks_clock(monkeypatch, SAMPLE_TIMESTAMP + 1)
     yield
 
 

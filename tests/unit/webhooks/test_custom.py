@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import standardwebhooks.webhooks
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
@@ -19,7 +18,14 @@ from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from hub.webhooks.standard import normalise_custom_webhook, verify_custom_webhook
 from tests.helpers import raw_webhook, sample_event
-from tests.signing import standard_headers
+from tests.signing import (
+    VECTOR_BODY,
+    VECTOR_SECRET,
+    VECTOR_TIMESTAMP,
+    freeze_standard_webhooks_clock,
+    standard_headers,
+    vector_headers,
+)
 
 CRM_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
 ERP_SECRET = "whsec_ZGVtby1lcnAtc2VjcmV0LWtleS0wMDAwMDAwMDA="
@@ -59,19 +65,9 @@ def sample() -> RawWebhook:
 
 
 def test_reference_vector_from_the_standard_webhooks_test_suite(monkeypatch: pytest.MonkeyPatch) -> None:
-    class AtVector(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> AtVector:
-            return cls.fromtimestamp(1614265330, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", AtVector)
-    headers = {
-        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
-        "webhook-timestamp": "1614265330",
-        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-    }
-    secret = {"sources": {"crm": {"webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}}
-    verify_custom_webhook(raw('{"test": 2432232314}', headers), secret, "crm")
+    freeze_standard_webhooks_clock(monkeypatch, VECTOR_TIMESTAMP)
+    secret = {"sources": {"crm": {"webhook_secret": VECTOR_SECRET}}}
+    verify_custom_webhook(raw(VECTOR_BODY, vector_headers("webhook")), secret, "crm")
 
 
 def test_sample_is_signed_with_the_demo_crm_secret(frozen_clock: None) -> None:

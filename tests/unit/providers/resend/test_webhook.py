@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import standardwebhooks.webhooks
 
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.events import HubEvent
@@ -17,7 +16,14 @@ from hub.providers.resend.webhook import normalise_resend_webhook, verify_resend
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import raw_webhook, sample_event
-from tests.signing import standard_headers
+from tests.signing import (
+    VECTOR_BODY,
+    VECTOR_SECRET,
+    VECTOR_TIMESTAMP,
+    freeze_standard_webhooks_clock,
+    standard_headers,
+    vector_headers,
+)
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
 OTHER_SECRET = "whsec_b3RoZXItcmVzZW5kLXNlY3JldC1rZXktOTg3NjU0"
@@ -52,19 +58,9 @@ def signed_now(body: str = '{"type":"email.sent","data":{"email_id":"e1"}}', **k
 
 def test_reference_vector_from_the_svix_docs(monkeypatch: pytest.MonkeyPatch) -> None:
     # The Standard Webhooks / Svix test vector: secret, id, timestamp, payload and signature.
-    class AtVector(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> AtVector:
-            return cls.fromtimestamp(1614265330, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", AtVector)
-    headers = {
-        "svix-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
-        "svix-timestamp": "1614265330",
-        "svix-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-    }
-    request = raw('{"test": 2432232314}', headers)
-    verify_resend_webhook(request, {"webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+    freeze_standard_webhooks_clock(monkeypatch, VECTOR_TIMESTAMP)
+    request = raw(VECTOR_BODY, vector_headers("svix"))
+    verify_resend_webhook(request, {"webhook_secret": VECTOR_SECRET})
 
 
 def test_sample_is_signed_with_the_demo_secret(frozen_clock: None) -> None:
