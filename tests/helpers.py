@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
+import boto3
 import httpx
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
@@ -19,6 +21,7 @@ from botocore.exceptions import ClientError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.retry import RetryPolicy
 from hub.webhooks.models import RawWebhook
+from localcloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +49,31 @@ def load_function(directory: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def aws_client(cloud: LocalCloud, service: str) -> Any:
+    """boto3 as a caller of a booted local cloud holds it: Lambda at the invoke endpoint,
+    everything else at moto."""
+    return boto3.client(
+        service,
+        endpoint_url=cloud.lambda_url if service == "lambda" else cloud.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
+    """The first truthy value of ``predicate()``, asked every ``interval`` seconds; an
+    AssertionError when none comes within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
 
 
 def sample_event(name: str) -> dict[str, Any]:
