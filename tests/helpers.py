@@ -206,6 +206,18 @@ def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]
     return seen, handler
 
 
+def timing_out() -> tuple[list[httpx.Request], Handler]:
+    """A handler whose every request times out waiting for the answer (httpx.ReadTimeout, "timed
+    out"), and the requests it saw."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    return seen, handler
+
+
 class FakeSecrets:
     """Secrets Manager as ``hub.credentials`` reads it: ``stored`` by name, every name ``asked``
     recorded; a missing one fails as Powertools does (GetParameterError from ResourceNotFound)."""
