@@ -5,7 +5,7 @@ signed with the ``standardwebhooks`` library, the reference implementation of th
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,12 +17,7 @@ from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import raw_webhook, sample_event
 from tests.signing import (
-    VECTOR_BODY,
-    VECTOR_SECRET,
-    VECTOR_TIMESTAMP,
-    freeze_standard_webhooks_clock,
     standard_headers,
-    vector_headers,
 )
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
@@ -54,13 +49,8 @@ def signed_now(body: str = '{"type":"email.sent","data":{"email_id":"e1"}}', **k
 
 
 # ----- signature ------------------------------------------------------------------------
-
-
-def test_reference_vector_from_the_svix_docs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The Standard Webhooks / Svix test vector: secret, id, timestamp, payload and signature.
-    freeze_standard_webhooks_clock(monkeypatch, VECTOR_TIMESTAMP)
-    request = raw(VECTOR_BODY, vector_headers("svix"))
-    verify_resend_webhook(request, {"webhook_secret": VECTOR_SECRET})
+# The checks shared with the other Standard Webhooks verifier (reference vector, tampering,
+# timestamps, missing and malformed headers) are in tests/unit/webhooks/test_standard_signatures.py.
 
 
 def test_sample_is_signed_with_the_demo_secret(frozen_clock: None) -> None:
@@ -76,13 +66,6 @@ def test_freshly_signed_delivery_is_accepted() -> None:
     verify_resend_webhook(signed_now(), SECRET)
 
 
-def test_tampered_body_is_rejected() -> None:
-    body = '{"type":"email.delivered","data":{"email_id":"e1"}}'
-    request = raw(body.replace("e1", "e2"), svix_headers(body))
-    with pytest.raises(WebhookAuthenticationError, match="invalid signature"):
-        verify_resend_webhook(request, SECRET)
-
-
 def test_wrong_secret_is_rejected_without_leaking_secret_or_signature() -> None:
     request = signed_now(secret=OTHER_SECRET)
     with pytest.raises(WebhookAuthenticationError) as info:
@@ -91,60 +74,10 @@ def test_wrong_secret_is_rejected_without_leaking_secret_or_signature() -> None:
     assert request.headers["svix-signature"][3:] not in info.value.message
 
 
-@pytest.mark.parametrize(
-    ("offset", "reason"), [(timedelta(minutes=-6), "too old"), (timedelta(minutes=6), "in the future")]
-)
-def test_stale_and_future_timestamps_are_rejected(offset: timedelta, reason: str) -> None:
-    with pytest.raises(WebhookAuthenticationError, match=reason):
-        verify_resend_webhook(signed_now(at=datetime.now(UTC) + offset), SECRET)
-
-
-@pytest.mark.parametrize("offset", [timedelta(minutes=-4), timedelta(minutes=4)])
-def test_timestamps_within_five_minutes_are_accepted(offset: timedelta) -> None:
-    verify_resend_webhook(signed_now(at=datetime.now(UTC) + offset), SECRET)
-
-
-@pytest.mark.parametrize("missing", ["svix-id", "svix-timestamp", "svix-signature"])
-def test_missing_header_is_rejected(missing: str) -> None:
-    body = "{}"
-    headers = svix_headers(body)
-    del headers[missing]
-    with pytest.raises(WebhookAuthenticationError, match="missing"):
-        verify_resend_webhook(raw(body, headers), SECRET)
-
-
 def test_standard_webhooks_header_names_are_not_svix_headers() -> None:
     body = "{}"
     headers = {k.replace("svix-", "webhook-"): v for k, v in svix_headers(body).items()}
     with pytest.raises(WebhookAuthenticationError, match="missing svix"):
-        verify_resend_webhook(raw(body, headers), SECRET)
-
-
-@pytest.mark.parametrize(
-    ("header", "value"),
-    [
-        ("svix-signature", "v1"),
-        ("svix-signature", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-        ("svix-signature", "v1,not base64!"),
-        ("svix-signature", "v1,%%%%"),
-        ("svix-signature", "v1,abc,def"),
-        ("svix-signature", ",abc="),
-        ("svix-signature", "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-        (
-            "svix-signature",
-            "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
-        ),
-        ("svix-timestamp", "abc"),
-        ("svix-timestamp", "1.7e9"),
-        ("svix-timestamp", "-1763812800"),
-        ("svix-timestamp", "99999999999999999999"),
-    ],
-)
-def test_malformed_headers_are_rejected(header: str, value: str) -> None:
-    body = "{}"
-    headers = svix_headers(body)
-    headers[header] = value
-    with pytest.raises(WebhookAuthenticationError):
         verify_resend_webhook(raw(body, headers), SECRET)
 
 
