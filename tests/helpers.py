@@ -144,6 +144,26 @@ def raw_webhook(
     )
 
 
+def resent(
+    sample: dict[str, Any],
+    *,
+    headers: dict[str, str],
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A POST to a sample API Gateway event's route (path, resource, path parameters) with
+    these headers, and its body and query unless others are given."""
+    return api_event(
+        "POST",
+        sample["path"],
+        resource=sample["resource"],
+        path_parameters=sample["pathParameters"],
+        body=sample["body"] if body is None else body,
+        headers=headers,
+        query=sample.get("queryStringParameters") if query is None else query,
+    )
+
+
 C = TypeVar("C", bound=ProviderClient)
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -22,7 +22,7 @@ from hub.payments.charges import RefundRequest, refund_charge
 from hub.payments.state import apply_payment_event
 from localcloud.demo import DEMO_PAYMENTS, demo_secret_values
 from tests.aws.conftest import HubAws
-from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import FakeLambdaContext, load_function, resent, sample_event
 from tests.signing import signed_headers
 
 ASAAS = "http://127.0.0.1:9/asaas/v3"  # the demo secrets' base URL; every call to it is mocked
@@ -234,14 +234,7 @@ def deliver_asaas(value: str, charge_id: str) -> dict[str, Any]:
         .replace('"056984"', f'"{charge_id}"')
         .replace("evt_05b708f961d739ea7eba7e4db318f621&368604920", f"evt_{uuid.uuid4().hex}")  # a new event
     )
-    request = api_event(
-        "POST",
-        event["path"],
-        resource=event["resource"],
-        path_parameters=event["pathParameters"],
-        body=body,
-        headers=signed_headers("asaas", body),
-    )
+    request = resent(event, body=body, headers=signed_headers("asaas", body))
     response: dict[str, Any] = load_function("webhook_asaas").handler(request, FakeLambdaContext("WebhookAsaas"))
     return response
 
