@@ -21,6 +21,7 @@ from tests.helpers import raw_webhook, sample_event
 from tests.signing import (
     standard_headers,
 )
+from tests.unit.conftest import OfflineIngress
 
 CRM_SECRET = "whsec_ZGVtby1jdXN0b20tc2VjcmV0LWtleS0xMjM0NTY="
 ERP_SECRET = "whsec_ZGVtby1lcnAtc2VjcmV0LWtleS0wMDAwMDAwMDA="
@@ -193,12 +194,9 @@ def test_webhook_id_is_the_dedupe_key_and_required() -> None:
         normalise({"type": "lead.created"}, headers={})
 
 
-def test_fresh_delivery_runs_through_the_ingress_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fresh_delivery_runs_through_the_ingress_pipeline(offline_ingress: OfflineIngress) -> None:
     # How a receiver wires the route's {source} into the pipeline.
-    published: list[HubEvent] = []
-    monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: SECRET)
-    monkeypatch.setattr(ingress, "archive_raw", lambda request: "raw/demo/custom/1.json")
-    monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+    published = offline_ingress(SECRET)
     spec = WebhookSpec(
         provider="custom",
         verify=lambda request, secret: verify_custom_webhook(request, secret, "crm"),

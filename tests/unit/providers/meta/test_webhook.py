@@ -21,6 +21,7 @@ from hub.providers.meta.webhook import meta_subscription_challenge, normalise_me
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 from tests.helpers import raw_webhook, sample_event
+from tests.unit.conftest import OfflineIngress
 
 APP_SECRET = "demo-meta-app-secret"
 SECRET = {"app_secret": APP_SECRET, "verify_token": "demo-meta-verify-token", "access_token": "ignored-extra"}
@@ -476,11 +477,8 @@ def test_other_feed_changes_produce_no_event(change: dict[str, Any]) -> None:
 # ----- through the ingress pipeline ----------------------------------------------------------
 
 
-def test_signed_delivery_runs_through_the_ingress_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    published: list[HubEvent] = []
-    monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: SECRET)
-    monkeypatch.setattr(ingress, "archive_raw", lambda request: "raw/demo/meta/1.json")
-    monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+def test_signed_delivery_runs_through_the_ingress_pipeline(offline_ingress: OfflineIngress) -> None:
+    published = offline_ingress(SECRET)
     spec = WebhookSpec(provider="meta", verify=verify_meta_webhook, normalise=normalise_meta_webhook)
 
     result = ingress.receive_webhook(spec, from_sample("webhook_meta_status"))

@@ -19,6 +19,7 @@ from tests.helpers import raw_webhook, sample_event
 from tests.signing import (
     standard_headers,
 )
+from tests.unit.conftest import OfflineIngress
 
 DEMO_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
 OTHER_SECRET = "whsec_b3RoZXItcmVzZW5kLXNlY3JldC1rZXktOTg3NjU0"
@@ -218,11 +219,8 @@ def test_missing_svix_id_or_email_id_is_invalid() -> None:
         normalise(payload)
 
 
-def test_fresh_delivery_runs_through_the_ingress_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    published: list[HubEvent] = []
-    monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: SECRET)
-    monkeypatch.setattr(ingress, "archive_raw", lambda request: "raw/demo/resend/1.json")
-    monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+def test_fresh_delivery_runs_through_the_ingress_pipeline(offline_ingress: OfflineIngress) -> None:
+    published = offline_ingress(SECRET)
     spec = WebhookSpec(provider="resend", verify=verify_resend_webhook, normalise=normalise_resend_webhook)
     body = sample().body.decode("utf-8")
 
