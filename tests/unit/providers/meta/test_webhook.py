@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -399,21 +400,6 @@ def test_sender_that_is_not_a_phone_number_is_an_invalid_request() -> None:
 # ----- Instagram and Facebook Pages -------------------------------------------------------
 
 
-def test_instagram_comment_becomes_social_comment() -> None:
-    [event] = normalise(body_of("webhook_meta_instagram"))
-    assert event.type == "social.comment"
-    assert event.dedupe_key == "17865799348089039"
-    assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=UTC)
-    assert event.data == {
-        "network": "instagram",
-        "comment_id": "17865799348089039",
-        "post_id": "18023345989012587",
-        "author_id": "232323232",
-        "author_name": "maria.silva",
-        "text": "Qual o preço do pacote?",
-    }
-
-
 def test_numeric_ids_are_accepted_as_strings() -> None:
     payload = body_of("webhook_meta_instagram")
     value = payload["entry"][0]["changes"][0]["value"]
@@ -446,19 +432,45 @@ FEED_COMMENT: dict[str, Any] = {
 }
 
 
-def test_facebook_page_comment_becomes_social_comment() -> None:
-    [event] = normalise(feed(FEED_COMMENT))
+@pytest.mark.parametrize(
+    ("payload", "dedupe_key", "data"),
+    [
+        pytest.param(
+            lambda: body_of("webhook_meta_instagram"),
+            "17865799348089039",
+            {
+                "network": "instagram",
+                "comment_id": "17865799348089039",
+                "post_id": "18023345989012587",
+                "author_id": "232323232",
+                "author_name": "maria.silva",
+                "text": "Qual o preço do pacote?",
+            },
+            id="instagram",
+        ),
+        pytest.param(
+            lambda: feed(FEED_COMMENT),
+            "444444444_555555555:add",
+            {
+                "network": "facebook",
+                "comment_id": "444444444_555555555",
+                "post_id": "1755847768034402_444444444",
+                "author_id": "24242424242",
+                "author_name": "Maria Silva",
+                "text": "Vocês entregam em Santa Maria?",
+            },
+            id="facebook-page",
+        ),
+    ],
+)
+def test_a_comment_becomes_social_comment(
+    payload: Callable[[], dict[str, Any]], dedupe_key: str, data: dict[str, str]
+) -> None:
+    [event] = normalise(payload())
     assert event.type == "social.comment"
-    assert event.dedupe_key == "444444444_555555555:add"
+    assert event.dedupe_key == dedupe_key
     assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=UTC)
-    assert event.data == {
-        "network": "facebook",
-        "comment_id": "444444444_555555555",
-        "post_id": "1755847768034402_444444444",
-        "author_id": "24242424242",
-        "author_name": "Maria Silva",
-        "text": "Vocês entregam em Santa Maria?",
-    }
+    assert event.data == data
 
 
 @pytest.mark.parametrize(
