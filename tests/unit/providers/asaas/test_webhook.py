@@ -229,20 +229,13 @@ def test_without_a_usable_date_created_the_receive_time_is_used() -> None:
         assert event.occurred_at == NOW
 
 
-def test_a_payment_event_without_its_payment_names_the_field() -> None:
+@pytest.mark.parametrize("field", ["payment", "event"])  # a payment event's payment; the envelope's event
+def test_a_payment_event_without_a_required_field_names_it(field: str) -> None:
     payload = _payment_event()
-    del payload["payment"]
+    del payload[field]
     with pytest.raises(ValidationError) as info:
         _normalise(payload)
-    assert ("payment",) in {tuple(err["loc"]) for err in info.value.errors()}
-
-
-def test_an_envelope_without_event_names_the_field() -> None:
-    payload = _payment_event()
-    del payload["event"]
-    with pytest.raises(ValidationError) as info:
-        _normalise(payload)
-    assert ("event",) in {tuple(err["loc"]) for err in info.value.errors()}
+    assert (field,) in {tuple(err["loc"]) for err in info.value.errors()}
 
 
 def test_new_unknown_attributes_are_ignored() -> None:
