@@ -14,13 +14,7 @@ import pytest
 
 from hub.ai.models import ChatMessage, LlmRequest
 from hub.config import get_settings
-from hub.errors import (
-    AuthenticationError,
-    HubError,
-    InvalidRequestError,
-    ProviderUnavailableError,
-    RateLimitedError,
-)
+from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.anthropic.client import AnthropicClient
 from hub.providers.openai.client import OpenAIClient
 from hub.retry import RetryPolicy
