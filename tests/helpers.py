@@ -226,6 +226,18 @@ def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]
     return seen, handler
 
 
+def recording_json(*responses: httpx.Response) -> tuple[list[Any], Handler]:
+    """``recording``, keeping the JSON body of each request it saw."""
+    bodies: list[Any] = []
+    _, answer = recording(*responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return answer(request)
+
+    return bodies, handler
+
+
 def timing_out() -> tuple[list[httpx.Request], Handler]:
     """A handler whose every request times out waiting for the answer (httpx.ReadTimeout, "timed
     out"), and the requests it saw."""

@@ -20,7 +20,7 @@ from hub.errors import (
 from hub.providers import ADAPTERS
 from hub.providers.anthropic.client import AnthropicClient, AnthropicCredentials, strip_code_fences
 from hub.retry import RetryPolicy
-from tests.helpers import AdapterFactory, recording, timing_out
+from tests.helpers import AdapterFactory, recording, recording_json, timing_out
 
 CREDS = AnthropicCredentials(api_key=SecretStr("sk-ant-test"))
 
@@ -104,11 +104,7 @@ def test_base_url_from_the_secret_is_used() -> None:
 
 
 def test_temperature_is_left_out_for_models_that_reject_it() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=MESSAGE_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=MESSAGE_OK))
 
     client = client_with(handler)
     client.generate(llm_request(temperature=0.3), "claude-haiku-5-5")  # 400 on non-default sampling
@@ -118,12 +114,9 @@ def test_temperature_is_left_out_for_models_that_reject_it() -> None:
 
 
 def test_json_output_is_asked_for_in_the_system_prompt_without_prefill() -> None:
-    bodies: list[dict[str, Any]] = []
     fenced = {**MESSAGE_OK, "content": [{"type": "text", "text": '```json\n{"intent": "buy"}\n```'}]}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=fenced)
+    bodies, handler = recording_json(httpx.Response(200, json=fenced))
 
     completion = client_with(handler).generate(llm_request(json_output=True), "claude-sonnet-5-5")
     body = bodies[0]

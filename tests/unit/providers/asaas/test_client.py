@@ -36,7 +36,7 @@ from hub.providers.asaas.client import (
     dumps_json,
 )
 from hub.providers.base.client import ProviderCredentials
-from tests.helpers import AdapterFactory, recording
+from tests.helpers import AdapterFactory, recording, recording_json
 
 KEY = "$aact_test_key_123"
 BASE = "https://asaas.test/v3"
@@ -371,11 +371,7 @@ def test_ensure_customer_creates_when_absent() -> None:
 
 
 def test_alphanumeric_cnpj_is_sent_as_is() -> None:
-    bodies: list[Any] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return raw({"id": "cus_1"})
+    bodies, handler = recording_json(raw({"id": "cus_1"}))
 
     company = Customer(name="ABC Ltda", tax_id="12ABC34501DE35", phone="+14155550100")
     client_with(handler).create_customer(company)
@@ -625,11 +621,7 @@ def test_credentials_model_keeps_the_key_secret() -> None:
     ],
 )
 def test_customer_phone_goes_to_the_field_of_its_type(phone: str, fields: dict[str, str]) -> None:
-    bodies: list[Any] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return raw({"id": "cus_1"})
+    bodies, handler = recording_json(raw({"id": "cus_1"}))
 
     client_with(handler).create_customer(Customer(name="ABC Ltda", tax_id="12345678000195", phone=phone))
     assert bodies == [{"name": "ABC Ltda", "cpfCnpj": "12345678000195", **fields}]

@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.openai.client import OpenAIClient, OpenAICredentials
-from tests.helpers import AdapterFactory, recording, timing_out
+from tests.helpers import AdapterFactory, recording, recording_json, timing_out
 
 CREDS = OpenAICredentials(api_key=SecretStr("sk-proj-test"), organization="org-abc", project="proj_xyz")
 PNG = b"\x89PNG\r\n\x1a\nfake-but-bytes"
@@ -109,11 +109,7 @@ def test_optional_headers_are_absent_without_org_or_project() -> None:
 
 
 def test_json_output_uses_json_mode_and_names_json_in_the_instructions() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=CHAT_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=CHAT_OK))
 
     client_with(handler).generate(llm_request(system=None, json_output=True), "gpt-6-luna")
     body = bodies[0]
@@ -123,11 +119,7 @@ def test_json_output_uses_json_mode_and_names_json_in_the_instructions() -> None
 
 
 def test_temperature_only_for_models_that_take_it() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=CHAT_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=CHAT_OK))
 
     client = client_with(handler)
     client.generate(llm_request(temperature=0.2), "gpt-6.2-sol")  # reasoning model: 400 on temperature
