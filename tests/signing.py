@@ -8,7 +8,8 @@ import hashlib
 import hmac
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import standardwebhooks.webhooks
 import stripe
 from standardwebhooks import Webhook
 
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from localcloud import demo
 from localcloud.sandboxes import asaas as asaas_sandbox
 from localcloud.sandboxes import evolution as evolution_sandbox
@@ -60,6 +62,24 @@ def freeze_standard_webhooks_clock(monkeypatch: pytest.MonkeyPatch, timestamp: i
             return cls.fromtimestamp(timestamp, tz=tz)
 
     monkeypatch.setattr(standardwebhooks.webhooks, "datetime", Frozen)
+
+
+def assert_fresh_then_stale(
+    verify: Callable[[RawWebhook, dict[str, Any]], None],
+    sample: dict[str, Any],
+    secret: dict[str, Any],
+    signed_at: datetime,
+) -> None:
+    """A sample API Gateway event signed at ``signed_at`` verifies when received right after,
+    and is refused as stale when replayed today (samples are stale by design)."""
+    provider = sample["resource"].split("/")[2]
+
+    def received(at: datetime) -> RawWebhook:
+        return RawWebhook.from_api_gateway(sample, provider=provider, org_id="demo", received_at=at)
+
+    verify(received(signed_at + timedelta(seconds=1)), secret)
+    with pytest.raises(WebhookAuthenticationError, match="too old"):
+        verify(received(datetime.now(UTC)), secret)
 
 
 def signed_headers(provider: str, body: str, query: dict[str, str] | None = None) -> dict[str, str]:
