@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -80,6 +80,23 @@ def sample_event(name: str) -> dict[str, Any]:
     with open(ROOT / "events" / f"{name}.json", encoding="utf-8") as fh:
         event: dict[str, Any] = json.load(fh)
     return event
+
+
+# The payer of the payment tests' charges, as PaymentCreateCharge takes it.
+CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
+
+
+def charge_payload(charge_id: str, value_cents: int, due_date: date, **extra: Any) -> dict[str, Any]:
+    """A PaymentCreateCharge payload: the demo org's PIX charge to :data:`CUSTOMER`."""
+    return {
+        "org_id": "demo",
+        "charge_id": charge_id,
+        "customer": CUSTOMER,
+        "billing_type": "PIX",
+        "value_cents": value_cents,
+        "due_date": due_date.isoformat(),
+        **extra,
+    }
 
 
 def api_event(

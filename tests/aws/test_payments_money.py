@@ -22,11 +22,10 @@ from hub.payments.charges import RefundRequest, refund_charge
 from hub.payments.state import apply_payment_event
 from localcloud.demo import DEMO_PAYMENTS, demo_secret_values
 from tests.aws.conftest import HubAws
-from tests.helpers import FakeLambdaContext, load_function, resent, sample_event
+from tests.helpers import CUSTOMER, FakeLambdaContext, charge_payload, load_function, resent, sample_event
 from tests.signing import signed_headers
 
 ASAAS = "http://127.0.0.1:9/asaas/v3"  # the demo secrets' base URL; every call to it is mocked
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 
 
 @pytest.fixture
@@ -49,15 +48,7 @@ def invoke(function: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def charge(charge_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "org_id": "demo",
-        "charge_id": charge_id,
-        "customer": CUSTOMER,
-        "billing_type": "PIX",
-        "value_cents": 500000,
-        "due_date": (date.today() + timedelta(days=7)).isoformat(),
-        **extra,
-    }
+    return {**charge_payload(charge_id, 500000, date.today() + timedelta(days=7)), **extra}
 
 
 def no_charge(charge_id: str) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from localcloud import LocalCloud
 from tests.e2e.conftest import booted, client, fault, invoke
-from tests.helpers import wait_until
+from tests.helpers import charge_payload, wait_until
 from tests.signing import signed_headers
 
 pytestmark = pytest.mark.e2e
@@ -63,20 +63,13 @@ def test_a_mercadopago_redelivery_after_the_dlq_was_purged_reaches_the_charge_an
     created = invoke(
         cloud,
         "PaymentCreateCharge",
-        {
-            "org_id": "demo",
-            "charge_id": charge_id,
-            "customer": {
-                "name": "Padaria Pão Quente Ltda",
-                "cpf_cnpj": "12.345.678/0001-95",
-                "email": "fin@paoquente.com.br",
-            },
-            "billing_type": "PIX",
-            "value_cents": 1999,
-            "due_date": (date.today() + timedelta(days=7)).isoformat(),
-            "description": "Produção de vídeo",
-            "providers": ["mercadopago"],
-        },
+        charge_payload(
+            charge_id,
+            1999,
+            date.today() + timedelta(days=7),
+            description="Produção de vídeo",
+            providers=["mercadopago"],
+        ),
     )
     payment_id = str(created["provider_charge_id"])
     httpx.post(f"{cloud.sandbox_url}/mercadopago/sandbox/payments/{payment_id}/approve", timeout=5).raise_for_status()

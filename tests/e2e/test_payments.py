@@ -17,12 +17,12 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.sandboxes import asaas as asaas_sandbox
 from tests.e2e.conftest import booted, client, fault, invoke, wait_status
+from tests.helpers import CUSTOMER, charge_payload
 
 pytestmark = pytest.mark.e2e
 
 # Asaas (and its sandbox) speak Brasília time: "today" is Brasília's today, whatever the clock's zone.
 BRASILIA = ZoneInfo("America/Sao_Paulo")
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +47,8 @@ def invoke_error(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> d
 
 
 def charge(charge_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "org_id": "demo",
-        "charge_id": charge_id,
-        "customer": CUSTOMER,
-        "billing_type": "PIX",
-        "value_cents": 350000,
-        "due_date": (date.today() + timedelta(days=7)).isoformat(),
-        "description": "Produção de vídeo institucional",
-        **extra,
-    }
+    due = date.today() + timedelta(days=7)
+    return {**charge_payload(charge_id, 350000, due, description="Produção de vídeo institucional"), **extra}
 
 
 def new_id() -> str:
