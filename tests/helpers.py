@@ -1,20 +1,27 @@
-"""Builders for Lambda contexts and events, a loader for function handlers, and adapters over
-httpx.MockTransport (``client_with``)."""
+"""Builders for Lambda contexts, events and raw webhooks, a loader for function handlers, adapters
+over httpx.MockTransport (``client_with``), and an in-memory secrets store (``FakeSecrets``)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
+import boto3
 import httpx
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.retry import RetryPolicy
+from hub.webhooks.models import RawWebhook
+from localcloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,10 +51,52 @@ def load_function(directory: str) -> ModuleType:
     return module
 
 
+def aws_client(cloud: LocalCloud, service: str) -> Any:
+    """boto3 as a caller of a booted local cloud holds it: Lambda at the invoke endpoint,
+    everything else at moto."""
+    return boto3.client(
+        service,
+        endpoint_url=cloud.lambda_url if service == "lambda" else cloud.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
+    """The first truthy value of ``predicate()``, asked every ``interval`` seconds; an
+    AssertionError when none comes within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
 def sample_event(name: str) -> dict[str, Any]:
     with open(ROOT / "events" / f"{name}.json", encoding="utf-8") as fh:
         event: dict[str, Any] = json.load(fh)
     return event
+
+
+# The payer of the payment tests' charges, as PaymentCreateCharge takes it.
+CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
+
+
+def charge_payload(charge_id: str, value_cents: int, due_date: date, **extra: Any) -> dict[str, Any]:
+    """A PaymentCreateCharge payload: the demo org's PIX charge to :data:`CUSTOMER`."""
+    return {
+        "org_id": "demo",
+        "charge_id": charge_id,
+        "customer": CUSTOMER,
+        "billing_type": "PIX",
+        "value_cents": value_cents,
+        "due_date": due_date.isoformat(),
+        **extra,
+    }
 
 
 def api_event(
@@ -84,6 +133,52 @@ def api_event(
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def raw_webhook(
+    provider: str,
+    body: str | bytes = b"{}",
+    headers: Mapping[str, str] | None = None,
+    *,
+    received_at: datetime,
+    query: Mapping[str, str] | None = None,
+    path: str | None = None,
+    url: str = "",
+    org_id: str = "demo",
+) -> RawWebhook:
+    """A POST to ``/webhooks/<provider>/<org_id>`` as the receiver hands it to a verifier: header
+    names lower-cased, a str body UTF-8 encoded."""
+    return RawWebhook(
+        provider=provider,
+        org_id=org_id,
+        method="POST",
+        path=path if path is not None else f"/webhooks/{provider}/{org_id}",
+        headers={k.lower(): v for k, v in (headers or {}).items()},
+        query=dict(query or {}),
+        body=body.encode("utf-8") if isinstance(body, str) else body,
+        received_at=received_at,
+        url=url,
+    )
+
+
+def resent(
+    sample: dict[str, Any],
+    *,
+    headers: dict[str, str],
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A POST to a sample API Gateway event's route (path, resource, path parameters) with
+    these headers, and its body and query unless others are given."""
+    return api_event(
+        "POST",
+        sample["path"],
+        resource=sample["resource"],
+        path_parameters=sample["pathParameters"],
+        body=sample["body"] if body is None else body,
+        headers=headers,
+        query=sample.get("queryStringParameters") if query is None else query,
+    )
 
 
 C = TypeVar("C", bound=ProviderClient)
@@ -146,3 +241,43 @@ def recording(*responses: httpx.Response) -> tuple[list[httpx.Request], Handler]
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return seen, handler
+
+
+def recording_json(*responses: httpx.Response) -> tuple[list[Any], Handler]:
+    """``recording``, keeping the JSON body of each request it saw."""
+    bodies: list[Any] = []
+    _, answer = recording(*responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return answer(request)
+
+    return bodies, handler
+
+
+def timing_out() -> tuple[list[httpx.Request], Handler]:
+    """A handler whose every request times out waiting for the answer (httpx.ReadTimeout, "timed
+    out"), and the requests it saw."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    return seen, handler
+
+
+class FakeSecrets:
+    """Secrets Manager as ``hub.credentials`` reads it: ``stored`` by name, every name ``asked``
+    recorded; a missing one fails as Powertools does (GetParameterError from ResourceNotFound)."""
+
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        self.stored = stored
+        self.asked: list[str] = []
+
+    def get(self, name: str, **_: Any) -> dict[str, Any]:
+        self.asked.append(name)
+        if name not in self.stored:
+            missing = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
+            raise GetParameterError(str(missing)) from missing
+        return self.stored[name]

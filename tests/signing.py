@@ -8,11 +8,16 @@ import hashlib
 import hmac
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+import standardwebhooks.webhooks
 import stripe
 from standardwebhooks import Webhook
 
+from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from localcloud import demo
 from localcloud.sandboxes import asaas as asaas_sandbox
 from localcloud.sandboxes import evolution as evolution_sandbox
@@ -30,6 +35,51 @@ def standard_headers(
     at = at or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id, at, body)
     return {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(int(at.timestamp())), f"{prefix}-signature": signature}
+
+
+# The Standard Webhooks reference vector (Svix's too, under svix- headers): this secret signed
+# this body as this message id at this instant.
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTOR_BODY = '{"test": 2432232314}'
+VECTOR_TIMESTAMP = 1614265330
+
+
+def vector_headers(prefix: str) -> dict[str, str]:
+    """The reference vector's headers, named with ``prefix`` ("webhook" or "svix")."""
+    return {
+        f"{prefix}-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        f"{prefix}-timestamp": str(VECTOR_TIMESTAMP),
+        f"{prefix}-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    }
+
+
+def freeze_standard_webhooks_clock(monkeypatch: pytest.MonkeyPatch, timestamp: int) -> None:
+    """Stop the standardwebhooks library's clock at ``timestamp`` (its tolerance check reads it)."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:
+            return cls.fromtimestamp(timestamp, tz=tz)
+
+    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", Frozen)
+
+
+def assert_fresh_then_stale(
+    verify: Callable[[RawWebhook, dict[str, Any]], None],
+    sample: dict[str, Any],
+    secret: dict[str, Any],
+    signed_at: datetime,
+) -> None:
+    """A sample API Gateway event signed at ``signed_at`` verifies when received right after,
+    and is refused as stale when replayed today (samples are stale by design)."""
+    provider = sample["resource"].split("/")[2]
+
+    def received(at: datetime) -> RawWebhook:
+        return RawWebhook.from_api_gateway(sample, provider=provider, org_id="demo", received_at=at)
+
+    verify(received(signed_at + timedelta(seconds=1)), secret)
+    with pytest.raises(WebhookAuthenticationError, match="too old"):
+        verify(received(datetime.now(UTC)), secret)
 
 
 def signed_headers(provider: str, body: str, query: dict[str, str] | None = None) -> dict[str, str]:

@@ -62,7 +62,6 @@ class HubAws:
         """Send ``bodies`` to the queue and receive them as Lambda's SQS event (real receipt
         handles, so visibility changes by the consumer work), in the order sent."""
         sqs = self.client("sqs")
-        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for body in bodies:
             sqs.send_message(QueueUrl=queue_url, MessageBody=body)
         messages: list[dict[str, Any]] = []
@@ -71,13 +70,19 @@ class HubAws:
             messages += batch.get("Messages", [])
         order = {body: i for i, body in enumerate(bodies)}
         messages.sort(key=lambda m: order.get(m["Body"], len(bodies)))
+        return self.as_sqs_event(queue_url, messages)
+
+    def as_sqs_event(self, queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Messages received from the queue as the SQS event source mapping hands them to Lambda."""
+        sqs = self.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return {
             "Records": [
                 {
                     "messageId": m["MessageId"],
                     "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "attributes": m.get("Attributes", {"ApproximateReceiveCount": "1"}),
                     "messageAttributes": {},
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",

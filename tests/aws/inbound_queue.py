@@ -43,25 +43,7 @@ def consume(hub_aws: HubAws) -> dict[str, Any]:
     messages = take_queued(hub_aws)
     if not messages:
         return {"batchItemFailures": []}
-    arn = hub_aws.client("sqs").get_queue_attributes(
-        QueueUrl=hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], AttributeNames=["QueueArn"]
-    )["Attributes"]["QueueArn"]
-    event = {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {"ApproximateReceiveCount": "1"}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    event = hub_aws.as_sqs_event(hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], messages)
     result: dict[str, Any] = load_function("inbound_events_process").handler(
         event, FakeLambdaContext("InboundEventsProcess")
     )

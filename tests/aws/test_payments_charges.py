@@ -23,21 +23,13 @@ from hub.payments.charges import (
 from localcloud.demo import DEMO_PAYMENTS
 from localcloud.sandboxes import Fault
 from tests.conftest import ServedSandboxes
+from tests.helpers import CUSTOMER, charge_payload
 
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 DUE = date(2030, 1, 15)  # a fixed date far ahead: no test depends on today
 
 
 def request(charge_id: str, **fields: Any) -> ChargeRequest:
-    values: dict[str, Any] = {
-        "org_id": "demo",
-        "charge_id": charge_id,
-        "customer": CUSTOMER,
-        "billing_type": "PIX",
-        "value_cents": 150000,
-        "due_date": DUE,
-        "description": "Pacote de posts",
-    }
+    values = charge_payload(charge_id, 150000, DUE, description="Pacote de posts")
     return ChargeRequest.model_validate({**values, **fields})
 
 

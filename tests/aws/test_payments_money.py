@@ -22,11 +22,10 @@ from hub.payments.charges import RefundRequest, refund_charge
 from hub.payments.state import apply_payment_event
 from localcloud.demo import DEMO_PAYMENTS, demo_secret_values
 from tests.aws.conftest import HubAws
-from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import CUSTOMER, FakeLambdaContext, charge_payload, load_function, resent, sample_event
 from tests.signing import signed_headers
 
 ASAAS = "http://127.0.0.1:9/asaas/v3"  # the demo secrets' base URL; every call to it is mocked
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 
 
 @pytest.fixture
@@ -49,15 +48,7 @@ def invoke(function: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def charge(charge_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "org_id": "demo",
-        "charge_id": charge_id,
-        "customer": CUSTOMER,
-        "billing_type": "PIX",
-        "value_cents": 500000,
-        "due_date": (date.today() + timedelta(days=7)).isoformat(),
-        **extra,
-    }
+    return {**charge_payload(charge_id, 500000, date.today() + timedelta(days=7)), **extra}
 
 
 def no_charge(charge_id: str) -> bool:
@@ -234,14 +225,7 @@ def deliver_asaas(value: str, charge_id: str) -> dict[str, Any]:
         .replace('"056984"', f'"{charge_id}"')
         .replace("evt_05b708f961d739ea7eba7e4db318f621&368604920", f"evt_{uuid.uuid4().hex}")  # a new event
     )
-    request = api_event(
-        "POST",
-        event["path"],
-        resource=event["resource"],
-        path_parameters=event["pathParameters"],
-        body=body,
-        headers=signed_headers("asaas", body),
-    )
+    request = resent(event, body=body, headers=signed_headers("asaas", body))
     response: dict[str, Any] = load_function("webhook_asaas").handler(request, FakeLambdaContext("WebhookAsaas"))
     return response
 

@@ -27,8 +27,8 @@ from localcloud.demo import DEMO_PAYMENTS
 from localcloud.sandboxes import Fault
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes
+from tests.helpers import CUSTOMER, charge_payload
 
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 DUE = date(2030, 1, 15)  # fixed: no test depends on today
 ALLOWLISTED = DEMO_PAYMENTS["transfer_allowlist"][0]["name"]
 
@@ -90,19 +90,7 @@ def test_a_subscription_is_created_for_the_customer_and_can_be_cancelled(sandbox
 
 def test_the_pix_qr_code_of_a_charge_comes_from_where_the_charge_lives(sandboxed: ServedSandboxes) -> None:
     def charge(charge_id: str, providers: list[str]) -> None:
-        create_charge(
-            ChargeRequest.model_validate(
-                {
-                    "org_id": "demo",
-                    "charge_id": charge_id,
-                    "customer": CUSTOMER,
-                    "billing_type": "PIX",
-                    "value_cents": 5000,
-                    "due_date": DUE.isoformat(),
-                    "providers": providers,
-                }
-            )
-        )
+        create_charge(ChargeRequest.model_validate(charge_payload(charge_id, 5000, DUE, providers=providers)))
 
     charge("QR1", ["asaas"])
     charge("QR2", ["manual"])

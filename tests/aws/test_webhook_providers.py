@@ -13,7 +13,7 @@ from localcloud.demo import demo_secret_values
 from localcloud.sandboxes.meta import DEMO_VERIFY_TOKEN as META_VERIFY_TOKEN
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import mark_queued_delivered
-from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import FakeLambdaContext, api_event, load_function, resent, sample_event
 from tests.signing import signed_headers
 
 SAMPLES = {
@@ -43,15 +43,7 @@ def deliver(sample: str, *, tamper: bool = False, headers: dict[str, str] | None
     signed = headers or signed_headers(provider, body, event.get("queryStringParameters"))
     if tamper:
         body = body.replace("demo", "DEMO", 1) if "demo" in body else body + " "
-    request = api_event(
-        "POST",
-        event["path"],
-        resource=event["resource"],
-        path_parameters=event["pathParameters"],
-        body=body,
-        headers=signed,
-        query=event.get("queryStringParameters"),
-    )
+    request = resent(event, body=body, headers=signed)
     module = load_function(f"webhook_{provider}")
     response: dict[str, Any] = module.handler(request, FakeLambdaContext(f"Webhook{provider}"))
     response["sent_headers"] = signed
@@ -103,15 +95,7 @@ def test_mercadopago_signature_binds_the_notified_resource(seeded: HubAws) -> No
     event = sample_event("webhook_mercadopago")
     headers = signed_headers("mercadopago", event["body"], event["queryStringParameters"])
     forged_query = {**event["queryStringParameters"], "data.id": "123"}
-    request = api_event(
-        "POST",
-        event["path"],
-        resource=event["resource"],
-        path_parameters=event["pathParameters"],
-        body=event["body"],
-        headers=headers,
-        query=forged_query,
-    )
+    request = resent(event, headers=headers, query=forged_query)
     response = load_function("webhook_mercadopago").handler(request, FakeLambdaContext("WebhookMercadoPago"))
     assert response["statusCode"] == 401
     assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []

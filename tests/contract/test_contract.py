@@ -40,7 +40,7 @@ from tests.conftest import ServedSandboxes
 from tests.contract.cases import DEVIATIONS, OWN_RETRY_HEADERS, demo_secret, deviates, with_client
 from tests.contract.conftest import ContractAws
 from tests.contract.writes import EMAIL, WRITES
-from tests.helpers import client_with
+from tests.helpers import client_with, recording
 
 ORG = "acme"
 KEYS = [d.key for d in with_client()]
@@ -73,13 +73,7 @@ def adapter(key: str, handler: Handler, *, attempts: int = 1) -> ProviderClient:
 
 
 def answering(status: int, headers: dict[str, str] | None = None) -> tuple[list[httpx.Request], Handler]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(status, json={"message": f"contract says {status}"}, headers=headers)
-
-    return seen, handler
+    return recording(httpx.Response(status, json={"message": f"contract says {status}"}, headers=headers))
 
 
 def raising(exc: type[httpx.TransportError]) -> tuple[list[httpx.Request], Handler]:

@@ -7,7 +7,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
@@ -15,7 +14,7 @@ from localcloud import LocalCloud
 from localcloud.sandboxes.evolution import DEMO_API_KEY as EVOLUTION_API_KEY
 from localcloud.sandboxes.evolution import DEMO_INSTANCE as EVOLUTION_INSTANCE
 from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN as EVOLUTION_WEBHOOK_TOKEN
-from tests.helpers import sample_event
+from tests.helpers import aws_client, sample_event, wait_until
 from tests.signing import signed_headers
 
 pytestmark = pytest.mark.e2e
@@ -24,23 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def lambda_client(cloud: LocalCloud) -> Any:
     """The way services call the hub: boto3's Lambda client at the invoke endpoint."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=cloud.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def aws(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=cloud.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws_client(cloud, "lambda")
 
 
 def env(cloud: LocalCloud, name: str) -> str:
@@ -48,16 +31,6 @@ def env(cloud: LocalCloud, name: str) -> str:
     value = cloud.template.env_value(name)
     assert value
     return value
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_posted_webhook_is_processed_by_the_consumer(cloud: LocalCloud) -> None:
@@ -77,13 +50,13 @@ def test_posted_webhook_is_processed_by_the_consumer(cloud: LocalCloud) -> None:
 
     def contact() -> Any:
         item = (
-            aws(cloud, "dynamodb")
+            aws_client(cloud, "dynamodb")
             .get_item(TableName=table, Key={"org_id": {"S": "demo"}, "contact": {"S": "whatsapp#+5511987654321"}})
             .get("Item")
         )
         return item if item and item["last_inbound_message_id"]["S"] == body["data"]["key"]["id"] else None
 
-    assert wait_for(contact)["display_name"]["S"] == "Maria Silva"
+    assert wait_until(contact, timeout=20, interval=0.2)["display_name"]["S"] == "Maria Silva"
 
 
 def test_webhook_with_a_bad_token_is_401(cloud: LocalCloud) -> None:
@@ -143,7 +116,7 @@ def test_health_reflects_sandbox_faults(cloud: LocalCloud) -> None:
 @pytest.fixture(scope="module")
 def bus_tap(cloud: LocalCloud) -> str:
     """An SQS queue subscribed to every event on the hub's EventBridge bus."""
-    sqs, events = aws(cloud, "sqs"), aws(cloud, "events")
+    sqs, events = aws_client(cloud, "sqs"), aws_client(cloud, "events")
     url = sqs.create_queue(QueueName="e2e-bus-tap")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bus = env(cloud, "EVENT_BUS_NAME")
@@ -154,7 +127,7 @@ def bus_tap(cloud: LocalCloud) -> str:
 
 def tapped(cloud: LocalCloud, tap: str, settle: float = 3.0) -> list[dict[str, Any]]:
     """Everything on the bus so far (waits until nothing new arrives for `settle` seconds)."""
-    sqs = aws(cloud, "sqs")
+    sqs = aws_client(cloud, "sqs")
     seen: list[dict[str, Any]] = []
     quiet_since = time.monotonic()
     while time.monotonic() - quiet_since < settle:
@@ -193,7 +166,9 @@ def test_signed_stripe_event_reaches_the_bus_exactly_once(cloud: LocalCloud, bus
         )
     assert statuses == [200, 200, 200]
     # Then each appears on the bus exactly once
-    on_bus = wait_for(lambda: (lambda seen: seen if len(seen) >= 2 else None)(tapped(cloud, bus_tap)))
+    on_bus = wait_until(
+        lambda: (lambda seen: seen if len(seen) >= 2 else None)(tapped(cloud, bus_tap)), timeout=20, interval=0.2
+    )
     dedupe_keys = sorted(e["detail"]["dedupe_key"] for e in on_bus if e["detail"]["provider"] == "stripe")
     assert dedupe_keys == sorted([json.loads(once)["id"], json.loads(thrice)["id"]])
     assert {e["detail-type"] for e in on_bus} == {"payment.confirmed"}
@@ -266,7 +241,7 @@ def test_hostile_messaging_input_is_refused_before_any_provider_request(cloud: L
 def test_media_from_our_own_bucket_still_goes_out_locally(cloud: LocalCloud, lambda_client: Any) -> None:
     """The hub presigns its own objects; locally that is http://127.0.0.1 (moto), never refused."""
     bucket = env(cloud, "GENERATED_CONTENT_BUCKET")
-    aws(cloud, "s3").put_object(Bucket=bucket, Key="demo/images/banner.png", Body=b"\x89PNG")
+    aws_client(cloud, "s3").put_object(Bucket=bucket, Key="demo/images/banner.png", Body=b"\x89PNG")
     httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
     payload = {"org_id": "demo", "to": "(11) 98765-4321", "media_type": "image"}
     result = lambda_client.invoke(

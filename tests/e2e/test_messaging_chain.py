@@ -18,7 +18,7 @@ from hub.providers.twilio.webhook import compute_twilio_signature
 from localcloud import LocalCloud
 from localcloud.sandboxes import evolution as evolution_sandbox
 from localcloud.sandboxes import twilio as twilio_sandbox
-from tests.e2e.conftest import client, fault
+from tests.e2e.conftest import client, fault, invoke, wait_status
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -32,14 +32,6 @@ def no_faults(cloud: LocalCloud) -> Iterator[None]:
     yield
     for provider in CHANNEL_PROVIDERS:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
-
-
-def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
-    body: dict[str, Any] = json.loads(response["Payload"].read())
-    if response.get("FunctionError"):
-        raise AssertionError(body)
-    return body
 
 
 def wait_for(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
@@ -149,15 +141,8 @@ def post_twilio(cloud: LocalCloud, params: list[tuple[str, str]]) -> httpx.Respo
     )
 
 
-def wait_status(cloud: LocalCloud, message_id: str, expected: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = invoke(cloud, "MessageStatus", {"org_id": "demo", "message_id": message_id})
-        if status["status"] == expected:
-            return status
-        time.sleep(0.3)
-    raise AssertionError(status)
+def message_status(cloud: LocalCloud, message_id: str, expected: str) -> dict[str, Any]:
+    return wait_status(cloud, "MessageStatus", {"org_id": "demo", "message_id": message_id}, expected)
 
 
 def test_twilio_status_callbacks_reach_message_status(cloud: LocalCloud) -> None:
@@ -170,7 +155,7 @@ def test_twilio_status_callbacks_reach_message_status(cloud: LocalCloud) -> None
     answer = post_twilio(cloud, [*base, ("MessageStatus", "delivered")])
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/xml")
     assert "<Response" in answer.text
-    wait_status(cloud, sent["message_id"], "delivered")
+    message_status(cloud, sent["message_id"], "delivered")
     forged = httpx.post(
         f"{cloud.api_url}/webhooks/twilio/demo",
         content=urlencode([*base, ("MessageStatus", "failed")]),
@@ -178,7 +163,7 @@ def test_twilio_status_callbacks_reach_message_status(cloud: LocalCloud) -> None
         timeout=10,
     )
     assert forged.status_code == 401
-    assert wait_status(cloud, sent["message_id"], "delivered")["status"] == "delivered"
+    assert message_status(cloud, sent["message_id"], "delivered")["status"] == "delivered"
 
 
 def test_a_stop_sms_reply_opts_the_contact_out_of_sms(cloud: LocalCloud) -> None:

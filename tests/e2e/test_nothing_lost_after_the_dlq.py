@@ -5,7 +5,6 @@ then reach the charge and the bus (it used to answer ``duplicates: 1`` with 0 ev
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -15,8 +14,8 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
-from tests.e2e.conftest import client, fault
-from tests.helpers import ROOT
+from tests.e2e.conftest import booted, client, fault, invoke
+from tests.helpers import charge_payload, wait_until
 from tests.signing import signed_headers
 
 pytestmark = pytest.mark.e2e
@@ -26,34 +25,8 @@ pytestmark = pytest.mark.e2e
 def cloud() -> Iterator[LocalCloud]:
     # --retry-delay 1 (every failed message back after 1 s) and a 2 s breaker: the DLQ in
     # seconds, and a cleared fault usable at once. Production waits ~90 minutes (docs/resilience.md).
-    with LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        retry_delay=1,
-        env={"BREAKER_RECOVERY_SECONDS": "2"},
-    ) as running:
+    with booted(retry_delay=1, env={"BREAKER_RECOVERY_SECONDS": "2"}) as running:
         yield running
-
-
-def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
-    body: dict[str, Any] = json.loads(response["Payload"].read())
-    assert not response.get("FunctionError"), body
-    return body
-
-
-def wait_for(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
 
 
 def queue_url(cloud: LocalCloud, logical_id: str) -> str:
@@ -90,20 +63,13 @@ def test_a_mercadopago_redelivery_after_the_dlq_was_purged_reaches_the_charge_an
     created = invoke(
         cloud,
         "PaymentCreateCharge",
-        {
-            "org_id": "demo",
-            "charge_id": charge_id,
-            "customer": {
-                "name": "Padaria Pão Quente Ltda",
-                "cpf_cnpj": "12.345.678/0001-95",
-                "email": "fin@paoquente.com.br",
-            },
-            "billing_type": "PIX",
-            "value_cents": 1999,
-            "due_date": (date.today() + timedelta(days=7)).isoformat(),
-            "description": "Produção de vídeo",
-            "providers": ["mercadopago"],
-        },
+        charge_payload(
+            charge_id,
+            1999,
+            date.today() + timedelta(days=7),
+            description="Produção de vídeo",
+            providers=["mercadopago"],
+        ),
     )
     payment_id = str(created["provider_charge_id"])
     httpx.post(f"{cloud.sandbox_url}/mercadopago/sandbox/payments/{payment_id}/approve", timeout=5).raise_for_status()
@@ -134,7 +100,7 @@ def test_a_mercadopago_redelivery_after_the_dlq_was_purged_reaches_the_charge_an
         first = notify(cloud, body, payment_id)
         assert len(first["event_ids"]) == 1 and first["duplicates"] == 0
         # ... fails on every receive and lands in the DLQ, which the operator purges
-        wait_for(lambda: queued(cloud, dlq) == 1 and queued(cloud, inbound) == 0, timeout=120)
+        wait_until(lambda: queued(cloud, dlq) == 1 and queued(cloud, inbound) == 0, timeout=120, interval=0.5)
         sqs.purge_queue(QueueUrl=dlq)
     finally:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/mercadopago", timeout=5)
@@ -145,11 +111,14 @@ def test_a_mercadopago_redelivery_after_the_dlq_was_purged_reaches_the_charge_an
 
     # Then it is processed: the charge moves and the event is on the bus, once
     assert again == {"status": "accepted", "event_ids": first["event_ids"], "duplicates": 0}
-    wait_for(
+    wait_until(
         lambda: invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})["status"] == "RECEIVED",
         timeout=30,
+        interval=0.5,
     )
-    on_bus = wait_for(lambda: sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=1).get("Messages"), timeout=30)
+    on_bus = wait_until(
+        lambda: sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=1).get("Messages"), timeout=30, interval=0.5
+    )
     assert [json.loads(m["Body"])["detail"]["event_id"] for m in on_bus] == first["event_ids"]
     # And a further redelivery is a duplicate
     assert notify(cloud, body, payment_id) == {"status": "accepted", "event_ids": [], "duplicates": 1}

@@ -16,28 +16,19 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.sandboxes import asaas as asaas_sandbox
-from tests.e2e.conftest import client, fault
-from tests.helpers import ROOT
+from tests.e2e.conftest import booted, client, fault, invoke, wait_status
+from tests.helpers import CUSTOMER, charge_payload
 
 pytestmark = pytest.mark.e2e
 
 # Asaas (and its sandbox) speak Brasília time: "today" is Brasília's today, whatever the clock's zone.
 BRASILIA = ZoneInfo("America/Sao_Paulo")
-CUSTOMER = {"name": "Padaria Pão Quente Ltda", "cpf_cnpj": "12.345.678/0001-95", "email": "fin@paoquente.com.br"}
 
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     # A short read timeout, so "the create timed out but succeeded" takes seconds, not minutes.
-    with LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        env={"HTTP_READ_TIMEOUT": "1.5"},
-    ) as running:
+    with booted(env={"HTTP_READ_TIMEOUT": "1.5"}) as running:
         yield running
 
 
@@ -48,14 +39,6 @@ def no_faults(cloud: LocalCloud) -> Iterator[None]:
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/{provider}", timeout=5)
 
 
-def invoke(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
-    body: dict[str, Any] = json.loads(response["Payload"].read())
-    if response.get("FunctionError"):
-        raise AssertionError(body)
-    return body
-
-
 def invoke_error(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
     response = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
     body: dict[str, Any] = json.loads(response["Payload"].read())
@@ -64,16 +47,8 @@ def invoke_error(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> d
 
 
 def charge(charge_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "org_id": "demo",
-        "charge_id": charge_id,
-        "customer": CUSTOMER,
-        "billing_type": "PIX",
-        "value_cents": 350000,
-        "due_date": (date.today() + timedelta(days=7)).isoformat(),
-        "description": "Produção de vídeo institucional",
-        **extra,
-    }
+    due = date.today() + timedelta(days=7)
+    return {**charge_payload(charge_id, 350000, due, description="Produção de vídeo institucional"), **extra}
 
 
 def new_id() -> str:
@@ -159,15 +134,8 @@ def asaas_webhook(cloud: LocalCloud, event: str, payment: dict[str, Any]) -> htt
     )
 
 
-def wait_status(cloud: LocalCloud, charge_id: str, expected: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
-        if status["status"] == expected:
-            return status
-        time.sleep(0.3)
-    raise AssertionError(status)
+def charge_status(cloud: LocalCloud, charge_id: str, expected: str) -> dict[str, Any]:
+    return wait_status(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id}, expected)
 
 
 def test_received_before_confirmed_and_a_late_overdue_never_move_the_charge_back(cloud: LocalCloud) -> None:
@@ -183,7 +151,7 @@ def test_received_before_confirmed_and_a_late_overdue_never_move_the_charge_back
         "externalReference": charge_id,
     }
     assert asaas_webhook(cloud, "PAYMENT_RECEIVED", payment).status_code == 200
-    received = wait_status(cloud, charge_id, "RECEIVED")
+    received = charge_status(cloud, charge_id, "RECEIVED")
     assert received["paid_at"]
     assert asaas_webhook(cloud, "PAYMENT_CONFIRMED", {**payment, "status": "CONFIRMED"}).status_code == 200
     assert asaas_webhook(cloud, "PAYMENT_OVERDUE", {**payment, "status": "OVERDUE"}).status_code == 200
@@ -225,14 +193,8 @@ def bus_tap(cloud: LocalCloud, name: str, detail_types: list[str]) -> str:
 
 
 def wait_invoice(cloud: LocalCloud, charge_id: str, expected: str, seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = invoke(cloud, "PaymentStatus", {"org_id": "demo", "charge_id": charge_id})
-        if status.get("invoice_status") == expected:
-            return status
-        time.sleep(0.5)
-    raise AssertionError(status)
+    payload = {"org_id": "demo", "charge_id": charge_id}
+    return wait_status(cloud, "PaymentStatus", payload, expected, field="invoice_status", seconds=seconds, interval=0.5)
 
 
 def paid_charge(cloud: LocalCloud, description: str) -> tuple[str, dict[str, Any]]:
@@ -336,7 +298,7 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_writes_the_report(cloud:
         timeout=5,
     ).raise_for_status()
     for charge_id in (clean_id, unpaid_id, short_id):
-        wait_status(cloud, charge_id, "RECEIVED")
+        charge_status(cloud, charge_id, "RECEIVED")
     # 5. money sent to the payout account that never reached it, and a bank credit from
     #    Asaas with no transfer behind it (the bank side read through the aggregator).
     sent = invoke(
@@ -465,7 +427,7 @@ def test_a_mercadopago_notification_is_looked_up_and_moves_the_charge(cloud: Loc
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
-    status = wait_status(cloud, charge_id, "RECEIVED")
+    status = charge_status(cloud, charge_id, "RECEIVED")
     assert status["provider"] == "mercadopago" and status["paid_at"]
 
 
@@ -526,7 +488,7 @@ def test_a_pagbank_pix_paid_and_notified_becomes_received_with_exactly_one_invoi
     paid = pay_at_pagbank(cloud, order_id)
     assert paid["notifications"] == [{"url": f"{cloud.api_url}/webhooks/pagbank/demo", "status": 200}]
     # Then the charge is RECEIVED and gets one NFS-e
-    received = wait_status(cloud, charge_id, "RECEIVED")
+    received = charge_status(cloud, charge_id, "RECEIVED")
     assert received["provider"] == "pagbank" and received["paid_at"]
     status = wait_invoice(cloud, charge_id, "autorizada")
     assert status["invoice_number"]
@@ -552,7 +514,7 @@ def test_a_lost_pagbank_notification_is_caught_by_the_scheduled_lookup(cloud: Lo
     assert f"demo/{charge_id}" in synced["applied"], synced
     assert requests_to(cloud, "pagbank", "GET", f"/orders/{order_id}")
     # Then it is RECEIVED, with exactly one NFS-e, and is no longer looked up
-    assert wait_status(cloud, charge_id, "RECEIVED")["paid_at"]
+    assert charge_status(cloud, charge_id, "RECEIVED")["paid_at"]
     wait_invoice(cloud, charge_id, "autorizada")
     again = invoke(cloud, "PaymentsPendingSync", {"now": (later + timedelta(minutes=15)).isoformat()})
     assert f"demo/{charge_id}" not in again["applied"]
@@ -571,6 +533,6 @@ def test_a_pagbank_payment_of_another_amount_is_amount_mismatch_without_invoice(
     paid = pay_at_pagbank(cloud, order_id, amount=100)
     assert paid["notifications"][0]["status"] == 200
     # Then the same amount check as every provider: not paid, no NFS-e
-    status = wait_status(cloud, charge_id, "AMOUNT_MISMATCH")
+    status = charge_status(cloud, charge_id, "AMOUNT_MISMATCH")
     assert status["reported_cents"] == 100 and not status.get("paid_at")
     assert dps_posts(cloud, charge_id) == 0

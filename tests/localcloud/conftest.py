@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests import helpers
 
 FIXTURE_TEMPLATE = Path(__file__).parent / "fixture" / "template.yaml"
 
@@ -38,18 +38,7 @@ def start_cloud() -> Iterator[CloudFactory]:
         cloud.stop()
 
 
-def _wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-
-
 @pytest.fixture
 def wait_until() -> Callable[..., Any]:
     """wait_until(predicate, timeout=10) -> the first truthy value of predicate()."""
-    return _wait_until
+    return helpers.wait_until

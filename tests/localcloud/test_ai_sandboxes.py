@@ -6,6 +6,7 @@ import json
 import math
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 
 from hub.ai.models import ChatMessage, LlmRequest
 from hub.config import get_settings
-from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.anthropic.client import AnthropicClient
 from hub.providers.openai.client import OpenAIClient
 from hub.retry import RetryPolicy
@@ -95,13 +96,34 @@ def test_anthropic_generate_against_the_sandbox(sandbox_url: str) -> None:
     assert "temperature" not in entry["json"]
 
 
-def test_anthropic_errors_come_back_in_the_taxonomy(sandbox_url: str) -> None:
-    with pytest.raises(AuthenticationError) as auth:
-        anthropic(sandbox_url, api_key="wrong").generate(ask("oi"), "claude-sonnet-5-5")
-    assert auth.value.code == "authentication_error"
-    with pytest.raises(InvalidRequestError) as missing:
-        anthropic(sandbox_url).generate(ask("oi"), "claude-9-imaginary")
-    assert missing.value.code == "not_found_error"
+@pytest.mark.parametrize(
+    ("client", "overrides", "model", "error", "code"),
+    [
+        (anthropic, {"api_key": "wrong"}, "claude-sonnet-5-5", AuthenticationError, "authentication_error"),
+        (anthropic, {}, "claude-9-imaginary", InvalidRequestError, "not_found_error"),
+        (openai, {"api_key": "sk-wrong-key-123"}, "gpt-6.2-sol", AuthenticationError, "invalid_api_key"),
+        (openai, {"api_key": NO_CREDIT_API_KEY}, "gpt-6.2-sol", RateLimitedError, "credit_balance_exhausted"),
+        (openai, {}, "gpt-9", InvalidRequestError, "model_not_found"),
+    ],
+    ids=["anthropic-key", "anthropic-model", "openai-key", "openai-credit", "openai-model"],
+)
+def test_llm_errors_come_back_in_the_taxonomy(
+    sandbox_url: str,
+    client: Callable[..., AnthropicClient | OpenAIClient],
+    overrides: dict[str, str],
+    model: str,
+    error: type[HubError],
+    code: str,
+) -> None:
+    with pytest.raises(error) as info:
+        client(sandbox_url, **overrides).generate(ask("oi"), model)
+    assert info.value.code == code
+
+
+def test_openai_out_of_credit_is_retried_after_an_hour(sandbox_url: str) -> None:
+    with pytest.raises(RateLimitedError) as quota:
+        openai(sandbox_url, api_key=NO_CREDIT_API_KEY).generate(ask("oi"), "gpt-6.2-sol")
+    assert quota.value.retry_after == 3600.0
 
 
 def test_anthropic_overloaded_fault_is_retried_then_unavailable(sandbox_url: str) -> None:
@@ -168,18 +190,6 @@ def test_openai_chat_image_and_embeddings_against_the_sandbox(sandbox_url: str) 
     assert "temperature" not in chat["json"] and "max_tokens" not in chat["json"]
     images = next(e for e in logged(sandbox_url, "openai") if e["path"] == "/v1/images/generations")
     assert "response_format" not in images["json"]
-
-
-def test_openai_errors_come_back_in_the_taxonomy(sandbox_url: str) -> None:
-    with pytest.raises(AuthenticationError) as auth:
-        openai(sandbox_url, api_key="sk-wrong-key-123").generate(ask("oi"), "gpt-6.2-sol")
-    assert auth.value.code == "invalid_api_key"
-    with pytest.raises(RateLimitedError) as quota:
-        openai(sandbox_url, api_key=NO_CREDIT_API_KEY).generate(ask("oi"), "gpt-6.2-sol")
-    assert (quota.value.retry_after, quota.value.code) == (3600.0, "credit_balance_exhausted")
-    with pytest.raises(InvalidRequestError) as missing:
-        openai(sandbox_url).generate(ask("oi"), "gpt-9")
-    assert missing.value.code == "model_not_found"
 
 
 def test_openai_down_and_slow_faults(sandbox_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,24 +4,13 @@ import base64
 import json
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import LocalCloud
+from tests.helpers import aws_client
 
 pytestmark = pytest.mark.e2e  # boots a LocalCloud
-
-
-def _lambda_client(cloud: LocalCloud) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=cloud.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
 
 
 def test_api_routes_build_a_rest_proxy_event(start_cloud: Any) -> None:
@@ -86,7 +75,7 @@ def test_api_routes_build_a_rest_proxy_event(start_cloud: Any) -> None:
 
 def test_lambda_invoke_endpoint_with_boto3(start_cloud: Any) -> None:
     cloud = start_cloud()
-    client = _lambda_client(cloud)
+    client = aws_client(cloud, "lambda")
 
     ok = client.invoke(FunctionName="BoomFunction", Payload=json.dumps({"ok": True}))
     assert ok["StatusCode"] == 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -326,6 +326,21 @@ class Scenario:
     net: Decimal = Decimal("0")
 
 
+# Lucro presumido, a company taking the service: IRRF and CSRF withheld, own PIS/COFINS declared.
+PRESUMIDO_CNPJ = Scenario(
+    "presumido-cnpj",
+    simples=False,
+    tomador=CNPJ_TOMADOR,
+    amount_cents=150_000,
+    iss=Decimal("30.00"),
+    irrf=Decimal("22.50"),
+    code=3,
+    retained=Decimal("69.75"),  # 9.75 + 45.00 + 15.00
+    own=(Decimal("9.75"), Decimal("45.00")),
+    total_withheld=Decimal("92.25"),
+    net=Decimal("1407.75"),
+)
+
 SCENARIOS = [
     Scenario(
         "simples-cpf",
@@ -357,31 +372,12 @@ SCENARIOS = [
         own=(Decimal("9.75"), Decimal("45.00")),
         net=Decimal("1500.00"),
     ),
-    Scenario(
-        "presumido-cnpj",
-        simples=False,
-        tomador=CNPJ_TOMADOR,
-        amount_cents=150_000,
-        iss=Decimal("30.00"),
-        irrf=Decimal("22.50"),
-        code=3,
-        retained=Decimal("69.75"),  # 9.75 + 45.00 + 15.00
-        own=(Decimal("9.75"), Decimal("45.00")),
-        total_withheld=Decimal("92.25"),
-        net=Decimal("1407.75"),
-    ),
-    Scenario(
-        "presumido-cnpj-iss-retained",
-        simples=False,
-        tomador=CNPJ_TOMADOR,
-        amount_cents=150_000,
+    PRESUMIDO_CNPJ,
+    replace(
+        PRESUMIDO_CNPJ,
+        name="presumido-cnpj-iss-retained",
         iss_withheld_by_tomador=True,
         iss_withheld=True,
-        iss=Decimal("30.00"),
-        irrf=Decimal("22.50"),
-        code=3,
-        retained=Decimal("69.75"),
-        own=(Decimal("9.75"), Decimal("45.00")),
         total_withheld=Decimal("122.25"),
         net=Decimal("1377.75"),
     ),
@@ -407,34 +403,10 @@ SCENARIOS = [
         own=(Decimal("1.40"), Decimal("6.45")),
         net=Decimal("215.05"),
     ),
-    Scenario(
-        "deduction-value",  # R$ 500 deducted from the ISS base: ISS 2 % of 1000; net unchanged by it
-        simples=False,
-        tomador=CNPJ_TOMADOR,
-        amount_cents=150_000,
-        deduction_cents=50_000,
-        iss=Decimal("20.00"),
-        irrf=Decimal("22.50"),
-        code=3,
-        retained=Decimal("69.75"),
-        own=(Decimal("9.75"), Decimal("45.00")),
-        total_withheld=Decimal("92.25"),
-        net=Decimal("1407.75"),
-    ),
-    Scenario(
-        "deduction-rate",  # 10 % deducted from the ISS base: ISS 2 % of 1350
-        simples=False,
-        tomador=CNPJ_TOMADOR,
-        amount_cents=150_000,
-        deduction_rate=Decimal("10"),
-        iss=Decimal("27.00"),
-        irrf=Decimal("22.50"),
-        code=3,
-        retained=Decimal("69.75"),
-        own=(Decimal("9.75"), Decimal("45.00")),
-        total_withheld=Decimal("92.25"),
-        net=Decimal("1407.75"),
-    ),
+    # R$ 500 deducted from the ISS base: ISS 2 % of 1000; the withholdings and net unchanged by it
+    replace(PRESUMIDO_CNPJ, name="deduction-value", deduction_cents=50_000, iss=Decimal("20.00")),
+    # 10 % deducted from the ISS base: ISS 2 % of 1350
+    replace(PRESUMIDO_CNPJ, name="deduction-rate", deduction_rate=Decimal("10"), iss=Decimal("27.00")),
 ]
 
 
@@ -584,12 +556,12 @@ def test_withholding_scenarios_through_both_emitters_match_the_layout(
 def _legal_dps(url: str) -> tuple[dict[str, Any], dict[str, str]]:
     """A Lucro Presumido note with every federal withholding, as the adapter sends it, and the auth."""
     client = nf_client(url)
-    req = scenario_request(SCENARIOS[3])
+    req = scenario_request(PRESUMIDO_CNPJ)
     return _jsonable(client.dps_body(req)), {"Authorization": f"Bearer {client.access_token()}"}
 
 
 def _legal_focus(url: str) -> tuple[dict[str, Any], dict[str, str]]:
-    body = _jsonable(focus_client(url).nfsen_body(scenario_request(SCENARIOS[3])))
+    body = _jsonable(focus_client(url).nfsen_body(scenario_request(PRESUMIDO_CNPJ)))
     return body, {"Authorization": "Basic " + base64.b64encode(f"{focus_sandbox.DEMO_TOKEN}:".encode()).decode()}
 
 

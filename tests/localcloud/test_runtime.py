@@ -12,12 +12,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from localcloud import LocalCloud
 from localcloud.servers import free_port
+from tests.helpers import aws_client
 
 pytestmark = pytest.mark.e2e  # boots a LocalCloud
 
@@ -25,18 +25,8 @@ FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def lambda_client(cloud: LocalCloud) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=cloud.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-
-
 def invoke(cloud: LocalCloud, function: str, event: dict[str, Any] | None = None) -> tuple[str | None, Any]:
-    response = lambda_client(cloud).invoke(FunctionName=function, Payload=json.dumps(event or {}).encode())
+    response = aws_client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(event or {}).encode())
     return response.get("FunctionError"), json.loads(response["Payload"].read())
 
 

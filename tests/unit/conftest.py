@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-import standardwebhooks.webhooks
 
 from hub import orgs
+from hub.events import HubEvent
+from hub.webhooks import ingress
 from tests.conftest import TEST_ORGS
+from tests.signing import freeze_standard_webhooks_clock
+
+# ``offline_ingress(secret)`` installs the pipeline's fakes and returns the published events.
+OfflineIngress = Callable[[dict[str, Any]], list[HubEvent]]
 
 # The documented samples in events/ are signed at this instant (stale on purpose).
 SAMPLE_TIMESTAMP = 1763812800
@@ -19,14 +24,24 @@ SAMPLE_TIMESTAMP = 1763812800
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Stop the Standard Webhooks library's clock at the samples' timestamp, so they verify."""
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> FrozenDatetime:
-            return cls.fromtimestamp(SAMPLE_TIMESTAMP + 1, tz=tz)
-
-    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", FrozenDatetime)
+    freeze_standard_webhooks_clock(monkeypatch, SAMPLE_TIMESTAMP + 1)
     yield
+
+
+@pytest.fixture
+def offline_ingress(monkeypatch: pytest.MonkeyPatch) -> OfflineIngress:
+    """``offline_ingress(secret)``: the webhook ingress pipeline with no AWS. The org's provider
+    secret is ``secret``, archiving answers a key, and what it publishes is collected in the
+    list returned."""
+
+    def install(secret: dict[str, Any]) -> list[HubEvent]:
+        published: list[HubEvent] = []
+        monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: secret)
+        monkeypatch.setattr(ingress, "archive_raw", lambda request: f"raw/{request.org_id}/{request.provider}/1.json")
+        monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+        return published
+
+    return install
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ InvalidRequestError never falling through to another provider."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -69,11 +70,10 @@ def _successors(state: dict[str, object]) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
-def test_every_state_is_reachable_and_every_transition_exists(chain: Chain) -> None:
-    """Step Functions rejects a definition with an unreachable state or a dangling Next."""
-    states = json.loads(render(chain))["States"]
-    seen, todo = set(), ["Start"]
+def assert_every_state_reachable(states: dict[str, Any], start: str) -> None:
+    """Every state is reached from ``start`` and every transition names a state."""
+    seen: set[str] = set()
+    todo = [start]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -82,6 +82,13 @@ def test_every_state_is_reachable_and_every_transition_exists(chain: Chain) -> N
         seen.add(name)
         todo.extend(_successors(states[name]))
     assert seen == set(states)
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
+def test_every_state_is_reachable_and_every_transition_exists(chain: Chain) -> None:
+    """Step Functions rejects a definition with an unreachable state or a dangling Next."""
+    states = json.loads(render(chain))["States"]
+    assert_every_state_reachable(states, "Start")
 
 
 def test_the_notify_chain_skips_unplanned_channels_and_tells_the_requester() -> None:
@@ -100,15 +107,7 @@ def test_the_nfse_workflow_is_generated_reachable_and_guarded() -> None:
     assert NFSE_PATH.read_text(encoding="utf-8") == render_nfse(), "run: python -m statemachines.build"
     definition = json.loads(render_nfse())
     states = definition["States"]
-    seen, todo = set(), [definition["StartAt"]]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        assert name in states, f"transition to missing state {name}"
-        seen.add(name)
-        todo.extend(_successors(states[name]))
-    assert seen == set(states)
+    assert_every_state_reachable(states, definition["StartAt"])
     for name, state in states.items():
         if state["Type"] == "Task":
             assert state.get("Retry"), name

@@ -14,6 +14,7 @@ from hub.providers import ports
 from hub.providers.openai.client import OpenAIClient, OpenAICredentials
 from hub.providers.replicate.client import ReplicateClient, ReplicateCredentials
 from hub.retry import RetryPolicy
+from tests.helpers import recording
 
 NO_RETRY = RetryPolicy(max_attempts=1, sleep=lambda _: None)
 
@@ -28,13 +29,9 @@ def replicate(handler: httpx.MockTransport) -> ports.ImageGenerator:
 
 def test_a_prediction_still_running_comes_back_as_a_job_to_poll() -> None:
     # Given Replicate answering the create with a prediction still processing
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(
-            201, json={"id": "p1abc", "status": "processing", "model": "black-forest-labs/flux-schnell"}
-        )
+    seen, handler = recording(
+        httpx.Response(201, json={"id": "p1abc", "status": "processing", "model": "black-forest-labs/flux-schnell"})
+    )
 
     # When an image is asked for through the port, in ImageGenerate's size
     outcome = replicate(httpx.MockTransport(handler)).create_image(

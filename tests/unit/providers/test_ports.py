@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 
-from hub import credentials
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers import all_descriptors, descriptor, ports
 from hub.providers.evolution.client import EvolutionClient
 from hub.providers.meta.whatsapp_cloud import WhatsAppCloudClient
 from hub.providers.pagbank.client import PagBankClient
 from hub.providers.ses.client import SesClient
-
-
-class FakeSecrets:
-    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
-        self.stored = stored
-        self.asked: list[str] = []
-
-    def get(self, name: str, **_: Any) -> dict[str, Any]:
-        self.asked.append(name)
-        if name not in self.stored:
-            missing = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
-            raise GetParameterError(str(missing)) from missing
-        return self.stored[name]
-
-
-@pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> FakeSecrets:
-    fake = FakeSecrets({})
-    monkeypatch.setattr(credentials, "_secrets", lambda: fake)
-    return fake
-
+from tests.helpers import FakeSecrets
 
 # ----- the registry and the ports agree ---------------------------------------------------------
 

@@ -13,7 +13,9 @@ from hub.webhooks.ingress import process_archived
 from hub.webhooks.models import RawWebhook
 from hub.webhooks.replay import load_archived
 from hub.webhooks.specs import webhook_providers, webhook_spec
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
+
+RECEIVED = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
 
 APIKEY = "B6D711FCDE4D4FD5936544120E713976"
 
@@ -39,16 +41,8 @@ def storage(monkeypatch: pytest.MonkeyPatch) -> MemoryStorage:
 
 
 def evolution_request(body: bytes) -> RawWebhook:
-    return RawWebhook(
-        provider="evolution",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/evolution/demo",
-        headers={"content-type": "application/json", "authorization": "Bearer t"},
-        query={},
-        body=body,
-        received_at=datetime(2026, 12, 3, 7, 0, tzinfo=UTC),
-    )
+    headers = {"content-type": "application/json", "authorization": "Bearer t"}
+    return raw_webhook("evolution", body, headers, received_at=RECEIVED)
 
 
 def test_an_archived_evolution_webhook_has_no_apikey_and_still_normalises(
@@ -83,16 +77,7 @@ def test_stripe_client_secrets_are_not_archived(storage: MemoryStorage) -> None:
             "data": {"object": {"id": "pi_1", "client_secret": "pi_1_secret_abc"}},
         }
     ).encode()
-    request = RawWebhook(
-        provider="stripe",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/stripe/demo",
-        headers={"stripe-signature": "t=1,v1=x"},
-        query={},
-        body=body,
-        received_at=datetime(2026, 12, 3, 7, 0, tzinfo=UTC),
-    )
+    request = raw_webhook("stripe", body, {"stripe-signature": "t=1,v1=x"}, received_at=RECEIVED)
     key = archive_raw(request, storage)  # type: ignore[arg-type]
     assert b"pi_1_secret_abc" not in storage.objects[("archive", key)]
 

@@ -20,7 +20,7 @@ from hub.errors import (
 from hub.providers import ADAPTERS
 from hub.providers.anthropic.client import AnthropicClient, AnthropicCredentials, strip_code_fences
 from hub.retry import RetryPolicy
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, recording_json, timing_out
 
 CREDS = AnthropicCredentials(api_key=SecretStr("sk-ant-test"))
 
@@ -66,11 +66,9 @@ def error_body(kind: str, message: str) -> dict[str, Any]:
 
 
 def test_generate_posts_the_documented_messages_request() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=MESSAGE_OK, headers={"request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"})
+    seen, handler = recording(
+        httpx.Response(200, json=MESSAGE_OK, headers={"request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"})
+    )
 
     completion = client_with(handler).generate(llm_request(), "claude-sonnet-5-5")
 
@@ -97,11 +95,7 @@ def test_generate_posts_the_documented_messages_request() -> None:
 
 
 def test_base_url_from_the_secret_is_used() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=MESSAGE_OK)
+    seen, handler = recording(httpx.Response(200, json=MESSAGE_OK))
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     creds = AnthropicCredentials(api_key=SecretStr("k"), base_url="http://127.0.0.1:4010/anthropic/")
@@ -110,11 +104,7 @@ def test_base_url_from_the_secret_is_used() -> None:
 
 
 def test_temperature_is_left_out_for_models_that_reject_it() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=MESSAGE_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=MESSAGE_OK))
 
     client = client_with(handler)
     client.generate(llm_request(temperature=0.3), "claude-haiku-5-5")  # 400 on non-default sampling
@@ -124,12 +114,9 @@ def test_temperature_is_left_out_for_models_that_reject_it() -> None:
 
 
 def test_json_output_is_asked_for_in_the_system_prompt_without_prefill() -> None:
-    bodies: list[dict[str, Any]] = []
     fenced = {**MESSAGE_OK, "content": [{"type": "text", "text": '```json\n{"intent": "buy"}\n```'}]}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=fenced)
+    bodies, handler = recording_json(httpx.Response(200, json=fenced))
 
     completion = client_with(handler).generate(llm_request(json_output=True), "claude-sonnet-5-5")
     body = bodies[0]
@@ -240,8 +227,7 @@ def test_billing_error_is_a_long_rate_limit_not_retried_now() -> None:
 
 
 def test_timeouts_are_provider_unavailable() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
+    _, handler = timing_out()
 
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         client_with(handler).generate(llm_request(), "claude-sonnet-5-5")

@@ -36,7 +36,7 @@ from hub.providers.asaas.client import (
     dumps_json,
 )
 from hub.providers.base.client import ProviderCredentials
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, recording_json
 
 KEY = "$aact_test_key_123"
 BASE = "https://asaas.test/v3"
@@ -127,11 +127,7 @@ def test_one_secret_serves_the_webhook_and_the_api() -> None:
 
 
 def test_requests_carry_access_token_and_user_agent_and_no_idempotency_header() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return raw({"balance": 10.5})
+    seen, handler = recording(raw({"balance": 10.5}))
 
     client_with(handler).health_check()
     client_with(handler, creds=asaas_creds(user_agent="SomosHub/2.0")).health_check()
@@ -336,17 +332,15 @@ def test_find_charge_by_external_reference_ignores_deleted_ones() -> None:
 
 
 def test_ensure_customer_reuses_an_existing_customer() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return listing(
+    seen, handler = recording(
+        listing(
             [
                 {"id": "cus_deleted", "cpfCnpj": "12345678909", "deleted": True, "externalReference": "c1"},
                 {"id": "cus_other", "cpfCnpj": "12345678909", "deleted": False, "externalReference": None},
                 {"id": "cus_ours", "cpfCnpj": "12345678909", "deleted": False, "externalReference": "c1"},
             ]
         )
+    )
 
     found = client_with(handler).ensure_customer(CUSTOMER)
     assert (found.customer_id, found.created) == ("cus_ours", False)
@@ -377,11 +371,7 @@ def test_ensure_customer_creates_when_absent() -> None:
 
 
 def test_alphanumeric_cnpj_is_sent_as_is() -> None:
-    bodies: list[Any] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return raw({"id": "cus_1"})
+    bodies, handler = recording_json(raw({"id": "cus_1"}))
 
     company = Customer(name="ABC Ltda", tax_id="12ABC34501DE35", phone="+14155550100")
     client_with(handler).create_customer(company)
@@ -426,11 +416,7 @@ def test_429_waits_for_ratelimit_reset() -> None:
 
 
 def test_5xx_is_unavailable_and_a_refund_is_never_retried() -> None:
-    posts: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        posts.append(request)
-        return raw(asaas_errors(("internal_error", "Erro")), 500)
+    posts, handler = recording(raw(asaas_errors(("internal_error", "Erro")), 500))
 
     with pytest.raises(ProviderUnavailableError):
         client_with(handler, attempts=3).refund("pay_abc123", 1000, "Desconto")
@@ -635,11 +621,7 @@ def test_credentials_model_keeps_the_key_secret() -> None:
     ],
 )
 def test_customer_phone_goes_to_the_field_of_its_type(phone: str, fields: dict[str, str]) -> None:
-    bodies: list[Any] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return raw({"id": "cus_1"})
+    bodies, handler = recording_json(raw({"id": "cus_1"}))
 
     client_with(handler).create_customer(Customer(name="ABC Ltda", tax_id="12345678000195", phone=phone))
     assert bodies == [{"name": "ABC Ltda", "cpfCnpj": "12345678000195", **fields}]

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.asaas.webhook import normalise_asaas_webhook, reais_to_centavos, verify_asaas_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SECRET = {
@@ -71,16 +71,7 @@ def _normalise(payload: Any) -> list[Any]:
 
 
 def _raw(headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="asaas",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/asaas/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=b"{}",
-        received_at=NOW,
-    )
+    return raw_webhook("asaas", headers=headers, received_at=NOW)
 
 
 # ----- access token --------------------------------------------------------------------------
@@ -238,20 +229,13 @@ def test_without_a_usable_date_created_the_receive_time_is_used() -> None:
         assert event.occurred_at == NOW
 
 
-def test_a_payment_event_without_its_payment_names_the_field() -> None:
+@pytest.mark.parametrize("field", ["payment", "event"])  # a payment event's payment; the envelope's event
+def test_a_payment_event_without_a_required_field_names_it(field: str) -> None:
     payload = _payment_event()
-    del payload["payment"]
+    del payload[field]
     with pytest.raises(ValidationError) as info:
         _normalise(payload)
-    assert ("payment",) in {tuple(err["loc"]) for err in info.value.errors()}
-
-
-def test_an_envelope_without_event_names_the_field() -> None:
-    payload = _payment_event()
-    del payload["event"]
-    with pytest.raises(ValidationError) as info:
-        _normalise(payload)
-    assert ("event",) in {tuple(err["loc"]) for err in info.value.errors()}
+    assert (field,) in {tuple(err["loc"]) for err in info.value.errors()}
 
 
 def test_new_unknown_attributes_are_ignored() -> None:

@@ -13,7 +13,7 @@ from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestEr
 from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.evolution.webhook import normalise_evolution_webhook, verify_evolution_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, raw_webhook, recording
 
 CREDS = EvolutionCredentials(
     base_url="https://evo.example.com/",
@@ -37,11 +37,7 @@ client_with = AdapterFactory(EvolutionClient, CREDS, attempts=3)
 
 
 def test_send_text_posts_the_v2_flat_body_with_the_apikey_header() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=SEND_OK)
+    seen, handler = recording(httpx.Response(201, json=SEND_OK))
 
     sent = client_with(handler).send_text("+5511987654321", "Olá!", delay_ms=1200)
 
@@ -101,16 +97,7 @@ def test_malformed_credentials_name_the_field_but_not_the_value() -> None:
 
 
 def _raw(headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="evolution",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/evolution/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=b"{}",
-        received_at=datetime.now(UTC),
-    )
+    return raw_webhook("evolution", headers=headers, received_at=datetime.now(UTC))
 
 
 SECRET = {

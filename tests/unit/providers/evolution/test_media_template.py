@@ -14,7 +14,7 @@ from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.providers.evolution.client import EvolutionClient, EvolutionCredentials
 from hub.providers.evolution.webhook import normalise_evolution_webhook
 from hub.providers.outbound import MediaMessage, WhatsAppTemplate
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording
 
 CREDS = EvolutionCredentials(base_url="https://evo.example.com", api_key=SecretStr("evo-key"), instance="principal")
 TO = "+5511987654321"
@@ -39,11 +39,7 @@ client_with = AdapterFactory(EvolutionClient, CREDS, attempts=3)
 
 
 def capture(status: int = 201, answer: dict[str, Any] | None = None) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(status, json=answer if answer is not None else stored())
+    seen, handler = recording(httpx.Response(status, json=answer if answer is not None else stored()))
 
     return seen, handler
 

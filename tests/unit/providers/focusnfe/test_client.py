@@ -22,7 +22,7 @@ from hub.providers.focusnfe.client import (
     FocusNfeCredentials,
     retencao_pis_cofins_code,
 )
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording
 
 CREDS = FocusNfeCredentials(token=SecretStr("focus-token-123"), environment="producao")
 REF = "chg123"
@@ -63,11 +63,7 @@ client_with = AdapterFactory(FocusNfeClient, CREDS, attempts=1)
 
 
 def test_auth_is_basic_with_the_token_as_username_and_an_empty_password() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=AUTHORIZED)
+    seen, handler = recording(httpx.Response(200, json=AUTHORIZED))
 
     client_with(handler).get(REF)
     assert seen[0].headers["authorization"] == "Basic " + base64.b64encode(b"focus-token-123:").decode()
@@ -303,11 +299,7 @@ def test_erro_autorizacao_surfaces_the_reasons() -> None:
 
 
 def test_cancel_sends_the_justification_in_a_delete_body() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"status": "cancelado"})
+    seen, handler = recording(httpx.Response(200, json={"status": "cancelado"}))
 
     result = client_with(handler).cancel(REF, "Pagamento estornado ao cliente")
     assert seen[0].method == "DELETE"

@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.gemini.client import GeminiClient, GeminiCredentials, normalise_finish_reason
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, timing_out
 
 API_KEY = "AIza-test-key"
 CREDS = GeminiCredentials(api_key=SecretStr(API_KEY))
@@ -77,11 +77,7 @@ def google_error(status: int, grpc_status: str, message: str, details: list[dict
 
 
 def test_generate_posts_the_documented_request_with_the_key_in_a_header() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=OK)
+    seen, handler = recording(httpx.Response(200, json=OK))
 
     client_with(handler).generate(req(system="Você é um SDR.", temperature=0.3, json_output=True), MODEL)
 
@@ -349,15 +345,11 @@ def test_404_for_a_retired_model_names_the_model_but_is_not_retried() -> None:
 
 
 def test_read_timeouts_are_unavailable_without_a_second_wait() -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        raise httpx.ReadTimeout("timed out", request=request)
+    seen, handler = timing_out()
 
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         client_with(handler).generate(req(), MODEL)
-    assert len(calls) == 1  # read timeouts are not retried in the function (see hub.retry)
+    assert len(seen) == 1  # read timeouts are not retried in the function (see hub.retry)
 
 
 def test_non_json_error_bodies_are_still_classified() -> None:
@@ -374,11 +366,7 @@ def test_list_wrapped_error_body_is_understood() -> None:
 
 
 def test_health_check_lists_one_model_with_the_key_header() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"models": [{"name": f"models/{MODEL}"}], "nextPageToken": "x"})
+    seen, handler = recording(httpx.Response(200, json={"models": [{"name": f"models/{MODEL}"}], "nextPageToken": "x"}))
 
     client_with(handler).health_check()
     [request] = seen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from hub.errors import ConfigurationError, InvalidRequestError
 from hub.providers.mercadopago.webhook import normalise_mercadopago_webhook, verify_mercadopago_webhook
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
+from tests.signing import assert_fresh_then_stale
 
 CURRENT = "mp-secret-current-8c1f"
 PREVIOUS = "mp-secret-previous-2b7d"
@@ -47,16 +48,7 @@ def _sign(manifest: str, secret: str = CURRENT) -> str:
 
 
 def _raw(headers: dict[str, str], query: dict[str, str], received_at: datetime = NOW) -> RawWebhook:
-    return RawWebhook(
-        provider="mercadopago",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/mercadopago/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query=query,
-        body=json.dumps(BODY).encode(),
-        received_at=received_at,
-    )
+    return raw_webhook("mercadopago", json.dumps(BODY), headers, query=query, received_at=received_at)
 
 
 def _signed(
@@ -201,16 +193,8 @@ def test_an_org_secret_without_webhook_secret_is_a_configuration_error() -> None
 def test_the_sample_event_verifies_at_its_signing_time_and_is_stale_now() -> None:
     # Given the API Gateway sample event, signed with the demo secret at a fixed timestamp
     event = sample_event("webhook_mercadopago")
-    secret = {"webhook_secret": SAMPLE_SECRET}
-
-    def request(at: datetime) -> RawWebhook:
-        return RawWebhook.from_api_gateway(event, provider="mercadopago", org_id="demo", received_at=at)
-
-    # When received right after signing, it verifies
-    verify_mercadopago_webhook(request(SAMPLE_SIGNED_AT + timedelta(seconds=1)), secret)
-    # When replayed today, it is refused as stale (by design)
-    with pytest.raises(WebhookAuthenticationError, match="too old"):
-        verify_mercadopago_webhook(request(datetime.now(UTC)), secret)
+    # Then it verifies when received right after signing, and is refused as stale today (by design)
+    assert_fresh_then_stale(verify_mercadopago_webhook, event, {"webhook_secret": SAMPLE_SECRET}, SAMPLE_SIGNED_AT)
 
 
 # ----- normalisation -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,8 @@ from hub.events import HubEvent
 from hub.providers.meta.webhook import meta_subscription_challenge, normalise_meta_webhook, verify_meta_webhook
 from hub.webhooks import ingress
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
+from tests.unit.conftest import OfflineIngress
 
 APP_SECRET = "demo-meta-app-secret"
 SECRET = {"app_secret": APP_SECRET, "verify_token": "demo-meta-verify-token", "access_token": "ignored-extra"}
@@ -37,16 +39,7 @@ def raw(body: bytes, headers: dict[str, str] | None = None, *, signed_with: str 
     all_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
     if signed_with is not None and "x-hub-signature-256" not in all_headers:
         all_headers["x-hub-signature-256"] = signature(body, signed_with)
-    return RawWebhook(
-        provider="meta",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/meta/demo",
-        headers=all_headers,
-        query={},
-        body=body,
-        received_at=RECEIVED,
-    )
+    return raw_webhook("meta", body, all_headers, received_at=RECEIVED)
 
 
 def from_sample(name: str) -> RawWebhook:
@@ -407,21 +400,6 @@ def test_sender_that_is_not_a_phone_number_is_an_invalid_request() -> None:
 # ----- Instagram and Facebook Pages -------------------------------------------------------
 
 
-def test_instagram_comment_becomes_social_comment() -> None:
-    [event] = normalise(body_of("webhook_meta_instagram"))
-    assert event.type == "social.comment"
-    assert event.dedupe_key == "17865799348089039"
-    assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=UTC)
-    assert event.data == {
-        "network": "instagram",
-        "comment_id": "17865799348089039",
-        "post_id": "18023345989012587",
-        "author_id": "232323232",
-        "author_name": "maria.silva",
-        "text": "Qual o preço do pacote?",
-    }
-
-
 def test_numeric_ids_are_accepted_as_strings() -> None:
     payload = body_of("webhook_meta_instagram")
     value = payload["entry"][0]["changes"][0]["value"]
@@ -454,19 +432,45 @@ FEED_COMMENT: dict[str, Any] = {
 }
 
 
-def test_facebook_page_comment_becomes_social_comment() -> None:
-    [event] = normalise(feed(FEED_COMMENT))
+@pytest.mark.parametrize(
+    ("payload", "dedupe_key", "data"),
+    [
+        pytest.param(
+            lambda: body_of("webhook_meta_instagram"),
+            "17865799348089039",
+            {
+                "network": "instagram",
+                "comment_id": "17865799348089039",
+                "post_id": "18023345989012587",
+                "author_id": "232323232",
+                "author_name": "maria.silva",
+                "text": "Qual o preço do pacote?",
+            },
+            id="instagram",
+        ),
+        pytest.param(
+            lambda: feed(FEED_COMMENT),
+            "444444444_555555555:add",
+            {
+                "network": "facebook",
+                "comment_id": "444444444_555555555",
+                "post_id": "1755847768034402_444444444",
+                "author_id": "24242424242",
+                "author_name": "Maria Silva",
+                "text": "Vocês entregam em Santa Maria?",
+            },
+            id="facebook-page",
+        ),
+    ],
+)
+def test_a_comment_becomes_social_comment(
+    payload: Callable[[], dict[str, Any]], dedupe_key: str, data: dict[str, str]
+) -> None:
+    [event] = normalise(payload())
     assert event.type == "social.comment"
-    assert event.dedupe_key == "444444444_555555555:add"
+    assert event.dedupe_key == dedupe_key
     assert event.occurred_at == datetime.fromtimestamp(1763812800, tz=UTC)
-    assert event.data == {
-        "network": "facebook",
-        "comment_id": "444444444_555555555",
-        "post_id": "1755847768034402_444444444",
-        "author_id": "24242424242",
-        "author_name": "Maria Silva",
-        "text": "Vocês entregam em Santa Maria?",
-    }
+    assert event.data == data
 
 
 @pytest.mark.parametrize(
@@ -485,11 +489,8 @@ def test_other_feed_changes_produce_no_event(change: dict[str, Any]) -> None:
 # ----- through the ingress pipeline ----------------------------------------------------------
 
 
-def test_signed_delivery_runs_through_the_ingress_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    published: list[HubEvent] = []
-    monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: SECRET)
-    monkeypatch.setattr(ingress, "archive_raw", lambda request: "raw/demo/meta/1.json")
-    monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+def test_signed_delivery_runs_through_the_ingress_pipeline(offline_ingress: OfflineIngress) -> None:
+    published = offline_ingress(SECRET)
     spec = WebhookSpec(provider="meta", verify=verify_meta_webhook, normalise=normalise_meta_webhook)
 
     result = ingress.receive_webhook(spec, from_sample("webhook_meta_status"))

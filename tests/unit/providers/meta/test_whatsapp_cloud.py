@@ -20,7 +20,7 @@ from hub.errors import (
 from hub.providers.meta.whatsapp_cloud import DEFAULT_GRAPH_VERSION, WhatsAppCloudClient, WhatsAppCloudCredentials
 from hub.providers.outbound import MediaMessage, TemplateButton, TemplateHeader, WhatsAppTemplate
 from hub.retry import RetryPolicy
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording
 
 CREDS = WhatsAppCloudCredentials(
     access_token=SecretStr("EAAG-secret-token"),
@@ -41,11 +41,7 @@ client_with = AdapterFactory(WhatsAppCloudClient, CREDS, attempts=3)
 
 
 def capture(answer: dict[str, Any] | None = None) -> tuple[list[httpx.Request], Any]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=answer or SEND_OK)
+    seen, handler = recording(httpx.Response(200, json=answer or SEND_OK))
 
     return seen, handler
 

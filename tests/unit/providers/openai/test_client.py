@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.providers import ADAPTERS
 from hub.providers.openai.client import OpenAIClient, OpenAICredentials
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, recording_json, timing_out
 
 CREDS = OpenAICredentials(api_key=SecretStr("sk-proj-test"), organization="org-abc", project="proj_xyz")
 PNG = b"\x89PNG\r\n\x1a\nfake-but-bytes"
@@ -72,11 +72,7 @@ def error_body(message: str, kind: str, code: str | None = None, param: str | No
 
 
 def test_generate_posts_a_chat_completion_with_developer_instructions() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=CHAT_OK, headers={"x-request-id": "req_5f2a"})
+    seen, handler = recording(httpx.Response(200, json=CHAT_OK, headers={"x-request-id": "req_5f2a"}))
 
     completion = client_with(handler).generate(llm_request(), "gpt-6.2-sol")
 
@@ -105,11 +101,7 @@ def test_generate_posts_a_chat_completion_with_developer_instructions() -> None:
 
 
 def test_optional_headers_are_absent_without_org_or_project() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=CHAT_OK)
+    seen, handler = recording(httpx.Response(200, json=CHAT_OK))
 
     client_with(handler, creds=OpenAICredentials(api_key=SecretStr("k"))).generate(llm_request(), "gpt-6-luna")
     assert "openai-organization" not in seen[0].headers
@@ -117,11 +109,7 @@ def test_optional_headers_are_absent_without_org_or_project() -> None:
 
 
 def test_json_output_uses_json_mode_and_names_json_in_the_instructions() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=CHAT_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=CHAT_OK))
 
     client_with(handler).generate(llm_request(system=None, json_output=True), "gpt-6-luna")
     body = bodies[0]
@@ -131,11 +119,7 @@ def test_json_output_uses_json_mode_and_names_json_in_the_instructions() -> None
 
 
 def test_temperature_only_for_models_that_take_it() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=CHAT_OK)
+    bodies, handler = recording_json(httpx.Response(200, json=CHAT_OK))
 
     client = client_with(handler)
     client.generate(llm_request(temperature=0.2), "gpt-6.2-sol")  # reasoning model: 400 on temperature
@@ -325,11 +309,7 @@ def test_insufficient_quota_is_a_long_rate_limit_never_retried_now(kind: str, co
 
 
 def test_read_timeouts_are_unavailable_without_a_second_wait() -> None:
-    seen: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(1)
-        raise httpx.ReadTimeout("timed out", request=request)
+    seen, handler = timing_out()
 
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         client_with(handler).embed(["x"])
@@ -337,11 +317,7 @@ def test_read_timeouts_are_unavailable_without_a_second_wait() -> None:
 
 
 def test_health_check_lists_models_with_the_key() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"object": "list", "data": []})
+    seen, handler = recording(httpx.Response(200, json={"object": "list", "data": []}))
 
     client_with(handler).health_check()
     assert (seen[0].method, str(seen[0].url)) == ("GET", "https://api.openai.com/v1/models")

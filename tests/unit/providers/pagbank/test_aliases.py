@@ -4,37 +4,15 @@ already stored under it and for callers that name it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 
 from hub import credentials
 from hub.errors import AuthenticationError
 from hub.payments.charges import ChargeRequest
 from hub.providers import ADAPTERS
 from hub.providers.pagbank.client import PagBankClient
-
-
-class FakeSecrets:
-    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
-        self.stored = stored
-        self.asked: list[str] = []
-
-    def get(self, name: str, **_: Any) -> dict[str, Any]:
-        self.asked.append(name)
-        if name not in self.stored:
-            missing = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
-            raise GetParameterError(str(missing)) from missing
-        return self.stored[name]
-
-
-@pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> FakeSecrets:
-    fake = FakeSecrets({})
-    monkeypatch.setattr(credentials, "_secrets", lambda: fake)
-    return fake
+from tests.helpers import FakeSecrets
 
 
 def test_the_adapter_is_registered_as_pagbank() -> None:

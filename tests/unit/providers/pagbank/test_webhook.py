@@ -25,7 +25,7 @@ from hub.providers.pagbank.webhook import (
 )
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
 from hub.webhooks.specs import webhook_spec
-from tests.helpers import sample_event
+from tests.helpers import raw_webhook, sample_event
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 TOKEN = "pagbank-account-token-2f9c"
@@ -46,16 +46,7 @@ DOC_CHARGE = (
 
 
 def _raw(body: bytes, headers: dict[str, str]) -> RawWebhook:
-    return RawWebhook(
-        provider="pagbank",
-        org_id="demo",
-        method="POST",
-        path="/webhooks/pagbank/demo",
-        headers={k.lower(): v for k, v in headers.items()},
-        query={},
-        body=body,
-        received_at=NOW,
-    )
+    return raw_webhook("pagbank", body, headers, received_at=NOW)
 
 
 def _signed(body: bytes, token: str = TOKEN) -> RawWebhook:

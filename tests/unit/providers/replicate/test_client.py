@@ -23,7 +23,7 @@ from hub.errors import (
 from hub.providers import ADAPTERS
 from hub.providers.replicate.client import Prediction, ReplicateClient, ReplicateCredentials, prediction_failure
 from hub.runtime import start_invocation
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, timing_out
 
 TOKEN = "r8_test_token"
 CREDS = ReplicateCredentials(api_token=SecretStr(TOKEN))
@@ -82,11 +82,7 @@ def api_and_delivery(created: dict[str, Any], seen: list[httpx.Request] | None =
 
 
 def test_create_prediction_uses_the_official_model_endpoint_with_prefer_wait() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=prediction())
+    seen, handler = recording(httpx.Response(201, json=prediction()))
 
     result = client_with(handler).create_prediction(
         "black-forest-labs/flux-schnell", {"prompt": "a cat", "aspect_ratio": "1:1"}, wait_seconds=30
@@ -109,11 +105,7 @@ def test_create_prediction_uses_the_official_model_endpoint_with_prefer_wait() -
     ("asked", "header"), [(None, None), (0, None), (5, "wait=5"), (60, "wait=60"), (300, "wait=60")]
 )
 def test_prefer_wait_is_capped_at_60_and_omitted_when_not_waiting(asked: int | None, header: str | None) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=prediction("starting"))
+    seen, handler = recording(httpx.Response(201, json=prediction("starting")))
 
     client_with(handler).create_prediction("black-forest-labs/flux-schnell", {"prompt": "x"}, wait_seconds=asked)
     assert seen[0].headers.get("Prefer") == header
@@ -123,26 +115,18 @@ def test_prefer_wait_is_capped_at_60_and_omitted_when_not_waiting(asked: int | N
 def test_prefer_wait_never_outlives_the_lambda(remaining_ms: int, header: str | None) -> None:
     # remaining - 5 s (download + answer) - 1 s retry safety margin, rounded down; < 1 s = don't wait.
     start_invocation(FakeContext(remaining_ms))
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=prediction("starting"))
+    seen, handler = recording(httpx.Response(201, json=prediction("starting")))
 
     client_with(handler).create_prediction("black-forest-labs/flux-schnell", {"prompt": "x"}, wait_seconds=60)
     assert seen[0].headers.get("Prefer") == header
 
 
 def test_create_prediction_is_never_retried_because_replicate_has_no_idempotency_key() -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        raise httpx.ReadTimeout("timed out", request=request)
+    seen, handler = timing_out()
 
     with pytest.raises(ProviderUnavailableError, match="timed out"):
         client_with(handler).create_prediction("black-forest-labs/flux-schnell", {"prompt": "x"}, wait_seconds=10)
-    assert calls == [1]  # a second POST could create (and bill) a second prediction
+    assert len(seen) == 1  # a second POST could create (and bill) a second prediction
 
 
 def test_model_must_be_owner_slash_name() -> None:
@@ -156,11 +140,7 @@ def test_model_must_be_owner_slash_name() -> None:
 
 
 def test_get_prediction() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=prediction("processing"))
+    seen, handler = recording(httpx.Response(200, json=prediction("processing")))
 
     result = client_with(handler).get_prediction("gm3qorzdhgbfurvjtvhg6dckhu")
     assert str(seen[0].url) == "https://api.replicate.com/v1/predictions/gm3qorzdhgbfurvjtvhg6dckhu"
@@ -213,11 +193,7 @@ def test_output_on_the_api_host_is_fetched_with_the_token_and_single_url_outputs
 def test_unfinished_prediction_is_returned_pending_and_never_slept_on(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=prediction("starting"))
+    seen, handler = recording(httpx.Response(201, json=prediction("starting")))
 
     result = client_with(handler).generate_image("a slow one")
     assert isinstance(result, Prediction)
@@ -369,26 +345,18 @@ def test_429_uses_retry_after_header_then_the_documented_detail_text() -> None:
 
 
 def test_read_timeouts_are_unavailable_without_a_second_wait() -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        raise httpx.ReadTimeout("timed out", request=request)
+    seen, handler = timing_out()
 
     with pytest.raises(ProviderUnavailableError):
         client_with(handler).get_prediction("abc123")
-    assert len(calls) == 1  # read timeouts are not retried in the function (see hub.retry)
+    assert len(seen) == 1  # read timeouts are not retried in the function (see hub.retry)
 
 
 # ----- health, credentials, registry ------------------------------------------------------
 
 
 def test_health_check_gets_the_account() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"type": "organization", "username": "acme", "name": "Acme"})
+    seen, handler = recording(httpx.Response(200, json={"type": "organization", "username": "acme", "name": "Acme"}))
 
     client_with(handler).health_check()
     assert str(seen[0].url) == "https://api.replicate.com/v1/account"

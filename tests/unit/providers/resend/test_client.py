@@ -25,7 +25,7 @@ from hub.providers.resend.client import (
     ResendCredentials,
     seconds_until_next_utc_midnight,
 )
-from tests.helpers import AdapterFactory
+from tests.helpers import AdapterFactory, recording, recording_json
 
 CREDS = ResendCredentials(api_key=SecretStr("re_test_123"))
 EMAIL_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
@@ -51,11 +51,7 @@ def resend_error(status: int, name: str, message: str) -> dict[str, Any]:
 
 
 def test_send_email_posts_the_documented_request() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"id": EMAIL_ID})
+    seen, handler = recording(httpx.Response(200, json={"id": EMAIL_ID}))
 
     message = email(
         text="Olá!",
@@ -95,11 +91,7 @@ def test_send_email_posts_the_documented_request() -> None:
 
 
 def test_a_minimal_email_sends_only_what_is_set() -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json={"id": EMAIL_ID})
+    bodies, handler = recording_json(httpx.Response(200, json={"id": EMAIL_ID}))
 
     client_with(handler).send_email(email(html=None, text="Oi"), idempotency_key="k1")
     assert bodies == [
@@ -387,11 +379,7 @@ def test_monthly_quota_checks_back_in_a_day() -> None:
 
 
 def test_health_check_lists_one_domain() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"object": "list", "has_more": False, "data": []})
+    seen, handler = recording(httpx.Response(200, json={"object": "list", "has_more": False, "data": []}))
 
     client_with(handler).health_check()
     assert seen[0].method == "GET"

@@ -43,6 +43,22 @@ def outbound(**overrides: Any) -> OutboundEmail:
     return OutboundEmail(**values)
 
 
+def every_field(**overrides: Any) -> OutboundEmail:
+    """A proposal using every field a message has: text and HTML, cc, bcc, reply-to, a header,
+    tags and an attachment."""
+    values: dict[str, Any] = {
+        "text": "Olá, segue a proposta.",
+        "cc": ["socio@example.com"],
+        "bcc": ["arquivo@somosprodutora.com.br"],
+        "reply_to": ["vendas@somosprodutora.com.br"],
+        "headers": {"X-Entity-Ref-ID": "lead-42"},
+        "tags": {"category": "proposal", "lead_id": "lead-42"},
+        "attachments": [EmailAttachment(filename="proposta.pdf", content=PDF, content_type="application/pdf")],
+    }
+    values.update(overrides)
+    return outbound(**values)
+
+
 class Spy:
     """Records the kwargs of each send_email and delegates to the real (moto) client."""
 
@@ -109,15 +125,7 @@ def test_send_email_sends_simple_content_with_headers_attachments_reply_to_and_t
     stubber.add_response("send_email", {"MessageId": "0100018c-simple"}, expected)
     stubber.activate()
     client = SesClient(SesCredentials(configuration_set="hub-events"), ses=ses, retry_policy=NO_RETRY)
-    message = outbound(
-        text="Olá, segue a proposta.",
-        cc=["socio@example.com"],
-        bcc=["arquivo@somosprodutora.com.br"],
-        reply_to=["vendas@somosprodutora.com.br"],
-        headers={"X-Entity-Ref-ID": "lead-42"},
-        tags={"category": "proposal", "lead_id": "lead-42"},
-        attachments=[EmailAttachment(filename="proposta.pdf", content=PDF, content_type="application/pdf")],
-    )
+    message = every_field()
 
     sent = client.send_email(message, idempotency_key="proposal/lead-42")
 
@@ -195,15 +203,7 @@ def test_the_raw_mime_message_keeps_every_field(moto_ses: Any) -> None:
     spy = Spy(moto_ses)
     creds = SesCredentials(configuration_set="hub-events")
     client = SesClient(creds, ses=spy, retry_policy=NO_RETRY)
-    message = outbound(
-        text="Olá, segue a proposta.",
-        cc=["socio@example.com"],
-        bcc=["arquivo@somosprodutora.com.br"],
-        reply_to=["vendas@somosprodutora.com.br"],
-        headers={"X-Entity-Ref-ID": "lead-42-ção"},
-        tags={"category": "proposal", "lead_id": "lead-42"},
-        attachments=[EmailAttachment(filename="proposta.pdf", content=PDF, content_type="application/pdf")],
-    )
+    message = every_field(headers={"X-Entity-Ref-ID": "lead-42-ção"})  # a header SES Simple cannot carry
 
     sent = client.send_email(message, idempotency_key="proposal/lead-42")
 

@@ -30,7 +30,8 @@ from hub.providers.twilio.webhook import (
     verify_twilio_webhook,
 )
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError
-from tests.helpers import AdapterFactory, api_event
+from tests.helpers import AdapterFactory, api_event, recording
+from tests.helpers import raw_webhook as webhook
 
 ACCOUNT_SID = "AC" + "a" * 32
 API_KEY_SID = "SK" + "b" * 32
@@ -98,11 +99,7 @@ def public_api_url(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_send_sms_posts_a_form_with_basic_auth_and_the_status_callback() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=MESSAGE_CREATED)
+    seen, handler = recording(httpx.Response(201, json=MESSAGE_CREATED))
 
     sent = client_with(handler).send_sms(
         "+5511987654321", "Seu pedido saiu para entrega", status_callback="https://hooks.example.com/twilio/demo"
@@ -126,11 +123,7 @@ def test_send_sms_posts_a_form_with_basic_auth_and_the_status_callback() -> None
 
 def test_api_key_is_preferred_and_the_account_sid_stays_in_the_path() -> None:
     creds = CREDS.model_copy(update={"api_key_sid": API_KEY_SID, "api_key_secret": SecretStr("key-secret")})
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=MESSAGE_CREATED)
+    seen, handler = recording(httpx.Response(201, json=MESSAGE_CREATED))
 
     client_with(handler, creds=creds).send_sms("+5511987654321", "oi")
     assert seen[0].headers["authorization"] == basic(API_KEY_SID, "key-secret")
@@ -139,11 +132,7 @@ def test_api_key_is_preferred_and_the_account_sid_stays_in_the_path() -> None:
 
 def test_a_messaging_service_replaces_from() -> None:
     creds = TwilioCredentials(account_sid=ACCOUNT_SID, auth_token=SecretStr("t"), messaging_service_sid=SERVICE_SID)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json={**MESSAGE_CREATED, "status": "accepted", "from": None})
+    seen, handler = recording(httpx.Response(201, json={**MESSAGE_CREATED, "status": "accepted", "from": None}))
 
     sent = client_with(handler, creds=creds).send_sms("+5511987654321", "oi")
     form = form_of(seen[0])
@@ -153,11 +142,7 @@ def test_a_messaging_service_replaces_from() -> None:
 
 
 def test_status_callback_defaults_to_the_public_api_url(public_api_url: str) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=MESSAGE_CREATED)
+    seen, handler = recording(httpx.Response(201, json=MESSAGE_CREATED))
 
     client_with(handler, org_id="demo").send_sms("+5511987654321", "oi")
     client_with(handler, org_id="demo").send_sms("+5511987654321", "oi", status_callback="https://other/cb")
@@ -166,11 +151,7 @@ def test_status_callback_defaults_to_the_public_api_url(public_api_url: str) -> 
 
 
 def test_no_status_callback_without_a_public_api_url() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=MESSAGE_CREATED)
+    seen, handler = recording(httpx.Response(201, json=MESSAGE_CREATED))
 
     client_with(handler, org_id="demo").send_sms("+5511987654321", "oi")
     assert "StatusCallback" not in form_of(seen[0])
@@ -278,11 +259,7 @@ def test_a_201_without_sid_is_not_reported_as_sent() -> None:
 
 
 def test_health_check_fetches_the_account_and_requires_it_active() -> None:
-    seen: list[httpx.Request] = []
-
-    def active(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"sid": ACCOUNT_SID, "status": "active"})
+    seen, active = recording(httpx.Response(200, json={"sid": ACCOUNT_SID, "status": "active"}))
 
     client_with(active).health_check()
     assert seen[0].method == "GET"
@@ -374,17 +351,8 @@ def raw_webhook(
     headers = {"content-type": "application/x-www-form-urlencoded"}
     if signature is not None:
         headers["x-twilio-signature"] = signature
-    return RawWebhook(
-        provider="twilio",
-        org_id="demo",
-        method="POST",
-        path=path,
-        headers=headers,
-        query=query or {},
-        body=urlencode(params).encode() if body is None else body,
-        received_at=datetime.now(UTC),
-        url=url,
-    )
+    encoded = urlencode(params).encode() if body is None else body
+    return webhook("twilio", encoded, headers, path=path, url=url, query=query, received_at=datetime.now(UTC))
 
 
 CURRENT_TOKEN = SECRET["auth_token"]
@@ -544,16 +512,8 @@ def test_repeated_form_values_are_deduplicated_and_sorted_as_twilio_python_does(
     # Given a body with a repeated name and a repeated value, signed by twilio-python's algorithm
     url = WEBHOOK_BASE + PATH
     signature = reference_signature(CURRENT_TOKEN, url, _MultiDict(REPEATED))
-    request = RawWebhook(
-        provider="twilio",
-        org_id="demo",
-        method="POST",
-        path=PATH,
-        headers={"x-twilio-signature": signature},
-        query={},
-        body=urlencode(REPEATED).encode(),
-        received_at=datetime.now(UTC),
-    )
+    headers = {"x-twilio-signature": signature}
+    request = webhook("twilio", urlencode(REPEATED), headers, path=PATH, received_at=datetime.now(UTC))
     # Then it verifies, and our signature is twilio-python's
     verify_twilio_webhook(request, SECRET)
     assert compute_twilio_signature(CURRENT_TOKEN, url, REPEATED) == signature
