@@ -335,6 +335,18 @@ class ProviderClient(ABC):
                 return None
             raise
 
+    def json_object(self, response: httpx.Response) -> dict[str, Any]:
+        """The response's JSON object (see :meth:`json_body`); anything else (no body, not JSON,
+        a list) is the provider misbehaving: :class:`ProviderUnavailableError`."""
+        body = self.json_body(response, or_none=True)
+        if not isinstance(body, dict):
+            raise ProviderUnavailableError(
+                f"{self.provider} answered with a body that is not a JSON object",
+                provider=self.provider,
+                request_id=self.request_id_of(response),
+            )
+        return body
+
     def request(
         self,
         method: str,
