@@ -43,6 +43,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
+from localcloud.sandboxes.llm import text_of, tokens
 
 NO_CREDIT_API_KEY = "demo-openai-no-credit"
 CREATED = 1_760_000_000
@@ -86,11 +87,6 @@ def _png_1x1() -> bytes:
 
 
 TINY_PNG = _png_1x1()
-
-
-def tokens(text: str) -> int:
-    """The sandbox's tokenizer: about four characters per token."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
 def embedding_of(text: str, dimensions: int) -> list[float]:
@@ -209,8 +205,8 @@ class OpenAISandbox(Sandbox):
         model: str = body["model"]
         messages: list[dict[str, Any]] = body["messages"]
         reasoning = model.startswith(REASONING_PREFIXES)
-        last_user = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-        prompt_tokens = 3 + sum(4 + tokens(_text_of(m.get("content"))) for m in messages)
+        last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        prompt_tokens = 3 + sum(4 + tokens(text_of(m.get("content"))) for m in messages)
         json_mode = (body.get("response_format") or {}).get("type") == "json_object"
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         reasoning_tokens = REASONING_TOKENS if reasoning else 0
@@ -389,7 +385,7 @@ class OpenAISandbox(Sandbox):
             )
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_object":
-            if not any("json" in _text_of(m.get("content")).lower() for m in messages):
+            if not any("json" in text_of(m.get("content")).lower() for m in messages):
                 return self.error_response(
                     400,
                     "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
@@ -405,14 +401,6 @@ def _request_id() -> str:
 
 def _model_object(model: str) -> dict[str, Any]:
     return {"id": model, "object": "model", "created": CREATED, "owned_by": "system"}
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
 
 
 # Self-registration: the local cloud serves SANDBOX at /openai and seeds DEMO_SECRETS.
