@@ -83,20 +83,8 @@ class AsaasCredentials(ProviderCredentials):
 # ----- JSON with Decimal money --------------------------------------------------------------
 
 
-def parse_json(response: httpx.Response) -> Any:
-    """The body with JSON numbers that have a fraction as Decimal (never float)."""
-    try:
-        return ProviderClient.json_body(response)
-    except ValueError:
-        raise ProviderUnavailableError(
-            f"asaas answered {response.status_code} with a body that is not JSON",
-            provider=PROVIDER,
-            http_status=response.status_code,
-        ) from None
-
-
 def money_to_cents(value: Any, *, field: str) -> int:
-    """An Asaas money value (int or Decimal from :func:`parse_json`) → integer centavos."""
+    """An Asaas money value (int or Decimal, as ``json_payload`` parses it) → integer centavos."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ProviderUnavailableError(f"asaas returned no usable {field}", provider=PROVIDER, code="invalid_amount")
     return reais_to_cents(value, field=field)
@@ -246,26 +234,16 @@ class AsaasClient(ProviderClient):
         )
 
     # ----- helpers ------------------------------------------------------------------------
-    def _object(self, response: httpx.Response) -> dict[str, Any]:
-        body = parse_json(response)
-        if not isinstance(body, dict):
-            raise ProviderUnavailableError(
-                f"asaas answered {response.status_code} without a JSON object",
-                provider=self.provider,
-                request_id=self.request_id_of(response),
-            )
-        return body
-
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:
-        return self._object(self.request("GET", path, params=params, operation=operation))
+        return self.json_object(self.request("GET", path, params=params, operation=operation))
 
     def _raw_get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One GET sent once (inside a guarded attempt: one attempt of it)."""
-        return self._object(self.request("GET", path, params=params, attempts=1))
+        return self.json_object(self.request("GET", path, params=params, attempts=1))
 
     def _raw_post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """One POST sent once (inside a guarded attempt: one attempt of it)."""
-        return self._object(self.request("POST", path, json=body, attempts=1, effect=False))
+        return self.json_object(self.request("POST", path, json=body, attempts=1, effect=False))
 
     def _post_once(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
         """Under the breaker and rate limits, but a single attempt: for POSTs that move money
@@ -275,7 +253,9 @@ class AsaasClient(ProviderClient):
         same key again answers the recorded outcome until the caller says "resend"
         (docs/errors.md)."""
         return self.effect(
-            lambda: self._object(self.request("POST", path, json=body, operation=operation, attempts=1, effect=True))
+            lambda: self.json_object(
+                self.request("POST", path, json=body, operation=operation, attempts=1, effect=True)
+            )
         )
 
     @staticmethod
@@ -628,7 +608,7 @@ class AsaasClient(ProviderClient):
     # https://docs.asaas.com/reference/remover-assinatura
     def cancel_subscription(self, subscription_id: str) -> bool:
         """``DELETE /subscriptions/{id}`` → ``{"deleted": true, "id"}``; future charges stop."""
-        body = self._object(
+        body = self.json_object(
             self.request("DELETE", f"/subscriptions/{subscription_id}", operation="cancel_subscription")
         )
         return body.get("deleted") is True

@@ -335,13 +335,25 @@ class ProviderClient(ABC):
                 return None
             raise
 
+    def json_payload(self, response: httpx.Response) -> Any:
+        """The response's JSON (see :meth:`json_body`); a body that is not JSON is the provider
+        misbehaving: :class:`ProviderUnavailableError`."""
+        try:
+            return self.json_body(response)
+        except ValueError:
+            raise ProviderUnavailableError(
+                f"{self.provider} answered {response.status_code} with a body that is not JSON",
+                provider=self.provider,
+                http_status=response.status_code,
+            ) from None
+
     def json_object(self, response: httpx.Response) -> dict[str, Any]:
-        """The response's JSON object (see :meth:`json_body`); anything else (no body, not JSON,
-        a list) is the provider misbehaving: :class:`ProviderUnavailableError`."""
-        body = self.json_body(response, or_none=True)
+        """The response's JSON object; anything else (not JSON, no body, a list) is the provider
+        misbehaving: :class:`ProviderUnavailableError`."""
+        body = self.json_payload(response)
         if not isinstance(body, dict):
             raise ProviderUnavailableError(
-                f"{self.provider} answered with a body that is not a JSON object",
+                f"{self.provider} answered {response.status_code} without a JSON object",
                 provider=self.provider,
                 request_id=self.request_id_of(response),
             )

@@ -139,18 +139,6 @@ class _StaleApiKey(InvalidRequestError):
     AuthenticationError, so the shared path does not disable the integration for it."""
 
 
-def parse_json(response: httpx.Response) -> Any:
-    """The body with fractional numbers as Decimal (never float)."""
-    try:
-        return ProviderClient.json_body(response)
-    except ValueError:
-        raise ProviderUnavailableError(
-            f"pluggy answered {response.status_code} with a body that is not JSON",
-            provider=PROVIDER,
-            http_status=response.status_code,
-        ) from None
-
-
 def _cents(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ProviderUnavailableError(f"pluggy returned no usable {field}", provider=PROVIDER, code="invalid_amount")
@@ -308,7 +296,7 @@ class PluggyClient(ProviderClient):
             )
         finally:
             self._authenticating = False
-        body = parse_json(response)
+        body = self.json_payload(response)
         key = body.get("apiKey") if isinstance(body, dict) else None
         if not isinstance(key, str) or not key:
             raise ProviderUnavailableError("pluggy /auth answered without an apiKey", provider=self.provider)
@@ -326,7 +314,7 @@ class PluggyClient(ProviderClient):
         except _StaleApiKey:
             self._forget_api_key()
             response = self.request("GET", path, params=params, operation=operation, **kwargs)
-        return parse_json(response)
+        return self.json_payload(response)
 
     # ----- errors ----------------------------------------------------------------------------
     # https://docs.pluggy.ai/docs/errors-codes: {"message", "code", "codeDescription"?}
