@@ -23,14 +23,13 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
 from hub import outcomes
 from hub.config import get_settings
-from hub.credentials import get_provider_secret
+from hub.credentials import get_provider_secret, parse_secret
 from hub.errors import (
     AuthenticationError,
-    ConfigurationError,
     HubError,
     InvalidRequestError,
     OutcomeUnknownError,
@@ -127,13 +126,7 @@ T = TypeVar("T")
 
 def parse_credentials(model: type[CredentialsT], raw: Mapping[str, Any], *, provider: str) -> CredentialsT:
     """Validate an org secret against its model; name the bad fields, never echo their values."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        raise ConfigurationError(
-            f"{provider} credentials are malformed: check field(s) {', '.join(fields)}", provider=provider
-        ) from None
+    return parse_secret(model, raw, what=f"{provider} credentials", provider=provider)
 
 
 class ProviderCredentials(BaseModel):
