@@ -135,18 +135,11 @@ def _alnum(n: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
-class UnderscoreHeadersRequestHandler(QuietRequestHandler):
-    """Keeps request headers whose names contain underscores. Asaas authenticates with an
-    ``access_token`` header, which werkzeug's development server silently drops (a guard
-    against ``X_Forwarded_For``-style spoofing behind proxies); without this handler the sandbox
-    never sees the key and answers 401. A hyphenated header of the same name still wins."""
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        for key, value in self.headers.items():
-            if "_" in key:
-                environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
-        return environ
+# Asaas authenticates with an ``access_token`` header, which werkzeug's development server
+# silently drops (a guard against ``X_Forwarded_For``-style spoofing behind proxies); the local
+# cloud's request handler keeps headers with underscores (a hyphenated one of the same name
+# still wins). Without it the sandbox never sees the key and answers 401.
+UnderscoreHeadersRequestHandler = QuietRequestHandler
 
 
 def _national_phone(value: Any, field: str) -> str | None:
