@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import ProviderCredentials, parse_credentials
-from hub.providers.base.webhook import matches_any, rotating_secrets
+from hub.providers.base.webhook import matches_any, rotating_secrets, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -30,7 +30,6 @@ PENDING_LOOKUP = "pending_lookup"
 _TIMESTAMP = re.compile(r"^[0-9]{1,16}$")
 _MILLISECONDS_FROM = 10**11  # a seconds timestamp this large is year 5138: it must be milliseconds
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
-_MAX_HEADER_LENGTH = 4096
 
 
 class MercadoPagoWebhookCredentials(ProviderCredentials):
@@ -52,23 +51,10 @@ def _parse_credentials(raw: Mapping[str, Any]) -> MercadoPagoWebhookCredentials:
 
 
 def _parse_signature_header(value: str) -> tuple[str, list[str]]:
-    """``ts=…,v1=…`` → (ts, v1 signatures)."""
-    if len(value) > _MAX_HEADER_LENGTH:
-        raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-    timestamps: list[str] = []
-    signatures: list[str] = []
-    for item in value.split(","):
-        key, sep, item_value = item.strip().partition("=")
-        key, item_value = key.strip(), item_value.strip()
-        if not sep or not key or not item_value:
-            raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-        if key == "ts":
-            timestamps.append(item_value)
-        elif key == "v1":
-            signatures.append(item_value)
-    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]) or not signatures:
-        raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-    return timestamps[0], signatures
+    """``ts=…,v1=…`` → (timestamp, v1 signatures)."""
+    return timestamped_signatures(
+        value, header="x-signature", timestamp_key="ts", timestamp=_TIMESTAMP, provider=PROVIDER
+    )
 
 
 def manifest_data_id(value: str) -> str:
