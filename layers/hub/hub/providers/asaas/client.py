@@ -223,15 +223,8 @@ class AsaasClient(ProviderClient):
             )
             if h in response.headers
         }
-        return RateLimitedError(
-            error.message,
-            retry_after=reset or header or DEFAULT_RATE_LIMIT_RETRY_AFTER,
-            provider=self.provider,
-            http_status=429,
-            code=error.code,
-            request_id=error.request_id,
-            details=details or None,
-        )
+        retry_after = reset or header or DEFAULT_RATE_LIMIT_RETRY_AFTER
+        return error.recast(RateLimitedError, retry_after=retry_after, details=details)
 
     # ----- helpers ------------------------------------------------------------------------
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:

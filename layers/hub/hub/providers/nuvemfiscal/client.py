@@ -169,13 +169,7 @@ class NuvemFiscalClient(ProviderClient):
         if self._is_token_response(response):
             error = super().classify(response)
             if response.status_code == 400 and error is not None and error.code in PERMANENT_OAUTH_ERRORS:
-                return AuthenticationError(
-                    error.message,
-                    provider=self.provider,
-                    http_status=400,
-                    code=error.code,
-                    request_id=error.request_id,
-                )
+                return error.recast(AuthenticationError)
             return error
         if response.status_code == 401:
             message, code = self.error_details(response)

@@ -332,14 +332,8 @@ class PluggyClient(ProviderClient):
         error = super().classify(response)
         if error is None:
             return None
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": response.status_code,
-            "code": error.code,
-            "request_id": error.request_id,
-        }
         if response.status_code == 401 and not self._authenticating and self._key_was_cached:
-            return _StaleApiKey(error.message, **common)
+            return error.recast(_StaleApiKey)
         if isinstance(error, RateLimitedError):
             # https://docs.pluggy.ai/docs/rate-limits: RateLimit-Reset is the real wait;
             # Retry-After is always 60.
@@ -347,7 +341,7 @@ class PluggyClient(ProviderClient):
             retry_after = reset or parse_retry_after(
                 response.headers.get("retry-after"), default=DEFAULT_RATE_LIMIT_RETRY_AFTER
             )
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         return error
 
     # ----- calls -----------------------------------------------------------------------------
