@@ -10,10 +10,10 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import (
@@ -37,7 +37,13 @@ from hub.payments.models import (
     SubscriptionSpec,
 )
 from hub.phones import brazilian_phone
-from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.client import (
+    BlankIsNone,
+    OptionalSecret,
+    ProviderClient,
+    ProviderCredentials,
+    parse_retry_after,
+)
 
 T = TypeVar("T")
 
@@ -69,15 +75,10 @@ BankAccountType = Literal["CONTA_CORRENTE", "CONTA_POUPANCA"]
 class AsaasCredentials(ProviderCredentials):
     api_key: SecretStr = Field(min_length=1)
     environment: Literal["production", "sandbox"] = "production"
-    user_agent: str | None = Field(None, min_length=1, max_length=200)
+    user_agent: Annotated[str | None, BlankIsNone] = Field(None, min_length=1, max_length=200)
     # The webhook's fields (hub.providers.asaas.webhook), so one secret serves both directions.
-    webhook_token: SecretStr | None = None
-    previous_webhook_token: SecretStr | None = None
-
-    @field_validator("webhook_token", "previous_webhook_token", "user_agent", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    webhook_token: OptionalSecret = None
+    previous_webhook_token: OptionalSecret = None
 
 
 # ----- JSON with Decimal money --------------------------------------------------------------

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, BeforeValidator, SecretStr
 
 from hub import outcomes
 from hub.config import get_settings
@@ -127,6 +127,16 @@ T = TypeVar("T")
 def parse_credentials(model: type[CredentialsT], raw: Mapping[str, Any], *, provider: str) -> CredentialsT:
     """Validate an org secret against its model; name the bad fields, never echo their values."""
     return parse_secret(model, raw, what=f"{provider} credentials", provider=provider)
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# An optional field an org may leave blank in its secret ("" in the JSON): unset, as if absent
+# (a previous webhook secret between rotations, an optional token).
+BlankIsNone = BeforeValidator(_blank_is_none)
+OptionalSecret = Annotated[SecretStr | None, BlankIsNone]
 
 
 class ProviderCredentials(BaseModel):

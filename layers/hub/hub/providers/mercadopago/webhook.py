@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -35,12 +35,7 @@ _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 class MercadoPagoWebhookCredentials(ProviderCredentials):
     webhook_secret: SecretStr = Field(min_length=1)
     # Accepted too while the secret signature is being reset.
-    previous_webhook_secret: SecretStr | None = None
-
-    @field_validator("previous_webhook_secret", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    previous_webhook_secret: OptionalSecret = None
 
     def secrets(self) -> list[str]:
         return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -33,12 +33,7 @@ class StripeWebhookCredentials(ProviderCredentials):
     progress (Stripe keeps the old secret valid for up to 24 h after rolling)."""
 
     webhook_secret: SecretStr
-    previous_webhook_secret: SecretStr | None = None
-
-    @field_validator("previous_webhook_secret", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    previous_webhook_secret: OptionalSecret = None
 
     @field_validator("webhook_secret", "previous_webhook_secret")
     @classmethod
