@@ -143,6 +143,17 @@ class PagBankSandbox(Sandbox):
             return self.pagbank_error(400, "40002", "invalid_parameter: expected a JSON object")
         return body
 
+    def _write(self, request: Request, endpoint: str) -> dict[str, Any] | Response:
+        """A POST's body, or the answer to give instead: a refusal, or the stored answer when its
+        ``x-idempotency-key`` was seen before."""
+        denied = self._denied(request)
+        if denied is not None:
+            return denied
+        replay = self._replayed(request, endpoint)
+        if replay is not None:
+            return replay
+        return self._body(request)
+
     def _replayed(self, request: Request, endpoint: str) -> Response | None:
         key = request.headers.get("x-idempotency-key")
         if not key:
@@ -208,13 +219,7 @@ class PagBankSandbox(Sandbox):
         return json_response(checkout)
 
     def create_order(self, request: Request) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        replay = self._replayed(request, "orders")
-        if replay is not None:
-            return replay
-        body = self._body(request)
+        body = self._write(request, "orders")
         if isinstance(body, Response):
             return body
         reference = body.get("reference_id")
@@ -360,13 +365,7 @@ class PagBankSandbox(Sandbox):
         return out
 
     def create_checkout(self, request: Request) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        replay = self._replayed(request, "checkouts")
-        if replay is not None:
-            return replay
-        body = self._body(request)
+        body = self._write(request, "checkouts")
         if isinstance(body, Response):
             return body
         error = self._validate_items(body.get("items"))
