@@ -500,6 +500,30 @@ class ProviderClient(ABC):
         connect = min(settings.http_connect_timeout, read)
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
+    def _transport_error(self, exc: httpx.TransportError, *, effect: bool) -> HubError:
+        """What a request that got no answer became. A write that may have reached the provider
+        (``effect``) is an unknown outcome; anything else is the provider being unavailable."""
+        name = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            # A read timeout means the provider took the request and is slow: not retried here
+            # (it would double the wait and could repeat a non-idempotent POST); the breaker
+            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
+            sent = isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
+            lost, lost_code = "did not answer in time after the request was sent", "read_timeout"
+            failed, code = f"timed out ({name})", "read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout"
+        else:
+            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
+            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
+            sent = not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError))
+            lost, lost_code = "dropped the connection after the request was sent", "connection_lost"
+            failed = f"unreachable ({name})"
+            code = "connect_failed" if isinstance(exc, httpx.ConnectError) else "connection_lost"
+        if effect and sent:
+            return OutcomeUnknownError(
+                f"{self.provider} {lost}: it may have been applied", provider=self.provider, code=lost_code
+            )
+        return ProviderUnavailableError(f"{self.provider} {failed}", provider=self.provider, code=code)
+
     def _send_once(
         self,
         method: str,
@@ -524,37 +548,9 @@ class ProviderClient(ABC):
             kwargs["timeout"] = effective
         try:
             response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
+        except httpx.TransportError as exc:  # timeouts included
             self._log(method, path, None, started, None, error=type(exc).__name__)
-            if effect and isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
-                raise OutcomeUnknownError(
-                    f"{self.provider} did not answer in time after the request was sent: it may have been applied",
-                    provider=self.provider,
-                    code="read_timeout",
-                ) from exc
-            # A read timeout means the provider took the request and is slow: not retried here
-            # (it would double the wait and could repeat a non-idempotent POST); the breaker
-            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
-            raise ProviderUnavailableError(
-                f"{self.provider} timed out ({type(exc).__name__})",
-                provider=self.provider,
-                code="read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout",
-            ) from exc
-        except httpx.TransportError as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            if effect and not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError)):
-                raise OutcomeUnknownError(
-                    f"{self.provider} dropped the connection after the request was sent: it may have been applied",
-                    provider=self.provider,
-                    code="connection_lost",
-                ) from exc
-            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
-            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
-            raise ProviderUnavailableError(
-                f"{self.provider} unreachable ({type(exc).__name__})",
-                provider=self.provider,
-                code="connect_failed" if isinstance(exc, httpx.ConnectError) else "connection_lost",
-            ) from exc
+            raise self._transport_error(exc, effect=effect) from exc
         request_id = self.request_id_of(response)
         self._log(method, path, response.status_code, started, request_id)
         error = self.classify(response)
