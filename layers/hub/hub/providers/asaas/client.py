@@ -44,6 +44,7 @@ from hub.providers.base.client import (
     ProviderCredentials,
     parse_retry_after,
 )
+from hub.providers.ports import charge_after_unavailable
 
 T = TypeVar("T")
 
@@ -397,16 +398,10 @@ class AsaasClient(ProviderClient):
             if exc.code == "circuit_open":
                 exc.details["charge_lookup"] = "not_sent"
                 raise
-            try:
-                found = self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)
-            except HubError:
-                exc.details["charge_lookup"] = "failed"
-                raise exc from None
-            if found is None:
-                exc.details["charge_lookup"] = "not_found"
-                raise
+            payment = charge_after_unavailable(
+                exc, lambda: self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)
+            )
             logger.warning("asaas_charge_found_after_error", extra={"charge": spec.charge_id, "error": exc.code})
-            payment = found
         return self._enrich(self._charge_result(payment, spec.charge_id), spec.billing_type)
 
     def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
