@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from hub.errors import WebhookAuthenticationError
+from hub.providers.base.client import OptionalSecret, ProviderCredentials
 
 MAX_SIGNATURE_HEADER_LENGTH = 4096
 
@@ -28,6 +29,17 @@ def rotating_secrets(creds: Any, current: str, previous: str) -> list[str]:
     ``rotating_secrets(creds, "webhook_secret", "previous_webhook_secret")``."""
     values = (_plain(getattr(creds, current, None)), _plain(getattr(creds, previous, None)))
     return [value for value in values if value is not None]
+
+
+class WebhookSecretCredentials(ProviderCredentials):
+    """An org's webhook signing secret, plus the previous one while a rotation is in progress
+    (Stripe keeps a rolled secret valid for up to 24 h; Mercado Pago while it is being reset)."""
+
+    webhook_secret: SecretStr = Field(min_length=1)
+    previous_webhook_secret: OptionalSecret = None
+
+    def secrets(self) -> list[str]:
+        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
 
 
 def _bytes(value: bytes | str) -> bytes:

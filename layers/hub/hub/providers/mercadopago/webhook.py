@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
-from hub.providers.base.webhook import matches_any, rotating_secrets, timestamped_signatures
+from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import WebhookSecretCredentials, matches_any, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -32,13 +32,9 @@ _MILLISECONDS_FROM = 10**11  # a seconds timestamp this large is year 5138: it m
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 
 
-class MercadoPagoWebhookCredentials(ProviderCredentials):
-    webhook_secret: SecretStr = Field(min_length=1)
-    # Accepted too while the secret signature is being reset.
-    previous_webhook_secret: OptionalSecret = None
-
-    def secrets(self) -> list[str]:
-        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
+class MercadoPagoWebhookCredentials(WebhookSecretCredentials):
+    """The "secret signature" of the app's webhooks; the previous one is accepted while it is
+    being reset."""
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> MercadoPagoWebhookCredentials:

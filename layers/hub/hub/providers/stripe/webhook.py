@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
-from hub.providers.base.webhook import matches_any, rotating_secrets, timestamped_signatures
+from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import WebhookSecretCredentials, matches_any, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -28,12 +28,9 @@ SIGNING_KEY_PREFIX = "whsec_"
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 
-class StripeWebhookCredentials(ProviderCredentials):
+class StripeWebhookCredentials(WebhookSecretCredentials):
     """The webhook endpoint's signing secret, plus the previous one while a roll is in
     progress (Stripe keeps the old secret valid for up to 24 h after rolling)."""
-
-    webhook_secret: SecretStr
-    previous_webhook_secret: OptionalSecret = None
 
     @field_validator("webhook_secret", "previous_webhook_secret")
     @classmethod
@@ -41,9 +38,6 @@ class StripeWebhookCredentials(ProviderCredentials):
         if value is not None and not value.get_secret_value().startswith(SIGNING_KEY_PREFIX):
             raise ValueError("must be the endpoint signing secret (whsec_…)")
         return value
-
-    def secrets(self) -> list[str]:
-        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> StripeWebhookCredentials:
