@@ -198,25 +198,22 @@ class PagBankSandbox(Sandbox):
             return denied
         return json_response({"public_key": PUBLIC_KEY, "created_at": 1_700_000_000_000})
 
-    def get_order(self, request: Request, order_id: str) -> Response:
+    def _stored(self, request: Request, records: dict[str, dict[str, Any]], key: str, kind: str) -> Response:
+        """GET of one ``kind`` (order, checkout): the stored object, or PagBank's 404."""
         denied = self._denied(request)
         if denied is not None:
             return denied
         with self.lock:
-            order = self.orders.get(order_id)
-        if order is None:
-            return self.pagbank_error(404, "40004", "order not found", "order_id")
-        return json_response(order)
+            found = records.get(key)
+        if found is None:
+            return self.pagbank_error(404, "40004", f"{kind} not found", f"{kind}_id")
+        return json_response(found)
+
+    def get_order(self, request: Request, order_id: str) -> Response:
+        return self._stored(request, self.orders, order_id, "order")
 
     def get_checkout(self, request: Request, checkout_id: str) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        with self.lock:
-            checkout = self.checkouts.get(checkout_id)
-        if checkout is None:
-            return self.pagbank_error(404, "40004", "checkout not found", "checkout_id")
-        return json_response(checkout)
+        return self._stored(request, self.checkouts, checkout_id, "checkout")
 
     def create_order(self, request: Request) -> Response:
         body = self._write(request, "orders")
