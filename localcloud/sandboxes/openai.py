@@ -38,6 +38,7 @@ import secrets
 import struct
 import time
 import zlib
+from collections.abc import Collection
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -169,13 +170,17 @@ class OpenAISandbox(Sandbox):
                 headers[name.lower()] = request.headers[name]
         return json_response(body, headers=headers)
 
-    def _body(self, request: Request) -> dict[str, Any] | Response:
+    def _body(self, request: Request, models: Collection[str] = ()) -> dict[str, Any] | Response:
+        """The request's JSON object, or the error to answer; with ``models``, its ``model``
+        must be one of them (404 model_not_found otherwise)."""
         denied = self._guard(request)
         if denied is not None:
             return denied
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return self.error_response(400, "We could not parse the JSON body of your request.", code="invalid_json")
+        if models and body.get("model") not in models:
+            return self._model_not_found(str(body.get("model")))
         return body
 
     # -- endpoints --------------------------------------------------------- #
@@ -250,13 +255,10 @@ class OpenAISandbox(Sandbox):
         return self._ok(request, completion)
 
     def images_generations(self, request: Request) -> Response:
-        body = self._body(request)
+        body = self._body(request, IMAGE_MODELS)
         if isinstance(body, Response):
             return body
-        model = body.get("model")
         prompt = body.get("prompt")
-        if model not in IMAGE_MODELS:
-            return self._model_not_found(str(model))
         if not isinstance(prompt, str) or not prompt:
             return self.error_response(
                 400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
@@ -302,12 +304,10 @@ class OpenAISandbox(Sandbox):
         return self._ok(request, result)
 
     def embeddings(self, request: Request) -> Response:
-        body = self._body(request)
+        body = self._body(request, EMBEDDING_MODELS)
         if isinstance(body, Response):
             return body
-        model = body.get("model")
-        if model not in EMBEDDING_MODELS:
-            return self._model_not_found(str(model))
+        model = body["model"]
         raw = body.get("input")
         inputs = [raw] if isinstance(raw, str) else raw
         if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) and t for t in inputs):
