@@ -4,31 +4,20 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
 import httpx
 import pytest
 
 from hub.errors import ProviderUnavailableError, WebhookAuthenticationError
-from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.providers.base.client import ProviderCredentials
 from hub.providers.base.webhook import WebhookSecretCredentials, timestamped_signatures
+from tests.unit.providers.base.test_client import FakeClient
 
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 
-class _Client(ProviderClient):
-    provider: ClassVar[str] = "acme"
-    default_base_url: ClassVar[str] = "https://acme.test"
-
-    def auth_headers(self) -> dict[str, str]:
-        return {}
-
-    def health_check(self) -> None:
-        return None
-
-
-def _client() -> _Client:
-    return _Client(ProviderCredentials())
+def _client() -> FakeClient:
+    return FakeClient(ProviderCredentials())
 
 
 def test_a_json_object_is_read_with_decimal_numbers() -> None:
@@ -39,9 +28,9 @@ def test_a_json_object_is_read_with_decimal_numbers() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"<html>oops</html>", "acme answered 200 with a body that is not JSON"),
-        (b"", "acme answered 200 without a JSON object"),
-        (b"[1, 2]", "acme answered 200 without a JSON object"),
+        (b"<html>oops</html>", "fake answered 200 with a body that is not JSON"),
+        (b"", "fake answered 200 without a JSON object"),
+        (b"[1, 2]", "fake answered 200 without a JSON object"),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_the_provider_misbehaving(content: bytes, message: str) -> None:
