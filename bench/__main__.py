@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +76,22 @@ def load(path: Path, name: str) -> Any:
     return module
 
 
+Event = dict[str, Any]
+
+
+def _sample_copies(provider: str, n: int, vary: Callable[[Event, dict[str, Any]], Event]) -> list[Event]:
+    """``n`` copies of ``events/webhook_<provider>.json``: ``vary(sample, body)`` gives each copy
+    from the sample's parsed body (a fresh delivery id, a signature)."""
+    sample = json.loads((ROOT / "events" / f"webhook_{provider}.json").read_text(encoding="utf-8"))
+    return [vary(sample, json.loads(sample["body"])) for _ in range(n)]
+
+
 def evolution_events(n: int) -> list[dict[str, Any]]:
-    sample = json.loads((ROOT / "events" / "webhook_evolution.json").read_text(encoding="utf-8"))
-    events = []
-    for _ in range(n):
-        body = json.loads(sample["body"])
+    def vary(sample: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         body["data"]["key"]["id"] = uuid.uuid4().hex.upper()
-        events.append({**sample, "body": json.dumps(body, ensure_ascii=False)})
-    return events
+        return {**sample, "body": json.dumps(body, ensure_ascii=False)}
+
+    return _sample_copies("evolution", n, vary)
 
 
 def stripe_events(n: int) -> list[dict[str, Any]]:
@@ -90,15 +99,13 @@ def stripe_events(n: int) -> list[dict[str, Any]]:
 
     from localcloud.sandboxes.stripe import DEMO_WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
 
-    sample = json.loads((ROOT / "events" / "webhook_stripe.json").read_text(encoding="utf-8"))
-    events = []
-    for _ in range(n):
-        body = json.loads(sample["body"])
+    def vary(sample: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         body["id"] = f"evt_bench_{uuid.uuid4().hex}"
         raw = json.dumps(body)
         header = stripe.WebhookSignature.generate_signature_header(raw, STRIPE_WEBHOOK_SECRET)
-        events.append({**sample, "body": raw, "headers": {**sample["headers"], "Stripe-Signature": header}})
-    return events
+        return {**sample, "body": raw, "headers": {**sample["headers"], "Stripe-Signature": header}}
+
+    return _sample_copies("stripe", n, vary)
 
 
 def timed(handler: Any, events: list[dict[str, Any]]) -> list[float]:

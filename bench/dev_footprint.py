@@ -20,13 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from localcloud.aws import aws_client  # noqa: E402
 from localcloud.servers import free_port  # noqa: E402
 
 INVOKES = [
@@ -92,13 +92,7 @@ def one_run() -> dict[str, float]:
                     raise SystemExit("make dev exited before the API answered") from None
                 time.sleep(0.05)
         startup = time.monotonic() - started
-        lam = boto3.client(
-            "lambda",
-            endpoint_url=f"http://127.0.0.1:{ports['lambda']}",
-            region_name="us-east-1",
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
+        lam = aws_client("lambda", f"http://127.0.0.1:{ports['lambda']}")
         for name, payload in INVOKES:
             lam.invoke(FunctionName=name, Payload=json.dumps(payload).encode())["Payload"].read()
         httpx.get(f"{api}/health/integrations", params={"org_id": "demo"}, timeout=30)

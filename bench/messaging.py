@@ -22,7 +22,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,13 +82,7 @@ def fault(cloud: LocalCloud, provider: str, **spec: Any) -> None:
 
 def notify_seconds(cloud: LocalCloud, runs: int) -> tuple[list[float], str]:
     assert cloud.runtime is not None
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=cloud.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    sfn = cloud.client("stepfunctions")
     times, channel = [], ""
     for i in range(runs):
         payload = {

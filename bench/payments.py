@@ -60,17 +60,9 @@ def timed(cloud: LocalCloud, runs: int, before: Any = None) -> tuple[list[float]
 
 def reset_breakers(cloud: LocalCloud) -> None:
     """Empty the shared resilience table (breakers, counters) between scenarios."""
-    import boto3
-
     assert cloud.template is not None
     table = cloud.template.env_value("RESILIENCE_TABLE")
-    ddb = boto3.client(
-        "dynamodb",
-        endpoint_url=cloud.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    ddb = cloud.client("dynamodb")
     for item in ddb.scan(TableName=table).get("Items", []):
         ddb.delete_item(TableName=table, Key={k: item[k] for k in ("pk", "sk") if k in item})
 

@@ -22,7 +22,6 @@ Not emulated: streaming, tools, prompt caching, batches, token counting, real to
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import string
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
+from localcloud.sandboxes.llm import text_of, tokens
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -77,11 +77,6 @@ DEMO_API_KEY = "demo-anthropic-key"
 
 def _id(prefix: str) -> str:
     return prefix + "011" + "".join(secrets.choice(_ALPHABET) for _ in range(21))
-
-
-def tokens(text: str) -> int:
-    """The sandbox's tokenizer: about four characters per token."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
 class AnthropicSandbox(Sandbox):
@@ -156,9 +151,9 @@ class AnthropicSandbox(Sandbox):
         model: str = body["model"]
         current = model.startswith(CURRENT_GENERATION_PREFIXES)
         messages: list[dict[str, Any]] = body["messages"]
-        system = _text_of(body.get("system"))
-        last_user = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-        input_tokens = 8 + tokens(system) + sum(4 + tokens(_text_of(m.get("content"))) for m in messages)
+        system = text_of(body.get("system"))
+        last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        input_tokens = 8 + tokens(system) + sum(4 + tokens(text_of(m.get("content"))) for m in messages)
 
         content: list[dict[str, Any]] = []
         output_tokens = 0
@@ -212,7 +207,7 @@ class AnthropicSandbox(Sandbox):
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
                 return self.error_response(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
-            if not _text_of(m.get("content")):
+            if not text_of(m.get("content")):
                 return self.error_response(400, f"messages.{i}: all messages must have non-empty content")
         if body.get("stream"):
             return self.error_response(400, "stream: streaming is not emulated by the sandbox")
@@ -235,15 +230,6 @@ class AnthropicSandbox(Sandbox):
         if temperature is not None and (not isinstance(temperature, (int, float)) or not 0 <= temperature <= 1):
             return self.error_response(400, "temperature: Input should be less than or equal to 1")
         return None
-
-
-def _text_of(content: Any) -> str:
-    """A message's text: a string, or the text blocks of a content list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
-    return ""
 
 
 # Self-registration: the local cloud serves SANDBOX at /anthropic and seeds DEMO_SECRETS.

@@ -135,18 +135,11 @@ def _alnum(n: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
-class UnderscoreHeadersRequestHandler(QuietRequestHandler):
-    """Keeps request headers whose names contain underscores. Asaas authenticates with an
-    ``access_token`` header, which werkzeug's development server silently drops (a guard
-    against ``X_Forwarded_For``-style spoofing behind proxies); without this handler the sandbox
-    never sees the key and answers 401. A hyphenated header of the same name still wins."""
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        for key, value in self.headers.items():
-            if "_" in key:
-                environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
-        return environ
+# Asaas authenticates with an ``access_token`` header, which werkzeug's development server
+# silently drops (a guard against ``X_Forwarded_For``-style spoofing behind proxies); the local
+# cloud's request handler keeps headers with underscores (a hyphenated one of the same name
+# still wins). Without it the sandbox never sees the key and answers 401.
+UnderscoreHeadersRequestHandler = QuietRequestHandler
 
 
 def _national_phone(value: Any, field: str) -> str | None:
@@ -168,10 +161,21 @@ def _national_phone(value: Any, field: str) -> str | None:
 
 
 class _Invalid(Exception):
-    def __init__(self, code: str, description: str) -> None:
+    """An Asaas error answer (400 unless ``status`` says otherwise), raised from an endpoint."""
+
+    def __init__(self, code: str, description: str, *, status: int = 400) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.status = status
+
+
+def _live(records: dict[str, dict[str, Any]], rid: str, not_found: str) -> dict[str, Any]:
+    """The record ``rid`` when it exists and was not deleted; else Asaas's 404 ``not_found``."""
+    record = records.get(rid)
+    if record is None or record["deleted"]:
+        raise _Invalid("not_found", not_found, status=404)
+    return record
 
 
 class AsaasSandbox(Sandbox):
@@ -251,7 +255,7 @@ class AsaasSandbox(Sandbox):
         try:
             return super().dispatch(request, subpath)
         except _Invalid as exc:
-            return self.asaas_error(400, exc.code, exc.description)
+            return self.asaas_error(exc.status, exc.code, exc.description)
 
     def _take_rate_limit(self) -> Response | None:
         with self._control_lock:
@@ -450,9 +454,7 @@ class AsaasSandbox(Sandbox):
 
     def delete_payment(self, request: Request, pid: str) -> Response:
         with self.lock:
-            payment = self.payments.get(pid)
-            if payment is None or payment["deleted"]:
-                return self.asaas_error(404, "not_found", "Cobrança não encontrada")
+            payment = _live(self.payments, pid, "Cobrança não encontrada")
             if payment["status"] not in ("PENDING", "OVERDUE"):
                 raise _Invalid("invalid_action", "Só é possível remover cobranças aguardando pagamento")
             payment["deleted"] = True
@@ -496,9 +498,7 @@ class AsaasSandbox(Sandbox):
     def refund_payment(self, request: Request, pid: str) -> Response:
         body = self._body(request)
         with self.lock:
-            payment = self.payments.get(pid)
-            if payment is None or payment["deleted"]:
-                return self.asaas_error(404, "not_found", "Cobrança não encontrada")
+            payment = _live(self.payments, pid, "Cobrança não encontrada")
             if payment["status"] not in ("RECEIVED", "CONFIRMED"):
                 raise _Invalid("invalid_action", "Só é possível estornar cobranças recebidas ou confirmadas")
             refunds: list[dict[str, Any]] = payment["refunds"] or []
@@ -598,9 +598,7 @@ class AsaasSandbox(Sandbox):
 
     def delete_subscription(self, request: Request, sid: str) -> Response:
         with self.lock:
-            subscription = self.subscriptions.get(sid)
-            if subscription is None or subscription["deleted"]:
-                return self.asaas_error(404, "not_found", "Assinatura não encontrada")
+            subscription = _live(self.subscriptions, sid, "Assinatura não encontrada")
             subscription["deleted"] = True
             subscription["status"] = "INACTIVE"
         return asaas_json({"deleted": True, "id": sid})
@@ -680,10 +678,8 @@ class AsaasSandbox(Sandbox):
 
     # -- control ------------------------------------------------------------- #
 
-    def _settle(self, pid: str, status: str) -> dict[str, Any] | Response:
-        payment = self.payments.get(pid)
-        if payment is None or payment["deleted"]:
-            return self.asaas_error(404, "not_found", "Cobrança não encontrada")
+    def _settle(self, pid: str, status: str) -> dict[str, Any]:
+        payment = _live(self.payments, pid, "Cobrança não encontrada")
         if payment["status"] not in ("PENDING", "OVERDUE", "CONFIRMED") or payment["status"] == status:
             raise _Invalid("invalid_action", f"Cobrança em {payment['status']} não pode ir para {status}")
         today = self._today().isoformat()
@@ -696,8 +692,6 @@ class AsaasSandbox(Sandbox):
     def control_confirm(self, request: Request, pid: str) -> Response:
         with self.lock:
             settled = self._settle(pid, "CONFIRMED")
-            if isinstance(settled, Response):
-                return settled
             return asaas_json(dict(settled))
 
     def control_receive(self, request: Request, pid: str) -> Response:
@@ -705,8 +699,6 @@ class AsaasSandbox(Sandbox):
         fee = self._money(body.get("fee"), "fee", required=False)
         with self.lock:
             settled = self._settle(pid, "RECEIVED")
-            if isinstance(settled, Response):
-                return settled
             self._add_transaction(settled["value"], "PAYMENT_RECEIVED", f"Cobrança recebida - fatura nr. {pid}", pid)
             if fee:
                 settled["netValue"] = settled["value"] - fee

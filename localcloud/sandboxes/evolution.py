@@ -27,6 +27,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -156,42 +157,33 @@ class EvolutionSandbox(Sandbox):
             self.sent.append({"instance": instance, "request": body, "response": stored})
         return json_response(stored, 201)
 
-    def send_text(self, request: Request, instance: str) -> Response:
-        body, failed = self._body(request, instance, validate_send_text)
+    def _send(
+        self,
+        request: Request,
+        instance: str,
+        validate: Callable[[dict[str, Any]], list[str]],
+        message_of: Callable[[dict[str, Any]], tuple[str, Any]],
+    ) -> Response:
+        """One send endpoint: validate the body and the number, then store the message that
+        ``message_of`` builds as ``(messageType, content)``."""
+        body, failed = self._body(request, instance, validate)
         if body is None:
             assert failed is not None
             return failed
         jid, failed = self._jid(body["number"])
         if failed is not None:
             return failed
-        return self._stored(instance, body, jid, {"conversation": body["text"]}, "conversation")
+        message_type, content = message_of(body)
+        return self._stored(instance, body, jid, {message_type: content}, message_type)
+
+    def send_text(self, request: Request, instance: str) -> Response:
+        return self._send(request, instance, validate_send_text, lambda body: ("conversation", body["text"]))
 
     def send_media(self, request: Request, instance: str) -> Response:
-        body, failed = self._body(request, instance, validate_send_media)
-        if body is None:
-            assert failed is not None
-            return failed
-        jid, failed = self._jid(body["number"])
-        if failed is not None:
-            return failed
-        kind = f"{body['mediatype']}Message"
-        content: dict[str, Any] = {"url": body["media"], "mimetype": body.get("mimetype") or "application/octet-stream"}
-        if body.get("caption"):
-            content["caption"] = body["caption"]
-        if body["mediatype"] == "document":
-            content["fileName"] = body.get("fileName") or "file"
-        return self._stored(instance, body, jid, {kind: content}, kind)
+        return self._send(request, instance, validate_send_media, _media_message)
 
     def send_audio(self, request: Request, instance: str) -> Response:
-        body, failed = self._body(request, instance, validate_send_audio)
-        if body is None:
-            assert failed is not None
-            return failed
-        jid, failed = self._jid(body["number"])
-        if failed is not None:
-            return failed
-        content = {"url": body["audio"], "mimetype": "audio/ogg; codecs=opus", "ptt": True}
-        return self._stored(instance, body, jid, {"audioMessage": content}, "audioMessage")
+        return self._send(request, instance, validate_send_audio, _audio_message)
 
     def find_messages(self, request: Request, instance: str) -> Response:
         """``{"where": {"key": {"remoteJid"?, "fromMe"?, "id"?}}, "page"?, "offset"?}`` → the
@@ -252,6 +244,19 @@ class EvolutionSandbox(Sandbox):
         number = jid.split("@", 1)[0]
         message = {"conversation": f"\u25b6\ufe0f{body['name']}\u25c0\ufe0f"}
         return self._stored(instance, body, jid, message, "conversation", message_id=wamid(number))
+
+
+def _media_message(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    content: dict[str, Any] = {"url": body["media"], "mimetype": body.get("mimetype") or "application/octet-stream"}
+    if body.get("caption"):
+        content["caption"] = body["caption"]
+    if body["mediatype"] == "document":
+        content["fileName"] = body.get("fileName") or "file"
+    return f"{body['mediatype']}Message", content
+
+
+def _audio_message(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "audioMessage", {"url": body["audio"], "mimetype": "audio/ogg; codecs=opus", "ptt": True}
 
 
 def validate_send_text(body: dict[str, Any]) -> list[str]:

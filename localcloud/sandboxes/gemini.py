@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
+from localcloud.sandboxes.llm import CHARS_PER_TOKEN, tokens
 
 # https://ai.google.dev/gemini-api/docs/models (token limits as published for each model).
 MODELS: dict[str, dict[str, Any]] = {
@@ -69,7 +69,6 @@ GOOGLE_STATUS = {
 BLOCK_WORD = "BLOCKME"
 UNSAFE_REPLY_WORD = "UNSAFEREPLY"
 DEFAULT_RETRY_DELAY = 3
-CHARS_PER_TOKEN = 4
 
 
 DEMO_API_KEY = "demo-gemini-key"
@@ -135,10 +134,6 @@ class _RateLimitedResponse(Response):
         }
         self.set_data(json.dumps(body))
         return super().__call__(environ, start_response)
-
-
-def _tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN)) if text else 0
 
 
 def _texts(content: Any) -> list[str]:
@@ -282,7 +277,7 @@ class GeminiSandbox(Sandbox):
             return google_error(400, "* GenerateContentRequest.generation_config.max_output_tokens: must be positive\n")
         system_texts = _texts(body.get("systemInstruction"))
         user_texts = [t for c in contents for t in _texts(c)]
-        prompt_tokens = sum(_tokens(t) for t in user_texts + system_texts)
+        prompt_tokens = sum(tokens(t) for t in user_texts + system_texts)
         response_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:22]
         base: dict[str, Any] = {"modelVersion": model, "responseId": response_id}
 
@@ -320,10 +315,10 @@ class GeminiSandbox(Sandbox):
                 f"com {chars} caracteres no total."
             )
         finish = "STOP"
-        if max_output is not None and _tokens(text) > max_output:
+        if max_output is not None and tokens(text) > max_output:
             text = text[: max_output * CHARS_PER_TOKEN]
             finish = "MAX_TOKENS"
-        output_tokens = _tokens(text)
+        output_tokens = tokens(text)
         with self.lock:
             self.generated += 1
         return json_response(

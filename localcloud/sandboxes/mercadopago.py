@@ -149,6 +149,24 @@ class MercadoPagoSandbox(Sandbox):
             return self.mp_error(400, "expected a JSON object")
         return body
 
+    def _write(self, request: Request, scope: str) -> tuple[str, dict[str, Any]] | Response:
+        """A write's idempotency key and body, or the answer to give instead: a refusal, or the
+        stored answer when ``X-Idempotency-Key`` repeats within ``scope``."""
+        denied = self._denied(request)
+        if denied is not None:
+            return denied
+        key = self._key(request)
+        if isinstance(key, Response):
+            return key
+        with self.lock:
+            stored = self.idempotent.get((scope, key))
+        if stored is not None:
+            return mp_response(stored[1], stored[0])
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        return key, body
+
     def _amount(self, value: Any) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             return None
@@ -186,19 +204,10 @@ class MercadoPagoSandbox(Sandbox):
         )
 
     def create_payment(self, request: Request) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        key = self._key(request)
-        if isinstance(key, Response):
-            return key
-        with self.lock:
-            stored = self.idempotent.get(("payments", key))
-        if stored is not None:
-            return mp_response(stored[1], stored[0])
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        write = self._write(request, "payments")
+        if isinstance(write, Response):
+            return write
+        key, body = write
         amount = self._amount(body.get("transaction_amount"))
         if amount is None:
             return self.mp_error(
@@ -300,19 +309,10 @@ class MercadoPagoSandbox(Sandbox):
         return mp_response(self.approve(payment_id))
 
     def create_refund(self, request: Request, payment_id: int) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        key = self._key(request)
-        if isinstance(key, Response):
-            return key
-        with self.lock:
-            stored = self.idempotent.get((f"refunds:{payment_id}", key))
-        if stored is not None:
-            return mp_response(stored[1], stored[0])
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        write = self._write(request, f"refunds:{payment_id}")
+        if isinstance(write, Response):
+            return write
+        key, body = write
         with self.lock:
             payment = self.payments.get(payment_id)
             if payment is None:

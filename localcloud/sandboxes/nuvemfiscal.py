@@ -252,16 +252,19 @@ class NuvemFiscalSandbox(Sandbox):
             "mensagens": note["mensagens"],
         }
 
-    def _note(self, note_id: str) -> dict[str, Any] | None:
-        return self.notes.get(note_id)
-
-    def get_note(self, request: Request, note_id: str) -> Response:
+    def _found(self, request: Request, note_id: str) -> dict[str, Any] | Response:
+        """The note asked for, or the answer instead: a refusal, or Nuvem Fiscal's 404."""
         if (denied := self._denied(request)) is not None:
             return denied
         with self.lock:
-            note = self._note(note_id)
-            if note is None:
-                return self.nf_error(404, "NFS-e não encontrada.")
+            note = self.notes.get(note_id)
+        return self.nf_error(404, "NFS-e não encontrada.") if note is None else note
+
+    def get_note(self, request: Request, note_id: str) -> Response:
+        note = self._found(request, note_id)
+        if isinstance(note, Response):
+            return note
+        with self.lock:
             if note["status"] == "processando":
                 note["polls_left"] -= 1
                 if note["polls_left"] <= 0:
@@ -295,12 +298,9 @@ class NuvemFiscalSandbox(Sandbox):
         return json_response({"@count": len(found), "data": found})
 
     def _file(self, request: Request, note_id: str, kind: str) -> Response:
-        if (denied := self._denied(request)) is not None:
-            return denied
-        with self.lock:
-            note = self._note(note_id)
-        if note is None:
-            return self.nf_error(404, "NFS-e não encontrada.")
+        note = self._found(request, note_id)
+        if isinstance(note, Response):
+            return note
         if note["status"] not in ("autorizada", "cancelada"):
             return self.nf_error(400, f"A NFS-e está com status {note['status']}: não há {kind.upper()}.")
         if kind == "pdf":
@@ -318,13 +318,11 @@ class NuvemFiscalSandbox(Sandbox):
         return self._file(request, note_id, "xml")
 
     def cancel(self, request: Request, note_id: str) -> Response:
-        if (denied := self._denied(request)) is not None:
-            return denied
+        note = self._found(request, note_id)
+        if isinstance(note, Response):
+            return note
         body = request.get_json(silent=True) or {}
         with self.lock:
-            note = self._note(note_id)
-            if note is None:
-                return self.nf_error(404, "NFS-e não encontrada.")
             if note["status"] != "autorizada":
                 return self.nf_error(400, f"Não é possível cancelar uma NFS-e com status {note['status']}.")
             note["status"] = "cancelada"

@@ -38,11 +38,13 @@ import secrets
 import struct
 import time
 import zlib
+from collections.abc import Collection
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
+from localcloud.sandboxes.llm import text_of, tokens
 
 NO_CREDIT_API_KEY = "demo-openai-no-credit"
 CREATED = 1_760_000_000
@@ -86,11 +88,6 @@ def _png_1x1() -> bytes:
 
 
 TINY_PNG = _png_1x1()
-
-
-def tokens(text: str) -> int:
-    """The sandbox's tokenizer: about four characters per token."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
 def embedding_of(text: str, dimensions: int) -> list[float]:
@@ -173,13 +170,17 @@ class OpenAISandbox(Sandbox):
                 headers[name.lower()] = request.headers[name]
         return json_response(body, headers=headers)
 
-    def _body(self, request: Request) -> dict[str, Any] | Response:
+    def _body(self, request: Request, models: Collection[str] = ()) -> dict[str, Any] | Response:
+        """The request's JSON object, or the error to answer; with ``models``, its ``model``
+        must be one of them (404 model_not_found otherwise)."""
         denied = self._guard(request)
         if denied is not None:
             return denied
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return self.error_response(400, "We could not parse the JSON body of your request.", code="invalid_json")
+        if models and body.get("model") not in models:
+            return self._model_not_found(str(body.get("model")))
         return body
 
     # -- endpoints --------------------------------------------------------- #
@@ -209,8 +210,8 @@ class OpenAISandbox(Sandbox):
         model: str = body["model"]
         messages: list[dict[str, Any]] = body["messages"]
         reasoning = model.startswith(REASONING_PREFIXES)
-        last_user = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-        prompt_tokens = 3 + sum(4 + tokens(_text_of(m.get("content"))) for m in messages)
+        last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        prompt_tokens = 3 + sum(4 + tokens(text_of(m.get("content"))) for m in messages)
         json_mode = (body.get("response_format") or {}).get("type") == "json_object"
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         reasoning_tokens = REASONING_TOKENS if reasoning else 0
@@ -254,13 +255,10 @@ class OpenAISandbox(Sandbox):
         return self._ok(request, completion)
 
     def images_generations(self, request: Request) -> Response:
-        body = self._body(request)
+        body = self._body(request, IMAGE_MODELS)
         if isinstance(body, Response):
             return body
-        model = body.get("model")
         prompt = body.get("prompt")
-        if model not in IMAGE_MODELS:
-            return self._model_not_found(str(model))
         if not isinstance(prompt, str) or not prompt:
             return self.error_response(
                 400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
@@ -306,12 +304,10 @@ class OpenAISandbox(Sandbox):
         return self._ok(request, result)
 
     def embeddings(self, request: Request) -> Response:
-        body = self._body(request)
+        body = self._body(request, EMBEDDING_MODELS)
         if isinstance(body, Response):
             return body
-        model = body.get("model")
-        if model not in EMBEDDING_MODELS:
-            return self._model_not_found(str(model))
+        model = body["model"]
         raw = body.get("input")
         inputs = [raw] if isinstance(raw, str) else raw
         if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) and t for t in inputs):
@@ -389,7 +385,7 @@ class OpenAISandbox(Sandbox):
             )
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_object":
-            if not any("json" in _text_of(m.get("content")).lower() for m in messages):
+            if not any("json" in text_of(m.get("content")).lower() for m in messages):
                 return self.error_response(
                     400,
                     "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
@@ -405,14 +401,6 @@ def _request_id() -> str:
 
 def _model_object(model: str) -> dict[str, Any]:
     return {"id": model, "object": "model", "created": CREATED, "owned_by": "system"}
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
 
 
 # Self-registration: the local cloud serves SANDBOX at /openai and seeds DEMO_SECRETS.

@@ -143,6 +143,17 @@ class PagBankSandbox(Sandbox):
             return self.pagbank_error(400, "40002", "invalid_parameter: expected a JSON object")
         return body
 
+    def _write(self, request: Request, endpoint: str) -> dict[str, Any] | Response:
+        """A POST's body, or the answer to give instead: a refusal, or the stored answer when its
+        ``x-idempotency-key`` was seen before."""
+        denied = self._denied(request)
+        if denied is not None:
+            return denied
+        replay = self._replayed(request, endpoint)
+        if replay is not None:
+            return replay
+        return self._body(request)
+
     def _replayed(self, request: Request, endpoint: str) -> Response | None:
         key = request.headers.get("x-idempotency-key")
         if not key:
@@ -187,34 +198,25 @@ class PagBankSandbox(Sandbox):
             return denied
         return json_response({"public_key": PUBLIC_KEY, "created_at": 1_700_000_000_000})
 
-    def get_order(self, request: Request, order_id: str) -> Response:
+    def _stored(self, request: Request, records: dict[str, dict[str, Any]], key: str, kind: str) -> Response:
+        """GET of one ``kind`` (order, checkout): the stored object, or PagBank's 404."""
         denied = self._denied(request)
         if denied is not None:
             return denied
         with self.lock:
-            order = self.orders.get(order_id)
-        if order is None:
-            return self.pagbank_error(404, "40004", "order not found", "order_id")
-        return json_response(order)
+            found = records.get(key)
+        if found is None:
+            return self.pagbank_error(404, "40004", f"{kind} not found", f"{kind}_id")
+        return json_response(found)
+
+    def get_order(self, request: Request, order_id: str) -> Response:
+        return self._stored(request, self.orders, order_id, "order")
 
     def get_checkout(self, request: Request, checkout_id: str) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        with self.lock:
-            checkout = self.checkouts.get(checkout_id)
-        if checkout is None:
-            return self.pagbank_error(404, "40004", "checkout not found", "checkout_id")
-        return json_response(checkout)
+        return self._stored(request, self.checkouts, checkout_id, "checkout")
 
     def create_order(self, request: Request) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        replay = self._replayed(request, "orders")
-        if replay is not None:
-            return replay
-        body = self._body(request)
+        body = self._write(request, "orders")
         if isinstance(body, Response):
             return body
         reference = body.get("reference_id")
@@ -360,13 +362,7 @@ class PagBankSandbox(Sandbox):
         return out
 
     def create_checkout(self, request: Request) -> Response:
-        denied = self._denied(request)
-        if denied is not None:
-            return denied
-        replay = self._replayed(request, "checkouts")
-        if replay is not None:
-            return replay
-        body = self._body(request)
+        body = self._write(request, "checkouts")
         if isinstance(body, Response):
             return body
         error = self._validate_items(body.get("items"))

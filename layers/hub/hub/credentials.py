@@ -9,13 +9,14 @@ Fields per provider are documented in docs/providers.md.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import (
     GetParameterError,
     TransformParameterError,
 )
+from pydantic import BaseModel, ValidationError
 
 from hub.aws import aws_client
 from hub.config import get_settings
@@ -113,3 +114,28 @@ def configured_providers(org_id: str) -> list[str]:
                 stored = name[len(prefix) :]
                 providers.append(LEGACY_PROVIDER_NAMES.get(stored, stored))
     return sorted(set(providers))
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_secret(model: type[ModelT], raw: Any, *, what: str, provider: str | None) -> ModelT:
+    """Validate an org secret (or a part of one) against its model; a bad one is a
+    :class:`ConfigurationError` naming the bad fields, never echoing their values (secrets)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+        raise ConfigurationError(
+            f"{what} are malformed: check field(s) {', '.join(fields)}", provider=provider
+        ) from None
+
+
+def org_settings(org_id: str, name: str, model: type[ModelT]) -> ModelT:
+    """The org's optional settings secret ``{prefix}/{org_id}/{name}`` as ``model``; the
+    model's defaults when the org has none."""
+    try:
+        raw = get_provider_secret(org_id, name)
+    except AuthenticationError:
+        return model()
+    return parse_secret(model, raw, what=f"{name} settings", provider=name)

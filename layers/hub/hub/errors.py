@@ -7,7 +7,9 @@ exception's class name as ``errorType``. Never rename them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+ErrorT = TypeVar("ErrorT", bound="HubError")
 
 
 class HubError(Exception):
@@ -42,6 +44,21 @@ class HubError(Exception):
         self.code = code
         self.request_id = request_id
         self.details = details or {}
+
+    def recast(self, cls: type[ErrorT], message: str | None = None, **kwargs: Any) -> ErrorT:
+        """The same answer as another class of error (a provider's own error code refining what
+        the HTTP status said): provider, http_status, code, request_id and details carry over;
+        ``message`` replaces the message, ``kwargs`` replace those fields or add the class's own
+        (``retry_after``)."""
+        fields: dict[str, Any] = {
+            "provider": self.provider,
+            "http_status": self.http_status,
+            "code": self.code,
+            "request_id": self.request_id,
+            "details": dict(self.details),
+            **kwargs,
+        }
+        return cls(self.message if message is None else message, **fields)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe description, for API error bodies and Step Functions state."""

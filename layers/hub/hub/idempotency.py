@@ -61,16 +61,35 @@ def _call(request: dict[str, Any], fn: Callable[[], dict[str, Any]]) -> dict[str
     return fn()
 
 
-@cache
-def _once(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
+def once_per_key(
+    fn: Callable[..., dict[str, Any]],
+    *,
+    data_keyword_argument: str,
+    key_prefix: str,
+    config: IdempotencyConfig,
+    ttl_seconds: int,
+) -> Callable[..., dict[str, Any]]:
+    """``fn`` made idempotent by Powertools on its ``data_keyword_argument``, with its own
+    persistence layer per ``key_prefix`` and TTL (see :func:`persistence_store`)."""
     decorated: Callable[..., dict[str, Any]] = idempotent_function(
-        _call,
-        data_keyword_argument="request",
-        persistence_store=persistence_store(f"operation:{ttl_seconds}"),
-        config=_config(ttl_seconds),
-        key_prefix="operation",
+        fn,
+        data_keyword_argument=data_keyword_argument,
+        persistence_store=persistence_store(f"{key_prefix}:{ttl_seconds}"),
+        config=config,
+        key_prefix=key_prefix,
     )
     return decorated
+
+
+@cache
+def _once(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
+    return once_per_key(
+        _call,
+        data_keyword_argument="request",
+        key_prefix="operation",
+        config=_config(ttl_seconds),
+        ttl_seconds=ttl_seconds,
+    )
 
 
 def register_lambda_context(context: Any, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:

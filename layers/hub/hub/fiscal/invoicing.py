@@ -19,10 +19,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.bus import put_event
 from hub.config import get_settings
+from hub.credentials import parse_secret
 from hub.documents import TaxId, normalise_tax_id
 from hub.errors import ConfigurationError, HubError, InvalidRequestError, ProviderUnavailableError
 from hub.fiscal.nfse_models import (
@@ -67,11 +68,7 @@ def fiscal_settings(org_id: str) -> tuple[FiscalSettings, dict[str, Any]]:
     raw = payment_settings(org_id).fiscal
     if not raw:
         raise ConfigurationError("the org has no fiscal settings (payments secret, field fiscal)", provider="payments")
-    try:
-        return FiscalSettings.model_validate(raw), raw
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        raise ConfigurationError(f"fiscal settings are malformed: check {', '.join(fields)}") from None
+    return parse_secret(FiscalSettings, raw, what="fiscal settings", provider=None), raw
 
 
 def _cnpj_situation(org_id: str, cnpj: str) -> dict[str, Any]:

@@ -315,6 +315,24 @@ class NfseStatus(BaseModel):
         return self.status != "processando"
 
 
+def reason_lines(entries: Any, *, text_key: str) -> list[str]:
+    """A provider's list of ``{"codigo", <text_key>, "correcao"}`` messages as readable lines
+    for :attr:`NfseStatus.reasons` (Focus NFe ``erros[].mensagem``, Nuvem Fiscal
+    ``mensagens[].descricao``)."""
+    reasons: list[str] = []
+    for entry in entries or []:
+        if not isinstance(entry, dict):
+            continue
+        text = " ".join(str(entry.get(text_key) or "").split())
+        code = entry.get("codigo")
+        line = f"{code}: {text}" if code and text else str(text or code or "")
+        if entry.get("correcao"):
+            line += f" (correção: {entry['correcao']})"
+        if line:
+            reasons.append(line)
+    return reasons
+
+
 class NfseCancellation(BaseModel):
     """The answer to a cancellation request."""
 

@@ -253,15 +253,8 @@ def send_email(request: EmailSendRequest, context: SendContext | None = None) ->
 
 
 def _record(org_id: str, sent: SentEmail, context: SendContext | None) -> None:
-    context = context or SendContext()
     records.record_sent(
-        org_id,
-        sent.email_id,
-        channel="email",
-        provider=sent.provider,
-        to=", ".join(sent.to),
-        notification_id=context.notification_id,
-        execution_arn=context.execution_arn,
+        org_id, sent.email_id, channel="email", provider=sent.provider, to=", ".join(sent.to), context=context
     )
 
 

@@ -89,12 +89,12 @@ def record_sent(
     to: str,
     at: datetime | None = None,
     via_template: str | None = None,
-    notification_id: str | None = None,
-    execution_arn: str | None = None,
+    context: SendContext | None = None,
 ) -> None:
     """The provider accepted the message: create its record as ``queued`` (kept if a
-    status webhook already moved it further)."""
+    status webhook already moved it further), with the NotifyContact run it is a step of."""
     at = at or datetime.now(UTC)
+    context = context or SendContext()
     names = {"#s": "status", "#to": "to"}
     values: dict[str, Any] = {
         ":channel": {"S": channel},
@@ -115,7 +115,11 @@ def record_sent(
         "status_rank = if_not_exists(status_rank, :rank)",
         "status_at = if_not_exists(status_at, :sent_at)",
     ]
-    optional = {"via_template": via_template, "notification_id": notification_id, "execution_arn": execution_arn}
+    optional = {
+        "via_template": via_template,
+        "notification_id": context.notification_id,
+        "execution_arn": context.execution_arn,
+    }
     for name, value in optional.items():
         if value:
             sets.append(f"{name} = :{name}")

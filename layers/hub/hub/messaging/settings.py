@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.credentials import get_provider_secret
-from hub.errors import AuthenticationError, ConfigurationError
+from hub.credentials import get_provider_secret, org_settings
+from hub.errors import AuthenticationError
 from hub.providers.outbound import TEMPLATE_LANGUAGE, TEMPLATE_NAME
 
 WhatsAppProvider = Literal["evolution", "whatsapp_cloud"]
@@ -51,17 +51,7 @@ class MessagingSettings(BaseModel):
 
 
 def messaging_settings(org_id: str) -> MessagingSettings:
-    try:
-        raw = get_provider_secret(org_id, "messaging")
-    except AuthenticationError:
-        return MessagingSettings()  # no settings secret: the defaults
-    try:
-        return MessagingSettings.model_validate(raw)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        raise ConfigurationError(
-            f"messaging settings are malformed: check field(s) {', '.join(fields)}", provider="messaging"
-        ) from None
+    return org_settings(org_id, "messaging", MessagingSettings)
 
 
 def has_credentials(org_id: str, provider: str) -> bool:

@@ -39,15 +39,8 @@ def send_sms(request: SmsSendRequest, context: SendContext | None = None) -> Mes
     contacts.ensure_can_send(request.org_id, "sms", to, require_opt_in=settings.require_opt_in)
     client = ports.for_org(ports.SmsSender, request.org_id, SMS_PROVIDER)
     sent = client.send_sms(to, request.body)
-    context = context or SendContext()
     records.record_sent(
-        request.org_id,
-        sent.message_id,
-        channel="sms",
-        provider=sent.provider,
-        to=sent.to,
-        notification_id=context.notification_id,
-        execution_arn=context.execution_arn,
+        request.org_id, sent.message_id, channel="sms", provider=sent.provider, to=sent.to, context=context
     )
     return MessageSent(
         channel="sms", provider=sent.provider, message_id=sent.message_id, to=sent.to, status=sent.status

@@ -108,7 +108,6 @@ def _outside_window(state: contacts.ChannelState, provider: str) -> InvalidReque
 def _record(
     org_id: str, sent: SentMessage, context: SendContext | None, *, via_template: str | None = None
 ) -> MessageSent:
-    context = context or SendContext()
     records.record_sent(
         org_id,
         sent.message_id,
@@ -116,8 +115,7 @@ def _record(
         provider=sent.provider,
         to=sent.to,
         via_template=via_template,
-        notification_id=context.notification_id,
-        execution_arn=context.execution_arn,
+        context=context,
     )
     return MessageSent(
         provider=sent.provider, message_id=sent.message_id, to=sent.to, status=sent.status, via_template=via_template

@@ -80,6 +80,18 @@ class ReconciliationReport(BaseModel):
     bank_checked: bool = False
 
 
+def _received(kind: MismatchKind, tx: FinancialTransaction, **fields: Any) -> Mismatch:
+    """A mismatch at one Asaas statement line of money received for a charge."""
+    return Mismatch(
+        kind=kind,
+        provider_charge_id=tx.payment_id,
+        transaction_id=tx.id,
+        actual_cents=tx.value_cents,
+        day=tx.date,
+        **fields,
+    )
+
+
 def match_asaas(
     transactions: Iterable[FinancialTransaction], charges: Iterable[store.ChargeRecord], start: date, end: date
 ) -> list[Mismatch]:
@@ -91,29 +103,12 @@ def match_asaas(
             continue
         charge = by_payment.get(tx.payment_id or "")
         if charge is None:
-            found.append(
-                Mismatch(
-                    kind="money_without_charge",
-                    provider_charge_id=tx.payment_id,
-                    transaction_id=tx.id,
-                    actual_cents=tx.value_cents,
-                    day=tx.date,
-                    description=tx.description,
-                )
-            )
+            found.append(_received("money_without_charge", tx, description=tx.description))
             continue
         credited.add(charge.charge_id)
         if tx.value_cents != charge.amount_cents:
             found.append(
-                Mismatch(
-                    kind="amount_mismatch",
-                    charge_id=charge.charge_id,
-                    provider_charge_id=tx.payment_id,
-                    transaction_id=tx.id,
-                    expected_cents=charge.amount_cents,
-                    actual_cents=tx.value_cents,
-                    day=tx.date,
-                )
+                _received("amount_mismatch", tx, charge_id=charge.charge_id, expected_cents=charge.amount_cents)
             )
     for charge in by_payment.values():
         paid_on = charge.paid_at.astimezone(BRASILIA).date() if charge.paid_at else None

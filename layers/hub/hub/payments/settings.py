@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.credentials import get_provider_secret
-from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError
+from hub.credentials import org_settings
+from hub.errors import InvalidRequestError
 from hub.requests import MAX_CENTAVOS
 
 # R$ 1.000.000,00: the ceiling of an org that set none.
@@ -51,17 +51,7 @@ class PaymentSettings(BaseModel):
 
 
 def payment_settings(org_id: str) -> PaymentSettings:
-    try:
-        raw = get_provider_secret(org_id, "payments")
-    except AuthenticationError:
-        return PaymentSettings()
-    try:
-        return PaymentSettings.model_validate(raw)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        raise ConfigurationError(
-            f"payments settings are malformed: check field(s) {', '.join(fields)}", provider="payments"
-        ) from None
+    return org_settings(org_id, "payments", PaymentSettings)
 
 
 def check_amount(org_id: str, amount_cents: int, *, field: str) -> None:

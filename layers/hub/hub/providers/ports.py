@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, get_ar
 
 from typing_extensions import get_protocol_members
 
-from hub.errors import ConfigurationError, InvalidRequestError
+from hub.errors import ConfigurationError, HubError, InvalidRequestError, ProviderUnavailableError
 from hub.providers import all_descriptors, descriptor
 from hub.providers.base.descriptor import Capability
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from hub.search.models import Engine, SearchResults
 
 PortT = TypeVar("PortT")
+ChargeT = TypeVar("ChargeT")
 
 
 # ----- messaging ------------------------------------------------------------------------------
@@ -129,6 +130,21 @@ class Charger(Protocol):
         ``details["charge_lookup"]``: ``not_sent`` / ``not_found`` (surely no charge here: the
         chain may fail over) or ``failed`` (the outcome is unknown: no failover)."""
         ...
+
+
+def charge_after_unavailable(exc: ProviderUnavailableError, find: Callable[[], ChargeT | None]) -> ChargeT:
+    """After a create that answered ``exc`` though it may have been sent: the charge ``find``
+    sees at the gateway, or ``exc`` again with ``details["charge_lookup"]`` set as
+    :meth:`Charger.open_charge` promises (``not_found``, or ``failed`` when the lookup failed)."""
+    try:
+        found = find()
+    except HubError:
+        exc.details["charge_lookup"] = "failed"
+        raise exc from None
+    if found is None:
+        exc.details["charge_lookup"] = "not_found"
+        raise exc
+    return found
 
 
 class CustomerRegistry(Protocol):

@@ -18,10 +18,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
@@ -30,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.events import HubEvent
-from hub.idempotency import persistence_store
+from hub.idempotency import once_per_key
 from hub.observability import logger, metrics
 from hub.webhooks import delivery
 
@@ -65,14 +62,13 @@ def _config(ttl_seconds: int) -> IdempotencyConfig:
 
 @cache
 def _publisher(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
-    decorated: Callable[..., dict[str, Any]] = idempotent_function(
+    return once_per_key(
         _enqueue,
         data_keyword_argument="event",
-        persistence_store=persistence_store(f"webhook-event:{ttl_seconds}"),
-        config=_config(ttl_seconds),
         key_prefix="webhook-event",
+        config=_config(ttl_seconds),
+        ttl_seconds=ttl_seconds,
     )
-    return decorated
 
 
 def register_lambda_context(context: Any, ttl_seconds: int) -> None:

@@ -83,13 +83,8 @@ class AnthropicClient(ProviderClient):
         if error is not None and (response.status_code == 402 or error.code == "billing_error"):
             # 402 billing_error: the key is valid, the account cannot pay. Not an auth problem
             # (rotating keys would not help) and not retryable in seconds.
-            return RateLimitedError(
-                error.message,
-                retry_after=BILLING_RETRY_AFTER_SECONDS,
-                provider=self.provider,
-                http_status=error.http_status,
-                code=error.code or "billing_error",
-                request_id=error.request_id,
+            return error.recast(
+                RateLimitedError, retry_after=BILLING_RETRY_AFTER_SECONDS, code=error.code or "billing_error"
             )
         return error
 

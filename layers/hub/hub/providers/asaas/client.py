@@ -10,10 +10,10 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import (
@@ -37,7 +37,14 @@ from hub.payments.models import (
     SubscriptionSpec,
 )
 from hub.phones import brazilian_phone
-from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.client import (
+    BlankIsNone,
+    OptionalSecret,
+    ProviderClient,
+    ProviderCredentials,
+    parse_retry_after,
+)
+from hub.providers.ports import charge_after_unavailable
 
 T = TypeVar("T")
 
@@ -69,34 +76,17 @@ BankAccountType = Literal["CONTA_CORRENTE", "CONTA_POUPANCA"]
 class AsaasCredentials(ProviderCredentials):
     api_key: SecretStr = Field(min_length=1)
     environment: Literal["production", "sandbox"] = "production"
-    user_agent: str | None = Field(None, min_length=1, max_length=200)
+    user_agent: Annotated[str | None, BlankIsNone] = Field(None, min_length=1, max_length=200)
     # The webhook's fields (hub.providers.asaas.webhook), so one secret serves both directions.
-    webhook_token: SecretStr | None = None
-    previous_webhook_token: SecretStr | None = None
-
-    @field_validator("webhook_token", "previous_webhook_token", "user_agent", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    webhook_token: OptionalSecret = None
+    previous_webhook_token: OptionalSecret = None
 
 
 # ----- JSON with Decimal money --------------------------------------------------------------
 
 
-def parse_json(response: httpx.Response) -> Any:
-    """The body with JSON numbers that have a fraction as Decimal (never float)."""
-    try:
-        return ProviderClient.json_body(response)
-    except ValueError:
-        raise ProviderUnavailableError(
-            f"asaas answered {response.status_code} with a body that is not JSON",
-            provider=PROVIDER,
-            http_status=response.status_code,
-        ) from None
-
-
 def money_to_cents(value: Any, *, field: str) -> int:
-    """An Asaas money value (int or Decimal from :func:`parse_json`) → integer centavos."""
+    """An Asaas money value (int or Decimal, as ``json_payload`` parses it) → integer centavos."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ProviderUnavailableError(f"asaas returned no usable {field}", provider=PROVIDER, code="invalid_amount")
     return reais_to_cents(value, field=field)
@@ -234,37 +224,20 @@ class AsaasClient(ProviderClient):
             )
             if h in response.headers
         }
-        return RateLimitedError(
-            error.message,
-            retry_after=reset or header or DEFAULT_RATE_LIMIT_RETRY_AFTER,
-            provider=self.provider,
-            http_status=429,
-            code=error.code,
-            request_id=error.request_id,
-            details=details or None,
-        )
+        retry_after = reset or header or DEFAULT_RATE_LIMIT_RETRY_AFTER
+        return error.recast(RateLimitedError, retry_after=retry_after, details=details)
 
     # ----- helpers ------------------------------------------------------------------------
-    def _object(self, response: httpx.Response) -> dict[str, Any]:
-        body = parse_json(response)
-        if not isinstance(body, dict):
-            raise ProviderUnavailableError(
-                f"asaas answered {response.status_code} without a JSON object",
-                provider=self.provider,
-                request_id=self.request_id_of(response),
-            )
-        return body
-
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:
-        return self._object(self.request("GET", path, params=params, operation=operation))
+        return self.json_object(self.request("GET", path, params=params, operation=operation))
 
     def _raw_get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """One GET sent once (inside a guarded attempt: one attempt of it)."""
-        return self._object(self.request("GET", path, params=params, attempts=1))
+        return self.json_object(self.request("GET", path, params=params, attempts=1))
 
     def _raw_post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """One POST sent once (inside a guarded attempt: one attempt of it)."""
-        return self._object(self.request("POST", path, json=body, attempts=1, effect=False))
+        return self.json_object(self.request("POST", path, json=body, attempts=1, effect=False))
 
     def _post_once(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
         """Under the breaker and rate limits, but a single attempt: for POSTs that move money
@@ -274,7 +247,9 @@ class AsaasClient(ProviderClient):
         same key again answers the recorded outcome until the caller says "resend"
         (docs/errors.md)."""
         return self.effect(
-            lambda: self._object(self.request("POST", path, json=body, operation=operation, attempts=1, effect=True))
+            lambda: self.json_object(
+                self.request("POST", path, json=body, operation=operation, attempts=1, effect=True)
+            )
         )
 
     @staticmethod
@@ -422,16 +397,10 @@ class AsaasClient(ProviderClient):
             if exc.code == "circuit_open":
                 exc.details["charge_lookup"] = "not_sent"
                 raise
-            try:
-                found = self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)
-            except HubError:
-                exc.details["charge_lookup"] = "failed"
-                raise exc from None
-            if found is None:
-                exc.details["charge_lookup"] = "not_found"
-                raise
+            payment = charge_after_unavailable(
+                exc, lambda: self._find_payment(self._raw_get("/payments", lookup), spec.charge_id)
+            )
             logger.warning("asaas_charge_found_after_error", extra={"charge": spec.charge_id, "error": exc.code})
-            payment = found
         return self._enrich(self._charge_result(payment, spec.charge_id), spec.billing_type)
 
     def open_charge(self, spec: ChargeSpec, *, resumed: bool = False) -> ChargeResult:
@@ -627,7 +596,7 @@ class AsaasClient(ProviderClient):
     # https://docs.asaas.com/reference/remover-assinatura
     def cancel_subscription(self, subscription_id: str) -> bool:
         """``DELETE /subscriptions/{id}`` → ``{"deleted": true, "id"}``; future charges stop."""
-        body = self._object(
+        body = self.json_object(
             self.request("DELETE", f"/subscriptions/{subscription_id}", operation="cancel_subscription")
         )
         return body.get("deleted") is True

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.requests import MAX_CENTAVOS
 from hub.resilience.ratelimit import DAY
@@ -31,12 +31,7 @@ _DATE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 class AsaasWebhookCredentials(ProviderCredentials):
     webhook_token: SecretStr = Field(min_length=1)
     # Accepted too while a token rotation is in progress.
-    previous_webhook_token: SecretStr | None = None
-
-    @field_validator("previous_webhook_token", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    previous_webhook_token: OptionalSecret = None
 
     def tokens(self) -> list[str]:
         return rotating_secrets(self, "webhook_token", "previous_webhook_token")

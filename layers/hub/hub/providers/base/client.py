@@ -20,17 +20,16 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, SecretStr
 
 from hub import outcomes
 from hub.config import get_settings
-from hub.credentials import get_provider_secret
+from hub.credentials import get_provider_secret, parse_secret
 from hub.errors import (
     AuthenticationError,
-    ConfigurationError,
     HubError,
     InvalidRequestError,
     OutcomeUnknownError,
@@ -127,13 +126,17 @@ T = TypeVar("T")
 
 def parse_credentials(model: type[CredentialsT], raw: Mapping[str, Any], *, provider: str) -> CredentialsT:
     """Validate an org secret against its model; name the bad fields, never echo their values."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        raise ConfigurationError(
-            f"{provider} credentials are malformed: check field(s) {', '.join(fields)}", provider=provider
-        ) from None
+    return parse_secret(model, raw, what=f"{provider} credentials", provider=provider)
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# An optional field an org may leave blank in its secret ("" in the JSON): unset, as if absent
+# (a previous webhook secret between rotations, an optional token).
+BlankIsNone = BeforeValidator(_blank_is_none)
+OptionalSecret = Annotated[SecretStr | None, BlankIsNone]
 
 
 class ProviderCredentials(BaseModel):
@@ -347,6 +350,30 @@ class ProviderClient(ABC):
                 return None
             raise
 
+    def json_payload(self, response: httpx.Response) -> Any:
+        """The response's JSON (see :meth:`json_body`); a body that is not JSON is the provider
+        misbehaving: :class:`ProviderUnavailableError`."""
+        try:
+            return self.json_body(response)
+        except ValueError:
+            raise ProviderUnavailableError(
+                f"{self.provider} answered {response.status_code} with a body that is not JSON",
+                provider=self.provider,
+                http_status=response.status_code,
+            ) from None
+
+    def json_object(self, response: httpx.Response) -> dict[str, Any]:
+        """The response's JSON object; anything else (not JSON, no body, a list) is the provider
+        misbehaving: :class:`ProviderUnavailableError`."""
+        body = self.json_payload(response)
+        if not isinstance(body, dict):
+            raise ProviderUnavailableError(
+                f"{self.provider} answered {response.status_code} without a JSON object",
+                provider=self.provider,
+                request_id=self.request_id_of(response),
+            )
+        return body
+
     def request(
         self,
         method: str,
@@ -485,6 +512,30 @@ class ProviderClient(ABC):
         connect = min(settings.http_connect_timeout, read)
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
+    def _transport_error(self, exc: httpx.TransportError, *, effect: bool) -> HubError:
+        """What a request that got no answer became. A write that may have reached the provider
+        (``effect``) is an unknown outcome; anything else is the provider being unavailable."""
+        name = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            # A read timeout means the provider took the request and is slow: not retried here
+            # (it would double the wait and could repeat a non-idempotent POST); the breaker
+            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
+            sent = isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
+            lost, lost_code = "did not answer in time after the request was sent", "read_timeout"
+            failed, code = f"timed out ({name})", "read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout"
+        else:
+            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
+            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
+            sent = not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError))
+            lost, lost_code = "dropped the connection after the request was sent", "connection_lost"
+            failed = f"unreachable ({name})"
+            code = "connect_failed" if isinstance(exc, httpx.ConnectError) else "connection_lost"
+        if effect and sent:
+            return OutcomeUnknownError(
+                f"{self.provider} {lost}: it may have been applied", provider=self.provider, code=lost_code
+            )
+        return ProviderUnavailableError(f"{self.provider} {failed}", provider=self.provider, code=code)
+
     def _send_once(
         self,
         method: str,
@@ -509,37 +560,9 @@ class ProviderClient(ABC):
             kwargs["timeout"] = effective
         try:
             response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
+        except httpx.TransportError as exc:  # timeouts included
             self._log(method, path, None, started, None, error=type(exc).__name__)
-            if effect and isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
-                raise OutcomeUnknownError(
-                    f"{self.provider} did not answer in time after the request was sent: it may have been applied",
-                    provider=self.provider,
-                    code="read_timeout",
-                ) from exc
-            # A read timeout means the provider took the request and is slow: not retried here
-            # (it would double the wait and could repeat a non-idempotent POST); the breaker
-            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
-            raise ProviderUnavailableError(
-                f"{self.provider} timed out ({type(exc).__name__})",
-                provider=self.provider,
-                code="read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout",
-            ) from exc
-        except httpx.TransportError as exc:
-            self._log(method, path, None, started, None, error=type(exc).__name__)
-            if effect and not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError)):
-                raise OutcomeUnknownError(
-                    f"{self.provider} dropped the connection after the request was sent: it may have been applied",
-                    provider=self.provider,
-                    code="connection_lost",
-                ) from exc
-            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
-            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
-            raise ProviderUnavailableError(
-                f"{self.provider} unreachable ({type(exc).__name__})",
-                provider=self.provider,
-                code="connect_failed" if isinstance(exc, httpx.ConnectError) else "connection_lost",
-            ) from exc
+            raise self._transport_error(exc, effect=effect) from exc
         request_id = self.request_id_of(response)
         self._log(method, path, response.status_code, started, request_id)
         error = self.classify(response)

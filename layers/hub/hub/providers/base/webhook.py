@@ -1,13 +1,20 @@
 """Helpers every webhook verifier shares: a secret that rotates (the current value plus, while a
-rotation is in progress, the previous one) and a constant-time comparison against all of them."""
+rotation is in progress, the previous one), a constant-time comparison against all of them, and
+the ``<timestamp>=…,v1=…`` signature header that Stripe and Mercado Pago both send."""
 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
+
+from hub.errors import WebhookAuthenticationError
+from hub.providers.base.client import OptionalSecret, ProviderCredentials
+
+MAX_SIGNATURE_HEADER_LENGTH = 4096
 
 
 def _plain(value: Any) -> str | None:
@@ -24,6 +31,17 @@ def rotating_secrets(creds: Any, current: str, previous: str) -> list[str]:
     return [value for value in values if value is not None]
 
 
+class WebhookSecretCredentials(ProviderCredentials):
+    """An org's webhook signing secret, plus the previous one while a rotation is in progress
+    (Stripe keeps a rolled secret valid for up to 24 h; Mercado Pago while it is being reset)."""
+
+    webhook_secret: SecretStr = Field(min_length=1)
+    previous_webhook_secret: OptionalSecret = None
+
+    def secrets(self) -> list[str]:
+        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
+
+
 def _bytes(value: bytes | str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
@@ -34,3 +52,30 @@ def matches_any(candidate: bytes | str, expected: Iterable[bytes | str]) -> bool
     given = _bytes(candidate)
     results = [hmac.compare_digest(given, _bytes(value)) for value in expected]
     return any(results)
+
+
+def timestamped_signatures(
+    value: str, *, header: str, timestamp_key: str, timestamp: re.Pattern[str], provider: str
+) -> tuple[str, list[str]]:
+    """``<timestamp_key>=…,v1=…[,v1=…]`` → (the timestamp, the v1 signatures); other schemes are
+    ignored, blanks around keys and values too. Exactly one timestamp matching ``timestamp`` and
+    at least one v1 signature, or :class:`WebhookAuthenticationError` naming ``header``."""
+    malformed = WebhookAuthenticationError(f"malformed {header} header", provider=provider)
+    if len(value) > MAX_SIGNATURE_HEADER_LENGTH:
+        raise malformed
+    timestamps: list[str] = []
+    signatures: list[str] = []
+    for item in value.split(","):
+        key, sep, item_value = item.strip().partition("=")
+        key, item_value = key.strip(), item_value.strip()
+        if not sep or not key or not item_value:
+            raise malformed
+        if key == timestamp_key:
+            timestamps.append(item_value)
+        elif key == "v1":
+            signatures.append(item_value)
+    if len(timestamps) != 1 or not timestamp.fullmatch(timestamps[0]):
+        raise malformed
+    if not signatures:
+        raise WebhookAuthenticationError(f"no v1 signature in the {header} header", provider=provider)
+    return timestamps[0], signatures

@@ -85,13 +85,7 @@ class EvolutionClient(ProviderClient):
         # "Method not available ..." (400 on the Evolution channel, 500 from Baileys' plain
         # Error): the instance's integration lacks the endpoint. Retrying cannot help.
         if error is not None and METHOD_NOT_AVAILABLE in error.message.lower():
-            return InvalidRequestError(
-                error.message,
-                provider=self.provider,
-                http_status=error.http_status,
-                code="method_not_available",
-                request_id=error.request_id,
-            )
+            return error.recast(InvalidRequestError, code="method_not_available")
         return error
 
     def _sent(self, response: httpx.Response, to_e164: str) -> SentMessage:

@@ -20,6 +20,7 @@ from hub.fiscal.nfse_models import (
     NfseRequest,
     NfseStatus,
     NfseStatusValue,
+    reason_lines,
     retention_code,
 )
 from hub.money import cents_to_reais
@@ -77,16 +78,6 @@ class FocusNfeClient(ProviderClient):
                 first = errors[0]
                 return (str(first.get("mensagem") or first.get("codigo"))[:300], _text(first.get("codigo")))
         return super().error_details(response)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        body = self.json_body(response, or_none=True)
-        if not isinstance(body, dict):
-            raise ProviderUnavailableError(
-                "focusnfe answered with a body that is not a JSON object",
-                provider=self.provider,
-                request_id=self.request_id_of(response),
-            )
-        return body
 
     # ----- NFS-e Nacional -----------------------------------------------------------------
     def nfsen_body(self, req: NfseRequest) -> dict[str, Any]:
@@ -205,7 +196,7 @@ class FocusNfeClient(ProviderClient):
             if found is not None:
                 return found
             raise
-        body = self._json(response)
+        body = self.json_object(response)
         return self.to_status(body, req.reference)
 
     # ----- the NfseIssuer port (hub.providers.ports): emit / find / status / cancel ------------
@@ -215,7 +206,7 @@ class FocusNfeClient(ProviderClient):
 
     def get(self, ref: str) -> NfseStatus:
         response = self.request("GET", f"/v2/nfsen/{quote(ref, safe='')}")
-        return self.to_status(self._json(response), ref)
+        return self.to_status(self.json_object(response), ref)
 
     def find(self, reference: str, prestador_cnpj: str | None = None) -> NfseStatus | None:
         """:meth:`get`, or None when Focus has no note with this ref (404 ``nao_encontrado``).
@@ -247,7 +238,7 @@ class FocusNfeClient(ProviderClient):
                     status="cancelada", provider=self.provider, provider_id=ref, raw_status=exc.code
                 )
             raise
-        body = self._json(response)
+        body = self.json_object(response)
         raw = str(body.get("status") or "")
         if raw == "cancelado":
             return NfseCancellation(status="cancelada", provider=self.provider, provider_id=ref, raw_status=raw)
@@ -284,22 +275,21 @@ class FocusNfeClient(ProviderClient):
 
     # ----- files --------------------------------------------------------------------------
     def download_pdf(self, note_id: str) -> bytes:
-        ref = note_id
-        status = self.get(ref)
-        if not status.pdf_url:
-            raise InvalidRequestError(
-                f"the note {ref} has no DANFSe ({status.raw_status})", provider=self.provider, code="no_pdf"
-            )
-        return self.download(status.pdf_url)
+        return self._file(note_id, "pdf")
 
     def download_xml(self, note_id: str) -> bytes:
-        ref = note_id
+        return self._file(note_id, "xml")
+
+    def _file(self, ref: str, kind: Literal["pdf", "xml"]) -> bytes:
+        """The note's DANFSe (``pdf``) or XML, fetched from the URL its status points at."""
         status = self.get(ref)
-        if not status.xml_url:
+        url = status.pdf_url if kind == "pdf" else status.xml_url
+        if not url:
+            name = "DANFSe" if kind == "pdf" else "XML"
             raise InvalidRequestError(
-                f"the note {ref} has no XML ({status.raw_status})", provider=self.provider, code="no_xml"
+                f"the note {ref} has no {name} ({status.raw_status})", provider=self.provider, code=f"no_{kind}"
             )
-        return self.download(status.xml_url)
+        return self.download(url)
 
     def download(self, url: str) -> bytes:
         """A file Focus pointed at. The token goes only to the API host (``url_danfse`` is a
@@ -324,15 +314,4 @@ def _text(value: Any) -> str | None:
 
 def _reasons(body: Mapping[str, Any]) -> list[str]:
     """``erros: [{"codigo", "mensagem", "correcao"}]`` as readable lines."""
-    reasons: list[str] = []
-    for error in body.get("erros") or []:
-        if not isinstance(error, dict):
-            continue
-        text = " ".join(str(error.get("mensagem") or "").split())
-        code = error.get("codigo")
-        line = f"{code}: {text}" if code and text else str(text or code or "")
-        if error.get("correcao"):
-            line += f" (correção: {error['correcao']})"
-        if line:
-            reasons.append(line)
-    return reasons
+    return reason_lines(body.get("erros"), text_key="mensagem")

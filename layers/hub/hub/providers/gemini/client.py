@@ -125,29 +125,21 @@ class GeminiClient(ProviderClient):
         return (message, error_reason(error) or (str(status) if status else None))
 
     def classify(self, response: httpx.Response) -> HubError | None:
-        status = response.status_code
-        if status < 400:
+        error = super().classify(response)
+        if error is None:
             return None
-        error = _google_error(response)
-        message, code = self.error_details(response)
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": status,
-            "code": code,
-            "request_id": self.request_id_of(response),
-        }
-        text = f"{self.provider} answered {status}: {message}"
+        google = _google_error(response)
         # Quirk: a wrong or expired API key answers 400 INVALID_ARGUMENT (not 401) with
         # ErrorInfo.reason API_KEY_INVALID.
-        if status == 400 and error_reason(error) == "API_KEY_INVALID":
-            return AuthenticationError(text, **common)
+        if response.status_code == 400 and error_reason(google) == "API_KEY_INVALID":
+            return error.recast(AuthenticationError)
         # Quirk: 429 RESOURCE_EXHAUSTED carries its retry hint in the body (RetryInfo), no header.
-        if status == 429:
-            delay = retry_delay_seconds(error)
+        if response.status_code == 429:
+            delay = retry_delay_seconds(google)
             if delay is None:
                 delay = parse_retry_after(response.headers.get("retry-after"))
-            return RateLimitedError(text, retry_after=delay, **common)
-        return super().classify(response)
+            return error.recast(RateLimitedError, retry_after=delay)
+        return error
 
     # ----- operations -------------------------------------------------------------------
 
@@ -181,19 +173,25 @@ class GeminiClient(ProviderClient):
             raise ProviderUnavailableError("gemini answered a non-object body", provider=self.provider)
         return self._completion(payload, model_id, self.request_id_of(response))
 
+    def _safety_blocked(self, what: str, request_id: str | None, details: dict[str, Any]) -> InvalidRequestError:
+        """An answer of HTTP 200 that safety filters emptied: the caller's request is refused."""
+        return InvalidRequestError(
+            f"{self.provider} {what}",
+            provider=self.provider,
+            http_status=200,
+            code="safety_blocked",
+            request_id=request_id,
+            details=details,
+        )
+
     def _completion(self, payload: dict[str, Any], model: str, header_request_id: str | None) -> Completion:
         request_id = payload.get("responseId") or header_request_id
         candidates = payload.get("candidates") or []
         if not candidates:
             # Quirk: a blocked prompt is HTTP 200 with no candidates and promptFeedback.blockReason.
             block_reason = (payload.get("promptFeedback") or {}).get("blockReason") or "UNSPECIFIED"
-            raise InvalidRequestError(
-                f"gemini blocked the prompt (blockReason={block_reason})",
-                provider=self.provider,
-                http_status=200,
-                code="safety_blocked",
-                request_id=request_id,
-                details={"block_reason": block_reason},
+            raise self._safety_blocked(
+                f"blocked the prompt (blockReason={block_reason})", request_id, {"block_reason": block_reason}
             )
         candidate = candidates[0] if isinstance(candidates[0], dict) else {}
         raw_reason = candidate.get("finishReason")
@@ -206,13 +204,8 @@ class GeminiClient(ProviderClient):
         )
         if not text and raw_reason in _FILTERED:
             # The answer itself was withheld: the same outcome as a blocked prompt for callers.
-            raise InvalidRequestError(
-                f"gemini withheld the answer (finishReason={raw_reason})",
-                provider=self.provider,
-                http_status=200,
-                code="safety_blocked",
-                request_id=request_id,
-                details={"finish_reason": raw_reason},
+            raise self._safety_blocked(
+                f"withheld the answer (finishReason={raw_reason})", request_id, {"finish_reason": raw_reason}
             )
         usage = payload.get("usageMetadata") or {}
         served = payload.get("modelVersion")

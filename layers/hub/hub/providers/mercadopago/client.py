@@ -13,10 +13,11 @@ import httpx
 from pydantic import Field, SecretStr
 
 from hub.config import get_settings
-from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
+from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.money import cents_to_reais, reais_to_cents
 from hub.payments.models import BillingType, ChargeResult, ChargeSpec, RefundResult
 from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.providers.ports import charge_after_unavailable
 
 PROVIDER = "mercadopago"
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
@@ -119,15 +120,7 @@ class MercadoPagoClient(ProviderClient):
             if exc.code in ("circuit_open", "connect_failed"):
                 exc.details["charge_lookup"] = "not_sent"
                 raise
-            try:
-                found = self.find_charge(spec.charge_id)
-            except HubError:
-                exc.details["charge_lookup"] = "failed"
-                raise exc from None
-            if found is None:
-                exc.details["charge_lookup"] = "not_found"
-                raise
-            return found
+            return charge_after_unavailable(exc, lambda: self.find_charge(spec.charge_id))
 
     def get_payment(self, payment_id: str) -> ChargeResult:
         response = self.request("GET", f"/v1/payments/{payment_id}", operation="get_charge")

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
-from hub.providers.base.webhook import matches_any, rotating_secrets
+from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import WebhookSecretCredentials, matches_any, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -30,21 +30,11 @@ PENDING_LOOKUP = "pending_lookup"
 _TIMESTAMP = re.compile(r"^[0-9]{1,16}$")
 _MILLISECONDS_FROM = 10**11  # a seconds timestamp this large is year 5138: it must be milliseconds
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
-_MAX_HEADER_LENGTH = 4096
 
 
-class MercadoPagoWebhookCredentials(ProviderCredentials):
-    webhook_secret: SecretStr = Field(min_length=1)
-    # Accepted too while the secret signature is being reset.
-    previous_webhook_secret: SecretStr | None = None
-
-    @field_validator("previous_webhook_secret", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    def secrets(self) -> list[str]:
-        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
+class MercadoPagoWebhookCredentials(WebhookSecretCredentials):
+    """The "secret signature" of the app's webhooks; the previous one is accepted while it is
+    being reset."""
 
 
 def _parse_credentials(raw: Mapping[str, Any]) -> MercadoPagoWebhookCredentials:
@@ -52,23 +42,10 @@ def _parse_credentials(raw: Mapping[str, Any]) -> MercadoPagoWebhookCredentials:
 
 
 def _parse_signature_header(value: str) -> tuple[str, list[str]]:
-    """``ts=…,v1=…`` → (ts, v1 signatures)."""
-    if len(value) > _MAX_HEADER_LENGTH:
-        raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-    timestamps: list[str] = []
-    signatures: list[str] = []
-    for item in value.split(","):
-        key, sep, item_value = item.strip().partition("=")
-        key, item_value = key.strip(), item_value.strip()
-        if not sep or not key or not item_value:
-            raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-        if key == "ts":
-            timestamps.append(item_value)
-        elif key == "v1":
-            signatures.append(item_value)
-    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]) or not signatures:
-        raise WebhookAuthenticationError("malformed x-signature header", provider=PROVIDER)
-    return timestamps[0], signatures
+    """``ts=…,v1=…`` → (timestamp, v1 signatures)."""
+    return timestamped_signatures(
+        value, header="x-signature", timestamp_key="ts", timestamp=_TIMESTAMP, provider=PROVIDER
+    )
 
 
 def manifest_data_id(value: str) -> str:

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hub.errors import ConfigurationError, InvalidRequestError
+from hub.errors import InvalidRequestError
 from hub.events import HubEvent, InboundMessage, MessageStatusData, SocialCommentData
 from hub.phones import to_e164
-from hub.providers.base.client import ProviderCredentials
+from hub.providers.base.client import ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
@@ -39,14 +39,7 @@ class MetaWebhookCredentials(ProviderCredentials):
 
 
 def _credentials(secret: Mapping[str, Any]) -> MetaWebhookCredentials:
-    try:
-        return MetaWebhookCredentials.model_validate(secret)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-        # Name the fields, never echo the values (they are secrets).
-        raise ConfigurationError(
-            f"meta credentials are malformed: check field(s) {', '.join(fields)}", provider=PROVIDER
-        ) from None
+    return parse_credentials(MetaWebhookCredentials, secret, provider=PROVIDER)
 
 
 # ----- verification (https://developers.facebook.com/docs/graph-api/webhooks/getting-started) ---

@@ -96,20 +96,14 @@ def meta_error_to_hub(
     if isinstance(details, str) and details:
         parts.append(f"details: {details[:200]}")
     message = "; ".join(parts)
-    common: dict[str, Any] = {
-        "provider": provider,
-        "http_status": mapped.http_status,
-        "code": mapped.code,
-        "request_id": mapped.request_id,
-    }
     if code == PAYMENT_ISSUE_CODE:
-        return RateLimitedError(message, retry_after=PAYMENT_RETRY_AFTER_SECONDS, **common)
+        return mapped.recast(RateLimitedError, message, retry_after=PAYMENT_RETRY_AFTER_SECONDS)
     if isinstance(mapped, RateLimitedError):
         wait = retry_after if retry_after is not None else mapped.retry_after
-        return RateLimitedError(message, retry_after=wait, **common)
+        return mapped.recast(RateLimitedError, message, retry_after=wait)
     if code == REENGAGEMENT_CODE or code in TEMPLATE_CODES or code in (UNDELIVERABLE_CODE, MEDIA_UPLOAD_CODE):
-        return InvalidRequestError(message, **common)
-    return type(mapped)(message, **common)
+        return mapped.recast(InvalidRequestError, message)
+    return mapped.recast(type(mapped), message)
 
 
 class WhatsAppCloudClient(GraphApiClient):

@@ -20,7 +20,7 @@ from hub.errors import (
     InvalidRequestError,
     ProviderUnavailableError,
 )
-from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus, NfseStatusValue
+from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus, NfseStatusValue, reason_lines
 from hub.jsonmoney import dumps_json  # noqa: F401 - re-exported for callers and tests
 from hub.money import cents_to_reais
 from hub.providers.base.auth import (
@@ -168,13 +168,7 @@ class NuvemFiscalClient(ProviderClient):
         if self._is_token_response(response):
             error = super().classify(response)
             if response.status_code == 400 and error is not None and error.code in PERMANENT_OAUTH_ERRORS:
-                return AuthenticationError(
-                    error.message,
-                    provider=self.provider,
-                    http_status=400,
-                    code=error.code,
-                    request_id=error.request_id,
-                )
+                return error.recast(AuthenticationError)
             return error
         if response.status_code == 401:
             message, code = self.error_details(response)
@@ -199,16 +193,6 @@ class NuvemFiscalClient(ProviderClient):
             if self.org_id:
                 disable_integration(self.org_id, self.provider, "401 from nuvemfiscal with a fresh token")
             raise AuthenticationError(exc.message, provider=self.provider, http_status=401, code=exc.code) from None
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        body = self.json_body(response, or_none=True)
-        if not isinstance(body, dict):
-            raise ProviderUnavailableError(
-                "nuvemfiscal answered with a body that is not a JSON object",
-                provider=self.provider,
-                request_id=self.request_id_of(response),
-            )
-        return body
 
     # ----- NFS-e --------------------------------------------------------------------------
     def dps_body(self, req: NfseRequest) -> dict[str, Any]:
@@ -338,15 +322,15 @@ class NuvemFiscalClient(ProviderClient):
             if found is not None:
                 return found
             raise
-        return self.to_status(self._json(response))
+        return self.to_status(self.json_object(response))
 
     def get_nfse(self, nfse_id: str) -> NfseStatus:
-        return self.to_status(self._json(self._api("GET", f"/nfse/{quote(nfse_id, safe='')}")))
+        return self.to_status(self.json_object(self._api("GET", f"/nfse/{quote(nfse_id, safe='')}")))
 
     def find_by_reference(self, reference: str, cpf_cnpj: str) -> NfseStatus | None:
         """``GET /nfse?cpf_cnpj=&ambiente=&referencia=`` (newest first): the note, or None."""
         params = {"cpf_cnpj": cpf_cnpj, "ambiente": self.credentials.ambiente, "referencia": reference}
-        body = self._json(self._api("GET", "/nfse", params=params))
+        body = self.json_object(self._api("GET", "/nfse", params=params))
         notes = [n for n in body.get("data") or [] if isinstance(n, dict) and n.get("referencia") in (None, reference)]
         return self.to_status(notes[0]) if notes else None
 
@@ -369,7 +353,7 @@ class NuvemFiscalClient(ProviderClient):
         if code:
             body["codigo"] = code
         response = self._api("POST", f"/nfse/{quote(note_id, safe='')}/cancelamento", json=body, operation="cancel")
-        payload = self._json(response)
+        payload = self.json_object(response)
         raw = str(payload.get("status") or "")
         status = CANCELLATION_STATUS_MAP.get(raw)
         if status is None:
@@ -406,7 +390,7 @@ class NuvemFiscalClient(ProviderClient):
     def cnpj_lookup(self, cnpj: str) -> dict[str, Any]:
         """``GET /cnpj/{cnpj}``: the registry's situação cadastral (``ativa`` True only for ATIVA)."""
         response = self._api("GET", f"/cnpj/{quote(cnpj, safe='')}", operation="cnpj")
-        body = self._json(response)
+        body = self.json_object(response)
         raw_situacao = body.get("situacao_cadastral")
         situacao: dict[str, Any] = raw_situacao if isinstance(raw_situacao, dict) else {}
         descricao = str(situacao.get("descricao") or "").strip().upper()
@@ -430,15 +414,4 @@ class NuvemFiscalClient(ProviderClient):
 
 def _reasons(body: Mapping[str, Any]) -> list[str]:
     """``mensagens: [{"codigo", "descricao", "correcao"}]`` as readable lines."""
-    reasons: list[str] = []
-    for message in body.get("mensagens") or []:
-        if not isinstance(message, dict):
-            continue
-        text = " ".join(str(message.get("descricao") or "").split())
-        code = message.get("codigo")
-        line = f"{code}: {text}" if code and text else str(text or code or "")
-        if message.get("correcao"):
-            line += f" (correção: {message['correcao']})"
-        if line:
-            reasons.append(line)
-    return reasons
+    return reason_lines(body.get("mensagens"), text_key="descricao")

@@ -101,21 +101,13 @@ class OpenAIClient(ProviderClient):
         if error is None:
             return None
         _, kind, code = _error_fields(response)
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": error.http_status,
-            "request_id": error.request_id,
-        }
         if response.status_code == 429 and (kind in BILLING_CODES or code in BILLING_CODES):
-            return RateLimitedError(
-                error.message,
-                retry_after=BILLING_RETRY_AFTER_SECONDS,
-                code=code or kind or "insufficient_quota",
-                **common,
+            return error.recast(
+                RateLimitedError, retry_after=BILLING_RETRY_AFTER_SECONDS, code=code or kind or "insufficient_quota"
             )
         if code == "slow_down":
             # "A sudden increase in your request rate": our pace, not their outage.
-            return RateLimitedError(error.message, retry_after=self.retry_after_of(response), code=code, **common)
+            return error.recast(RateLimitedError, retry_after=self.retry_after_of(response), code=code)
         return error
 
     # https://developers.openai.com/api/reference/resources/chat/subresources/completions/methods/create

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.events import HubEvent, PaymentData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
+from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets
 from hub.requests import MAX_CENTAVOS
 from hub.resilience.ratelimit import DAY
@@ -37,14 +37,9 @@ STATUS_EVENTS: dict[str, str] = {
 
 
 class PagBankWebhookCredentials(ProviderCredentials):
-    token: SecretStr | None = None
-    notification_token: SecretStr | None = None
-    previous_notification_token: SecretStr | None = None
-
-    @field_validator("token", "notification_token", "previous_notification_token", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    token: OptionalSecret = None
+    notification_token: OptionalSecret = None
+    previous_notification_token: OptionalSecret = None
 
     def tokens(self) -> list[str]:
         current = "notification_token" if self.notification_token else "token"

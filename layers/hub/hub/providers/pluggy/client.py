@@ -139,18 +139,6 @@ class _StaleApiKey(InvalidRequestError):
     AuthenticationError, so the shared path does not disable the integration for it."""
 
 
-def parse_json(response: httpx.Response) -> Any:
-    """The body with fractional numbers as Decimal (never float)."""
-    try:
-        return ProviderClient.json_body(response)
-    except ValueError:
-        raise ProviderUnavailableError(
-            f"pluggy answered {response.status_code} with a body that is not JSON",
-            provider=PROVIDER,
-            http_status=response.status_code,
-        ) from None
-
-
 def _cents(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ProviderUnavailableError(f"pluggy returned no usable {field}", provider=PROVIDER, code="invalid_amount")
@@ -307,7 +295,7 @@ class PluggyClient(ProviderClient):
             )
         finally:
             self._authenticating = False
-        body = parse_json(response)
+        body = self.json_payload(response)
         key = body.get("apiKey") if isinstance(body, dict) else None
         if not isinstance(key, str) or not key:
             raise ProviderUnavailableError("pluggy /auth answered without an apiKey", provider=self.provider)
@@ -325,7 +313,7 @@ class PluggyClient(ProviderClient):
         except _StaleApiKey:
             self._forget_api_key()
             response = self.request("GET", path, params=params, operation=operation, **kwargs)
-        return parse_json(response)
+        return self.json_payload(response)
 
     # ----- errors ----------------------------------------------------------------------------
     # https://docs.pluggy.ai/docs/errors-codes: {"message", "code", "codeDescription"?}
@@ -343,14 +331,8 @@ class PluggyClient(ProviderClient):
         error = super().classify(response)
         if error is None:
             return None
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": response.status_code,
-            "code": error.code,
-            "request_id": error.request_id,
-        }
         if response.status_code == 401 and not self._authenticating and self._key_was_cached:
-            return _StaleApiKey(error.message, **common)
+            return error.recast(_StaleApiKey)
         if isinstance(error, RateLimitedError):
             # https://docs.pluggy.ai/docs/rate-limits: RateLimit-Reset is the real wait;
             # Retry-After is always 60.
@@ -358,7 +340,7 @@ class PluggyClient(ProviderClient):
             retry_after = reset or parse_retry_after(
                 response.headers.get("retry-after"), default=DEFAULT_RATE_LIMIT_RETRY_AFTER
             )
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         return error
 
     # ----- calls -----------------------------------------------------------------------------

@@ -117,12 +117,6 @@ class ResendClient(ProviderClient):
         if error is None:
             return None
         status, code = response.status_code, error.code
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": status,
-            "code": code,
-            "request_id": error.request_id,
-        }
         if status == 401 and code == "restricted_api_key" and _is_health_probe(response):
             # A sending-only key answers 401 restricted_api_key to everything but sending
             # (https://resend.com/docs/api-reference/errors): it authenticated, so it is healthy.
@@ -131,7 +125,7 @@ class ResendClient(ProviderClient):
             # "The `x.com` domain is not verified" / "You can only send testing emails to your own
             # address": the key is fine, the request's `from`/`to` are not. Not an auth failure (that
             # would disable the integration).
-            return InvalidRequestError(error.message, **common)
+            return error.recast(InvalidRequestError)
         if status == 429:
             header = parse_retry_after(response.headers.get("retry-after"), default=0.0)
             if code == "daily_quota_exceeded":
@@ -141,7 +135,7 @@ class ResendClient(ProviderClient):
             else:  # rate_limit_exceeded: retry-after, else ratelimit-reset, else a second
                 reset = parse_retry_after(response.headers.get("ratelimit-reset"), default=0.0)
                 retry_after = header or reset or DEFAULT_RATE_LIMIT_RETRY_AFTER
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         # 409 invalid_idempotent_request (same key, different body: the caller's bug) and
         # concurrent_idempotent_requests (the same send is in flight and will deliver the email;
         # retrying or falling back could only duplicate it) stay InvalidRequestError, as do

@@ -77,13 +77,10 @@ class SerpApiClient(ProviderClient):
         error = super().classify(response)
         if isinstance(error, RateLimitedError) and "run out of searches" in error.message.lower():
             # The same 429 means "over the hourly throughput" or "no searches left this month".
-            return RateLimitedError(
-                error.message,
+            return error.recast(
+                RateLimitedError,
                 retry_after=max(error.retry_after, EXHAUSTED_RETRY_AFTER_SECONDS),
-                provider=self.provider,
-                http_status=error.http_status,
                 code="searches_exhausted",
-                request_id=error.request_id,
             )
         return error
 

@@ -106,24 +106,18 @@ class StripeClient(ProviderClient):
             return None
         details = _stripe_error(response)
         kind, code = details.get("type"), details.get("code")
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": error.http_status,
-            "code": error.code,
-            "request_id": error.request_id,
-        }
         if code == "idempotency_key_in_use":
             retry_after = parse_retry_after(response.headers.get("retry-after"), default=_KEY_IN_USE_RETRY_SECONDS)
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         if kind == "rate_limit_error" and not isinstance(error, RateLimitedError):
             retry_after = parse_retry_after(response.headers.get("retry-after"), default=1.0)
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         if kind == "authentication_error" and not isinstance(error, AuthenticationError):
-            return AuthenticationError(error.message, **common)
+            return error.recast(AuthenticationError)
         if kind == "api_error" and not isinstance(error, ProviderUnavailableError):
-            return ProviderUnavailableError(error.message, **common)
+            return error.recast(ProviderUnavailableError)
         if kind in ("card_error", "idempotency_error") and not isinstance(error, InvalidRequestError):
-            return InvalidRequestError(error.message, **common)
+            return error.recast(InvalidRequestError)
         return error
 
     # ----- customers --------------------------------------------------------------------

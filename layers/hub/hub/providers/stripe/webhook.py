@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.events import HubEvent, PaymentData, SubscriptionData
-from hub.providers.base.client import ProviderCredentials, parse_credentials
-from hub.providers.base.webhook import matches_any, rotating_secrets
+from hub.providers.base.client import parse_credentials
+from hub.providers.base.webhook import WebhookSecretCredentials, matches_any, timestamped_signatures
 from hub.resilience.ratelimit import DAY
 from hub.webhooks.models import RawWebhook, WebhookAuthenticationError, WebhookSpec
 
@@ -26,20 +26,11 @@ TOLERANCE_SECONDS = 300
 SIGNING_KEY_PREFIX = "whsec_"
 # Unix seconds; 12 digits is year 33658, so anything longer is not a timestamp.
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
-_MAX_HEADER_LENGTH = 4096
 
 
-class StripeWebhookCredentials(ProviderCredentials):
+class StripeWebhookCredentials(WebhookSecretCredentials):
     """The webhook endpoint's signing secret, plus the previous one while a roll is in
     progress (Stripe keeps the old secret valid for up to 24 h after rolling)."""
-
-    webhook_secret: SecretStr
-    previous_webhook_secret: SecretStr | None = None
-
-    @field_validator("previous_webhook_secret", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     @field_validator("webhook_secret", "previous_webhook_secret")
     @classmethod
@@ -48,33 +39,16 @@ class StripeWebhookCredentials(ProviderCredentials):
             raise ValueError("must be the endpoint signing secret (whsec_…)")
         return value
 
-    def secrets(self) -> list[str]:
-        return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
-
 
 def _parse_credentials(raw: Mapping[str, Any]) -> StripeWebhookCredentials:
     return parse_credentials(StripeWebhookCredentials, raw, provider=PROVIDER)
 
 
 def _parse_signature_header(value: str) -> tuple[str, list[str]]:
-    """``t=…,v1=…[,v1=…][,v0=…]`` → (timestamp, v1 signatures). Other schemes are ignored."""
-    if len(value) > _MAX_HEADER_LENGTH:
-        raise WebhookAuthenticationError("malformed Stripe-Signature header", provider=PROVIDER)
-    timestamps: list[str] = []
-    signatures: list[str] = []
-    for item in value.split(","):
-        key, sep, item_value = item.strip().partition("=")
-        if not sep or not key or not item_value:
-            raise WebhookAuthenticationError("malformed Stripe-Signature header", provider=PROVIDER)
-        if key == "t":
-            timestamps.append(item_value)
-        elif key == "v1":
-            signatures.append(item_value)
-    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]):
-        raise WebhookAuthenticationError("malformed Stripe-Signature header", provider=PROVIDER)
-    if not signatures:
-        raise WebhookAuthenticationError("no v1 signature in the Stripe-Signature header", provider=PROVIDER)
-    return timestamps[0], signatures
+    """``t=…,v1=…[,v1=…][,v0=…]`` → (timestamp, v1 signatures)."""
+    return timestamped_signatures(
+        value, header="Stripe-Signature", timestamp_key="t", timestamp=_TIMESTAMP, provider=PROVIDER
+    )
 
 
 def _aware(moment: datetime) -> datetime:

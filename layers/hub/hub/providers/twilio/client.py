@@ -9,7 +9,7 @@ import base64
 import email.utils
 import re
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import httpx
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -195,20 +195,14 @@ class TwilioClient(ProviderClient):
         error = super().classify(response)
         if error is None or isinstance(error, ProviderUnavailableError):
             return error
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "http_status": error.http_status,
-            "code": error.code,
-            "request_id": error.request_id,
-        }
         if error.code in _AUTH_CODES and not isinstance(error, AuthenticationError):
-            return AuthenticationError(error.message, **common)
+            return error.recast(AuthenticationError)
         if error.code in _RATE_LIMIT_CODES and not isinstance(error, RateLimitedError):
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         if error.code == _QUEUE_FULL_CODE:
             retry_after = parse_retry_after(response.headers.get("retry-after"), default=_QUEUE_FULL_RETRY_SECONDS)
-            return RateLimitedError(error.message, retry_after=retry_after, **common)
+            return error.recast(RateLimitedError, retry_after=retry_after)
         return error
 
     # ----- calls ------------------------------------------------------------------------
