@@ -13,9 +13,8 @@ from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavail
 from hub.invocation import parse_request
 from hub.providers import ADAPTERS, descriptor
 from hub.providers.serpapi.client import SerpApiClient, SerpApiCredentials
-from hub.retry import RetryPolicy
 from hub.search.web import WebSearchRequest
-from tests.helpers import FakeLambdaContext, load_function
+from tests.helpers import AdapterFactory, FakeLambdaContext, load_function
 
 KEY = "serp-secret-key-4f1d"
 CREDS = SerpApiCredentials(api_key=SecretStr(KEY))
@@ -67,9 +66,7 @@ NEWS_OK: dict[str, Any] = {
 }
 
 
-def client_with(handler: Any, attempts: int = 3) -> SerpApiClient:
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    return SerpApiClient(CREDS, http=http, retry_policy=RetryPolicy(max_attempts=attempts, sleep=lambda _: None))
+client_with = AdapterFactory(SerpApiClient, CREDS)
 
 
 def answering(status: int, body: Any, seen: list[httpx.Request] | None = None, **headers: str) -> Any:
