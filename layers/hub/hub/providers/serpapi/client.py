@@ -62,15 +62,6 @@ class SerpApiClient(ProviderClient):
             "api_key": self.credentials.api_key.get_secret_value(),
         }
 
-    # https://serpapi.com/api-status-and-error-codes: {"error": "..."}
-    def error_details(self, response: httpx.Response) -> tuple[str, str | None]:
-        message, code = super().error_details(response)
-        return (self._redact(message), code)
-
-    def _redact(self, text: str) -> str:
-        key = self.credentials.api_key.get_secret_value()
-        return text.replace(key, "[redacted]") if key else text
-
     def classify(self, response: httpx.Response) -> HubError | None:
         # 401 invalid key / 403 deleted account -> AuthenticationError, 400 -> InvalidRequestError,
         # 429 -> RateLimitedError, 500/503 -> ProviderUnavailableError: the base mapping.
@@ -121,10 +112,11 @@ class SerpApiClient(ProviderClient):
         # https://serpapi.com/search-errors: a 200 whose status is Success may carry "error" with
         # empty results ("Google hasn't returned any results for this query."): no results.
         if metadata.get("status") == "Error":
+            # An error inside a 200: scrubbed like every answer's error (the key is in the query),
+            # before it is cut short, so no prefix of the key survives the cut.
+            failed = self.scrub(ProviderUnavailableError(str(payload.get("error") or "status Error")))
             raise ProviderUnavailableError(
-                f"serpapi search failed: {self._redact(str(payload.get('error') or 'status Error'))[:300]}",
-                provider=self.provider,
-                code="search_error",
+                f"serpapi search failed: {failed.message[:300]}", provider=self.provider, code="search_error"
             )
         results = SearchResults(provider=self.provider, engine=engine, search_id=clip(metadata.get("id"), MAX_SHORT))
         if engine == "google":
