@@ -14,9 +14,9 @@ import pytest
 from hub import aws, credentials, idempotency, orgs, runtime, storage
 from hub.ai import spend
 from hub.config import get_settings
+from hub.integrations import records as integration_records
 from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
-from hub.resilience import integrations
 from hub.webhooks import publish
 from localcloud.aws import MotoServer
 from localcloud.sandboxes import SandboxServer, all_sandboxes
@@ -59,7 +59,7 @@ def reset_hub_caches() -> None:
     """Forget every per-container cache, as a fresh Lambda container would."""
     get_settings.cache_clear()
     runtime._deadline.set(None)
-    integrations._cache.clear()
+    integration_records.forget()
     spend._budget_cache.clear()
     spend._routes_cache.clear()
     orgs._known.clear()

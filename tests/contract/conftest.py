@@ -1,5 +1,5 @@
-"""Fixtures of the contract suite: moto's resources created once, the shared resilience table
-(breakers, disabled integrations) emptied before each test."""
+"""Fixtures of the contract suite: moto's resources created once, the shared resilience and
+integrations tables (breakers, disabled integrations) emptied before each test."""
 
 from __future__ import annotations
 
@@ -33,10 +33,15 @@ class ContractAws:
             sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
 
     def empty_resilience_table(self) -> None:
-        ddb, table = self.client("dynamodb"), self.env["RESILIENCE_TABLE"]
-        for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk"):
-            for item in page["Items"]:
-                ddb.delete_item(TableName=table, Key={"pk": item["pk"]})
+        """Forget breakers, counters and integration statuses (disabled ones) of earlier tests."""
+        ddb = self.client("dynamodb")
+        for table, key in (
+            (self.env["RESILIENCE_TABLE"], ("pk",)),
+            (self.env["INTEGRATIONS_TABLE"], ("org_id", "provider")),
+        ):
+            for page in ddb.get_paginator("scan").paginate(TableName=table):
+                for item in page["Items"]:
+                    ddb.delete_item(TableName=table, Key={name: item[name] for name in key})
 
 
 _envs: dict[str, dict[str, str]] = {}
@@ -55,7 +60,7 @@ def _resources(endpoint: str) -> dict[str, str]:
         env.update({"AWS_ENDPOINT_URL": endpoint, "STORAGE_ENDPOINT_URL": endpoint})
         _envs[endpoint] = env
     tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()["TableNames"]
-    if env["RESILIENCE_TABLE"] not in tables:
+    if env["RESILIENCE_TABLE"] not in tables or env["INTEGRATIONS_TABLE"] not in tables:
         template = template or Template(ROOT / "template.yaml", aws_endpoint=endpoint)
         ResourceCreator(template, endpoint).create_all()
         register_test_orgs(endpoint, env["ORGS_TABLE"])

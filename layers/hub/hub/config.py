@@ -64,6 +64,12 @@ class Settings(BaseModel):
     # Shared breaker and rate-limit state; unset = no breaker/limits (unit tests, scripts).
     resilience_table: str | None = Field(None, alias="RESILIENCE_TABLE")
     audit_table: str | None = Field(None, alias="AUDIT_TABLE")
+    # Audit records expire (DynamoDB TTL) after this many days; 0 keeps them forever.
+    audit_retention_days: int = Field(1825, alias="AUDIT_RETENTION_DAYS", ge=0)
+    # Sensitive audit actions are published here (operators subscribe email/Slack).
+    alerts_topic_arn: str | None = Field(None, alias="ALERTS_TOPIC_ARN")
+    # The integration records (hub.integrations.records): status, tests, webhook, token expiry.
+    integrations_table: str | None = Field(None, alias="INTEGRATIONS_TABLE")
     health_table: str | None = Field(None, alias="HEALTH_TABLE")
     spend_table: str | None = Field(None, alias="SPEND_TABLE")
     breaker_failure_threshold: int = Field(5, alias="BREAKER_FAILURE_THRESHOLD", ge=1)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hub import audit
 from hub.bus import put_event
 from hub.credentials import ORG_ID_PATTERN, validate_org_id
 from hub.errors import InvalidRequestError, OutcomeUnknownError
@@ -31,7 +32,6 @@ from hub.payments.settings import ALLOWLIST_NAME_MAX, check_amount, payment_sett
 from hub.providers import ports
 from hub.providers.asaas.client import PaymentLinkResult, PixKeyType, PixQrCode, TransferResult
 from hub.requests import Centavos, IdempotencyKey, OperationRequest, OrgId
-from hub.resilience.integrations import audit
 
 # The gateway behind the org's payment links, PIX QR codes of its charges and transfers.
 ACCOUNT_PROVIDER = "asaas"
@@ -179,8 +179,13 @@ def _pix_key_type(key: str) -> PixKeyType:
 
 
 def _refused(org_id: str, details: dict[str, Any], reason: str) -> None:
-    audit(org_id, "transfer.refused", {**details, "reason": reason})
+    audit.record(org_id, "transfer.refused", actor=_actor(details), details={**details, "reason": reason})
     put_event("security.sensitive_action", {"org_id": org_id, "action": "transfer.refused", **details})
+
+
+def _actor(details: dict[str, Any]) -> str | None:
+    requested_by = details.get("requested_by")
+    return requested_by if isinstance(requested_by, str) and requested_by else None
 
 
 def _clipped(value: Any) -> Any:
@@ -229,7 +234,7 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     if not account.pix_key:
         _refused(request.org_id, details, "the allowlisted account has no PIX key")
         raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
-    audit(request.org_id, "transfer.requested", details)
+    audit.record(request.org_id, "transfer.requested", actor=request.requested_by, details=details)
     try:
         result = _account(ports.PixTransfers, request.org_id).create_transfer(
             request.value_cents,
@@ -240,12 +245,12 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     except OutcomeUnknownError as exc:
         # Money may have left: the audit and the announcement say so, the key holds the outcome.
         unknown = {**details, "reason": exc.message}
-        audit(request.org_id, "transfer.outcome_unknown", unknown)
+        audit.record(request.org_id, "transfer.outcome_unknown", actor=request.requested_by, details=unknown)
         put_event(
             "security.sensitive_action", {"org_id": request.org_id, "action": "transfer.outcome_unknown", **unknown}
         )
         raise
     done = {**details, "transfer_id": result.transfer_id, "status": result.status}
-    audit(request.org_id, "transfer.created", done)
+    audit.record(request.org_id, "transfer.created", actor=request.requested_by, details=done)
     put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
     return result
