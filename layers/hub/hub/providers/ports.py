@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         TransferResult,
     )
     from hub.providers.base.client import ProviderClient
+    from hub.providers.base.webhook import WebhookRegistration
     from hub.providers.outbound import MediaMessage, OutboundEmail, SentEmail, SentMessage, WhatsAppTemplate
     from hub.providers.pluggy.client import BankTransaction
     from hub.search.models import Engine, SearchResults
@@ -269,6 +270,25 @@ class WebSearch(Protocol):
     ) -> SearchResults: ...
 
 
+class WebhookRegistrar(Protocol):
+    """Points the provider's webhook for the org at the hub's route, through the provider's API
+    (IntegrationConnect / IntegrationRotate). ``secret`` is a token the hub generated, for
+    providers that let the subscriber choose it; ``existing_id`` (the id a previous
+    registration answered) updates that webhook instead of creating a second one."""
+
+    def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration: ...
+
+
+class CredentialRotator(Protocol):
+    """Providers whose API issues credentials (IntegrationRotate without new credentials):
+    ``issue_credentials`` creates a new key and answers the secret fields to store;
+    ``revoke_credentials`` retires the previous key once the new one is stored and tested."""
+
+    def issue_credentials(self) -> dict[str, str]: ...
+
+    def revoke_credentials(self, previous: dict[str, Any]) -> None: ...
+
+
 class CnpjLookup(Protocol):
     """Nuvem Fiscal: the Receita Federal's registry."""
 
@@ -300,6 +320,8 @@ PORTS: dict[str, type[Any]] = {
         NfseIssuer,
         CnpjLookup,
         WebSearch,
+        WebhookRegistrar,
+        CredentialRotator,
     )
 }
 assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"

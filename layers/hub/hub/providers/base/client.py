@@ -145,6 +145,9 @@ class ProviderCredentials(BaseModel):
     model_config = {"extra": "ignore", "frozen": True}
 
     base_url: str | None = None
+    # After a rotation (IntegrationRotate) the previous webhook secret/token stays valid until
+    # this moment, then verifiers refuse it; absent = no deadline (a hand-kept previous value).
+    previous_valid_until: datetime | None = None
 
 
 class ProviderClient(ABC):

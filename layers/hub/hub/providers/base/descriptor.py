@@ -41,6 +41,8 @@ Capability = Literal[
     "NfseIssuer",
     "CnpjLookup",
     "WebSearch",
+    "WebhookRegistrar",
+    "CredentialRotator",
 ]
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field, SecretStr
@@ -23,11 +25,18 @@ def _plain(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def rotating_secrets(creds: Any, current: str, previous: str) -> list[str]:
+def rotating_secrets(creds: Any, current: str, previous: str, *, now: datetime | None = None) -> list[str]:
     """The values of ``creds.<current>`` and ``creds.<previous>`` (SecretStr or str), in that
-    order, leaving out the ones that are unset or blank; e.g.
+    order, leaving out the ones that are unset or blank, and the previous one once
+    ``creds.previous_valid_until`` (the rotation's grace window) has passed; e.g.
     ``rotating_secrets(creds, "webhook_secret", "previous_webhook_secret")``."""
-    values = (_plain(getattr(creds, current, None)), _plain(getattr(creds, previous, None)))
+    older = _plain(getattr(creds, previous, None))
+    until = getattr(creds, "previous_valid_until", None)
+    if older is not None and isinstance(until, datetime):
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        if (now or datetime.now(UTC)) >= until:
+            older = None
+    values = (_plain(getattr(creds, current, None)), older)
     return [value for value in values if value is not None]
 
 
@@ -40,6 +49,18 @@ class WebhookSecretCredentials(ProviderCredentials):
 
     def secrets(self) -> list[str]:
         return rotating_secrets(self, "webhook_secret", "previous_webhook_secret")
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """What a provider answered when the hub pointed its webhook at the hub's route
+    (:class:`hub.providers.ports.WebhookRegistrar`): its id there, and the fields to store in the
+    org's secret so the verifier accepts what it sends — the token the hub chose, or the signing
+    secret the provider issued (Resend)."""
+
+    provider_webhook_id: str | None
+    secret_fields: Mapping[str, str] = field(default_factory=dict, repr=False)
+    events: tuple[str, ...] = ()
 
 
 def _bytes(value: bytes | str) -> bytes:
