@@ -71,6 +71,18 @@ class Settings(BaseModel):
     # The integration records (hub.integrations.records): status, tests, webhook, token expiry.
     integrations_table: str | None = Field(None, alias="INTEGRATIONS_TABLE")
     health_table: str | None = Field(None, alias="HEALTH_TABLE")
+    # Token lifecycle (hub.providers.base.auth, hub.integrations.sweep; docs/integrations.md,
+    # "Token lifecycle"). OAuth tokens are refreshed on read this long before they expire (or
+    # at half their life, if shorter): Nango uses 15 min, n8n waits for a 401.
+    oauth_refresh_margin_seconds: float = Field(600.0, alias="OAUTH_REFRESH_MARGIN_SECONDS", ge=0)
+    # IntegrationTokensSweep refreshes refresh-token grants expiring within this horizon that
+    # nobody refreshed for the idle time (a token functions keep fresh is left alone) ...
+    token_sweep_horizon_seconds: int = Field(86400, alias="TOKEN_SWEEP_HORIZON_SECONDS", gt=0)
+    token_sweep_idle_seconds: int = Field(86400, alias="TOKEN_SWEEP_IDLE_SECONDS", ge=0)
+    # ... Meta's 60-day long-lived tokens once fewer than this many days are left ...
+    long_lived_refresh_days_left: int = Field(45, alias="LONG_LIVED_REFRESH_DAYS_LEFT", gt=0)
+    # ... and tells the org this many days ahead when a token cannot be refreshed (LinkedIn).
+    reauth_notice_days: int = Field(7, alias="REAUTH_NOTICE_DAYS", ge=0)
     spend_table: str | None = Field(None, alias="SPEND_TABLE")
     breaker_failure_threshold: int = Field(5, alias="BREAKER_FAILURE_THRESHOLD", ge=1)
     breaker_window_seconds: int = Field(60, alias="BREAKER_WINDOW_SECONDS", ge=1)

@@ -1,8 +1,10 @@
 """One token layer for every provider that authenticates with a token it must obtain.
 
-Two kinds behind one interface (:class:`TokenProvider`): client-credentials tokens
-(:class:`ClientCredentialsTokens`: Nuvem Fiscal, Pluggy) and OAuth2 access/refresh tokens
-(:class:`OAuth2Tokens`: LinkedIn, Meta, Google, Canva). See docs/resilience.md, "Tokens".
+Three kinds behind one interface (:class:`TokenProvider`): client-credentials tokens
+(:class:`ClientCredentialsTokens`: Nuvem Fiscal, Pluggy), OAuth2 access/refresh tokens
+(:class:`OAuth2Tokens`: LinkedIn, Google, Canva) and long-lived tokens that are exchanged for a
+new one before they expire (:class:`LongLivedTokens`: Facebook, Instagram). See
+docs/resilience.md, "Tokens", and docs/integrations.md, "Token lifecycle".
 """
 
 from __future__ import annotations
@@ -38,8 +40,18 @@ from hub.runtime import remaining_seconds
 if TYPE_CHECKING:
     from hub.providers.base.client import ProviderClient
 
-# A token is refreshed this many seconds before it expires (or a tenth of its life, if shorter).
+# A client-credentials token is refreshed this many seconds before it expires (or a tenth of
+# its life, if shorter). OAuth tokens use OAUTH_REFRESH_MARGIN_SECONDS (hub.config, 10 min).
 TOKEN_REFRESH_MARGIN = 60.0
+# OAuth tokens shorter-lived than twice their margin are refreshed at half their life.
+OAUTH_MARGIN_FRACTION = 0.5
+# The ``operation`` of every token call made through ``ProviderClient.guarded``: an
+# AuthenticationError answered to it means the grant is gone (needs_reauth), not that the
+# credentials of an API call were refused (disabled).
+TOKEN_REFRESH_OPERATION = "oauth_token"  # noqa: S105 - an operation name, not a secret
+# Instagram refreshes only long-lived tokens at least 24 h old
+# (https://developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token).
+INSTAGRAM_MIN_TOKEN_AGE = 86400.0
 # When a token answer has no expires_in (RFC 6749 §5.1 makes it RECOMMENDED, not required).
 DEFAULT_TOKEN_LIFETIME = 3600.0
 # RFC 6749 §5.2 errors that only a person can fix (a revoked grant, a wrong client or scope):
@@ -61,6 +73,8 @@ class Token:
     refresh_at: float
     expires_at: float
     refresh_token: str | None = field(default=None, repr=False)
+    # When it was issued, if known (Instagram refreshes only tokens at least 24 h old).
+    issued_at: float | None = None
 
     @classmethod
     def issued(
@@ -71,13 +85,24 @@ class Token:
         lifetime: float | None,
         margin: float = TOKEN_REFRESH_MARGIN,
         refresh_token: str | None = None,
+        fraction: float = 0.1,
     ) -> Token:
+        """A token issued ``now`` for ``lifetime`` seconds, refreshed ``margin`` seconds early
+        (or at ``fraction`` of its life before the end, if that is shorter)."""
         seconds = lifetime if lifetime is not None and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
-        early = min(margin, seconds / 10)
-        return cls(access_token, now + seconds - early, now + seconds, refresh_token)
+        early = min(margin, seconds * fraction)
+        return cls(access_token, now + seconds - early, now + seconds, refresh_token, now)
 
     def fresh(self, now: float) -> bool:
         return now < self.refresh_at
+
+    def with_margin(self, margin: float, fraction: float = OAUTH_MARGIN_FRACTION) -> Token:
+        """The same token refreshed at least ``margin`` seconds early, whatever its store said
+        (a token read back from a secret carries only its expiry)."""
+        lifetime = self.expires_at - self.issued_at if self.issued_at is not None else None
+        early = margin if lifetime is None or lifetime <= 0 else min(margin, lifetime * fraction)
+        refresh_at = min(self.refresh_at, self.expires_at - early)
+        return self if refresh_at == self.refresh_at else dataclasses.replace(self, refresh_at=refresh_at)
 
 
 def lifetime_of(body: dict[str, Any]) -> float | None:
@@ -263,6 +288,16 @@ class TokenProvider(ABC):
         """Keep a refreshed token where other instances find it (default: nowhere)."""
         return None
 
+    def refreshed(self, token: Token) -> None:
+        """Called once a token was refreshed and saved (OAuth kinds: the integration record)."""
+        return None
+
+    @property
+    def refreshable(self) -> bool:
+        """Whether a new token can be obtained without the org (False: an OAuth grant without a
+        refresh token, such as LinkedIn's outside its partner programme)."""
+        return True
+
     # ----- the interface ----------------------------------------------------------------------
     def token(self) -> str:
         """A fresh access token."""
@@ -276,6 +311,30 @@ class TokenProvider(ABC):
         with self.cache.lock(self.key):
             token, fetched = self._refresh_once()
         return token.access_token, not fetched
+
+    def refresh_if_due(self, horizon_seconds: float) -> bool:
+        """Refresh now when the stored token expires within ``horizon_seconds`` (the sweep;
+        True when this call refreshed it). Under the same locks and re-read as :meth:`token`:
+        a token another caller refreshed meanwhile (or that is no longer due) is left alone, so
+        the sweep and functions never spend a refresh token twice."""
+        seen = self._current()
+        if seen is not None and not self._due(seen, horizon_seconds):
+            return False
+
+        def ready() -> Token | None:
+            current = self._current()
+            if current is None or not current.fresh(self.clock()):
+                return None
+            replaced = seen is not None and current.access_token != seen.access_token
+            return current if replaced or not self._due(current, horizon_seconds) else None
+
+        with self.cache.lock(self.key):
+            _, fetched = self._under_lock(ready)
+        return fetched
+
+    def _due(self, token: Token, horizon: float) -> bool:
+        now = self.clock()
+        return not token.fresh(now) or token.expires_at - now <= horizon
 
     def invalidate(self) -> None:
         """Forget the cached token (the provider refused it: revoked or expired early)."""
@@ -297,30 +356,35 @@ class TokenProvider(ABC):
         return self.load_shared() or self.cache.get(self.key)
 
     def _refresh_once(self) -> tuple[Token, bool]:
-        if (token := self._reread()) is not None:
+        return self._under_lock(self._reread)
+
+    def _under_lock(self, ready: Callable[[], Token | None]) -> tuple[Token, bool]:
+        """(token, whether this call fetched it): ``ready()`` (a token that needs no refresh)
+        before the lock, while waiting for it and once it is held; else a refresh."""
+        if (token := ready()) is not None:
             return token, False
         if self.lock is None:
             return self._refresh(self._current()), True
         name = f"{self.org_id}#{self.provider}"
-        owner = self._wait_for_lock(name)
+        owner = self._wait_for_lock(name, ready)
         if owner is None:  # another instance refreshed while we waited
-            token = self._reread()
+            token = ready()
             assert token is not None
             return token, False
         try:
-            if (token := self._reread()) is not None:
+            if (token := ready()) is not None:
                 return token, False
             return self._refresh(self._current()), True
         finally:
             self.lock.release(name, owner)
 
-    def _wait_for_lock(self, name: str) -> str | None:
+    def _wait_for_lock(self, name: str, ready: Callable[[], Token | None]) -> str | None:
         """The lock's owner id, or None once another holder's refreshed token is readable.
         Waits at most one lease, and never into the Lambda's last ``retry_safety_margin``."""
         assert self.lock is not None
         waited = 0.0
         while (owner := self.lock.try_acquire(name)) is None:
-            if self._reread() is not None:
+            if ready() is not None:
                 return None
             remaining = remaining_seconds()
             out_of_time = remaining is not None and remaining - get_settings().retry_safety_margin < self.poll
@@ -339,6 +403,7 @@ class TokenProvider(ABC):
         self.save_shared(token)
         self.cache.put(self.key, token)
         logger.info("token_refreshed", extra={"provider": self.provider, "kind": self.kind})
+        self.refreshed(token)
         return token
 
 
@@ -356,13 +421,69 @@ class ClientCredentialsTokens(TokenProvider):
         return self._fetch()
 
 
-class OAuth2Tokens(TokenProvider):
+class OrgTokens(TokenProvider):
+    """Base of the kinds whose tokens belong to an org's grant and live in a :class:`TokenStore`
+    (the org's secret): read back with the OAuth refresh margin applied, and each refresh noted
+    on the integration record (``token_expires_at``, ``token_refreshed_at``)."""
+
+    def __init__(self, client: ProviderClient, *, store: TokenStore, margin: float | None = None, **kwargs: Any):
+        kwargs.setdefault("provider", client.provider)
+        kwargs.setdefault("org_id", client.org_id)
+        super().__init__(**kwargs)
+        self.client = client
+        self.store = store
+        self.margin = get_settings().oauth_refresh_margin_seconds if margin is None else margin
+
+    def issue(self, access_token: str, lifetime: float | None, refresh_token: str | None = None) -> Token:
+        return Token.issued(
+            access_token,
+            now=self.clock(),
+            lifetime=lifetime,
+            margin=self.margin,
+            refresh_token=refresh_token,
+            fraction=OAUTH_MARGIN_FRACTION,
+        )
+
+    def load_shared(self) -> Token | None:
+        stored = self.store.load(self.org_id or "default", self.provider)
+        return None if stored is None else stored.with_margin(self.margin)
+
+    def save_shared(self, token: Token) -> None:
+        self.store.save(self.org_id or "default", self.provider, token)
+
+    def refreshed(self, token: Token) -> None:
+        if self.org_id:
+            from hub.integrations.lifecycle import token_refreshed
+
+            token_refreshed(self.org_id, self.provider, token)
+
+    def invalidate(self) -> None:
+        """Forget the access token here and in the store (its refresh token is kept), so the
+        next call refreshes instead of reading the refused token back."""
+        super().invalidate()
+        stored = self.load_shared()
+        if stored is not None and stored.refresh_at > 0:
+            self.save_shared(dataclasses.replace(stored, refresh_at=0.0))
+
+    def call_token_endpoint(self, call: Callable[[], Token]) -> Token:
+        """One token call through the adapter's guarded path (breaker, limits, retries): a
+        refused grant marks the integration ``needs_reauth`` there, once. The integration's
+        status is read afresh first, so a grant another instance found dead is not tried again."""
+        if self.org_id:
+            from hub.integrations import records
+
+            records.forget(self.org_id, self.provider)
+        return self.client.guarded(call, operation=TOKEN_REFRESH_OPERATION)
+
+
+class OAuth2Tokens(OrgTokens):
     """An access token refreshed with the org's refresh token (RFC 6749 §6:
-    ``grant_type=refresh_token``). A rotated refresh token (a new one in the answer) is saved
-    in ``store``; an answer without one keeps the current one (never overwritten with an
-    empty value). ``invalid_grant``/``invalid_client`` is an AuthenticationError and the
-    integration is disabled (through the adapter's guarded path); a network error or a 5xx is
-    ProviderUnavailableError, never a dead token."""
+    ``grant_type=refresh_token``), ``OAUTH_REFRESH_MARGIN_SECONDS`` before it expires. A rotated
+    refresh token (a new one in the answer) is saved in ``store``; an answer without one keeps
+    the current one (never overwritten with an empty value). ``invalid_grant`` and the other
+    RFC 6749 §5.2 permanent errors are an AuthenticationError and the integration goes to
+    ``needs_reauth`` (through the adapter's guarded path); a network error, 429 or 5xx is
+    retried and never a dead token."""
 
     kind: ClassVar[str] = "oauth2"
 
@@ -379,32 +500,21 @@ class OAuth2Tokens(TokenProvider):
         scope: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("provider", client.provider)
-        kwargs.setdefault("org_id", client.org_id)
         kwargs.setdefault("key", (client.org_id or "default", token_url, client_id))
-        super().__init__(**kwargs)
-        self.client = client
+        super().__init__(client, store=store, **kwargs)
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
         self.initial_refresh_token = refresh_token
-        self.store = store
         self.client_auth = client_auth
         self.scope = scope
 
-    def load_shared(self) -> Token | None:
-        return self.store.load(self.org_id or "default", self.provider)
-
-    def save_shared(self, token: Token) -> None:
-        self.store.save(self.org_id or "default", self.provider, token)
-
-    def invalidate(self) -> None:
-        """Forget the access token here and in the store (its refresh token is kept), so the
-        next call refreshes instead of reading the refused token back."""
-        super().invalidate()
+    @property
+    def refreshable(self) -> bool:
+        if self.initial_refresh_token is not None and self.initial_refresh_token.get_secret_value():
+            return True
         stored = self.load_shared()
-        if stored is not None and stored.refresh_at > 0:
-            self.save_shared(dataclasses.replace(stored, refresh_at=0.0))
+        return stored is not None and bool(stored.refresh_token)
 
     def fetch(self, current: Token | None) -> Token:
         refresh_token = current.refresh_token if current is not None and current.refresh_token else None
@@ -415,7 +525,7 @@ class OAuth2Tokens(TokenProvider):
                 f"{self.provider} credentials have no refresh_token: connect the integration again",
                 provider=self.provider,
             )
-        return self.client.guarded(lambda: self._post(refresh_token), operation="oauth_token")
+        return self.call_token_endpoint(lambda: self._post(refresh_token))
 
     def _post(self, refresh_token: str) -> Token:
         # https://datatracker.ietf.org/doc/html/rfc6749#section-6 (client auth: §2.3.1)
@@ -453,11 +563,8 @@ class OAuth2Tokens(TokenProvider):
                 f"{self.provider} answered the token refresh without an access_token", provider=self.provider
             )
         rotated = body.get("refresh_token")
-        return Token.issued(
-            access,
-            now=self.clock(),
-            lifetime=lifetime_of(body),
-            refresh_token=rotated if isinstance(rotated, str) and rotated else refresh_token,
+        return self.issue(
+            access, lifetime_of(body), refresh_token=rotated if isinstance(rotated, str) and rotated else refresh_token
         )
 
     def _error(self, response: httpx.Response) -> HubError:
@@ -473,3 +580,129 @@ class OAuth2Tokens(TokenProvider):
         if status >= 500:
             return ProviderUnavailableError(text, **common)
         return InvalidRequestError(text, **common)
+
+
+# Meta's long-lived tokens last about 60 days; an exchange answer without expires_in gets this.
+LONG_LIVED_LIFETIME = 60 * 86400.0
+FACEBOOK_GRAPH_VERSION = "v21.0"
+LONG_LIVED_EXCHANGES: dict[str, str] = {
+    # https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+    "facebook": f"https://graph.facebook.com/{FACEBOOK_GRAPH_VERSION}/oauth/access_token",
+    # https://developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token
+    "instagram": "https://graph.instagram.com/refresh_access_token",
+}
+
+
+class LongLivedTokens(OrgTokens):
+    """A long-lived token (about 60 days, no refresh token) exchanged for a new one while it is
+    still valid: Facebook user tokens (``GET /oauth/access_token?grant_type=fb_exchange_token``
+    with the app's id and secret and the current token) and Instagram Login tokens
+    (``GET graph.instagram.com/refresh_access_token?grant_type=ig_refresh_token``; only tokens at
+    least 24 h old, so a younger one is never due). Nango never refreshes these; the hub's
+    sweep does, once fewer than ``LONG_LIVED_REFRESH_DAYS_LEFT`` days are left. An expired or
+    revoked token (Graph code 190) is an AuthenticationError: ``needs_reauth``."""
+
+    kind: ClassVar[str] = "long_lived"
+
+    def __init__(
+        self,
+        client: ProviderClient,
+        *,
+        exchange: Literal["facebook", "instagram"],
+        store: TokenStore,
+        access_token: SecretStr | None = None,
+        client_id: str | None = None,
+        client_secret: SecretStr | None = None,
+        token_url: str | None = None,
+        min_age: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if exchange == "facebook" and (not client_id or client_secret is None):
+            raise ConfigurationError("the facebook token exchange needs the app's client_id and client_secret")
+        kwargs.setdefault("key", (client.org_id or "default", exchange))
+        super().__init__(client, store=store, **kwargs)
+        self.exchange = exchange
+        self.token_url = token_url or LONG_LIVED_EXCHANGES[exchange]
+        self.initial_access_token = access_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.min_age = (INSTAGRAM_MIN_TOKEN_AGE if exchange == "instagram" else 0.0) if min_age is None else min_age
+
+    def _due(self, token: Token, horizon: float) -> bool:
+        now = self.clock()
+        if token.issued_at is not None and now - token.issued_at < self.min_age and now < token.expires_at:
+            return False  # Instagram refuses to refresh a token younger than 24 h
+        return super()._due(token, horizon)
+
+    def fetch(self, current: Token | None) -> Token:
+        token = current.access_token if current is not None and current.access_token else None
+        if token is None and self.initial_access_token is not None:
+            token = self.initial_access_token.get_secret_value()
+        if not token:
+            raise ConfigurationError(
+                f"{self.provider} credentials have no access_token: connect the integration again",
+                provider=self.provider,
+            )
+        return self.call_token_endpoint(lambda: self._get(token))
+
+    def _params(self, token: str) -> dict[str, str]:
+        if self.exchange == "instagram":
+            return {"grant_type": "ig_refresh_token", "access_token": token}
+        assert self.client_id is not None and self.client_secret is not None
+        return {
+            "grant_type": "fb_exchange_token",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.get_secret_value(),
+            "fb_exchange_token": token,
+        }
+
+    def _get(self, token: str) -> Token:
+        params = self._params(token)
+        timeout = self.client._effective_timeout(None)  # never past the Lambda's remaining time
+        try:
+            # The token and the app secret travel in the query string (Meta's contract): the URL
+            # is never logged or put in an error.
+            if timeout is None:
+                response = self.client.http.get(self.token_url, params=params)
+            else:
+                response = self.client.http.get(self.token_url, params=params, timeout=timeout)
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError(
+                f"{self.provider} token endpoint unreachable ({type(exc).__name__})",
+                provider=self.provider,
+                code="token_endpoint_unreachable",
+            ) from exc
+        if response.status_code >= 400:
+            raise self._error(response, secrets=[v for k, v in params.items() if k != "grant_type"])
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        access = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(access, str) or not access:
+            raise ProviderUnavailableError(
+                f"{self.provider} answered the token exchange without an access_token", provider=self.provider
+            )
+        return self.issue(access, lifetime_of(body) or LONG_LIVED_LIFETIME)
+
+    def _error(self, response: httpx.Response, *, secrets: list[str]) -> HubError:
+        from hub.providers.meta.graph import classify_graph_error
+
+        error = classify_graph_error(self.provider, response)
+        if error is None:
+            status = response.status_code
+            code = oauth_error_code(response)
+            common: dict[str, Any] = {"provider": self.provider, "http_status": status, "code": code}
+            text = f"{self.provider} refused the token exchange ({status} {response.reason_phrase})"
+            if code in PERMANENT_OAUTH_ERRORS or status in (401, 403):
+                error = AuthenticationError(text, **common)
+            elif status == 429:
+                error = RateLimitedError(text, retry_after=self.client.retry_after_of(response), **common)
+            elif status >= 500:
+                error = ProviderUnavailableError(text, **common)
+            else:
+                error = InvalidRequestError(text, **common)
+        for secret in sorted(secrets, key=len, reverse=True):  # Graph messages are free text
+            error.message = error.message.replace(secret, "[redacted]")
+        error.args = (error.message,)
+        return error

@@ -36,10 +36,12 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.integrations.lifecycle import mark_needs_reauth
 from hub.jsonmoney import dumps_json
 from hub.observability import logger
+from hub.providers.base.auth import TOKEN_REFRESH_OPERATION
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
-from hub.resilience.integrations import disable_integration, disabled_reason
+from hub.resilience.integrations import NEEDS_REAUTH_PREFIX, disable_integration, disabled_reason
 from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
@@ -435,6 +437,12 @@ class ProviderClient(ABC):
         RateLimitedError) → the call with retries → breaker bookkeeping (only
         ProviderUnavailableError counts as a failure)."""
         if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
+            if reason.startswith(NEEDS_REAUTH_PREFIX):  # the org must authorise the hub again
+                raise AuthenticationError(
+                    f"the {self.provider} integration is waiting for this org to connect it again ({reason})",
+                    provider=self.provider,
+                    code="integration_needs_reauth",
+                )
             raise AuthenticationError(
                 f"the {self.provider} integration is disabled for this org ({reason}); fix the credentials "
                 "and re-enable it",
@@ -463,8 +471,13 @@ class ProviderClient(ABC):
             # Any provider answer that rejected the credentials (401/403, or Gemini's 400
             # API_KEY_INVALID), not our own "missing"/"disabled" errors.
             if isinstance(exc, AuthenticationError) and exc.http_status is not None and self.org_id:
-                # The provider rejected this org's credentials: stop calling until fixed.
-                disable_integration(self.org_id, self.provider, f"{exc.http_status} from {self.provider}")
+                if operation == TOKEN_REFRESH_OPERATION:
+                    # The token endpoint refused the org's grant (invalid_grant, revoked): only
+                    # the org can fix it by connecting again; it is told once.
+                    mark_needs_reauth(self.org_id, self.provider, exc)
+                else:
+                    # The provider rejected this org's credentials: stop calling until fixed.
+                    disable_integration(self.org_id, self.provider, f"{exc.http_status} from {self.provider}")
             raise
         if breaker:
             breaker.record_success(probe)
