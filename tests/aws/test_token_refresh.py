@@ -13,7 +13,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from hub.config import get_settings
 from hub.errors import AuthenticationError, ProviderUnavailableError
+from hub.integrations.records import get_record
 from hub.providers.base.auth import (
     ClientCredentialsTokens,
     MemoryTokenStore,
@@ -123,16 +125,39 @@ def test_a_cached_token_is_reused_by_every_client_of_the_container(hub_aws: HubA
 
 
 def test_a_token_is_refreshed_ahead_of_its_expiry(hub_aws: HubAws) -> None:
-    # Given a token of one hour (refreshed 60 s early)
+    # Given a token of one hour (OAuth tokens: refreshed OAUTH_REFRESH_MARGIN_SECONDS, 10 min, early)
     clock, endpoint, store = Clock(), TokenEndpoint(), MemoryTokenStore()
     tokens = oauth(endpoint, store, clock=clock)
     assert tokens.token() == "access-1"
-    # When 59 minutes pass, the same token; at 59 min 1 s (inside the margin), a new one
-    clock.now += 3539
+    # When 49 min 59 s pass, the same token; at 50 min 1 s (inside the margin), a new one
+    clock.now += 2999
     assert tokens.token() == "access-1"
     clock.now += 2
     assert tokens.token() == "access-2"
     assert len(endpoint.forms) == 2
+
+
+def test_the_oauth_refresh_margin_is_configuration(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a deployment that refreshes 15 minutes early (Nango's margin)
+    monkeypatch.setenv("OAUTH_REFRESH_MARGIN_SECONDS", "900")
+    get_settings.cache_clear()
+    clock, endpoint = Clock(), TokenEndpoint()
+    tokens = oauth(endpoint, MemoryTokenStore(), clock=clock)
+    tokens.token()
+    # When 45 min 1 s pass, a new token is fetched
+    clock.now += 2699
+    assert tokens.token() == "access-1"
+    clock.now += 2
+    assert tokens.token() == "access-2"
+
+
+def test_a_token_read_back_from_the_store_gets_the_margin(hub_aws: HubAws) -> None:
+    # Given a store holding only the expiry (as a secret does), refreshed 1 s before it
+    clock, endpoint, store = Clock(), TokenEndpoint(), MemoryTokenStore()
+    store.save(ORG, "linkedin", Token("stored", clock.now + 299, clock.now + 300, "refresh-token-1"))
+    # When a function reads it 5 minutes before it expires
+    # Then it is refreshed now (inside the 10 min margin), not used until its last second
+    assert oauth(endpoint, store, clock=clock).token() == "access-1"
 
 
 def test_two_instances_refreshing_at_once_make_one_token_call(hub_aws: HubAws) -> None:
@@ -220,7 +245,7 @@ def test_an_answer_without_a_refresh_token_keeps_the_current_one(hub_aws: HubAws
     assert saved is not None and saved.refresh_token == FIRST_REFRESH
 
 
-def test_invalid_grant_is_permanent_disables_the_integration_and_is_never_retried(
+def test_invalid_grant_is_permanent_needs_reauth_and_is_never_retried(
     hub_aws: HubAws, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a refresh token the provider has revoked
@@ -233,13 +258,15 @@ def test_invalid_grant_is_permanent_disables_the_integration_and_is_never_retrie
     # When a token is asked for
     with pytest.raises(AuthenticationError) as info:
         tokens.token()
-    # Then: one call (no retry), the integration disabled, no secret in the error or the logs
+    # Then: one call (no retry), the integration waits for the org to connect it again (not
+    # disabled: only the org can fix a revoked grant), no secret in the error or the logs
     assert info.value.code == "invalid_grant" and info.value.http_status == 400
     assert len(endpoint.forms) == 1
-    assert disabled_reason(ORG, "linkedin") is not None
+    record = get_record(ORG, "linkedin")
+    assert record is not None and record.status == "needs_reauth"
     with pytest.raises(AuthenticationError) as again:
         tokens.token()
-    assert again.value.code == "integration_disabled"
+    assert again.value.code == "integration_needs_reauth"
     assert len(endpoint.forms) == 1
     written = str(info.value.to_dict()) + capsys.readouterr().out
     assert FIRST_REFRESH not in written and CLIENT_SECRET not in written

@@ -118,7 +118,7 @@ def mark_needs_reauth(org_id: str, provider: str, error: HubError) -> bool:
     return True
 
 
-def announce_reauth_due(org_id: str, provider: str, expires_at: datetime) -> bool:
+def announce_reauth_due(org_id: str, provider: str, expires_at: datetime, *, now: datetime | None = None) -> bool:
     """A token that cannot be refreshed expires soon: one ``integration.reauth_due`` event and
     audit record per token (the record keeps ``reauth_notified_for`` = that token's expiry,
     set conditionally: only one caller announces it). True when this call announced it."""
@@ -134,7 +134,7 @@ def announce_reauth_due(org_id: str, provider: str, expires_at: datetime) -> boo
     )
     if not announced:
         return False
-    days_left = max(0, (expires_at - records.now()).days)
+    days_left = max(0, (expires_at - (now or records.now())).days)
     audit.record(
         org_id, "integration_reauth_due", integration=provider, details={"expires_at": expiry, "days_left": days_left}
     )

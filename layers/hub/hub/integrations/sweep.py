@@ -124,7 +124,9 @@ def sweep_tokens(request: SweepRequest, *, resolve: Resolver = token_provider_fo
         try:
             tokens = resolve(record.org_id, record.provider)
             if not tokens.refreshable:
-                if left <= notice and announce_reauth_due(record.org_id, record.provider, record.token_expires_at):
+                if left <= notice and announce_reauth_due(
+                    record.org_id, record.provider, record.token_expires_at, now=now
+                ):
                     result.reauth_due.append(name)
                 else:
                     result.not_due += 1
