@@ -45,10 +45,11 @@ if TYPE_CHECKING:
 TOKEN_REFRESH_MARGIN = 60.0
 # OAuth tokens shorter-lived than twice their margin are refreshed at half their life.
 OAUTH_MARGIN_FRACTION = 0.5
-# The ``operation`` of every token call made through ``ProviderClient.guarded``: an
-# AuthenticationError answered to it means the grant is gone (needs_reauth), not that the
-# credentials of an API call were refused (disabled).
-TOKEN_REFRESH_OPERATION = "oauth_token"  # noqa: S105 - an operation name, not a secret
+# The ``operation`` of every refresh of an org's grant (OAuth2Tokens, LongLivedTokens) made
+# through ``ProviderClient.guarded``: an AuthenticationError answered to it means the grant is
+# gone and only the org can connect again (needs_reauth), not that credentials an operator
+# holds were refused (disabled, as for a client-credentials token call: "oauth_token").
+TOKEN_REFRESH_OPERATION = "oauth_refresh"  # noqa: S105 - an operation name, not a secret
 # Instagram refreshes only long-lived tokens at least 24 h old
 # (https://developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token).
 INSTAGRAM_MIN_TOKEN_AGE = 86400.0
