@@ -18,7 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from hub.errors import AuthenticationError, ProviderUnavailableError
+from hub.errors import AuthenticationError, ProviderUnavailableError, RateLimitedError
 from hub.integrations import records
 from hub.integrations.records import IntegrationRecord, get_record, put_record
 from hub.integrations.sweep import SweepRequest, sweep_tokens
@@ -197,6 +197,19 @@ def test_a_5xx_during_refresh_keeps_the_integration_connected_and_a_later_call_s
     down = False
     assert tokens.token() == "access-ok"
     assert {form["refresh_token"] for form in endpoint.forms} == {FIRST_REFRESH}
+
+
+def test_a_rate_limited_or_unreachable_token_endpoint_is_not_a_dead_token(hub_aws: HubAws) -> None:
+    connected("acme", expires_in=-60, refreshed_ago=3700)
+    for failure, error in (
+        (lambda request: httpx.Response(429, headers={"Retry-After": "30"}), RateLimitedError),
+        (lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused")), ProviderUnavailableError),
+    ):
+        with pytest.raises(error):
+            oauth_for("acme", failure, MemoryTokenStore()).token()
+        record = get_record("acme", "linkedin")
+        assert record is not None and record.status == "connected"
+    assert audit_actions(hub_aws, "acme") == []
 
 
 def test_invalid_grant_under_concurrent_calls_notifies_the_org_once_and_stops_calling(
@@ -444,6 +457,21 @@ def test_a_token_that_cannot_be_refreshed_is_announced_once_before_it_expires(hu
     # And a newly connected token (a new expiry) gets its own notice in its time
     connected("acme", expires_in=3 * DAY, refreshed_ago=57 * DAY)
     assert sweep_tokens(SweepRequest(now=NOW), resolve=resolver(providers)).reauth_due == ["acme/linkedin"]
+
+
+def test_an_adapter_that_only_reads_its_stored_token_is_announced_too(hub_aws: HubAws) -> None:
+    # Given a provider whose token provider cannot refresh (it only reads the stored token)
+    class StoredOnly(TokenProvider):
+        kind = "stored"
+
+        def fetch(self, current: Token | None) -> Token:
+            raise AssertionError("never asked to refresh")
+
+    connected("acme", expires_in=2 * DAY, refreshed_ago=58 * DAY)
+    tokens = StoredOnly(provider="linkedin", org_id="acme", key=("acme",), cache=TokenCache(), clock=frozen())
+    # When the sweep runs, Then the org is told, and no refresh is attempted
+    result = sweep_tokens(SweepRequest(now=NOW), resolve=resolver({("acme", "linkedin"): tokens}))
+    assert result.reauth_due == ["acme/linkedin"] and result.failed == {}
 
 
 def test_the_sweep_stops_while_one_more_refresh_still_fits_in_the_lambda(hub_aws: HubAws) -> None:

@@ -40,6 +40,9 @@ from hub.runtime import remaining_seconds
 
 # (org_id, provider) → the provider's token provider for the org.
 Resolver = Callable[[str, str], TokenProvider]
+# Kinds that can obtain a new token without the org; any other (an adapter that only reads the
+# stored token) is announced before it expires instead.
+REFRESHING_KINDS = frozenset({"oauth2", "long_lived", "client_credentials"})
 _deserializer = TypeDeserializer()
 
 
@@ -123,7 +126,7 @@ def sweep_tokens(request: SweepRequest, *, resolve: Resolver = token_provider_fo
         name = f"{record.org_id}/{record.provider}"
         try:
             tokens = resolve(record.org_id, record.provider)
-            if not tokens.refreshable:
+            if tokens.kind not in REFRESHING_KINDS or not tokens.refreshable:
                 if left <= notice and announce_reauth_due(
                     record.org_id, record.provider, record.token_expires_at, now=now
                 ):
