@@ -308,3 +308,26 @@ def test_one_date_without_the_other_is_refused(hub_aws: HubAws) -> None:
     with pytest.raises(InvalidRequestError) as info:
         fn.handler({"org_id": ORG, "start": "2026-11-01"}, FakeLambdaContext("UsageReport"))
     assert "end" in str(info.value)
+
+
+def test_a_threshold_whose_event_was_not_published_fires_with_the_next_cost(
+    hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.ai import spend
+    from hub.errors import ProviderUnavailableError
+
+    set_budget(ORG, Budget(monthly_usd=Decimal("1.00")))
+    published: list[int] = []
+
+    def bus_down(detail_type: str, detail: dict[str, Any]) -> None:
+        raise ProviderUnavailableError("EventBridge refused an event", provider="events")
+
+    def bus_up(detail_type: str, detail: dict[str, Any]) -> None:
+        published.append(detail["threshold_percent"])
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    monkeypatch.setattr(spend, "put_event", bus_down)
+    count_call(ORG, "serpapi", "search", billing=Billing(1, cost=Decimal("0.90"), currency="USD"), now=now)
+    monkeypatch.setattr(spend, "put_event", bus_up)
+    count_call(ORG, "serpapi", "search", billing=Billing(1, cost=Decimal("0.01"), currency="USD"), now=now)
+    assert published == [80]

@@ -178,7 +178,14 @@ def budget_events(org_id: str, month: str, total_nano: int, *, added: bool) -> N
         # Crossed (now or by an earlier call whose event was lost): the conditional claim
         # makes each threshold fire exactly once per month, whoever gets there first.
         if total_nano >= limit * pct // 100 and _claim_alert(org_id, month, pct):
-            _emit_budget_event(org_id, month, pct, total_nano, budget)
+            try:
+                _emit_budget_event(org_id, month, pct, total_nano, budget)
+            except Exception:
+                # Not published: give the claim back so the next cost added fires it.
+                aws_client("dynamodb").delete_item(
+                    TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": f"alert#{month}#{pct}"}}
+                )
+                raise
 
 
 def _claim_alert(org_id: str, month: str, pct: int) -> bool:
