@@ -331,3 +331,56 @@ def test_a_threshold_whose_event_was_not_published_fires_with_the_next_cost(
     monkeypatch.setattr(spend, "put_event", bus_up)
     count_call(ORG, "serpapi", "search", billing=Billing(1, cost=Decimal("0.01"), currency="USD"), now=now)
     assert published == [80]
+
+
+FAILING_CALLS: list[tuple[str, str, dict[str, str], Any]] = [
+    ("serpapi", "search", {"url__startswith": "https://serp.test/search"}, lambda: serpapi().search("google", "x")),
+    (
+        "twilio",
+        "send",
+        {"url__startswith": f"https://twilio.test/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"},
+        lambda: twilio().send_sms("+5511987654321", "Oi"),
+    ),
+    (
+        "resend",
+        "send",
+        {"url__startswith": "https://resend.test/emails"},
+        lambda: resend().send_email(
+            OutboundEmail(from_address="oi@acme.com.br", to=["a@example.com"], subject="S", text="T"),
+            idempotency_key="k-1",
+        ),
+    ),
+    (
+        "whatsapp_cloud",
+        "send",
+        {"url__regex": r"https://graph\.test/.*/messages"},
+        lambda: whatsapp().send_text("+5511987654321", "Oi"),
+    ),
+    (
+        "asaas",
+        "create_charge",
+        {"url__startswith": "https://asaas.test/payments"},
+        lambda: asaas().create_charge(charge_spec("c9"), "cus_1"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("provider", "operation", "route", "call"), FAILING_CALLS, ids=[c[0] for c in FAILING_CALLS])
+def test_a_refused_call_is_counted_as_an_error_of_its_class_and_bills_nothing(
+    hub_aws: HubAws, provider: str, operation: str, route: dict[str, str], call: Any
+) -> None:
+    from hub.errors import HubError
+
+    # Given the provider refuses the request (400: not retried)
+    with respx.mock() as mock:
+        mock.route(**route).respond(
+            400, json={"error": {"message": "bad request", "code": 100}, "message": "bad request", "errors": []}
+        )
+        with pytest.raises(HubError) as info:
+            call()
+    # Then it is one call, one error of the class the caller got, and nothing billed
+    assert counters(hub_aws, provider, operation) == {
+        "calls": 1,
+        "errors": 1,
+        f"errors_{type(info.value).__name__}": 1,
+    }
