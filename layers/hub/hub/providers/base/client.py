@@ -321,7 +321,7 @@ class ProviderClient(ABC):
     def billed(self, operation: str | None, result: Any) -> Billing | None:
         """What a successful call bills, read from its result (the ``httpx.Response`` for
         :meth:`request`, or what a :meth:`guarded` callable returned): Twilio's segments,
-        Asaas's fee. Default: what the caller declared with ``billing=`` (None: nothing)."""
+        Asaas's fee. None (the default): what the caller declared with ``billing=`` counts."""
         return None
 
     def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
