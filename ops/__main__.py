@@ -95,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     ena.add_argument("--org", required=True)
     ena.add_argument("--provider", required=True)
     ena.add_argument("--actor", required=True, help="who re-enables it (written to the audit trail)")
-    bud = sub.add_parser("budget", help="set an org's monthly AI budget (events at 80/100/120 %%)")
+    bud = sub.add_parser("budget", help="an org's monthly USD budget: AI + billed providers (events at 80/100/120 %%)")
     bud.add_argument("--org", required=True)
     bud.add_argument("--monthly-usd", required=True, type=Decimal)
-    bud.add_argument("--hard-stop", action="store_true", help="refuse AI calls once the budget is spent")
+    bud.add_argument("--hard-stop", action="store_true", help="refuse AI calls once the total is spent")
 
     rou = sub.add_parser("route", help="override which provider/model answers a task for an org")
     rou.add_argument("--org", required=True)

@@ -17,6 +17,8 @@ from hub.config import get_settings
 from hub.integrations import records as integration_records
 from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
+from hub.usage import meter as usage_meter
+from hub.usage import prices as usage_prices
 from hub.webhooks import publish
 from localcloud.aws import MotoServer
 from localcloud.sandboxes import SandboxServer, all_sandboxes
@@ -65,6 +67,8 @@ def reset_hub_caches() -> None:
     orgs._known.clear()
     aws.aws_client.cache_clear()
     aws.aws_provider_client.cache_clear()
+    usage_meter._counter_client.cache_clear()
+    usage_prices.price_table.cache_clear()
     storage._client = None
     credentials._provider = None
     base._SHARED_HTTP = None

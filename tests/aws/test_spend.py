@@ -16,6 +16,7 @@ import respx
 from hub.ai.spend import Budget, check_budget, month_total_nano, record_spend, set_budget, usage_report
 from hub.errors import InvalidRequestError
 from hub.observability import logger
+from hub.usage.meter import brasilia_today
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 
@@ -99,7 +100,7 @@ def test_llm_generate_records_what_the_call_cost(hub_aws: HubAws) -> None:
     # claude-sonnet-5-5: $2 / $10 per 1M tokens -> 1200 * 2e-6 + 300 * 10e-6 = 0.0054
     assert result["provider"] == "anthropic"
     assert Decimal(result["cost"]["usd"]) == Decimal("0.0054")
-    today = datetime.now(UTC).date()
+    today = brasilia_today()  # day lines are Brasília days
     [line] = usage_report("acme", today, today).lines
     assert (line.model, line.calls, line.cost_usd) == ("claude-sonnet-5-5", 1, Decimal("0.005400000"))
 

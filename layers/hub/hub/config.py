@@ -92,6 +92,9 @@ class Settings(BaseModel):
 
     # Converting provider costs (USD) for reports in BRL; set per deployment.
     usd_brl_rate: Decimal = Field(Decimal("5.40"), alias="USD_BRL_RATE", gt=0)
+    # Per-unit prices of billed provider calls, replacing hub.usage.prices defaults (JSON):
+    # {"serpapi": {"search": {"amount": "0.0133", "currency": "USD"}}}
+    usage_prices: str | None = Field(None, alias="USAGE_PRICES")
 
     # The API's public base URL (e.g. https://{api}.execute-api.{region}.amazonaws.com/Prod):
     # status-callback URLs handed to providers, and the URL Twilio signs.

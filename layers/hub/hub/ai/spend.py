@@ -1,23 +1,31 @@
-"""What each client org spends on AI, exact under concurrency.
+"""What each client org spends on AI, exact under concurrency; the org's monthly budget.
 
 Every priced call adds its tokens and cost to two DynamoDB items with atomic ``ADD``:
-the day's line ``{day}#{provider}#{model}`` and the month's total ``month#{yyyy-mm}``.
-Cost is stored as integer nano-dollars (Decimal → int, half-even: a token of the cheapest
-embedding model is 20 nano-dollars, so nothing rounds away), so concurrent additions
-never drift (no floats, no read-modify-write). A monthly budget per org raises
-``budget.threshold`` events at 80 %, 100 % and 120 % — each exactly once per month (a
-conditional write claims it) — and can hard-stop further calls.
+the day's line ``{day}#{provider}#{model}`` and the month's total ``month#{yyyy-mm}``
+(days and months in Brasília time, ``hub.usage.meter``). Cost is stored as integer
+nano-dollars (Decimal → int, half-even: a token of the cheapest embedding model is 20
+nano-dollars, so nothing rounds away), so concurrent additions never drift (no floats, no
+read-modify-write).
+
+The month's total is the org's whole spend: billed calls of other providers (SerpAPI,
+Twilio, Resend, WhatsApp Cloud, Asaas fees — ``hub.usage``) add their cost to the same item,
+in the currency they are billed (``cost_nano_usd`` / ``cost_nano_brl``). The monthly budget
+is in USD: BRL costs count at ``USD_BRL_RATE`` when compared with it. It raises
+``budget.threshold`` events at 80 %, 100 % and 120 % of that total — each exactly once per
+month (a conditional write claims it) — and can hard-stop further AI calls.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
@@ -27,17 +35,11 @@ from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.observability import logger
 from hub.requests import OperationRequest, OrgId
+from hub.usage.meter import brasilia_now, brasilia_today, from_nano, month_of, to_nano
+from hub.usage.report import ProviderLine, QuotaLine, months_between, provider_costs, provider_lines, quota_lines
 
 THRESHOLDS = (80, 100, 120)
-_NANO = Decimal(1_000_000_000)
-
-
-def to_nano(usd: Decimal) -> int:
-    return int((usd * _NANO).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def from_nano(nano: int) -> Decimal:
-    return (Decimal(nano) / _NANO).quantize(Decimal("0.000000001"))
+__all__ = ["from_nano", "to_nano"]  # re-exported: they used to live here
 
 
 class Budget(BaseModel):
@@ -89,26 +91,37 @@ def _read_budget(org_id: str) -> Budget | None:
     return Budget(monthly_usd=Decimal(item["monthly_usd"]["S"]), hard_stop=item.get("hard_stop", {}).get("BOOL", False))
 
 
+def total_usd_nano(item: Mapping[str, Any]) -> int:
+    """A month item's whole spend in nano-dollars: USD costs (AI and USD-billed providers)
+    plus BRL-billed costs converted at ``USD_BRL_RATE``."""
+    usd = int(item.get("cost_nano_usd", {}).get("N", "0"))
+    brl = int(item.get("cost_nano_brl", {}).get("N", "0"))
+    if not brl:
+        return usd
+    return usd + int((Decimal(brl) / get_settings().usd_brl_rate).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
 def month_total_nano(org_id: str, month: str) -> int:
+    """The org's whole spend in the (Brasília) month, in nano-dollars (see :func:`total_usd_nano`)."""
     item = (
         aws_client("dynamodb")
         .get_item(TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}}, ConsistentRead=True)
         .get("Item", {})
     )
-    return int(item.get("cost_nano_usd", {}).get("N", "0"))
+    return total_usd_nano(item)
 
 
 def check_budget(org_id: str, now: datetime | None = None) -> None:
-    """Before a call: refuse it when the org's hard-stop budget is spent."""
+    """Before an AI call: refuse it when the org's hard-stop budget is spent. The budget is the
+    org's total (AI and every billed provider); only AI calls are stopped."""
     if not get_settings().spend_table:
         return
     budget = get_budget(org_id)
     if budget is None or not budget.hard_stop:
         return
-    month = f"{(now or datetime.now(UTC)):%Y-%m}"
-    if month_total_nano(org_id, month) >= to_nano(budget.monthly_usd):
+    if month_total_nano(org_id, month_of(now)) >= to_nano(budget.monthly_usd):
         raise InvalidRequestError(
-            f"the org's monthly AI budget of USD {budget.monthly_usd} is spent (hard stop)",
+            f"the org's monthly budget of USD {budget.monthly_usd} is spent (hard stop on AI calls)",
             code="budget_exhausted",
         )
 
@@ -126,7 +139,7 @@ def record_spend(
     """Add one call to the day's line and the month's total; fire budget events crossed."""
     if not get_settings().spend_table:
         return
-    now = now or datetime.now(UTC)
+    now = brasilia_now(now)
     nano = to_nano(cost_usd) if cost_usd is not None else 0
     ddb = aws_client("dynamodb")
     values = {
@@ -147,14 +160,15 @@ def record_spend(
         Key={"org_id": {"S": org_id}, "sk": {"S": f"month#{month}"}},
         UpdateExpression="ADD input_tokens :in, output_tokens :out, calls :one, cost_nano_usd :nano",
         ExpressionAttributeValues=values,
-        ReturnValues="UPDATED_NEW",
+        ReturnValues="ALL_NEW",  # the BRL-billed part of the total too
     )["Attributes"]
-    # DynamoDB may leave an unchanged attribute out of UPDATED_NEW (e.g. ADD 0).
-    _budget_events(org_id, month, int(total.get("cost_nano_usd", {"N": "0"})["N"]), nano)
+    budget_events(org_id, month, total_usd_nano(total), added=nano > 0)
 
 
-def _budget_events(org_id: str, month: str, total_nano: int, added_nano: int) -> None:
-    if added_nano <= 0:
+def budget_events(org_id: str, month: str, total_nano: int, *, added: bool) -> None:
+    """After a cost was added to the month's total (AI or any billed provider): fire the
+    thresholds the total has crossed, each once per month."""
+    if not added:
         return
     budget = get_budget(org_id)
     if budget is None:
@@ -164,7 +178,14 @@ def _budget_events(org_id: str, month: str, total_nano: int, added_nano: int) ->
         # Crossed (now or by an earlier call whose event was lost): the conditional claim
         # makes each threshold fire exactly once per month, whoever gets there first.
         if total_nano >= limit * pct // 100 and _claim_alert(org_id, month, pct):
-            _emit_budget_event(org_id, month, pct, total_nano, budget)
+            try:
+                _emit_budget_event(org_id, month, pct, total_nano, budget)
+            except Exception:
+                # Not published: give the claim back so the next cost added fires it.
+                aws_client("dynamodb").delete_item(
+                    TableName=_table(), Key={"org_id": {"S": org_id}, "sk": {"S": f"alert#{month}#{pct}"}}
+                )
+                raise
 
 
 def _claim_alert(org_id: str, month: str, pct: int) -> bool:
@@ -190,8 +211,10 @@ def _emit_budget_event(org_id: str, month: str, pct: int, total_nano: int, budge
         "org_id": org_id,
         "month": month,
         "threshold_percent": pct,
+        # The org's whole spend (AI + billed providers), BRL converted at usd_brl_rate.
         "spent_usd": str(from_nano(total_nano)),
         "budget_usd": str(budget.monthly_usd),
+        "usd_brl_rate": str(get_settings().usd_brl_rate),
         "hard_stop": budget.hard_stop,
     }
     if get_settings().event_bus_name:
@@ -236,8 +259,16 @@ def org_routes(org_id: str) -> dict[str, Route]:
 
 class UsageReportRequest(OperationRequest):
     org_id: OrgId
-    start: date
-    end: date
+    # Both or neither: without them, the current month (Brasília), first to last day.
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> UsageReportRequest:
+        if (self.start is None) != (self.end is None):
+            missing = "start" if self.start is None else "end"
+            raise ValueError(f"{missing} is required when the other date is given (or give neither)")
+        return self
 
 
 class UsageLine(BaseModel):
@@ -254,19 +285,40 @@ class UsageReport(BaseModel):
     org_id: str
     start: date
     end: date
+    # AI spend per provider/model (day lines), and its totals — as before.
     lines: list[UsageLine]
     total_usd: Decimal
     total_brl: Decimal
     usd_brl_rate: Decimal
+    # Every provider's calls, errors and billed cost per operation (hub.usage): monthly
+    # counters, so these cover the whole Brasília months the period touches (``months``).
+    months: list[str]
+    providers: list[ProviderLine]
+    quotas: list[QuotaLine]
+    providers_total_brl: Decimal
+    # AI + providers, in BRL (USD converted at usd_brl_rate).
+    grand_total_brl: Decimal
 
 
 def report_usage(request: UsageReportRequest) -> UsageReport:
-    """UsageReport's logic."""
-    return usage_report(validate_org_id(request.org_id), request.start, request.end)
+    """UsageReport's logic: the given period, or the current month (Brasília)."""
+    start, end = request.start, request.end
+    if start is None or end is None:
+        start, end = current_month()
+    return usage_report(validate_org_id(request.org_id), start, end)
+
+
+def current_month(now: datetime | None = None) -> tuple[date, date]:
+    """First and last day of the Brasília month ``now`` is in."""
+    today = brasilia_today(now)
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
 
 
 def usage_report(org_id: str, start: date, end: date) -> UsageReport:
-    """Spend per provider/model between two days (inclusive), in USD and BRL."""
+    """Spend per provider/model between two days (inclusive), in USD and BRL, and every
+    provider's usage in the months those days touch."""
     if end < start:
         raise InvalidRequestError("end must not be before start", code="invalid_period")
     rate = get_settings().usd_brl_rate
@@ -303,12 +355,21 @@ def usage_report(org_id: str, start: date, end: date) -> UsageReport:
             )
         )
     total_usd = from_nano(sum(acc["nano"] for acc in lines.values()))
+    total_brl = (total_usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    months = months_between(start, end)
+    providers = provider_lines(org_id, months, rate)
+    providers_brl = provider_costs(providers)
     return UsageReport(
         org_id=org_id,
         start=start,
         end=end,
         lines=out,
         total_usd=total_usd,
-        total_brl=(total_usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+        total_brl=total_brl,
         usd_brl_rate=rate,
+        months=months,
+        providers=providers,
+        quotas=quota_lines(org_id, sorted({line.provider for line in providers})),
+        providers_total_brl=providers_brl,
+        grand_total_brl=total_brl + providers_brl,
     )

@@ -114,6 +114,9 @@ class WhatsAppTemplate(BaseModel):
     )
     header: TemplateHeader | None = None
     buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
+    # The category Meta approved the template under: what a Cloud API send costs
+    # (https://developers.facebook.com/docs/whatsapp/pricing); not sent to the provider.
+    category: Literal["marketing", "utility", "authentication"] | None = None
 
     @field_validator("body_parameters")
     @classmethod

@@ -45,6 +45,7 @@ from hub.providers.base.client import (
     parse_retry_after,
 )
 from hub.providers.ports import charge_after_unavailable
+from hub.usage.meter import Billing
 
 T = TypeVar("T")
 
@@ -708,6 +709,21 @@ class AsaasClient(ProviderClient):
 
     # ----- health ---------------------------------------------------------------------------
     # https://docs.asaas.com/reference/recuperar-saldo-da-conta
+    def billed(self, operation: str | None, result: Any) -> Billing | None:
+        """A created charge bills Asaas's fee, as Asaas states it on the payment: ``value -
+        netValue`` in BRL (https://docs.asaas.com/reference/criar-nova-cobranca). Asaas takes
+        it when the charge is paid."""
+        if operation != "create_charge" or not isinstance(result, dict):
+            return None
+        value, net = result.get("value"), result.get("netValue")
+        if value is None or net is None:
+            return Billing(1, "charge")
+        try:
+            fee = Decimal(str(value)) - Decimal(str(net))
+        except ArithmeticError:
+            return Billing(1, "charge")
+        return Billing(1, "charge", cost=max(fee, Decimal(0)), currency="BRL")
+
     def health_check(self) -> None:
         """``GET /finance/balance``: authenticated, read-only, no parameters."""
         self.request("GET", "/finance/balance", timeout=get_settings().health_check_timeout, operation="health")

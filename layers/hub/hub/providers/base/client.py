@@ -45,6 +45,7 @@ from hub.resilience.integrations import NEEDS_REAUTH_PREFIX, disable_integration
 from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
+from hub.usage.meter import Billing, count_call
 
 _SHARED_HTTP: httpx.Client | None = None
 # The adapter whose guarded call is running in this thread: its requests are attempts of that
@@ -319,6 +320,12 @@ class ProviderClient(ABC):
         limiter, rules = limits
         return [limiter.status(self.provider, rule, scope_value) for rule, scope_value in rules]
 
+    def billed(self, operation: str | None, result: Any) -> Billing | None:
+        """What a successful call bills, read from its result (the ``httpx.Response`` for
+        :meth:`request`, or what a :meth:`guarded` callable returned): Twilio's segments,
+        Asaas's fee. None (the default): what the caller declared with ``billing=`` counts."""
+        return None
+
     def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
         """Take ``cost`` units of every limit that applies, or raise RateLimitedError."""
         limits = self._limits()
@@ -395,6 +402,7 @@ class ProviderClient(ABC):
         effect: bool | None = None,
         attempts: int | None = None,
         authenticate: bool = True,
+        billing: Billing | None = None,
     ) -> httpx.Response:
         """Send one logical request and return the successful response (see :meth:`guarded`).
         ``effect`` (default: a write of an adapter whose writes have effects) turns a lost answer
@@ -404,7 +412,7 @@ class ProviderClient(ABC):
         endpoint, a public file). ``path`` may be an absolute URL (a token endpoint on another
         host, a file the provider points at). Inside a :meth:`guarded` call of this adapter the
         request is one attempt of that call: sent once, under the call's breaker, limits and
-        retries."""
+        retries. ``billing``: what the call bills when it succeeds (usage and cost, hub.usage)."""
         if effect is None:
             effect = self.writes_have_effects and method.upper() in WRITE_METHODS
         all_headers = {
@@ -424,10 +432,16 @@ class ProviderClient(ABC):
 
         if _GUARDING.get() is self:
             return attempt()
-        return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts)
+        return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
 
     def guarded(
-        self, call: Callable[[], T], *, operation: str | None = None, cost: int = 1, attempts: int | None = None
+        self,
+        call: Callable[[], T],
+        *,
+        operation: str | None = None,
+        cost: int = 1,
+        attempts: int | None = None,
+        billing: Billing | None = None,
     ) -> T:
         """Run one provider call under the shared resilience rules. ``request`` uses it for
         HTTP; adapters over an SDK (SES through boto3) wrap their call in it directly and
@@ -435,7 +449,9 @@ class ProviderClient(ABC):
 
         Order: integration disabled? → breaker (open → fail fast) → rate limits (spent →
         RateLimitedError) → the call with retries → breaker bookkeeping (only
-        ProviderUnavailableError counts as a failure)."""
+        ProviderUnavailableError counts as a failure) → usage counted (hub.usage.meter: one
+        call, its error class or what it bills — ``billing``, or :meth:`billed` from its
+        result; never fails the call)."""
         if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
             if reason.startswith(NEEDS_REAUTH_PREFIX):  # the org must authorise the hub again
                 raise AuthenticationError(
@@ -459,8 +475,12 @@ class ProviderClient(ABC):
             token = _GUARDING.set(self)
             try:
                 result = policy.call(call)
+            except BaseException as exc:
+                count_call(self.org_id, self.provider, operation, error=exc)
+                raise
             finally:
                 _GUARDING.reset(token)
+            count_call(self.org_id, self.provider, operation, billing=self._billing_of(operation, result, billing))
         except (ProviderUnavailableError, OutcomeUnknownError):
             if breaker:
                 breaker.record_failure(probe)
@@ -482,6 +502,13 @@ class ProviderClient(ABC):
         if breaker:
             breaker.record_success(probe)
         return result
+
+    def _billing_of(self, operation: str | None, result: Any, declared: Billing | None) -> Billing | None:
+        try:
+            return self.billed(operation, result) or declared
+        except Exception as exc:  # noqa: BLE001 - reading what a call billed never fails the call
+            logger.warning("usage_billing_unreadable", extra={"provider": self.provider, "error": type(exc).__name__})
+            return declared
 
     def effect(
         self,

@@ -20,6 +20,7 @@ from hub.phones import e164_digits
 from hub.providers.base.client import ProviderCredentials, parse_retry_after
 from hub.providers.meta.graph import GraphApiClient, classify_graph_error
 from hub.providers.outbound import MediaMessage, SentMessage, WhatsAppTemplate
+from hub.usage.meter import Billing
 
 PROVIDER = "whatsapp_cloud"
 # https://developers.facebook.com/docs/graph-api/changelog (newest listed version)
@@ -145,7 +146,7 @@ class WhatsAppCloudClient(GraphApiClient):
         )
 
     # ----- sending ------------------------------------------------------------------------
-    def _send(self, to_e164: str, kind: str, content: dict[str, Any]) -> SentMessage:
+    def _send(self, to_e164: str, kind: str, content: dict[str, Any], *, tariff: str = "service") -> SentMessage:
         # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
         body = {
             "messaging_product": "whatsapp",
@@ -155,7 +156,10 @@ class WhatsAppCloudClient(GraphApiClient):
             kind: content,
         }
         path = f"/{self.api_version()}/{self.credentials.phone_number_id}/messages"
-        response = self.effect(lambda: self.request("POST", path, json=body, operation="send"))
+        # Billed per delivered template by its category; non-template (service) messages are
+        # free (https://developers.facebook.com/docs/whatsapp/pricing; hub.usage.prices).
+        billing = Billing(1, tariff)
+        response = self.effect(lambda: self.request("POST", path, json=body, operation="send", billing=billing))
         payload = response.json()
         messages = payload.get("messages") if isinstance(payload, dict) else None
         first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
@@ -201,7 +205,9 @@ class WhatsAppCloudClient(GraphApiClient):
         components = template.components()
         if components:
             content["components"] = components
-        return self._send(to_e164, "template", content)
+        # A template whose category the caller did not state is priced as marketing, the
+        # highest rate: the report errs on the side of cost.
+        return self._send(to_e164, "template", content, tariff=template.category or "marketing")
 
     def health_check(self) -> None:
         """GET the phone number node: 200 means the token can reach this number."""

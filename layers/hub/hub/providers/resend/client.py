@@ -23,6 +23,7 @@ from hub.errors import (
 )
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.providers.outbound import OutboundEmail, SentEmail
+from hub.usage.meter import Billing
 
 
 class ResendCredentials(ProviderCredentials):
@@ -194,7 +195,10 @@ class ResendClient(ProviderClient):
         key = self._idempotency_key(idempotency_key)
         # After an unknown outcome the same key again is safe: Resend answers the first send.
         response = self.effect(
-            lambda: self.request("POST", "/emails", json=body, idempotency_key=key, operation="send"), keyed=True
+            lambda: self.request(
+                "POST", "/emails", json=body, idempotency_key=key, operation="send", billing=_billing([email])
+            ),
+            keyed=True,
         )
         payload = response.json()
         email_id = payload.get("id") if isinstance(payload, dict) else None
@@ -228,6 +232,7 @@ class ResendClient(ProviderClient):
                 idempotency_key=key,
                 headers={"x-batch-validation": "strict"},
                 operation="send",
+                billing=_billing(emails),
             ),
             keyed=True,
         )
@@ -257,6 +262,12 @@ class ResendClient(ProviderClient):
         sending-only key answers 401 ``restricted_api_key``, which :meth:`classify` treats as
         healthy (the key is valid; it may only send). Invalid or suspended keys -> 403."""
         self.request("GET", "/domains", params={"limit": 1}, timeout=get_settings().health_check_timeout)
+
+
+def _billing(emails: list[OutboundEmail]) -> Billing:
+    """Every To/Cc/Bcc recipient is one email against the plan
+    (https://resend.com/docs/knowledge-base/account-quotas-and-limits)."""
+    return Billing(sum(len(e.to) + len(e.cc) + len(e.bcc) for e in emails), "email")
 
 
 def _is_health_probe(response: httpx.Response) -> bool:

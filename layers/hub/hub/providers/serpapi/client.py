@@ -28,6 +28,7 @@ from hub.search.models import (
     WebResult,
     clip,
 )
+from hub.usage.meter import Billing
 
 # ----- the SerpAPI adapter ----------------------------------------------------------------------
 
@@ -99,7 +100,12 @@ class SerpApiClient(ProviderClient):
         if no_cache:
             params["no_cache"] = "true"
         response = self.request(
-            "GET", "/search", params=self._params(**params), timeout=SEARCH_TIMEOUT_SECONDS, operation="search"
+            "GET",
+            "/search",
+            params=self._params(**params),
+            timeout=SEARCH_TIMEOUT_SECONDS,
+            operation="search",
+            billing=Billing(1, "search"),  # one plan search (hub.usage.prices)
         )
         try:
             payload = response.json()

@@ -9,7 +9,7 @@ import base64
 import email.utils
 import re
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -24,6 +24,7 @@ from hub.errors import (
 )
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.providers.outbound import SentMessage
+from hub.usage.meter import Billing
 
 API_VERSION = "2010-04-01"
 
@@ -282,6 +283,19 @@ class TwilioClient(ProviderClient):
         if not base or not self.org_id:
             return None
         return f"{base.rstrip('/')}/webhooks/twilio/{self.org_id}"
+
+    def billed(self, operation: str | None, result: Any) -> Billing | None:
+        """A sent SMS bills per segment: the Message resource's ``num_segments``
+        (https://www.twilio.com/docs/messaging/api/message-resource#message-properties)."""
+        if operation != "send" or not isinstance(result, httpx.Response):
+            return None
+        payload = result.json()
+        segments = payload.get("num_segments") if isinstance(payload, dict) else None
+        try:
+            units = max(1, int(segments)) if segments is not None else 1
+        except (TypeError, ValueError):
+            units = 1
+        return Billing(units, "sms_segment")
 
     def health_check(self) -> None:
         """GET /2010-04-01/Accounts/{AccountSid}.json: healthy only when status is active
