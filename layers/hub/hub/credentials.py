@@ -99,9 +99,7 @@ def get_app_secret(name: str, *, fresh: bool = False) -> dict[str, Any]:
 
 def _read_json(name: str, provider: str, owner: str, *, fresh: bool = False) -> dict[str, Any]:
     try:
-        value = _secrets().get(
-            name, transform="json", max_age=get_settings().secrets_cache_seconds, force_fetch=fresh
-        )
+        value = _secrets().get(name, transform="json", max_age=get_settings().secrets_cache_seconds, force_fetch=fresh)
     except TransformParameterError:
         raise ConfigurationError(f"secret {name} is not a JSON object", provider=provider) from None
     except GetParameterError as exc:

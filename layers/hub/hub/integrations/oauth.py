@@ -281,7 +281,7 @@ def callback(provider: str, query: dict[str, str], *, source: audit.AuditSource 
         require_org(state.org_id)
         oauth = resolve(provider)
         tokens = _obtain_tokens(oauth, code_value, flow.get("code_verifier"))
-        _connect(state, tokens, source)
+        _connect(state, oauth, tokens, source)
     except InvalidRequestError as exc:
         return _refused(f"{provider} refused the connection ({exc.code or 'invalid_request'}). Start again.")
     except HubError as exc:
@@ -300,10 +300,11 @@ def _obtain_tokens(oauth: ResolvedOAuth, code: str, verifier: str | None) -> Tok
     return tokens
 
 
-def _connect(state: FlowState, tokens: TokenSet, source: audit.AuditSource | None) -> None:
+def _connect(state: FlowState, oauth: ResolvedOAuth, tokens: TokenSet, source: audit.AuditSource | None) -> None:
     org_id, provider = state.org_id, state.provider
     previous = records.get_record(org_id, provider) if get_settings().integrations_table else None
-    store_tokens(org_id, provider, tokens)
+    extra = {"graph_version": oauth.graph_version} if oauth.graph_version else {}
+    store_tokens(org_id, provider, tokens, extra=extra)
     CONTAINER_TOKENS.clear(provider)
     now = records.now()
     if get_settings().integrations_table:
@@ -321,7 +322,9 @@ def _connect(state: FlowState, tokens: TokenSet, source: audit.AuditSource | Non
             scopes=tokens.scopes,
         )
     details = {"via": "oauth", "scopes": tokens.scopes, "expires_at": tokens.expires_at}
-    audit.record(org_id, "credentials_connected", actor=state.actor, integration=provider, details=details, source=source)
+    audit.record(
+        org_id, "credentials_connected", actor=state.actor, integration=provider, details=details, source=source
+    )
     if previous is not None and sorted(previous.scopes) != sorted(tokens.scopes):
         audit.record(
             org_id,
@@ -347,4 +350,3 @@ def _connect(state: FlowState, tokens: TokenSet, source: audit.AuditSource | Non
             },
         )
     logger.info("oauth_connected", extra={"org_id": org_id, "provider": provider, "scopes": len(tokens.scopes)})
-

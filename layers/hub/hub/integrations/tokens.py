@@ -58,7 +58,9 @@ def get_provider_secret_fresh(org_id: str, provider: str) -> dict[str, Any]:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             raise AuthenticationError(
-                f"no {provider} credentials configured for org {org_id!r}", provider=provider, code="credentials_missing"
+                f"no {provider} credentials configured for org {org_id!r}",
+                provider=provider,
+                code="credentials_missing",
             ) from None
         raise ProviderUnavailableError(
             f"could not read secret {name}: Secrets Manager unavailable", provider="secretsmanager"
@@ -92,13 +94,15 @@ def write_secret(org_id: str, provider: str, value: dict[str, Any]) -> None:
         client.put_secret_value(SecretId=name, SecretString=body)
 
 
-def store_tokens(org_id: str, provider: str, tokens: TokenSet) -> dict[str, Any]:
+def store_tokens(
+    org_id: str, provider: str, tokens: TokenSet, *, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Write what the OAuth callback obtained over the org's secret; a refresh token the new
     answer lacks is kept from the previous connection (never overwritten with nothing). Returns
     the previous secret's ``scopes`` under ``previous_scopes`` for the caller's audit (None when
     there was no secret)."""
     previous = read_tokens(org_id, provider)
-    value = tokens.secret_fields()
+    value = {**(extra or {}), **tokens.secret_fields()}
     if "refresh_token" not in value and previous and previous.get("refresh_token"):
         value["refresh_token"] = previous["refresh_token"]
     write_secret(org_id, provider, value)

@@ -71,7 +71,7 @@ class OAuthSpec:
     # How scopes are joined in the authorization request (Meta documents commas).
     scope_separator: str = " "
     # Facebook's code exchange is a GET with query parameters; everyone else POSTs a form.
-    token_method: Literal["POST", "GET"] = "POST"
+    exchange_method: Literal["POST", "GET"] = "POST"
     refresh: OAuthRefresh = "refresh_token"
     # Meta: the short-lived token of the code exchange is traded for a long-lived one right after
     # the callback (Facebook ``grant_type=fb_exchange_token``, Instagram ``ig_exchange_token``).

@@ -167,7 +167,9 @@ def _token_set(provider: str, body: Any, *, now: datetime, requested: tuple[str,
         body = body["data"][0]
     access = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not isinstance(access, str) or not access:
-        raise ProviderUnavailableError(f"{provider} answered the token request without an access_token", provider=provider)
+        raise ProviderUnavailableError(
+            f"{provider} answered the token request without an access_token", provider=provider
+        )
     lifetime = lifetime_of(body)
     refresh = body.get("refresh_token")
     granted = split_scopes(body.get("scope", body.get("permissions")))
@@ -211,7 +213,7 @@ class TokenEndpoint:
             headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
         else:
             form.update({"client_id": app.client_id, "client_secret": secret})
-        if self.oauth.oauth_spec.token_method == "GET":
+        if self.oauth.oauth_spec.exchange_method == "GET":
             # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow#confirm
             form.pop("grant_type")
             response = self._send("GET", self.oauth.token_url, params=form, headers=headers)
@@ -402,4 +404,3 @@ class OAuthClient(ProviderClient):
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token_provider().token()}"}
-
