@@ -321,7 +321,8 @@ def _connect(state: FlowState, oauth: ResolvedOAuth, tokens: TokenSet, source: a
             token_refreshed_at=now,
             scopes=tokens.scopes,
         )
-    details = {"via": "oauth", "scopes": tokens.scopes, "expires_at": tokens.expires_at}
+    expires = tokens.expires_at.isoformat() if tokens.expires_at else None
+    details = {"via": "oauth", "scopes": tokens.scopes, "expires_at": expires}
     audit.record(
         org_id, "credentials_connected", actor=state.actor, integration=provider, details=details, source=source
     )

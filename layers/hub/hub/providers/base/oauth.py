@@ -9,6 +9,7 @@ record are :mod:`hub.integrations.tokens`. Docs per provider: each package's REA
 from __future__ import annotations
 
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -25,6 +26,7 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.base.auth import (
+    TOKEN_REFRESH_MARGIN,
     OAuth2Tokens,
     Token,
     TokenProvider,
@@ -403,4 +405,10 @@ class OAuthClient(ProviderClient):
         return StoredTokenOnly(self)
 
     def auth_headers(self) -> dict[str, str]:
+        # The token the org's secret holds while it is fresh (no app or store lookup on a warm
+        # path); near its expiry, the token provider (refreshed once across instances).
+        creds = self.oauth_credentials
+        expires = creds.expires_at.timestamp() if creds.expires_at else None
+        if self._tokens is None and (expires is None or time.time() < expires - TOKEN_REFRESH_MARGIN):
+            return {"Authorization": f"Bearer {creds.access_token.get_secret_value()}"}
         return {"Authorization": f"Bearer {self.token_provider().token()}"}
