@@ -19,7 +19,7 @@ from localcloud.sandboxes import canva as canva_sandbox
 from localcloud.sandboxes import google as google_sandbox
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes, reset_hub_caches
-from tests.helpers import FakeLambdaContext, api_event, load_function
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 ORG = "acme"
 ACTOR = "ana@somosprodutora.com.br"
@@ -375,3 +375,12 @@ def test_reconnecting_with_other_scopes_audits_permissions_changed(flow: Flow) -
     assert changed["actor"] == ACTOR
     assert flow.secret("google")["scopes"] == narrower  # type: ignore[index]
     assert flow.secret("google")["refresh_token"] != first_refresh  # type: ignore[index]
+
+
+def test_the_sample_events_answer_a_redirect_and_a_refusal_page(flow: Flow) -> None:
+    started = flow.start_fn.handler(sample_event("oauth_start"), FakeLambdaContext())
+    refused = flow.callback_fn.handler(sample_event("oauth_callback"), FakeLambdaContext())
+
+    assert started["statusCode"] == 302
+    assert header(started, "Location").startswith(f"{flow.sandboxes.url}/google/o/oauth2/v2/auth?")
+    assert refused["statusCode"] == 400 and "access_denied" in refused["body"]

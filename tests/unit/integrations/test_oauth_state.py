@@ -72,3 +72,12 @@ def test_a_state_issued_for_one_provider_does_not_complete_another() -> None:
     with pytest.raises(InvalidRequestError) as info:
         verify_state(sign_state(STATE, KEY), KEY, provider="canva", now=ISSUED)
     assert info.value.code == "invalid_state"
+
+
+def test_the_callback_page_never_echoes_markup_from_the_provider_error() -> None:
+    from hub.integrations.oauth import callback
+
+    page = callback("google", {"error": "<script>alert(1)</script>"})
+
+    assert page.status == 400
+    assert "<script>" not in page.html() and "alert(1)" not in page.html()
