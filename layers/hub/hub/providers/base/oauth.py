@@ -323,9 +323,10 @@ class OAuthCredentials(ProviderCredentials):
 
 
 class StoredTokenOnly(TokenProvider):
-    """The org's stored access token, never refreshed here: Meta's long-lived tokens until the
-    token-lifecycle work's ``LongLivedTokens`` replaces this (facebook/instagram ``client.py``).
-    An expired one is a ConfigurationError: the org connects again."""
+    """The org's stored access token, never refreshed here: LinkedIn without partner refresh
+    tokens (``refresh: "none"``), and Meta's long-lived tokens until the token-lifecycle work's
+    ``LongLivedTokens`` replaces this (facebook/instagram ``client.py``). An expired one is a
+    ConfigurationError: the org connects again."""
 
     kind: ClassVar[str] = "stored"
 
