@@ -16,7 +16,7 @@ from types import ModuleType
 from localcloud.sandboxes.base import Fault, Sandbox, SandboxServer, parse_fault
 
 # Shared helpers of several sandboxes, not providers.
-_HELPERS = frozenset({"base", "brcode", "llm", "nfse_rules"})
+_HELPERS = frozenset({"base", "brcode", "llm", "nfse_rules", "oauth_server"})
 
 
 @cache

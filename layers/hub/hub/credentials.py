@@ -77,16 +77,35 @@ def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
 
 
 def _read_secret(org_id: str, provider: str, *, reported_as: str | None = None) -> dict[str, Any]:
-    name = secret_id(org_id, provider)
-    provider = reported_as or provider
+    return _read_json(secret_id(org_id, provider), reported_as or provider, f"org {org_id!r}")
+
+
+# The hub's own OAuth apps (``{prefix}/_apps/{provider}``: client id and secret) and keys
+# (``_apps/oauth-state``); ``_apps`` can never be an org id (org ids start with [a-z0-9]).
+APPS_SEGMENT = "_apps"
+
+
+def app_secret_id(name: str) -> str:
+    if not PROVIDER_PATTERN.fullmatch(name):
+        raise InvalidRequestError(f"unknown provider {name!r}", code="invalid_provider")
+    return f"{get_settings().secrets_prefix}/{APPS_SEGMENT}/{name}"
+
+
+def get_app_secret(name: str, *, fresh: bool = False) -> dict[str, Any]:
+    """The hub's app secret ``{prefix}/_apps/{name}`` (same cache as the orgs' secrets; ``fresh``
+    skips it). AuthenticationError (``credentials_missing``) when there is none."""
+    return _read_json(app_secret_id(name), name, "the hub", fresh=fresh)
+
+
+def _read_json(name: str, provider: str, owner: str, *, fresh: bool = False) -> dict[str, Any]:
     try:
-        value = _secrets().get(name, transform="json", max_age=get_settings().secrets_cache_seconds)
+        value = _secrets().get(name, transform="json", max_age=get_settings().secrets_cache_seconds, force_fetch=fresh)
     except TransformParameterError:
         raise ConfigurationError(f"secret {name} is not a JSON object", provider=provider) from None
     except GetParameterError as exc:
         if "ResourceNotFoundException" in repr(exc.__cause__ or exc):
             raise AuthenticationError(
-                f"no {provider} credentials configured for org {org_id!r}",
+                f"no {provider} credentials configured for {owner}",
                 provider=provider,
                 code="credentials_missing",
             ) from None

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 AuthKind = Literal["api_key", "basic", "client_credentials", "oauth2", "aws_iam", "webhook_only"]
 
+# How an OAuth provider's access token is renewed: RFC 6749 §6 ``refresh_token`` (Google, Canva,
+# LinkedIn partners), Meta's long-lived exchanges (``fb_exchange_token``: Facebook Login;
+# ``ig_refresh_token``: Instagram Login), or not at all (``none``: the org connects again).
+OAuthRefresh = Literal["refresh_token", "fb_exchange_token", "ig_refresh_token", "none"]
+
 # Capability names (the Protocols in hub.providers.ports): what domain code may ask an org for.
 Capability = Literal[
     "WhatsAppSender",
@@ -47,6 +52,44 @@ Capability = Literal[
 
 
 @dataclass(frozen=True)
+class OAuthSpec:
+    """How an org connects a provider through the OAuth2 authorization-code flow (hub.integrations.oauth).
+
+    URLs may hold ``{graph_version}`` (Meta's versioned hosts), filled from the app secret's
+    ``graph_version`` or :attr:`graph_version`. Every URL can be replaced per deployment in the
+    app secret ``{prefix}/_apps/{provider}`` (sandboxes, a newer version)."""
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...]
+    # PKCE with S256 (RFC 7636) where the provider documents it for server-side web apps.
+    pkce: bool = True
+    # Client authentication at the token endpoint (RFC 6749 §2.3.1): form fields or HTTP Basic.
+    client_auth: Literal["body", "basic"] = "body"
+    # Extra parameters of the authorization request (Google: access_type=offline, prompt=consent).
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    # How scopes are joined in the authorization request (Meta documents commas).
+    scope_separator: str = " "
+    # Facebook's code exchange is a GET with query parameters; everyone else POSTs a form.
+    exchange_method: Literal["POST", "GET"] = "POST"
+    refresh: OAuthRefresh = "refresh_token"
+    # Meta: the short-lived token of the code exchange is traded for a long-lived one right after
+    # the callback (Facebook ``grant_type=fb_exchange_token``, Instagram ``ig_exchange_token``).
+    long_lived_url: str | None = None
+    # Where a long-lived token is refreshed (Instagram ``refresh_access_token``), if elsewhere.
+    refresh_url: str | None = None
+    graph_version: str | None = None
+    # Documented token lifetimes, in seconds (None: the provider does not say / does not expire).
+    access_token_lifetime: int | None = None
+    refresh_token_lifetime: int | None = None
+    # Refresh tokens are single-use and a new one comes with every refresh (Canva).
+    rotating_refresh_token: bool = False
+
+    def url(self, template: str, graph_version: str | None = None) -> str:
+        return template.replace("{graph_version}", graph_version or self.graph_version or "")
+
+
+@dataclass(frozen=True)
 class ProviderDescriptor:
     """One provider: its key is the package name, the sandbox module, the secret id's suffix
     (``hub/{org_id}/{key}``) and the test folder."""
@@ -68,6 +111,8 @@ class ProviderDescriptor:
     limits: tuple[LimitRule, ...] = ()
     # Other names the provider is known by in secret ids and routes (PagSeguro → pagbank).
     aliases: tuple[str, ...] = ()
+    # Providers an org connects through the OAuth2 flow (``auth="oauth2"``): /oauth/{key}/start.
+    oauth: OAuthSpec | None = None
     docs: str = ""
     # Set by the registry: the package that declared it, and the key — the package's name unless
     # the package declares several providers (meta: ``meta`` and ``whatsapp_cloud``).

@@ -1,0 +1,33 @@
+"""Google (Calendar, YouTube): OAuth2 authorization code with PKCE, offline access.
+
+The API facts this adapter relies on, with their doc links, are in README.md.
+"""
+
+from hub.providers.base.descriptor import OAuthSpec, ProviderDescriptor
+
+# https://developers.google.com/identity/protocols/oauth2/web-server
+OAUTH = OAuthSpec(
+    authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+    token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - an endpoint URL, not a secret
+    scopes=(
+        # https://developers.google.com/calendar/api/auth
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+        # https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube.readonly",
+    ),
+    pkce=True,
+    client_auth="body",
+    # offline: a refresh token; consent: Google issues it again on a reconnect.
+    authorize_params=(("access_type", "offline"), ("prompt", "consent"), ("include_granted_scopes", "true")),
+    refresh="refresh_token",
+    access_token_lifetime=3600,
+)
+
+DESCRIPTOR = ProviderDescriptor(
+    auth="oauth2",
+    default_base_url="https://www.googleapis.com",
+    oauth=OAUTH,
+    docs="https://developers.google.com/identity/protocols/oauth2/web-server",
+)
