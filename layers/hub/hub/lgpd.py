@@ -151,13 +151,15 @@ class Identifiers:
             parts.append(phone)
         if self.email:
             local, _, domain = self.email.partition("@")
-            parts.append(rf"{re.escape(local)}(?:@|%40){re.escape(domain)}")
+            # Whole addresses only: not the tail of a longer local part nor a shorter domain.
+            parts.append(rf"(?:(?<![\w.+%-])|(?<=%[0-9A-Fa-f]{{2}})){re.escape(local)}(?:@|%40){re.escape(domain)}(?![\w-]|\.[\w-])")
         return re.compile("|".join(parts), re.IGNORECASE)
 
     def _wamid_holds_phone(self, token: str, pattern: re.Pattern[str]) -> bool:
         raw = token.removeprefix("wamid.")
         try:
-            decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_" if "-" in raw or "_" in raw else None)
+            urlsafe = "-" in raw or "_" in raw
+            decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_" if urlsafe else None)
         except (binascii.Error, ValueError):
             return False
         return bool(pattern.search(decoded.decode("latin-1")))
@@ -172,7 +174,9 @@ class Identifiers:
         pattern = pattern or self.pattern
         masked = pattern.sub(ERASED, text)
         if self.phone:
-            masked = _WAMID.sub(lambda m: ERASED if self._wamid_holds_phone(m.group(0), pattern) else m.group(0), masked)
+            masked = _WAMID.sub(
+                lambda m: ERASED if self._wamid_holds_phone(m.group(0), pattern) else m.group(0), masked
+            )
         return masked
 
 
@@ -534,15 +538,3 @@ def continue_erasure(body: str) -> ErasureReport:
     if run(job, _Clock(None)):
         return _finish(job)
     return _continue_later(job)
-
-
-__all__ = [
-    "STORES",
-    "ContactEraseRequest",
-    "ErasureReport",
-    "Identifiers",
-    "continue_erasure",
-    "contact_hash",
-    "erase_contact",
-    "identifiers",
-]
