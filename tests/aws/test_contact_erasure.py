@@ -277,3 +277,42 @@ def test_work_that_does_not_fit_continues_on_the_queue_until_done(
     final = json.loads(notes[0]["Body"])["detail"]
     assert final["status"] == "completed" and final["erased"]["messages"] == 5 and final["erased"]["contacts"] == 1
     assert PHONE.lstrip("+") not in table_text(hub_aws, "MESSAGES_TABLE")
+
+
+# ----- the outbox: sends queued before the erasure ---------------------------------------------------
+
+
+def test_a_send_queued_before_the_erasure_is_not_sent_and_one_queued_after_is(
+    hub_aws: HubAws, sandboxed: ServedSandboxes
+) -> None:
+    # Given: an SMS waiting in the outbox (a campaign), and a tap on refusals
+    sandboxed.reset()
+    tap = hub_aws.bus_tap("rejected-tap-lgpd", {"detail-type": ["message.rejected"]})
+    queue: str = hub_aws.template.ref_resource("MessagesOutboxQueue")
+    sqs = hub_aws.client("sqs")
+
+    def queue_sms(key: str) -> None:
+        request = {"org_id": "demo", "to": PHONE, "body": "Promoção!", "idempotency_key": key}
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"operation": "sms.send", "request": request}))
+
+    def consume() -> dict[str, Any]:
+        messages = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
+        result: dict[str, Any] = load_function("messages_outbox_process").handler(
+            hub_aws.as_sqs_event(queue, messages), ctx()
+        )
+        return result
+
+    queue_sms("campaign-1")
+    # When: the contact is erased before the outbox gets to it
+    erase(phone=PHONE)
+    # Then: it is consumed without sending, and announced as refused
+    assert consume() == {"batchItemFailures": []}
+    sent = httpx.get(f"{sandboxed.url}/__sandbox/requests", params={"provider": "twilio"}).json()
+    assert sent == []
+    note = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=1)["Messages"][0]
+    assert json.loads(note["Body"])["detail"]["error"]["code"] == "contact_erased"
+    # A send queued after the erasure (the contact came back) goes out
+    queue_sms("campaign-2")
+    assert consume() == {"batchItemFailures": []}
+    sent = httpx.get(f"{sandboxed.url}/__sandbox/requests", params={"provider": "twilio"}).json()
+    assert len(sent) == 1

@@ -65,5 +65,5 @@ def test_the_contact_hash_is_stable_and_names_neither_phone_nor_email() -> None:
 def test_the_request_needs_a_phone_or_an_email() -> None:
     with pytest.raises(ValueError, match="phone, email or both"):
         lgpd.ContactEraseRequest.model_validate({"org_id": "demo", "contact": {}, "actor": "dpo"})
-    with pytest.raises(InvalidRequestError, match="contact.phone"):
+    with pytest.raises(InvalidRequestError, match=r"contact\.phone"):
         lgpd.identifiers("123", None)

@@ -59,7 +59,7 @@ from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.emails import MAX_EMAIL_INPUT, contact_key_email, normalise_email
 from hub.errors import InvalidRequestError
-from hub.messaging.contacts import address_hash, hashed_contact, iso
+from hub.messaging.contacts import address_hash, hashed_contact, iso, mark_erased
 from hub.observability import logger
 from hub.phones import MAX_PHONE_INPUT, to_e164
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
@@ -152,7 +152,9 @@ class Identifiers:
         if self.email:
             local, _, domain = self.email.partition("@")
             # Whole addresses only: not the tail of a longer local part nor a shorter domain.
-            parts.append(rf"(?:(?<![\w.+%-])|(?<=%[0-9A-Fa-f]{{2}})){re.escape(local)}(?:@|%40){re.escape(domain)}(?![\w-]|\.[\w-])")
+            parts.append(
+                rf"(?:(?<![\w.+%-])|(?<=%[0-9A-Fa-f]{{2}})){re.escape(local)}(?:@|%40){re.escape(domain)}(?![\w-]|\.[\w-])"
+            )
         return re.compile("|".join(parts), re.IGNORECASE)
 
     def _wamid_holds_phone(self, token: str, pattern: re.Pattern[str]) -> bool:
@@ -524,6 +526,11 @@ def erase_contact(request: ContactEraseRequest) -> ErasureReport:
         contact_hash=contact_hash(request.org_id, ids),
         started_at=datetime.now(UTC),
     )
+    # First of all: sends queued before now (the outbox) are no longer sent to these addresses.
+    channels = [("whatsapp", ids.phone), ("sms", ids.phone), ("email", ids.email)]
+    for channel, address in channels:
+        if address:
+            mark_erased(request.org_id, channel, address, at=job.started_at)
     if run(job, _Clock(time.monotonic() + DIRECT_BUDGET_SECONDS)):
         return _finish(job)
     return _continue_later(job)

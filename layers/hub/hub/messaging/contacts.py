@@ -127,6 +127,41 @@ def get_channel_state(org_id: str, channel: Channel, address: str) -> ChannelSta
     )
 
 
+def mark_erased(org_id: str, channel: str, address: str, *, at: datetime) -> None:
+    """An LGPD erasure of this address happened at ``at`` (kept beside its hashed decisions):
+    sends queued before it are not sent (:func:`erased_after`)."""
+    aws_client("dynamodb").update_item(
+        TableName=_table(),
+        Key=hashed_contact(org_id, channel, address_hash(org_id, channel, address)),
+        UpdateExpression="SET erased_at = :at",
+        ExpressionAttributeValues={":at": {"S": iso(at)}},
+    )
+
+
+def erased_after(org_id: str, recipients: list[tuple[str, str]], at: datetime) -> bool:
+    """Whether any of ``(channel, address)`` was erased (LGPD) after ``at``."""
+    keys = [hashed_contact(org_id, channel, address_hash(org_id, channel, address)) for channel, address in recipients]
+    unique = list({k["contact"]["S"]: k for k in keys}.values())
+    for start in range(0, len(unique), 100):  # BatchGetItem's limit
+        found = (
+            aws_client("dynamodb")
+            .batch_get_item(
+                RequestItems={
+                    _table(): {
+                        "Keys": unique[start : start + 100],
+                        "ConsistentRead": True,
+                        "ProjectionExpression": "erased_at",
+                    }
+                }
+            )
+            .get("Responses", {})
+            .get(_table(), [])
+        )
+        if any(item.get("erased_at", {}).get("S", "") > iso(at) for item in found):
+            return True
+    return False
+
+
 def _with_kept_decisions(item: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
     """The address's state with what an erasure kept as a hash: a suppression always; an opt-out
     unless a newer decision was recorded for the address since."""
