@@ -316,3 +316,22 @@ def test_a_send_queued_before_the_erasure_is_not_sent_and_one_queued_after_is(
     assert consume() == {"batchItemFailures": []}
     sent = httpx.get(f"{sandboxed.url}/__sandbox/requests", params={"provider": "twilio"}).json()
     assert len(sent) == 1
+
+
+# ----- the archive: every version ------------------------------------------------------------------
+
+
+def test_old_versions_of_archived_deliveries_are_erased_too(hub_aws: HubAws) -> None:
+    # Given: a delivery archived, then deleted (a delete marker on a versioned bucket) — its bytes
+    # are still there as a noncurrent version — and another org's delivery about the same phone
+    s3, bucket = hub_aws.client("s3"), hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"]
+    body = json.dumps({"body": json.dumps({"From": "whatsapp:" + PHONE, "Body": "Oi"})})
+    s3.put_object(Bucket=bucket, Key="raw/twilio/demo/2026/11/22/000000000000-a.json", Body=body.encode())
+    s3.delete_object(Bucket=bucket, Key="raw/twilio/demo/2026/11/22/000000000000-a.json")
+    s3.put_object(Bucket=bucket, Key="raw/evolution/acme/2026/11/22/000000000000-b.json", Body=body.encode())
+    # When
+    report = erase(phone=PHONE)
+    # Then: the old version is gone; the other org's archive is untouched
+    assert report["erased"]["webhook_archive"] == 1
+    versions = s3.list_object_versions(Bucket=bucket).get("Versions", [])
+    assert [v["Key"] for v in versions] == ["raw/evolution/acme/2026/11/22/000000000000-b.json"]

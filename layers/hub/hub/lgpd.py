@@ -443,10 +443,10 @@ def _sweep_archive(job: ErasureJob, match: _Matcher, cursor: dict[str, Any] | No
 
 
 def _archive_providers(s3: Any, bucket: str) -> list[str]:
+    # Versions, not objects: a provider whose every object was deleted may still hold old versions.
     providers: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/", Delimiter="/"):
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix="raw/", Delimiter="/"):
         providers += [p["Prefix"].split("/")[1] for p in page.get("CommonPrefixes", [])]
-    # Keys of deleted objects whose old versions remain are not listed above; their provider is.
     return sorted(set(providers))
 
 
