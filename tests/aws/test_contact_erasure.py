@@ -335,3 +335,13 @@ def test_old_versions_of_archived_deliveries_are_erased_too(hub_aws: HubAws) -> 
     assert report["erased"]["webhook_archive"] == 1
     versions = s3.list_object_versions(Bucket=bucket).get("Versions", [])
     assert [v["Key"] for v in versions] == ["raw/evolution/acme/2026/11/22/000000000000-b.json"]
+
+
+def test_audit_records_that_mention_the_contact_stay_and_are_counted_as_retained(hub_aws: HubAws) -> None:
+    # A PIX transfer to the contact's email key: the audit trail is append-only (and financial)
+    from hub import audit
+
+    audit.record("demo", "transfer.created", actor="finance", details={"destination": EMAIL, "value_cents": 100})
+    report = erase(email=EMAIL)
+    assert report["retained"]["audit"] == 1
+    assert erase(email=EMAIL)["retained"]["audit"] == 1  # still there, still counted

@@ -450,14 +450,16 @@ def _archive_providers(s3: Any, bucket: str) -> list[str]:
     return sorted(set(providers))
 
 
-def _count_audit(job: ErasureJob, match: _Matcher) -> None:
+def _count_audit(job: ErasureJob, match: _Matcher, cursor: dict[str, Any] | None) -> Iterator[Any]:
     """The audit trail is append-only: what mentions the contact stays (counted), until its TTL."""
     table = get_settings().audit_table
     if not table:
+        yield None
         return
     db = aws_client("dynamodb")
-    for items, _after in _pages(db.query, _partition(table, job.org_id), None):
+    for items, after in _pages(db.query, _partition(table, job.org_id), cursor):
         job.retained["audit"] += sum(1 for item in items if match.item_found(item))
+        yield after
 
 
 SWEEPS: dict[str, Stage] = {
@@ -466,15 +468,17 @@ SWEEPS: dict[str, Stage] = {
     "payments": _sweep_payments,
     "idempotency": _sweep_idempotency,
     "webhook_archive": _sweep_archive,
+    "audit": _count_audit,  # read only: counted under ``retained``
 }
+STAGES = (*STORES, "audit")
 
 
 def run(job: ErasureJob, clock: _Clock) -> bool:
     """Sweep from where the job stands until done (True) or out of time (False, job updated)."""
     match = _Matcher(Identifiers(phone=job.phone, email=job.email))
     job.rounds += 1
-    while job.stage < len(STORES):
-        sweep = SWEEPS[STORES[job.stage]]
+    while job.stage < len(STAGES):
+        sweep = SWEEPS[STAGES[job.stage]]
         for after in sweep(job, match, job.cursor):
             job.cursor = after
             if after is None:
@@ -482,9 +486,8 @@ def run(job: ErasureJob, clock: _Clock) -> bool:
             if clock.out_of_time():
                 return False
         job.stage, job.cursor = job.stage + 1, None
-        if job.stage < len(STORES) and clock.out_of_time():
+        if job.stage < len(STAGES) and clock.out_of_time():
             return False
-    _count_audit(job, match)
     return True
 
 
@@ -509,7 +512,7 @@ def _continue_later(job: ErasureJob) -> ErasureReport:
     )
     logger.info(
         "contact_erasure_continues",
-        extra={"org_id": job.org_id, "contact_hash": job.contact_hash, "store": STORES[job.stage]},
+        extra={"org_id": job.org_id, "contact_hash": job.contact_hash, "store": STAGES[job.stage]},
     )
     return job.report(None)
 
