@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub import lgpd
+from hub import audit, lgpd
 from hub.errors import InvalidRequestError
 from hub.events import EmailEventData, HubEvent, InboundMessage
 from hub.inbound import process_inbound_event
@@ -339,8 +339,6 @@ def test_old_versions_of_archived_deliveries_are_erased_too(hub_aws: HubAws) -> 
 
 def test_audit_records_that_mention_the_contact_stay_and_are_counted_as_retained(hub_aws: HubAws) -> None:
     # A PIX transfer to the contact's email key: the audit trail is append-only (and financial)
-    from hub import audit
-
     audit.record("demo", "transfer.created", actor="finance", details={"destination": EMAIL, "value_cents": 100})
     report = erase(email=EMAIL)
     assert report["retained"]["audit"] == 1

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from hub import lgpd
 from localcloud import LocalCloud
 from tests.e2e.conftest import client, invoke
 from tests.helpers import sample_event, wait_until
@@ -219,3 +221,39 @@ def test_an_erased_contact_leaves_no_trace(cloud: LocalCloud) -> None:
         cloud, "ContactErase", {"org_id": "demo", "contact": {"phone": PHONE, "email": EMAIL}, "actor": "dpo"}
     )
     assert set(again["erased"].values()) == {0}, again
+
+
+def test_an_erasure_continued_on_the_queue_is_finished_by_contact_erase(cloud: LocalCloud) -> None:
+    # Given: a contact, and an erasure job that did not fit its first invocation (as ContactErase
+    # leaves it on ContactErasureQueue, at the contacts stage)
+    phone = "+5531987654321"
+    inbound_whatsapp(cloud, phone, "Oi")
+    wait_until(lambda: contact_item(cloud, f"whatsapp#{phone}"), timeout=30)
+    ids = lgpd.identifiers(phone, None)
+    job = lgpd.ErasureJob(
+        org_id="demo",
+        phone=ids.phone,
+        actor="dpo",
+        contact_hash=lgpd.contact_hash("demo", ids),
+        started_at=datetime.now(UTC),
+        rounds=1,
+    )
+    assert cloud.template is not None
+    queue: str = cloud.template.ref_resource("ContactErasureQueue")
+    # When
+    client(cloud, "sqs").send_message(QueueUrl=queue, MessageBody=job.model_dump_json())
+    # Then: the function consumes it, erases, and writes the audit record once done
+    wait_until(lambda: contact_item(cloud, f"whatsapp#{phone}") is None, timeout=30)
+
+    def audited() -> list[dict[str, Any]]:
+        items = client(cloud, "dynamodb").query(
+            TableName=env(cloud, "AUDIT_TABLE"),
+            KeyConditionExpression="org_id = :o",
+            ExpressionAttributeValues={":o": {"S": "demo"}},
+        )["Items"]
+        return [i for i in items if job.contact_hash in i.get("details", {}).get("S", "")]
+
+    record = wait_until(audited, timeout=30)[0]
+    assert record["action"]["S"] == "contact_erased"
+    assert json.loads(record["details"]["S"])["rounds"] == 2
+    assert mentions(("31987654321",))(everything_stored(cloud)) == {}
