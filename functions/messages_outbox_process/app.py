@@ -5,6 +5,7 @@ Each SQS message: {"operation": "whatsapp.send_text"|"whatsapp.send_media"|"what
 send comes back after retry_after (hub.batch); a refused one is announced as message.rejected.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -18,7 +19,8 @@ from hub.observability import lambda_handler
 
 
 def record_handler(record: SQSRecord) -> None:
-    send_from_outbox(record.body)
+    sent = record.attributes.get("SentTimestamp")  # always set by SQS; absent in hand-made events
+    send_from_outbox(record.body, datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None)
 
 
 @lambda_handler

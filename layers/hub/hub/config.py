@@ -46,6 +46,8 @@ class Settings(BaseModel):
     pagbank_pending_after_seconds: int = Field(1800, alias="PAGBANK_PENDING_AFTER_SECONDS", ge=0)
     pagbank_pending_max_age_days: int = Field(35, alias="PAGBANK_PENDING_MAX_AGE_DAYS", gt=0)
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
+    # LGPD erasures that did not fit one invocation continue here (hub.lgpd).
+    contact_erasure_queue_url: str | None = Field(None, alias="CONTACT_ERASURE_QUEUE_URL")
     # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
     orgs_table: str | None = Field(None, alias="ORGS_TABLE")
     org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)

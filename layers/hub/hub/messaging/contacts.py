@@ -10,12 +10,17 @@ One item per org, channel and address (``{channel}#{address}``: ``whatsapp#+5511
 * ``last_inbound_at`` (WhatsApp): when the contact last wrote to us, the start of Cloud
   API's 24-hour customer-service window.
 
+After an LGPD erasure (:mod:`hub.lgpd`) a suppression or an opt-out is kept without the address:
+an item ``{channel}#sha256:{digest}`` (:func:`address_hash`) holding only the decision, read
+beside the address's own item, so an erased address that bounced stays refused.
+
 Every send checks :func:`ensure_can_send` first. Without a recorded decision a send is
 allowed unless the org requires explicit opt-in (``require_opt_in`` in its messaging settings).
 """
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -48,6 +53,17 @@ def contact_key(org_id: str, channel: str, address: str) -> dict[str, Any]:
     if channel == "email":
         address = contact_key_email(address)
     return {"org_id": {"S": org_id}, "contact": {"S": f"{channel}#{address}"}}
+
+
+def address_hash(org_id: str, channel: str, address: str) -> str:
+    """The hash an erased address's suppression/opt-out is kept under (the address as keyed)."""
+    if channel == "email":
+        address = contact_key_email(address)
+    return hashlib.sha256(f"lgpd:v1:{org_id}:{channel}:{address}".encode()).hexdigest()
+
+
+def hashed_contact(org_id: str, channel: str, digest: str) -> dict[str, Any]:
+    return {"org_id": {"S": org_id}, "contact": {"S": f"{channel}#sha256:{digest}"}}
 
 
 class ChannelState(BaseModel):
@@ -86,11 +102,18 @@ def _when(item: dict[str, Any], name: str) -> datetime | None:
 
 
 def get_channel_state(org_id: str, channel: Channel, address: str) -> ChannelState:
-    item = (
+    key = contact_key(org_id, channel, address)
+    hashed = hashed_contact(org_id, channel, address_hash(org_id, channel, address))
+    found = (
         aws_client("dynamodb")
-        .get_item(TableName=_table(), Key=contact_key(org_id, channel, address), ConsistentRead=True)
-        .get("Item", {})
+        .batch_get_item(RequestItems={_table(): {"Keys": [key, hashed], "ConsistentRead": True}})
+        .get("Responses", {})
+        .get(_table(), [])
     )
+    item: dict[str, Any] = next((i for i in found if i["contact"] == key["contact"]), {})
+    kept = next((i for i in found if i["contact"] == hashed["contact"]), None)
+    if kept is not None:
+        item = _with_kept_decisions(item, kept)
     status = item.get("consent_status", {}).get("S")
     return ChannelState(
         channel=channel,
@@ -102,6 +125,56 @@ def get_channel_state(org_id: str, channel: Channel, address: str) -> ChannelSta
         suppressed_at=_when(item, "suppressed_at"),
         last_inbound_at=_when(item, "last_inbound_at"),
     )
+
+
+def mark_erased(org_id: str, channel: str, address: str, *, at: datetime) -> None:
+    """An LGPD erasure of this address happened at ``at`` (kept beside its hashed decisions):
+    sends queued before it are not sent (:func:`erased_after`)."""
+    aws_client("dynamodb").update_item(
+        TableName=_table(),
+        Key=hashed_contact(org_id, channel, address_hash(org_id, channel, address)),
+        UpdateExpression="SET erased_at = :at",
+        ExpressionAttributeValues={":at": {"S": iso(at)}},
+    )
+
+
+def erased_after(org_id: str, recipients: list[tuple[str, str]], at: datetime) -> bool:
+    """Whether any of ``(channel, address)`` was erased (LGPD) after ``at``."""
+    keys = [hashed_contact(org_id, channel, address_hash(org_id, channel, address)) for channel, address in recipients]
+    unique = list({k["contact"]["S"]: k for k in keys}.values())
+    for start in range(0, len(unique), 100):  # BatchGetItem's limit
+        found = (
+            aws_client("dynamodb")
+            .batch_get_item(
+                RequestItems={
+                    _table(): {
+                        "Keys": unique[start : start + 100],
+                        "ConsistentRead": True,
+                        "ProjectionExpression": "erased_at",
+                    }
+                }
+            )
+            .get("Responses", {})
+            .get(_table(), [])
+        )
+        if any(item.get("erased_at", {}).get("S", "") > iso(at) for item in found):
+            return True
+    return False
+
+
+def _with_kept_decisions(item: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+    """The address's state with what an erasure kept as a hash: a suppression always; an opt-out
+    unless a newer decision was recorded for the address since."""
+    merged = dict(item)
+    if "suppressed_reason" in kept and "suppressed_reason" not in merged:
+        merged["suppressed_reason"] = kept["suppressed_reason"]
+        merged["suppressed_at"] = kept.get("suppressed_at", {"S": ""})
+    kept_at = kept.get("consent_at", {}).get("S", "")
+    if "consent_status" in kept and merged.get("consent_at", {}).get("S", "") < kept_at:
+        for name in ("consent_status", "consent_source", "consent_at"):
+            if name in kept:
+                merged[name] = kept[name]
+    return merged
 
 
 def refusal(state: ChannelState, *, require_opt_in: bool) -> InvalidRequestError | None:
@@ -171,6 +244,16 @@ def clear_suppression(org_id: str, address: str) -> None:
         Key=contact_key(org_id, "email", address),
         UpdateExpression="REMOVE suppressed_reason, suppressed_at",
     )
+    try:  # and the suppression an erasure kept as a hash, if there is one
+        aws_client("dynamodb").update_item(
+            TableName=_table(),
+            Key=hashed_contact(org_id, "email", address_hash(org_id, "email", address)),
+            UpdateExpression="REMOVE suppressed_reason, suppressed_at",
+            ConditionExpression="attribute_exists(contact)",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
 
 
 def consent_keyword(text: str | None) -> ConsentStatus | None:

@@ -12,6 +12,8 @@ functions, once per idempotency key:
 * a refusal that no retry can fix (opted out, suppressed, invalid number, missing
   credentials, an idempotency key reused for another message) is consumed and announced as
   ``message.rejected`` on the bus, so the sender learns of it;
+* a send queued before its contact was erased (LGPD ``ContactErase``, the queue's
+  SentTimestamp against the erasure's time kept as a hash) is refused (``contact_erased``);
 * a send whose answer was lost (``OutcomeUnknownError``) is never sent again by the outbox:
   it is consumed and announced as ``message.outcome_unknown`` with its idempotency key. The
   same request again (directly or through the outbox) resolves it first (docs/errors.md).
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import idempotency, orgs
 from hub.bus import put_event
+from hub.emails import normalise_email
 from hub.errors import (
     AuthenticationError,
     HubError,
@@ -36,6 +39,7 @@ from hub.errors import (
     OutcomeUnknownError,
 )
 from hub.invocation import parse_request
+from hub.messaging import contacts
 from hub.messaging.email import EmailSendRequest, send_email
 from hub.messaging.sms import SmsSendRequest, send_sms
 from hub.messaging.whatsapp import (
@@ -47,6 +51,7 @@ from hub.messaging.whatsapp import (
     send_text,
 )
 from hub.observability import logger
+from hub.phones import to_e164
 
 OPERATIONS: dict[str, tuple[type[BaseModel], Callable[[Any], BaseModel]]] = {
     "whatsapp.send_text": (SendTextRequest, send_text),
@@ -75,8 +80,30 @@ def _announce(detail_type: str, message: OutboxMessage, exc: HubError) -> None:
     put_event(detail_type, detail)
 
 
-def send_from_outbox(body: str) -> dict[str, Any]:
-    """One outbox message: validate, send at most once, or announce why it never will."""
+def _recipients(operation: str, request: BaseModel) -> list[tuple[str, str]]:
+    """(channel, normalised address) of everyone the queued send would reach."""
+    if operation == "email.send":
+        addresses = [*getattr(request, "to", []), *getattr(request, "cc", []), *getattr(request, "bcc", [])]
+        return [("email", normalise_email(a)) for a in addresses]
+    channel = "sms" if operation == "sms.send" else "whatsapp"
+    return [(channel, to_e164(getattr(request, "to", "")))]
+
+
+def _refuse_if_erased(operation: str, org_id: str, request: BaseModel, queued_at: datetime) -> None:
+    """A send queued before its contact was erased (LGPD ``ContactErase``) is not sent."""
+    try:
+        recipients = _recipients(operation, request)
+    except InvalidRequestError:
+        return  # the send itself refuses the address, naming the field
+    if contacts.erased_after(org_id, recipients, queued_at):
+        raise InvalidRequestError(
+            "a recipient of this send was erased (LGPD) after it was queued; it is not sent", code="contact_erased"
+        )
+
+
+def send_from_outbox(body: str, queued_at: datetime | None = None) -> dict[str, Any]:
+    """One outbox message: validate, send at most once, or announce why it never will.
+    ``queued_at`` (SQS SentTimestamp): a send queued before its contact was erased is refused."""
     try:
         message = parse_request(OutboxMessage, json.loads(body))
     except json.JSONDecodeError:
@@ -90,6 +117,8 @@ def send_from_outbox(body: str) -> dict[str, Any]:
             # A redelivered message without a key could be sent twice.
             raise InvalidRequestError("outbox requests need an idempotency_key", code="missing_idempotency_key")
         org_id: str = getattr(request, "org_id", "")
+        if queued_at is not None:
+            _refuse_if_erased(message.operation, org_id, request, queued_at)
         return idempotency.run_once(
             message.operation,
             org_id,
