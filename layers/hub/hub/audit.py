@@ -64,6 +64,10 @@ class AuditSource:
     user_agent: str | None = None
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def service_actor() -> str:
     """The actor of an automatic action: the function that took it."""
     return f"service:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'hub')}"
@@ -96,7 +100,7 @@ def record(
     table = settings.audit_table
     if not table:
         return None
-    now = datetime.now(UTC)
+    now = _now()
     at = now.isoformat()
     entry: dict[str, Any] = {
         "org_id": org_id,
