@@ -366,3 +366,30 @@ def test_a_counter_outage_still_answers_401(hub_aws: HubAws, forged: Any, monkey
     get_settings.cache_clear()
     assert forged(11) == [401] * 11
     assert bursts(hub_aws) == []
+
+
+def test_email_gets_text_and_chatbot_its_custom_notification_format(
+    hub_aws: HubAws, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a capture of what the alerts topic is asked to publish
+    published: list[dict[str, Any]] = []
+
+    class Sns:
+        def publish(self, **kwargs: Any) -> None:
+            published.append(kwargs)
+
+    real = audit.aws_client
+    monkeypatch.setattr(audit, "aws_client", lambda service: Sns() if service == "sns" else real(service))
+    # When a sensitive action is recorded
+    audit.record(
+        "acme", "permissions_changed", actor="ops@agency", integration="google", details={"token": "ya29.SECRET"}
+    )
+    # Then each kind of subscriber has its body, none with the secret
+    [call] = published
+    assert call["MessageStructure"] == "json" and "SECRET" not in json.dumps(call)
+    bodies = json.loads(call["Message"])
+    assert json.loads(bodies["default"])["action"] == "permissions_changed"
+    assert "Actor: ops@agency" in bodies["email"] and "Integration: google" in bodies["email"]
+    chat = json.loads(bodies["https"])
+    assert (chat["version"], chat["source"], chat["content"]["textType"]) == ("1.0", "custom", "client-markdown")
+    assert "permissions_changed for acme" in chat["content"]["title"]

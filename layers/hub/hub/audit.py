@@ -140,7 +140,15 @@ def record(
 
 
 def alert(entry: Mapping[str, Any]) -> None:
-    """A sensitive action: an ``audit.alert`` event on the bus and the alerts topic."""
+    """A sensitive action: an ``audit.alert`` event on the bus and the alerts topic.
+
+    The topic message has one body per kind of subscriber (SNS ``MessageStructure=json``): the
+    record as JSON for SQS, Lambda and any other (``default``), a readable text for ``email``,
+    and for ``https`` the custom-notification format AWS Chatbot (Amazon Q Developer in chat
+    applications) requires to post it to Slack/Teams — it drops any other message.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-send-custom-platform-specific-payloads-mobile-devices.html
+    https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html
+    """
     settings = get_settings()
     if settings.event_bus_name:
         from hub.bus import put_event
@@ -148,11 +156,62 @@ def alert(entry: Mapping[str, Any]) -> None:
         put_event("audit.alert", dict(entry))
     if settings.alerts_topic_arn:
         subject = f"[integrations-hub] {entry['action']} for {entry['org_id']}"
+        record_json = json.dumps(entry, ensure_ascii=False, default=str, indent=2)
+        bodies = {
+            "default": record_json,
+            "email": _alert_text(entry, record_json),
+            "https": json.dumps(_chat_notification(entry), ensure_ascii=False, default=str),
+        }
         aws_client("sns").publish(
             TopicArn=settings.alerts_topic_arn,
             Subject=subject[:100],
-            Message=json.dumps(entry, ensure_ascii=False, default=str, indent=2),
+            MessageStructure="json",
+            Message=json.dumps(bodies, ensure_ascii=False),
         )
+
+
+def _alert_text(entry: Mapping[str, Any], record_json: str) -> str:
+    lines = [f"A sensitive action was taken on the integrations hub: {entry['action']}.", ""]
+    for label, key in (
+        ("Organisation", "org_id"),
+        ("Integration", "integration"),
+        ("Actor", "actor"),
+        ("At", "at"),
+        ("Source IP", "source_ip"),
+        ("User agent", "user_agent"),
+    ):
+        if entry.get(key):
+            lines.append(f"{label}: {entry[key]}")
+    lines += ["", "The audit record (AuditQuery finds it too):", record_json]
+    return "\n".join(lines)
+
+
+def _chat_notification(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The alert as an AWS Chatbot custom notification (version 1.0, source custom)."""
+    title = f":rotating_light: {entry['action']} for {entry['org_id']}"
+    facts = [f"*Actor:* {entry.get('actor')}", f"*At:* {entry.get('at')}"]
+    if entry.get("integration"):
+        facts.insert(0, f"*Integration:* {entry['integration']}")
+    if entry.get("source_ip"):
+        facts.append(f"*Source IP:* {entry['source_ip']}")
+    details = json.dumps(entry.get("details") or {}, ensure_ascii=False, default=str)
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": title,
+            "description": "\n".join([*facts, f"*Details:* `{details[:1500]}`"]),
+            "keywords": [str(entry["action"]), str(entry["org_id"])],
+        },
+        "metadata": {
+            "eventType": str(entry["action"]),
+            "summary": title,
+            "additionalContext": {
+                key: str(entry[key]) for key in ("org_id", "action", "actor", "integration", "at") if entry.get(key)
+            },
+        },
+    }
 
 
 # ----------------------------------------------------------------------------- API callers
