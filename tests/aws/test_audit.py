@@ -221,6 +221,17 @@ def test_the_actor_falls_back_to_the_caller_then_anonymous() -> None:
     plain = api_event("GET", "/x", resource="/x", headers={"user-agent": "curl/8.5"})
     actor, source = audit.from_api_event(plain)
     assert (actor, source.ip, source.user_agent) == ("anonymous", "203.0.113.10", "curl/8.5")
+    # An HTTP API (payload 2.0) route with IAM auth
+    v2 = {
+        "version": "2.0",
+        "headers": {"user-agent": "boto3/1.35"},
+        "requestContext": {
+            "http": {"method": "GET", "sourceIp": "198.51.100.7", "userAgent": "boto3/1.35"},
+            "authorizer": {"iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/ops/ana"}},
+        },
+    }
+    actor, source = audit.from_api_event(v2)
+    assert (actor, source.ip) == ("arn:aws:sts::123456789012:assumed-role/ops/ana", "198.51.100.7")
 
 
 def test_an_automatic_action_is_attributed_to_the_function(
