@@ -309,4 +309,4 @@ def test_a_transfer_whose_answer_was_lost_is_never_sent_again_blindly(hub_aws: H
     # The unknown outcome is on the audit trail, beside the request and the transfer made
     audited = hub_aws.client("dynamodb").scan(TableName=hub_aws.env["AUDIT_TABLE"])["Items"]
     actions = [item["action"]["S"] for item in audited if "action" in item]
-    assert "transfer.outcome_unknown" in actions and "transfer.created" in actions
+    assert "transfer_outcome_unknown" in actions and "transfer_created" in actions

@@ -192,10 +192,10 @@ def test_a_megabyte_destination_is_a_clear_error_and_the_refused_transfer_is_aud
     assert info.value.code == "validation_error" and "destination" in info.value.message
     assert provider.calls.call_count == 0
     [record] = audit_records(seeded)
-    assert record["action"] == "transfer.refused" and "destination" in record["reason"]
+    assert record["action"] == "transfer_refused" and "destination" in record["reason"]
     assert record["destination"].startswith("x" * 100) and "1000000 characters" in record["destination"]
     [note] = seeded.client("sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=2)["Messages"]
-    assert json.loads(note["Body"])["detail"]["action"] == "transfer.refused"
+    assert json.loads(note["Body"])["detail"]["action"] == "transfer_refused"
 
 
 def test_a_transfer_over_the_ceiling_is_refused_and_audited(seeded: HubAws, provider: respx.MockRouter) -> None:
@@ -209,7 +209,7 @@ def test_a_transfer_over_the_ceiling_is_refused_and_audited(seeded: HubAws, prov
     with pytest.raises(InvalidRequestError):
         invoke("transfer_create", payload)
     [record] = audit_records(seeded)
-    assert record["action"] == "transfer.refused" and record["value_cents"] == 100_000_001
+    assert record["action"] == "transfer_refused" and record["value_cents"] == 100_000_001
     assert provider.calls.call_count == 0
 
 

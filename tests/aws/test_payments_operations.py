@@ -107,7 +107,7 @@ def test_a_transfer_to_an_allowlisted_account_is_sent_and_audited(sandboxed: Ser
 
     assert result.amount_cents == 12345
     assert result.transfer_id in sandboxed["asaas"].transfers
-    assert audited(hub_aws) == ["transfer.created", "transfer.requested"]
+    assert audited(hub_aws) == ["transfer_created", "transfer_requested"]
 
 
 def test_a_transfer_to_an_account_off_the_allowlist_is_refused_audited_and_never_sent(
@@ -119,7 +119,7 @@ def test_a_transfer_to_an_account_off_the_allowlist_is_refused_audited_and_never
     assert info.value.code == "not_allowlisted"
     assert "destination" in info.value.message
     assert asaas_posts(sandboxed, "/transfers") == []
-    assert audited(hub_aws) == ["transfer.refused"]
+    assert audited(hub_aws) == ["transfer_refused"]
 
 
 def test_a_transfer_whose_answer_is_lost_is_an_unknown_outcome_sent_once_and_audited(
@@ -131,4 +131,4 @@ def test_a_transfer_whose_answer_is_lost_is_an_unknown_outcome_sent_once_and_aud
         create_transfer(transfer())
 
     assert len(asaas_posts(sandboxed, "/transfers")) == 1  # money may have left: never sent again
-    assert audited(hub_aws) == ["transfer.outcome_unknown", "transfer.requested"]
+    assert audited(hub_aws) == ["transfer_outcome_unknown", "transfer_requested"]

@@ -396,7 +396,7 @@ def test_transfers_only_to_allowlisted_accounts_and_every_attempt_is_announced(c
     assert made["transfer_id"] and made["amount_cents"] == 50000
     notes = client(cloud, "sqs").receive_message(QueueUrl=tap, MaxNumberOfMessages=10, WaitTimeSeconds=5)["Messages"]
     actions = sorted(json.loads(n["Body"])["detail"]["action"] for n in notes)
-    assert actions == ["transfer.created", "transfer.refused"]
+    assert actions == ["transfer_created", "transfer_refused"]
 
 
 def test_a_mercadopago_notification_is_looked_up_and_moves_the_charge(cloud: LocalCloud) -> None:

@@ -102,6 +102,11 @@ class Settings(BaseModel):
     # status-callback URLs handed to providers, and the URL Twilio signs.
     public_api_url: str | None = Field(None, alias="PUBLIC_API_URL")
     webhook_max_body_bytes: int = Field(1_048_576, alias="WEBHOOK_MAX_BODY_BYTES", gt=0)
+    # A forged-webhook burst: this many authentication failures for one (org, provider) within
+    # one window (fixed windows, counted in RESILIENCE_TABLE) write one webhook_forgery_burst
+    # audit record and alert (hub.webhooks.forgery).
+    webhook_forgery_threshold: int = Field(10, alias="WEBHOOK_FORGERY_THRESHOLD", ge=1)
+    webhook_forgery_window_seconds: int = Field(300, alias="WEBHOOK_FORGERY_WINDOW_SECONDS", ge=1)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
 
     def require(self, field: str) -> str:

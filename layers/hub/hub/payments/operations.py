@@ -179,8 +179,8 @@ def _pix_key_type(key: str) -> PixKeyType:
 
 
 def _refused(org_id: str, details: dict[str, Any], reason: str) -> None:
-    audit.record(org_id, "transfer.refused", actor=_actor(details), details={**details, "reason": reason})
-    put_event("security.sensitive_action", {"org_id": org_id, "action": "transfer.refused", **details})
+    audit.record(org_id, "transfer_refused", actor=_actor(details), details={**details, "reason": reason})
+    put_event("security.sensitive_action", {"org_id": org_id, "action": "transfer_refused", **details})
 
 
 def _actor(details: dict[str, Any]) -> str | None:
@@ -234,7 +234,7 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     if not account.pix_key:
         _refused(request.org_id, details, "the allowlisted account has no PIX key")
         raise InvalidRequestError(f"allowlisted account {request.destination!r} has no PIX key", code="no_pix_key")
-    audit.record(request.org_id, "transfer.requested", actor=request.requested_by, details=details)
+    audit.record(request.org_id, "transfer_requested", actor=request.requested_by, details=details)
     try:
         result = _account(ports.PixTransfers, request.org_id).create_transfer(
             request.value_cents,
@@ -245,12 +245,12 @@ def create_transfer(request: TransferRequest) -> TransferResult:
     except OutcomeUnknownError as exc:
         # Money may have left: the audit and the announcement say so, the key holds the outcome.
         unknown = {**details, "reason": exc.message}
-        audit.record(request.org_id, "transfer.outcome_unknown", actor=request.requested_by, details=unknown)
+        audit.record(request.org_id, "transfer_outcome_unknown", actor=request.requested_by, details=unknown)
         put_event(
-            "security.sensitive_action", {"org_id": request.org_id, "action": "transfer.outcome_unknown", **unknown}
+            "security.sensitive_action", {"org_id": request.org_id, "action": "transfer_outcome_unknown", **unknown}
         )
         raise
     done = {**details, "transfer_id": result.transfer_id, "status": result.status}
-    audit.record(request.org_id, "transfer.created", actor=request.requested_by, details=done)
-    put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer.created", **done})
+    audit.record(request.org_id, "transfer_created", actor=request.requested_by, details=done)
+    put_event("security.sensitive_action", {"org_id": request.org_id, "action": "transfer_created", **done})
     return result

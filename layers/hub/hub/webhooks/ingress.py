@@ -26,6 +26,7 @@ from hub.jsonmoney import JsonLimitError, loads_json
 from hub.observability import logger, metrics
 from hub.orgs import require_org
 from hub.webhooks.archive import archive_raw
+from hub.webhooks.forgery import note_failure
 from hub.webhooks.models import RawWebhook, WebhookSpec
 from hub.webhooks.publish import publish_once
 
@@ -86,6 +87,7 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         logger.warning(
             "webhook_rejected", extra={"provider": spec.provider, "org_id": request.org_id, "reason": exc.message}
         )
+        note_failure(request, spec.provider, exc.message)  # one counter update; a burst is audited once
         return _error(401, "unauthorized", exc.message)
     except ConfigurationError as exc:
         logger.error("webhook_secret_malformed", extra={"provider": spec.provider, "org_id": request.org_id})
