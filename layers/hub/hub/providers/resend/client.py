@@ -145,11 +145,11 @@ class ResendClient(ProviderClient):
             # disabling the integration that sends fine with it.
             if _is_health_probe(response):
                 return None
-            return error.recast(
-                InvalidRequestError,
-                "resend refused the call: this API key may only send emails (restricted_api_key); "
-                "give the hub a full-access key to manage webhooks and keys",
-            )
+            if _is_management_call(response):
+                return error.recast(
+                    InvalidRequestError,
+                    f"{error.message} (the hub needs a full-access key to manage webhooks and API keys)",
+                )
         if status == 403 and code == "validation_error":
             # "The `x.com` domain is not verified" / "You can only send testing emails to your own
             # address": the key is fine, the request's `from`/`to` are not. Not an auth failure (that
@@ -389,6 +389,15 @@ class ResendClient(ProviderClient):
         sending-only key answers 401 ``restricted_api_key``, which :meth:`classify` treats as
         healthy (the key is valid; it may only send). Invalid or suspended keys -> 403."""
         self.request("GET", "/domains", params={"limit": 1}, timeout=get_settings().health_check_timeout)
+
+
+def _is_management_call(response: httpx.Response) -> bool:
+    """A webhook or API-key call (what a sending-only key may not make), not a send."""
+    try:
+        path = response.request.url.path
+    except RuntimeError:  # a Response built without a request
+        return False
+    return "/webhooks" in path or "/api-keys" in path
 
 
 def _is_health_probe(response: httpx.Response) -> bool:
