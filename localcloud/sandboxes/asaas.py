@@ -105,6 +105,7 @@ _MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
 DEMO_WEBHOOK_TOKEN = "demo-asaas-webhook-token"
+DEMO_WEBHOOK_EMAIL = "financeiro@somosprodutora.com.br"
 MAX_WEBHOOKS = 10
 SEND_TYPES = ("SEQUENTIALLY", "NON_SEQUENTIALLY")
 # Event names a webhook may subscribe to (https://docs.asaas.com/docs/webhook-para-cobrancas,
@@ -951,6 +952,8 @@ DEMO_SECRETS = (
             "api_key": DEMO_API_KEY,
             "environment": "sandbox",
             "webhook_token": DEMO_WEBHOOK_TOKEN,
+            # Where Asaas emails webhook failures: needed to register the webhook through the API.
+            "webhook_email": DEMO_WEBHOOK_EMAIL,
         },
     ),
 )
