@@ -11,12 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.errors import InvalidRequestError
 from hub.providers import ports
 from hub.providers.base.webhook import WebhookRegistration
-from localcloud.sandboxes import asaas, evolution, resend
+from localcloud.sandboxes import asaas, evolution, meta, resend
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes, reset_hub_caches
-from tests.helpers import FakeLambdaContext, load_function, resent, sample_event
+from tests.helpers import FakeLambdaContext, api_event, load_function, resent, sample_event
 
 TOKEN = "Hk2vN8qXw4LpR7tY1zJ9cB3mF6dS0aGe"  # what the hub generated for this registration
 
@@ -148,3 +149,52 @@ def test_a_target_that_is_not_http_is_refused_by_the_sandbox_as_by_the_provider(
     response = calls[provider]()
     assert 400 <= response.status_code < 500
     assert "url" in response.text.lower() or "endpoint" in response.text.lower()
+
+
+def test_meta_verifies_the_callback_with_the_hub_during_the_subscription_then_delivers_signed(
+    sandboxed: ServedSandboxes, hub_aws: HubAws
+) -> None:
+    # Given Meta's verification request reaching the hub's real GET route while the call runs
+    receiver = load_function("webhook_meta")
+    verified: list[dict[str, str]] = []
+
+    def hub_answers(url: str, params: dict[str, str]) -> tuple[int, str]:
+        verified.append(params)
+        event = api_event(
+            "GET",
+            "/webhooks/meta/demo",
+            resource="/webhooks/meta/{org_id}",
+            path_parameters={"org_id": "demo"},
+            query=params,
+        )
+        response = receiver.handler(event, FakeLambdaContext("WebhookMeta"))
+        return response["statusCode"], response["body"]
+
+    sandbox = sandboxed["meta"]
+    sandbox.verify_callback = hub_answers
+
+    # When the demo org's app subscribes the hub's route
+    registration = ports.for_org(ports.WebhookRegistrar, "demo", "meta").register_webhook(hub_route("meta"), TOKEN)
+
+    # Then Meta verified the callback with the hub once per object, and holds the subscriptions
+    assert [p["hub.verify_token"] for p in verified] == [meta.DEMO_VERIFY_TOKEN] * 3
+    assert set(sandbox.subscriptions) == {"whatsapp_business_account", "instagram", "page"}
+    assert dict(registration.secret_fields) == {}
+    # … and what it then posts, signed with the app secret, is accepted
+    delivery = sandbox.webhook_delivery(sample_body("meta"))
+    assert delivery is not None
+    url, headers, body = delivery
+    assert url == hub_route("meta")
+    accepted = receive("meta", headers, body)
+    assert accepted["statusCode"] == 200, accepted["body"]
+
+
+def test_meta_refuses_the_subscription_when_the_hub_does_not_answer_the_challenge(
+    sandboxed: ServedSandboxes, hub_aws: HubAws
+) -> None:
+    # The hub's GET route not answering the challenge (unreachable, or another verify token stored)
+    sandboxed["meta"].verify_callback = lambda url, params: (403, "forbidden")
+    with pytest.raises(InvalidRequestError) as info:
+        ports.for_org(ports.WebhookRegistrar, "demo", "meta").register_webhook(hub_route("meta"), TOKEN)
+    assert "2200" in info.value.message
+    assert sandboxed["meta"].subscriptions == {}
