@@ -26,6 +26,15 @@ Implemented (ids look like Asaas's: ``cus_…``, ``pay_…``, ``sub_…``):
   on the statement).
 * ``POST /v3/paymentLinks``, ``POST /v3/subscriptions`` (creates the first charge, as Asaas
   does), ``DELETE /v3/subscriptions/{id}``.
+* ``POST /v3/webhooks`` (``name``, ``url`` http(s), ``email``, ``sendType``
+  SEQUENTIALLY|NON_SEQUENTIALLY, ``events`` from :data:`WEBHOOK_EVENTS`, ``enabled``,
+  ``interrupted``, ``apiVersion``, ``authToken`` 32-255 characters without spaces, numeric
+  sequences or 4 repeated characters, generated and answered once when absent), at most 10 per
+  account (https://docs.asaas.com/docs/create-new-webhook-via-api); ``PUT /v3/webhooks/{id}``
+  (the same fields, each optional), ``GET /v3/webhooks[/{id}]``, ``DELETE /v3/webhooks/{id}``.
+  Answers never carry the token (``hasAuthToken``), except the create that generated it.
+  :meth:`AsaasSandbox.webhook_delivery` builds the POST Asaas would send for an event to every
+  enabled webhook taking it (``asaas-access-token: <authToken>``): tests post it to the hub.
 * ``GET /v3/financialTransactions`` (``startDate``, ``finishDate``, ``offset``, ``limit`` ≤ 100,
   ``hasMore``), ``POST /v3/transfers`` (PIX key or bank account; refused beyond the balance),
   ``GET /v3/finance/balance``.
@@ -48,7 +57,8 @@ them, subject to ``/__sandbox/faults/asaas`` — set faults after using them):
   the next requests answer 429 with ``RateLimit-Limit``/``-Remaining: 0``/``-Reset``
   (https://docs.asaas.com/docs/api-limits-1).
 
-Not emulated: webhooks are never sent (post signed webhooks to the hub yourself); no fees unless
+Not emulated: webhooks are never sent by the sandbox itself (``webhook_delivery`` builds them,
+post them to the hub yourself); no queue penalties or interruption after failures; no fees unless
 asked, no interest/fines, installments, split, card payments or notifications.
 """
 
@@ -95,6 +105,68 @@ _MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
 DEMO_WEBHOOK_TOKEN = "demo-asaas-webhook-token"
+DEMO_WEBHOOK_EMAIL = "financeiro@somosprodutora.com.br"
+MAX_WEBHOOKS = 10
+SEND_TYPES = ("SEQUENTIALLY", "NON_SEQUENTIALLY")
+# Event names a webhook may subscribe to (https://docs.asaas.com/docs/webhook-para-cobrancas,
+# https://docs.asaas.com/docs/eventos-para-assinaturas, transfers); others are refused.
+WEBHOOK_EVENTS = frozenset(
+    {
+        "PAYMENT_CREATED",
+        "PAYMENT_AWAITING_RISK_ANALYSIS",
+        "PAYMENT_APPROVED_BY_RISK_ANALYSIS",
+        "PAYMENT_REPROVED_BY_RISK_ANALYSIS",
+        "PAYMENT_AUTHORIZED",
+        "PAYMENT_UPDATED",
+        "PAYMENT_CONFIRMED",
+        "PAYMENT_RECEIVED",
+        "PAYMENT_CREDIT_CARD_CAPTURE_REFUSED",
+        "PAYMENT_ANTICIPATED",
+        "PAYMENT_OVERDUE",
+        "PAYMENT_DELETED",
+        "PAYMENT_RESTORED",
+        "PAYMENT_REFUNDED",
+        "PAYMENT_PARTIALLY_REFUNDED",
+        "PAYMENT_REFUND_IN_PROGRESS",
+        "PAYMENT_RECEIVED_IN_CASH_UNDONE",
+        "PAYMENT_CHARGEBACK_REQUESTED",
+        "PAYMENT_CHARGEBACK_DISPUTE",
+        "PAYMENT_AWAITING_CHARGEBACK_REVERSAL",
+        "PAYMENT_DUNNING_RECEIVED",
+        "PAYMENT_DUNNING_REQUESTED",
+        "PAYMENT_BANK_SLIP_VIEWED",
+        "PAYMENT_CHECKOUT_VIEWED",
+        "SUBSCRIPTION_CREATED",
+        "SUBSCRIPTION_UPDATED",
+        "SUBSCRIPTION_INACTIVATED",
+        "SUBSCRIPTION_DELETED",
+        "TRANSFER_CREATED",
+        "TRANSFER_PENDING",
+        "TRANSFER_IN_BANK_PROCESSING",
+        "TRANSFER_BLOCKED",
+        "TRANSFER_DONE",
+        "TRANSFER_FAILED",
+        "TRANSFER_CANCELLED",
+    }
+)
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def auth_token_problem(token: Any) -> str | None:
+    """Asaas's rules for a webhook authToken (https://docs.asaas.com/docs/create-new-webhook-via-api)."""
+    if not isinstance(token, str) or not 32 <= len(token) <= 255:
+        return "O authToken deve ter entre 32 e 255 caracteres"
+    if any(ch.isspace() for ch in token):
+        return "O authToken não pode conter espaços"
+    if re.search(r"(.)\1{3}", token):
+        return "O authToken não pode conter 4 caracteres repetidos em sequência"
+    digits = "0123456789"
+    if any(token[i : i + 4].isdigit() and token[i : i + 4] in (digits + digits[::-1]) for i in range(len(token) - 3)):
+        return "O authToken não pode conter sequências numéricas"
+    if token.startswith("$aact"):
+        return "O authToken não pode ser uma chave de API"
+    return None
 
 
 def _mark(value: Any) -> Any:
@@ -204,6 +276,11 @@ class AsaasSandbox(Sandbox):
         self.route(f"{v3}/financialTransactions", ["GET"], self.list_financial_transactions)
         self.route(f"{v3}/transfers", ["POST"], self.create_transfer)
         self.route(f"{v3}/finance/balance", ["GET"], self.get_balance)
+        self.route(f"{v3}/webhooks", ["GET"], self.list_webhooks)
+        self.route(f"{v3}/webhooks", ["POST"], self.create_webhook)
+        self.route(f"{v3}/webhooks/<wid>", ["GET"], self.get_webhook)
+        self.route(f"{v3}/webhooks/<wid>", ["PUT"], self.update_webhook)
+        self.route(f"{v3}/webhooks/<wid>", ["DELETE"], self.delete_webhook)
         self.route("/__control/payments/<pid>/confirm", ["POST"], self.control_confirm)
         self.route("/__control/payments/<pid>/receive", ["POST"], self.control_receive)
         self.route("/__control/financialTransactions", ["POST"], self.control_transaction)
@@ -218,6 +295,8 @@ class AsaasSandbox(Sandbox):
         self.payment_links: dict[str, dict[str, Any]] = {}
         self.transfers: dict[str, dict[str, Any]] = {}
         self.transactions: list[dict[str, Any]] = []
+        # id -> the webhook as configured, authToken included (never answered back).
+        self.webhooks: dict[str, dict[str, Any]] = {}
         self.balance = self.initial_balance
         self.slow_create: tuple[float, int] | None = None
         self.pix_qr_unavailable = 0
@@ -603,6 +682,119 @@ class AsaasSandbox(Sandbox):
             subscription["status"] = "INACTIVE"
         return asaas_json({"deleted": True, "id": sid})
 
+    # -- webhooks ------------------------------------------------------------ #
+
+    @staticmethod
+    def _webhook_view(webhook: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in webhook.items() if k not in ("authToken", "deleted")}
+        view["hasAuthToken"] = bool(webhook.get("authToken"))
+        return view
+
+    def _webhook_fields(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        """The configured webhook after ``body`` (all fields required on create, each optional
+        on update), or _Invalid naming the first bad field."""
+        merged = {**(current or {}), **{k: v for k, v in body.items() if k != "id"}}
+        for field in ("name", "url", "email", "sendType", "events"):
+            if merged.get(field) in (None, "", []):
+                raise _Invalid(f"invalid_{field}", f"O campo {field} deve ser informado")
+        if not isinstance(merged["name"], str) or len(merged["name"]) > 255:
+            raise _Invalid("invalid_name", "O nome informado é inválido")
+        if not isinstance(merged["url"], str) or not _HTTP_URL.match(merged["url"]):
+            raise _Invalid("invalid_url", "A URL informada é inválida")
+        if not isinstance(merged["email"], str) or not _EMAIL.match(merged["email"]):
+            raise _Invalid("invalid_email", "O email informado é inválido")
+        if merged["sendType"] not in SEND_TYPES:
+            raise _Invalid("invalid_sendType", f"O sendType deve ser um de: {', '.join(SEND_TYPES)}")
+        events = merged["events"]
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise _Invalid("invalid_events", "O campo events deve ser uma lista")
+        unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise _Invalid("invalid_events", f"Evento inválido: {unknown[0]}")
+        for field in ("enabled", "interrupted"):
+            if not isinstance(merged.get(field, False), bool):
+                raise _Invalid(f"invalid_{field}", f"O campo {field} deve ser booleano")
+        if merged.get("apiVersion", 3) != 3:
+            raise _Invalid("invalid_apiVersion", "A versão da API deve ser 3")
+        token = merged.get("authToken")
+        if token is not None and (problem := auth_token_problem(token)) is not None:
+            raise _Invalid("invalid_authToken", problem)
+        if token is not None and token == self.api_key:
+            raise _Invalid("invalid_authToken", "O authToken não pode ser uma chave de API")
+        return {
+            "name": merged["name"],
+            "url": merged["url"],
+            "email": merged["email"],
+            "enabled": merged.get("enabled", True),
+            "interrupted": merged.get("interrupted", False),
+            "apiVersion": 3,
+            "authToken": token,
+            "sendType": merged["sendType"],
+            "events": list(dict.fromkeys(events)),
+        }
+
+    def list_webhooks(self, request: Request) -> Response:
+        with self.lock:
+            items = [self._webhook_view(w) for w in self.webhooks.values()]
+        return self._page(request, items)
+
+    def create_webhook(self, request: Request) -> Response:
+        fields = self._webhook_fields(self._body(request), None)
+        generated = fields["authToken"] is None
+        if generated:
+            fields["authToken"] = "whk_" + secrets.token_hex(24)
+        with self.lock:
+            if len(self.webhooks) >= MAX_WEBHOOKS:
+                raise _Invalid("invalid_action", f"É permitido no máximo {MAX_WEBHOOKS} webhooks por conta")
+            webhook = {"id": "wh_" + _alnum(20), **fields}
+            self.webhooks[webhook["id"]] = webhook
+            view = self._webhook_view(webhook)
+        if generated:  # "only returned once in the creation response"
+            view["authToken"] = webhook["authToken"]
+        return asaas_json(view)
+
+    def get_webhook(self, request: Request, wid: str) -> Response:
+        with self.lock:
+            webhook = self.webhooks.get(wid)
+            if webhook is None:
+                raise _Invalid("not_found", "Webhook não encontrado", status=404)
+            return asaas_json(self._webhook_view(webhook))
+
+    def update_webhook(self, request: Request, wid: str) -> Response:
+        body = self._body(request)
+        with self.lock:
+            webhook = self.webhooks.get(wid)
+            if webhook is None:
+                raise _Invalid("not_found", "Webhook não encontrado", status=404)
+            fields = self._webhook_fields(body, webhook)
+            webhook.update(fields)
+            return asaas_json(self._webhook_view(webhook))
+
+    def delete_webhook(self, request: Request, wid: str) -> Response:
+        with self.lock:
+            if self.webhooks.pop(wid, None) is None:
+                raise _Invalid("not_found", "Webhook não encontrado", status=404)
+        return asaas_json({"deleted": True, "id": wid})
+
+    def webhook_delivery(self, event: dict[str, Any]) -> list[tuple[str, dict[str, str], bytes]]:
+        """The POSTs Asaas sends for ``event`` (``{"id", "event", "dateCreated", "payment"|…}``):
+        one ``(url, headers, body)`` per enabled, not interrupted webhook taking
+        ``event["event"]``, with ``asaas-access-token`` when it has a token."""
+        with self.lock:
+            targets = [
+                dict(w)
+                for w in self.webhooks.values()
+                if w["enabled"] and not w["interrupted"] and event.get("event") in w["events"]
+            ]
+        body = dumps(event).encode("utf-8")
+        deliveries = []
+        for webhook in targets:
+            headers = {"Content-Type": "application/json", "User-Agent": "Asaas_Hmlg/3.0"}
+            if webhook["authToken"]:
+                headers["asaas-access-token"] = webhook["authToken"]
+            deliveries.append((webhook["url"], headers, body))
+        return deliveries
+
     # -- statement, transfers, balance --------------------------------------- #
 
     def _add_transaction(
@@ -760,6 +952,8 @@ DEMO_SECRETS = (
             "api_key": DEMO_API_KEY,
             "environment": "sandbox",
             "webhook_token": DEMO_WEBHOOK_TOKEN,
+            # Where Asaas emails webhook failures: needed to register the webhook through the API.
+            "webhook_email": DEMO_WEBHOOK_EMAIL,
         },
     ),
 )

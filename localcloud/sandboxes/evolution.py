@@ -16,18 +16,33 @@ Implemented endpoints (auth header ``apikey`` must be the demo key):
   error object (132001/132000) with 201, as Evolution's official-API channel does. Other
   instances (:data:`BAILEYS_INSTANCE`) answer 500 "Method not available in the Baileys service".
 * ``GET /instance/connectionState/{instance}`` -> ``{"instance": {"instanceName", "state": "open"}}``.
+* ``POST /webhook/set/{instance}`` ``{"webhook": {"enabled", "url", "headers"?, "byEvents"?,
+  "base64"?, "events"?}}`` -> 201 with the stored record (``id``, ``url``, ``headers``,
+  ``enabled``, ``events``, ``webhookByEvents``, ``webhookBase64``, ``createdAt``, ``updatedAt``,
+  ``instanceId``), one per instance (a second call replaces it), as evolution-api's
+  WebhookController.set upserts it; validated like its webhookSchema (enabled and url required,
+  events from EventController.events, an empty list = all events, ``enabled: false`` = none),
+  and stricter on one point: the url must be http(s) (Evolution only ever calls those).
+  ``GET /webhook/find/{instance}`` -> the record, or ``null``.
+* :meth:`EvolutionSandbox.webhook_delivery` builds the POST Evolution would send to the
+  registered webhook (its url, the registered custom ``headers``, the ``{event, instance, data,
+  destination, date_time, sender, server_url, apikey}`` body): tests post it to the hub.
 * ``GET /`` -> the welcome document.
 
 Not emulated: the optional ``delay`` is accepted but not waited for; media are not fetched;
-base64 media; no webhooks are sent.
+base64 media; webhooks are never sent by the sandbox itself (``webhook_delivery`` builds them);
+``jwt_key`` headers.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -40,6 +55,42 @@ NOT_ON_WHATSAPP_PREFIX = "5500"
 BAILEYS_INSTANCE = "somos-baileys"
 MEDIA_TYPES = ("image", "video", "document", "audio")
 
+
+# EventController.events (evolution-api src/api/integrations/event/event.controller.ts).
+WEBHOOK_EVENTS = (
+    "APPLICATION_STARTUP",
+    "QRCODE_UPDATED",
+    "MESSAGES_SET",
+    "MESSAGES_UPSERT",
+    "MESSAGES_EDITED",
+    "MESSAGES_UPDATE",
+    "MESSAGES_DELETE",
+    "SEND_MESSAGE",
+    "SEND_MESSAGE_UPDATE",
+    "CONTACTS_SET",
+    "CONTACTS_UPSERT",
+    "CONTACTS_UPDATE",
+    "PRESENCE_UPDATE",
+    "CHATS_SET",
+    "CHATS_UPSERT",
+    "CHATS_UPDATE",
+    "CHATS_DELETE",
+    "GROUPS_UPSERT",
+    "GROUP_UPDATE",
+    "GROUP_PARTICIPANTS_UPDATE",
+    "CONNECTION_UPDATE",
+    "LABELS_EDIT",
+    "LABELS_ASSOCIATION",
+    "CALL",
+    "TYPEBOT_START",
+    "TYPEBOT_CHANGE_STATUS",
+    "REMOVE_INSTANCE",
+    "LOGOUT_INSTANCE",
+    "INSTANCE_CREATE",
+    "INSTANCE_DELETE",
+    "STATUS_INSTANCE",
+)
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
 
 DEMO_WEBHOOK_TOKEN = "demo-evolution-webhook-token"
 DEMO_INSTANCE = "somos-principal"
@@ -60,7 +111,11 @@ class EvolutionSandbox(Sandbox):
         self.instances = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.evolution.local")) for name in instances}
         self.template_instances = set(template_instances)
         self.sent: list[dict[str, Any]] = []
+        # instance -> its webhook record (WebhookController.set: one per instance).
+        self.webhooks: dict[str, dict[str, Any]] = {}
         self.route("/", ["GET"], self.welcome)
+        self.route("/webhook/set/<instance>", ["POST"], self.set_webhook)
+        self.route("/webhook/find/<instance>", ["GET"], self.find_webhook)
         self.route("/message/sendText/<instance>", ["POST"], self.send_text)
         self.route("/message/sendMedia/<instance>", ["POST"], self.send_media)
         self.route("/message/sendWhatsAppAudio/<instance>", ["POST"], self.send_audio)
@@ -83,6 +138,7 @@ class EvolutionSandbox(Sandbox):
     def reset(self) -> None:
         with self.lock:
             self.sent.clear()
+            self.webhooks.clear()
 
     # -- guards ------------------------------------------------------------ #
 
@@ -184,6 +240,72 @@ class EvolutionSandbox(Sandbox):
 
     def send_audio(self, request: Request, instance: str) -> Response:
         return self._send(request, instance, validate_send_audio, _audio_message)
+
+    # -- webhook ----------------------------------------------------------- #
+
+    def set_webhook(self, request: Request, instance: str) -> Response:
+        body, failed = self._body(request, instance, validate_webhook)
+        if body is None:
+            assert failed is not None
+            return failed
+        webhook = body["webhook"]
+        events = list(webhook.get("events") or [])
+        if not webhook["enabled"]:
+            events = []
+        elif not events:
+            events = list(WEBHOOK_EVENTS)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self.lock:
+            previous = self.webhooks.get(instance)
+            record = {
+                "id": previous["id"] if previous else "cm" + secrets.token_hex(11),
+                "url": webhook["url"],
+                "headers": webhook.get("headers"),
+                "enabled": webhook["enabled"],
+                "events": events,
+                "webhookByEvents": bool(webhook.get("byEvents", False)),
+                "webhookBase64": bool(webhook.get("base64", False)),
+                "createdAt": previous["createdAt"] if previous else now,
+                "updatedAt": now,
+                "instanceId": self.instances[instance],
+            }
+            self.webhooks[instance] = record
+        return json_response(record, 201)
+
+    def find_webhook(self, request: Request, instance: str) -> Response:
+        denied = self._guard(request, instance)
+        if denied is not None:
+            return denied
+        with self.lock:
+            return json_response(self.webhooks.get(instance))
+
+    def webhook_delivery(
+        self, instance: str, event: str, data: Any, *, server_url: str = "http://127.0.0.1:4010/evolution"
+    ) -> tuple[str, dict[str, str], bytes] | None:
+        """The POST Evolution sends for ``event`` (``MESSAGES_UPSERT`` …) to the instance's
+        registered webhook: ``(url, headers, body)`` with the registered custom headers, or None
+        when none is registered, it is disabled or it does not take the event
+        (WebhookController.emit: ``byEvents`` appends the event's kebab-case name to the url)."""
+        with self.lock:
+            record = dict(self.webhooks.get(instance) or {})
+        upper = event.replace(".", "_").replace("-", "_").upper()
+        if not record or not record["enabled"] or upper not in record["events"]:
+            return None
+        url = record["url"]
+        if record["webhookByEvents"]:
+            url = f"{url}/{upper.replace('_', '-').lower()}"
+        body = {
+            "event": upper.lower().replace("_", "."),
+            "instance": instance,
+            "data": data,
+            "destination": record["url"],
+            "date_time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "sender": "5511999990000@s.whatsapp.net",
+            "server_url": server_url,
+            "apikey": self.api_key,
+        }
+        headers = {"Content-Type": "application/json", **{str(k): str(v) for k, v in (record["headers"] or {}).items()}}
+        return url, headers, json.dumps(body).encode("utf-8")
 
     def find_messages(self, request: Request, instance: str) -> Response:
         """``{"where": {"key": {"remoteJid"?, "fromMe"?, "id"?}}, "page"?, "offset"?}`` → the
@@ -309,6 +431,40 @@ def validate_send_audio(body: dict[str, Any]) -> list[str]:
     errors += _common_errors(body)
     if "audio" in body and not isinstance(body["audio"], str):
         errors.append("audio is not of a type(s) string")
+    return errors
+
+
+def validate_webhook(body: dict[str, Any]) -> list[str]:
+    """webhookSchema (src/api/integrations/event/webhook/webhook.schema.ts), jsonschema-style
+    messages; plus an http(s) url."""
+    webhook = body.get("webhook")
+    if not isinstance(webhook, dict):
+        return (
+            ['instance requires property "webhook"']
+            if "webhook" not in body
+            else ["webhook is not of a type(s) object"]
+        )
+    errors = [f'webhook requires property "{key}"' for key in ("enabled", "url") if key not in webhook]
+    if "enabled" in webhook and not isinstance(webhook["enabled"], bool):
+        errors.append("webhook.enabled is not of a type(s) boolean")
+    for key in ("byEvents", "base64"):
+        if key in webhook and not isinstance(webhook[key], bool):
+            errors.append(f"webhook.{key} is not of a type(s) boolean")
+    url = webhook.get("url")
+    if "url" in webhook and (not isinstance(url, str) or not url):
+        errors.append('The "url" cannot be empty')
+    elif isinstance(url, str) and not _HTTP_URL.match(url):
+        errors.append('Invalid "url" property')
+    headers = webhook.get("headers")
+    if headers is not None and (not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values())):
+        errors.append("webhook.headers is not of a type(s) object")
+    events = webhook.get("events", [])
+    if not isinstance(events, list):
+        errors.append("webhook.events is not of a type(s) array")
+    else:
+        for index, name in enumerate(events):
+            if name not in WEBHOOK_EVENTS:
+                errors.append(f"webhook.events[{index}] is not one of enum values: {','.join(WEBHOOK_EVENTS)}")
     return errors
 
 

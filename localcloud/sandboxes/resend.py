@@ -15,6 +15,20 @@ Implemented (``Authorization: Bearer <key>``; :data:`DEMO_API_KEY` has full acce
 * ``GET /emails/{id}`` -> the email object (``last_event: "sent"``); unknown -> 404 ``not_found``.
 * ``GET /domains`` -> the demo domains, all ``verified``; a sending-only key -> 401
   ``restricted_api_key``.
+* Webhooks (https://resend.com/docs/api-reference/webhooks/create-webhook and siblings; full
+  access only): ``POST /webhooks`` ``{"endpoint": http(s) URL, "events": [known event names,
+  at least one]}`` -> ``{"object": "webhook", "id", "signing_secret": "whsec_…"}`` (Resend
+  issues the secret); ``GET /webhooks/{id}`` (with ``signing_secret``), ``GET /webhooks``,
+  ``PATCH /webhooks/{id}`` ``{"endpoint"?, "events"?, "status"?: enabled|disabled}`` ->
+  ``{"object", "id"}``, ``DELETE /webhooks/{id}``; errors 422 ``validation_error`` naming the
+  field, 404 ``not_found``. :meth:`ResendSandbox.webhook_delivery` builds the Svix-signed POST
+  (``svix-id``, ``svix-timestamp``, ``svix-signature: v1,<base64 HMAC-SHA256>``) Resend would
+  send for an event to every enabled webhook taking it: tests post it to the hub.
+* API keys (https://resend.com/docs/api-reference/api-keys/create-api-key; full access only):
+  ``POST /api-keys`` ``{"name" ≤ 50, "permission"?: full_access|sending_access}`` -> ``{"id",
+  "token"}``; the token then authenticates like the demo keys; ``GET /api-keys``;
+  ``DELETE /api-keys/{id}`` -> the key stops working (403 ``invalid_api_key``). The demo keys
+  are listed too (:data:`DEMO_API_KEY_ID`, :data:`DEMO_SENDING_ONLY_API_KEY_ID`).
 
 Idempotency (https://resend.com/docs/dashboard/emails/idempotency-keys): per endpoint, the same
 ``Idempotency-Key`` with the same JSON body answers the original response and records nothing new;
@@ -25,7 +39,8 @@ Errors use Resend's body ``{"statusCode", "message", "name"}`` (https://resend.c
 the ``rate_limited`` fault answers 429 ``rate_limit_exceeded`` with ``Retry-After``.
 
 Not emulated: delivery. Test addresses such as ``bounced@resend.dev`` or ``complained@resend.dev``
-are accepted like any other and no webhooks are sent; scheduling, templates, quotas and the
+are accepted like any other and the sandbox never sends webhooks itself (``webhook_delivery``
+builds them); signing-secret rotation; scheduling, templates, quotas and the
 ``concurrent_idempotent_requests`` race (requests are handled one at a time) are not emulated.
 """
 
@@ -34,8 +49,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import os
 import re
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -81,6 +100,33 @@ DEFAULT_MESSAGES = {
 
 
 DEMO_WEBHOOK_SECRET = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWtleS0xMjM0NTY="
+DEMO_API_KEY_ID = "b6d24b8e-af0b-4c3c-be0c-359bbd97381e"
+DEMO_SENDING_ONLY_API_KEY_ID = "9c1f2e4a-7d3b-4e8f-a1c6-2b5d8e0f3a7c"
+API_KEY_PERMISSIONS = ("full_access", "sending_access")
+MAX_API_KEY_NAME = 50
+# resend-python resend/webhooks/_webhook.py WebhookEvent (https://resend.com/docs/webhooks/event-types).
+WEBHOOK_EVENTS = frozenset(
+    {
+        "email.sent",
+        "email.scheduled",
+        "email.delivered",
+        "email.delivery_delayed",
+        "email.complained",
+        "email.bounced",
+        "email.opened",
+        "email.clicked",
+        "email.received",
+        "email.failed",
+        "email.suppressed",
+        "contact.created",
+        "contact.updated",
+        "contact.deleted",
+        "domain.created",
+        "domain.updated",
+        "domain.deleted",
+    }
+)
+HTTP_URL = re.compile(r"^https?://[^\s/]+")
 
 
 class EmailInvalid(Exception):
@@ -183,10 +229,34 @@ class ResendSandbox(Sandbox):
         self.sent: list[dict[str, Any]] = []
         # (path, idempotency key) -> (body fingerprint, status, response body)
         self._idempotency: dict[tuple[str, str], tuple[str, int, Any]] = {}
+        # token -> {"id", "name", "permission", "created_at"}; id -> webhook (with its secret).
+        self.keys: dict[str, dict[str, Any]] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self._init_keys()
         self.route("/emails", ["POST"], self.send_email)
         self.route("/emails/batch", ["POST"], self.send_batch)
         self.route("/emails/<email_id>", ["GET"], self.get_email)
         self.route("/domains", ["GET"], self.list_domains)
+        self.route("/webhooks", ["POST"], self.create_webhook)
+        self.route("/webhooks", ["GET"], self.list_webhooks)
+        self.route("/webhooks/<webhook_id>", ["GET"], self.get_webhook)
+        self.route("/webhooks/<webhook_id>", ["PATCH"], self.update_webhook)
+        self.route("/webhooks/<webhook_id>", ["DELETE"], self.delete_webhook)
+        self.route("/api-keys", ["POST"], self.create_api_key)
+        self.route("/api-keys", ["GET"], self.list_api_keys)
+        self.route("/api-keys/<key_id>", ["DELETE"], self.delete_api_key)
+
+    def _init_keys(self) -> None:
+        self.keys = {
+            self.api_key: {"id": DEMO_API_KEY_ID, "name": "demo", "permission": "full_access", "created_at": _now()},
+            self.sending_only_api_key: {
+                "id": DEMO_SENDING_ONLY_API_KEY_ID,
+                "name": "demo sending",
+                "permission": "sending_access",
+                "created_at": _now(),
+            },
+        }
+        self.webhooks = {}
 
     # -- error shapes ------------------------------------------------------ #
 
@@ -199,6 +269,7 @@ class ResendSandbox(Sandbox):
         with self.lock:
             self.sent.clear()
             self._idempotency.clear()
+            self._init_keys()
 
     # -- guards ------------------------------------------------------------ #
 
@@ -210,9 +281,11 @@ class ResendSandbox(Sandbox):
         key = self._key(request)
         if key is None:
             return self.error_response(401, "Missing API key in the authorization header.", "missing_api_key")
-        if key not in (self.api_key, self.sending_only_api_key):
+        with self.lock:
+            known = self.keys.get(key)
+        if known is None:
             return self.error_response(403, "API key is invalid", "invalid_api_key")
-        if full_access and key != self.api_key:
+        if full_access and known["permission"] != "full_access":
             return self.error_response(401, "This API key is restricted to only send emails.", "restricted_api_key")
         return None
 
@@ -333,6 +406,179 @@ class ResendSandbox(Sandbox):
         if not 1 <= limit <= 100:
             return self.error_response(422, "The `limit` parameter must be between 1 and 100.", "validation_error")
         return json_response({"object": "list", "has_more": limit < len(data), "data": data[:limit]})
+
+    # -- webhooks ---------------------------------------------------------- #
+
+    def _json_object(self, request: Request) -> dict[str, Any] | Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.error_response(422, "The body must be a JSON object.", "validation_error")
+        return body
+
+    def _webhook_problem(self, body: dict[str, Any], *, partial: bool) -> str | None:
+        if not partial or "endpoint" in body:
+            endpoint = body.get("endpoint")
+            if not isinstance(endpoint, str) or not endpoint:
+                return "Missing `endpoint` field."
+            if not HTTP_URL.match(endpoint):
+                return "Invalid `endpoint` field: it must be an http(s) URL."
+        if not partial or "events" in body:
+            events = body.get("events")
+            if not isinstance(events, list) or not events:
+                return "Missing `events` field: at least one event."
+            unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+            if unknown:
+                return f"Invalid `events` field: unknown event `{str(unknown[0])[:60]}`."
+        if "status" in body and body["status"] not in ("enabled", "disabled"):
+            return "Invalid `status` field: `enabled` or `disabled`."
+        return None
+
+    def create_webhook(self, request: Request) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        body = self._json_object(request)
+        if isinstance(body, Response):
+            return body
+        problem = self._webhook_problem(body, partial=False)
+        if problem:
+            return self.error_response(422, problem, "validation_error")
+        webhook = {
+            "object": "webhook",
+            "id": str(uuid.uuid4()),
+            "created_at": _now(),
+            "status": "enabled",
+            "endpoint": body["endpoint"],
+            "events": list(dict.fromkeys(body["events"])),
+            "signing_secret": "whsec_" + base64.b64encode(os.urandom(24)).decode("ascii"),
+        }
+        with self.lock:
+            self.webhooks[webhook["id"]] = webhook
+        return json_response({"object": "webhook", "id": webhook["id"], "signing_secret": webhook["signing_secret"]})
+
+    def _webhook(self, webhook_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.webhooks.get(webhook_id)
+            return dict(found) if found else None
+
+    def get_webhook(self, request: Request, webhook_id: str) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        webhook = self._webhook(webhook_id)
+        if webhook is None:
+            return self.error_response(404, "Webhook not found", "not_found")
+        return json_response(webhook)
+
+    def list_webhooks(self, request: Request) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        with self.lock:
+            data = [
+                {k: v for k, v in w.items() if k not in ("signing_secret", "object")} for w in self.webhooks.values()
+            ]
+        return json_response({"object": "list", "has_more": False, "data": data})
+
+    def update_webhook(self, request: Request, webhook_id: str) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        body = self._json_object(request)
+        if isinstance(body, Response):
+            return body
+        problem = self._webhook_problem(body, partial=True)
+        if problem:
+            return self.error_response(422, problem, "validation_error")
+        with self.lock:
+            webhook = self.webhooks.get(webhook_id)
+            if webhook is None:
+                return self.error_response(404, "Webhook not found", "not_found")
+            for field in ("endpoint", "status"):
+                if field in body:
+                    webhook[field] = body[field]
+            if "events" in body:
+                webhook["events"] = list(dict.fromkeys(body["events"]))
+        return json_response({"object": "webhook", "id": webhook_id})
+
+    def delete_webhook(self, request: Request, webhook_id: str) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        with self.lock:
+            if self.webhooks.pop(webhook_id, None) is None:
+                return self.error_response(404, "Webhook not found", "not_found")
+        return json_response({"object": "webhook", "id": webhook_id, "deleted": True})
+
+    def webhook_delivery(self, event: dict[str, Any]) -> list[tuple[str, dict[str, str], bytes]]:
+        """The Svix-signed POSTs Resend sends for ``event`` (``{"type", "created_at", "data"}``):
+        one ``(url, headers, body)`` per enabled webhook taking ``event["type"]``
+        (https://resend.com/docs/webhooks/verify-webhooks-requests)."""
+        with self.lock:
+            targets = [
+                dict(w) for w in self.webhooks.values() if w["status"] == "enabled" and event.get("type") in w["events"]
+            ]
+        body = json.dumps(event).encode("utf-8")
+        deliveries = []
+        for webhook in targets:
+            message_id = f"msg_{uuid.uuid4().hex}"
+            timestamp = str(int(time.time()))
+            key = base64.b64decode(webhook["signing_secret"].removeprefix("whsec_"))
+            signed = f"{message_id}.{timestamp}.".encode() + body
+            signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
+            headers = {
+                "Content-Type": "application/json",
+                "svix-id": message_id,
+                "svix-timestamp": timestamp,
+                "svix-signature": f"v1,{signature}",
+            }
+            deliveries.append((webhook["endpoint"], headers, body))
+        return deliveries
+
+    # -- API keys ---------------------------------------------------------- #
+
+    def create_api_key(self, request: Request) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        body = self._json_object(request)
+        if isinstance(body, Response):
+            return body
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return self.error_response(422, "Missing `name` field.", "missing_required_field")
+        if len(name) > MAX_API_KEY_NAME:
+            return self.error_response(
+                422, f"Invalid `name` field: at most {MAX_API_KEY_NAME} characters.", "validation_error"
+            )
+        permission = body.get("permission", "full_access")
+        if permission not in API_KEY_PERMISSIONS:
+            return self.error_response(
+                422, "Invalid `permission` field: `full_access` or `sending_access`.", "validation_error"
+            )
+        key_id, token = str(uuid.uuid4()), "re_" + secrets.token_urlsafe(24)
+        with self.lock:
+            self.keys[token] = {"id": key_id, "name": name, "permission": permission, "created_at": _now()}
+        return json_response({"id": key_id, "token": token})
+
+    def list_api_keys(self, request: Request) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        with self.lock:
+            data = [{"id": k["id"], "name": k["name"], "created_at": k["created_at"]} for k in self.keys.values()]
+        return json_response({"object": "list", "has_more": False, "data": data})
+
+    def delete_api_key(self, request: Request, key_id: str) -> Response:
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        with self.lock:
+            token = next((t for t, k in self.keys.items() if k["id"] == key_id), None)
+            if token is None:
+                return self.error_response(404, "API key not found", "not_found")
+            del self.keys[token]
+        return json_response({"object": "api_key", "id": key_id, "deleted": True})
 
 
 # Self-registration: the local cloud serves SANDBOX at /resend and seeds DEMO_SECRETS.

@@ -17,6 +17,13 @@ Implemented:
 * ``GET /2010-04-01/Accounts/{AccountSid}/Messages.json?To=&From=&DateSent=&PageSize=`` -> the
   messages sent here, most recent first.
 * ``GET /2010-04-01/Accounts/{AccountSid}.json`` -> the Account resource (``status: active``).
+* ``POST /2010-04-01/Accounts/{AccountSid}/Keys.json`` (``FriendlyName`` ≤ 64) -> 201 a new
+  Standard API key ``{sid SK…, friendly_name, date_created, date_updated, secret}``, which then
+  authenticates like the demo key; ``GET …/Keys.json``; ``DELETE …/Keys/{Sid}.json`` -> 204 and
+  the key stops working (https://www.twilio.com/docs/usage/api/keys). Only the account SID and
+  auth token may call them: "If your API key requires access to the /Accounts or
+  /Accounts/{SID}/Keys endpoints, then you'll need to use a Main key", which cannot be created
+  through the API, so a Standard key is answered like a failed authentication (401 20003).
 
 Errors: ``{"code", "message", "more_info", "status"}``
 (https://www.twilio.com/docs/usage/twilios-response); faults answer 429 ``20429`` and 5xx
@@ -106,6 +113,9 @@ class TwilioSandbox(Sandbox):
         self.credentials = {account_sid: auth_token}
         if api_key_sid and api_key_secret:
             self.credentials[api_key_sid] = api_key_secret
+        self._initial_credentials = dict(self.credentials)
+        # API key sid -> its Key resource (without the secret).
+        self.keys: dict[str, dict[str, Any]] = {}
         self.from_numbers = from_numbers
         self.created = datetime.now(UTC).replace(microsecond=0)
         self.sent: list[dict[str, Any]] = []
@@ -113,6 +123,9 @@ class TwilioSandbox(Sandbox):
         self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages.json", ["POST"], self.create_message)
         self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages.json", ["GET"], self.list_messages)
         self.route(f"/{API_VERSION}/Accounts/<account_sid>/Messages/<sid>.json", ["GET"], self.fetch_message)
+        self.route(f"/{API_VERSION}/Accounts/<account_sid>/Keys.json", ["POST"], self.create_key)
+        self.route(f"/{API_VERSION}/Accounts/<account_sid>/Keys.json", ["GET"], self.list_keys)
+        self.route(f"/{API_VERSION}/Accounts/<account_sid>/Keys/<sid>.json", ["DELETE"], self.delete_key)
 
     # -- error shapes ------------------------------------------------------ #
 
@@ -138,6 +151,8 @@ class TwilioSandbox(Sandbox):
     def reset(self) -> None:
         with self.lock:
             self.sent.clear()
+            self.credentials = dict(self._initial_credentials)
+            self.keys.clear()
 
     # -- guards ------------------------------------------------------------ #
 
@@ -150,7 +165,7 @@ class TwilioSandbox(Sandbox):
             return self.twilio_error(404, 20404, f"The requested resource {path} was not found")
         return None
 
-    def _authenticated(self, header: str) -> bool:
+    def _authenticated(self, header: str, *, account_only: bool = False) -> bool:
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
             return False
@@ -158,8 +173,58 @@ class TwilioSandbox(Sandbox):
             user, sep, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
-        expected = self.credentials.get(user)
+        if account_only and user != self.account_sid:
+            return False
+        with self.lock:
+            expected = self.credentials.get(user)
         return bool(sep) and expected is not None and secrets.compare_digest(password, expected)
+
+    def _account_guard(self, request: Request, account_sid: str, path: str) -> Response | None:
+        """The Keys resource: the account SID and auth token only (no Standard key)."""
+        if not self._authenticated(request.headers.get("Authorization", ""), account_only=True):
+            response = self.twilio_error(401, 20003, "Authenticate")
+            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+            return response
+        return self._guard(request, account_sid, path)
+
+    # -- API keys (https://www.twilio.com/docs/usage/api/keys) -------------- #
+
+    def create_key(self, request: Request, account_sid: str) -> Response:
+        path = f"/{API_VERSION}/Accounts/{account_sid}/Keys.json"
+        denied = self._account_guard(request, account_sid, path)
+        if denied is not None:
+            return denied
+        name = request.form.get("FriendlyName", "")
+        if len(name) > 64:
+            return self.twilio_error(400, 20001, "FriendlyName must be at most 64 characters long")
+        now = _rfc2822(datetime.now(UTC).replace(microsecond=0))
+        key = {"sid": "SK" + secrets.token_hex(16), "friendly_name": name, "date_created": now, "date_updated": now}
+        secret = secrets.token_urlsafe(24)
+        with self.lock:
+            self.keys[key["sid"]] = key
+            self.credentials[key["sid"]] = secret
+        return json_response({**key, "secret": secret}, 201)
+
+    def list_keys(self, request: Request, account_sid: str) -> Response:
+        path = f"/{API_VERSION}/Accounts/{account_sid}/Keys.json"
+        denied = self._account_guard(request, account_sid, path)
+        if denied is not None:
+            return denied
+        with self.lock:
+            keys = list(self.keys.values())
+        return json_response({"keys": keys, "page": 0, "page_size": 50, "uri": path})
+
+    def delete_key(self, request: Request, account_sid: str, sid: str) -> Response:
+        path = f"/{API_VERSION}/Accounts/{account_sid}/Keys/{sid}.json"
+        denied = self._account_guard(request, account_sid, path)
+        if denied is not None:
+            return denied
+        with self.lock:
+            if sid == account_sid or sid not in self.credentials:
+                return self.twilio_error(404, 20404, f"The requested resource {path} was not found")
+            del self.credentials[sid]
+            self.keys.pop(sid, None)
+        return Response(status=204)
 
     # -- endpoints --------------------------------------------------------- #
 

@@ -274,7 +274,9 @@ class WebhookRegistrar(Protocol):
     """Points the provider's webhook for the org at the hub's route, through the provider's API
     (IntegrationConnect / IntegrationRotate). ``secret`` is a token the hub generated, for
     providers that let the subscriber choose it; ``existing_id`` (the id a previous
-    registration answered) updates that webhook instead of creating a second one."""
+    registration answered) updates that webhook instead of creating a second one. The answer's
+    ``secret_fields`` go into the org's secret as they are; empty: the stored values stay valid
+    (Stripe on update, Meta: signed with the app secret). docs/integrations.md lists providers."""
 
     def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration: ...
 

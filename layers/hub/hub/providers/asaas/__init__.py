@@ -20,6 +20,7 @@ DESCRIPTOR = ProviderDescriptor(
             "PixQrCodes",
             "PixTransfers",
             "PaymentLedger",
+            "WebhookRegistrar",
         }
     ),
     # https://docs.asaas.com/docs/limites-da-api : 25,000 requests per 12 h per account; bursts limited too.

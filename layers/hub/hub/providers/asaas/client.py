@@ -7,6 +7,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -44,6 +45,7 @@ from hub.providers.base.client import (
     ProviderCredentials,
     parse_retry_after,
 )
+from hub.providers.base.webhook import WebhookRegistration, webhook_target, without_secret
 from hub.providers.ports import charge_after_unavailable
 from hub.usage.meter import Billing
 
@@ -73,6 +75,48 @@ TransferOperationType = Literal["PIX", "TED"]
 # English page's example says CHECKING_ACCOUNT; the Portuguese reference uses these).
 BankAccountType = Literal["CONTA_CORRENTE", "CONTA_POUPANCA"]
 
+# The events the hub's receiver turns into hub events (asaas/webhook.py): payments
+# (https://docs.asaas.com/docs/webhook-para-cobrancas) and subscriptions
+# (https://docs.asaas.com/docs/eventos-para-assinaturas).
+WEBHOOK_EVENTS = (
+    "PAYMENT_CREATED",
+    "PAYMENT_UPDATED",
+    "PAYMENT_CONFIRMED",
+    "PAYMENT_RECEIVED",
+    "PAYMENT_OVERDUE",
+    "PAYMENT_DELETED",
+    "PAYMENT_REFUNDED",
+    "PAYMENT_PARTIALLY_REFUNDED",
+    "SUBSCRIPTION_CREATED",
+    "SUBSCRIPTION_UPDATED",
+    "SUBSCRIPTION_INACTIVATED",
+    "SUBSCRIPTION_DELETED",
+)
+WEBHOOK_NAME = "integrations-hub"
+# https://docs.asaas.com/docs/create-new-webhook-via-api ("Secure Authentication Token"): 32-255
+# characters, no spaces, no numeric sequences (e.g. 12345) nor 4 repeated letters, not an API key.
+AUTH_TOKEN_LENGTH = (32, 255)
+_REPEATED = re.compile(r"(.)\1{3}")
+
+
+def weak_auth_token(token: str) -> str | None:
+    """Why Asaas would refuse ``token`` as a webhook ``authToken`` (None: it meets the rules)."""
+    low, high = AUTH_TOKEN_LENGTH
+    if not low <= len(token) <= high:
+        return f"it must have {low}-{high} characters"
+    if any(ch.isspace() for ch in token):
+        return "it must not contain spaces"
+    if _REPEATED.search(token):
+        return "it must not repeat a character 4 times in a row"
+    digits = "0123456789"
+    for i in range(len(token) - 3):
+        run = token[i : i + 4]
+        if run.isdigit() and (run in digits or run in digits[::-1]):
+            return "it must not contain a numeric sequence"
+    if token.startswith("$aact"):
+        return "it must not be an Asaas API key"
+    return None
+
 
 class AsaasCredentials(ProviderCredentials):
     api_key: SecretStr = Field(min_length=1)
@@ -81,6 +125,9 @@ class AsaasCredentials(ProviderCredentials):
     # The webhook's fields (hub.providers.asaas.webhook), so one secret serves both directions.
     webhook_token: OptionalSecret = None
     previous_webhook_token: OptionalSecret = None
+    # Where Asaas emails failures of the webhook the hub registers (a required field of
+    # POST /v3/webhooks); without it the webhook cannot be registered through the API.
+    webhook_email: Annotated[str | None, BlankIsNone] = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 # ----- JSON with Decimal money --------------------------------------------------------------
@@ -705,6 +752,62 @@ class AsaasClient(ProviderClient):
             amount_cents=money_to_cents(transfer.get("value"), field="value"),
             fee_cents=money_to_cents(fee, field="transferFee") if fee is not None else None,
             operation_type=transfer.get("operationType"),
+        )
+
+    # ----- webhook ---------------------------------------------------------------------------
+    # https://docs.asaas.com/docs/create-new-webhook-via-api, https://docs.asaas.com/reference/create-new-webhook
+    # (POST /v3/webhooks); https://docs.asaas.com/reference/update-existing-webhook (PUT /v3/webhooks/{id})
+    def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration:
+        """``POST /webhooks`` (or ``PUT /webhooks/{existing_id}``) with ``authToken=secret``: Asaas
+        sends it verbatim as ``asaas-access-token`` on every call, which
+        :func:`verify_asaas_webhook` checks as ``webhook_token``. A create is sent once (a retry
+        could leave two webhooks: Asaas has no idempotency key); an update may be retried. The
+        secret's ``webhook_email`` receives Asaas's failure notices (a required field)."""
+        webhook_target(url, provider=self.provider)
+        problem = weak_auth_token(secret) if isinstance(secret, str) else "it is required"
+        if secret == self.credentials.api_key.get_secret_value():
+            problem = "it must not be an Asaas API key"
+        if problem:
+            raise InvalidRequestError(
+                f"secret: Asaas refuses this webhook authToken ({problem})",
+                provider=self.provider,
+                code="weak_webhook_token",
+            )
+        email = self.credentials.webhook_email
+        if not email:
+            raise InvalidRequestError(
+                "credentials.webhook_email: Asaas needs an email for webhook failure notices",
+                provider=self.provider,
+                code="missing_webhook_email",
+            )
+        body: dict[str, Any] = {
+            "name": f"{WEBHOOK_NAME} {self.org_id}" if self.org_id else WEBHOOK_NAME,
+            "url": url,
+            "email": email,
+            "enabled": True,
+            "interrupted": False,
+            "apiVersion": 3,
+            "authToken": secret,
+            "sendType": "SEQUENTIALLY",
+            "events": list(WEBHOOK_EVENTS),
+        }
+        try:
+            if existing_id:
+                response = self.request(
+                    "PUT", f"/webhooks/{existing_id}", json=body, operation="register_webhook", effect=False
+                )
+            else:
+                response = self.request(
+                    "POST", "/webhooks", json=body, operation="register_webhook", effect=False, attempts=1
+                )
+        except HubError as exc:
+            raise without_secret(exc, secret) from None
+        webhook = self.json_object(response)
+        webhook_id = webhook.get("id")
+        if not isinstance(webhook_id, str) or not webhook_id:
+            raise ProviderUnavailableError("asaas saved the webhook but returned no id", provider=self.provider)
+        return WebhookRegistration(
+            provider_webhook_id=webhook_id, secret_fields={"webhook_token": secret}, events=WEBHOOK_EVENTS
         )
 
     # ----- health ---------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
-from hub.errors import WebhookAuthenticationError
+from hub.errors import HubError, InvalidRequestError, WebhookAuthenticationError
 from hub.providers.base.client import OptionalSecret, ProviderCredentials
 
 MAX_SIGNATURE_HEADER_LENGTH = 4096
@@ -61,6 +62,54 @@ class WebhookRegistration:
     provider_webhook_id: str | None
     secret_fields: Mapping[str, str] = field(default_factory=dict, repr=False)
     events: tuple[str, ...] = ()
+
+
+# The hub's route is an absolute http(s) URL (https in production; http://127.0.0.1:3000 locally).
+MAX_WEBHOOK_URL_LENGTH = 500  # Evolution stores the URL in a VARCHAR(500)
+
+
+def webhook_target(url: str, *, provider: str) -> str:
+    """The URL a provider is asked to call (:class:`hub.providers.ports.WebhookRegistrar`):
+    an absolute ``http(s)://host/...`` URL of at most 500 characters, else
+    :class:`InvalidRequestError` naming ``url``, before anything is sent."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(url) > MAX_WEBHOOK_URL_LENGTH
+        or any(ch.isspace() for ch in url)
+    ):
+        raise InvalidRequestError(
+            f"url: the webhook target must be an absolute http(s) URL of at most {MAX_WEBHOOK_URL_LENGTH} characters",
+            provider=provider,
+            code="invalid_webhook_url",
+        )
+    return url
+
+
+def without_secret(error: HubError, *secrets: str) -> HubError:
+    """``error`` with every value in ``secrets`` masked in its message and details: a webhook
+    registration sends the token it chose in the body, and a provider echoing it in an error
+    must not put it in logs or the caller's answer (the base scrubs only credentials)."""
+    values = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in values:
+                value = value.replace(secret, "[redacted]")
+            return value
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    if values:
+        error.message = clean(error.message)
+        error.args = (error.message, *error.args[1:])
+        error.details = clean(error.details)
+    return error
 
 
 def _bytes(value: bytes | str) -> bytes:

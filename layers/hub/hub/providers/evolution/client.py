@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
 from hub.phones import e164_digits
 from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.providers.base.webhook import WebhookRegistration, webhook_target, without_secret
 from hub.providers.meta.whatsapp_cloud import meta_error_to_hub
 from hub.providers.outbound import MediaMessage, SentMessage, WhatsAppTemplate
 
@@ -28,6 +29,10 @@ FIND_MESSAGES_PAGE_SIZE = 50
 CLOCK_SLACK_SECONDS = 5
 # A text is stored as a plain conversation, or as extendedTextMessage when it carries a preview.
 TEXT_TYPES = ("conversation", "extendedTextMessage")
+# The events the hub's receiver turns into hub events (webhook.py): inbound messages and the
+# delivery states of ours. Names from EventController.events (evolution-api
+# src/api/integrations/event/event.controller.ts), the enum webhookSchema validates against.
+WEBHOOK_EVENTS = ("MESSAGES_UPSERT", "MESSAGES_UPDATE")
 
 
 class EvolutionCredentials(ProviderCredentials):
@@ -214,6 +219,45 @@ class EvolutionClient(ProviderClient):
                 code=TEMPLATES_NOT_SUPPORTED,
             ) from None
         return self._sent(response, to_e164)
+
+    # https://doc.evolution-api.com/v2/api-reference/webhook/set ; the body's shape is the
+    # server's webhookSchema (evolution-api src/api/integrations/event/webhook/webhook.schema.ts:
+    # ``{"webhook": {"enabled", "url", "headers", "byEvents", "base64", "events"}}``, enabled and
+    # url required) and WebhookController.set upserts one webhook per instance.
+    def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration:
+        """``POST /webhook/set/{instance}`` pointing the instance's webhook at ``url``, with
+        ``Authorization: Bearer <secret>`` among the custom ``headers`` Evolution sends with every
+        delivery (WebhookController.emit) — what :func:`verify_evolution_webhook` checks as
+        ``webhook_token``. Evolution keeps one webhook per instance and the call replaces it, so
+        ``existing_id`` changes nothing and a retry is harmless (sent under the retry policy)."""
+        webhook_target(url, provider=self.provider)
+        if not secret or any(ch.isspace() for ch in secret):
+            raise InvalidRequestError("secret: a webhook token without spaces is required", provider=self.provider)
+        body = {
+            "webhook": {
+                "enabled": True,
+                "url": url,
+                "headers": {"Authorization": f"Bearer {secret}"},
+                "byEvents": False,
+                "base64": False,
+                "events": list(WEBHOOK_EVENTS),
+            }
+        }
+        try:
+            path = f"/webhook/set/{self.credentials.instance}"
+            response = self.request("POST", path, json=body, operation="register_webhook", effect=False)
+        except HubError as exc:
+            raise without_secret(exc, secret) from None
+        payload = self.json_object(response)
+        # The stored record (prisma Webhook: id, url, headers, enabled, events, …); some v2
+        # releases wrap it as {"webhook": {...}}.
+        record = payload.get("webhook") if isinstance(payload.get("webhook"), dict) else payload
+        webhook_id = record.get("id") if isinstance(record, dict) else None
+        return WebhookRegistration(
+            provider_webhook_id=str(webhook_id) if webhook_id else existing_id,
+            secret_fields={"webhook_token": secret},
+            events=WEBHOOK_EVENTS,
+        )
 
     def health_check(self) -> None:
         """GET /instance/connectionState/{instance}: healthy only when the session is open."""

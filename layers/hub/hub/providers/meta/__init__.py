@@ -8,9 +8,15 @@ from hub.resilience.ratelimit import DAY, LimitRule
 
 DESCRIPTORS = (
     ProviderDescriptor(
-        auth="webhook_only",
-        client=None,
+        # The app access token {app-id}|{app-secret} (a key the org holds).
+        auth="api_key",
+        default_base_url="https://graph.facebook.com",
+        # The app's own calls (its webhook subscriptions) when the secret holds the app id.
+        client="app",
         webhook=True,
+        # Most orgs hold only the app secret and verify token (the webhook): no health probe.
+        health_check=False,
+        capabilities=frozenset({"WebhookRegistrar"}),
         docs="https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
     ),
     ProviderDescriptor(

@@ -10,7 +10,7 @@ DESCRIPTOR = ProviderDescriptor(
     auth="api_key",
     default_base_url="https://api.resend.com",
     webhook=True,
-    capabilities=frozenset({"EmailSender"}),
+    capabilities=frozenset({"EmailSender", "WebhookRegistrar", "CredentialRotator"}),
     # 10 requests per second per team (https://resend.com/docs/api-reference/rate-limit); the
     # plan's daily/monthly email quota comes back as 429 daily/monthly_quota_exceeded.
     limits=(LimitRule("requests_per_second", 10, 1, "account"),),

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import (
@@ -21,7 +22,9 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.observability import logger
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.webhook import WebhookRegistration, webhook_target
 from hub.providers.outbound import OutboundEmail, SentEmail
 from hub.usage.meter import Billing
 
@@ -30,6 +33,9 @@ class ResendCredentials(ProviderCredentials):
     # Sending (https://resend.com/docs/api-reference/introduction#authentication). Optional so a
     # webhook-only secret stays valid; ResendClient refuses to send without it.
     api_key: SecretStr | None = None
+    # The key's id at Resend when the hub issued it (CredentialRotator): what a later rotation
+    # deletes. A key pasted by hand has none.
+    api_key_id: str | None = Field(None, min_length=1, max_length=100)
     webhook_secret: SecretStr | None = None
     # Accepted too while a secret rotation is in progress.
     previous_webhook_secret: SecretStr | None = None
@@ -47,6 +53,21 @@ TAG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # https://resend.com/docs/api-reference/rate-limit: a 429 carries ``retry-after`` (seconds); used
 # when a per-second rate limit answer lacks it.
 DEFAULT_RATE_LIMIT_RETRY_AFTER = 1.0
+# The events the hub's receiver turns into hub events (webhook.py EMAIL_EVENT_TYPES), names from
+# https://resend.com/docs/webhooks/event-types (resend-python resend/webhooks/_webhook.py WebhookEvent).
+WEBHOOK_EVENTS = (
+    "email.sent",
+    "email.delivered",
+    "email.delivery_delayed",
+    "email.bounced",
+    "email.complained",
+    "email.opened",
+    "email.clicked",
+    "email.failed",
+    "email.suppressed",
+)
+# https://resend.com/docs/api-reference/api-keys/create-api-key: ``name`` at most 50 characters.
+API_KEY_NAME_MAX = 50
 # The monthly quota resets on the account's billing date, which the API does not expose: check
 # back once a day (the fallback provider sends meanwhile).
 MONTHLY_QUOTA_RETRY_AFTER = 86_400.0
@@ -118,10 +139,18 @@ class ResendClient(ProviderClient):
         if error is None:
             return None
         status, code = response.status_code, error.code
-        if status == 401 and code == "restricted_api_key" and _is_health_probe(response):
+        if status == 401 and code == "restricted_api_key":
             # A sending-only key answers 401 restricted_api_key to everything but sending
-            # (https://resend.com/docs/api-reference/errors): it authenticated, so it is healthy.
-            return None
+            # (https://resend.com/docs/api-reference/errors): it authenticated, so it is healthy,
+            # and a management call it may not make (a webhook, a new key) is refused without
+            # disabling the integration that sends fine with it.
+            if _is_health_probe(response):
+                return None
+            if _is_management_call(response):
+                return error.recast(
+                    InvalidRequestError,
+                    f"{error.message} (the hub needs a full-access key to manage webhooks and API keys)",
+                )
         if status == 403 and code == "validation_error":
             # "The `x.com` domain is not verified" / "You can only send testing emails to your own
             # address": the key is fine, the request's `from`/`to` are not. Not an auth failure (that
@@ -256,6 +285,109 @@ class ResendClient(ProviderClient):
             for email_id, email in zip(ids, emails, strict=True)
         ]
 
+    # ----- webhook (WebhookRegistrar) -----------------------------------------------------------
+    # https://resend.com/docs/api-reference/webhooks/create-webhook (POST /webhooks {endpoint,
+    # events} -> {object, id, signing_secret}); update-webhook (PATCH /webhooks/{id} {endpoint?,
+    # events?, status?} -> {object, id}); get-webhook (GET /webhooks/{id}, with signing_secret).
+    # Shapes also in resend-python resend/webhooks/_webhooks.py and resend-go webhooks.go.
+    def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration:
+        """Resend issues the signing secret (Svix ``whsec_…``): ``secret`` is not sent, and the
+        answer's ``signing_secret`` is stored as ``webhook_secret``, what
+        :func:`verify_resend_webhook` checks. With ``existing_id`` the webhook is updated (URL,
+        events, enabled) and its current secret read back; gone at Resend (404) → created anew.
+        A create is sent once (a retry could leave two webhooks)."""
+        webhook_target(url, provider=self.provider)
+        events = list(WEBHOOK_EVENTS)
+        if existing_id:
+            try:
+                self.request(
+                    "PATCH",
+                    f"/webhooks/{existing_id}",
+                    json={"endpoint": url, "events": events, "status": "enabled"},
+                    operation="register_webhook",
+                    effect=False,
+                )
+            except InvalidRequestError as exc:
+                if exc.http_status != 404:
+                    raise
+            else:
+                found = self.json_object(self.request("GET", f"/webhooks/{existing_id}", operation="register_webhook"))
+                return self._registration(found, fallback_id=existing_id)
+        created = self.json_object(
+            self.request(
+                "POST",
+                "/webhooks",
+                json={"endpoint": url, "events": events},
+                operation="register_webhook",
+                effect=False,
+                attempts=1,
+            )
+        )
+        return self._registration(created)
+
+    def _registration(self, webhook: dict[str, Any], fallback_id: str | None = None) -> WebhookRegistration:
+        webhook_id = webhook.get("id") or fallback_id
+        signing_secret = webhook.get("signing_secret")
+        if not isinstance(webhook_id, str) or not isinstance(signing_secret, str) or not signing_secret:
+            raise ProviderUnavailableError(
+                "resend answered the webhook without its id or signing secret", provider=self.provider
+            )
+        return WebhookRegistration(
+            provider_webhook_id=webhook_id,
+            secret_fields={"webhook_secret": signing_secret},
+            events=WEBHOOK_EVENTS,
+        )
+
+    # ----- API keys (CredentialRotator) ---------------------------------------------------------
+    # https://resend.com/docs/api-reference/api-keys/create-api-key (POST /api-keys {name,
+    # permission: full_access|sending_access, domain_id?} -> {id, token}, the token shown only
+    # here); https://resend.com/docs/api-reference/api-keys/delete-api-key (DELETE /api-keys/{id}).
+    def issue_credentials(self) -> dict[str, str]:
+        """A new full-access key (the hub also manages webhooks and rotates keys with it, which a
+        sending-only key cannot): ``{"api_key", "api_key_id"}`` to store. Sent once: a retry
+        could issue two keys."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = f"hub {self.org_id or 'default'} {stamp}"[:API_KEY_NAME_MAX]
+        created = self.json_object(
+            self.request(
+                "POST",
+                "/api-keys",
+                json={"name": name, "permission": "full_access"},
+                operation="issue_credentials",
+                effect=False,
+                attempts=1,
+            )
+        )
+        key_id, token = created.get("id"), created.get("token")
+        if not isinstance(key_id, str) or not key_id or not isinstance(token, str) or not token:
+            raise ProviderUnavailableError(
+                "resend created the API key but returned no id/token", provider=self.provider
+            )
+        return {"api_key": token, "api_key_id": key_id}
+
+    def revoke_credentials(self, previous: Mapping[str, Any]) -> None:
+        """``DELETE /api-keys/{previous api_key_id}``; already gone (404) counts as done. A key
+        pasted by hand has no ``api_key_id``: InvalidRequestError ``previous_key_not_revocable``
+        (delete it in Resend's dashboard, API Keys)."""
+        key_id = previous.get("api_key_id")
+        if not isinstance(key_id, str) or not key_id:
+            raise InvalidRequestError(
+                "previous.api_key_id: the previous Resend key was not issued by the hub, so its id is "
+                "unknown; delete it in the Resend dashboard (API Keys)",
+                provider=self.provider,
+                code="previous_key_not_revocable",
+            )
+        if key_id == self.credentials.api_key_id:
+            raise InvalidRequestError(
+                "previous.api_key_id: that is the key in use", provider=self.provider, code="revoke_current_key"
+            )
+        try:
+            self.request("DELETE", f"/api-keys/{key_id}", operation="revoke_credentials", effect=False)
+        except InvalidRequestError as exc:
+            if exc.http_status != 404:
+                raise
+            logger.info("resend_api_key_already_deleted", extra={"provider": self.provider})
+
     # https://resend.com/docs/api-reference/domains/list-domains
     def health_check(self) -> None:
         """GET /domains?limit=1: authenticated and cheap. A full-access key answers 200; a
@@ -268,6 +400,15 @@ def _billing(emails: list[OutboundEmail]) -> Billing:
     """Every To/Cc/Bcc recipient is one email against the plan
     (https://resend.com/docs/knowledge-base/account-quotas-and-limits)."""
     return Billing(sum(len(e.to) + len(e.cc) + len(e.bcc) for e in emails), "email")
+
+
+def _is_management_call(response: httpx.Response) -> bool:
+    """A webhook or API-key call (what a sending-only key may not make), not a send."""
+    try:
+        path = response.request.url.path
+    except RuntimeError:  # a Response built without a request
+        return False
+    return "/webhooks" in path or "/api-keys" in path
 
 
 def _is_health_probe(response: httpx.Response) -> bool:

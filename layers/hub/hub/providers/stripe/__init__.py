@@ -12,6 +12,6 @@ DESCRIPTOR = ProviderDescriptor(
     # Most orgs hold only Stripe's webhook secret (the platform's key lives with the platform
     # product), so a health probe would report a false failure.
     health_check=False,
-    capabilities=frozenset({"SubscriptionBiller"}),
+    capabilities=frozenset({"SubscriptionBiller", "WebhookRegistrar"}),
     docs="https://docs.stripe.com/api",
 )

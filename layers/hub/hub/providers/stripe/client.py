@@ -22,10 +22,24 @@ from hub.errors import (
 )
 from hub.payments.models import ProviderCustomer, SubscriptionCreated, SubscriptionSpec
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.webhook import WebhookRegistration, webhook_target
 
 PROVIDER = "stripe"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY_IN_USE_RETRY_SECONDS = 1.0
+# The events the hub's receiver turns into hub events (webhook.py _MAPPING), names from
+# https://docs.stripe.com/api/events/types.
+WEBHOOK_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+)
 
 
 class StripeCredentials(ProviderCredentials):
@@ -191,6 +205,47 @@ class StripeClient(ProviderClient):
         """Cancelled now: Stripe answers the subscription (``canceled``) or raises."""
         self.cancel_subscription(subscription_id)
         return True
+
+    # ----- webhook endpoint (WebhookRegistrar) ---------------------------------------------
+    # https://docs.stripe.com/api/webhook_endpoints/create (POST /v1/webhook_endpoints: url,
+    # enabled_events[] → the endpoint with ``secret`` whsec_…, "only returned at creation");
+    # https://docs.stripe.com/api/webhook_endpoints/update (POST /v1/webhook_endpoints/{id}: url,
+    # enabled_events[], disabled). Stripe keeps an Idempotency-Key per request, so retries of
+    # the create apply once.
+    def register_webhook(self, url: str, secret: str, *, existing_id: str | None = None) -> WebhookRegistration:
+        """Stripe issues the signing secret: ``secret`` is not sent; a created endpoint's
+        ``secret`` is stored as ``webhook_secret`` (:func:`verify_stripe_webhook`). An update
+        (``existing_id``) answers no secret — Stripe rolls it only in the Dashboard — so the
+        registration carries no secret fields and the stored one stays; an endpoint gone at
+        Stripe (404) is created anew."""
+        webhook_target(url, provider=self.provider)
+        data: dict[str, Any] = {f"enabled_events[{i}]": event for i, event in enumerate(WEBHOOK_EVENTS)}
+        data["url"] = url
+        if existing_id:
+            try:
+                response = self.request(
+                    "POST",
+                    f"/v1/webhook_endpoints/{existing_id}",
+                    data={**data, "disabled": "false"},
+                    operation="register_webhook",
+                )
+            except InvalidRequestError as exc:
+                if exc.http_status != 404:
+                    raise
+            else:
+                updated = StripeObject.model_validate(self.json_body(response))
+                return WebhookRegistration(provider_webhook_id=updated.id, events=WEBHOOK_EVENTS)
+        data["description"] = f"integrations hub {self.org_id}" if self.org_id else "integrations hub"
+        response = self.request("POST", "/v1/webhook_endpoints", data=data, operation="register_webhook")
+        created = self.json_object(response)
+        endpoint_id, signing_secret = created.get("id"), created.get("secret")
+        if not isinstance(endpoint_id, str) or not isinstance(signing_secret, str) or not signing_secret:
+            raise ProviderUnavailableError(
+                "stripe created the webhook endpoint but returned no id/secret", provider=self.provider
+            )
+        return WebhookRegistration(
+            provider_webhook_id=endpoint_id, secret_fields={"webhook_secret": signing_secret}, events=WEBHOOK_EVENTS
+        )
 
     def health_check(self) -> None:
         self.request("GET", "/v1/customers", params={"limit": 1}, timeout=get_settings().health_check_timeout)

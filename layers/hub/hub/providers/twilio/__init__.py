@@ -10,7 +10,7 @@ DESCRIPTOR = ProviderDescriptor(
     auth="basic",
     default_base_url="https://api.twilio.com",
     webhook=True,
-    capabilities=frozenset({"SmsSender"}),
+    capabilities=frozenset({"SmsSender", "CredentialRotator"}),
     # A sender's throughput is 1 message/s for a US long code and about 10/s for international
     # and alphanumeric senders; above it Twilio queues (up to ~10 h, then error 21611).
     # https://help.twilio.com/articles/115002943027

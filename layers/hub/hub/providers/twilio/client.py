@@ -8,7 +8,8 @@ from __future__ import annotations
 import base64
 import email.utils
 import re
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -44,6 +45,8 @@ TWIML_CONTENT_TYPE = "text/xml"
 SIGNATURE_HEADER = "x-twilio-signature"
 
 ACCOUNT_SID_PATTERN = r"^AC[0-9a-fA-F]{32}$"
+# https://www.twilio.com/docs/usage/api/keys: FriendlyName "can be up to 64 characters long".
+KEY_FRIENDLY_NAME_MAX = 64
 API_KEY_SID_PATTERN = r"^SK[0-9a-fA-F]{32}$"
 MESSAGING_SERVICE_SID_PATTERN = r"^MG[0-9a-fA-F]{32}$"
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -277,6 +280,65 @@ class TwilioClient(ProviderClient):
                     provider=self.provider, message_id=str(message["sid"]), to=to_e164, status=message.get("status")
                 )
         return None
+
+    # ----- API keys (CredentialRotator) -------------------------------------------------------
+    # https://www.twilio.com/docs/usage/api/keys (Key resource v2010): POST …/Keys.json
+    # {FriendlyName ≤ 64} → 201 {sid SK…, friendly_name, date_created, date_updated, secret} (the
+    # secret only in this answer); DELETE …/Keys/{Sid}.json → 204. "If your API key requires
+    # access to the /Accounts or /Accounts/{SID}/Keys endpoints, then you'll need to use a Main
+    # key": a Standard key (what this creates) cannot manage keys, so both calls authenticate
+    # with the account SID and auth token, which the secret always holds.
+    def _account_auth(self) -> dict[str, str]:
+        creds = self.credentials
+        token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token.get_secret_value()}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+    def issue_credentials(self) -> dict[str, str]:
+        """A new Standard API key: ``{"api_key_sid", "api_key_secret"}`` to store (the adapter
+        then authenticates with it). Sent once: a retry could create two keys."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = f"hub {self.org_id or 'default'} {stamp}"[:KEY_FRIENDLY_NAME_MAX]
+        response = self.request(
+            "POST",
+            f"{self._account_path}/Keys.json",
+            data={"FriendlyName": name},
+            headers=self._account_auth(),
+            operation="issue_credentials",
+            effect=False,
+            attempts=1,
+        )
+        payload = self.json_object(response)
+        sid, secret = payload.get("sid"), payload.get("secret")
+        if not isinstance(sid, str) or not re.fullmatch(API_KEY_SID_PATTERN, sid) or not isinstance(secret, str):
+            raise ProviderUnavailableError(
+                "twilio created the API key but returned no sid/secret", provider=self.provider
+            )
+        return {"api_key_sid": sid, "api_key_secret": secret}
+
+    def revoke_credentials(self, previous: Mapping[str, Any]) -> None:
+        """``DELETE …/Keys/{previous api_key_sid}.json``; already gone (404) counts as done. A
+        previous secret without an API key (auth token only) has nothing to revoke; the auth
+        token itself is rotated in the Console (it also signs webhooks)."""
+        sid = previous.get("api_key_sid")
+        if not sid:
+            return
+        if not isinstance(sid, str) or not re.fullmatch(API_KEY_SID_PATTERN, sid):
+            raise InvalidRequestError("previous.api_key_sid: not a Twilio API key SID", provider=self.provider)
+        if sid == self.credentials.api_key_sid:
+            raise InvalidRequestError(
+                "previous.api_key_sid: that is the key in use", provider=self.provider, code="revoke_current_key"
+            )
+        try:
+            self.request(
+                "DELETE",
+                f"{self._account_path}/Keys/{sid}.json",
+                headers=self._account_auth(),
+                operation="revoke_credentials",
+                effect=False,
+            )
+        except InvalidRequestError as exc:
+            if exc.http_status != 404:
+                raise
 
     def default_status_callback(self) -> str | None:
         base = get_settings().public_api_url
