@@ -18,6 +18,8 @@ from localcloud.runtime import FunctionRuntime
 from localcloud.template import (
     DDB_TABLE,
     EVENT_BUS,
+    KMS_ALIAS,
+    KMS_KEY,
     NO_VALUE,
     S3_BUCKET,
     SAM_SIMPLE_TABLE,
@@ -44,6 +46,8 @@ SUPPORTED_TYPES = {
     EVENT_BUS,
     SNS_TOPIC,
     SSM_PARAMETER,
+    KMS_KEY,
+    KMS_ALIAS,
     *STATE_MACHINE_TYPES,
     "AWS::Serverless::Function",
     "AWS::Serverless::LayerVersion",
@@ -305,8 +309,40 @@ class ResourceCreator:
                 Type=str(props.get("Type", "String")),
                 Overwrite=True,
             )
+        self.create_kms_keys()
         for lid, props in self.t.iter_resources(*STATE_MACHINE_TYPES):
             self.create_state_machine(lid, props)
+
+    # -- KMS --------------------------------------------------------------- #
+
+    def create_kms_keys(self) -> dict[str, str]:
+        """Customer-managed keys (rotation as declared) and their aliases; logical id -> KeyId.
+        Functions name a key by its alias (``Ref`` of an ``AWS::KMS::Alias`` is its name), so
+        the random KeyId moto assigns never has to be known in advance."""
+        kms = self.client("kms")
+        key_ids: dict[str, str] = {}
+        for lid, props in self.t.iter_resources(KMS_KEY):
+            kwargs: dict[str, Any] = {"Description": to_env_string(props.get("Description", lid))}
+            if props.get("KeyPolicy"):
+                policy = props["KeyPolicy"]
+                kwargs["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+            for key in ("KeyUsage", "KeySpec"):
+                if props.get(key):
+                    kwargs[key] = str(props[key])
+            key_id = kms.create_key(**kwargs)["KeyMetadata"]["KeyId"]
+            if to_env_string(props.get("EnableKeyRotation", False)) == "true":
+                kms.enable_key_rotation(KeyId=key_id)
+            key_ids[lid] = key_id
+            log.debug("kms key %s created (%s)", lid, key_id)
+        for lid, _props in self.t.iter_resources(KMS_ALIAS):
+            raw_target = (self.t.resources[lid].get("Properties") or {}).get("TargetKeyId")
+            target_lid = raw_target.get("Ref") if isinstance(raw_target, dict) else None
+            target = key_ids.get(str(target_lid)) if target_lid else None
+            if target is None:
+                log.warning("kms alias %s: target key not created locally; skipped", lid)
+                continue
+            kms.create_alias(AliasName=self.t.physical_name(lid), TargetKeyId=target)
+        return key_ids
 
     # -- SQS --------------------------------------------------------------- #
 

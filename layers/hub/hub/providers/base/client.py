@@ -188,9 +188,14 @@ class ProviderClient(ABC):
         http: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
         org_id: str | None = None,
+        credentials_check: bool = False,
     ) -> None:
         self.credentials = credentials
         self.org_id = org_id
+        # Checking credentials not stored yet (IntegrationConnect / IntegrationRotate): the org's
+        # integration status is neither consulted (a disabled one may be reconnected) nor changed
+        # (a 401 means "these new credentials are wrong", not "disable what works today").
+        self.credentials_check = credentials_check
         self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
         self._http = http
         if retry_policy is None:
@@ -434,7 +439,7 @@ class ProviderClient(ABC):
         Order: integration disabled? → breaker (open → fail fast) → rate limits (spent →
         RateLimitedError) → the call with retries → breaker bookkeeping (only
         ProviderUnavailableError counts as a failure)."""
-        if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
+        if self.org_id and not self.credentials_check and (reason := disabled_reason(self.org_id, self.provider)):
             raise AuthenticationError(
                 f"the {self.provider} integration is disabled for this org ({reason}); fix the credentials "
                 "and re-enable it",
@@ -462,7 +467,8 @@ class ProviderClient(ABC):
                 breaker.record_success(probe)
             # Any provider answer that rejected the credentials (401/403, or Gemini's 400
             # API_KEY_INVALID), not our own "missing"/"disabled" errors.
-            if isinstance(exc, AuthenticationError) and exc.http_status is not None and self.org_id:
+            rejected = isinstance(exc, AuthenticationError) and exc.http_status is not None
+            if rejected and self.org_id and not self.credentials_check:
                 # The provider rejected this org's credentials: stop calling until fixed.
                 disable_integration(self.org_id, self.provider, f"{exc.http_status} from {self.provider}")
             raise
