@@ -228,9 +228,7 @@ def _unregistered_state(found: ProviderDescriptor, org_id: str) -> WebhookState:
     if not found.webhook:
         return WebhookState(state="not_supported")
     base = get_settings().public_api_url
-    return WebhookState(
-        state="manual", url=f"{base.rstrip('/')}/webhooks/{found.key}/{org_id}" if base else None
-    )
+    return WebhookState(state="manual", url=f"{base.rstrip('/')}/webhooks/{found.key}/{org_id}" if base else None)
 
 
 # ----- operations -----------------------------------------------------------------------------
@@ -490,7 +488,9 @@ def list_integrations(org_id: str) -> list[Integration]:
 
 def org_integrations(org_id: str) -> list[IntegrationSummary]:
     """The org's integrations as the org registry lists them (OrgGet): provider and status."""
-    return [IntegrationSummary(provider=i.provider, status=i.status, managed=i.managed) for i in list_integrations(org_id)]
+    return [
+        IntegrationSummary(provider=i.provider, status=i.status, managed=i.managed) for i in list_integrations(org_id)
+    ]
 
 
 def integration_list(request: IntegrationListRequest) -> IntegrationPage:
