@@ -572,22 +572,120 @@ def secrets_prefix(template: Template) -> str:
 
 
 def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
-    """Create the demo org's provider secrets; returns their ids."""
+    """Register the demo orgs and create their secrets; returns the secret ids.
+
+    Provider integrations with a sandbox and an outbound client are connected through the
+    layer's ``IntegrationConnect`` code (credentials checked live against the sandbox, stored
+    encrypted with the template's KMS key, a record and an audit entry written), when the
+    template declares that function; org settings (messaging, payments, custom sources) and
+    webhook-only providers are written directly. The values are the sandboxes' demo values
+    either way, so every e2e test's credentials and webhook tokens stay the same."""
     prefix = secrets_prefix(template)
-    sm = aws_client("secretsmanager", endpoint)
-    ids = []
-    for secret in demo.demo_secrets():
-        secret_id = secret.secret_id(prefix)
-        value = demo.demo_secret_values(sandbox_url, secret.org_id)[secret.provider]
-        sm.create_secret(Name=secret_id, SecretString=json.dumps(value))
-        ids.append(secret_id)
     orgs_table = template.env_value("ORGS_TABLE")
     if orgs_table:
         seed_orgs(endpoint, orgs_table, demo.DEMO_ORGS)
+    values_by_org: dict[str, dict[str, dict[str, Any]]] = {}
+    pending: list[tuple[demo.DemoSecret, dict[str, Any]]] = []
+    for secret in demo.demo_secrets():
+        if secret.org_id not in values_by_org:
+            values_by_org[secret.org_id] = demo.demo_secret_values(sandbox_url, secret.org_id)
+        pending.append((secret, values_by_org[secret.org_id][secret.provider]))
+    connected: set[tuple[str, str]] = set()
+    if "IntegrationConnect" in template.resources:
+        connected = connect_demo_integrations(template, pending)
+    sm = aws_client("secretsmanager", endpoint)
+    ids = []
+    for secret, value in pending:
+        if (secret.org_id, secret.provider) not in connected:
+            sm.create_secret(Name=secret.secret_id(prefix), SecretString=json.dumps(value))
+        ids.append(secret.secret_id(prefix))
     # SES (moto) only sends from verified identities, as real SES does.
     aws_client("ses", endpoint).verify_domain_identity(Domain=demo.EMAIL_DOMAIN)
-    log.debug("seeded demo secrets %s", ids)
+    log.debug("seeded demo secrets %s (connected: %s)", ids, sorted(connected))
     return ids
+
+
+def _reset_layer_caches() -> None:
+    """The layer reads its settings and builds its clients once per process: forget them, so a
+    seeding sees this local cloud's endpoints (and code that runs after it, its own)."""
+    from hub import aws as hub_aws
+    from hub import credentials
+    from hub.config import get_settings
+    from hub.integrations import records
+    from hub.providers.base import client as base_client
+
+    get_settings.cache_clear()
+    hub_aws.aws_client.cache_clear()
+    hub_aws.aws_provider_client.cache_clear()
+    credentials._provider = None
+    base_client._SHARED_HTTP = None
+    records.forget()
+
+
+def connect_demo_integrations(
+    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]]
+) -> set[tuple[str, str]]:
+    """IntegrationConnect, in this process (the layer on the path, the function's environment),
+    for every demo secret of a provider the hub calls; (org, provider) of those connected. A
+    provider whose check fails is logged and left to the direct write: `make dev` still starts."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    for layer in reversed(template.layer_dirs()):
+        if str(layer) not in sys.path:
+            sys.path.insert(0, str(layer))
+    spec = next((f for f in template.functions() if f.logical_id == "IntegrationConnect"), None)
+    saved = dict(os.environ)
+    if spec is not None:
+        for key in ("SECRETS_KMS_KEY_ID", "SECRETS_PREFIX", "INTEGRATIONS_TABLE", "AUDIT_TABLE"):
+            if spec.environment.get(key):
+                os.environ[key] = spec.environment[key]
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
+    try:
+        _reset_layer_caches()
+        from hub.integrations.models import IntegrationConnectRequest
+        from hub.integrations.operations import integration_connect
+        from hub.providers import descriptor
+
+        def connectable(provider: str) -> bool:
+            # Stripe's demo org holds only its webhook secret (no key to check): written directly.
+            found = descriptor(provider)
+            return (
+                found is not None
+                and found.key == provider
+                and found.client is not None
+                and found.health_check
+                and found.auth != "oauth2"
+            )
+
+        def connect(item: tuple[demo.DemoSecret, dict[str, Any]]) -> tuple[str, str] | None:
+            secret, value = item
+            request = IntegrationConnectRequest(
+                org_id=secret.org_id, provider=secret.provider, credentials=value, actor="make dev"
+            )
+            # The demo's own webhook token, so a provider that registers its webhook keeps it.
+            token = value.get("webhook_token") or value.get("webhook_secret")
+            try:
+                integration_connect(request, webhook_secret=token if isinstance(token, str) else None)
+            except Exception as exc:  # noqa: BLE001 - make dev starts whatever one sandbox answers
+                log.warning("demo %s/%s not connected (%s); written directly", secret.org_id, secret.provider, exc)
+                return None
+            return (secret.org_id, secret.provider)
+
+        from hub.observability import logger as hub_logger
+
+        level = hub_logger.log_level
+        hub_logger.setLevel("WARNING")  # the banner, not a line per provider call
+        try:
+            todo = [item for item in pending if connectable(item[0].provider)]
+            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="demo-connect") as pool:
+                return {result for result in pool.map(connect, todo) if result is not None}
+        finally:
+            hub_logger.setLevel(level)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _reset_layer_caches()
 
 
 def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:
