@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -605,87 +606,46 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
     return ids
 
 
-def _reset_layer_caches() -> None:
-    """The layer reads its settings and builds its clients once per process: forget them, so a
-    seeding sees this local cloud's endpoints (and code that runs after it, its own)."""
-    from hub import aws as hub_aws
-    from hub import credentials
-    from hub.config import get_settings
-    from hub.integrations import records
-    from hub.providers.base import client as base_client
-
-    get_settings.cache_clear()
-    hub_aws.aws_client.cache_clear()
-    hub_aws.aws_provider_client.cache_clear()
-    credentials._provider = None
-    base_client._SHARED_HTTP = None
-    records.forget()
-
-
 def connect_demo_integrations(
     template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]]
 ) -> set[tuple[str, str]]:
-    """IntegrationConnect, in this process (the layer on the path, the function's environment),
-    for every demo secret of a provider the hub calls; (org, provider) of those connected. A
-    provider whose check fails is logged and left to the direct write: `make dev` still starts."""
+    """IntegrationConnect (``localcloud.seed_integrations``, in a child process with the layer on
+    its path and the function's environment: the engine never imports the layer) for every demo
+    secret of a provider the hub calls; (org, provider) of those connected. One whose check
+    fails is logged and left to the direct write: `make dev` still starts."""
+    import subprocess
     import sys
-    from concurrent.futures import ThreadPoolExecutor
 
-    for layer in reversed(template.layer_dirs()):
-        if str(layer) not in sys.path:
-            sys.path.insert(0, str(layer))
     spec = next((f for f in template.functions() if f.logical_id == "IntegrationConnect"), None)
-    saved = dict(os.environ)
+    env = dict(os.environ)
     if spec is not None:
-        for key in ("SECRETS_KMS_KEY_ID", "SECRETS_PREFIX", "INTEGRATIONS_TABLE", "AUDIT_TABLE"):
-            if spec.environment.get(key):
-                os.environ[key] = spec.environment[key]
-    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
+        env.update({k: v for k, v in spec.environment.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME",)})
+    env["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
+    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the banner, not a line per provider call
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+    items = [{"org_id": s.org_id, "provider": s.provider, "credentials": v} for s, v in pending]
     try:
-        _reset_layer_caches()
-        from hub.integrations.models import IntegrationConnectRequest
-        from hub.integrations.operations import integration_connect
-        from hub.providers import descriptor
-
-        def connectable(provider: str) -> bool:
-            # Stripe's demo org holds only its webhook secret (no key to check): written directly.
-            found = descriptor(provider)
-            return (
-                found is not None
-                and found.key == provider
-                and found.client is not None
-                and found.health_check
-                and found.auth != "oauth2"
-            )
-
-        def connect(item: tuple[demo.DemoSecret, dict[str, Any]]) -> tuple[str, str] | None:
-            secret, value = item
-            request = IntegrationConnectRequest(
-                org_id=secret.org_id, provider=secret.provider, credentials=value, actor="make dev"
-            )
-            # The demo's own webhook token, so a provider that registers its webhook keeps it.
-            token = value.get("webhook_token") or value.get("webhook_secret")
-            try:
-                integration_connect(request, webhook_secret=token if isinstance(token, str) else None)
-            except Exception as exc:  # noqa: BLE001 - make dev starts whatever one sandbox answers
-                log.warning("demo %s/%s not connected (%s); written directly", secret.org_id, secret.provider, exc)
-                return None
-            return (secret.org_id, secret.provider)
-
-        from hub.observability import logger as hub_logger
-
-        level = hub_logger.log_level
-        hub_logger.setLevel("WARNING")  # the banner, not a line per provider call
-        try:
-            todo = [item for item in pending if connectable(item[0].provider)]
-            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="demo-connect") as pool:
-                return {result for result in pool.map(connect, todo) if result is not None}
-        finally:
-            hub_logger.setLevel(level)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        _reset_layer_caches()
+        done = subprocess.run(
+            [sys.executable, "-m", "localcloud.seed_integrations"],
+            input=json.dumps(items),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        log.warning("demo integrations not connected in time; secrets written directly")
+        return set()
+    for line in done.stderr.splitlines():
+        if line.strip():
+            log.warning("%s", line)
+    if done.returncode != 0:
+        log.warning("demo integrations not connected (exit %s); secrets written directly", done.returncode)
+        return set()
+    return {(org, provider) for org, provider in json.loads(done.stdout or "[]")}
 
 
 def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:

@@ -1,7 +1,8 @@
 """IntegrationConnect — connect an org's provider with credentials checked live (docs/integrations.md).
 
 Payload: {"org_id", "provider", "credentials": {...}, "actor", "idempotency_key"?}
-Result:  the integration (status, test_result, webhook state…), never a secret; bad credentials are InvalidRequestError(invalid_credentials) and nothing is stored.
+Result:  the integration (status, test_result, webhook state…), never a secret; bad credentials are
+         InvalidRequestError(invalid_credentials) and nothing is stored.
 """
 
 from hub.integrations.models import IntegrationConnectRequest

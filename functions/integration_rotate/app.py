@@ -1,4 +1,5 @@
-"""IntegrationRotate — new credentials (given or issued by the provider's API) and a new webhook secret (docs/integrations.md).
+"""IntegrationRotate — new credentials (given or issued by the provider's API) and a new webhook secret
+(docs/integrations.md).
 
 Payload: {"org_id", "provider", "credentials"?, "actor", "idempotency_key"?}
 Result:  the integration, "rotated" (credentials | provider_api), "webhook_rotated", "previous_valid_until"?.

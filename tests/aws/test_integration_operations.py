@@ -7,6 +7,9 @@ Evolution adapter does (the real one's health check, plus a recorded registratio
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -23,7 +26,7 @@ from localcloud.sandboxes.base import Fault
 from localcloud.sandboxes.evolution import DEMO_API_KEY, DEMO_INSTANCE
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes, reset_hub_caches
-from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import ROOT, FakeLambdaContext, api_event, load_function, sample_event
 
 ORG = "acme"
 ACTOR = "ana@agency"
@@ -496,3 +499,38 @@ def test_requests_are_validated_before_anything(hub_aws: HubAws) -> None:
         invoke("connect", {"org_id": ORG, "provider": "evolution", "credentials": {}, "actor": ACTOR})
     assert "credentials" in info.value.message
     assert records.list_records(ORG) == []
+
+
+def ops(hub_aws: HubAws, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "--local", "--endpoint", hub_aws.endpoint, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ops_integration_commands_and_enable_use_the_same_layer_code(hub_aws: HubAws) -> None:
+    where = ("--org", ORG, "--provider", "evolution")
+    disabled = ops(hub_aws, "integration", "disable", *where, "--reason", "paused", "--actor", "ops@agency")
+    assert disabled.returncode == 0, disabled.stderr
+    assert json.loads(disabled.stdout)["status"] == "disabled"
+    listed = ops(hub_aws, "integration", "list", "--org", ORG)
+    assert [i["status"] for i in json.loads(listed.stdout)["integrations"]] == ["disabled"]
+    enabled = ops(hub_aws, "enable", *where, "--actor", "ops@agency")  # the old command, same flags
+    assert enabled.returncode == 0, enabled.stderr
+    answer = json.loads(enabled.stdout)
+    assert answer["enabled"] == f"{ORG}/evolution" and answer["status"] == "connected"
+    records.transition(ORG, "evolution", "needs_reauth", reason="invalid_grant")
+    refused = ops(hub_aws, "integration", "enable", *where, "--actor", "ops@agency")
+    assert refused.returncode == 2 and json.loads(refused.stderr)["code"] == "needs_reauth"

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -93,7 +93,7 @@ def _refuse_oauth(found: ProviderDescriptor) -> None:
 def _implements(found: ProviderDescriptor, cls: type[Any], port: Any) -> bool:
     """Does the provider declare ``port`` and does its adapter have its members
     (``ports.supports`` on this descriptor)."""
-    return port.__name__ in found.capabilities and not provider_ports.missing_members(port, cls)
+    return port.__name__ in found.capabilities and not provider_ports.missing_members(port, cast(Hashable, cls))
 
 
 # ----- credentials ----------------------------------------------------------------------------
@@ -399,6 +399,7 @@ def integration_rotate(request: IntegrationRotateRequest) -> IntegrationRotation
     record = records.get_record(org_id, found.key)
     revoke_error: str | None = None
 
+    method: Literal["credentials", "provider_api"]
     if request.credentials is not None:
         method = "credentials"
         value = {**old, **request.credentials}
@@ -469,7 +470,7 @@ def integration_rotate(request: IntegrationRotateRequest) -> IntegrationRotation
         )
     return IntegrationRotation(
         **_view(org_id, found.key).model_dump(),
-        rotated=method,  # type: ignore[arg-type]
+        rotated=method,
         webhook_rotated=webhook_rotated,
         previous_valid_until=until,
     )
