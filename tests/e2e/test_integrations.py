@@ -61,7 +61,8 @@ def test_connect_list_test_disable_enable_rotate(cloud: LocalCloud) -> None:
             "actor": "e2e",
         },
     )
-    assert error["errorType"] == "InvalidRequestError" and "invalid_credentials" in json.dumps(error)
+    assert error["errorType"] == "InvalidRequestError"
+    assert error["errorMessage"] == "credentials: evolution refused them (401)"
     assert "wrong-1234567" not in json.dumps(error)
     assert invoke(cloud, "IntegrationList", {"org_id": ORG})["integrations"] == []
 
@@ -99,4 +100,6 @@ def test_connect_list_test_disable_enable_rotate(cloud: LocalCloud) -> None:
     )
     assert rotated["rotated"] == "credentials" and rotated["test_result"]["ok"] is True
     unsupported = invoke_error(cloud, "IntegrationRotate", {"org_id": ORG, "provider": "evolution", "actor": "e2e"})
-    assert "rotation_unsupported" in json.dumps(unsupported)
+    assert (
+        unsupported["errorType"] == "InvalidRequestError" and "cannot issue credentials" in unsupported["errorMessage"]
+    )
