@@ -246,6 +246,7 @@ def test_connect_registers_the_webhook_with_a_fresh_secret(
     assert len(call["secret"]) >= 40  # secrets.token_urlsafe(32)
     assert stored_secret(hub_aws) == {**evolution_credentials(sandboxes), "webhook_token": call["secret"]}
     assert result["webhook"]["state"] == "registered" and result["webhook"]["provider_webhook_id"] == "wh-1"
+    assert "secret_rotated_at" not in result["webhook"]
     assert call["secret"] not in json.dumps(result)
     assert audit_actions(hub_aws) == ["credentials_connected", "webhook_created"]
 
@@ -401,6 +402,7 @@ def test_rotation_keeps_the_old_webhook_token_valid_for_the_grace_window(
     rotation = RegisteringEvolution.calls[1]
     assert rotation["existing_id"] == "wh-1" and rotation["secret"] != old_token
     assert result["rotated"] == "credentials" and result["webhook_rotated"] is True
+    assert result["webhook"]["state"] == "registered" and result["webhook"]["secret_rotated_at"]
     until = datetime.fromisoformat(result["previous_valid_until"])
     assert before + timedelta(seconds=86400) <= until <= datetime.now(UTC) + timedelta(seconds=86400)
     secret = stored_secret(hub_aws)

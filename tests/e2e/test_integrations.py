@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from localcloud import LocalCloud
+from localcloud.demo import demo_secret_values, demo_secrets
 from localcloud.sandboxes.evolution import DEMO_API_KEY, DEMO_INSTANCE, DEMO_WEBHOOK_TOKEN
 from tests.e2e.conftest import fault, invoke
 from tests.helpers import aws_client, sample_event
@@ -44,6 +45,11 @@ def test_demo_integrations_were_connected_by_make_dev(cloud: LocalCloud) -> None
         timeout=10,
     )
     assert response.status_code == 200, response.text
+    # every seeded secret holds exactly today's demo values (the other e2e tests rely on them)
+    sm = aws_client(cloud, "secretsmanager")
+    for secret in demo_secrets():
+        stored = json.loads(sm.get_secret_value(SecretId=secret.secret_id())["SecretString"])
+        assert stored == demo_secret_values(cloud.sandbox_url, secret.org_id)[secret.provider], secret.provider
     org = invoke(cloud, "OrgGet", {"org_id": "demo"})
     assert {"provider": "evolution", "status": "connected", "managed": True} in org["integrations"]
 

@@ -201,9 +201,12 @@ def _register(
     url: str,
     secret: str,
     previous: WebhookState | None,
+    *,
+    rotating: bool = False,
 ) -> tuple[WebhookState, Mapping[str, str]]:
-    """Point the provider's webhook at ``url``; (state, secret fields to store). A refusal is
-    state ``failed`` with the error (scrubbed by the adapter), never an exception."""
+    """Point the provider's webhook at ``url`` (updating ``previous``'s webhook there when it has
+    an id); (state, secret fields to store). A refusal is state ``failed`` with the error
+    (scrubbed by the adapter), never an exception."""
     registrar: provider_ports.WebhookRegistrar = adapter  # type: ignore[assignment]
     existing = previous.provider_webhook_id if previous else None
     now = records.now()
@@ -217,7 +220,7 @@ def _register(
         url=url,
         provider_webhook_id=registration.provider_webhook_id or existing,
         registered_at=(previous.registered_at if previous and previous.registered_at else now),
-        secret_rotated_at=now if previous is not None else None,
+        secret_rotated_at=now if rotating else None,
     )
     return state, dict(registration.secret_fields)
 
@@ -426,7 +429,7 @@ def integration_rotate(request: IntegrationRotateRequest) -> IntegrationRotation
     webhook_rotated = False
     until: datetime | None = None
     if registrar and url is not None:
-        webhook, fields = _register(adapter, url, secrets.token_urlsafe(32), webhook or WebhookState(state="failed"))
+        webhook, fields = _register(adapter, url, secrets.token_urlsafe(32), webhook, rotating=True)
         if fields:
             webhook_rotated = True
             until = records.now() + timedelta(seconds=get_settings().webhook_secret_grace_seconds)
