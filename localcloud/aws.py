@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +19,8 @@ from localcloud.runtime import FunctionRuntime
 from localcloud.template import (
     DDB_TABLE,
     EVENT_BUS,
+    KMS_ALIAS,
+    KMS_KEY,
     NO_VALUE,
     S3_BUCKET,
     SAM_SIMPLE_TABLE,
@@ -44,6 +47,8 @@ SUPPORTED_TYPES = {
     EVENT_BUS,
     SNS_TOPIC,
     SSM_PARAMETER,
+    KMS_KEY,
+    KMS_ALIAS,
     *STATE_MACHINE_TYPES,
     "AWS::Serverless::Function",
     "AWS::Serverless::LayerVersion",
@@ -305,8 +310,40 @@ class ResourceCreator:
                 Type=str(props.get("Type", "String")),
                 Overwrite=True,
             )
+        self.create_kms_keys()
         for lid, props in self.t.iter_resources(*STATE_MACHINE_TYPES):
             self.create_state_machine(lid, props)
+
+    # -- KMS --------------------------------------------------------------- #
+
+    def create_kms_keys(self) -> dict[str, str]:
+        """Customer-managed keys (rotation as declared) and their aliases; logical id -> KeyId.
+        Functions name a key by its alias (``Ref`` of an ``AWS::KMS::Alias`` is its name), so
+        the random KeyId moto assigns never has to be known in advance."""
+        kms = self.client("kms")
+        key_ids: dict[str, str] = {}
+        for lid, props in self.t.iter_resources(KMS_KEY):
+            kwargs: dict[str, Any] = {"Description": to_env_string(props.get("Description", lid))}
+            if props.get("KeyPolicy"):
+                policy = props["KeyPolicy"]
+                kwargs["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+            for key in ("KeyUsage", "KeySpec"):
+                if props.get(key):
+                    kwargs[key] = str(props[key])
+            key_id = kms.create_key(**kwargs)["KeyMetadata"]["KeyId"]
+            if to_env_string(props.get("EnableKeyRotation", False)) == "true":
+                kms.enable_key_rotation(KeyId=key_id)
+            key_ids[lid] = key_id
+            log.debug("kms key %s created (%s)", lid, key_id)
+        for lid, _props in self.t.iter_resources(KMS_ALIAS):
+            raw_target = (self.t.resources[lid].get("Properties") or {}).get("TargetKeyId")
+            target_lid = raw_target.get("Ref") if isinstance(raw_target, dict) else None
+            target = key_ids.get(str(target_lid)) if target_lid else None
+            if target is None:
+                log.warning("kms alias %s: target key not created locally; skipped", lid)
+                continue
+            kms.create_alias(AliasName=self.t.physical_name(lid), TargetKeyId=target)
+        return key_ids
 
     # -- SQS --------------------------------------------------------------- #
 
@@ -536,22 +573,79 @@ def secrets_prefix(template: Template) -> str:
 
 
 def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
-    """Create the demo org's provider secrets; returns their ids."""
+    """Register the demo orgs and create their secrets; returns the secret ids.
+
+    Provider integrations with a sandbox and an outbound client are connected through the
+    layer's ``IntegrationConnect`` code (credentials checked live against the sandbox, stored
+    encrypted with the template's KMS key, a record and an audit entry written), when the
+    template declares that function; org settings (messaging, payments, custom sources) and
+    webhook-only providers are written directly. The values are the sandboxes' demo values
+    either way, so every e2e test's credentials and webhook tokens stay the same."""
     prefix = secrets_prefix(template)
-    sm = aws_client("secretsmanager", endpoint)
-    ids = []
-    for secret in demo.demo_secrets():
-        secret_id = secret.secret_id(prefix)
-        value = demo.demo_secret_values(sandbox_url, secret.org_id)[secret.provider]
-        sm.create_secret(Name=secret_id, SecretString=json.dumps(value))
-        ids.append(secret_id)
     orgs_table = template.env_value("ORGS_TABLE")
     if orgs_table:
         seed_orgs(endpoint, orgs_table, demo.DEMO_ORGS)
+    values_by_org: dict[str, dict[str, dict[str, Any]]] = {}
+    pending: list[tuple[demo.DemoSecret, dict[str, Any]]] = []
+    for secret in demo.demo_secrets():
+        if secret.org_id not in values_by_org:
+            values_by_org[secret.org_id] = demo.demo_secret_values(sandbox_url, secret.org_id)
+        pending.append((secret, values_by_org[secret.org_id][secret.provider]))
+    connected: set[tuple[str, str]] = set()
+    if "IntegrationConnect" in template.resources:
+        connected = connect_demo_integrations(template, pending)
+    sm = aws_client("secretsmanager", endpoint)
+    ids = []
+    for secret, value in pending:
+        if (secret.org_id, secret.provider) not in connected:
+            sm.create_secret(Name=secret.secret_id(prefix), SecretString=json.dumps(value))
+        ids.append(secret.secret_id(prefix))
     # SES (moto) only sends from verified identities, as real SES does.
     aws_client("ses", endpoint).verify_domain_identity(Domain=demo.EMAIL_DOMAIN)
-    log.debug("seeded demo secrets %s", ids)
+    log.debug("seeded demo secrets %s (connected: %s)", ids, sorted(connected))
     return ids
+
+
+def connect_demo_integrations(
+    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]]
+) -> set[tuple[str, str]]:
+    """IntegrationConnect (``localcloud.seed_integrations``, in a child process with the layer on
+    its path and the function's environment: the engine never imports the layer) for every demo
+    secret of a provider the hub calls; (org, provider) of those connected. One whose check
+    fails is logged and left to the direct write: `make dev` still starts."""
+    import subprocess
+    import sys
+
+    spec = next((f for f in template.functions() if f.logical_id == "IntegrationConnect"), None)
+    env = dict(os.environ)
+    if spec is not None:
+        env.update({k: v for k, v in spec.environment.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME",)})
+    env["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
+    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the banner, not a line per provider call
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+    items = [{"org_id": s.org_id, "provider": s.provider, "credentials": v} for s, v in pending]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "localcloud.seed_integrations"],
+            input=json.dumps(items),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        log.warning("demo integrations not connected in time; secrets written directly")
+        return set()
+    for line in done.stderr.splitlines():
+        if line.strip():
+            log.warning("%s", line)
+    if done.returncode != 0:
+        log.warning("demo integrations not connected (exit %s); secrets written directly", done.returncode)
+        return set()
+    return {(org, provider) for org, provider in json.loads(done.stdout or "[]")}
 
 
 def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:

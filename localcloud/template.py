@@ -41,6 +41,8 @@ SAM_LAYER = "AWS::Serverless::LayerVersion"
 LAMBDA_LAYER = "AWS::Lambda::LayerVersion"
 IAM_ROLE = "AWS::IAM::Role"
 SSM_PARAMETER = "AWS::SSM::Parameter"
+KMS_KEY = "AWS::KMS::Key"
+KMS_ALIAS = "AWS::KMS::Alias"
 
 STATE_MACHINE_TYPES = (SAM_STATE_MACHINE, SFN_STATE_MACHINE)
 FUNCTION_TYPES = (SAM_FUNCTION, LAMBDA_FUNCTION)
@@ -62,6 +64,7 @@ _NAME_PROPERTY: dict[str, str] = {
     LAMBDA_LAYER: "LayerName",
     IAM_ROLE: "RoleName",
     SSM_PARAMETER: "Name",
+    KMS_ALIAS: "AliasName",
 }
 
 

@@ -5,6 +5,9 @@
   python -m ops --stack integrations-hub-prod replay --key raw/stripe/acme/2026/11/22/...json
   python -m ops --stack integrations-hub-prod redrive            # inbound DLQ -> inbound queue
   python -m ops --stack integrations-hub-prod enable --org acme --provider asaas --actor you@agency
+  python -m ops --stack integrations-hub-prod integration list --org acme | get|test --org acme --provider asaas
+  python -m ops --stack integrations-hub-prod integration disable --org acme --provider asaas \\
+      --reason "paused" --actor you@agency
   python -m ops --stack integrations-hub-prod budget --org acme --monthly-usd 500 [--hard-stop]
   python -m ops --stack integrations-hub-prod route --org acme --task sdr_whatsapp --provider gemini
   python -m ops --stack integrations-hub-prod org create --org acme --name "Acme Ltda" --actor you@agency
@@ -28,6 +31,7 @@ from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -43,6 +47,8 @@ OUTPUTS = {
     "EventBusName": "EVENT_BUS_NAME",
     "SpendTableName": "SPEND_TABLE",
     "OrgsTableName": "ORGS_TABLE",
+    "IntegrationsTableName": "INTEGRATIONS_TABLE",
+    "SecurityAlertsTopicArn": "ALERTS_TOPIC_ARN",
 }
 
 
@@ -95,6 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     ena.add_argument("--org", required=True)
     ena.add_argument("--provider", required=True)
     ena.add_argument("--actor", required=True, help="who re-enables it (written to the audit trail)")
+    integ = sub.add_parser("integration", help="an org's integrations: list, get, test, disable, enable")
+    integ_sub = integ.add_subparsers(dest="integration_command", required=True)
+    integ_list = integ_sub.add_parser("list", help="every integration of the org (never a secret)")
+    integ_list.add_argument("--org", required=True)
+    for name, text in (
+        ("get", "one integration"),
+        ("test", "run its health check now and record the result"),
+        ("disable", "refuse its calls until enabled"),
+        ("enable", "back to connected"),
+    ):
+        command = integ_sub.add_parser(name, help=text)
+        command.add_argument("--org", required=True)
+        command.add_argument("--provider", required=True)
+        if name in ("test", "disable", "enable"):
+            command.add_argument("--actor", required=name != "test", help="who (written to the audit trail)")
+        if name == "disable":
+            command.add_argument("--reason", required=True)
     bud = sub.add_parser("budget", help="an org's monthly USD budget: AI + billed providers (events at 80/100/120 %%)")
     bud.add_argument("--org", required=True)
     bud.add_argument("--monthly-usd", required=True, type=Decimal)
@@ -151,11 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "enable":
-        from hub.resilience.integrations import enable_integration
+        # The same layer code as IntegrationEnable (needs_reauth refused: reconnect instead).
+        args.integration_command = "enable"
+        return integration_command(args, legacy=True)
 
-        enable_integration(args.org, args.provider, actor=args.actor)
-        print(json.dumps({"enabled": f"{args.org}/{args.provider}"}))
-        return 0
+    if args.command == "integration":
+        return integration_command(args)
 
     if args.command == "redrive":
         moved = redrive(
@@ -175,6 +199,40 @@ def main(argv: list[str] | None = None) -> int:
     report = replay(keys, event_id=args.event_id)
     print(json.dumps(asdict(report), indent=2))
     return 1 if report.rejected else 0
+
+
+def integration_command(args: argparse.Namespace, *, legacy: bool = False) -> int:
+    """``integration list|get|test|disable|enable`` (and ``enable``) through the same layer code
+    as IntegrationList, IntegrationGet, IntegrationTest, IntegrationDisable and IntegrationEnable."""
+    from hub.errors import HubError
+    from hub.integrations import models, operations
+    from hub.invocation import parse_request
+
+    command = args.integration_command
+    request: dict[str, object] = {"org_id": args.org}
+    if command != "list":
+        request["provider"] = args.provider
+    if command in ("test", "disable", "enable") and args.actor:
+        request["actor"] = args.actor
+    if command == "disable":
+        request["reason"] = args.reason
+    runs: dict[str, tuple[Any, Any]] = {
+        "list": (models.IntegrationListRequest, operations.integration_list),
+        "get": (models.IntegrationGetRequest, operations.integration_get),
+        "test": (models.IntegrationTestRequest, operations.integration_test),
+        "disable": (models.IntegrationDisableRequest, operations.integration_disable),
+        "enable": (models.IntegrationEnableRequest, operations.integration_enable),
+    }
+    model, run = runs[command]
+    try:
+        result = run(parse_request(model, request)).model_dump(mode="json", exclude_none=True)
+    except HubError as exc:
+        print(json.dumps(exc.to_dict()), file=sys.stderr)
+        return 2
+    if legacy:
+        result = {"enabled": f"{args.org}/{args.provider}", **result}
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 def org_command(args: argparse.Namespace) -> int:

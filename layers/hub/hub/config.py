@@ -72,6 +72,10 @@ class Settings(BaseModel):
     alerts_topic_arn: str | None = Field(None, alias="ALERTS_TOPIC_ARN")
     # The integration records (hub.integrations.records): status, tests, webhook, token expiry.
     integrations_table: str | None = Field(None, alias="INTEGRATIONS_TABLE")
+    # IntegrationConnect / IntegrationRotate: the customer-managed KMS key (id, ARN or alias) org
+    # secrets are encrypted with, and how long a rotated webhook secret/token stays valid.
+    secrets_kms_key_id: str | None = Field(None, alias="SECRETS_KMS_KEY_ID")
+    webhook_secret_grace_seconds: int = Field(86400, alias="WEBHOOK_SECRET_GRACE_SECONDS", ge=0)
     health_table: str | None = Field(None, alias="HEALTH_TABLE")
     # Token lifecycle (hub.providers.base.auth, hub.integrations.sweep; docs/integrations.md,
     # "Token lifecycle"). OAuth tokens are refreshed on read this long before they expire (or

@@ -58,6 +58,12 @@ def _secrets() -> parameters.SecretsProvider:
     return _provider
 
 
+def forget_cached_secrets() -> None:
+    """Drop this container's cached secrets (after IntegrationConnect/Rotate stored a new version)."""
+    if _provider is not None:
+        _provider.clear_cache()
+
+
 def get_provider_secret(org_id: str, provider: str) -> dict[str, Any]:
     """The org's secret for one provider, as a dict; under the provider's current name
     first, then under its old names (:data:`SECRET_ALIASES`).

@@ -30,6 +30,7 @@ from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import ORG_ID_PATTERN
 from hub.errors import InvalidRequestError, ProviderUnavailableError
+from hub.integrations.models import IntegrationSummary
 from hub.requests import OperationRequest, OrgId
 
 MAX_NAME_LENGTH = 200
@@ -47,6 +48,13 @@ class Org(BaseModel):
 
 class OrgCreateResult(Org):
     created: bool = Field(description="false when the org already existed (it is answered unchanged)")
+
+
+class OrgDetails(Org):
+    """OrgGet's answer: the org and its integrations (provider, status; ``managed`` false for a
+    secret created by hand before integrations had records — docs/integrations.md)."""
+
+    integrations: list[IntegrationSummary] = Field(default_factory=list)
 
 
 class OrgPage(BaseModel):
@@ -193,9 +201,11 @@ def org_create(request: OrgCreateRequest) -> OrgCreateResult:
     return create_org(request.org_id, request.name, request.created_by)
 
 
-def org_get(request: OrgGetRequest) -> Org:
-    """OrgGet's operation: the org, or InvalidRequestError(unknown_org)."""
+def org_get(request: OrgGetRequest) -> OrgDetails:
+    """OrgGet's operation: the org with its integrations, or InvalidRequestError(unknown_org)."""
     org = get_org(request.org_id)
     if org is None:
         raise InvalidRequestError(f"unknown org {request.org_id!r}", code="unknown_org")
-    return org
+    from hub.integrations.operations import org_integrations  # the registry itself imports no provider
+
+    return OrgDetails(**org.model_dump(), integrations=org_integrations(org.org_id))

@@ -191,9 +191,14 @@ class ProviderClient(ABC):
         http: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
         org_id: str | None = None,
+        credentials_check: bool = False,
     ) -> None:
         self.credentials = credentials
         self.org_id = org_id
+        # Checking credentials not stored yet (IntegrationConnect / IntegrationRotate): the org's
+        # integration status is neither consulted (a disabled one may be reconnected) nor changed
+        # (a 401 means "these new credentials are wrong", not "disable what works today").
+        self.credentials_check = credentials_check
         self.base_url = (credentials.base_url or self.default_base_url).rstrip("/")
         self._http = http
         if retry_policy is None:
@@ -451,8 +456,9 @@ class ProviderClient(ABC):
         RateLimitedError) → the call with retries → breaker bookkeeping (only
         ProviderUnavailableError counts as a failure) → usage counted (hub.usage.meter: one
         call, its error class or what it bills — ``billing``, or :meth:`billed` from its
-        result; never fails the call)."""
-        if self.org_id and (reason := disabled_reason(self.org_id, self.provider)):
+        result; never fails the call). A ``credentials_check`` client (new credentials being
+        validated) neither reads nor changes the integration's status."""
+        if self.org_id and not self.credentials_check and (reason := disabled_reason(self.org_id, self.provider)):
             if reason.startswith(NEEDS_REAUTH_PREFIX):  # the org must authorise the hub again
                 raise AuthenticationError(
                     f"the {self.provider} integration is waiting for this org to connect it again ({reason})",
@@ -490,7 +496,8 @@ class ProviderClient(ABC):
                 breaker.record_success(probe)
             # Any provider answer that rejected the credentials (401/403, or Gemini's 400
             # API_KEY_INVALID), not our own "missing"/"disabled" errors.
-            if isinstance(exc, AuthenticationError) and exc.http_status is not None and self.org_id:
+            rejected = isinstance(exc, AuthenticationError) and exc.http_status is not None
+            if rejected and self.org_id and not self.credentials_check:
                 if operation == TOKEN_REFRESH_OPERATION:
                     # The token endpoint refused the org's grant (invalid_grant, revoked): only
                     # the org can fix it by connecting again; it is told once.
