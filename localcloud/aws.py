@@ -593,7 +593,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
         pending.append((secret, values_by_org[secret.org_id][secret.provider]))
     connected: set[tuple[str, str]] = set()
     if "IntegrationConnect" in template.resources:
-        connected = connect_demo_integrations(template, pending)
+        connected = connect_demo_integrations(template, pending, sandbox_url)
     sm = aws_client("secretsmanager", endpoint)
     ids = []
     for secret, value in pending:
@@ -607,7 +607,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
 
 
 def connect_demo_integrations(
-    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]]
+    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]], sandbox_url: str = ""
 ) -> set[tuple[str, str]]:
     """IntegrationConnect (``localcloud.seed_integrations``, in a child process with the layer on
     its path and the function's environment: the engine never imports the layer) for every demo
@@ -623,6 +623,8 @@ def connect_demo_integrations(
     env["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the banner, not a line per provider call
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    # The demo secrets point at the sandboxes: a private base_url IntegrationConnect must accept.
+    env["PROVIDER_PRIVATE_URL_PREFIXES"] = f"{sandbox_url}/"
     paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
     env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
     items = [{"org_id": s.org_id, "provider": s.provider, "credentials": v} for s, v in pending]

@@ -152,7 +152,11 @@ class LocalCloud:
         overrides["NO_PROXY"] = overrides["no_proxy"] = no_proxy
         overrides.update(self.env)
         # Status callbacks point at the local API, and Twilio-style signatures cover this URL.
-        defaults = {"PUBLIC_API_URL": f"http://{self.host}:{self.api_port}"}
+        defaults = {
+            "PUBLIC_API_URL": f"http://{self.host}:{self.api_port}",
+            # Org secrets point at the sandboxes: IntegrationConnect accepts that private base_url.
+            "PROVIDER_PRIVATE_URL_PREFIXES": f"{self.sandbox_url}/",
+        }
         self.runtime = FunctionRuntime(
             self.functions,
             template.layer_dirs(),

@@ -34,6 +34,9 @@ TEST_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "IntegrationsHubTest",
     "POWERTOOLS_SERVICE_NAME": "integrations-hub-test",
     "SECRETS_CACHE_SECONDS": "0",
+    # The session's sandboxes listen on 127.0.0.1 (any port): IntegrationConnect accepts them as
+    # an org's base_url, as the local cloud does for its own sandbox port.
+    "PROVIDER_PRIVATE_URL_PREFIXES": "http://127.0.0.1:",
 }
 
 # Every org id the suites invoke or post webhooks for: registered in the org registry by the

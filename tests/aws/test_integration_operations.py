@@ -175,8 +175,11 @@ def test_connect_checks_live_stores_encrypted_and_records(
         ({"api_key": "sk-sneaky-value", "api_secret": "sk-other-value"}, "unknown field(s) api_secret"),
         ({"instance": None}, "field(s) instance"),
         ({"api_key": "x" * 9000}, "api_key longer than"),
+        # The hub would send the org's key there: never the metadata endpoint or an internal host.
+        ({"base_url": "http://169.254.169.254/latest"}, "base_url must be an https URL"),
+        ({"base_url": "https://10.0.0.7"}, "base_url host must be a public address"),
     ],
-    ids=["rejected-by-provider", "unknown-field", "malformed-field", "oversized"],
+    ids=["rejected-by-provider", "unknown-field", "malformed-field", "oversized", "metadata-url", "private-url"],
 )
 def test_connect_with_bad_credentials_stores_nothing(
     hub_aws: HubAws,

@@ -75,6 +75,9 @@ class Settings(BaseModel):
     # IntegrationConnect / IntegrationRotate: the customer-managed KMS key (id, ARN or alias) org
     # secrets are encrypted with, and how long a rotated webhook secret/token stays valid.
     secrets_kms_key_id: str | None = Field(None, alias="SECRETS_KMS_KEY_ID")
+    # Comma-separated URL prefixes an org's provider base_url may use although they are not public
+    # https (a self-hosted Evolution inside the VPC; the local cloud's sandboxes). Empty = none.
+    provider_private_url_prefixes: str | None = Field(None, alias="PROVIDER_PRIVATE_URL_PREFIXES")
     webhook_secret_grace_seconds: int = Field(86400, alias="WEBHOOK_SECRET_GRACE_SECONDS", ge=0)
     health_table: str | None = Field(None, alias="HEALTH_TABLE")
     # Token lifecycle (hub.providers.base.auth, hub.integrations.sweep; docs/integrations.md,

@@ -51,6 +51,7 @@ from hub.providers import ports as provider_ports
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.providers.base.descriptor import ProviderDescriptor
 from hub.resilience.integrations import disable_integration, enable_integration, notify
+from hub.urls import check_public_https_url
 
 # Fields a provider's webhook verifier reads beside the client's own (Stripe and Mercado Pago
 # keep their signing secret in the same secret): accepted in credentials of providers with a
@@ -121,10 +122,27 @@ def _check_fields(found: ProviderDescriptor, cls: type[ProviderClient], raw: Map
 
 def _parse(found: ProviderDescriptor, cls: type[ProviderClient], raw: Mapping[str, Any]) -> ProviderCredentials:
     try:
-        return cls.credentials_model.model_validate(dict(raw))
+        credentials = cls.credentials_model.model_validate(dict(raw))
     except ValidationError as exc:
         fields = sorted({".".join(str(p) for p in err["loc"]) or "credentials" for err in exc.errors()})
         raise _invalid(found.key, f"missing or malformed field(s) {', '.join(fields)} for {found.key}") from None
+    if credentials.base_url is not None:
+        _check_base_url(found.key, credentials.base_url)
+    return credentials
+
+
+def _check_base_url(provider: str, base_url: str) -> None:
+    """The hub will send the org's credentials to ``base_url`` (Evolution is self-hosted): a
+    public https URL, or one under a prefix the deployment allows (``PROVIDER_PRIVATE_URL_PREFIXES``:
+    a self-hosted gateway inside the VPC, the local cloud's sandboxes) — never the metadata
+    endpoint or another internal service picked by whoever calls IntegrationConnect."""
+    allowed = [p.strip() for p in (get_settings().provider_private_url_prefixes or "").split(",") if p.strip()]
+    if any(base_url == p.rstrip("/") or base_url.startswith(p.rstrip("/") + "/") for p in allowed):
+        return
+    try:
+        check_public_https_url(base_url)
+    except ValueError as exc:
+        raise _invalid(provider, f"base_url {exc}") from None
 
 
 def _check_live(
