@@ -143,26 +143,34 @@ def assert_nothing_stored(hub_aws: HubAws, bus: str) -> None:
 def test_connect_checks_live_stores_encrypted_and_records(
     hub_aws: HubAws, sandboxes: ServedSandboxes, public_url: str, bus: str
 ) -> None:
-    # When an operator connects Evolution with working credentials (no webhook API yet)
+    # When an operator connects Evolution with working credentials
     result = invoke(
         "connect",
         {"org_id": ORG, "provider": "evolution", "credentials": evolution_credentials(sandboxes), "actor": ACTOR},
     )
-    # Then it is connected, tested, and the org pastes the webhook URL by hand
+    # Then it is connected, tested, and its webhook set through Evolution's API (POST
+    # /webhook/set/{instance}) pointing at the hub with a freshly generated token
     assert result["status"] == "connected" and result["managed"] is True
     assert result["connected_by"] == ACTOR and result["auth"] == "api_key"
     assert result["test_result"]["ok"] is True and result["test_result"]["latency_ms"] >= 0
-    assert result["webhook"] == {"state": "manual", "url": f"{public_url}/webhooks/evolution/{ORG}"}
+    webhook = result["webhook"]
+    assert webhook["state"] == "registered" and webhook["url"] == f"{public_url}/webhooks/evolution/{ORG}"
+    assert webhook["provider_webhook_id"]
     assert DEMO_API_KEY not in json.dumps(result)
-    # the secret is stored, encrypted with the stack's customer-managed key (rotation on)
-    assert stored_secret(hub_aws) == evolution_credentials(sandboxes)
+    # the secret is stored (with the webhook token the verifier reads), encrypted with the
+    # stack's customer-managed key (rotation on)
+    stored = stored_secret(hub_aws)
+    assert stored is not None
+    token = stored.pop("webhook_token")
+    assert len(token) >= 32 and token not in json.dumps(result)
+    assert stored == evolution_credentials(sandboxes)
     described = hub_aws.client("secretsmanager").describe_secret(SecretId=f"hub/{ORG}/evolution")
     assert described["KmsKeyId"] == hub_aws.env["SECRETS_KMS_KEY_ID"]
     kms = hub_aws.client("kms")
     [alias] = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == hub_aws.env["SECRETS_KMS_KEY_ID"]]
     assert kms.get_key_rotation_status(KeyId=alias["TargetKeyId"])["KeyRotationEnabled"] is True
     # audited and announced
-    assert audit_actions(hub_aws) == ["credentials_connected"]
+    assert audit_actions(hub_aws) == ["credentials_connected", "webhook_created"]
     [event] = bus_events(hub_aws, bus)
     assert event["detail-type"] == "integration.connected"
     assert event["detail"]["actor"] == ACTOR and event["detail"]["provider"] == "evolution"
@@ -290,13 +298,14 @@ def test_wrong_new_credentials_never_disable_the_working_integration(
         "connect",
         {"org_id": ORG, "provider": "evolution", "credentials": evolution_credentials(sandboxes), "actor": ACTOR},
     )
+    working = stored_secret(hub_aws)
     with pytest.raises(InvalidRequestError):
         invoke(
             "rotate",
             {"org_id": ORG, "provider": "evolution", "credentials": {"api_key": "wrong-key-123456"}, "actor": ACTOR},
         )
     assert records.get_record(ORG, "evolution").status == "connected"  # type: ignore[union-attr]
-    assert stored_secret(hub_aws) == evolution_credentials(sandboxes)  # the old version is current
+    assert stored_secret(hub_aws) == working  # the old version is current
 
 
 # ----- test, disable, enable ----------------------------------------------------------------
@@ -353,7 +362,12 @@ def test_disable_and_enable(hub_aws: HubAws, sandboxes: ServedSandboxes, public_
         EvolutionClient.for_org(ORG).health_check()
     enabled = invoke("enable", {"org_id": ORG, "provider": "evolution", "actor": "ops@agency"})
     assert enabled["status"] == "connected" and enabled["changed"] is True and "reason" not in enabled
-    assert audit_actions(hub_aws) == ["credentials_connected", "integration_disabled", "integration_enabled"]
+    assert audit_actions(hub_aws) == [
+        "credentials_connected",
+        "webhook_created",
+        "integration_disabled",
+        "integration_enabled",
+    ]
     events = bus_events(hub_aws, bus)
     kinds = sorted(e["detail-type"] for e in events)
     assert kinds == ["audit.alert", "integration.connected", "integration.disabled", "integration.enabled"]

@@ -135,9 +135,10 @@ def _check_base_url(provider: str, base_url: str) -> None:
     """The hub will send the org's credentials to ``base_url`` (Evolution is self-hosted): a
     public https URL, or one under a prefix the deployment allows (``PROVIDER_PRIVATE_URL_PREFIXES``:
     a self-hosted gateway inside the VPC, the local cloud's sandboxes) — never the metadata
-    endpoint or another internal service picked by whoever calls IntegrationConnect."""
+    endpoint or another internal service picked by whoever calls IntegrationConnect. Prefixes
+    compare as strings: end one with ``/`` to allow exactly that origin."""
     allowed = [p.strip() for p in (get_settings().provider_private_url_prefixes or "").split(",") if p.strip()]
-    if any(base_url == p.rstrip("/") or base_url.startswith(p.rstrip("/") + "/") for p in allowed):
+    if any(base_url.startswith(prefix) for prefix in allowed):
         return
     try:
         check_public_https_url(base_url)
