@@ -572,7 +572,7 @@ def secrets_prefix(template: Template) -> str:
     return demo.DEFAULT_SECRETS_PREFIX
 
 
-def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
+def seed_demo(template: Template, endpoint: str, sandbox_url: str, api_url: str = "") -> list[str]:
     """Register the demo orgs and create their secrets; returns the secret ids.
 
     Provider integrations with a sandbox and an outbound client are connected through the
@@ -593,7 +593,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
         pending.append((secret, values_by_org[secret.org_id][secret.provider]))
     connected: set[tuple[str, str]] = set()
     if "IntegrationConnect" in template.resources:
-        connected = connect_demo_integrations(template, pending, sandbox_url)
+        connected = connect_demo_integrations(template, pending, sandbox_url, api_url)
     sm = aws_client("secretsmanager", endpoint)
     ids = []
     for secret, value in pending:
@@ -607,7 +607,7 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str) -> list[str]:
 
 
 def connect_demo_integrations(
-    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]], sandbox_url: str = ""
+    template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]], sandbox_url: str = "", api_url: str = ""
 ) -> set[tuple[str, str]]:
     """IntegrationConnect (``localcloud.seed_integrations``, in a child process with the layer on
     its path and the function's environment: the engine never imports the layer) for every demo
@@ -625,6 +625,8 @@ def connect_demo_integrations(
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
     # The demo secrets point at the sandboxes: a private base_url IntegrationConnect must accept.
     env["PROVIDER_PRIVATE_URL_PREFIXES"] = f"{sandbox_url}/"
+    if api_url:  # providers' webhooks are registered pointing at the local API
+        env["PUBLIC_API_URL"] = api_url
     paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
     env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
     items = [{"org_id": s.org_id, "provider": s.provider, "credentials": v} for s, v in pending]

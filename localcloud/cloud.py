@@ -186,7 +186,9 @@ class LocalCloud:
             self.sandbox_app = SandboxServer(all_sandboxes())
             self._serve("sandboxes", self.sandbox_app, "sandbox_port")
         if self.enable_aws:
-            self.secret_ids = aws_backend.seed_demo(template, self.aws_url, self.sandbox_url)
+            self.secret_ids = aws_backend.seed_demo(
+                template, self.aws_url, self.sandbox_url, api_url=f"http://{self.host}:{self.api_port}"
+            )
 
         if self.serve_api:
             self._serve("api", ApiGateway(self.runtime, self.routes), "api_port")

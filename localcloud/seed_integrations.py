@@ -38,10 +38,17 @@ def connect(item: dict[str, Any]) -> tuple[str, str] | None:
     request = IntegrationConnectRequest(
         org_id=item["org_id"], provider=item["provider"], credentials=value, actor="make dev"
     )
-    # The demo's own webhook token, so a provider that registers its webhook keeps today's value.
-    token = value.get("webhook_token") or value.get("webhook_secret")
+    # The demo's own webhook token, so a provider that registers its webhook with a token the hub
+    # chooses (Evolution, Asaas) keeps today's value. A provider that issues its own signing secret
+    # (Resend's ``webhook_secret``) would replace the documented demo value: its webhook is left
+    # ``manual`` here (IntegrationRotate or a real connect registers it).
+    token = value.get("webhook_token")
     try:
-        integration_connect(request, webhook_secret=token if isinstance(token, str) else None)
+        integration_connect(
+            request,
+            webhook_secret=token if isinstance(token, str) else None,
+            register_webhook=isinstance(token, str) or "webhook_secret" not in value,
+        )
     except Exception as exc:  # noqa: BLE001 - reported; the caller writes the secret directly
         print(f"demo {item['org_id']}/{item['provider']} not connected ({exc}); written directly", file=sys.stderr)
         return None
@@ -49,6 +56,14 @@ def connect(item: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def main() -> int:
+    import logging
+
+    from hub.observability import logger
+
+    # stdout carries the answer; the layer's log lines (a refused webhook registration) go to stderr.
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)
     items = [i for i in json.load(sys.stdin) if connectable(i["provider"])]
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="demo-connect") as pool:
         done = [pair for pair in pool.map(connect, items) if pair is not None]

@@ -104,7 +104,7 @@ _MARK = "\u0000dec:"
 _MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
-DEMO_WEBHOOK_TOKEN = "demo-asaas-webhook-token"
+DEMO_WEBHOOK_TOKEN = "demo-asaas-webhook-token-for-the-hub"
 DEMO_WEBHOOK_EMAIL = "financeiro@somosprodutora.com.br"
 MAX_WEBHOOKS = 10
 SEND_TYPES = ("SEQUENTIALLY", "NON_SEQUENTIALLY")

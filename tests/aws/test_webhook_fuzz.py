@@ -95,7 +95,7 @@ def test_authenticated_garbage_is_a_4xx_or_ignored_never_5xx(seeded: HubAws, pro
     auth = (
         {"Authorization": "Bearer demo-evolution-webhook-token"}
         if provider == "evolution"
-        else {"asaas-access-token": "demo-asaas-webhook-token"}
+        else {"asaas-access-token": "demo-asaas-webhook-token-for-the-hub"}
     )
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

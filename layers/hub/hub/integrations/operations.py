@@ -263,15 +263,18 @@ def _view(org_id: str, provider: str) -> Integration:
     return Integration.of(record)
 
 
-def integration_connect(request: IntegrationConnectRequest, *, webhook_secret: str | None = None) -> Integration:
-    """IntegrationConnect. ``webhook_secret`` (layer callers only: the local cloud's demo seeding)
-    is the token handed to the provider's webhook registration instead of a fresh one."""
+def integration_connect(
+    request: IntegrationConnectRequest, *, webhook_secret: str | None = None, register_webhook: bool = True
+) -> Integration:
+    """IntegrationConnect. Layer callers only (the local cloud's demo seeding): ``webhook_secret``
+    is the token handed to the provider's webhook registration instead of a fresh one;
+    ``register_webhook=False`` leaves the webhook to be set up by hand (state ``manual``)."""
     org_id = request.org_id
     found, cls = _with_client(request.provider)
     _refuse_oauth(found)
     _check_fields(found, cls, request.credentials)
     credentials = _parse(found, cls, request.credentials)
-    registrar = _registrar(found, cls)
+    registrar = _registrar(found, cls) if register_webhook else None
     url = _webhook_url(found.key, org_id) if registrar else None
     adapter, test_result = _check_live(found, cls, credentials, org_id)
 

@@ -85,7 +85,7 @@ def test_the_current_and_the_previous_token_are_accepted(token: str) -> None:
 def test_the_sample_event_carries_the_demo_token() -> None:
     event = _sample_event()
     request = RawWebhook.from_api_gateway(event, provider="asaas", org_id="demo", received_at=NOW)
-    verify_asaas_webhook(request, {"webhook_token": "demo-asaas-webhook-token"})
+    verify_asaas_webhook(request, {"webhook_token": "demo-asaas-webhook-token-for-the-hub"})
 
 
 @pytest.mark.parametrize(
