@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from hub.integrations.records import IntegrationRecord, IntegrationStatus, TestResult, WebhookState
+from hub.integrations.records import IntegrationRecord, IntegrationStatus
 from hub.requests import IdempotencyKey, OperationRequest, OrgId
 
 # A provider key or alias as the registry knows them (hub.providers): lowercase identifiers.
@@ -83,27 +83,12 @@ class IntegrationGetRequest(OperationRequest):
     provider: ProviderName
 
 
-class Integration(BaseModel):
-    """One integration as an operator or the console sees it (never a secret). ``managed`` is
-    false for a secret created by hand before integrations had records: its calls are not
-    refused, and the first management action (test, disable, connect) creates its record."""
+class Integration(IntegrationRecord):
+    """One integration as an operator or the console sees it: its record (never a secret).
+    ``managed`` is false for a secret created by hand before integrations had records: its calls
+    are not refused, and the first management action (test, disable, connect) creates its record."""
 
-    org_id: str
-    provider: str
-    status: IntegrationStatus
     managed: bool = True
-    reason: str | None = None
-    auth: str | None = None
-    connected_at: datetime | None = None
-    connected_by: str | None = None
-    updated_at: datetime | None = None
-    last_tested_at: datetime | None = None
-    test_result: TestResult | None = None
-    last_error: str | None = None
-    webhook: WebhookState | None = None
-    token_expires_at: datetime | None = None
-    token_refreshed_at: datetime | None = None
-    scopes: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, record: IntegrationRecord) -> Integration:

@@ -128,6 +128,36 @@ def oauth_error_code(response: httpx.Response) -> str | None:
     return error if isinstance(error, str) else None
 
 
+def authenticate_client(
+    client_id: str, client_secret: str, mode: Literal["body", "basic"], form: dict[str, str], headers: dict[str, str]
+) -> None:
+    """Add the client's credentials to a token request (RFC 6749 §2.3.1): HTTP Basic, or
+    ``client_id``/``client_secret`` in the form."""
+    if mode == "basic":
+        pair = f"{client_id}:{client_secret}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
+    else:
+        form.update({"client_id": client_id, "client_secret": client_secret})
+
+
+def call_token_url(
+    http: httpx.Client, method: str, url: str, *, provider: str, timeout: httpx.Timeout | None, **kwargs: Any
+) -> httpx.Response:
+    """One request to a token endpoint (never logged: forms and query strings carry secrets);
+    no answer at all is ProviderUnavailableError (``token_endpoint_unreachable``), never a dead
+    token. The answer is the caller's to classify."""
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    try:
+        return http.request(method, url, **kwargs)
+    except httpx.TransportError as exc:
+        raise ProviderUnavailableError(
+            f"{provider} token endpoint unreachable ({type(exc).__name__})",
+            provider=provider,
+            code="token_endpoint_unreachable",
+        ) from exc
+
+
 # ----- the per-container cache ---------------------------------------------------------------
 
 
@@ -534,24 +564,17 @@ class OAuth2Tokens(OrgTokens):
         if self.scope:
             form["scope"] = self.scope
         headers = {"Accept": "application/json"}
-        secret = self.client_secret.get_secret_value()
-        if self.client_auth == "basic":
-            pair = f"{self.client_id}:{secret}".encode()
-            headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-        else:
-            form.update({"client_id": self.client_id, "client_secret": secret})
+        authenticate_client(self.client_id, self.client_secret.get_secret_value(), self.client_auth, form, headers)
         timeout = self.client._effective_timeout(None)  # never past the Lambda's remaining time
-        try:
-            if timeout is None:
-                response = self.client.http.post(self.token_url, data=form, headers=headers)
-            else:
-                response = self.client.http.post(self.token_url, data=form, headers=headers, timeout=timeout)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailableError(
-                f"{self.provider} token endpoint unreachable ({type(exc).__name__})",
-                provider=self.provider,
-                code="token_endpoint_unreachable",
-            ) from exc
+        response = call_token_url(
+            self.client.http,
+            "POST",
+            self.token_url,
+            provider=self.provider,
+            timeout=timeout,
+            data=form,
+            headers=headers,
+        )
         if response.status_code >= 400:
             raise self._error(response)
         try:
@@ -660,19 +683,11 @@ class LongLivedTokens(OrgTokens):
     def _get(self, token: str) -> Token:
         params = self._params(token)
         timeout = self.client._effective_timeout(None)  # never past the Lambda's remaining time
-        try:
-            # The token and the app secret travel in the query string (Meta's contract): the URL
-            # is never logged or put in an error.
-            if timeout is None:
-                response = self.client.http.get(self.token_url, params=params)
-            else:
-                response = self.client.http.get(self.token_url, params=params, timeout=timeout)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailableError(
-                f"{self.provider} token endpoint unreachable ({type(exc).__name__})",
-                provider=self.provider,
-                code="token_endpoint_unreachable",
-            ) from exc
+        # The token and the app secret travel in the query string (Meta's contract): the URL is
+        # never logged or put in an error.
+        response = call_token_url(
+            self.client.http, "GET", self.token_url, provider=self.provider, timeout=timeout, params=params
+        )
         if response.status_code >= 400:
             raise self._error(response, secrets=[v for k, v in params.items() if k != "grant_type"])
         try:

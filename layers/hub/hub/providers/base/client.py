@@ -123,6 +123,28 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     return seconds if 0 <= seconds and math.isfinite(seconds) else None
 
 
+def redact(error: HubError, secrets: list[str]) -> HubError:
+    """``error`` with every value of ``secrets`` (longest first) replaced by ``[redacted]`` in its
+    message and details."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in secrets:
+                value = value.replace(secret, "[redacted]")
+            return value
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    if secrets:
+        error.message = clean(error.message)
+        error.args = (error.message, *error.args[1:])
+        error.details = clean(error.details)
+    return error
+
+
 CredentialsT = TypeVar("CredentialsT", bound=BaseModel)
 T = TypeVar("T")
 
@@ -646,24 +668,7 @@ class ProviderClient(ABC):
         """Remove credentials from an error built from a provider's answer: some providers echo
         the key they were sent (``invalid key sk-…``), and errors reach logs, Step Functions
         state and callers."""
-        secrets = self.secret_values(request)
-
-        def clean(value: Any) -> Any:
-            if isinstance(value, str):
-                for secret in secrets:
-                    value = value.replace(secret, "[redacted]")
-                return value
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [clean(v) for v in value]
-            return value
-
-        if secrets:
-            error.message = clean(error.message)
-            error.args = (error.message, *error.args[1:])
-            error.details = clean(error.details)
-        return error
+        return redact(error, self.secret_values(request))
 
     def _log(
         self,

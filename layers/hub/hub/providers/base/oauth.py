@@ -8,7 +8,6 @@ record are :mod:`hub.integrations.tokens`. Docs per provider: each package's REA
 
 from __future__ import annotations
 
-import base64
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -31,6 +30,8 @@ from hub.providers.base.auth import (
     OAuth2Tokens,
     Token,
     TokenProvider,
+    authenticate_client,
+    call_token_url,
     lifetime_of,
 )
 from hub.providers.base.client import OptionalSecret, ProviderClient, ProviderCredentials, parse_retry_after
@@ -211,11 +212,7 @@ class TokenEndpoint:
             form["code_verifier"] = code_verifier
         headers = {"Accept": "application/json"}
         secret = app.client_secret.get_secret_value()
-        if self.oauth.oauth_spec.client_auth == "basic":
-            pair = f"{app.client_id}:{secret}".encode()
-            headers["Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-        else:
-            form.update({"client_id": app.client_id, "client_secret": secret})
+        authenticate_client(app.client_id, secret, self.oauth.oauth_spec.client_auth, form, headers)
         if self.oauth.oauth_spec.exchange_method == "GET":
             # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow#confirm
             form.pop("grant_type")
@@ -252,16 +249,7 @@ class TokenEndpoint:
 
     # ----- plumbing --------------------------------------------------------------------------
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        if self.timeout is not None:
-            kwargs["timeout"] = self.timeout
-        try:
-            response = self.http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailableError(
-                f"{self.provider} token endpoint unreachable ({type(exc).__name__})",
-                provider=self.provider,
-                code="token_endpoint_unreachable",
-            ) from exc
+        response = call_token_url(self.http, method, url, provider=self.provider, timeout=self.timeout, **kwargs)
         if response.status_code >= 400:
             raise self._error(response)
         return response

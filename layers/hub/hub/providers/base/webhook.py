@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 
 from hub.errors import HubError, InvalidRequestError, WebhookAuthenticationError
-from hub.providers.base.client import OptionalSecret, ProviderCredentials
+from hub.providers.base.client import OptionalSecret, ProviderCredentials, redact
 
 MAX_SIGNATURE_HEADER_LENGTH = 4096
 
@@ -92,24 +92,7 @@ def without_secret(error: HubError, *secrets: str) -> HubError:
     """``error`` with every value in ``secrets`` masked in its message and details: a webhook
     registration sends the token it chose in the body, and a provider echoing it in an error
     must not put it in logs or the caller's answer (the base scrubs only credentials)."""
-    values = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in values:
-                value = value.replace(secret, "[redacted]")
-            return value
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    if values:
-        error.message = clean(error.message)
-        error.args = (error.message, *error.args[1:])
-        error.details = clean(error.details)
-    return error
+    return redact(error, sorted({s for s in secrets if s}, key=len, reverse=True))
 
 
 def _bytes(value: bytes | str) -> bytes:
