@@ -465,6 +465,16 @@ class OrgTokens(TokenProvider):
         self.store = store
         self.margin = get_settings().oauth_refresh_margin_seconds if margin is None else margin
 
+    def grant(self, held: str | None, initial: SecretStr | None, field: str) -> str:
+        """What the refresh is made with: the value the current token holds, else the one the
+        org's secret was created with; none is a ConfigurationError (connect again)."""
+        value = held or (initial.get_secret_value() if initial is not None else None)
+        if not value:
+            raise ConfigurationError(
+                f"{self.provider} credentials have no {field}: connect the integration again", provider=self.provider
+            )
+        return value
+
     def issue(self, access_token: str, lifetime: float | None, refresh_token: str | None = None) -> Token:
         return Token.issued(
             access_token,
@@ -548,14 +558,8 @@ class OAuth2Tokens(OrgTokens):
         return stored is not None and bool(stored.refresh_token)
 
     def fetch(self, current: Token | None) -> Token:
-        refresh_token = current.refresh_token if current is not None and current.refresh_token else None
-        if refresh_token is None and self.initial_refresh_token is not None:
-            refresh_token = self.initial_refresh_token.get_secret_value()
-        if not refresh_token:
-            raise ConfigurationError(
-                f"{self.provider} credentials have no refresh_token: connect the integration again",
-                provider=self.provider,
-            )
+        held = current.refresh_token if current is not None else None
+        refresh_token = self.grant(held, self.initial_refresh_token, "refresh_token")
         return self.call_token_endpoint(lambda: self._post(refresh_token))
 
     def _post(self, refresh_token: str) -> Token:
@@ -659,14 +663,8 @@ class LongLivedTokens(OrgTokens):
         return super()._due(token, horizon)
 
     def fetch(self, current: Token | None) -> Token:
-        token = current.access_token if current is not None and current.access_token else None
-        if token is None and self.initial_access_token is not None:
-            token = self.initial_access_token.get_secret_value()
-        if not token:
-            raise ConfigurationError(
-                f"{self.provider} credentials have no access_token: connect the integration again",
-                provider=self.provider,
-            )
+        held = current.access_token if current is not None else None
+        token = self.grant(held, self.initial_access_token, "access_token")
         return self.call_token_endpoint(lambda: self._get(token))
 
     def _params(self, token: str) -> dict[str, str]:
