@@ -49,8 +49,11 @@ validate: $(SAM_STAMP) $(TOOLS_STAMP)
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	$(SAM)/bin/sam build --parallel --cached
 
+# Two workers: e2e tests mostly wait on a booted local cloud, so two halve the wall time on
+# CI's 2 cores; each test module stays on one worker (its module-scoped local cloud boots once).
+PYTEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
 $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
