@@ -7,6 +7,9 @@ uses), so tests and infrastructure cannot drift.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +31,26 @@ class HubAws:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def ops(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -m ops --local <args>`` against this moto, as an operator runs it: from the
+        repository root, with no PYTHONPATH (the command finds the layer itself)."""
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "ops", "--local", "--endpoint", self.endpoint, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     def put_secret(self, org_id: str, provider: str, value: dict[str, Any]) -> None:
         self.client("secretsmanager").create_secret(Name=f"hub/{org_id}/{provider}", SecretString=json.dumps(value))

@@ -7,9 +7,7 @@ Evolution adapter does (the real one's health check, plus a recorded registratio
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -26,7 +24,7 @@ from localcloud.sandboxes.base import Fault
 from localcloud.sandboxes.evolution import DEMO_API_KEY, DEMO_INSTANCE
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes, reset_hub_caches
-from tests.helpers import ROOT, FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 ORG = "acme"
 ACTOR = "ana@agency"
@@ -521,22 +519,7 @@ def test_requests_are_validated_before_anything(hub_aws: HubAws) -> None:
 
 
 def ops(hub_aws: HubAws, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "ops", "--local", "--endpoint", hub_aws.endpoint, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return hub_aws.ops(*args)
 
 
 def test_ops_integration_commands_and_enable_use_the_same_layer_code(hub_aws: HubAws) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ from hub import orgs
 from hub.errors import InvalidRequestError
 from tests.aws.conftest import HubAws
 from tests.conftest import TEST_ORGS
-from tests.helpers import ROOT, FakeLambdaContext, api_event, load_function, sample_event
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 EVO = {"base_url": "https://evo.test", "api_key": "k", "instance": "somos-principal", "webhook_token": "tok"}
 CONSENT = {"channel": "whatsapp", "address": "(11) 98765-4321", "status": "opted_in", "source": "form"}
@@ -149,23 +147,7 @@ def test_health_of_an_unknown_org_is_404(hub_aws: HubAws) -> None:
 
 
 def ops(hub_aws: HubAws, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        # No PYTHONPATH: the documented command, from the repository root, finds the layer itself.
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "ops", "--local", "--endpoint", hub_aws.endpoint, "org", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return hub_aws.ops("org", *args)
 
 
 def test_ops_org_create_list_and_show(hub_aws: HubAws) -> None:
