@@ -158,6 +158,19 @@ def call_token_url(
         ) from exc
 
 
+def token_answer(response: httpx.Response, *, provider: str, what: str) -> tuple[dict[str, Any], str]:
+    """(the body, its ``access_token``) of a successful token answer; one without an access
+    token is the provider misbehaving (ProviderUnavailableError), never a dead grant."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    access = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(access, str) or not access:
+        raise ProviderUnavailableError(f"{provider} answered the {what} without an access_token", provider=provider)
+    return body, access
+
+
 # ----- the per-container cache ---------------------------------------------------------------
 
 
@@ -581,15 +594,7 @@ class OAuth2Tokens(OrgTokens):
         )
         if response.status_code >= 400:
             raise self._error(response)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        access = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or not isinstance(access, str) or not access:
-            raise ProviderUnavailableError(
-                f"{self.provider} answered the token refresh without an access_token", provider=self.provider
-            )
+        body, access = token_answer(response, provider=self.provider, what="token refresh")
         rotated = body.get("refresh_token")
         return self.issue(
             access, lifetime_of(body), refresh_token=rotated if isinstance(rotated, str) and rotated else refresh_token
@@ -688,15 +693,7 @@ class LongLivedTokens(OrgTokens):
         )
         if response.status_code >= 400:
             raise self._error(response, secrets=[v for k, v in params.items() if k != "grant_type"])
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        access = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or not isinstance(access, str) or not access:
-            raise ProviderUnavailableError(
-                f"{self.provider} answered the token exchange without an access_token", provider=self.provider
-            )
+        body, access = token_answer(response, provider=self.provider, what="token exchange")
         return self.issue(access, lifetime_of(body) or LONG_LIVED_LIFETIME)
 
     def _error(self, response: httpx.Response, *, secrets: list[str]) -> HubError:
