@@ -32,7 +32,7 @@ from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.emails import MAX_EMAIL_INPUT, contact_key_email, normalise_email
-from hub.errors import InvalidRequestError
+from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.phones import to_e164
 from hub.providers.outbound import Channel
 from hub.requests import OperationRequest, OrgId
@@ -53,6 +53,10 @@ def contact_key(org_id: str, channel: str, address: str) -> dict[str, Any]:
     if channel == "email":
         address = contact_key_email(address)
     return {"org_id": {"S": org_id}, "contact": {"S": f"{channel}#{address}"}}
+
+
+# Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up (retryable).
+_BATCH_ROUNDS = 4
 
 
 def address_hash(org_id: str, channel: str, address: str) -> str:
@@ -104,12 +108,7 @@ def _when(item: dict[str, Any], name: str) -> datetime | None:
 def get_channel_state(org_id: str, channel: Channel, address: str) -> ChannelState:
     key = contact_key(org_id, channel, address)
     hashed = hashed_contact(org_id, channel, address_hash(org_id, channel, address))
-    found = (
-        aws_client("dynamodb")
-        .batch_get_item(RequestItems={_table(): {"Keys": [key, hashed], "ConsistentRead": True}})
-        .get("Responses", {})
-        .get(_table(), [])
-    )
+    found = _batch_get([key, hashed])
     item: dict[str, Any] = next((i for i in found if i["contact"] == key["contact"]), {})
     kept = next((i for i in found if i["contact"] == hashed["contact"]), None)
     if kept is not None:
@@ -143,23 +142,30 @@ def erased_after(org_id: str, recipients: list[tuple[str, str]], at: datetime) -
     keys = [hashed_contact(org_id, channel, address_hash(org_id, channel, address)) for channel, address in recipients]
     unique = list({k["contact"]["S"]: k for k in keys}.values())
     for start in range(0, len(unique), 100):  # BatchGetItem's limit
-        found = (
-            aws_client("dynamodb")
-            .batch_get_item(
-                RequestItems={
-                    _table(): {
-                        "Keys": unique[start : start + 100],
-                        "ConsistentRead": True,
-                        "ProjectionExpression": "erased_at",
-                    }
-                }
-            )
-            .get("Responses", {})
-            .get(_table(), [])
-        )
+        found = _batch_get(unique[start : start + 100], projection="erased_at")
         if any(item.get("erased_at", {}).get("S", "") > iso(at) for item in found):
             return True
     return False
+
+
+def _batch_get(keys: list[dict[str, Any]], *, projection: str | None = None) -> list[dict[str, Any]]:
+    """Every item of ``keys`` that exists (consistent reads). DynamoDB may leave keys
+    unprocessed under throttling: they are asked again, and still unprocessed after a few
+    rounds is ProviderUnavailableError — never "no decision recorded", which would let a send
+    to a suppressed or opted-out contact through."""
+    request: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
+    if projection:
+        request["ProjectionExpression"] = f"#c, {projection}"
+        request["ExpressionAttributeNames"] = {"#c": "contact"}
+    items: list[dict[str, Any]] = []
+    for _ in range(_BATCH_ROUNDS):
+        answer = aws_client("dynamodb").batch_get_item(RequestItems={_table(): request})
+        items.extend(answer.get("Responses", {}).get(_table(), []))
+        left = answer.get("UnprocessedKeys", {}).get(_table(), {}).get("Keys")
+        if not left:
+            return items
+        request = {**request, "Keys": left}
+    raise ProviderUnavailableError("the contacts table is throttling consent reads; retry shortly", provider="dynamodb")
 
 
 def _with_kept_decisions(item: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
