@@ -35,7 +35,10 @@ def evolution_credentials(sandboxes: ServedSandboxes, **fields: Any) -> dict[str
 
 
 class RegisteringEvolution(EvolutionClient):
-    """Evolution with a webhook API (``POST /webhook/set/{instance}``, stubbed): records each call."""
+    """A test double of Evolution's webhook registration: records each call instead of calling
+    the sandbox, and refuses on demand, so these tests see exactly what the operations hand to
+    ``register_webhook`` (the real ``POST /webhook/set/{instance}`` is tested in
+    tests/aws/test_webhook_registration.py and tests/unit/providers/evolution)."""
 
     calls: ClassVar[list[dict[str, Any]]] = []
     refuse: ClassVar[bool] = False
