@@ -14,9 +14,9 @@ import pytest
 import respx
 
 from hub.ai.spend import Budget, check_budget, month_total_nano, record_spend, set_budget, usage_report
+from hub.brasilia import brasilia_today
 from hub.errors import InvalidRequestError
 from hub.observability import logger
-from hub.usage.meter import brasilia_today
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 

@@ -29,13 +29,14 @@ from pydantic import BaseModel, Field, model_validator
 
 from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
+from hub.brasilia import brasilia_now, brasilia_today, month_of
 from hub.bus import put_event
 from hub.config import get_settings
 from hub.credentials import validate_org_id
 from hub.errors import InvalidRequestError
 from hub.observability import logger
 from hub.requests import OperationRequest, OrgId
-from hub.usage.meter import brasilia_now, brasilia_today, from_nano, month_of, to_nano
+from hub.usage.meter import from_nano, to_nano
 from hub.usage.report import ProviderLine, QuotaLine, months_between, provider_costs, provider_lines, quota_lines
 
 THRESHOLDS = (80, 100, 120)

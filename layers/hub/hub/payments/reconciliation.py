@@ -20,12 +20,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from hub.aws import aws_client
+from hub.brasilia import BRASILIA
 from hub.bus import put_events
 from hub.config import get_settings
 from hub.credentials import validate_org_id
@@ -38,7 +39,6 @@ from hub.providers.pluggy.client import BankTransaction
 from hub.requests import OperationRequest, OrgId
 from hub.storage import ObjectStorage
 
-BRASILIA = timezone(timedelta(hours=-3))
 # Whose statement is reconciled against the charges, and who reads the payout bank account.
 LEDGER_PROVIDER = "asaas"
 BANK_PROVIDER = "pluggy"

@@ -22,32 +22,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Any
 
+from hub.brasilia import month_of
 from hub.config import get_settings
 from hub.observability import logger
 from hub.usage.prices import Currency, price_of
 
-BRASILIA = timezone(timedelta(hours=-3), "America/Sao_Paulo")
 _NANO = Decimal(1_000_000_000)
 # Attribute-name safe pieces of a key (operation, error class, tariff): anything else becomes "_".
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def brasilia_now(now: datetime | None = None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(BRASILIA)
-
-
-def month_of(now: datetime | None = None) -> str:
-    """The Brasília month (``yyyy-mm``) a moment belongs to."""
-    return f"{brasilia_now(now):%Y-%m}"
-
-
-def brasilia_today(now: datetime | None = None) -> date:
-    return brasilia_now(now).date()
 
 
 def to_nano(amount: Decimal) -> int:

@@ -6,12 +6,13 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from hub.brasilia import BRASILIA
 from hub.errors import InvalidRequestError
 from hub.events import HubEvent, PaymentData, SubscriptionData
 from hub.providers.base.client import OptionalSecret, ProviderCredentials, parse_credentials
@@ -24,7 +25,6 @@ PROVIDER = "asaas"
 ACCESS_HEADER = "asaas-access-token"
 # ``dateCreated`` carries no zone. Asaas is a Brazilian platform and the docs do not say; we
 # read it as Brasília time, which has been a fixed UTC-03:00 since DST ended in 2019.
-BRASILIA = timezone(timedelta(hours=-3), "America/Sao_Paulo")
 _DATE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
