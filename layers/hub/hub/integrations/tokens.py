@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -22,7 +22,7 @@ from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import secret_id
 from hub.errors import AuthenticationError, ProviderUnavailableError
-from hub.integrations import records
+from hub.integrations.lifecycle import token_refreshed
 from hub.providers.base.auth import TOKEN_REFRESH_MARGIN, Token
 from hub.providers.base.oauth import TokenSet
 
@@ -110,7 +110,10 @@ def store_tokens(
 
 
 class SecretsTokenStore:
-    """:class:`~hub.providers.base.auth.TokenStore` on the org's token secret."""
+    """:class:`~hub.providers.base.auth.TokenStore` on the org's token secret; each save of a
+    refreshed token is also noted on the integration record."""
+
+    notes_refreshes: ClassVar[bool] = True
 
     def __init__(self, margin: float = TOKEN_REFRESH_MARGIN) -> None:
         self.margin = margin
@@ -137,11 +140,7 @@ class SecretsTokenStore:
         if expires != float("inf"):
             value["expires_at"] = _iso(expires)
         write_secret(org_id, provider, value)
-        # Only an existing record (a hand-made secret has none: its first management action makes it).
-        if get_settings().integrations_table and token.refresh_at > 0 and records.get_record(org_id, provider):
-            records.update_record(
-                org_id,
-                provider,
-                token_expires_at=None if expires == float("inf") else datetime.fromtimestamp(expires, UTC),
-                token_refreshed_at=records.now(),
-            )
+        # The refresh noted on the record, when there is one (one conditional write; a hand-made
+        # secret has no record: its first management action makes it).
+        if token.refresh_at > 0 and expires != float("inf"):
+            token_refreshed(org_id, provider, token)

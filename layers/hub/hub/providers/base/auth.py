@@ -210,8 +210,12 @@ CONTAINER_TOKENS = TokenCache()
 
 
 class TokenStore(Protocol):
-    """Where an org's OAuth2 tokens live between containers (the integration-management work
-    puts them in Secrets Manager). ``save`` is called with every refreshed token."""
+    """Where an org's OAuth2 tokens live between containers (the org's secret:
+    ``hub.integrations.tokens.SecretsTokenStore``). ``save`` is called with every refreshed
+    token; a store whose ``save`` also notes the refresh on the integration record says so with
+    ``notes_refreshes`` (then the token kind does not write the record a second time)."""
+
+    notes_refreshes: ClassVar[bool]
 
     def load(self, org_id: str, provider: str) -> Token | None: ...
 
@@ -220,6 +224,8 @@ class TokenStore(Protocol):
 
 class MemoryTokenStore:
     """A :class:`TokenStore` in memory (tests, the local cloud)."""
+
+    notes_refreshes: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.tokens: dict[tuple[str, str], Token] = {}
@@ -506,7 +512,7 @@ class OrgTokens(TokenProvider):
         self.store.save(self.org_id or "default", self.provider, token)
 
     def refreshed(self, token: Token) -> None:
-        if self.org_id:
+        if self.org_id and not self.store.notes_refreshes:
             from hub.integrations.lifecycle import token_refreshed
 
             token_refreshed(self.org_id, self.provider, token)
