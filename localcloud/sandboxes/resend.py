@@ -289,6 +289,14 @@ class ResendSandbox(Sandbox):
             return self.error_response(401, "This API key is restricted to only send emails.", "restricted_api_key")
         return None
 
+    def _management_body(self, request: Request) -> dict[str, Any] | Response:
+        """The JSON object of a webhook or API-key write (a full-access key only), or the error
+        Resend answers."""
+        denied = self._guard(request, full_access=True)
+        if denied is not None:
+            return denied
+        return self._json_object(request)
+
     # -- endpoints --------------------------------------------------------- #
 
     def send_email(self, request: Request) -> Response:
@@ -434,10 +442,7 @@ class ResendSandbox(Sandbox):
         return None
 
     def create_webhook(self, request: Request) -> Response:
-        denied = self._guard(request, full_access=True)
-        if denied is not None:
-            return denied
-        body = self._json_object(request)
+        body = self._management_body(request)
         if isinstance(body, Response):
             return body
         problem = self._webhook_problem(body, partial=False)
@@ -481,10 +486,7 @@ class ResendSandbox(Sandbox):
         return json_response({"object": "list", "has_more": False, "data": data})
 
     def update_webhook(self, request: Request, webhook_id: str) -> Response:
-        denied = self._guard(request, full_access=True)
-        if denied is not None:
-            return denied
-        body = self._json_object(request)
+        body = self._management_body(request)
         if isinstance(body, Response):
             return body
         problem = self._webhook_problem(body, partial=True)
@@ -538,10 +540,7 @@ class ResendSandbox(Sandbox):
     # -- API keys ---------------------------------------------------------- #
 
     def create_api_key(self, request: Request) -> Response:
-        denied = self._guard(request, full_access=True)
-        if denied is not None:
-            return denied
-        body = self._json_object(request)
+        body = self._management_body(request)
         if isinstance(body, Response):
             return body
         name = body.get("name")
