@@ -15,10 +15,8 @@ from hub.config import get_settings
 from hub.integrations import records
 from hub.observability import logger, metrics
 
+
 # How disabled_reason words an integration waiting for the org to authorise the hub again.
-NEEDS_REAUTH_PREFIX = "needs re-authorisation: "
-
-
 def disabled_reason(org_id: str, provider: str) -> str | None:
     """Why calls for this integration are refused (disabled, or waiting for the org to
     authorise again), or None. Cached per container for a minute."""
@@ -26,7 +24,7 @@ def disabled_reason(org_id: str, provider: str) -> str | None:
     if blocked is None:
         return None
     status, reason = blocked
-    return reason if status == "disabled" else f"{NEEDS_REAUTH_PREFIX}{reason}"
+    return reason if status == "disabled" else f"needs re-authorisation: {reason}"
 
 
 def notify(detail_type: str, detail: dict[str, Any]) -> None:

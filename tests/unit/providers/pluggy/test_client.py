@@ -359,7 +359,7 @@ def test_an_expired_key_never_disables_the_integration_but_rejected_keys_do(monk
     from hub.providers.base import client as base
 
     disabled: list[str] = []
-    monkeypatch.setattr(base, "disabled_reason", lambda org_id, provider: None)
+    monkeypatch.setattr(base, "blocked", lambda org_id, provider: None)
     monkeypatch.setattr(base, "disable_integration", lambda org_id, provider, reason: disabled.append(reason))
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -37,11 +37,12 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.integrations.lifecycle import mark_needs_reauth
+from hub.integrations.records import blocked
 from hub.jsonmoney import dumps_json
 from hub.observability import logger
 from hub.providers.base.auth import TOKEN_REFRESH_OPERATION
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
-from hub.resilience.integrations import NEEDS_REAUTH_PREFIX, disable_integration, disabled_reason
+from hub.resilience.integrations import disable_integration
 from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_for
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
@@ -480,8 +481,9 @@ class ProviderClient(ABC):
         call, its error class or what it bills — ``billing``, or :meth:`billed` from its
         result; never fails the call). A ``credentials_check`` client (new credentials being
         validated) neither reads nor changes the integration's status."""
-        if self.org_id and not self.credentials_check and (reason := disabled_reason(self.org_id, self.provider)):
-            if reason.startswith(NEEDS_REAUTH_PREFIX):  # the org must authorise the hub again
+        if self.org_id and not self.credentials_check and (refused := blocked(self.org_id, self.provider)):
+            status, reason = refused
+            if status == "needs_reauth":  # the org must authorise the hub again
                 raise AuthenticationError(
                     f"the {self.provider} integration is waiting for this org to connect it again ({reason})",
                     provider=self.provider,
