@@ -62,6 +62,7 @@ $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 ## Benchmarks: cold starts and warm receivers (bench/), then fallback latency (bench/fallback.py, minutes).
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.receivers
 	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.messaging
 	$(BIN)/python -m bench.payments

@@ -23,8 +23,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from bench.__main__ import Ctx, percentile  # noqa: E402
-from bench.common import bench_cloud  # noqa: E402
+from bench.common import (  # noqa: E402
+    Ctx,
+    bench_cloud,
+    percentile,
+)
 from localcloud import demo  # noqa: E402
 from localcloud.sandboxes import anthropic as anthropic_sandbox  # noqa: E402
 
