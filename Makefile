@@ -48,6 +48,8 @@ validate: $(SAM_STAMP) $(TOOLS_STAMP)
 	$(SAM)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	$(SAM)/bin/sam build --parallel --cached
+	@# The layer ships unchecked-hash .pyc for Python 3.11, no boto family, at most 15 MB unzipped.
+	$(PYTHON) layers/hub/build_layer.py check .aws-sam/build/HubLayer
 
 # Two workers: e2e tests mostly wait on a booted local cloud, so two halve the wall time on
 # CI's 2 cores; each test module stays on one worker (its module-scoped local cloud boots once).
