@@ -265,7 +265,7 @@ def compile_tree(python_dir: Path, root_in_runtime: str, keep_sources: Iterable[
         compile_one = compileall.compile_dir if entry.is_dir() else compileall.compile_file
         ok = compile_one(
             entry,
-            ddir=f"{root_in_runtime}/{entry.name}",
+            ddir=f"{root_in_runtime}/{entry.name}" if entry.is_dir() else root_in_runtime,
             quiet=1,
             legacy=legacy,
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
@@ -297,7 +297,7 @@ def check(artifact: Path, max_bytes: int = MAX_BYTES) -> list[str]:
         if entry.name.startswith(RUNTIME_PROVIDED_PATHS):
             problems.append(f"{entry.name}: the Lambda runtime provides it; the layer must not shadow it")
     for source in sorted(python_dir.rglob("*.py")):
-        if not pyc_path(source).is_file():
+        if source.is_file() and not pyc_path(source).is_file():
             problems.append(f"{source.relative_to(python_dir)}: no {pyc_path(source).name}")
     for pyc in sorted(python_dir.rglob("*.pyc")):
         header = pyc.read_bytes()[:8]
@@ -307,7 +307,7 @@ def check(artifact: Path, max_bytes: int = MAX_BYTES) -> list[str]:
             problems.append(f"{pyc.relative_to(python_dir)}: not an unchecked-hash .pyc")
     size = tree_size(artifact)
     if size > max_bytes:
-        problems.append(f"{size / 1e6:.1f} MB unzipped, over the {max_bytes / 1e6:.1f} MB budget")
+        problems.append(f"{size / 1e6:.2f} MB unzipped, over the {max_bytes / 1e6:.2f} MB budget")
     return problems
 
 
