@@ -56,7 +56,17 @@ KEEP_SOURCES: tuple[str, ...] = ()  # where Lambda unpacks a layer's python/ (wh
 # https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html (the runtime includes the SDK for Python)
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 # Their import names (and dist-info prefixes), which must not appear in the artifact.
-RUNTIME_PROVIDED_PATHS = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
+RUNTIME_PROVIDED_PATHS = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "urllib3",
+    "dateutil",
+    "python_dateutil",
+    "six.py",
+    "six-",
+)
 
 
 # aws_xray_sdk.ext modules whose library is not in this layer nor in the Lambda runtime.
@@ -332,7 +342,7 @@ def build(artifact: Path, platform: str, root_in_runtime: str | None, keep_sourc
 
 def report(artifact: Path) -> None:
     problems = check(artifact)
-    print(f"layer artifact {artifact}: {tree_size(artifact) / 1e6:.1f} MB unzipped (boto family excluded)")
+    print(f"layer artifact {artifact}: {tree_size(artifact) / 1e6:.1f} MB unzipped")
     if problems:
         raise SystemExit("layer artifact check failed:\n  " + "\n  ".join(problems))
     print("layer artifact check: unchecked-hash .pyc for every module, no boto family, within budget")
