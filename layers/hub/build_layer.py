@@ -229,6 +229,8 @@ def install(python_dir: Path, requirements: Path, platform: str) -> list[str]:
 
 
 def copy_hub(source: Path, python_dir: Path) -> None:
+    """The hub package without bytecode caches, tests and the providers' README.md (API notes for
+    developers; no module reads them)."""
     shutil.copytree(
         source,
         python_dir / "hub",
