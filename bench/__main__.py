@@ -79,6 +79,19 @@ def top_imports(stderr: str, count: int = 10) -> list[tuple[float, float, str]]:
     return sorted(rows, reverse=True)[:count]
 
 
+def cold_start_env(spec: Any, overrides: dict[str, str], defaults: dict[str, str], xray_port: int) -> dict[str, str]:
+    """The function's environment as its local workers get it, but with the tracer on, as deployed."""
+    env = function_environment(spec, overrides, defaults)
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)  # the local cloud turns it off; Lambda does not
+    env.update(
+        {
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{xray_port}",  # a local socket nobody reads
+            "PYTHONDONTWRITEBYTECODE": "1",  # /opt and /var/task are read-only on Lambda
+        }
+    )
+    return env
+
+
 class Bench:
     def __init__(self, cloud: Any, runs: int) -> None:
         self.cloud = cloud
@@ -93,15 +106,7 @@ class Bench:
 
     def env(self, spec: Any) -> dict[str, str]:
         runtime = self.cloud.runtime
-        env = function_environment(spec, runtime.overrides, runtime.defaults)
-        env.pop("POWERTOOLS_TRACE_DISABLED", None)  # tracer on, as deployed
-        env.update(
-            {
-                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{self.xray_sink.getsockname()[1]}",
-                "PYTHONDONTWRITEBYTECODE": "1",  # /opt and /var/task are read-only on Lambda
-            }
-        )
-        return env
+        return cold_start_env(spec, runtime.overrides, runtime.defaults, self.xray_sink.getsockname()[1])
 
     def purge_queues(self) -> None:
         """Empty every queue (PurgeQueue allows one call a minute): receive and delete what is there."""
