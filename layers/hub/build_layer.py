@@ -44,16 +44,19 @@ MAGIC_311 = (3495).to_bytes(2, "little") + b"\r\n"
 PYC_TAG = "cpython-311"
 MAX_BYTES = 15_000_000  # issue 15: the layer, unzipped, without the boto family, at most 15 MB
 LAMBDA_PLATFORM = "manylinux2014_aarch64"  # template.yaml: CompatibleArchitectures [arm64]
-LAYER_ROOT = "/opt/python"  # where Lambda unpacks a layer's python/ (what tracebacks show)
+# Where Lambda unpacks a layer's python/ (what tracebacks show):
+# https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html (layer paths for each runtime)
+LAYER_ROOT = "/opt/python"
 # Top-level packages whose sources ship next to their .pyc; every other module ships as a sourceless
 # .pyc only. Sources + .pyc do not fit the 15 MB budget (measured after pruning, docs/performance.md:
-# everything with sources 22.6 MB, only the hub with sources 15.2 MB, all sourceless 14.1 MB), so the
+# everything with sources 21.1 MB, only the hub with sources 15.2 MB, all sourceless 14.1 MB), so the
 # layer is sourceless: a traceback shows each frame's file (/opt/python/...) and line number but not the
 # line's text (read it in the repository at the deployed commit). `build --keep-sources hub` trades that.
-KEEP_SOURCES: tuple[str, ...] = ()  # where Lambda unpacks a layer's python/ (what tracebacks show)
+KEEP_SOURCES: tuple[str, ...] = ()
 
 # What the Lambda Python 3.11 runtime provides (boto3 and its dependencies), by normalised project name.
-# https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html (the runtime includes the SDK for Python)
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html ("an environment that includes the SDK for
+# Python (Boto3)"); the runtime's /var/runtime holds boto3 with exactly these dependencies.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 # Their import names (and dist-info prefixes), which must not appear in the artifact.
 RUNTIME_PROVIDED_PATHS = (
