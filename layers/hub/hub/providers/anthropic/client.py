@@ -146,7 +146,7 @@ class AnthropicClient(ProviderClient):
             data = _event_data(event.data)
             kind = data.get("type") or event.event
             if kind == "error":
-                error = data.get("error") if isinstance(data.get("error"), dict) else {}
+                error = _object(data.get("error"))
                 raise stream.error_event(ERROR_STATUSES.get(str(error.get("type")), 500), data)
             if kind == "message_start" and isinstance(data.get("message"), dict):
                 message = dict(data["message"])
@@ -158,12 +158,12 @@ class AnthropicClient(ProviderClient):
             elif kind == "content_block_delta" and isinstance(data.get("delta"), dict):
                 _apply_delta(blocks.setdefault(int(data.get("index", 0)), {}), data["delta"])
             elif kind == "message_delta":
-                delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
+                delta = _object(data.get("delta"))
                 for key in ("stop_reason", "stop_sequence", "stop_details"):
                     if key in delta:
                         message[key] = delta[key]
                 # The usage of message_delta is cumulative: it replaces what message_start said.
-                usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+                usage = _object(data.get("usage"))
                 message["usage"].update({k: v for k, v in usage.items() if v is not None})
             elif kind == "message_stop":
                 message["content"] = [blocks[i] for i in sorted(blocks)]
@@ -222,10 +222,13 @@ def strip_code_fences(text: str) -> str:
 
 def _event_data(data: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(data)
+        return _object(json.loads(data))
     except ValueError:
         return {}
-    return parsed if isinstance(parsed, dict) else {}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _apply_delta(block: dict[str, Any], delta: dict[str, Any]) -> None:

@@ -503,7 +503,7 @@ class ProviderClient(ABC):
         httpx applies one read timeout per request; httpcore reads it from
         ``request.extensions["timeout"]`` once for the headers and again when the body starts, so
         it is raised from the first-byte to the idle value between the two (tested in
-        tests/unit/providers/base/test_stream_request.py against a real socket)."""
+        tests/localcloud/test_ai_streaming.py against the sandboxes on a real socket)."""
         all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
         url = f"{self.base_url}{path}"
 
