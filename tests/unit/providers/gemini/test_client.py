@@ -84,7 +84,8 @@ def test_generate_posts_the_documented_request_with_the_key_in_a_header() -> Non
     [request] = seen
     assert request.method == "POST"
     assert (
-        str(request.url) == "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"
+        str(request.url)
+        == "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"
     )
     assert request.headers["x-goog-api-key"] == API_KEY
     assert "key" not in request.url.params and API_KEY not in str(request.url)
