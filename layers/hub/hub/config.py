@@ -61,7 +61,7 @@ class Settings(BaseModel):
     # a started stream may go this long without a byte (never past the time left); embeddings
     # (not streamed) wait this long for their answer, plus 1 s per 100,000 characters sent.
     llm_first_byte_timeout: float = Field(5.0, alias="LLM_FIRST_BYTE_TIMEOUT", gt=0)
-    image_first_byte_timeout: float = Field(8.0, alias="IMAGE_FIRST_BYTE_TIMEOUT", gt=0)
+    image_first_byte_timeout: float = Field(5.0, alias="IMAGE_FIRST_BYTE_TIMEOUT", gt=0)
     ai_stream_idle_timeout: float = Field(60.0, alias="AI_STREAM_IDLE_TIMEOUT", gt=0)
     embeddings_read_timeout: float = Field(6.0, alias="EMBEDDINGS_READ_TIMEOUT", gt=0)
     # Retries inside one invocation: at most this much sleeping, then hand over to SQS/SFN.
