@@ -69,6 +69,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.messaging
 	$(BIN)/python -m bench.payments
 	$(BIN)/python -m bench.fallback
+	$(BIN)/python -m bench.slow_ai
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)

@@ -16,7 +16,13 @@ https://api.anthropic.com):
 Errors use Anthropic's body ``{"type": "error", "error": {"type", "message"}, "request_id"}``
 and the ``request-id`` header; fault ``error`` with status 529 gives ``overloaded_error``.
 
-Not emulated: streaming, tools, prompt caching, batches, token counting, real tokenization.
+With ``"stream": true`` the same message is answered as Server-Sent Events in the documented order
+(message_start, ping, content_block_start/delta/stop per block, message_delta, message_stop); a
+last user message containing ``[[overloaded-midstream]]`` breaks the stream after its first text
+delta with an ``overloaded_error`` event. The shared ``slow`` fault hangs before the first byte;
+``stall`` sends the headers, then nothing for ``delay_seconds``.
+
+Not emulated: tools, prompt caching, batches, token counting, real tokenization.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
-from localcloud.sandboxes.llm import text_of, tokens
+from localcloud.sandboxes.llm import pieces, sse_response, text_of, tokens
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -67,6 +73,9 @@ DEFAULT_MESSAGES = {
     529: "Overloaded",
 }
 REFUSE_MARKER = "[[refuse]]"
+# In the last user message of a streamed request: the stream starts, then breaks with an
+# overloaded_error event (what Anthropic sends mid-stream under load).
+MIDSTREAM_OVERLOAD_MARKER = "[[overloaded-midstream]]"
 THINKING_SUMMARY = "Counting the characters of the last message."
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -192,7 +201,58 @@ class AnthropicSandbox(Sandbox):
                 "service_tier": "standard",
             },
         }
+        if body.get("stream") is True:
+            return self._stream(message, MIDSTREAM_OVERLOAD_MARKER in last_user)
         return json_response(message, headers={"request-id": _id("req_")})
+
+    @staticmethod
+    def _stream(message: dict[str, Any], overload: bool) -> Response:
+        """The same message as Server-Sent Events, in the documented order
+        (https://platform.claude.com/docs/en/build-with-claude/streaming): message_start (empty
+        content, usage so far), a ping, per block content_block_start / content_block_delta
+        (thinking_delta + signature_delta, text_delta) / content_block_stop, message_delta
+        (stop_reason, cumulative usage), message_stop. With ``overload`` the stream breaks
+        after the first text delta with the documented ``overloaded_error`` event."""
+        usage = message["usage"]
+        start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
+        start["usage"] = {**usage, "output_tokens": 1}
+        events: list[tuple[str | None, Any]] = [
+            ("message_start", {"type": "message_start", "message": start}),
+            ("ping", {"type": "ping"}),
+        ]
+        for index, block in enumerate(message["content"]):
+            if block["type"] == "thinking":
+                opened, deltas = (
+                    {"type": "thinking", "thinking": "", "signature": ""},
+                    [{"type": "thinking_delta", "thinking": part} for part in pieces(block["thinking"])],
+                )
+                deltas.append({"type": "signature_delta", "signature": block["signature"]})
+            else:
+                opened = {"type": "text", "text": ""}
+                deltas = [{"type": "text_delta", "text": part} for part in pieces(block["text"])]
+            events.append(
+                ("content_block_start", {"type": "content_block_start", "index": index, "content_block": opened})
+            )
+            for delta in deltas:
+                events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
+                if overload and delta["type"] == "text_delta":
+                    error = {"type": "overloaded_error", "message": DEFAULT_MESSAGES[529]}
+                    events.append(("error", {"type": "error", "error": error}))
+                    return sse_response(events, headers={"request-id": _id("req_")})
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        delta_usage = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")}
+        events += [
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                    "usage": {**delta_usage, "output_tokens": usage["output_tokens"]},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        return sse_response(events, headers={"request-id": _id("req_")})
 
     def _validate(self, body: dict[str, Any]) -> Response | None:
         model = body.get("model")
@@ -209,8 +269,8 @@ class AnthropicSandbox(Sandbox):
                 return self.error_response(400, f"messages.{i}.role: Input should be 'user' or 'assistant'")
             if not text_of(m.get("content")):
                 return self.error_response(400, f"messages.{i}: all messages must have non-empty content")
-        if body.get("stream"):
-            return self.error_response(400, "stream: streaming is not emulated by the sandbox")
+        if body.get("stream") not in (None, True, False):
+            return self.error_response(400, "stream: Input should be a valid boolean")
         if model not in {m[0] for m in MODELS}:
             return self.error_response(404, f"model: {model}")
         if model.startswith(CURRENT_GENERATION_PREFIXES):

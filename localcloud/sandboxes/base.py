@@ -13,7 +13,9 @@ Fault semantics:
   clients get a transport error (httpx: ``RemoteProtocolError``/``ReadError``, both
   ``httpx.TransportError``).
 * ``slow``: sleep ``delay_seconds`` then answer normally (use a client timeout below it to
-  provoke a timeout).
+  provoke a timeout). Nothing is sent meanwhile: a streamed answer hangs before its first byte.
+* ``stall``: send the status line and headers at once, then nothing for ``delay_seconds``, then
+  the answer: a stream that started (the first byte came) and then stalls.
 * ``rate_limited``: 429 with ``Retry-After: retry_after`` and the provider's error body.
 * ``error``: ``status`` (default 503) with the provider's error body.
 
@@ -38,7 +40,7 @@ from werkzeug.wrappers import Request, Response
 
 Handler = Callable[..., Response]
 
-FAULT_MODES = ("down", "slow", "rate_limited", "error")
+FAULT_MODES = ("down", "slow", "rate_limited", "error", "stall")
 MAX_LOG = 2000
 
 
@@ -160,6 +162,9 @@ class SandboxServer:
         elif fault.mode == "slow":
             time.sleep(fault.delay_seconds)
             response = sandbox.dispatch(request, subpath)
+        elif fault.mode == "stall":
+            response = sandbox.dispatch(request, subpath)
+            response.response = _stalled(response.iter_encoded(), fault.delay_seconds)
         elif fault.mode == "rate_limited":
             response = sandbox.error_response(429)
             response.headers["Retry-After"] = str(fault.retry_after)
@@ -268,6 +273,14 @@ def parse_fault(data: Any) -> Fault:
         status=status,
         times=int(times) if times is not None else None,
     )
+
+
+def _stalled(chunks: Any, seconds: float) -> Any:
+    """``chunks`` after a pause of ``seconds``; the empty chunk yielded first makes the server
+    send the status line and headers at once."""
+    yield b""
+    time.sleep(seconds)
+    yield from chunks
 
 
 def _drop_connection(environ: dict[str, Any]) -> None:

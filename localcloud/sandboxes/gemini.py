@@ -21,7 +21,11 @@ Errors are Google's: a missing key is 403 ``PERMISSION_DENIED``, a wrong key 400
 fault answers 429 ``RESOURCE_EXHAUSTED`` whose ``RetryInfo.retryDelay`` is the fault's
 ``retry_after``; like Gemini, the response carries no ``Retry-After`` header.
 
-Not emulated: streaming, tools, multimodal parts, thinking (``thoughtsTokenCount`` is 0),
+* ``POST /v1beta/models/{model}:streamGenerateContent[?alt=sse]`` -> the same answer in chunks
+  (Server-Sent Events with ``alt=sse``, else one JSON array); the shared ``slow`` fault hangs
+  before the first byte, ``stall`` sends the headers, then nothing for a while.
+
+Not emulated: tools, multimodal parts, thinking (``thoughtsTokenCount`` is 0),
 safety ratings beyond the blocked case.
 """
 
@@ -34,7 +38,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response, reason
-from localcloud.sandboxes.llm import CHARS_PER_TOKEN, tokens
+from localcloud.sandboxes.llm import CHARS_PER_TOKEN, pieces, sse_response, tokens
 
 # https://ai.google.dev/gemini-api/docs/models (token limits as published for each model).
 MODELS: dict[str, dict[str, Any]] = {
@@ -248,17 +252,38 @@ class GeminiSandbox(Sandbox):
             if model not in MODELS:
                 return google_error(404, f"models/{model} is not found for API version v1beta.")
             return json_response(self._model(model))
-        if request.method == "POST" and method == "generateContent":
+        if request.method == "POST" and method in ("generateContent", "streamGenerateContent"):
             if model not in MODELS:
                 return google_error(
                     404,
                     f"models/{model} is not found for API version v1beta, or is not supported for generateContent. "
                     "Call ListModels to see the list of available models and their supported methods.",
                 )
+            if method == "streamGenerateContent":
+                return self.stream_generate_content(request, model)
             return self.generate_content(request, model)
         return self.not_found(request, request.path)
 
     def generate_content(self, request: Request, model: str) -> Response:
+        generated = self._generated(request, model)
+        return generated if isinstance(generated, Response) else json_response(generated)
+
+    def stream_generate_content(self, request: Request, model: str) -> Response:
+        """streamGenerateContent: the same answer cut into GenerateContentResponse chunks (text
+        parts in order, usageMetadata on each, finishReason and the output token count on the
+        last), as Server-Sent Events with ``alt=sse`` (``data:`` lines, no event names, no end
+        marker) or else as one JSON array
+        (https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent)."""
+        generated = self._generated(request, model)
+        if isinstance(generated, Response):
+            return generated
+        chunks = _chunks(generated)
+        if request.args.get("alt") == "sse":
+            return sse_response((None, chunk) for chunk in chunks)
+        return json_response(chunks)
+
+    def _generated(self, request: Request, model: str) -> Response | dict[str, Any]:
+        """The GenerateContentResponse for a request, or the error to answer."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return google_error(400, "Invalid JSON payload received. Expected an object.")
@@ -282,29 +307,25 @@ class GeminiSandbox(Sandbox):
         base: dict[str, Any] = {"modelVersion": model, "responseId": response_id}
 
         if any(BLOCK_WORD in t for t in user_texts):
-            return json_response(
-                {
-                    "promptFeedback": {
-                        "blockReason": "SAFETY",
-                        "safetyRatings": [
-                            {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True},
-                            {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
-                            {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
-                            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
-                        ],
-                    },
-                    "usageMetadata": {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens},
-                    **base,
-                }
-            )
+            return {
+                "promptFeedback": {
+                    "blockReason": "SAFETY",
+                    "safetyRatings": [
+                        {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True},
+                        {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+                        {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+                        {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
+                    ],
+                },
+                "usageMetadata": {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens},
+                **base,
+            }
         if any(UNSAFE_REPLY_WORD in t for t in user_texts):
-            return json_response(
-                {
-                    "candidates": [{"finishReason": "SAFETY", "index": 0}],
-                    "usageMetadata": {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens},
-                    **base,
-                }
-            )
+            return {
+                "candidates": [{"finishReason": "SAFETY", "index": 0}],
+                "usageMetadata": {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens},
+                **base,
+            }
 
         chars = sum(len(t) for t in user_texts)
         if config.get("responseMimeType") == "application/json":
@@ -321,20 +342,42 @@ class GeminiSandbox(Sandbox):
         output_tokens = tokens(text)
         with self.lock:
             self.generated += 1
-        return json_response(
-            {
-                "candidates": [
-                    {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}
-                ],
-                "usageMetadata": {
-                    "promptTokenCount": prompt_tokens,
-                    "candidatesTokenCount": output_tokens,
-                    "totalTokenCount": prompt_tokens + output_tokens,
-                    "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
-                },
-                **base,
-            }
-        )
+        return {
+            "candidates": [
+                {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens,
+                "candidatesTokenCount": output_tokens,
+                "totalTokenCount": prompt_tokens + output_tokens,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+            },
+            **base,
+        }
+
+
+def _chunks(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """A GenerateContentResponse as the chunks of its stream."""
+    candidates = response.get("candidates")
+    if not candidates or "content" not in candidates[0]:
+        return [response]  # a blocked prompt or a withheld answer comes as one chunk
+    candidate = candidates[0]
+    text = "".join(p["text"] for p in candidate["content"]["parts"])
+    usage = response["usageMetadata"]
+    prompt = {"promptTokenCount": usage["promptTokenCount"], "totalTokenCount": usage["promptTokenCount"]}
+    common = {"modelVersion": response["modelVersion"], "responseId": response["responseId"]}
+    parts = pieces(text, 24) or [""]
+    chunks = [
+        {
+            "candidates": [{"content": {"parts": [{"text": part}], "role": "model"}, "index": 0}],
+            "usageMetadata": prompt,
+            **common,
+        }
+        for part in parts
+    ]
+    chunks[-1]["candidates"][0]["finishReason"] = candidate["finishReason"]
+    chunks[-1]["usageMetadata"] = usage
+    return chunks
 
 
 # Self-registration: the local cloud serves SANDBOX at /gemini and seeds DEMO_SECRETS.

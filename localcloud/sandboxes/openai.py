@@ -22,8 +22,14 @@ The key ``demo-openai-no-credit`` authenticates but every call answers the 429
 
 Errors use ``{"error": {"message", "type", "param", "code"}}`` and an ``x-request-id`` header.
 
-Not emulated: streaming, tools, the Responses API, image edits, jpeg/webp output, base64
-embeddings, real tokenization or moderation.
+Streaming: ``"stream": true`` on chat completions answers chat.completion.chunk objects as
+Server-Sent Events ending in ``data: [DONE]`` (with ``stream_options.include_usage`` a last chunk
+with empty ``choices`` carries the usage); on image generations, ``partial_images`` previews then
+one ``image_generation.completed`` event. The shared ``slow`` fault hangs before the first byte;
+``stall`` sends the headers, then nothing for ``delay_seconds``.
+
+Not emulated: tools, the Responses API, image edits, jpeg/webp output, base64 embeddings, real
+tokenization or moderation.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, Sandbox, json_response
-from localcloud.sandboxes.llm import text_of, tokens
+from localcloud.sandboxes.llm import pieces, sse_response, text_of, tokens
 
 NO_CREDIT_API_KEY = "demo-openai-no-credit"
 CREATED = 1_760_000_000
@@ -57,6 +63,8 @@ REASONING_TOKENS = 8
 IMAGE_QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
 # Image output tokens of a 1024x1024 image per quality (GPT Image 2 generation figures).
 IMAGE_OUTPUT_TOKENS = {"low": 196, "medium": 1756, "high": 7024, "xhigh": 7024, "max": 7024, "auto": 1756}
+# Each partial image costs 100 more image output tokens (image generation guide, streaming).
+PARTIAL_IMAGE_TOKENS = 100
 REFUSE_MARKER = "[[refuse]]"
 REFUSAL = "I'm sorry, but I can't help with that request."
 
@@ -252,7 +260,16 @@ class OpenAISandbox(Sandbox):
             "service_tier": "default",
             "system_fingerprint": None,
         }
+        if body.get("stream") is True:
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return self._stream(request, _chat_chunks(completion, include_usage=usage))
         return self._ok(request, completion)
+
+    def _stream(self, request: Request, events: list[tuple[str | None, Any]]) -> Response:
+        """The answer as Server-Sent Events, with the headers a JSON answer carries."""
+        ok = self._ok(request, {})
+        headers = {k: v for k, v in ok.headers.items() if k.lower() not in ("content-type", "content-length")}
+        return sse_response(events, headers=headers)
 
     def images_generations(self, request: Request) -> Response:
         body = self._body(request, IMAGE_MODELS)
@@ -284,7 +301,12 @@ class OpenAISandbox(Sandbox):
             return self.error_response(
                 400, "sandbox: only png output is emulated", param="output_format", code="invalid_value"
             )
-        output_tokens = IMAGE_OUTPUT_TOKENS[quality] * n
+        partial_images = body.get("partial_images", 0)
+        if not isinstance(partial_images, int) or not 0 <= partial_images <= 3:
+            return self.error_response(
+                400, f"Invalid 'partial_images': {partial_images!r}.", param="partial_images", code="invalid_value"
+            )
+        output_tokens = IMAGE_OUTPUT_TOKENS[quality] * n + PARTIAL_IMAGE_TOKENS * partial_images
         input_tokens = tokens(prompt)
         encoded = base64.b64encode(TINY_PNG).decode("ascii")
         result = {
@@ -301,6 +323,8 @@ class OpenAISandbox(Sandbox):
                 "total_tokens": input_tokens + output_tokens,
             },
         }
+        if body.get("stream") is True:
+            return self._stream(request, _image_events(result, partial_images))
         return self._ok(request, result)
 
     def embeddings(self, request: Request) -> Response:
@@ -355,8 +379,13 @@ class OpenAISandbox(Sandbox):
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ("developer", "system", "user", "assistant", "tool"):
                 return self.error_response(400, f"Invalid value for 'messages[{i}].role'.", param=f"messages[{i}].role")
-        if body.get("stream"):
-            return self.error_response(400, "sandbox: streaming is not emulated", param="stream")
+        if body.get("stream_options") is not None and body.get("stream") is not True:
+            return self.error_response(
+                400,
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+                code="invalid_value",
+            )
         if model not in CHAT_MODELS:
             return self._model_not_found(model)
         if model.startswith(REASONING_PREFIXES):
@@ -393,6 +422,57 @@ class OpenAISandbox(Sandbox):
                     param="messages",
                 )
         return None
+
+
+def _chat_chunks(completion: dict[str, Any], *, include_usage: bool) -> list[tuple[str | None, Any]]:
+    """A chat.completion as the chat.completion.chunk objects of a stream
+    (https://platform.openai.com/docs/api-reference/chat-streaming/streaming): the role first,
+    then content (or refusal) deltas, then the finish_reason; with ``include_usage`` every chunk
+    has ``usage: null`` and one more chunk with empty ``choices`` carries the usage; then
+    ``data: [DONE]``. OpenAI names no SSE events."""
+    common = {
+        key: completion[key] for key in ("id", "object", "created", "model", "service_tier", "system_fingerprint")
+    }
+    common["object"] = "chat.completion.chunk"
+    message = completion["choices"][0]["message"]
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return {**common, "choices": [choice], **({"usage": None} if include_usage else {})}
+
+    chunks = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    if message["refusal"]:
+        chunks += [chunk({"refusal": part}) for part in pieces(message["refusal"])]
+    else:
+        chunks += [chunk({"content": part}) for part in pieces(message["content"] or "")]
+    chunks.append(chunk({}, completion["choices"][0]["finish_reason"]))
+    if include_usage:
+        chunks.append({**common, "choices": [], "usage": completion["usage"]})
+    return [*((None, c) for c in chunks), (None, "[DONE]")]
+
+
+def _image_events(result: dict[str, Any], partial_images: int) -> list[tuple[str | None, Any]]:
+    """An images response as its stream (https://platform.openai.com/docs/api-reference/images-streaming):
+    ``partial_images`` image_generation.partial_image previews, then image_generation.completed with
+    the image and the usage."""
+    common = {
+        "created_at": result["created"],
+        "size": result["size"],
+        "quality": result["quality"],
+        "background": result["background"],
+        "output_format": result["output_format"],
+    }
+    encoded = result["data"][0]["b64_json"]
+    events: list[tuple[str | None, Any]] = [
+        (
+            "image_generation.partial_image",
+            {"type": "image_generation.partial_image", "b64_json": encoded, "partial_image_index": i, **common},
+        )
+        for i in range(partial_images)
+    ]
+    completed = {"type": "image_generation.completed", "b64_json": encoded, **common, "usage": result["usage"]}
+    events.append(("image_generation.completed", completed))
+    return events
 
 
 def _request_id() -> str:

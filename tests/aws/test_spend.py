@@ -164,7 +164,8 @@ def test_an_org_can_route_a_task_to_another_provider(hub_aws: HubAws) -> None:
     }
     fn = load_function("llm_generate")
     with respx.mock() as mock:
-        route = mock.post("https://gemini.test/v1beta/models/gemini-3.8-flash:generateContent").respond(
+        # streamed since issue 15 (a JSON answer is still read: a proxy may ignore alt=sse)
+        route = mock.post("https://gemini.test/v1beta/models/gemini-3.8-flash:streamGenerateContent").respond(
             200, json=answer
         )
         result = fn.handler(

@@ -89,9 +89,9 @@ def test_gemini_generate_against_the_sandbox(sandbox: tuple[SandboxServer, str])
 
     client.health_check()
     [first, *_] = app.requests_for("gemini")
-    assert first["path"] == f"/v1beta/models/{MODEL}:generateContent"
+    assert first["path"] == f"/v1beta/models/{MODEL}:streamGenerateContent"  # streamed (issue 15)
     assert first["headers"]["X-Goog-Api-Key"] == "demo-gemini-key"
-    assert first["query"] == {}  # never ?key=
+    assert first["query"] == {"alt": "sse"}  # never ?key=
     assert first["json"]["generationConfig"] == {"maxOutputTokens": 1024, "temperature": 0.2}
 
 

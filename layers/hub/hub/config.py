@@ -55,6 +55,15 @@ class Settings(BaseModel):
     # Outbound HTTP, sized for Lambda: connect fast, never wait longer than the function can.
     http_connect_timeout: float = Field(3.0, alias="HTTP_CONNECT_TIMEOUT", gt=0)
     http_read_timeout: float = Field(10.0, alias="HTTP_READ_TIMEOUT", gt=0)
+    # Hung AI providers (docs/ai.md, "Streaming and time-to-first-byte"): text and image calls
+    # stream and give up when the answer's first byte has not arrived within these seconds
+    # (ProviderUnavailableError code first_byte_timeout: the chain moves to the next provider);
+    # a started stream may go this long without a byte (never past the time left); embeddings
+    # (not streamed) wait this long for their answer, plus 1 s per 100,000 characters sent.
+    llm_first_byte_timeout: float = Field(5.0, alias="LLM_FIRST_BYTE_TIMEOUT", gt=0)
+    image_first_byte_timeout: float = Field(5.0, alias="IMAGE_FIRST_BYTE_TIMEOUT", gt=0)
+    ai_stream_idle_timeout: float = Field(60.0, alias="AI_STREAM_IDLE_TIMEOUT", gt=0)
+    embeddings_read_timeout: float = Field(6.0, alias="EMBEDDINGS_READ_TIMEOUT", gt=0)
     # Retries inside one invocation: at most this much sleeping, then hand over to SQS/SFN.
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS", ge=1)
     retry_max_total_sleep: float = Field(2.0, alias="RETRY_MAX_TOTAL_SLEEP", ge=0)

@@ -83,6 +83,7 @@ def test_generate_posts_the_documented_messages_request() -> None:
         "max_tokens": 256,
         "messages": [{"role": "user", "content": "Oi, tudo bem?"}],
         "system": "Você é um SDR cordial.",
+        "stream": True,  # streamed, so a hung API is detected in seconds (issue 15)
     }
     # Text blocks concatenated, the thinking block skipped.
     assert completion.text == "Olá! Como posso ajudar?"

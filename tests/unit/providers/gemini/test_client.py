@@ -84,7 +84,8 @@ def test_generate_posts_the_documented_request_with_the_key_in_a_header() -> Non
     [request] = seen
     assert request.method == "POST"
     assert (
-        str(request.url) == "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.8-flash:generateContent"
+        str(request.url)
+        == "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"
     )
     assert request.headers["x-goog-api-key"] == API_KEY
     assert "key" not in request.url.params and API_KEY not in str(request.url)
@@ -114,7 +115,7 @@ def test_models_prefix_is_accepted_and_bad_model_ids_are_refused_before_any_call
         return httpx.Response(200, json=OK)
 
     client_with(handler).generate(req(), "models/gemini-3.1-pro-preview")
-    assert seen == ["/v1beta/models/gemini-3.1-pro-preview:generateContent"]
+    assert seen == ["/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent"]
     for bad in ("../admin", "gemini?key=x", "a/b", ""):
         with pytest.raises(InvalidRequestError):
             client_with(handler).generate(req(), bad)
@@ -131,7 +132,7 @@ def test_base_url_from_the_secret_is_used() -> None:
     creds = GeminiCredentials(api_key=SecretStr(API_KEY), base_url="http://127.0.0.1:4010/gemini/")
     http = httpx.Client(transport=httpx.MockTransport(handler))
     GeminiClient(creds, http=http).generate(req(), MODEL)
-    assert seen == ["http://127.0.0.1:4010/gemini/v1beta/models/gemini-3.8-flash:generateContent"]
+    assert seen == ["http://127.0.0.1:4010/gemini/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"]
 
 
 # ----- response parsing -----------------------------------------------------------------

@@ -92,6 +92,9 @@ def test_generate_posts_a_chat_completion_with_developer_instructions() -> None:
         ],
         "max_completion_tokens": 300,
         "store": False,
+        # Streamed, so a hung API is detected in seconds (issue 15); usage comes in the last chunk.
+        "stream": True,
+        "stream_options": {"include_usage": True},
     }
     assert completion.text == "Olá! Como posso ajudar?"
     assert completion.finish_reason == "stop"
@@ -180,6 +183,8 @@ def test_generate_image_decodes_base64_and_sends_no_response_format() -> None:
         "n": 1,
         "size": "1024x1024",
         "quality": "medium",
+        "stream": True,  # the headers come at once: a hung API is detected in seconds (issue 15)
+        "partial_images": 0,
     }
     assert image.data == PNG
     assert image.mime_type == "image/png"

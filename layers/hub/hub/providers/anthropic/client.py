@@ -5,6 +5,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import httpx
@@ -14,12 +15,9 @@ from hub.ai.catalog import accepts_sampling
 from hub.ai.models import Completion, LlmRequest, TokenUsage
 from hub.config import get_settings
 from hub.errors import HubError, ProviderUnavailableError, RateLimitedError
-from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.providers.base.client import ProviderClient, ProviderCredentials, Stream
 
 ANTHROPIC_VERSION = "2023-06-01"
-# Generation with adaptive thinking can take a while; the base still caps any wait at the
-# Lambda's remaining time.
-GENERATE_TIMEOUT_SECONDS = 60.0
 # Anthropic's temperature range is 0..1; LlmRequest allows 0..2 (OpenAI's range).
 MAX_TEMPERATURE = 1.0
 # A 402 billing_error does not clear in seconds: someone must fix billing. Retryable later
@@ -32,6 +30,22 @@ BILLING_RETRY_AFTER_SECONDS = 3600.0
 JSON_INSTRUCTION = (
     "Respond with exactly one JSON object and nothing else: no prose before or after it and no Markdown code fences."
 )
+
+# The HTTP status of each error type (https://platform.claude.com/docs/en/api/errors): an error
+# event inside a stream is classified as that status would be (overloaded_error -> 529 ->
+# ProviderUnavailableError, rate_limit_error -> 429 -> RateLimitedError, ...).
+ERROR_STATUSES = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
 
 # https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons
 FINISH_REASONS = {
@@ -101,16 +115,68 @@ class AnthropicClient(ProviderClient):
             body["system"] = system
         if request.temperature is not None and accepts_sampling(model):
             body["temperature"] = min(request.temperature, MAX_TEMPERATURE)
-        response = self.request(
-            "POST", "/v1/messages", json=body, timeout=GENERATE_TIMEOUT_SECONDS, operation="generate"
+        settings = get_settings()
+        # Streamed, so a hung API is told from a long generation within seconds (hub.providers.base
+        # stream_request); the answer is assembled into the same message object the non-streamed
+        # call returns, so callers see no difference.
+        # https://platform.claude.com/docs/en/build-with-claude/streaming
+        return self.stream_request(
+            "POST",
+            "/v1/messages",
+            lambda stream: self._completion(self._message_of(stream), request, model, stream.request_id),
+            json={**body, "stream": True},
+            first_byte_timeout=settings.llm_first_byte_timeout,
+            idle_timeout=settings.ai_stream_idle_timeout,
+            operation="generate",
         )
-        payload = response.json()
-        content = payload.get("content") if isinstance(payload, dict) else None
+
+    def _message_of(self, stream: Stream) -> dict[str, Any]:
+        """The ``message`` object a streamed answer adds up to: ``message_start`` carries the
+        message with empty content; each block opens with ``content_block_start``, grows by its
+        ``content_block_delta`` (text_delta, thinking_delta, signature_delta, input_json_delta)
+        and closes with ``content_block_stop``; ``message_delta`` sets stop_reason and the
+        cumulative usage; ``message_stop`` ends it. ``ping`` and unknown events are skipped (the
+        docs ask clients to tolerate new event types); ``error`` is classified like the HTTP
+        error of the same type. https://platform.claude.com/docs/en/build-with-claude/streaming"""
+        if not stream.is_event_stream:
+            return stream.json_object()  # a proxy that ignored stream: true
+        message: dict[str, Any] | None = None
+        blocks: dict[int, dict[str, Any]] = {}
+        for event in stream.events():
+            data = _event_data(event.data)
+            kind = data.get("type") or event.event
+            if kind == "error":
+                error = _object(data.get("error"))
+                raise stream.error_event(ERROR_STATUSES.get(str(error.get("type")), 500), data)
+            if kind == "message_start" and isinstance(data.get("message"), dict):
+                message = dict(data["message"])
+                message["usage"] = dict(message.get("usage") or {})
+            elif message is None:
+                continue  # ping before message_start, or an unknown event
+            elif kind == "content_block_start" and isinstance(data.get("content_block"), dict):
+                blocks[int(data.get("index", len(blocks)))] = dict(data["content_block"])
+            elif kind == "content_block_delta" and isinstance(data.get("delta"), dict):
+                _apply_delta(blocks.setdefault(int(data.get("index", 0)), {}), data["delta"])
+            elif kind == "message_delta":
+                delta = _object(data.get("delta"))
+                for key in ("stop_reason", "stop_sequence", "stop_details"):
+                    if key in delta:
+                        message[key] = delta[key]
+                # The usage of message_delta is cumulative: it replaces what message_start said.
+                usage = _object(data.get("usage"))
+                message["usage"].update({k: v for k, v in usage.items() if v is not None})
+            elif kind == "message_stop":
+                message["content"] = [blocks[i] for i in sorted(blocks)]
+                return message
+        raise stream.interrupted("message_stop")
+
+    def _completion(
+        self, payload: dict[str, Any], request: LlmRequest, model: str, request_id: str | None
+    ) -> Completion:
+        content = payload.get("content")
         if not isinstance(content, list):
             raise ProviderUnavailableError(
-                "anthropic answered 200 without a content list",
-                provider=self.provider,
-                request_id=self.request_id_of(response),
+                "anthropic answered 200 without a content list", provider=self.provider, request_id=request_id
             )
         # Select blocks by type: thinking blocks can precede the text.
         text = "".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
@@ -128,7 +194,7 @@ class AnthropicClient(ProviderClient):
             model=str(payload.get("model") or model),
             finish_reason=FINISH_REASONS.get(str(payload.get("stop_reason")), "other"),
             usage=TokenUsage(input_tokens=input_tokens, output_tokens=int(usage.get("output_tokens") or 0)),
-            provider_request_id=self.request_id_of(response),
+            provider_request_id=request_id,
         )
 
     # https://platform.claude.com/docs/en/api/models/list
@@ -152,3 +218,27 @@ def strip_code_fences(text: str) -> str:
             inner = rest
         return inner.strip()
     return stripped
+
+
+def _event_data(data: str) -> dict[str, Any]:
+    try:
+        return _object(json.loads(data))
+    except ValueError:
+        return {}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _apply_delta(block: dict[str, Any], delta: dict[str, Any]) -> None:
+    """One content_block_delta added to its block (the delta types of the streaming docs)."""
+    kind = delta.get("type")
+    if kind == "text_delta":
+        block["text"] = str(block.get("text") or "") + str(delta.get("text") or "")
+    elif kind == "thinking_delta":
+        block["thinking"] = str(block.get("thinking") or "") + str(delta.get("thinking") or "")
+    elif kind == "signature_delta":
+        block["signature"] = str(delta.get("signature") or "")
+    elif kind == "input_json_delta":
+        block["partial_json"] = str(block.get("partial_json") or "") + str(delta.get("partial_json") or "")

@@ -16,7 +16,7 @@ import math
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +41,7 @@ from hub.integrations.records import blocked
 from hub.jsonmoney import dumps_json
 from hub.observability import logger
 from hub.providers.base.auth import TOKEN_REFRESH_OPERATION
+from hub.providers.base.sse import ServerSentEvent, is_event_stream, parse_sse
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
 from hub.resilience.integrations import disable_integration
 from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_for
@@ -64,6 +65,11 @@ _CREDENTIAL_HEADERS = frozenset(
 )
 # Shorter values are not secrets worth scrubbing (and would mangle ordinary words).
 _MIN_SECRET_LENGTH = 6
+
+# The error code of a streamed call whose answer did not start within its time-to-first-byte:
+# the provider took the request and is hung (or badly overloaded). The fallback chains move to
+# the next provider on it (docs/resilience.md); it is never retried against the same provider.
+FIRST_BYTE_TIMEOUT = "first_byte_timeout"
 
 # Response headers providers use for their request id (first match wins).
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-fb-trace-id", "cf-ray")
@@ -462,6 +468,139 @@ class ProviderClient(ABC):
             return attempt()
         return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
 
+    def stream_request(
+        self,
+        method: str,
+        path: str,
+        consume: Callable[[Stream], T],
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        first_byte_timeout: float,
+        idle_timeout: float,
+        operation: str | None = None,
+        cost: int = 1,
+        attempts: int | None = None,
+        billing: Billing | None = None,
+    ) -> T:
+        """Send one request whose answer streams (Server-Sent Events) and return what ``consume``
+        makes of it, under the same :meth:`guarded` rules as :meth:`request` (breaker, limits,
+        retries, usage). For calls without effects only (text and image generation).
+
+        Two clocks, so a hung provider is told apart from a long generation:
+
+        * ``first_byte_timeout``: the answer's first bytes (status line and headers) must arrive
+          within it, or the call fails with ``ProviderUnavailableError`` code
+          ``first_byte_timeout`` (a breaker failure, never retried against the same provider:
+          the caller moves to the next one). Streaming APIs answer their headers as soon as the
+          generation starts, so this can be a few seconds.
+        * ``idle_timeout``: once the stream started, each read may wait this long for the next
+          bytes (and never past the Lambda's remaining time minus the safety margin); a stream
+          that stalls longer fails with code ``read_timeout``. A healthy stream runs as long as
+          the function allows.
+
+        httpx applies one read timeout per request; httpcore reads it from
+        ``request.extensions["timeout"]`` once for the headers and again when the body starts, so
+        it is raised from the first-byte to the idle value between the two (tested in
+        tests/localcloud/test_ai_streaming.py against the sandboxes on a real socket)."""
+        all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
+        url = f"{self.base_url}{path}"
+
+        def attempt() -> T:
+            return self._stream_once(
+                method, url, path, all_headers, json, params, consume, first_byte_timeout, idle_timeout
+            )
+
+        if _GUARDING.get() is self:
+            return attempt()
+        return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
+
+    def _stream_once(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: Mapping[str, str],
+        json: Any,
+        params: Mapping[str, Any] | None,
+        consume: Callable[[Stream], T],
+        first_byte_timeout: float,
+        idle_timeout: float,
+    ) -> T:
+        started = time.perf_counter()
+        settings = get_settings()
+        first = self._bounded(first_byte_timeout)
+        content = None if json is None else dumps_json(json, allow_floats=self.json_floats)
+        request = self.http.build_request(
+            method,
+            url,
+            params=params,
+            content=content,
+            headers={**headers, "Content-Type": "application/json"} if content is not None else headers,
+            timeout=httpx.Timeout(
+                connect=min(settings.http_connect_timeout, first), read=first, write=first, pool=first
+            ),
+        )
+        try:
+            response = self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            self._log(method, path, None, started, None, error=type(exc).__name__)
+            if isinstance(exc, httpx.ReadTimeout):
+                raise self.first_byte_timeout_error(first) from exc
+            raise self._transport_error(exc, effect=False) from exc
+        try:
+            request_id = self.request_id_of(response)
+            self._log(method, path, response.status_code, started, request_id)
+            if response.status_code >= 400:
+                try:
+                    response.read()  # the error body, still under the first-byte clock
+                except httpx.TransportError as exc:
+                    raise self._transport_error(exc, effect=False) from exc
+                error = self.classify(response)
+                if error is not None:
+                    raise self.advise_retry(self.scrub(error, response.request), response)
+            # The stream started: from now on each read waits up to the idle time (see above).
+            timeouts = response.request.extensions.get("timeout")
+            if isinstance(timeouts, dict):
+                timeouts["read"] = self._bounded(idle_timeout)
+            try:
+                return consume(Stream(self, response))
+            except httpx.TransportError as exc:
+                raise self._stream_broken(exc) from exc
+        finally:
+            response.close()
+
+    def _bounded(self, seconds: float) -> float:
+        """``seconds``, never past the Lambda's remaining time minus the safety margin."""
+        remaining = remaining_seconds()
+        if remaining is None:
+            return seconds
+        return max(0.1, min(seconds, remaining - get_settings().retry_safety_margin))
+
+    def first_byte_timeout_error(self, seconds: float) -> ProviderUnavailableError:
+        error = ProviderUnavailableError(
+            f"{self.provider} sent no first byte within {seconds:g} s (timed out): hung or overloaded",
+            provider=self.provider,
+            code=FIRST_BYTE_TIMEOUT,
+        )
+        error.retry_now = False  # the next provider, not this one again (hub.retry obeys retry_now)
+        return error
+
+    def _stream_broken(self, exc: httpx.TransportError) -> ProviderUnavailableError:
+        """A stream that stalled past the idle time or lost its connection after it started."""
+        if isinstance(exc, httpx.TimeoutException):
+            error = ProviderUnavailableError(
+                f"{self.provider} stalled mid-stream (timed out: {type(exc).__name__})",
+                provider=self.provider,
+                code="read_timeout",
+            )
+            error.retry_now = False
+            return error
+        return ProviderUnavailableError(
+            f"{self.provider} dropped the stream ({type(exc).__name__})", provider=self.provider, code="connection_lost"
+        )
+
     def guarded(
         self,
         call: Callable[[], T],
@@ -695,3 +834,61 @@ class ProviderClient(ABC):
                 "error": error,
             },
         )
+
+
+class Stream:
+    """A streamed answer being read: its Server-Sent Events, or (a provider or proxy that
+    ignored ``stream: true``) its whole JSON body."""
+
+    def __init__(self, client: ProviderClient, response: httpx.Response) -> None:
+        self.client = client
+        self.response = response
+
+    @property
+    def request_id(self) -> str | None:
+        return self.client.request_id_of(self.response)
+
+    @property
+    def is_event_stream(self) -> bool:
+        return is_event_stream(self.response.headers.get("content-type"))
+
+    def events(self) -> Iterator[ServerSentEvent]:
+        """The events as they arrive. The stream stops with ``read_timeout`` when the Lambda's
+        time (minus the safety margin) runs out, even if events keep coming."""
+        margin = get_settings().retry_safety_margin
+        for event in parse_sse(self.response.iter_lines()):
+            remaining = remaining_seconds()
+            if remaining is not None and remaining < margin:
+                error = ProviderUnavailableError(
+                    f"{self.client.provider} was still streaming when the function ran out of time (timed out)",
+                    provider=self.client.provider,
+                    code="read_timeout",
+                )
+                error.retry_now = False
+                raise error
+            yield event
+
+    def json_object(self) -> dict[str, Any]:
+        """The whole body as a JSON object (the non-streamed answer)."""
+        self.response.read()
+        return self.client.json_object(self.response)
+
+    def interrupted(self, what: str) -> ProviderUnavailableError:
+        """The stream ended (the connection closed) before ``what``: the answer is incomplete."""
+        return ProviderUnavailableError(
+            f"{self.client.provider} ended the stream before {what}",
+            provider=self.client.provider,
+            code="connection_lost",
+            request_id=self.request_id,
+        )
+
+    def error_event(self, status: int, body: Any) -> HubError:
+        """An error sent inside the stream, classified as if it had been the HTTP answer
+        ``status`` with ``body`` (the providers document the in-stream error as the same body
+        their HTTP errors carry)."""
+        ids = {name: self.response.headers[name] for name in _REQUEST_ID_HEADERS if name in self.response.headers}
+        synthetic = httpx.Response(status, json=body, headers=ids, request=self.response.request)
+        error = self.client.classify(synthetic) or ProviderUnavailableError(
+            f"{self.client.provider} sent an error event", provider=self.client.provider
+        )
+        return self.client.scrub(error, self.response.request)

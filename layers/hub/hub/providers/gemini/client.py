@@ -5,6 +5,7 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar
 
@@ -13,9 +14,9 @@ from pydantic import Field, SecretStr
 
 from hub.ai.models import ChatMessage, Completion, LlmRequest, TokenUsage
 from hub.config import get_settings
-from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.errors import AuthenticationError, HubError, InvalidRequestError, RateLimitedError
 from hub.observability import logger
-from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
+from hub.providers.base.client import ProviderClient, ProviderCredentials, Stream, parse_retry_after
 
 API_VERSION = "v1beta"
 # Model ids are path segments: letters, digits, dots and dashes only (no "/", "?", ":").
@@ -102,9 +103,6 @@ class GeminiClient(ProviderClient):
     # The Gemini API has no idempotency header. A retried generateContent after a timeout
     # may be billed twice; 5xx answers are not billed (only successful generations are).
     idempotency_header: ClassVar[str | None] = None
-    # Generation (with thinking) can take tens of seconds; base.request caps this to the
-    # Lambda's remaining time anyway.
-    generate_timeout: ClassVar[float] = 60.0
 
     credentials: GeminiCredentials
 
@@ -159,19 +157,65 @@ class GeminiClient(ProviderClient):
         return body
 
     def generate(self, request: LlmRequest, model: str) -> Completion:
-        """POST /v1beta/models/{model}:generateContent (https://ai.google.dev/api/generate-content)."""
+        """POST /v1beta/models/{model}:streamGenerateContent?alt=sse: the same request as
+        generateContent (https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent),
+        streamed so a hung API is told from a long generation within seconds (hub.providers.base
+        stream_request); the chunks are merged into the one GenerateContentResponse the
+        non-streamed call returns, so callers see no difference."""
         model_id = _model_id(model)
-        response = self.request(
+        settings = get_settings()
+        return self.stream_request(
             "POST",
-            f"/{API_VERSION}/models/{model_id}:generateContent",
+            f"/{API_VERSION}/models/{model_id}:streamGenerateContent",
+            lambda stream: self._completion(self._response_of(stream), model_id, stream.request_id),
             json=self.build_body(request),
-            timeout=self.generate_timeout,
+            params={"alt": "sse"},
+            first_byte_timeout=settings.llm_first_byte_timeout,
+            idle_timeout=settings.ai_stream_idle_timeout,
             operation="generate",
         )
-        payload = response.json()
-        if not isinstance(payload, dict):
-            raise ProviderUnavailableError("gemini answered a non-object body", provider=self.provider)
-        return self._completion(payload, model_id, self.request_id_of(response))
+
+    def _response_of(self, stream: Stream) -> dict[str, Any]:
+        """One GenerateContentResponse from the streamed ones (each SSE ``data`` is a whole
+        GenerateContentResponse holding the next parts): the first candidate's parts in order, its
+        last finishReason, the last usageMetadata (cumulative), promptFeedback, responseId and
+        modelVersion. The stream has no end marker: it is complete when the connection closes
+        after a chunk with a finishReason (or a blocked prompt's promptFeedback). An ``error``
+        object is classified like the HTTP error of its ``code``."""
+        if not stream.is_event_stream:
+            return stream.json_object()  # a proxy that ignored alt=sse
+        merged: dict[str, Any] = {}
+        parts: list[Any] = []
+        finish: Any = None
+        candidate_seen = False
+        for event in stream.events():
+            try:
+                chunk = json.loads(event.data)
+            except ValueError:
+                continue
+            if isinstance(chunk, list) and chunk:  # some Google front ends wrap it in a list
+                chunk = chunk[0]
+            if not isinstance(chunk, dict):
+                continue
+            error = chunk.get("error")
+            if isinstance(error, dict):
+                status = error.get("code")
+                raise stream.error_event(status if isinstance(status, int) and status >= 400 else 500, chunk)
+            for key in ("usageMetadata", "promptFeedback", "responseId", "modelVersion"):
+                if chunk.get(key) is not None:
+                    merged[key] = chunk[key]
+            candidates = chunk.get("candidates")
+            if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):
+                candidate_seen = True
+                content = candidates[0].get("content")
+                more = content.get("parts") if isinstance(content, dict) else None
+                parts.extend(more if isinstance(more, list) else [])
+                finish = candidates[0].get("finishReason") or finish
+        if finish is None and not (merged.get("promptFeedback") or {}).get("blockReason"):
+            raise stream.interrupted("a finishReason")
+        if candidate_seen:
+            merged["candidates"] = [{"content": {"parts": parts, "role": "model"}, "finishReason": finish}]
+        return merged
 
     def _safety_blocked(self, what: str, request_id: str | None, details: dict[str, Any]) -> InvalidRequestError:
         """An answer of HTTP 200 that safety filters emptied: the caller's request is refused."""

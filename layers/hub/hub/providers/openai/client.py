@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any, ClassVar
 
 import httpx
@@ -16,11 +17,15 @@ from hub.ai.catalog import accepts_sampling
 from hub.ai.models import Completion, Embeddings, GeneratedImage, ImageJob, ImageSize, LlmRequest, TokenUsage
 from hub.config import get_settings
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.providers.base.client import ProviderClient, ProviderCredentials, Stream
 
-GENERATE_TIMEOUT_SECONDS = 60.0
-IMAGE_TIMEOUT_SECONDS = 120.0
-EMBED_TIMEOUT_SECONDS = 30.0
+# A streamed image arrives as one event when it is done (no partial images are asked for: each
+# costs 100 extra output tokens), so the gap after the headers is the whole generation: the
+# 120 s the non-streamed call waited, never less (bounded by the Lambda's time left).
+IMAGE_IDLE_SECONDS = 120.0
+# Embeddings are not streamed: their read timeout grows with what is sent (hub.config).
+EMBED_MAX_TIMEOUT_SECONDS = 30.0
+EMBED_CHARS_PER_SECOND = 100_000
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 # https://developers.openai.com/api/reference/resources/embeddings/methods/create (input array limit)
 MAX_EMBEDDING_INPUTS = 2048
@@ -128,13 +133,63 @@ class OpenAIClient(ProviderClient):
             body["response_format"] = {"type": "json_object"}
         if request.temperature is not None and accepts_sampling(model):
             body["temperature"] = request.temperature
-        response = self.request(
-            "POST", "/chat/completions", json=body, timeout=GENERATE_TIMEOUT_SECONDS, operation="generate"
+        settings = get_settings()
+        # Streamed, so a hung API is told from a long generation within seconds (hub.providers.base
+        # stream_request); include_usage adds the usage chunk before [DONE]. The chunks are
+        # assembled into the chat.completion the non-streamed call returns, so callers see no
+        # difference. https://platform.openai.com/docs/api-reference/chat-streaming
+        return self.stream_request(
+            "POST",
+            "/chat/completions",
+            lambda stream: self._completion(self._chat_completion_of(stream), model, stream.request_id),
+            json={**body, "stream": True, "stream_options": {"include_usage": True}},
+            first_byte_timeout=settings.llm_first_byte_timeout,
+            idle_timeout=settings.ai_stream_idle_timeout,
+            operation="generate",
         )
-        payload = response.json()
-        choices = payload.get("choices") if isinstance(payload, dict) else None
+
+    def _chat_completion_of(self, stream: Stream) -> dict[str, Any]:
+        """The chat.completion a stream of chat.completion.chunk objects adds up to: the first
+        choice's ``delta.content`` and ``delta.refusal`` concatenated, its last
+        ``finish_reason``, and ``usage`` from the final chunk (empty ``choices``) that
+        ``stream_options.include_usage`` adds before ``data: [DONE]``. An ``error`` object in a
+        chunk is classified like the HTTP error it describes; a stream without ``[DONE]`` was
+        cut short. https://platform.openai.com/docs/api-reference/chat-streaming/streaming"""
+        if not stream.is_event_stream:
+            return stream.json_object()  # a proxy that ignored stream: true
+        content: list[str] = []
+        refusal: list[str] = []
+        finish_reason: Any = None
+        model: Any = None
+        usage: Any = None
+        for event in stream.events():
+            if event.data.strip() == "[DONE]":
+                message = {"content": "".join(content) or None, "refusal": "".join(refusal) or None}
+                return {
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+                    "usage": usage,
+                }
+            chunk = _json_object(event.data)
+            if isinstance(chunk.get("error"), dict):
+                raise stream.error_event(_error_status(chunk["error"]), chunk)
+            model = chunk.get("model") or model
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or []:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta: dict[str, Any] = choice["delta"] if isinstance(choice.get("delta"), dict) else {}
+                if isinstance(delta.get("content"), str):
+                    content.append(delta["content"])
+                if isinstance(delta.get("refusal"), str):
+                    refusal.append(delta["refusal"])
+                finish_reason = choice.get("finish_reason") or finish_reason
+        raise stream.interrupted("data: [DONE]")
+
+    def _completion(self, payload: dict[str, Any], model: str, request_id: str | None) -> Completion:
+        choices = payload.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise self._unexpected(response, "a choices list")
+            raise self._unexpected_answer(request_id, "a choices list")
         choice = choices[0]
         message = choice.get("message") or {}
         finish_reason = FINISH_REASONS.get(str(choice.get("finish_reason")), "other")
@@ -154,7 +209,7 @@ class OpenAIClient(ProviderClient):
                 # Includes reasoning tokens, which are billed as output.
                 output_tokens=int(usage.get("completion_tokens") or 0),
             ),
-            provider_request_id=self.request_id_of(response),
+            provider_request_id=request_id,
         )
 
     # https://developers.openai.com/api/docs/guides/image-generation
@@ -166,19 +221,48 @@ class OpenAIClient(ProviderClient):
         ``quality`` is sent explicitly (the API default "auto" makes the cost unpredictable);
         no ``response_format`` (GPT Image models reject it), no ``output_format`` (png)."""
         body: dict[str, Any] = {"model": model, "prompt": prompt, "n": 1, "size": size, "quality": quality}
-        response = self.request(
-            "POST", "/images/generations", json=body, timeout=IMAGE_TIMEOUT_SECONDS, operation="image"
+        # Streamed without partial images (each costs extra output tokens): the answer's headers
+        # come at once, so a hung API is detected within the first-byte time; the image itself
+        # is one image_generation.completed event.
+        # https://platform.openai.com/docs/api-reference/images-streaming
+        return self.stream_request(
+            "POST",
+            "/images/generations",
+            lambda stream: self._image(self._images_response_of(stream), model, stream.request_id),
+            json={**body, "stream": True, "partial_images": 0},
+            first_byte_timeout=get_settings().image_first_byte_timeout,
+            idle_timeout=IMAGE_IDLE_SECONDS,
+            operation="image",
         )
-        payload = response.json()
-        data = payload.get("data") if isinstance(payload, dict) else None
+
+    def _images_response_of(self, stream: Stream) -> dict[str, Any]:
+        """The images response a stream adds up to: the ``image_generation.completed`` event
+        carries ``b64_json``, ``output_format`` and ``usage`` (``image_generation.partial_image``
+        previews are skipped). An ``error`` is classified like the HTTP error it describes."""
+        if not stream.is_event_stream:
+            return stream.json_object()  # a proxy that ignored stream: true
+        for event in stream.events():
+            data = _json_object(event.data)
+            if isinstance(data.get("error"), dict):
+                raise stream.error_event(_error_status(data["error"]), data)
+            if (data.get("type") or event.event) == "image_generation.completed":
+                return {
+                    "data": [{"b64_json": data.get("b64_json")}],
+                    "output_format": data.get("output_format"),
+                    "usage": data.get("usage"),
+                }
+        raise stream.interrupted("image_generation.completed")
+
+    def _image(self, payload: dict[str, Any], model: str, request_id: str | None) -> GeneratedImage:
+        data = payload.get("data")
         first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
         encoded = first.get("b64_json")
         if not isinstance(encoded, str) or not encoded:
-            raise self._unexpected(response, "data[0].b64_json")
+            raise self._unexpected_answer(request_id, "data[0].b64_json")
         try:
             image = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise self._unexpected(response, "valid base64 in data[0].b64_json") from None
+            raise self._unexpected_answer(request_id, "valid base64 in data[0].b64_json") from None
         output_format = str(payload.get("output_format") or "png").lower()
         usage = payload.get("usage")
         return GeneratedImage(
@@ -213,7 +297,13 @@ class OpenAIClient(ProviderClient):
         if any(not t for t in texts):
             raise InvalidRequestError("embed cannot embed an empty string", provider=self.provider)
         body = {"model": model, "input": texts, "encoding_format": "float"}
-        response = self.request("POST", "/embeddings", json=body, timeout=EMBED_TIMEOUT_SECONDS, operation="embed")
+        # Not streamed: a read timeout sized to the batch detects a hung API in seconds without
+        # cutting a large batch (hub.config embeddings_read_timeout).
+        timeout = min(
+            EMBED_MAX_TIMEOUT_SECONDS,
+            get_settings().embeddings_read_timeout + sum(map(len, texts)) / EMBED_CHARS_PER_SECOND,
+        )
+        response = self.request("POST", "/embeddings", json=body, timeout=timeout, operation="embed")
         payload = response.json()
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list) or len(data) != len(texts) or not all(isinstance(i, dict) for i in data):
@@ -236,6 +326,11 @@ class OpenAIClient(ProviderClient):
     def health_check(self) -> None:
         """GET /models: authenticated and free (no tokens); proves key, org and project."""
         self.request("GET", "/models", timeout=get_settings().health_check_timeout)
+
+    def _unexpected_answer(self, request_id: str | None, wanted: str) -> ProviderUnavailableError:
+        return ProviderUnavailableError(
+            f"openai answered 200 without {wanted}", provider=self.provider, http_status=200, request_id=request_id
+        )
 
     def _unexpected(self, response: httpx.Response, wanted: str) -> ProviderUnavailableError:
         return ProviderUnavailableError(
@@ -261,3 +356,23 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str | None, str
         str(kind) if kind else None,
         str(code) if code else None,
     )
+
+
+def _json_object(data: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _error_status(error: dict[str, Any]) -> int:
+    """The HTTP status an error object sent inside a stream stands for (the error codes guide,
+    https://platform.openai.com/docs/guides/error-codes): quota and rate limits 429, invalid
+    requests 400, anything else the server's failure (500)."""
+    kind, code = str(error.get("type") or ""), str(error.get("code") or "")
+    if kind in BILLING_CODES or code in BILLING_CODES or "rate_limit" in kind or "rate_limit" in code:
+        return 429
+    if kind == "invalid_request_error":
+        return 400
+    return 500
