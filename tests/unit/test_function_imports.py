@@ -6,6 +6,7 @@ every adapter → hub.webhooks.standard) while every in-process test passed."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,10 @@ def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> Non
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    code = "import runpy, sys; ns = runpy.run_path(sys.argv[1]); assert callable(ns['handler'])"
+    code = (
+        "import json, runpy, sys; ns = runpy.run_path(sys.argv[1]); assert callable(ns['handler']); "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code, str(ROOT / "functions" / function / "app.py")],
         env=env,
@@ -35,3 +39,6 @@ def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    # Cold start: with tracing disabled the X-Ray SDK is not imported at all.
+    assert not {m for m in loaded if m.split(".")[0] == "aws_xray_sdk"}

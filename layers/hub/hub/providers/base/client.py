@@ -39,7 +39,7 @@ from hub.errors import (
 from hub.integrations.lifecycle import mark_needs_reauth
 from hub.integrations.records import blocked
 from hub.jsonmoney import dumps_json
-from hub.observability import logger
+from hub.observability import logger, trace_httpx
 from hub.providers.base.auth import TOKEN_REFRESH_OPERATION
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
 from hub.resilience.integrations import disable_integration
@@ -74,6 +74,7 @@ def shared_http_client() -> httpx.Client:
     global _SHARED_HTTP
     if _SHARED_HTTP is None:
         settings = get_settings()
+        trace_httpx()  # X-Ray patches httpx.Client, so before the client is built
         _SHARED_HTTP = httpx.Client(
             timeout=httpx.Timeout(
                 connect=settings.http_connect_timeout,
