@@ -17,6 +17,15 @@ from tests.helpers import ROOT
 
 FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
 
+# Cold start: what no function imports at init — libraries only some calls need load on first use.
+NEVER_AT_INIT = ("aws_xray_sdk", "phonenumbers", "email_validator", "validate_docbr")
+# Functions that never call a provider at init or on most calls: no httpx, no provider package.
+NO_PROVIDER_AT_INIT = {
+    "health_check_scheduled",
+    "health_integrations",
+    *(f for f in FUNCTIONS if f.startswith("integration_") and f != "integration_tokens_sweep"),
+}
+
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> None:
@@ -40,5 +49,12 @@ def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> Non
     )
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
-    # Cold start: with tracing disabled the X-Ray SDK is not imported at all.
-    assert not {m for m in loaded if m.split(".")[0] == "aws_xray_sdk"}
+    # With tracing disabled the X-Ray SDK is not imported at all; the others load on first use.
+    assert not {m for m in loaded if m.split(".")[0] in NEVER_AT_INIT}
+    if function in NO_PROVIDER_AT_INIT:
+        providers = {m for m in loaded if m.startswith("hub.providers.") and m.split(".")[2] not in _SHARED}
+        assert not providers and "httpx" not in loaded, sorted(providers)
+
+
+# Modules under hub.providers that are not a provider's package.
+_SHARED = {"base", "ports", "outbound"}
