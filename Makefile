@@ -67,6 +67,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.messaging
 	$(BIN)/python -m bench.payments
 	$(BIN)/python -m bench.fallback
+	$(BIN)/python -m bench.importtime --runs 5 --tracing both
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)

@@ -39,11 +39,10 @@ def trace_httpx() -> None:
 
 
 if tracer is not None:
-    # Tracer(auto_patch=True) would patch_all(): the same modules, httpx included, which imports
-    # httpx in every function; httpx is patched by trace_httpx() when first used instead.
-    from aws_xray_sdk.core.patcher import NO_DOUBLE_PATCH
-
-    _xray_patch(tuple(module for module in NO_DOUBLE_PATCH if module != "httpx"))
+    # The hub calls out through botocore (AWS) and httpx (providers) only. Tracer(auto_patch=True)
+    # would patch_all(): import and patch every installed library X-Ray supports (sqlite3,
+    # requests…) and httpx in every function; httpx is patched by trace_httpx() on first use.
+    _xray_patch(("botocore",))
 
 
 def lambda_handler(handler: F) -> F:
