@@ -51,6 +51,9 @@ def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> Non
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     # With tracing disabled the X-Ray SDK is not imported at all; the others load on first use.
     assert not {m for m in loaded if m.split(".")[0] in NEVER_AT_INIT}
+    if function.startswith("webhook_"):
+        # A receiver verifies, archives and enqueues: it never calls out, so no HTTP client.
+        assert "httpx" not in loaded
     if function in NO_PROVIDER_AT_INIT:
         providers = {m for m in loaded if m.startswith("hub.providers.") and m.split(".")[2] not in _SHARED}
         assert not providers and "httpx" not in loaded, sorted(providers)

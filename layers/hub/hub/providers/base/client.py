@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, BeforeValidator, SecretStr
 
 from hub import outcomes
@@ -47,6 +47,11 @@ from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 from hub.usage.meter import Billing, count_call
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 _SHARED_HTTP: httpx.Client | None = None
 # The adapter whose guarded call is running in this thread: its requests are attempts of that
