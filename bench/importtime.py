@@ -67,8 +67,9 @@ def _env(root: Path, tracing: bool) -> dict[str, str]:
 
 
 def measure(root: Path, function: str, tracing: bool, importtime: bool = False) -> tuple[dict[str, object], str]:
-    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _CHILD]
-    cmd.append(str(root / "functions" / function / "app.py"))
+    """``function``: a directory under functions/, or a handler file's path."""
+    app = root / "functions" / function / "app.py" if "/" not in function else Path(function)
+    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _CHILD, str(app)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(root, tracing), cwd=root, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
 
@@ -103,6 +104,11 @@ def main() -> None:
     sides = [("this", ROOT)] + ([("base", args.baseline.resolve())] if args.baseline else [])
     results: dict[str, dict[str, object]] = {}
     print("median of", args.runs, "fresh processes; ms of CPU (wall); tracing off/on; loaded: with tracing off")
+    # The floor (bench/floor_handler.py): boto3 imported and one SQS client built at init.
+    floor = [measure(ROOT, str(ROOT / "bench" / "floor_handler.py"), False)[0] for _ in range(args.runs)]
+    floor_cpu = statistics.median(float(str(s["cpu_ms"])) for s in floor)
+    floor_wall = statistics.median(float(str(s["wall_ms"])) for s in floor)
+    print(f"{'floor (boto3 + SQS client)':26} {floor_cpu:6.0f} ({floor_wall:5.0f})", flush=True)
     for name in names:
         row: dict[str, object] = {}
         for tracing in modes:
@@ -138,6 +144,7 @@ def main() -> None:
             row["top"] = top_costs(log, args.top)
             print("      " + ", ".join(f"{module} {us / 1000:.0f}" for us, module in top_costs(log, args.top)))
     if args.json:
+        results["_floor"] = {"cpu_ms": floor_cpu, "wall_ms": floor_wall}
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 
