@@ -20,11 +20,10 @@ Errors name the field and never echo the value: a tax id is personal data.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
-from validate_docbr import CNPJ as _CnpjValidator
-from validate_docbr import CPF as _CpfValidator
 
 from hub.errors import InvalidRequestError
 
@@ -35,8 +34,13 @@ _SEPARATORS = re.compile(r"[.\-/\s]")
 _CPF_SHAPE = re.compile(r"[0-9]{11}")
 _CNPJ_SHAPE = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
 
-_CPF = _CpfValidator()
-_CNPJ = _CnpjValidator()
+
+@cache
+def _validators() -> tuple[Any, Any]:
+    # Imported on first use (cold start): most functions that import this module never check a tax id.
+    from validate_docbr import CNPJ, CPF
+
+    return CPF(), CNPJ()
 
 
 class TaxId(BaseModel):
@@ -79,11 +83,11 @@ def normalise_tax_id(raw: str, *, field: str = "cpf_cnpj") -> TaxId:
         raise _invalid(field)
     if _CPF_SHAPE.fullmatch(compact):
         # validate-docbr refuses repeated digits unless built with repeated_digits=True.
-        if _CPF.validate(compact):
+        if _validators()[0].validate(compact):
             return TaxId(kind="CPF", value=compact)
         raise _invalid(field)
     if _CNPJ_SHAPE.fullmatch(compact):
-        if _CNPJ.validate(compact):
+        if _validators()[1].validate(compact):
             return TaxId(kind="CNPJ", value=compact)
         raise _invalid(field)
     raise _invalid(field)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import email.utils
 import re
 
-from email_validator import EmailNotValidError, validate_email
-
 from hub.errors import InvalidRequestError
 
 # The longest address a request may carry: RFC 3696 errata's 320 (64 local + @ + 255 domain).
@@ -19,6 +17,9 @@ MAX_EMAIL_INPUT = 320
 def normalise_email(raw: str, *, field: str = "email") -> str:
     """``Fulano@Exemplo.COM.br`` → ``Fulano@exemplo.com.br`` (domain lower-cased, IDNA
     checked), or InvalidRequestError naming the field (never echoing the value)."""
+    # Imported on first use (cold start): most functions that import this module never see an address.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except (EmailNotValidError, AttributeError):

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -27,9 +27,11 @@ from hub.credentials import configured_providers, validate_org_id
 from hub.errors import HubError
 from hub.observability import logger, metrics
 from hub.orgs import require_org
-from hub.providers import ADAPTERS
-from hub.providers.base.client import ProviderClient
+from hub.providers import descriptor
 from hub.storage import ObjectStorage
+
+if TYPE_CHECKING:
+    from hub.providers.base.client import ProviderClient
 
 HISTORY_DAYS = 30
 # The platform index: one item per org (its latest report) under one partition key that no
@@ -87,10 +89,19 @@ def _shared_state(adapter: type[ProviderClient], org_id: str) -> dict[str, Any]:
         return {}
 
 
+def _adapter(provider: str) -> type[ProviderClient] | None:
+    """The client class the health check probes for this provider key (``hub.providers.ADAPTERS``),
+    imported for the org's own providers only, not every adapter at init (cold start)."""
+    found = descriptor(provider)
+    if found is None or found.key != provider or not found.client or not found.health_check:
+        return None
+    return found.client_class()
+
+
 def _checks_for(org_id: str) -> dict[str, tuple[Callable[[], None], Callable[[], dict[str, Any]]]]:
     checks: dict[str, tuple[Callable[[], None], Callable[[], dict[str, Any]]]] = {"storage": (_storage_check, dict)}
     for provider in configured_providers(org_id):
-        adapter = ADAPTERS.get(provider)
+        adapter = _adapter(provider)
         if adapter is None:
             logger.info("health_no_adapter", extra={"provider": provider, "org_id": org_id})
             continue

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub import audit
@@ -133,6 +132,8 @@ class Identifiers:
     def _phone_pattern(self) -> str | None:
         if not self.phone:
             return None
+        import phonenumbers  # on first use, not at init (cold start): an erasure by email never needs it
+
         number = phonenumbers.parse(self.phone, None)
         country = str(number.country_code)
         national = phonenumbers.national_significant_number(number)

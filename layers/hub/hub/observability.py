@@ -17,8 +17,32 @@ logger = Logger()
 # providers carry their API key (SerpAPI's ``api_key``): keep it out of every log. The hub's own
 # ``provider_call`` line (hub.providers.base.client) logs method and path only.
 logging.getLogger("httpx").setLevel(logging.WARNING)
-tracer = Tracer()
+# Cold start: building Powertools' Tracer imports the X-Ray SDK (and patches botocore) even when
+# tracing is disabled, so it is built only where traces are recorded (Powertools' own rule:
+# in Lambda, outside SAM local, POWERTOOLS_TRACE_DISABLED unset).
+tracer: Tracer | None = None if Tracer._is_tracer_disabled() else Tracer(auto_patch=False)
 metrics = Metrics(namespace="IntegrationsHub")
+
+
+def _xray_patch(modules: tuple[str, ...]) -> None:
+    # Imported here: the X-Ray SDK loads only when tracing is on (cold start).
+    from aws_xray_sdk.core import patch
+
+    patch(modules, raise_errors=False)  # what is not installed is skipped, as patch_all does
+
+
+def trace_httpx() -> None:
+    """Trace outbound httpx calls: called right before the hub builds its httpx client, so a
+    function that never calls a provider does not import httpx at init to patch it."""
+    if tracer is not None:
+        _xray_patch(("httpx",))
+
+
+if tracer is not None:
+    # The hub calls out through botocore (AWS) and httpx (providers) only. Tracer(auto_patch=True)
+    # would patch_all(): import and patch every installed library X-Ray supports (sqlite3,
+    # requests…) and httpx in every function; httpx is patched by trace_httpx() on first use.
+    _xray_patch(("botocore",))
 
 
 def lambda_handler(handler: F) -> F:
@@ -27,5 +51,6 @@ def lambda_handler(handler: F) -> F:
     invocation deadline that bounds retries."""
     wrapped: Callable[..., Any] = lambda_entry(handler)
     wrapped = metrics.log_metrics(wrapped)
-    wrapped = tracer.capture_lambda_handler(wrapped)
+    if tracer is not None:
+        wrapped = tracer.capture_lambda_handler(wrapped)
     return cast(F, logger.inject_lambda_context(wrapped))

@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -48,10 +48,12 @@ from hub.integrations.records import IntegrationRecord, TestResult, WebhookState
 from hub.observability import logger
 from hub.providers import descriptor
 from hub.providers import ports as provider_ports
-from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.providers.base.descriptor import ProviderDescriptor
 from hub.resilience.integrations import disable_integration, enable_integration, notify
 from hub.urls import check_public_https_url
+
+if TYPE_CHECKING:  # the client module (and httpx) loads with the provider's class, not at init
+    from hub.providers.base.client import ProviderClient, ProviderCredentials
 
 # Fields a provider's webhook verifier reads beside the client's own (Stripe and Mercado Pago
 # keep their signing secret in the same secret): accepted in credentials of providers with a

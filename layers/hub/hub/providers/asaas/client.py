@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, Field, SecretStr
 
 from hub.config import get_settings
@@ -48,6 +48,11 @@ from hub.providers.base.client import (
 from hub.providers.base.webhook import WebhookRegistration, webhook_target, without_secret
 from hub.providers.ports import charge_after_unavailable
 from hub.usage.meter import Billing
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 T = TypeVar("T")
 

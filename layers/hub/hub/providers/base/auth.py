@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
@@ -38,7 +38,11 @@ from hub.observability import logger
 from hub.runtime import remaining_seconds
 
 if TYPE_CHECKING:
+    import httpx
+
     from hub.providers.base.client import ProviderClient
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 # A client-credentials token is refreshed this many seconds before it expires (or a tenth of
 # its life, if shorter). OAuth tokens use OAUTH_REFRESH_MARGIN_SECONDS (hub.config, 10 min).

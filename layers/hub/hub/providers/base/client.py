@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, BeforeValidator, SecretStr
 
 from hub import outcomes
@@ -39,7 +39,7 @@ from hub.errors import (
 from hub.integrations.lifecycle import mark_needs_reauth
 from hub.integrations.records import blocked
 from hub.jsonmoney import dumps_json
-from hub.observability import logger
+from hub.observability import logger, trace_httpx
 from hub.providers.base.auth import TOKEN_REFRESH_OPERATION
 from hub.providers.base.sse import ServerSentEvent, is_event_stream, parse_sse
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
@@ -48,6 +48,11 @@ from hub.resilience.ratelimit import LimitRule, QuotaStatus, RateLimiter, rules_
 from hub.retry import RetryPolicy
 from hub.runtime import remaining_seconds
 from hub.usage.meter import Billing, count_call
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 _SHARED_HTTP: httpx.Client | None = None
 # The adapter whose guarded call is running in this thread: its requests are attempts of that
@@ -80,6 +85,7 @@ def shared_http_client() -> httpx.Client:
     global _SHARED_HTTP
     if _SHARED_HTTP is None:
         settings = get_settings()
+        trace_httpx()  # X-Ray patches httpx.Client, so before the client is built
         _SHARED_HTTP = httpx.Client(
             timeout=httpx.Timeout(
                 connect=settings.http_connect_timeout,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import Field, SecretStr
 
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
@@ -18,6 +18,11 @@ from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.providers.base.webhook import WebhookRegistration, webhook_target, without_secret
 from hub.providers.meta.whatsapp_cloud import meta_error_to_hub
 from hub.providers.outbound import MediaMessage, SentMessage, WhatsAppTemplate
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 WHATSAPP_JID_SUFFIX = "@s.whatsapp.net"
 # Evolution's answer when the instance's integration lacks an endpoint (Baileys: sendTemplate).

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import Field, SecretStr
 
 from hub.config import get_settings
@@ -18,6 +18,11 @@ from hub.money import cents_to_reais, reais_to_cents
 from hub.payments.models import BillingType, ChargeResult, ChargeSpec, RefundResult
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.providers.ports import charge_after_unavailable
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 PROVIDER = "mercadopago"
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"

@@ -6,9 +6,9 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 
 from hub.errors import (
     AuthenticationError,
@@ -18,6 +18,11 @@ from hub.errors import (
     RateLimitedError,
 )
 from hub.providers.base.client import ProviderClient
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 # 4 app, 17 user, 32 page, 613 custom-level throttling; 80001-80014 business use case
 # limits; 130429 WhatsApp throughput; 131048 spam rate limit; 131056 pair rate limit.

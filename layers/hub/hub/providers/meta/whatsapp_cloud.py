@@ -5,9 +5,9 @@ The provider's API facts this module relies on, with their doc links: README.md.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import Field, SecretStr
 
 from hub.errors import (
@@ -21,6 +21,11 @@ from hub.providers.base.client import ProviderCredentials, parse_retry_after
 from hub.providers.meta.graph import GraphApiClient, classify_graph_error
 from hub.providers.outbound import MediaMessage, SentMessage, WhatsAppTemplate
 from hub.usage.meter import Billing
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 PROVIDER = "whatsapp_cloud"
 # https://developers.facebook.com/docs/graph-api/changelog (newest listed version)

@@ -6,9 +6,9 @@ The provider's API facts this module relies on, with their doc links: README.md.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.config import get_settings
@@ -16,6 +16,11 @@ from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.payments.models import BillingType, ChargeResult, ChargeSpec, Customer
 from hub.phones import brazilian_phone
 from hub.providers.base.client import ProviderClient, ProviderCredentials
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 PROVIDER = "pagbank"
 PRODUCTION_URL = "https://api.pagseguro.com"

@@ -9,9 +9,9 @@ import base64
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import Field, SecretStr
 
 from hub.config import get_settings
@@ -27,6 +27,11 @@ from hub.providers.base.client import ProviderClient, ProviderCredentials, parse
 from hub.providers.base.webhook import WebhookRegistration, webhook_target
 from hub.providers.outbound import OutboundEmail, SentEmail
 from hub.usage.meter import Billing
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 
 class ResendCredentials(ProviderCredentials):

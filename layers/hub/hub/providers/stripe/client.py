@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from hub.config import get_settings
@@ -23,6 +23,11 @@ from hub.errors import (
 from hub.payments.models import ProviderCustomer, SubscriptionCreated, SubscriptionSpec
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.providers.base.webhook import WebhookRegistration, webhook_target
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 PROVIDER = "stripe"
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -10,9 +10,9 @@ import email.utils
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import httpx
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from hub.config import get_settings
@@ -26,6 +26,11 @@ from hub.errors import (
 from hub.providers.base.client import ProviderClient, ProviderCredentials, parse_retry_after
 from hub.providers.outbound import SentMessage
 from hub.usage.meter import Billing
+
+if TYPE_CHECKING:
+    import httpx
+else:  # imported on first use, not at init (cold start): a webhook receiver never calls out
+    httpx = LazyLoader("httpx", globals(), "httpx")
 
 API_VERSION = "2010-04-01"
 
