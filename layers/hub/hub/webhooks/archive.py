@@ -53,9 +53,10 @@ def archive_key(request: RawWebhook) -> str:
     return f"raw/{request.provider}/{request.org_id}/{ts:%Y/%m/%d}/{ts:%H%M%S%f}-{uuid.uuid4().hex}.json"
 
 
-def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> str:
+def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None, *, key: str | None = None) -> str:
     """Store the request (headers minus secrets, the body minus the provider's credential
-    fields, every query value) and return its S3 key."""
+    fields, every query value) under ``key`` (the receiver picks it first, with
+    :func:`archive_key`, so its events can name it while the write runs) and return the key."""
     bucket = get_settings().require("webhook_archive_bucket")
     body, redacted = redact_json_keys(request.body, _redaction_of(request.provider))
     try:
@@ -79,7 +80,7 @@ def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> st
     }
     if redacted:
         document["redacted"] = redacted  # the body is not the bytes received (nor signed)
-    key = archive_key(request)
+    key = key or archive_key(request)
     (storage or ObjectStorage()).put_bytes(
         bucket,
         key,

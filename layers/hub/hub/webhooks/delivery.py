@@ -13,8 +13,10 @@ table (``id = "delivery#<event_id>"``, same TTL attribute ``expiration``):
 * ``delivered``: ``put_events`` succeeded. Every later copy is skipped (counted, not
   published again), whoever enqueued it.
 
-The receiver asks :func:`is_delivered` when the provider redelivers (or an operator replays)
-something it already enqueued: not delivered → enqueue it again; delivered → a duplicate.
+This ledger is the receivers' dedupe too: before enqueuing, a receiver reads the marks of its
+events (:func:`delivered_ids`, one strongly consistent read, in parallel with the archive
+write): delivered → a duplicate, answered 200 and not enqueued; anything else (new, in flight,
+failed until the DLQ) → enqueued, and the consumer's claim keeps the bus at one publication.
 
 Delivery marks live longer than every receiver's dedupe window (the longest is Asaas's 30
 days, see :mod:`hub.webhooks.specs`), so a redelivery is never mistaken for a lost event.
@@ -30,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from hub.aws import aws_client
 from hub.config import get_settings
-from hub.errors import RequestInProgressError
+from hub.errors import ProviderUnavailableError, RequestInProgressError
 
 DAY = 24 * 3600
 DELIVERY_TTL_SECONDS = 35 * DAY
@@ -39,6 +41,7 @@ DELIVERY_TTL_SECONDS = 35 * DAY
 LEASE_SECONDS = 60
 
 Claim = Literal["claimed", "delivered"]
+_BATCH_READ_ATTEMPTS = 5
 
 
 def _key(event_id: str) -> dict[str, dict[str, str]]:
@@ -63,6 +66,39 @@ def is_delivered(event_id: str) -> bool:
         .get("Item")
     )
     return bool(item) and item["state"]["S"] == "delivered"
+
+
+def delivered_ids(event_ids: list[str]) -> set[str]:
+    """The ids among ``event_ids`` already on the bus: one strongly consistent read (GetItem for
+    one id, BatchGetItem for several, its unprocessed keys asked again)."""
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    if len(unique) == 1:
+        return set(unique) if is_delivered(unique[0]) else set()
+    delivered: set[str] = set()
+    client = aws_client("dynamodb")
+    names = {"#s": "state", "#i": "id"}
+    for i in range(0, len(unique), 100):  # BatchGetItem reads at most 100 keys per call
+        pending: dict[str, object] = {
+            _table(): {
+                "Keys": [_key(e) for e in unique[i : i + 100]],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#i, #s",
+                "ExpressionAttributeNames": names,
+            }
+        }
+        for _attempt in range(_BATCH_READ_ATTEMPTS):
+            response = client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(_table(), []):
+                if item["state"]["S"] == "delivered":
+                    delivered.add(item["id"]["S"].removeprefix("delivery#"))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise ProviderUnavailableError("DynamoDB left delivery marks unread", provider="dynamodb")
+    return delivered
 
 
 def claim(event_id: str, *, now: float | None = None) -> tuple[Claim, str]:

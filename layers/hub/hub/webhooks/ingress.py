@@ -1,14 +1,24 @@
 """The receive pipeline shared by every webhook receiver.
 
-Order matters: authenticate (no side effect for a forgery) → archive the raw request
-(so nothing authenticated is ever lost, even if we cannot parse it) → parse and
-validate → publish each event once → answer. Only after the archive and the enqueue
-succeeded do we answer 200; if either fails we answer 503 so the provider retries.
+Order matters: authenticate (no side effect for a forgery) → parse and normalise in memory
+(no side effect) → archive the raw request to S3 *in parallel with* the dedupe read (the
+delivery ledger) → enqueue what is not yet on the bus, only once the archive is written →
+answer. Two AWS calls in a row on the warm path (the archive ∥ the dedupe read, then the
+enqueue), never an enqueue of a request that is not archived.
+
+Nothing authenticated is lost: a body that cannot be parsed or normalised is archived before
+the 400 (and an unexpected error in a normaliser is archived before it propagates as a 5xx),
+so after a fix it can be replayed. Only after the archive and the enqueue succeeded do we
+answer 200; if either fails we answer 503 so the provider retries.
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,13 +32,14 @@ from hub.errors import (
     InvalidRequestError,
     WebhookAuthenticationError,
 )
+from hub.events import HubEvent
 from hub.jsonmoney import JsonLimitError, loads_json
 from hub.observability import logger, metrics
 from hub.orgs import require_org
-from hub.webhooks.archive import archive_raw
+from hub.webhooks.archive import archive_key, archive_raw
 from hub.webhooks.forgery import note_failure
 from hub.webhooks.models import RawWebhook, WebhookSpec
-from hub.webhooks.publish import publish_once
+from hub.webhooks.publish import enqueue, split_delivered
 
 
 @dataclass
@@ -93,20 +104,57 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         logger.error("webhook_secret_malformed", extra={"provider": spec.provider, "org_id": request.org_id})
         return _error(503, "misconfigured", exc.message)
 
-    # 2. Archive before anything can go wrong with parsing.
+    # 2. Parse and normalise in memory; the archive key is chosen first, events carry it.
+    raw_ref = archive_key(request)
     try:
-        raw_ref = archive_raw(request)
+        outcome = _normalise(spec, request, raw_ref)
+    except Exception:
+        _archive_or_log(spec, request, raw_ref)  # a normaliser bug: keep the bytes, then fail loudly
+        raise
+    if isinstance(outcome, WebhookResult):
+        # Nothing to publish, but what was authenticated is kept for a replay after a fix.
+        return outcome if _archive_or_log(spec, request, raw_ref) else _archive_failed()
+
+    # 3. Archive while the dedupe read runs; enqueue only once the archive is written.
+    archived = _in_parallel(archive_raw, request, key=raw_ref)
+    return _publish(spec, request, raw_ref, outcome, archived=archived)
+
+
+def _archive_failed() -> WebhookResult:
+    return _error(503, "archive_unavailable", "could not store the webhook; retry later")
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    # One per container, reused by every request: the archive write overlaps the dedupe read.
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-archive")
+
+
+def _in_parallel(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    context = contextvars.copy_context()  # the invocation's logging/tracing context goes along
+    return _pool().submit(context.run, fn, *args, **kwargs)
+
+
+def _archive_or_log(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> bool:
+    try:
+        archive_raw(request, key=raw_ref)
     except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
-        return _error(503, "archive_unavailable", "could not store the webhook; retry later")
-
-    return process_archived(spec, request, raw_ref)
+        return False
+    return True
 
 
 def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> WebhookResult:
     """Steps after the archive: parse, normalise, publish once. Replays start here, so an
     archived request goes through exactly the same path (and the same dedupe) again."""
-    # 3. Parse and normalise.
+    outcome = _normalise(spec, request, raw_ref)
+    if isinstance(outcome, WebhookResult):
+        return outcome
+    return _publish(spec, request, raw_ref, outcome, archived=None)
+
+
+def _normalise(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> list[HubEvent] | WebhookResult:
+    """The request's events, or the 400 that names what is wrong with it."""
     if spec.parse_body is not None:
         try:
             payload = spec.parse_body(request.body)
@@ -135,20 +183,34 @@ def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> We
         logger.exception("webhook_normalise_failed", extra={"provider": spec.provider, "raw_ref": raw_ref})
         return _error(400, "invalid_payload", f"unexpected payload shape ({type(exc).__name__})")
 
-    # 4. Publish each event once.
-    published, duplicates = [], 0
+    return list(events)
+
+
+def _publish(
+    spec: WebhookSpec,
+    request: RawWebhook,
+    raw_ref: str,
+    events: list[HubEvent],
+    *,
+    archived: Future[Any] | None,
+) -> WebhookResult:
+    """Enqueue the events not yet on the bus, once ``archived`` (the archive write) succeeded."""
+    fresh, duplicates = split_delivered(events) if events else ([], 0)
+    if archived is not None:
+        try:
+            archived.result()
+        except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+            logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+            return _archive_failed()
     try:
-        for event in events:
-            if publish_once(event, ttl_seconds=spec.dedupe_ttl_seconds):
-                published.append(event.event_id)
-            else:
-                duplicates += 1
+        enqueue(fresh)
     except HubError as exc:
         logger.error("webhook_enqueue_failed", extra={"provider": spec.provider, "error": exc.message})
         return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
     except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider})
         return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+    published = [event.event_id for event in fresh]
 
     metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     if duplicates:
