@@ -20,6 +20,7 @@ def take_queued(hub_aws: HubAws) -> list[dict[str, Any]]:
             MaxNumberOfMessages=10,
             VisibilityTimeout=60,
             AttributeNames=["All"],
+            MessageAttributeNames=["All"],  # as Lambda's SQS mapping hands them over (the carried archive)
         ).get("Messages", [])
         if not batch:
             return out

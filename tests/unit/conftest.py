@@ -40,6 +40,9 @@ def offline_ingress(monkeypatch: pytest.MonkeyPatch) -> OfflineIngress:
         monkeypatch.setattr(ingress, "archive_raw", lambda request, key=None: key)
         monkeypatch.setattr(ingress, "split_delivered", lambda events: (list(events), 0))
         monkeypatch.setattr(ingress, "enqueue", published.extend)
+        monkeypatch.setattr(
+            ingress, "send_carrying_archive", lambda event, key, document: published.append(event) or True
+        )
         return published
 
     return install

@@ -1,24 +1,27 @@
 """The receive pipeline shared by every webhook receiver.
 
 Order matters: authenticate (no side effect for a forgery) → parse and normalise in memory
-(no side effect) → archive the raw request to S3 *in parallel with* the dedupe read (the
-delivery ledger) → enqueue what is not yet on the bus, only once the archive is written →
-answer. Two AWS calls in a row on the warm path (the archive ∥ the dedupe read, then the
-enqueue), never an enqueue of a request that is not archived.
+(no side effect) → enqueue → answer. The warm path makes one AWS call: a request with one
+event (nearly all of them) is enqueued in one SQS message that also carries its archive
+document (headers minus secrets, body minus the provider's credential fields), and the
+consumer writes that document to S3 *before* it processes the event
+(:mod:`hub.inbound`). A request with no event, several, or an archive too large for one
+message is archived to S3 first (claim check) and then enqueued.
 
-Nothing authenticated is lost: a body that cannot be parsed or normalised is archived before
-the 400 (and an unexpected error in a normaliser is archived before it propagates as a 5xx),
-so after a fix it can be replayed. Only after the archive and the enqueue succeeded do we
-answer 200; if either fails we answer 503 so the provider retries.
+Dedupe is the delivery ledger's (:mod:`hub.webhooks.delivery`): the consumer skips an event
+already on the bus, so a provider's redelivery is accepted (200) and never published twice.
+
+Nothing authenticated is lost: it is either in an SQS message (which is retried until the
+archive is written, and ends in the DLQ, redrivable, if it never is) or in S3; a body that
+cannot be parsed or normalised is archived before the 400 (and an unexpected error in a
+normaliser is archived before it propagates as a 5xx), so after a fix it can be replayed.
+We answer 200 only once the message (or the archive and the message) is stored; if that fails
+we answer 503 so the provider retries.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,10 +39,10 @@ from hub.events import HubEvent
 from hub.jsonmoney import JsonLimitError, loads_json
 from hub.observability import logger, metrics
 from hub.orgs import require_org
-from hub.webhooks.archive import archive_key, archive_raw
+from hub.webhooks.archive import archive_document, archive_key, archive_raw
 from hub.webhooks.forgery import note_failure
 from hub.webhooks.models import RawWebhook, WebhookSpec
-from hub.webhooks.publish import enqueue, split_delivered
+from hub.webhooks.publish import enqueue, send_carrying_archive, split_delivered
 
 
 @dataclass
@@ -115,24 +118,28 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         # Nothing to publish, but what was authenticated is kept for a replay after a fix.
         return outcome if _archive_or_log(spec, request, raw_ref) else _archive_failed()
 
-    # 3. Archive while the dedupe read runs; enqueue only once the archive is written.
-    archived = _in_parallel(archive_raw, request, key=raw_ref)
-    return _publish(spec, request, raw_ref, outcome, archived=archived)
+    # 3. Enqueue. One event (the usual case): its message carries the archive document, and the
+    # consumer writes it to S3 before it processes the event — one AWS call for the receiver.
+    if len(outcome) == 1:
+        try:
+            carried = send_carrying_archive(outcome[0], raw_ref, archive_document(request))
+        except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+            logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+            return _enqueue_failed()
+        if carried:
+            return _accepted(spec, request, raw_ref, [outcome[0].event_id], 0)
+    # No event, several, or too large to carry: archive first (claim check), then enqueue.
+    if not _archive_or_log(spec, request, raw_ref):
+        return _archive_failed()
+    return _publish(spec, request, raw_ref, outcome, dedupe=False)
 
 
 def _archive_failed() -> WebhookResult:
     return _error(503, "archive_unavailable", "could not store the webhook; retry later")
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    # One per container, reused by every request: the archive write overlaps the dedupe read.
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-archive")
-
-
-def _in_parallel(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
-    context = contextvars.copy_context()  # the invocation's logging/tracing context goes along
-    return _pool().submit(context.run, fn, *args, **kwargs)
+def _enqueue_failed() -> WebhookResult:
+    return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
 
 
 def _archive_or_log(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> bool:
@@ -150,7 +157,7 @@ def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> We
     outcome = _normalise(spec, request, raw_ref)
     if isinstance(outcome, WebhookResult):
         return outcome
-    return _publish(spec, request, raw_ref, outcome, archived=None)
+    return _publish(spec, request, raw_ref, outcome, dedupe=True)
 
 
 def _normalise(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> list[HubEvent] | WebhookResult:
@@ -187,31 +194,25 @@ def _normalise(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> list[Hub
 
 
 def _publish(
-    spec: WebhookSpec,
-    request: RawWebhook,
-    raw_ref: str,
-    events: list[HubEvent],
-    *,
-    archived: Future[Any] | None,
+    spec: WebhookSpec, request: RawWebhook, raw_ref: str, events: list[HubEvent], *, dedupe: bool
 ) -> WebhookResult:
-    """Enqueue the events not yet on the bus, once ``archived`` (the archive write) succeeded."""
-    fresh, duplicates = split_delivered(events) if events else ([], 0)
-    if archived is not None:
-        try:
-            archived.result()
-        except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
-            logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
-            return _archive_failed()
+    """Enqueue the events (with ``dedupe``, only those not yet on the bus: a replay reports
+    what is already there as duplicates). The archive is already written."""
+    fresh, duplicates = split_delivered(events) if dedupe and events else (events, 0)
     try:
         enqueue(fresh)
     except HubError as exc:
         logger.error("webhook_enqueue_failed", extra={"provider": spec.provider, "error": exc.message})
-        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+        return _enqueue_failed()
     except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider})
-        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
-    published = [event.event_id for event in fresh]
+        return _enqueue_failed()
+    return _accepted(spec, request, raw_ref, [event.event_id for event in fresh], duplicates)
 
+
+def _accepted(
+    spec: WebhookSpec, request: RawWebhook, raw_ref: str, published: list[str], duplicates: int
+) -> WebhookResult:
     metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     if duplicates:
         metrics.add_metric(name="WebhookDuplicate", unit="Count", value=duplicates)

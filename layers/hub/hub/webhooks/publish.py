@@ -25,8 +25,14 @@ from hub.errors import ProviderUnavailableError
 from hub.events import HubEvent
 from hub.observability import logger
 from hub.webhooks import delivery
+from hub.webhooks.archive import CARRIED_DOCUMENT, CARRIED_KEY
 
 _SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries
+# What one message may hold, body and attributes together (names, types and values count):
+# 262,144 bytes by default, up to 1 MiB if the queue is configured for it; we stay under the
+# default so any queue takes it. A larger archive is written to S3 first (claim check).
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+SQS_MAX_MESSAGE_BYTES = 262_144
 
 
 def split_delivered(events: Sequence[HubEvent]) -> tuple[list[HubEvent], int]:
@@ -42,15 +48,37 @@ def split_delivered(events: Sequence[HubEvent]) -> tuple[list[HubEvent], int]:
     return fresh, len(events) - len(fresh)
 
 
-def _message(event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "MessageBody": json.dumps(event, ensure_ascii=False),
-        "MessageAttributes": {
-            "type": {"DataType": "String", "StringValue": event["type"]},
-            "provider": {"DataType": "String", "StringValue": event["provider"]},
-            "org_id": {"DataType": "String", "StringValue": event["org_id"]},
-        },
+def _message(event: dict[str, Any], carried: tuple[str, bytes] | None = None) -> dict[str, Any]:
+    attributes = {
+        "type": {"DataType": "String", "StringValue": event["type"]},
+        "provider": {"DataType": "String", "StringValue": event["provider"]},
+        "org_id": {"DataType": "String", "StringValue": event["org_id"]},
     }
+    if carried is not None:
+        key, document = carried
+        attributes[CARRIED_KEY] = {"DataType": "String", "StringValue": key}
+        attributes[CARRIED_DOCUMENT] = {"DataType": "String", "StringValue": document.decode("utf-8")}
+    return {"MessageBody": json.dumps(event, ensure_ascii=False), "MessageAttributes": attributes}
+
+
+def _size(message: dict[str, Any]) -> int:
+    size = len(message["MessageBody"].encode("utf-8"))
+    for name, value in message["MessageAttributes"].items():
+        size += len(name.encode()) + len(value["DataType"]) + len(value["StringValue"].encode("utf-8"))
+    return size
+
+
+def send_carrying_archive(event: HubEvent, key: str, document: bytes) -> bool:
+    """Enqueue one event with its request's archive document in the same message (the
+    consumer writes it to S3 before it processes the event): one AWS call for the receiver.
+    False, with nothing sent, when the message would be too large for SQS — the caller then
+    writes the archive itself first (claim check) and sends the event alone."""
+    get_settings().require("webhook_archive_bucket")  # the consumer writes there: fail now, not then
+    message = _message(event.model_dump(mode="json"), (key, document))
+    if _size(message) > SQS_MAX_MESSAGE_BYTES:
+        return False
+    aws_client("sqs").send_message(QueueUrl=get_settings().require("inbound_events_queue_url"), **message)
+    return True
 
 
 def enqueue(events: Sequence[HubEvent]) -> None:
