@@ -154,7 +154,7 @@ def main() -> None:
     import boto3
 
     boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("before-call", _count)  # type: ignore[attr-defined]
+    boto3.DEFAULT_SESSION.events.register("before-call", _count)
 
     with bench_cloud("WARNING") as cloud:
         import os
