@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import botocore.client
@@ -15,7 +13,7 @@ import pytest
 
 from hub.webhooks import delivery
 from tests.aws.conftest import HubAws
-from tests.aws.inbound_queue import bus_events, take_queued
+from tests.aws.inbound_queue import bus_events, counted_aws_calls, take_queued
 from tests.aws.test_webhook_evolution import SECRET, payload, post
 from tests.helpers import FakeLambdaContext, load_function
 
@@ -29,20 +27,6 @@ def receiver(hub_aws: HubAws) -> Any:
 @pytest.fixture
 def tap(hub_aws: HubAws) -> str:
     return hub_aws.bus_tap("batch-tap", {"detail-type": ["message.received"]})
-
-
-@pytest.fixture
-def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """Every AWS operation the code under test calls, counted."""
-    calls: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls[operation] += 1
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
-    yield calls
 
 
 def queued_batch(hub_aws: HubAws, receiver: Any, ids: list[str]) -> dict[str, Any]:
@@ -60,14 +44,14 @@ def consume_batch(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_batch_is_archived_claimed_published_and_marked_in_batched_calls(
-    receiver: Any, hub_aws: HubAws, tap: str, aws_calls: Counter[str]
+    receiver: Any, hub_aws: HubAws, tap: str
 ) -> None:
     # Given ten new messages, each carrying its request's archive
     batch = queued_batch(hub_aws, receiver, [f"BATCH-{i}" for i in range(10)])
     assert hub_aws.archived_keys() == []
-    aws_calls.clear()
     # When the consumer takes them in one invocation
-    assert consume_batch(batch) == {"batchItemFailures": []}
+    with counted_aws_calls() as aws_calls:
+        assert consume_batch(batch) == {"batchItemFailures": []}
     # Then every request is archived and every event is on the bus once, marked delivered
     published = bus_events(hub_aws, tap)
     assert sorted(e["detail"]["raw_ref"] for e in published) == sorted(hub_aws.archived_keys())

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.aws.conftest import HubAws
-from tests.aws.inbound_queue import bus_events, consume, take_queued
+from tests.aws.inbound_queue import bus_events, consume, counted_aws_calls, take_queued
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 TOKEN = "whk-token-123"
@@ -75,6 +75,24 @@ def test_valid_message_is_archived_enqueued_and_acknowledged(receiver: Any, hub_
     assert apikey not in json.dumps(archived)
     # and neither credential ever travelled through the queue
     assert TOKEN not in json.dumps(message) and apikey not in json.dumps(message)
+
+
+def test_a_warm_receiver_acknowledges_with_one_aws_call(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    # Given a warm receiver (the org and its secret are cached after a first delivery, as
+    # deployed: the tests' default is not to cache secrets)
+    monkeypatch.setenv("SECRETS_CACHE_SECONDS", "300")
+    get_settings.cache_clear()
+    assert post(receiver, json.dumps(payload("WARM-1")))["statusCode"] == 200
+    # When the next delivery arrives
+    with counted_aws_calls() as calls:
+        response = post(receiver, json.dumps(payload("WARM-2")))
+    # Then the provider's 200 costs one SendMessage: no S3 write, no DynamoDB write in its way
+    assert response["statusCode"] == 200
+    assert dict(calls) == {"SendMessage": 1}
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
