@@ -1,16 +1,19 @@
-"""Enqueue normalised events unless they already reached the bus.
+"""Put normalised events on the inbound queue.
 
-An event counts as delivered only once the consumer put it on the EventBridge bus
-(:mod:`hub.webhooks.delivery`), and that ledger is the one dedupe record: a receiver reads the
-delivery marks of its events (one strongly consistent read) and enqueues every event that is
-not marked delivered — a new one, a redelivery of one still in flight, one that failed in the
-consumer until the DLQ and was purged. The consumer's claim keeps the bus at one publication
-when two copies are in flight.
+An event counts as delivered only once the consumer put it on the EventBridge bus, and the
+consumer's delivery ledger (:mod:`hub.webhooks.delivery`) is the one dedupe record: a copy of a
+delivered event is skipped there, whoever enqueued it.
 
-Nothing is written before the enqueue, so nothing needs undoing when it fails: the receiver
-answers 503 and the provider's retry is enqueued like the first attempt (never swallowed as a
-duplicate). One conditional write per delivery (the former Powertools record, in progress and
-then completed) is gone from the warm path: it could only say "seen", never "delivered".
+* A live receiver writes nothing before its enqueue, so nothing needs undoing when the enqueue
+  fails: it answers 503 and the provider's retry is a first attempt again (never swallowed as a
+  duplicate). Its usual message carries the request's archive document too
+  (:func:`send_carrying_archive`): one AWS call to acknowledge a delivery. The former
+  Powertools record per delivery (a conditional put in progress, then an update to completed)
+  is gone: it could only say "seen", and a seen event was enqueued again anyway unless the
+  ledger said delivered.
+* A replay (:mod:`hub.webhooks.replay`) reads the ledger first (:func:`split_delivered`, one
+  strongly consistent read) so the operator's report lists what is already on the bus as
+  duplicates and enqueues only the rest.
 """
 
 from __future__ import annotations
