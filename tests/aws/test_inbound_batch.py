@@ -141,3 +141,15 @@ def test_a_redelivery_while_the_crashed_lease_holds_waits(receiver: Any, hub_aws
     # Then it fails (retried after the lease), and nothing is published
     assert len(result["batchItemFailures"]) == 1
     assert bus_events(hub_aws, tap) == []
+
+
+def test_a_message_cannot_write_an_archive_outside_its_events_raw_ref(receiver: Any, hub_aws: HubAws, tap: str) -> None:
+    # Given a queued message whose carried archive names another key than its event's raw_ref
+    batch = queued_batch(hub_aws, receiver, ["ELSEWHERE-1"])
+    [record] = batch["Records"]
+    record["messageAttributes"]["archive_key"]["stringValue"] = "reports/overwrite-me.json"
+    # When the consumer takes it
+    assert consume_batch(batch) == {"batchItemFailures": []}  # rejected: consumed, never retried
+    # Then nothing is written and nothing is processed
+    assert hub_aws.archived_keys() == []
+    assert bus_events(hub_aws, tap) == []

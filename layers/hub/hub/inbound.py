@@ -37,7 +37,7 @@ from hub.aws import aws_client
 from hub.batch import process_sqs_batch
 from hub.bus import EVENT_SOURCE, put_events
 from hub.config import get_settings
-from hub.errors import ProviderUnavailableError
+from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
@@ -274,8 +274,17 @@ class InboundBatch:
                 self.events[message_id] = exc
                 continue
             archive = _carried_archive(record)
-            if archive is not None:
-                carried.append((message_id, *archive))
+            if archive is None:
+                continue
+            event = self.events[message_id]
+            assert isinstance(event, HubEvent)
+            if archive[0] != event.raw_ref or not archive[0].startswith(f"raw/{event.provider}/{event.org_id}/"):
+                # Only the receiver's own key for this event's request: a message cannot write elsewhere.
+                self.archive_errors[message_id] = InvalidRequestError(
+                    "the carried archive's key is not the event's raw_ref", code="archive_key_mismatch"
+                )
+                continue
+            carried.append((message_id, *archive))
         ids = [e.event_id for e in self.events.values() if isinstance(e, HubEvent)]
         writes = [_pool().submit(self._archive, message_id, key, document) for message_id, key, document in carried]
         try:
