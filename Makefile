@@ -65,6 +65,7 @@ $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.receivers
+	$(BIN)/python -m bench.consumer
 	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.messaging
 	$(BIN)/python -m bench.payments

@@ -19,7 +19,6 @@ from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
 from hub.usage import meter as usage_meter
 from hub.usage import prices as usage_prices
-from hub.webhooks import publish
 from localcloud.aws import MotoServer
 from localcloud.sandboxes import SandboxServer, all_sandboxes
 from localcloud.servers import ServerThread, free_port
@@ -80,8 +79,6 @@ def reset_hub_caches() -> None:
         idempotency.persistence_store,
         idempotency._config,
         idempotency._once,
-        publish._config,
-        publish._publisher,
     ):
         fn.cache_clear()
 

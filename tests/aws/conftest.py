@@ -18,6 +18,7 @@ import pytest
 
 from localcloud.aws import MotoServer, ResourceCreator
 from localcloud.demo import demo_secrets
+from localcloud.sqs_poller import lambda_message_attributes
 from localcloud.template import Template
 from tests.conftest import ServedSandboxes, register_test_orgs, reset_hub_caches
 from tests.helpers import ROOT
@@ -106,7 +107,7 @@ class HubAws:
                     "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"],
                     "attributes": m.get("Attributes", {"ApproximateReceiveCount": "1"}),
-                    "messageAttributes": {},
+                    "messageAttributes": lambda_message_attributes(m.get("MessageAttributes") or {}),
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
                     "eventSourceARN": arn,

@@ -4,7 +4,13 @@ the real consumer (InboundEventsProcess), or only record them as delivered."""
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
+
+import botocore.client
 
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
@@ -20,6 +26,7 @@ def take_queued(hub_aws: HubAws) -> list[dict[str, Any]]:
             MaxNumberOfMessages=10,
             VisibilityTimeout=60,
             AttributeNames=["All"],
+            MessageAttributeNames=["All"],  # as Lambda's SQS mapping hands them over (the carried archive)
         ).get("Messages", [])
         if not batch:
             return out
@@ -82,3 +89,17 @@ def bus_events(hub_aws: HubAws, tap_url: str) -> list[dict[str, Any]]:
         for m in batch:
             out.append(json.loads(m["Body"]))
             sqs.delete_message(QueueUrl=tap_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@contextmanager
+def counted_aws_calls() -> Iterator[Counter[str]]:
+    """Every AWS operation made inside the block, counted by name (``PutObject``, ``SendMessage``…)."""
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return original(self, operation, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted):
+        yield calls

@@ -28,11 +28,13 @@ def receiver(hub_aws: HubAws) -> Any:
 def test_replay_publishes_what_a_failed_enqueue_lost_and_nothing_twice(
     receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a delivery that was archived but could not be enqueued (503)
+    # Given a delivery that was archived but could not be enqueued (503): one too large to carry
+    # its archive in the queue message, which the receiver archives to S3 first
     queue = hub_aws.env["INBOUND_EVENTS_QUEUE_URL"]
     monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue + "-down")
     get_settings.cache_clear()
-    assert post(receiver, json.dumps(payload("LOST-1")))["statusCode"] == 503
+    big = payload("LOST-1", message={"conversation": "x" * 300_000})
+    assert post(receiver, json.dumps(big))["statusCode"] == 503
     monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue)
     get_settings.cache_clear()
     # and one that went through to the bus

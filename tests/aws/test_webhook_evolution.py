@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.aws.conftest import HubAws
-from tests.aws.inbound_queue import bus_events, consume
+from tests.aws.inbound_queue import bus_events, consume, counted_aws_calls, take_queued
 from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 TOKEN = "whk-token-123"
@@ -50,8 +50,7 @@ def test_valid_message_is_archived_enqueued_and_acknowledged(receiver: Any, hub_
     raw = json.dumps(payload(), ensure_ascii=False)
     # When it is posted
     response = post(receiver, raw)
-    # Then 200, one normalised event on the queue, the exact bytes archived without the token
-    # and without the instance API key Evolution puts in every body
+    # Then 200 and one normalised event on the queue
     assert response["statusCode"] == 200, response["body"]
     assert json.loads(response["body"])["duplicates"] == 0
     [message] = hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")
@@ -59,6 +58,10 @@ def test_valid_message_is_archived_enqueued_and_acknowledged(receiver: Any, hub_
     assert event["type"] == "message.received"
     assert event["org_id"] == "acme"
     assert event["data"]["from_address"] == "+5511987654321"
+    # And once the consumer took it (it writes the archive the message carries before it
+    # processes the event), the exact bytes are archived without the token and without the
+    # instance API key Evolution puts in every body
+    assert consume(hub_aws) == {"batchItemFailures": []}
     [key] = hub_aws.archived_keys()
     assert event["raw_ref"] == key
     archived = json.loads(
@@ -70,6 +73,26 @@ def test_valid_message_is_archived_enqueued_and_acknowledged(receiver: Any, hub_
     assert "authorization" not in archived["headers"]
     assert TOKEN not in json.dumps(archived)
     assert apikey not in json.dumps(archived)
+    # and neither credential ever travelled through the queue
+    assert TOKEN not in json.dumps(message) and apikey not in json.dumps(message)
+
+
+def test_a_warm_receiver_acknowledges_with_one_aws_call(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    # Given a warm receiver (the org and its secret are cached after a first delivery, as
+    # deployed: the tests' default is not to cache secrets)
+    monkeypatch.setenv("SECRETS_CACHE_SECONDS", "300")
+    get_settings.cache_clear()
+    assert post(receiver, json.dumps(payload("WARM-1")))["statusCode"] == 200
+    # When the next delivery arrives
+    with counted_aws_calls() as calls:
+        response = post(receiver, json.dumps(payload("WARM-2")))
+    # Then the provider's 200 costs one SendMessage: no S3 write, no DynamoDB write in its way
+    assert response["statusCode"] == 200
+    assert dict(calls) == {"SendMessage": 1}
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -115,11 +138,13 @@ def test_duplicate_delivery_produces_one_event(receiver: Any, hub_aws: HubAws) -
     assert consume(hub_aws) == {"batchItemFailures": []}
     # When the provider delivers it again
     second = post(receiver, raw)
-    # Then it is a duplicate: nothing enqueued, one event on the bus
+    # Then it is acknowledged, and the consumer (the delivery ledger) skips it: one event on the bus
     assert first["statusCode"] == second["statusCode"] == 200
-    assert json.loads(second["body"]) == {"status": "accepted", "event_ids": [], "duplicates": 1}
+    assert consume(hub_aws) == {"batchItemFailures": []}
     assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
     assert [e["detail"]["event_id"] for e in bus_events(hub_aws, tap)] == json.loads(first["body"])["event_ids"]
+    # and both raw requests are archived (each delivery is kept, as received)
+    assert len(hub_aws.archived_keys()) == 2
 
 
 def test_concurrent_duplicates_produce_one_event(receiver: Any, hub_aws: HubAws) -> None:
@@ -164,15 +189,53 @@ def test_failed_enqueue_is_503_and_the_retry_then_succeeds(
     assert len(hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")) == 1
 
 
-def test_failed_archive_is_503_and_nothing_enqueued(
+def test_an_event_is_not_processed_until_its_archive_is_written(
     receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hub.config import get_settings
 
+    tap = hub_aws.bus_tap("archive-tap", {"detail-type": ["message.received"]})
+    # Given a delivery accepted while the archive bucket is unavailable (its message carries the archive)
     monkeypatch.setenv("WEBHOOK_ARCHIVE_BUCKET", "no-such-bucket")
     get_settings.cache_clear()
-    assert post(receiver, json.dumps(payload()))["statusCode"] == 503
+    assert post(receiver, json.dumps(payload("ARCHIVE-LATER")))["statusCode"] == 200
+    batch = hub_aws.as_sqs_event(hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], take_queued(hub_aws))
+    consumer = load_function("inbound_events_process")
+    # When the consumer cannot write the archive
+    assert len(consumer.handler(batch, FakeLambdaContext("InboundEventsProcess"))["batchItemFailures"]) == 1
+    # Then nothing was processed: no bus event, no delivery mark
+    assert bus_events(hub_aws, tap) == []
+    # And once the bucket is back, the redelivered record archives it and then processes it
+    monkeypatch.setenv("WEBHOOK_ARCHIVE_BUCKET", hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"])
+    get_settings.cache_clear()
+    assert consumer.handler(batch, FakeLambdaContext("InboundEventsProcess")) == {"batchItemFailures": []}
+    [key] = hub_aws.archived_keys()
+    [delivered] = bus_events(hub_aws, tap)
+    assert delivered["detail"]["raw_ref"] == key
+
+
+def test_failed_archive_of_a_request_too_large_to_carry_is_503_and_nothing_enqueued(
+    receiver: Any, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.config import get_settings
+
+    # Given a message too large to carry its archive in the queue message (> 256 KiB): the
+    # receiver archives it to S3 first, and S3 is unavailable
+    monkeypatch.setenv("WEBHOOK_ARCHIVE_BUCKET", "no-such-bucket")
+    get_settings.cache_clear()
+    big = payload("BIG-1", message={"conversation": "x" * 300_000})
+    # Then 503 (the provider retries) and nothing is enqueued
+    assert post(receiver, json.dumps(big))["statusCode"] == 503
     assert hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_a_request_too_large_to_carry_is_archived_first_then_enqueued(receiver: Any, hub_aws: HubAws) -> None:
+    big = payload("BIG-2", message={"conversation": "x" * 300_000})
+    assert post(receiver, json.dumps(big))["statusCode"] == 200
+    [key] = hub_aws.archived_keys()  # written by the receiver itself (claim check)
+    [message] = hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")
+    assert json.loads(message["Body"])["raw_ref"] == key
+    assert consume(hub_aws) == {"batchItemFailures": []}
 
 
 def test_own_messages_are_acknowledged_without_an_event(receiver: Any, hub_aws: HubAws) -> None:

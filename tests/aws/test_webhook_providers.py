@@ -1,5 +1,6 @@
 """Every provider's documented sample, freshly signed, through its real receiver function:
-accepted once, deduped when delivered again (sequentially or concurrently), 401 when forged."""
+accepted once, deduped when delivered again (sequentially or concurrently: the consumer's
+delivery ledger publishes each event once), 401 when forged."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from localcloud.demo import demo_secret_values
 from localcloud.sandboxes.meta import DEMO_VERIFY_TOKEN as META_VERIFY_TOKEN
 from tests.aws.conftest import HubAws
-from tests.aws.inbound_queue import mark_queued_delivered
+from tests.aws.inbound_queue import bus_events, consume, mark_queued_delivered
 from tests.helpers import FakeLambdaContext, api_event, load_function, resent, sample_event
 from tests.signing import signed_headers
 
@@ -60,10 +61,13 @@ def test_sample_is_accepted_once_and_then_deduped(seeded: HubAws, name: str) -> 
     assert len({e["event_id"] for e in events}) == len(events) == len(json.loads(first["body"])["event_ids"])
     # Once its events are on the bus (what the consumer records after put_events) …
     assert mark_queued_delivered(seeded) == {e["event_id"] for e in events}
+    tap = seeded.bus_tap(f"dedupe-{name}", {"source": ["integrations-hub"]})
     again = deliver(sample, headers=first["sent_headers"])  # the provider's retry of the same delivery
-    # … a redelivery is a duplicate and enqueues nothing
+    # … a redelivery is acknowledged and the consumer skips it (the delivery ledger): nothing
+    # published again, nothing left to retry
     assert again["statusCode"] == 200
-    assert json.loads(again["body"])["duplicates"] == len(events) >= 1
+    assert consume(seeded) == {"batchItemFailures": []}
+    assert bus_events(seeded, tap) == []
     assert seeded.queue_messages("INBOUND_EVENTS_QUEUE_URL") == []
 
 

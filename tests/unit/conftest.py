@@ -37,8 +37,12 @@ def offline_ingress(monkeypatch: pytest.MonkeyPatch) -> OfflineIngress:
     def install(secret: dict[str, Any]) -> list[HubEvent]:
         published: list[HubEvent] = []
         monkeypatch.setattr(ingress, "get_provider_secret", lambda org, provider: secret)
-        monkeypatch.setattr(ingress, "archive_raw", lambda request: f"raw/{request.org_id}/{request.provider}/1.json")
-        monkeypatch.setattr(ingress, "publish_once", lambda event, ttl_seconds: published.append(event) or True)
+        monkeypatch.setattr(ingress, "archive_raw", lambda request, key=None: key)
+        monkeypatch.setattr(ingress, "split_delivered", lambda events: (list(events), 0))
+        monkeypatch.setattr(ingress, "enqueue", published.extend)
+        monkeypatch.setattr(
+            ingress, "send_carrying_archive", lambda event, key, document: published.append(event) or True
+        )
         return published
 
     return install

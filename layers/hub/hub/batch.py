@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -57,13 +57,45 @@ _NOT_RETRIED: tuple[type[BaseException], ...] = (
 )
 
 
-class HubBatchProcessor(BatchProcessor):
-    """BatchProcessor that remembers why each record failed."""
+class BatchSteps(Protocol):
+    """Work a consumer does for the whole batch around Powertools' record-by-record pass, so
+    AWS calls can be batched (claims, archives, PutEvents) while each record keeps its own
+    outcome and error strategy."""
 
-    def __init__(self) -> None:
+    def prepare(self, records: list[dict[str, Any]]) -> None:
+        """Before the records are handled. Must not raise: a per-record problem is kept and
+        raised by that record's handler."""
+
+    def finish(self, results: list[Any]) -> list[BaseException | None]:
+        """After: the handler results of the records that succeeded, in order; returns for
+        each the error that makes it fail after all (None: it succeeded)."""
+        ...
+
+
+class HubBatchProcessor(BatchProcessor):
+    """BatchProcessor that remembers why each record failed, with optional batch steps."""
+
+    def __init__(self, steps: BatchSteps | None = None) -> None:
         # Report a wholly failed batch item by item too, so each record still gets its strategy.
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.failures: list[tuple[dict[str, Any], BaseException]] = []
+        self.steps = steps
+
+    def process(self) -> list[tuple[Any, ...]]:
+        if self.steps is None:
+            return super().process()
+        self.steps.prepare(list(self.records))
+        entries = super().process()
+        succeeded = [i for i, entry in enumerate(entries) if entry[0] == "success"]
+        outcomes = self.steps.finish([entries[i][1] for i in succeeded])
+        for i, exc in zip(succeeded, outcomes, strict=True):
+            if exc is None:
+                continue
+            record = entries[i][2]
+            self.success_messages.remove(record)
+            data = self._to_batch_type(record=record, event_type=self.event_type, model=self.model)
+            entries[i] = self.failure_handler(record=data, exception=(type(exc), exc, exc.__traceback__))
+        return entries
 
     def _prepare(self) -> None:
         super()._prepare()
@@ -114,9 +146,9 @@ def _queue_url(record: dict[str, Any]) -> str:
 
 
 def process_sqs_batch(
-    event: dict[str, Any], record_handler: Callable[[SQSRecord], Any], context: Any
+    event: dict[str, Any], record_handler: Callable[[SQSRecord], Any], context: Any, steps: BatchSteps | None = None
 ) -> PartialItemFailureResponse:
-    processor = HubBatchProcessor()
+    processor = HubBatchProcessor(steps)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

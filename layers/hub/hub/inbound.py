@@ -10,20 +10,42 @@
   suppression list.
 * then publish the event on the hub's EventBridge bus for downstream services.
 
+Before any of that, a record whose message carries its request's archive document (the
+receivers' warm path, :mod:`hub.webhooks.ingress`) has it written to S3: nothing is processed
+before its raw request is archived.
+
 Processing is idempotent: an event counts as delivered once it is on the bus, and a copy
 of a delivered event is skipped (:mod:`hub.webhooks.delivery`); the state updates never move
-anything backwards either. A copy published twice anyway (the delivery mark could not be
+anything backwards either. A batch claims its events in one transaction, publishes them with
+one PutEvents per 10 entries and marks them delivered in one BatchWriteItem
+(:class:`InboundBatch`). A copy published twice anyway (the delivery mark could not be
 written) carries the same event id, which subscribers dedupe on.
 """
 
 from __future__ import annotations
 
-from hub.bus import put_events
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from hub.aws import aws_client
+from hub.batch import process_sqs_batch
+from hub.bus import EVENT_SOURCE, put_events
+from hub.config import get_settings
+from hub.errors import InvalidRequestError, ProviderUnavailableError
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
 from hub.observability import logger, metrics
 from hub.webhooks import delivery
+from hub.webhooks.archive import CARRIED_DOCUMENT, CARRIED_KEY, store_archive
+
+_PUT_EVENTS_BATCH = 10  # PutEvents takes at most 10 entries per call
 
 # Resend tracking events → message state (``email.delivery_delayed`` and
 # ``email.complained`` leave the state as it is).
@@ -140,43 +162,237 @@ def publish_to_bus(events: list[HubEvent]) -> None:
     put_events((event.type, event.model_dump(mode="json")) for event in events)
 
 
+def apply_effects(event: HubEvent) -> list[HubEvent]:
+    """What the event changes in the hub's own state; returns the events it caused (to publish
+    with it)."""
+    if event.type == "message.received":
+        return record_inbound_message(event)
+    if event.type == "message.status":
+        record_message_status(event)
+    elif event.type.startswith("email."):
+        record_email_event(event)
+    elif event.type.startswith("payment."):
+        from hub.payments.state import apply_payment_event  # payments' deps only when needed
+
+        apply_payment_event(event)
+    return []
+
+
+def _log_duplicate(event: HubEvent) -> None:
+    metrics.add_metric(name="InboundEventDuplicate", unit="Count", value=1)
+    logger.info(
+        "inbound_event_duplicate",
+        extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},
+    )
+
+
+def _log_processed(event: HubEvent) -> None:
+    logger.info(
+        "inbound_event_processed",
+        extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},
+    )
+
+
+def _release(event_id: str, token: str) -> None:
+    try:
+        delivery.release(event_id, token)
+    except Exception:  # noqa: BLE001 - the lease expires by itself; the first error is the one to report
+        logger.exception("delivery_release_failed", extra={"event_id": event_id})
+
+
 def process_inbound_event(event: HubEvent) -> None:
     """Apply the event and put it on the bus, once: a copy of an event already on the bus
     (a redelivery, a replay, a redrive) is skipped; a copy that another consumer is processing
-    right now waits (RequestInProgressError, redelivered after the lease)."""
+    right now waits (RequestInProgressError, redelivered after the lease). One event at a
+    time; the consumer's batches go through :class:`InboundBatch`, which does the same."""
     state, token = delivery.claim(event.event_id)
     if state == "delivered":
-        metrics.add_metric(name="InboundEventDuplicate", unit="Count", value=1)
-        logger.info(
-            "inbound_event_duplicate",
-            extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},
-        )
+        _log_duplicate(event)
         return
     try:
-        extra: list[HubEvent] = []
-        if event.type == "message.received":
-            extra = record_inbound_message(event)
-        elif event.type == "message.status":
-            record_message_status(event)
-        elif event.type.startswith("email."):
-            record_email_event(event)
-        elif event.type.startswith("payment."):
-            from hub.payments.state import apply_payment_event  # payments' deps only when needed
-
-            apply_payment_event(event)
-        publish_to_bus([event, *extra])
+        publish_to_bus([event, *apply_effects(event)])
     except BaseException:
-        try:
-            delivery.release(event.event_id, token)
-        except Exception:  # noqa: BLE001 - the lease expires by itself; the first error is the one to report
-            logger.exception("delivery_release_failed", extra={"event_id": event.event_id})
+        _release(event.event_id, token)
         raise
     try:
         delivery.mark_delivered(event.event_id)
     except Exception:  # noqa: BLE001 - it is on the bus: failing the record would publish it twice
         # Without the mark a later redelivery is enqueued and published again (at least once).
         logger.exception("delivery_mark_failed", extra={"event_id": event.event_id})
-    logger.info(
-        "inbound_event_processed",
-        extra={"event_id": event.event_id, "type": event.type, "provider": event.provider, "org_id": event.org_id},
-    )
+    _log_processed(event)
+
+
+# ----- a batch of queue records ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """A record whose effects are applied and whose events wait for the batch's PutEvents."""
+
+    event: HubEvent
+    extra: list[HubEvent]
+    token: str
+
+
+def _carried_archive(record: dict[str, Any]) -> tuple[str, str] | None:
+    attributes = record.get("messageAttributes") or {}
+    key = (attributes.get(CARRIED_KEY) or {}).get("stringValue")
+    document = (attributes.get(CARRIED_DOCUMENT) or {}).get("stringValue")
+    return (key, document) if key and document is not None else None
+
+
+class InboundBatch:
+    """One invocation's records, with the AWS calls batched (hub.batch.BatchSteps):
+
+    * prepare: write the archive documents the receivers carried in the messages (in
+      parallel) and claim every event id in one transaction (:func:`delivery.claim_many`);
+    * per record (in order): skip a copy of an event this batch already has or that is on the
+      bus; apply the event's effects; nothing is published yet;
+    * finish: PutEvents for the whole batch (10 entries per call), then the delivery marks in
+      one BatchWriteItem. A record whose entries the bus refused fails (its claim is released)
+      and comes back; the others are done.
+
+    A record is processed only once its request's archive is written: if writing it failed,
+    the record fails before anything happens and comes back with the archive still in it
+    (written again on the retry: the same key and bytes). A consumer that crashed after
+    archiving leaves claims that expire with their lease; the redelivered message writes the
+    archive again and is processed then."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, HubEvent | Exception] = {}
+        self.archive_errors: dict[str, Exception] = {}
+        self.claims: dict[str, tuple[delivery.Claim, str] | Exception] = {}
+        self.taken: set[str] = set()
+
+    def prepare(self, records: list[dict[str, Any]]) -> None:
+        carried: list[tuple[str, str, str]] = []
+        for record in records:
+            message_id = record["messageId"]
+            try:
+                self.events[message_id] = HubEvent.model_validate_json(record["body"])
+            except Exception as exc:  # noqa: BLE001 - raised by that record's handler
+                self.events[message_id] = exc
+                continue
+            archive = _carried_archive(record)
+            if archive is None:
+                continue
+            event = self.events[message_id]
+            assert isinstance(event, HubEvent)
+            if archive[0] != event.raw_ref or not archive[0].startswith(f"raw/{event.provider}/{event.org_id}/"):
+                # Only the receiver's own key for this event's request: a message cannot write elsewhere.
+                self.archive_errors[message_id] = InvalidRequestError(
+                    "the carried archive's key is not the event's raw_ref", code="archive_key_mismatch"
+                )
+                continue
+            carried.append((message_id, *archive))
+        ids = [e.event_id for e in self.events.values() if isinstance(e, HubEvent)]
+        writes = [_pool().submit(self._archive, message_id, key, document) for message_id, key, document in carried]
+        try:
+            self.claims = delivery.claim_many(ids)
+        except Exception as exc:  # noqa: BLE001 - every record fails with it and comes back
+            self.claims = dict.fromkeys(ids, exc)
+        for write in writes:
+            write.result()
+
+    def _archive(self, message_id: str, key: str, document: str) -> None:
+        event = self.events[message_id]
+        assert isinstance(event, HubEvent)
+        try:
+            store_archive(key, document.encode("utf-8"), provider=event.provider, org_id=event.org_id)
+        except Exception as exc:  # noqa: BLE001 - raised by that record's handler
+            self.archive_errors[message_id] = exc
+
+    def handle(self, record: SQSRecord) -> _Pending | None:
+        event = self.events[record.message_id]
+        if isinstance(event, Exception):
+            raise event
+        if record.message_id in self.archive_errors:
+            # Not processed before its raw request is archived: the message comes back with it.
+            logger.error("webhook_archive_failed", extra={"event_id": event.event_id, "raw_ref": event.raw_ref})
+            raise self.archive_errors[record.message_id]
+        if event.event_id in self.taken:
+            _log_duplicate(event)  # another copy in this batch answers for it (and is retried if it fails)
+            return None
+        self.taken.add(event.event_id)
+        claim = self.claims[event.event_id]
+        if isinstance(claim, Exception):
+            raise claim
+        state, token = claim
+        if state == "delivered":
+            _log_duplicate(event)
+            return None
+        try:
+            extra = apply_effects(event)
+        except BaseException:
+            _release(event.event_id, token)
+            raise
+        return _Pending(event, extra, token)
+
+    def finish(self, results: list[Any]) -> list[BaseException | None]:
+        # Claims no record used (every copy failed before it): give them back.
+        for event_id, claim in self.claims.items():
+            if event_id not in self.taken and not isinstance(claim, Exception) and claim[0] == "claimed":
+                _release(event_id, claim[1])
+        pending = [r for r in results if isinstance(r, _Pending)]
+        errors = _put_on_bus(pending)
+        for i, item in enumerate(pending):
+            if i in errors:
+                _release(item.event.event_id, item.token)
+        delivered = [item.event for i, item in enumerate(pending) if i not in errors]
+        try:
+            delivery.mark_delivered_many([event.event_id for event in delivered])
+        except Exception:  # noqa: BLE001 - they are on the bus: failing the records would publish them twice
+            # Without the marks a later redelivery is enqueued and published again (at least once).
+            logger.exception("delivery_mark_failed", extra={"event_ids": [e.event_id for e in delivered]})
+        for event in delivered:
+            _log_processed(event)
+        outcome = {id(item): errors.get(i) for i, item in enumerate(pending)}
+        return [outcome.get(id(r)) if isinstance(r, _Pending) else None for r in results]
+
+
+def _put_on_bus(pending: list[_Pending]) -> dict[int, Exception]:
+    """PutEvents for every pending record's events, 10 entries per call; the errors by index
+    of the record whose entries were refused (or whose call failed)."""
+    bus = get_settings().require("event_bus_name")
+    entries: list[dict[str, Any]] = []
+    owners: list[int] = []
+    for i, item in enumerate(pending):
+        for event in (item.event, *item.extra):
+            entries.append(
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": event.type,
+                    "Detail": json.dumps(event.model_dump(mode="json"), ensure_ascii=False, default=str),
+                    "EventBusName": bus,
+                }
+            )
+            owners.append(i)
+    errors: dict[int, Exception] = {}
+    client = aws_client("events")
+    for start in range(0, len(entries), _PUT_EVENTS_BATCH):
+        chunk = entries[start : start + _PUT_EVENTS_BATCH]
+        try:
+            answers = client.put_events(Entries=chunk).get("Entries", [])
+        except Exception as exc:  # noqa: BLE001 - those records fail with it and come back
+            for k in range(len(chunk)):
+                errors.setdefault(owners[start + k], exc)
+            continue
+        for k, answer in enumerate(answers):
+            if answer.get("ErrorCode"):
+                errors.setdefault(
+                    owners[start + k],
+                    ProviderUnavailableError("EventBridge refused an event; it will be retried", provider="events"),
+                )
+    return errors
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    # One per container: a batch's archive writes overlap each other and the claim.
+    return ThreadPoolExecutor(max_workers=10, thread_name_prefix="inbound-archive")
+
+
+def process_inbound_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    """InboundEventsProcess: a batch of inbound queue records, partial failures reported."""
+    batch = InboundBatch()
+    return process_sqs_batch(event, batch.handle, context, steps=batch)

@@ -22,6 +22,11 @@ from hub.webhooks.models import RawWebhook
 
 REDACTED = "[redacted]"
 
+# A receiver can carry the archive document in the event's queue message (message attributes)
+# instead of writing it itself; the consumer writes it before it processes the event.
+CARRIED_KEY = "archive_key"
+CARRIED_DOCUMENT = "archive"
+
 
 def redact_json_keys(body: bytes, keys: Iterable[str]) -> tuple[bytes, list[str]]:
     """Replace the string value of every member named in ``keys``, at any depth, by
@@ -53,10 +58,9 @@ def archive_key(request: RawWebhook) -> str:
     return f"raw/{request.provider}/{request.org_id}/{ts:%Y/%m/%d}/{ts:%H%M%S%f}-{uuid.uuid4().hex}.json"
 
 
-def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> str:
-    """Store the request (headers minus secrets, the body minus the provider's credential
-    fields, every query value) and return its S3 key."""
-    bucket = get_settings().require("webhook_archive_bucket")
+def archive_document(request: RawWebhook) -> bytes:
+    """The archive object of a request: headers minus secrets, the body minus the provider's
+    credential fields, every query value (JSON, UTF-8)."""
     body, redacted = redact_json_keys(request.body, _redaction_of(request.provider))
     try:
         body_text, encoding = body.decode("utf-8"), "utf-8"
@@ -79,12 +83,33 @@ def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None) -> st
     }
     if redacted:
         document["redacted"] = redacted  # the body is not the bytes received (nor signed)
-    key = archive_key(request)
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def store_archive(
+    key: str, document: bytes, *, provider: str, org_id: str, storage: ObjectStorage | None = None
+) -> str:
+    """Write an archive document under ``key``. The same key and bytes again (a redelivered
+    queue message whose consumer crashed after archiving) overwrite it with itself."""
+    bucket = get_settings().require("webhook_archive_bucket")
     (storage or ObjectStorage()).put_bytes(
         bucket,
         key,
-        json.dumps(document, ensure_ascii=False).encode("utf-8"),
+        document,
         content_type="application/json",
-        metadata={"provider": request.provider, "org-id": request.org_id},
+        metadata={"provider": provider, "org-id": org_id},
     )
     return key
+
+
+def archive_raw(request: RawWebhook, storage: ObjectStorage | None = None, *, key: str | None = None) -> str:
+    """Store the request (:func:`archive_document`) under ``key`` (default: a new
+    :func:`archive_key`) and return the key."""
+    get_settings().require("webhook_archive_bucket")  # misconfiguration fails before the work
+    return store_archive(
+        key or archive_key(request),
+        archive_document(request),
+        provider=request.provider,
+        org_id=request.org_id,
+        storage=storage,
+    )

@@ -13,8 +13,10 @@ table (``id = "delivery#<event_id>"``, same TTL attribute ``expiration``):
 * ``delivered``: ``put_events`` succeeded. Every later copy is skipped (counted, not
   published again), whoever enqueued it.
 
-The receiver asks :func:`is_delivered` when the provider redelivers (or an operator replays)
-something it already enqueued: not delivered → enqueue it again; delivered → a duplicate.
+This ledger is the receivers' dedupe too: before enqueuing, a receiver reads the marks of its
+events (:func:`delivered_ids`, one strongly consistent read, in parallel with the archive
+write): delivered → a duplicate, answered 200 and not enqueued; anything else (new, in flight,
+failed until the DLQ) → enqueued, and the consumer's claim keeps the bus at one publication.
 
 Delivery marks live longer than every receiver's dedupe window (the longest is Asaas's 30
 days, see :mod:`hub.webhooks.specs`), so a redelivery is never mistaken for a lost event.
@@ -24,13 +26,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
 from hub.aws import aws_client
 from hub.config import get_settings
-from hub.errors import RequestInProgressError
+from hub.errors import ProviderUnavailableError, RequestInProgressError
 
 DAY = 24 * 3600
 DELIVERY_TTL_SECONDS = 35 * DAY
@@ -39,6 +41,7 @@ DELIVERY_TTL_SECONDS = 35 * DAY
 LEASE_SECONDS = 60
 
 Claim = Literal["claimed", "delivered"]
+_BATCH_READ_ATTEMPTS = 5
 
 
 def _key(event_id: str) -> dict[str, dict[str, str]]:
@@ -65,28 +68,66 @@ def is_delivered(event_id: str) -> bool:
     return bool(item) and item["state"]["S"] == "delivered"
 
 
+def delivered_ids(event_ids: list[str]) -> set[str]:
+    """The ids among ``event_ids`` already on the bus: one strongly consistent read (GetItem for
+    one id, BatchGetItem for several, its unprocessed keys asked again)."""
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    if len(unique) == 1:
+        return set(unique) if is_delivered(unique[0]) else set()
+    delivered: set[str] = set()
+    client = aws_client("dynamodb")
+    names = {"#s": "state", "#i": "id"}
+    for i in range(0, len(unique), 100):  # BatchGetItem reads at most 100 keys per call
+        pending: dict[str, Any] = {
+            _table(): {
+                "Keys": [_key(e) for e in unique[i : i + 100]],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#i, #s",
+                "ExpressionAttributeNames": names,
+            }
+        }
+        for _attempt in range(_BATCH_READ_ATTEMPTS):
+            response = client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(_table(), []):
+                if item["state"]["S"] == "delivered":
+                    delivered.add(item["id"]["S"].removeprefix("delivery#"))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise ProviderUnavailableError("DynamoDB left delivery marks unread", provider="dynamodb")
+    return delivered
+
+
+_CLAIM_CONDITION = "attribute_not_exists(id) OR (#s = :busy AND lease_until < :now) OR expiration < :now"
+
+
+def _claim_put(event_id: str, token: str, now: float) -> dict[str, Any]:
+    return {
+        "TableName": _table(),
+        "Item": {
+            **_key(event_id),
+            "state": {"S": "in_progress"},
+            "token": {"S": token},
+            "lease_until": {"N": str(int(now) + LEASE_SECONDS)},
+            "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
+        },
+        # Free, an expired lease, or an expired mark DynamoDB has not removed yet.
+        "ConditionExpression": _CLAIM_CONDITION,
+        "ExpressionAttributeNames": {"#s": "state"},
+        "ExpressionAttributeValues": {":busy": {"S": "in_progress"}, ":now": {"N": str(int(now))}},
+    }
+
+
 def claim(event_id: str, *, now: float | None = None) -> tuple[Claim, str]:
     """Take the event for processing: ``("claimed", token)`` or ``("delivered", "")`` when it
     is already on the bus. Raises RequestInProgressError while another consumer holds it."""
     now = time.time() if now is None else now
     token = uuid.uuid4().hex
     try:
-        aws_client("dynamodb").put_item(
-            TableName=_table(),
-            Item={
-                **_key(event_id),
-                "state": {"S": "in_progress"},
-                "token": {"S": token},
-                "lease_until": {"N": str(int(now) + LEASE_SECONDS)},
-                "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
-            },
-            # Free, an expired lease, or an expired mark DynamoDB has not removed yet.
-            ConditionExpression=(
-                "attribute_not_exists(id) OR (#s = :busy AND lease_until < :now) OR expiration < :now"
-            ),
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":busy": {"S": "in_progress"}, ":now": {"N": str(int(now))}},
-        )
+        aws_client("dynamodb").put_item(**_claim_put(event_id, token, now))
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
@@ -103,6 +144,33 @@ def claim(event_id: str, *, now: float | None = None) -> tuple[Claim, str]:
     )
 
 
+def claim_many(event_ids: list[str], *, now: float | None = None) -> dict[str, tuple[Claim, str] | Exception]:
+    """:func:`claim` for a consumer's batch: every id claimed in one TransactWriteItems (the
+    usual case: all new); if any condition fails (a copy delivered or in progress) or the
+    transaction is refused, each id is claimed on its own, so each gets its own answer.
+    Returns per id its claim, or the error :func:`claim` raised for it."""
+    now = time.time() if now is None else now
+    unique = list(dict.fromkeys(event_ids))
+    if len(unique) > 1:
+        tokens = {event_id: uuid.uuid4().hex for event_id in unique}
+        try:
+            # One transaction holds at most 100 items; a consumer's batch is at most 10 records.
+            aws_client("dynamodb").transact_write_items(
+                TransactItems=[{"Put": _claim_put(event_id, tokens[event_id], now)} for event_id in unique]
+            )
+        except ClientError:
+            pass  # a condition failed or the transaction conflicted: ask one by one
+        else:
+            return {event_id: ("claimed", tokens[event_id]) for event_id in unique}
+    claims: dict[str, tuple[Claim, str] | Exception] = {}
+    for event_id in unique:
+        try:
+            claims[event_id] = claim(event_id, now=now)
+        except Exception as exc:  # noqa: BLE001 - handed to that record, which fails with it
+            claims[event_id] = exc
+    return claims
+
+
 def mark_delivered(event_id: str, *, now: float | None = None) -> None:
     """Record that the event is on the bus: every later copy is a duplicate."""
     now = time.time() if now is None else now
@@ -115,6 +183,36 @@ def mark_delivered(event_id: str, *, now: float | None = None) -> None:
             "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
         },
     )
+
+
+def mark_delivered_many(event_ids: list[str], *, now: float | None = None) -> None:
+    """:func:`mark_delivered` for a batch: BatchWriteItem (25 puts per call), unprocessed
+    items written again; ProviderUnavailableError if some are still left."""
+    now = time.time() if now is None else now
+    unique = list(dict.fromkeys(event_ids))
+    client = aws_client("dynamodb")
+    for i in range(0, len(unique), 25):
+        pending: dict[str, Any] = {
+            _table(): [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            **_key(event_id),
+                            "state": {"S": "delivered"},
+                            "delivered_at": {"N": str(int(now))},
+                            "expiration": {"N": str(int(now) + DELIVERY_TTL_SECONDS)},
+                        }
+                    }
+                }
+                for event_id in unique[i : i + 25]
+            ]
+        }
+        for _attempt in range(_BATCH_READ_ATTEMPTS):
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+        else:
+            raise ProviderUnavailableError("DynamoDB left delivery marks unwritten", provider="dynamodb")
 
 
 def release(event_id: str, token: str) -> None:

@@ -1,9 +1,22 @@
 """The receive pipeline shared by every webhook receiver.
 
-Order matters: authenticate (no side effect for a forgery) → archive the raw request
-(so nothing authenticated is ever lost, even if we cannot parse it) → parse and
-validate → publish each event once → answer. Only after the archive and the enqueue
-succeeded do we answer 200; if either fails we answer 503 so the provider retries.
+Order matters: authenticate (no side effect for a forgery) → parse and normalise in memory
+(no side effect) → enqueue → answer. The warm path makes one AWS call: a request with one
+event (nearly all of them) is enqueued in one SQS message that also carries its archive
+document (headers minus secrets, body minus the provider's credential fields), and the
+consumer writes that document to S3 *before* it processes the event
+(:mod:`hub.inbound`). A request with no event, several, or an archive too large for one
+message is archived to S3 first (claim check) and then enqueued.
+
+Dedupe is the delivery ledger's (:mod:`hub.webhooks.delivery`): the consumer skips an event
+already on the bus, so a provider's redelivery is accepted (200) and never published twice.
+
+Nothing authenticated is lost: it is either in an SQS message (which is retried until the
+archive is written, and ends in the DLQ, redrivable, if it never is) or in S3; a body that
+cannot be parsed or normalised is archived before the 400 (and an unexpected error in a
+normaliser is archived before it propagates as a 5xx), so after a fix it can be replayed.
+We answer 200 only once the message (or the archive and the message) is stored; if that fails
+we answer 503 so the provider retries.
 """
 
 from __future__ import annotations
@@ -22,13 +35,14 @@ from hub.errors import (
     InvalidRequestError,
     WebhookAuthenticationError,
 )
+from hub.events import HubEvent
 from hub.jsonmoney import JsonLimitError, loads_json
 from hub.observability import logger, metrics
 from hub.orgs import require_org
-from hub.webhooks.archive import archive_raw
+from hub.webhooks.archive import archive_document, archive_key, archive_raw
 from hub.webhooks.forgery import note_failure
 from hub.webhooks.models import RawWebhook, WebhookSpec
-from hub.webhooks.publish import publish_once
+from hub.webhooks.publish import enqueue, send_carrying_archive, split_delivered
 
 
 @dataclass
@@ -93,20 +107,61 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         logger.error("webhook_secret_malformed", extra={"provider": spec.provider, "org_id": request.org_id})
         return _error(503, "misconfigured", exc.message)
 
-    # 2. Archive before anything can go wrong with parsing.
+    # 2. Parse and normalise in memory; the archive key is chosen first, events carry it.
+    raw_ref = archive_key(request)
     try:
-        raw_ref = archive_raw(request)
+        outcome = _normalise(spec, request, raw_ref)
+    except Exception:
+        _archive_or_log(spec, request, raw_ref)  # a normaliser bug: keep the bytes, then fail loudly
+        raise
+    if isinstance(outcome, WebhookResult):
+        # Nothing to publish, but what was authenticated is kept for a replay after a fix.
+        return outcome if _archive_or_log(spec, request, raw_ref) else _archive_failed()
+
+    # 3. Enqueue. One event (the usual case): its message carries the archive document, and the
+    # consumer writes it to S3 before it processes the event — one AWS call for the receiver.
+    if len(outcome) == 1:
+        try:
+            carried = send_carrying_archive(outcome[0], raw_ref, archive_document(request))
+        except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+            logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+            return _enqueue_failed()
+        if carried:
+            return _accepted(spec, request, raw_ref, [outcome[0].event_id], 0)
+    # No event, several, or too large to carry: archive first (claim check), then enqueue.
+    if not _archive_or_log(spec, request, raw_ref):
+        return _archive_failed()
+    return _publish(spec, request, raw_ref, outcome, dedupe=False)
+
+
+def _archive_failed() -> WebhookResult:
+    return _error(503, "archive_unavailable", "could not store the webhook; retry later")
+
+
+def _enqueue_failed() -> WebhookResult:
+    return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+
+
+def _archive_or_log(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> bool:
+    try:
+        archive_raw(request, key=raw_ref)
     except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
-        return _error(503, "archive_unavailable", "could not store the webhook; retry later")
-
-    return process_archived(spec, request, raw_ref)
+        return False
+    return True
 
 
 def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> WebhookResult:
     """Steps after the archive: parse, normalise, publish once. Replays start here, so an
     archived request goes through exactly the same path (and the same dedupe) again."""
-    # 3. Parse and normalise.
+    outcome = _normalise(spec, request, raw_ref)
+    if isinstance(outcome, WebhookResult):
+        return outcome
+    return _publish(spec, request, raw_ref, outcome, dedupe=True)
+
+
+def _normalise(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> list[HubEvent] | WebhookResult:
+    """The request's events, or the 400 that names what is wrong with it."""
     if spec.parse_body is not None:
         try:
             payload = spec.parse_body(request.body)
@@ -135,21 +190,29 @@ def process_archived(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> We
         logger.exception("webhook_normalise_failed", extra={"provider": spec.provider, "raw_ref": raw_ref})
         return _error(400, "invalid_payload", f"unexpected payload shape ({type(exc).__name__})")
 
-    # 4. Publish each event once.
-    published, duplicates = [], 0
+    return list(events)
+
+
+def _publish(
+    spec: WebhookSpec, request: RawWebhook, raw_ref: str, events: list[HubEvent], *, dedupe: bool
+) -> WebhookResult:
+    """Enqueue the events (with ``dedupe``, only those not yet on the bus: a replay reports
+    what is already there as duplicates). The archive is already written."""
+    fresh, duplicates = split_delivered(events) if dedupe and events else (events, 0)
     try:
-        for event in events:
-            if publish_once(event, ttl_seconds=spec.dedupe_ttl_seconds):
-                published.append(event.event_id)
-            else:
-                duplicates += 1
+        enqueue(fresh)
     except HubError as exc:
         logger.error("webhook_enqueue_failed", extra={"provider": spec.provider, "error": exc.message})
-        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+        return _enqueue_failed()
     except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider})
-        return _error(503, "enqueue_unavailable", "could not enqueue the event; retry later")
+        return _enqueue_failed()
+    return _accepted(spec, request, raw_ref, [event.event_id for event in fresh], duplicates)
 
+
+def _accepted(
+    spec: WebhookSpec, request: RawWebhook, raw_ref: str, published: list[str], duplicates: int
+) -> WebhookResult:
     metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     if duplicates:
         metrics.add_metric(name="WebhookDuplicate", unit="Count", value=duplicates)

@@ -1,101 +1,115 @@
-"""Enqueue a normalised event once per provider delivery id — and again if it never got out.
+"""Put normalised events on the inbound queue.
 
-Powertools Idempotency (DynamoDB) keyed on org + provider + the provider's event id,
-remembered for the provider's retry window (not the 1 h default). If the enqueue fails
-the idempotency record is removed, so the provider's retry can succeed.
+An event counts as delivered only once the consumer put it on the EventBridge bus, and the
+consumer's delivery ledger (:mod:`hub.webhooks.delivery`) is the one dedupe record: a copy of a
+delivered event is skipped there, whoever enqueued it.
 
-An enqueued event is not yet a delivered one: it counts as delivered only once the consumer
-put it on the EventBridge bus (:mod:`hub.webhooks.delivery`). So a repeat of a delivery we
-enqueued before (the provider's redelivery, an operator's replay) is enqueued again unless its
-event is marked delivered; the consumer's ledger keeps the bus at one publication even when
-two copies are in flight.
+* A live receiver writes nothing before its enqueue, so nothing needs undoing when the enqueue
+  fails: it answers 503 and the provider's retry is a first attempt again (never swallowed as a
+  duplicate). Its usual message carries the request's archive document too
+  (:func:`send_carrying_archive`): one AWS call to acknowledge a delivery. The former
+  Powertools record per delivery (a conditional put in progress, then an update to completed)
+  is gone: it could only say "seen", and a seen event was enqueued again anyway unless the
+  ledger said delivered.
+* A replay (:mod:`hub.webhooks.replay`) reads the ledger first (:func:`split_delivered`, one
+  strongly consistent read) so the operator's report lists what is already on the bus as
+  duplicates and enqueues only the rest.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Sequence
 from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from hub.aws import aws_client
 from hub.config import get_settings
+from hub.errors import ProviderUnavailableError
 from hub.events import HubEvent
-from hub.idempotency import once_per_key
-from hub.observability import logger, metrics
+from hub.observability import logger
 from hub.webhooks import delivery
+from hub.webhooks.archive import CARRIED_DOCUMENT, CARRIED_KEY
+
+_SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries
+# What one message may hold, body and attributes together (names, types and values count):
+# 262,144 bytes by default, up to 1 MiB if the queue is configured for it; we stay under the
+# default so any queue takes it. A larger archive is written to S3 first (claim check).
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+SQS_MAX_MESSAGE_BYTES = 262_144
 
 
-def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    # Called only when a stored result is returned, i.e. for a repeated delivery.
-    return {**response, "duplicate": True}
-
-
-def _enqueue(event: dict[str, Any]) -> dict[str, Any]:
-    aws_client("sqs").send_message(
-        QueueUrl=get_settings().require("inbound_events_queue_url"),
-        MessageBody=json.dumps(event, ensure_ascii=False),
-        MessageAttributes={
-            "type": {"DataType": "String", "StringValue": event["type"]},
-            "provider": {"DataType": "String", "StringValue": event["provider"]},
-            "org_id": {"DataType": "String", "StringValue": event["org_id"]},
-        },
-    )
-    return {"event_id": event["event_id"], "duplicate": False}
-
-
-@cache
-def _config(ttl_seconds: int) -> IdempotencyConfig:
-    return IdempotencyConfig(
-        event_key_jmespath="[org_id, provider, dedupe_key]",
-        expires_after_seconds=ttl_seconds,
-        raise_on_no_idempotency_key=True,
-        response_hook=_mark_duplicate,
-    )
-
-
-@cache
-def _publisher(ttl_seconds: int) -> Callable[..., dict[str, Any]]:
-    return once_per_key(
-        _enqueue,
-        data_keyword_argument="event",
-        key_prefix="webhook-event",
-        config=_config(ttl_seconds),
-        ttl_seconds=ttl_seconds,
-    )
-
-
-def register_lambda_context(context: Any, ttl_seconds: int) -> None:
-    """Lets Powertools expire an in-progress record if this invocation times out."""
-    _config(ttl_seconds).register_lambda_context(context)
-
-
-def publish_once(event: HubEvent, *, ttl_seconds: int) -> bool:
-    """Enqueue the event unless it already reached the bus. Returns True if it was enqueued
-    (new, or seen before but never delivered), False for a duplicate."""
-    body = event.model_dump(mode="json")
+def split_delivered(events: Sequence[HubEvent]) -> tuple[list[HubEvent], int]:
+    """``(to_enqueue, duplicates)``: the events not yet on the bus, and how many are. If the
+    ledger cannot be read every event is enqueued: the consumer's claim skips what is on the
+    bus, so an unreadable ledger costs a queue message, never an event."""
     try:
-        result = _publisher(ttl_seconds)(event=body)
-    except IdempotencyAlreadyInProgressError:
-        # The same delivery is being received concurrently: it is not lost (if that
-        # attempt fails the provider retries it), and this copy must not make a second event.
+        delivered = delivery.delivered_ids([event.event_id for event in events])
+    except Exception:  # noqa: BLE001 - enqueueing is safe; refusing the provider would only delay
+        logger.exception("webhook_dedupe_unavailable", extra={"events": len(events)})
+        delivered = set()
+    fresh = [event for event in events if event.event_id not in delivered]
+    return fresh, len(events) - len(fresh)
+
+
+def _message(event: dict[str, Any], carried: tuple[str, bytes] | None = None) -> dict[str, Any]:
+    attributes = {
+        "type": {"DataType": "String", "StringValue": event["type"]},
+        "provider": {"DataType": "String", "StringValue": event["provider"]},
+        "org_id": {"DataType": "String", "StringValue": event["org_id"]},
+    }
+    if carried is not None:
+        key, document = carried
+        attributes[CARRIED_KEY] = {"DataType": "String", "StringValue": key}
+        attributes[CARRIED_DOCUMENT] = {"DataType": "String", "StringValue": document.decode("utf-8")}
+    return {"MessageBody": json.dumps(event, ensure_ascii=False), "MessageAttributes": attributes}
+
+
+def _size(message: dict[str, Any]) -> int:
+    size = len(message["MessageBody"].encode("utf-8"))
+    for name, value in message["MessageAttributes"].items():
+        size += len(name.encode()) + len(value["DataType"]) + len(value["StringValue"].encode("utf-8"))
+    return size
+
+
+def send_carrying_archive(event: HubEvent, key: str, document: bytes) -> bool:
+    """Enqueue one event with its request's archive document in the same message (the
+    consumer writes it to S3 before it processes the event): one AWS call for the receiver.
+    False, with nothing sent, when the message would be too large for SQS — the caller then
+    writes the archive itself first (claim check) and sends the event alone."""
+    get_settings().require("webhook_archive_bucket")  # the consumer writes there: fail now, not then
+    message = _message(event.model_dump(mode="json"), (key, document))
+    if _size(message) > SQS_MAX_MESSAGE_BYTES:
         return False
-    if not result.get("duplicate", False):
-        return True
-    if delivery.is_delivered(event.event_id):
-        return False
-    # Received before but never on the bus (failed until the DLQ, purged, or still in flight):
-    # enqueue it again. If a copy is still in flight the consumer's ledger publishes only one.
-    _enqueue(body)
-    metrics.add_metric(name="WebhookRequeued", unit="Count", value=1)
-    logger.info(
-        "webhook_event_requeued",
-        extra={"event_id": event.event_id, "provider": event.provider, "org_id": event.org_id},
-    )
+    aws_client("sqs").send_message(QueueUrl=get_settings().require("inbound_events_queue_url"), **message)
     return True
+
+
+def enqueue(events: Sequence[HubEvent]) -> None:
+    """Put the events on the inbound queue: one SendMessage, or SendMessageBatch for several.
+    ProviderUnavailableError if any entry was refused (the caller answers 503 and the provider
+    retries; entries that did get through are skipped later by the consumer's claim)."""
+    if not events:
+        return
+    sqs = aws_client("sqs")
+    queue_url = get_settings().require("inbound_events_queue_url")
+    bodies = [event.model_dump(mode="json") for event in events]
+    if len(bodies) == 1:
+        sqs.send_message(QueueUrl=queue_url, **_message(bodies[0]))
+        return
+    for i in range(0, len(bodies), _SQS_BATCH):
+        entries = [{"Id": str(n), **_message(body)} for n, body in enumerate(bodies[i : i + _SQS_BATCH])]
+        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            raise ProviderUnavailableError(
+                f"SQS refused {len(response['Failed'])} of {len(entries)} events", provider="sqs"
+            )
+
+
+def publish_once(event: HubEvent, *, ttl_seconds: int | None = None) -> bool:
+    """Enqueue the event unless it already reached the bus. Returns True if it was enqueued
+    (new, or seen before but never delivered), False for a duplicate. ``ttl_seconds`` is
+    accepted for callers of the former API; the ledger keeps delivery marks longer than any
+    provider's retry window (:data:`hub.webhooks.delivery.DELIVERY_TTL_SECONDS`)."""
+    fresh, _ = split_delivered([event])
+    enqueue(fresh)
+    return bool(fresh)

@@ -16,7 +16,6 @@ from hub.observability import lambda_handler
 from hub.orgs import require_org
 from hub.webhooks.ingress import receive_webhook
 from hub.webhooks.models import RawWebhook, WebhookSpec
-from hub.webhooks.publish import register_lambda_context
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response[str]:
@@ -31,8 +30,6 @@ def webhook_response(
     route_params: Mapping[str, str] | None = None,
 ) -> Response[str]:
     """Run the ingress pipeline on an API Gateway proxy event and build the HTTP answer."""
-    if context is not None:
-        register_lambda_context(context, spec.dedupe_ttl_seconds)
     request = RawWebhook.from_api_gateway(
         event,
         provider=spec.provider,
