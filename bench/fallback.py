@@ -229,6 +229,9 @@ def main() -> None:
         if not args.no_hang:
             hang = {"mode": "slow", "delay_seconds": HANG_SECONDS}
             scenarios.append(("hang", sandbox_anthropic, hang, args.hang_runs))
+        set_primary(sandbox_anthropic)
+        warm()
+        hub_answer(cloud)  # the first execution warms the local Step Functions and LlmGenerate
         print("Time until the caller has an answer, primary down, secondary healthy (seconds, median)")
         print(f"  breaker cache {breaker_cache:g} s; hang = no answer for {HANG_SECONDS} s")
         print(
@@ -264,11 +267,12 @@ def main() -> None:
                     f"{statistics.median(where.get(t, [0.0])):.2f}" for t in ("Try_anthropic", "Try_openai")
                 )
 
+            opened = "-" if healthy else f"{med['open']:.2f}"
             print(
-                f"  {name:20s} {med['closed']:13.2f} {med['open']:11.2f} {med['seed']:9.2f} {med['lite']:9.2f}"
+                f"  {name:20s} {med['closed']:13.2f} {opened:>11s} {med['seed']:9.2f} {med['lite']:9.2f}"
                 f"   {goal:>16s}"
                 f"   {med['seed'] / med['closed']:14.1f}x {med['lite'] / med['closed']:18.1f}x"
-                f" {med['lite'] / med['open']:16.1f}x"
+                f" {'-' if healthy else format(med['lite'] / med['open'], '.1f') + 'x':>17s}"
                 f"   closed {split(where_closed)}, open {split(where_open)}"
                 f"   (answered by: {', '.join('/'.join(sorted(answered[c])) for c in columns)};"
                 f" closed runs {', '.join(f'{v:.2f}' for v in columns['closed'])};"
