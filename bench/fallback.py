@@ -8,6 +8,8 @@ interleaved run by run (each column measured in the same run as the others):
   has expired (BREAKER_CACHE_SECONDS) before each run;
 * hub, breaker open: the same after the primary's breaker opened (shared in DynamoDB), once
   LlmGenerate's containers can see it (their cache expired: the worst case, one read);
+* direct (open): LlmGenerate invoked directly without a provider, breaker open: it falls back
+  in-process (one breaker read plus the secondary's call, one invocation, no Step Functions);
 * seed: the seed's design implemented literally (tenacity 3 attempts, waits 2-30 s,
   30 s timeout, retry on timeouts and HTTP errors, then the next provider);
 * LiteLLM: Router with a fallback from the Claude deployment to the GPT one (defaults).
@@ -214,12 +216,23 @@ def main() -> None:
             warm()
             return timed(lambda: hub_answer(cloud, where))
 
-        def hub_open(where: dict[str, list[float]]) -> tuple[float, str]:
+        def open_primary_breaker() -> None:
             reset_breakers()
             for _ in range(breaker.policy.failure_threshold):  # the primary kept failing: its breaker opens
                 breaker.record_failure(probe=False)
             seen_by_every_container()
+            warm()
+
+        def hub_open(where: dict[str, list[float]]) -> tuple[float, str]:
+            open_primary_breaker()
             return timed(lambda: hub_answer(cloud, where))
+
+        def direct_open() -> tuple[float, str]:
+            """LlmGenerate invoked directly, no provider named: it falls back in-process (one
+            invocation, no Step Functions)."""
+            open_primary_breaker()
+            request = {"org_id": demo.DEMO_ORG_ID, "messages": PROMPT, "max_tokens": 200}
+            return timed(lambda: str(cloud.invoke("LlmGenerate", request)["provider"]))
 
         scenarios: list[tuple[str, str, dict[str, Any] | None, int]] = [
             ("healthy (the floor)", sandbox_anthropic, None, args.runs),  # the chain itself: what no failover beats
@@ -235,14 +248,15 @@ def main() -> None:
         print("Time until the caller has an answer, primary down, secondary healthy (seconds, median)")
         print(f"  breaker cache {breaker_cache:g} s; hang = no answer for {HANG_SECONDS} s")
         print(
-            f"  {'failure':20s} {'hub (closed)':>13s} {'hub (open)':>11s} {'seed':>9s} {'LiteLLM':>9s}"
+            f"  {'failure':20s} {'hub (closed)':>13s} {'hub (open)':>11s} {'direct (open)':>13s} {'seed':>9s}"
+            f" {'LiteLLM':>9s}"
             f"   {'goal closed/open':>16s}   seed/hub-closed  LiteLLM/hub-closed  LiteLLM/hub-open   where"
         )
         for name, primary_url, spec, runs in scenarios:
             set_primary(primary_url)
             fault(spec)
             router = litellm_router(primary_url, openai_url)  # built once, as a caller would
-            columns: dict[str, list[float]] = {"closed": [], "open": [], "seed": [], "lite": []}
+            columns: dict[str, list[float]] = {"closed": [], "open": [], "direct": [], "seed": [], "lite": []}
             answered: dict[str, set[str]] = {column: set() for column in columns}
             where_closed: dict[str, list[float]] = {}
             where_open: dict[str, list[float]] = {}
@@ -251,10 +265,11 @@ def main() -> None:
                 for column, run in (
                     ("closed", functools.partial(hub_closed, where_closed)),
                     ("open", functools.partial(hub_open, where_open)),
+                    ("direct", direct_open),
                     ("seed", functools.partial(timed, functools.partial(seed_answer, primary_url, openai_url))),
                     ("lite", functools.partial(timed, functools.partial(litellm_answer, router))),
                 ):
-                    if healthy and column == "open":
+                    if healthy and column in ("open", "direct"):
                         continue
                     seconds, by = run()
                     columns[column].append(seconds)
@@ -268,8 +283,9 @@ def main() -> None:
                 )
 
             opened = "-" if healthy else f"{med['open']:.2f}"
+            direct = "-" if healthy else f"{med['direct']:.2f}"
             print(
-                f"  {name:20s} {med['closed']:13.2f} {opened:>11s} {med['seed']:9.2f} {med['lite']:9.2f}"
+                f"  {name:20s} {med['closed']:13.2f} {opened:>11s} {direct:>13s} {med['seed']:9.2f} {med['lite']:9.2f}"
                 f"   {goal:>16s}"
                 f"   {med['seed'] / med['closed']:14.1f}x {med['lite'] / med['closed']:18.1f}x"
                 f" {'-' if healthy else format(med['lite'] / med['open'], '.1f') + 'x':>17s}"
