@@ -2,8 +2,12 @@
 
 Each provider attempt is a Lambda task invoked with ``$.request`` plus ``provider``:
 * Retry on Lambda service errors (AWS best practice: 2 s, backoff 2, full jitter), and once
-  on RateLimitedError / ProviderUnavailableError (the function already retried inside, within
-  its ≤2 s budget; an open circuit breaker fails fast, so the fallback starts at once);
+  on RateLimitedError (3 s, full jitter); never on ProviderUnavailableError: the function
+  already retried what a quick retry can fix (hub.retry: one retry of a 5xx), so what is left
+  means "this provider is down or stuck" (refused, connect/read/first-byte timeout, circuit
+  open, 5xx twice) and the next provider answers sooner than the same one again
+  (docs/resilience.md, "Fallback chains"). A poll of a job already running at a provider
+  retries ProviderUnavailableError (2 s, 4 s): no other provider holds that job;
 * Catch InvalidRequestError → fail the execution (it would fail at every provider too);
 * Catch anything else → remember it under ``$.attempts.<provider>`` and try the next one;
 * after the last: park the request in the manual-retry queue, emit ``fallback.parked`` on
@@ -36,8 +40,14 @@ _RETRY_SERVICE = {
 }
 _RETRY_PROVIDER = [
     {"ErrorEquals": ["RateLimitedError"], "IntervalSeconds": 3, "MaxAttempts": 1, "JitterStrategy": "FULL"},
-    {"ErrorEquals": ["ProviderUnavailableError"], "IntervalSeconds": 1, "MaxAttempts": 1, "JitterStrategy": "FULL"},
 ]
+_RETRY_POLL = {
+    "ErrorEquals": ["ProviderUnavailableError"],
+    "IntervalSeconds": 2,
+    "BackoffRate": 2,
+    "MaxAttempts": 2,
+    "JitterStrategy": "FULL",
+}
 _RETRY_AWS = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 2, "MaxAttempts": 3}]
 
 
@@ -111,6 +121,7 @@ def _poll_states(chain: Chain, provider: str, on_failure: str) -> dict[str, Any]
         f"Poll_{provider}": {
             **_attempt(chain, provider, on_failure),
             "Parameters": {"FunctionName": f"${{{chain.function_arn_variable}}}", "Payload": poll.payload},
+            "Retry": [_RETRY_SERVICE, *_RETRY_PROVIDER, _RETRY_POLL],
             "Next": f"Check_{provider}",
         },
     }

@@ -14,7 +14,12 @@ import pytest
 import respx
 
 from hub.config import get_settings
-from hub.errors import IdempotencyConflictError, OutcomeUnknownError, RequestInProgressError
+from hub.errors import (
+    IdempotencyConflictError,
+    OutcomeUnknownError,
+    ProviderUnavailableError,
+    RequestInProgressError,
+)
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 
@@ -145,9 +150,16 @@ def test_a_connect_failure_sent_nothing_and_stays_retryable(send_text: Any) -> N
     sent = {"key": {"remoteJid": JID, "fromMe": True, "id": "BAE5C"}, "status": "PENDING"}
     with respx.mock() as mock:
         send = mock.post(SEND_TEXT).mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json=sent)])
+        # A refused connection fails over at once (not retried inside the call: the port is as
+        # closed a moment later), as retryable: nothing had reached Evolution
+        with pytest.raises(ProviderUnavailableError) as info:
+            send_text.handler(payload(), FakeLambdaContext())
+        assert (info.value.code, info.value.retryable) == ("connect_failed", True)
+        assert send.call_count == 1
+        # and the caller's retry with the same key sends it, once
         result = send_text.handler(payload(), FakeLambdaContext())
     assert result["message_id"] == "BAE5C"
-    assert send.call_count == 2  # retried inside the call: nothing had reached Evolution
+    assert send.call_count == 2
 
 
 def test_a_gateway_504_on_a_send_is_unknown_and_not_retried(send_text: Any) -> None:

@@ -4,12 +4,14 @@ every adapter through ProviderClient."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
+from hub.aws import aws_client
 from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.resilience.breaker import BreakerPolicy, CircuitBreaker
@@ -31,8 +33,22 @@ def table(hub_aws: HubAws) -> str:
     return hub_aws.env["RESILIENCE_TABLE"]
 
 
-def breaker(table: str, clock: Clock, **policy: int) -> CircuitBreaker:
-    return CircuitBreaker(table, "acme-provider", BreakerPolicy(**policy), clock=clock)
+def breaker(table: str, clock: Clock, cache_seconds: float = 0.0, **policy: int) -> CircuitBreaker:
+    return CircuitBreaker(table, "acme-provider", BreakerPolicy(**policy), clock=clock, cache_seconds=cache_seconds)
+
+
+@pytest.fixture
+def breaker_reads() -> Iterator[list[str]]:
+    """The breaker items read from DynamoDB (GetItem) from now on, by this process."""
+    reads: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params["Key"]["pk"]["S"])
+
+    ddb = aws_client("dynamodb")
+    ddb.meta.events.register("provide-client-params.dynamodb.GetItem", count)
+    yield reads
+    ddb.meta.events.unregister("provide-client-params.dynamodb.GetItem", count)
 
 
 def test_opens_after_threshold_failures_and_fails_fast(table: str) -> None:
@@ -59,9 +75,10 @@ def test_failures_outside_the_window_do_not_add_up(table: str) -> None:
     assert cb.status().failures == 1
 
 
-def test_exactly_one_probe_after_recovery_under_concurrency(table: str) -> None:
+@pytest.mark.parametrize("cache_seconds", [0.0, 1.0], ids=["uncached", "cached"])
+def test_exactly_one_probe_after_recovery_under_concurrency(table: str, cache_seconds: float) -> None:
     clock = Clock()
-    cb = breaker(table, clock, failure_threshold=1, recovery_seconds=60)
+    cb = breaker(table, clock, cache_seconds, failure_threshold=1, recovery_seconds=60)
     cb.record_failure(probe=False)
     clock.now += 61
     barrier = threading.Barrier(20)
@@ -69,7 +86,7 @@ def test_exactly_one_probe_after_recovery_under_concurrency(table: str) -> None:
     def contend(_: int) -> str:
         barrier.wait()
         try:
-            return "probe" if breaker(table, clock, failure_threshold=1).before_call() else "normal"
+            return "probe" if breaker(table, clock, cache_seconds, failure_threshold=1).before_call() else "normal"
         except ProviderUnavailableError:
             return "rejected"
 
@@ -108,6 +125,88 @@ def test_a_vanished_probe_is_replaced_after_its_timeout(table: str) -> None:
         cb.before_call()
     clock.now += 31
     assert cb.before_call() is True
+
+
+# ----- the per-container cache of the breaker's state (BREAKER_CACHE_SECONDS) ------------------
+
+
+def test_a_hot_path_reads_the_breaker_once_per_cache_time(table: str, breaker_reads: list[str]) -> None:
+    # Given a closed breaker remembered for 1 s
+    clock = Clock()
+    cb = breaker(table, clock, cache_seconds=1.0)
+    # When calls follow each other within the second
+    for _ in range(5):
+        assert cb.before_call() is False
+        clock.now += 0.1
+    # Then DynamoDB was read once
+    assert breaker_reads == ["breaker#acme-provider"]
+    # and read again once what was seen is a second old
+    clock.now += 0.6
+    assert cb.before_call() is False
+    assert len(breaker_reads) == 2
+
+
+def test_an_open_breaker_fails_fast_without_reading_dynamodb(table: str, breaker_reads: list[str]) -> None:
+    # Given a breaker this container just opened
+    clock = Clock()
+    cb = breaker(table, clock, cache_seconds=1.0, failure_threshold=1)
+    cb.record_failure(probe=False)
+    # When the next call comes
+    with pytest.raises(ProviderUnavailableError) as info:
+        cb.before_call()
+    # Then it fails with circuit_open, from what the container knows
+    assert info.value.code == "circuit_open"
+    assert breaker_reads == []
+
+
+def test_another_instances_change_is_seen_within_the_cache_time(table: str) -> None:
+    # Given this container saw the breaker closed
+    clock = Clock()
+    here = breaker(table, clock, cache_seconds=1.0, failure_threshold=1)
+    assert here.before_call() is False
+    # When another instance opens it (it shares DynamoDB, not this container's memory)
+    elsewhere = breaker(table, clock, failure_threshold=1)
+    elsewhere.record_failure(probe=False)
+    assert elsewhere.status().state == "open"
+    clock.now += 0.5
+    # Then this container may still call for at most the cache time, and fails fast after it
+    assert here.before_call() is False
+    clock.now += 0.5
+    with pytest.raises(ProviderUnavailableError, match="circuit open"):
+        here.before_call()
+
+
+def remembered_open_at_recovery(table: str, clock: Clock) -> tuple[CircuitBreaker, CircuitBreaker]:
+    """A container (``here``) that saw the breaker open less than its cache time ago, now that
+    the recovery time is over, and another instance (uncached)."""
+    here = breaker(table, clock, cache_seconds=1.0, failure_threshold=1, recovery_seconds=60)
+    other = breaker(table, clock, failure_threshold=1, recovery_seconds=60)
+    other.record_failure(probe=False)
+    clock.now += 59.5
+    with pytest.raises(ProviderUnavailableError):
+        here.before_call()  # read, and remembered: open
+    clock.now += 0.6
+    return here, other
+
+
+def test_a_cached_open_breaker_lets_exactly_one_probe_through_after_recovery(table: str) -> None:
+    # Given a container that remembers the breaker open, and another instance that takes the
+    # probe when the recovery time is over
+    clock = Clock()
+    here, other = remembered_open_at_recovery(table, clock)
+    assert other.before_call() is True
+    # When this container decides on what it remembers (still within its second)
+    # Then the conditional write refuses it a second probe
+    with pytest.raises(ProviderUnavailableError):
+        here.before_call()
+
+
+def test_a_probe_that_closed_the_breaker_meanwhile_lets_cached_callers_through(table: str) -> None:
+    clock = Clock()
+    here, other = remembered_open_at_recovery(table, clock)
+    assert other.before_call() is True
+    other.record_success(probe=True)  # the provider is back
+    assert here.before_call() is False  # not refused on a stale "open"
 
 
 def test_quota_is_exact_under_concurrency(table: str) -> None:

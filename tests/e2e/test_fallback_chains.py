@@ -114,3 +114,73 @@ def test_image_chain_falls_back_to_flux_and_polls_a_slow_prediction(cloud: Local
     history = client(cloud, "stepfunctions").get_execution_history(executionArn=result["executionArn"])["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert entered.count("Poll_replicate") >= 1
+
+
+def open_breaker(cloud: LocalCloud, provider: str) -> None:
+    """Open ``provider``'s shared breaker, as five failures elsewhere would have (DynamoDB), and
+    wait until LlmGenerate's warm containers see it (their per-container cache expires)."""
+    assert cloud.template is not None
+    table = cloud.template.env_value("RESILIENCE_TABLE")
+    now = str(time.time())
+    client(cloud, "dynamodb").put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"breaker#{provider}"},
+            "state": {"S": "open"},
+            "opened_at": {"N": now},
+            "failures": {"N": "5"},
+            "window_start": {"N": now},
+        },
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answer = client(cloud, "lambda").invoke(
+            FunctionName="LlmGenerate", Payload=json.dumps({**REQUEST, "provider": provider}).encode()
+        )
+        body = json.loads(answer["Payload"].read())
+        if answer.get("FunctionError") and "circuit open" in body.get("errorMessage", ""):
+            return
+        time.sleep(0.2)
+    raise AssertionError("LlmGenerate never saw the open breaker")
+
+
+def close_breaker(cloud: LocalCloud, provider: str) -> None:
+    assert cloud.template is not None
+    table = cloud.template.env_value("RESILIENCE_TABLE")
+    client(cloud, "dynamodb").delete_item(TableName=table, Key={"pk": {"S": f"breaker#{provider}"}})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answer = client(cloud, "lambda").invoke(
+            FunctionName="LlmGenerate", Payload=json.dumps({**REQUEST, "provider": provider}).encode()
+        )
+        if not answer.get("FunctionError"):
+            return
+        time.sleep(0.2)
+    raise AssertionError("LlmGenerate never saw the breaker closed again")
+
+
+def test_an_open_primary_breaker_goes_straight_to_the_secondary(cloud: LocalCloud) -> None:
+    # Given a healthy Claude whose shared breaker is open (it failed for other callers)
+    open_breaker(cloud, "anthropic")
+    try:
+        # When a caller runs the chain
+        result = run_chain(cloud)
+    finally:
+        close_breaker(cloud, "anthropic")
+    # Then OpenAI answers, Claude's attempt says why it was skipped ...
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["provider"] == "openai"
+    skipped = output["failed_attempts"]["anthropic"]
+    assert skipped["Error"] == "ProviderUnavailableError"
+    assert "circuit open" in skipped["Cause"]
+    # ... and Claude's task ran once: no retry of an open breaker before moving on
+    history = client(cloud, "stepfunctions").get_execution_history(executionArn=result["executionArn"])["events"]
+    states: list[str] = []
+    scheduled: dict[str, int] = {}
+    for event in history:
+        if "stateEnteredEventDetails" in event:
+            states.append(event["stateEnteredEventDetails"]["name"])
+        elif event["type"] == "TaskScheduled":
+            scheduled[states[-1]] = scheduled.get(states[-1], 0) + 1
+    assert scheduled == {"Try_anthropic": 1, "Try_openai": 1}, [e["type"] for e in history]

@@ -28,7 +28,9 @@ def test_every_machine_follows_the_rules(chain: Chain) -> None:
         if task["Resource"] == "arn:aws:states:::lambda:invoke":
             errors = {e for rule in task["Retry"] for e in rule["ErrorEquals"]}
             assert set(LAMBDA_SERVICE_ERRORS) <= errors, name
-            assert {"RateLimitedError", "ProviderUnavailableError"} <= errors, name
+            assert "RateLimitedError" in errors, name
+            # A provider that is down or stuck is not tried again: the next one is (see below).
+            assert ("ProviderUnavailableError" in errors) == name.startswith("Poll_"), name
             assert all(rule["MaxAttempts"] <= 3 for rule in task["Retry"]), name
             # A write whose outcome is unknown is never retried by Step Functions.
             assert "OutcomeUnknownError" not in errors and "States.ALL" not in errors, name
@@ -56,6 +58,41 @@ def test_every_machine_follows_the_rules(chain: Chain) -> None:
         }
     order = [name.removeprefix("Try_") for name in definition["States"] if name.startswith("Try_")]
     assert order == chain.providers
+
+
+def _retried(task: dict[str, Any], error: str) -> bool:
+    """Whether Step Functions' Retry of ``task`` matches a task failure with this errorType (it
+    matches the name exactly, or States.ALL / States.TaskFailed)."""
+    return any(
+        error in rule["ErrorEquals"] or {"States.ALL", "States.TaskFailed"} & set(rule["ErrorEquals"])
+        for rule in task.get("Retry", [])
+    )
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
+def test_a_provider_that_is_down_or_stuck_goes_straight_to_the_next_one(chain: Chain) -> None:
+    # Given every way a provider attempt says "down or stuck" (refused, connect/read/first-byte
+    # timeout, open breaker, 5xx after the function's own quick retry): Lambda reports each as
+    # errorType ProviderUnavailableError, the only thing Retry/Catch can match
+    states = json.loads(render(chain))["States"]
+    for index, provider in enumerate(chain.providers):
+        attempt = states[f"Try_{provider}"]
+        # Then the chain never retries it on the same provider ...
+        assert not _retried(attempt, "ProviderUnavailableError"), provider
+        # ... but catches it and moves on to the next provider (or parks after the last)
+        [catch_all] = [c for c in attempt["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
+        following = chain.providers[index + 1] if index + 1 < len(chain.providers) else None
+        expected = (f"Consider_{following}" if chain.planned else f"Use_{following}") if following else "ForgetProvider"
+        assert catch_all["Next"] == expected, provider
+        # while a Lambda service error and a rate limit still get their retry
+        assert _retried(attempt, "Lambda.ServiceException") and _retried(attempt, "RateLimitedError"), provider
+
+
+def test_a_poll_of_a_running_job_retries_a_blip_at_the_provider_that_holds_it() -> None:
+    chain = next(c for c in CHAINS if c.polls)
+    states = json.loads(render(chain))["States"]
+    for provider in chain.polls:
+        assert _retried(states[f"Poll_{provider}"], "ProviderUnavailableError")
 
 
 def _successors(state: dict[str, object]) -> set[str]:

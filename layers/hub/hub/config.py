@@ -53,7 +53,10 @@ class Settings(BaseModel):
     org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)
 
     # Outbound HTTP, sized for Lambda: connect fast, never wait longer than the function can.
-    http_connect_timeout: float = Field(3.0, alias="HTTP_CONNECT_TIMEOUT", gt=0)
+    # A provider that does not accept a connection within 2 s is down for us: fail over
+    # (docs/resilience.md). The read timeout is the default of calls that pass none; adapters
+    # size it per operation (health checks 5 s, generation, search...).
+    http_connect_timeout: float = Field(2.0, alias="HTTP_CONNECT_TIMEOUT", gt=0)
     http_read_timeout: float = Field(10.0, alias="HTTP_READ_TIMEOUT", gt=0)
     # Hung AI providers (docs/ai.md, "Streaming and time-to-first-byte"): text and image calls
     # stream and give up when the answer's first byte has not arrived within these seconds
@@ -66,6 +69,10 @@ class Settings(BaseModel):
     embeddings_read_timeout: float = Field(6.0, alias="EMBEDDINGS_READ_TIMEOUT", gt=0)
     # Retries inside one invocation: at most this much sleeping, then hand over to SQS/SFN.
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS", ge=1)
+    # A provider answering "unavailable" (5xx) gets one quick retry, if it asks for no longer a
+    # wait than this, then the caller fails over (hub.retry).
+    retry_unavailable_max_attempts: int = Field(2, alias="RETRY_UNAVAILABLE_MAX_ATTEMPTS", ge=1)
+    retry_unavailable_max_wait: float = Field(0.5, alias="RETRY_UNAVAILABLE_MAX_WAIT", ge=0)
     retry_max_total_sleep: float = Field(2.0, alias="RETRY_MAX_TOTAL_SLEEP", ge=0)
     retry_safety_margin: float = Field(1.0, alias="RETRY_SAFETY_MARGIN", ge=0)
     # An unknown outcome looked up at the provider counts as "not sent" only once its first
@@ -105,6 +112,10 @@ class Settings(BaseModel):
     breaker_failure_threshold: int = Field(5, alias="BREAKER_FAILURE_THRESHOLD", ge=1)
     breaker_window_seconds: int = Field(60, alias="BREAKER_WINDOW_SECONDS", ge=1)
     breaker_recovery_seconds: int = Field(60, alias="BREAKER_RECOVERY_SECONDS", ge=1)
+    # A container reuses what it last read of a breaker for this long (0 = read every call):
+    # one DynamoDB read per provider per second at most on a hot path; other instances' changes
+    # are seen this much later (hub.resilience.breaker).
+    breaker_cache_seconds: float = Field(1.0, alias="BREAKER_CACHE_SECONDS", ge=0)
     # JSON: {"asaas": [{"name": ..., "limit": ..., "window_seconds": ..., "scope": ...}]}
     rate_limit_overrides: str | None = Field(None, alias="RATE_LIMIT_OVERRIDES")
 

@@ -6,8 +6,15 @@ half_open (exactly one caller, chosen by a conditional write, probes the provide
 
 Only ``ProviderUnavailableError`` counts as a failure: a caller's bad request (4xx) says
 nothing about the provider's health. An open breaker fails fast with
-``ProviderUnavailableError`` so fallbacks (Step Functions Catch) start immediately.
+``ProviderUnavailableError`` (``code="circuit_open"``) so fallbacks start immediately.
 Seed defaults: 5 failures, 60 s recovery.
+
+A container remembers what it last read or wrote of a breaker for ``cache_seconds``
+(``BREAKER_CACHE_SECONDS``, 1 s): a hot path reads DynamoDB at most once per provider per
+second, and an open breaker fails without any read. DynamoDB stays the one shared truth; the
+cache only delays seeing another instance's change by at most that long (a breaker another
+instance just opened lets this container's calls through for ≤ 1 s more). The half-open probe is
+never decided from the cache: it is always the conditional write, so two probes cannot pass.
 """
 
 from __future__ import annotations
@@ -22,6 +29,15 @@ from hub.aws import aws_client
 from hub.errors import ProviderUnavailableError
 
 State = Literal["closed", "open", "half_open"]
+
+# What this container last read or wrote of each breaker: (table, pk) -> (when, item). Module
+# level, so warm invocations share it; it never leaves the container.
+_SEEN: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def forget() -> None:
+    """Drop every remembered breaker state (a fresh container; tests)."""
+    _SEEN.clear()
 
 
 @dataclass(frozen=True)
@@ -50,12 +66,20 @@ class CircuitBreaker:
     """One provider (or provider account)'s breaker. ``before_call`` → call →
     ``record_success``/``record_failure``. Returns whether this caller is the probe."""
 
-    def __init__(self, table: str, key: str, policy: BreakerPolicy | None = None, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        table: str,
+        key: str,
+        policy: BreakerPolicy | None = None,
+        clock: Any = time.time,
+        cache_seconds: float = 0.0,
+    ) -> None:
         self.table = table
         self.key = f"breaker#{key}"
         self.name = key
         self.policy = policy or BreakerPolicy()
         self.clock = clock
+        self.cache_seconds = cache_seconds
 
     @property
     def _ddb(self) -> Any:
@@ -65,7 +89,23 @@ class CircuitBreaker:
         item: dict[str, Any] = self._ddb.get_item(
             TableName=self.table, Key={"pk": {"S": self.key}}, ConsistentRead=True
         ).get("Item", {})
+        self._remember(item)
         return item
+
+    def _remember(self, item: dict[str, Any]) -> None:
+        if self.cache_seconds > 0:
+            _SEEN[(self.table, self.key)] = (self.clock(), item)
+
+    def _forget(self) -> None:
+        _SEEN.pop((self.table, self.key), None)
+
+    def _known_item(self) -> dict[str, Any]:
+        """The breaker's item as this container saw it less than ``cache_seconds`` ago, or read
+        now (a clock that went backwards invalidates what was seen)."""
+        seen = _SEEN.get((self.table, self.key)) if self.cache_seconds > 0 else None
+        if seen is not None and 0 <= self.clock() - seen[0] < self.cache_seconds:
+            return seen[1]
+        return self._item()
 
     def status(self) -> BreakerStatus:
         item = self._item()
@@ -81,8 +121,9 @@ class CircuitBreaker:
 
     def before_call(self) -> bool:
         """Allow the call (False = normal call, True = this caller is the half-open probe)
-        or raise ProviderUnavailableError while the breaker is open."""
-        item = self._item()
+        or raise ProviderUnavailableError while the breaker is open. Closed and open are
+        answered from what this container saw less than ``cache_seconds`` ago."""
+        item = self._known_item()
         state = item.get("state", {}).get("S", "closed")
         if state == "closed":
             return False
@@ -92,7 +133,9 @@ class CircuitBreaker:
             raise self._open_error(opened_at + self.policy.recovery_seconds - now)
         if state == "half_open" and now < float(item.get("probe_until", {}).get("N", "0")):
             raise self._open_error(self.policy.probe_timeout_seconds)
-        # Recovery time is over (or the last probe vanished): exactly one caller wins the probe.
+        # Recovery time is over (or the last probe vanished): exactly one caller wins the probe,
+        # by a conditional write on what was seen (never on the cache alone).
+        until = now + self.policy.probe_timeout_seconds
         try:
             self._ddb.update_item(
                 TableName=self.table,
@@ -102,15 +145,20 @@ class CircuitBreaker:
                 ExpressionAttributeNames={"#s": "state"},
                 ExpressionAttributeValues={
                     ":half": {"S": "half_open"},
-                    ":until": {"N": str(now + self.policy.probe_timeout_seconds)},
+                    ":until": {"N": str(until)},
                     ":seen": {"S": state},
                     ":opened": item["opened_at"],
                 },
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
-                raise self._open_error(self.policy.probe_timeout_seconds) from None
-            raise
+            if not _conditional_failed(exc):
+                raise
+            # Another caller changed it first (took the probe, or its probe closed the breaker
+            # while what we saw was cached): decide on what it is now.
+            if self._item().get("state", {}).get("S", "closed") == "closed":
+                return False
+            raise self._open_error(self.policy.probe_timeout_seconds) from None
+        self._remember({**item, "state": {"S": "half_open"}, "probe_until": {"N": str(until)}})
         return True
 
     def record_success(self, probe: bool) -> None:
@@ -127,6 +175,7 @@ class CircuitBreaker:
                 ":now": {"N": str(self.clock())},
             },
         )
+        self._remember({"state": {"S": "closed"}})
 
     def record_failure(self, probe: bool) -> None:
         now = self.clock()
@@ -190,6 +239,9 @@ class CircuitBreaker:
         except ClientError as exc:
             if not _conditional_failed(exc):  # someone else already opened it: fine
                 raise
+            self._forget()  # what it is now is read on the next call
+            return
+        self._remember({"state": {"S": "open"}, "opened_at": {"N": str(now)}})
 
     def _open_error(self, retry_in: float) -> ProviderUnavailableError:
         return ProviderUnavailableError(

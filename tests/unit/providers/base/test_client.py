@@ -82,16 +82,30 @@ def test_invalid_request_is_never_retried() -> None:
     assert len(handler.requests) == 1
 
 
-def test_5xx_then_success_is_retried_with_the_same_idempotency_key() -> None:
+def test_5xx_then_success_is_retried_once_quickly_with_the_same_idempotency_key() -> None:
     sleeps: list[float] = []
-    handler = Recorder(httpx.Response(503), httpx.Response(502), httpx.Response(201, json={"id": "x"}))
+    handler = Recorder(httpx.Response(503), httpx.Response(201, json={"id": "x"}))
     client = make_client(handler, sleeps=sleeps)
     response = client.request("POST", "/things", json={"a": 1})
     assert response.json() == {"id": "x"}
-    assert len(handler.requests) == 3
+    assert len(handler.requests) == 2
     keys = {r.headers["Idempotency-Key"] for r in handler.requests}
     assert len(keys) == 1 and keys != {""}
-    assert len(sleeps) == 2 and all(0 <= s <= 1.0 for s in sleeps)
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.2  # a quick retry
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 529])
+def test_a_provider_answering_unavailable_twice_fails_over_after_two_attempts(status: int) -> None:
+    # Given a provider that keeps answering it is unavailable, and the default policy
+    sleeps: list[float] = []
+    handler = Recorder(httpx.Response(status, json={"message": "overloaded"}))
+    # When the adapter calls it
+    with pytest.raises(ProviderUnavailableError) as info:
+        make_client(handler, sleeps=sleeps).request("GET", "/x")
+    # Then it sent the request twice (one quick retry) and left the rest to the next provider
+    assert len(handler.requests) == 2
+    assert len(sleeps) == 1 and sleeps[0] <= 0.2
+    assert info.value.http_status == status and info.value.retryable
 
 
 def test_caller_idempotency_key_is_sent() -> None:
@@ -100,13 +114,28 @@ def test_caller_idempotency_key_is_sent() -> None:
     assert handler.requests[0].headers["Idempotency-Key"] == "charge-123"
 
 
-def test_connection_errors_and_connect_timeouts_are_retried() -> None:
-    request = httpx.Request("GET", "https://api.fake.test/v1/x")
-    for exc in (httpx.ConnectError("refused", request=request), httpx.ConnectTimeout("slow", request=request)):
-        handler = Recorder(exc)
-        with pytest.raises(ProviderUnavailableError):
-            make_client(handler, sleeps=[]).request("GET", "/x")
-        assert len(handler.requests) == 3
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [(httpx.ConnectError("refused"), "connect_failed"), (httpx.ConnectTimeout("no answer"), "connect_timeout")],
+)
+def test_a_refused_connection_or_connect_timeout_fails_over_at_once(exc: Exception, code: str) -> None:
+    # Given a provider that refuses connections (or never accepts one)
+    sleeps: list[float] = []
+    handler = Recorder(exc)
+    # When the adapter calls it, even for a write
+    with pytest.raises(ProviderUnavailableError) as info:
+        make_client(handler, sleeps=sleeps).request("POST", "/x", json={})
+    # Then it tried once, slept never, and says why (nothing reached the provider)
+    assert len(handler.requests) == 1
+    assert sleeps == []
+    assert info.value.code == code
+
+
+def test_a_connection_dropped_before_a_read_answered_is_retried_once() -> None:
+    # A GET whose connection dropped: the provider had nothing to apply, a retry may get through
+    handler = Recorder(httpx.RemoteProtocolError("peer closed"), httpx.Response(200, json={"ok": True}))
+    assert make_client(handler, sleeps=[]).request("GET", "/x").json() == {"ok": True}
+    assert len(handler.requests) == 2
 
 
 def test_read_timeouts_are_not_retried_in_the_function() -> None:
@@ -213,7 +242,7 @@ def test_attempts_1_sends_once_and_leaves_the_policy_alone() -> None:
     assert client.retry_policy is policy
     with pytest.raises(ProviderUnavailableError):
         client.request("GET", "/thing")
-    assert len(handler.requests) == 4
+    assert len(handler.requests) == 3  # 1 + the policy's 2 attempts for an unavailable answer
 
 
 def test_a_request_inside_a_guarded_call_is_one_attempt_of_it() -> None:

@@ -85,7 +85,7 @@ def test_request_and_lock_timeouts_end_retryable(sdk_client: Factory, status: in
     with pytest.raises(ProviderUnavailableError) as info:
         call(sdk_client, answers, [])
     assert info.value.http_status == status and info.value.retryable
-    assert answers.calls == 3
+    assert answers.calls == 2  # one quick retry of an unavailable answer, then fail over
 
 
 def test_x_should_retry_false_stops_a_retry_the_status_allows(sdk_client: Factory) -> None:
@@ -111,9 +111,18 @@ def test_retry_after_ms_is_the_wait_of_a_rate_limit(sdk_client: Factory) -> None
 
 
 def test_retry_after_ms_is_the_wait_of_an_overload(sdk_client: Factory) -> None:
-    answers, sleeps = Answers(httpx.Response(529, headers={"retry-after-ms": "1500"}), OK), []
+    answers, sleeps = Answers(httpx.Response(529, headers={"retry-after-ms": "300"}), OK), []
     assert call(sdk_client, answers, sleeps).status_code == 200
-    assert sleeps == [1.5]
+    assert sleeps == [0.3]
+
+
+def test_an_overload_asking_for_a_long_wait_fails_over_at_once(sdk_client: Factory) -> None:
+    # 1.5 s is no quick retry: the next provider answers sooner (RETRY_UNAVAILABLE_MAX_WAIT 0.5 s)
+    answers, sleeps = Answers(httpx.Response(529, headers={"retry-after-ms": "1500"}), OK), []
+    with pytest.raises(ProviderUnavailableError):
+        call(sdk_client, answers, sleeps)
+    assert sleeps == []
+    assert answers.calls == 1
 
 
 def test_a_rate_limit_carries_the_millisecond_wait(sdk_client: Factory) -> None:

@@ -262,9 +262,9 @@ def test_embed_rejects_bad_input_locally_and_short_answers() -> None:
         (413, error_body("Request too large.", "invalid_request_error"), InvalidRequestError,
          "invalid_request_error", 1),
         (500, error_body("The server had an error while processing your request.", "server_error"),
-         ProviderUnavailableError, "server_error", 3),
+         ProviderUnavailableError, "server_error", 2),
         (503, error_body("The engine is currently overloaded, please try again later.", "server_error"),
-         ProviderUnavailableError, "server_error", 3),
+         ProviderUnavailableError, "server_error", 2),
     ],
 )  # fmt: skip
 def test_errors_map_to_the_taxonomy(

@@ -386,7 +386,7 @@ def test_connection_failures_are_provider_unavailable_and_retried() -> None:
     client = SesClient(SesCredentials(), ses=fake, retry_policy=RetryPolicy(max_attempts=3, sleep=lambda _: None))
     with pytest.raises(ProviderUnavailableError):
         client.send_email(outbound(), idempotency_key="k")
-    assert fake.calls == 3
+    assert fake.calls == 2  # one quick retry, then fail over (hub.retry)
 
 
 def test_a_read_timeout_is_an_unknown_outcome_never_retried() -> None:

@@ -242,6 +242,8 @@ class ProviderClient(ABC):
                 max_attempts=settings.retry_max_attempts,
                 max_total_sleep=settings.retry_max_total_sleep,
                 safety_margin=settings.retry_safety_margin,
+                unavailable_attempts=settings.retry_unavailable_max_attempts,
+                unavailable_max_wait=settings.retry_unavailable_max_wait,
             )
         self.retry_policy = retry_policy
 
@@ -341,7 +343,9 @@ class ProviderClient(ABC):
             window_seconds=settings.breaker_window_seconds,
             recovery_seconds=settings.breaker_recovery_seconds,
         )
-        return CircuitBreaker(settings.resilience_table, self.breaker_scope(), policy)
+        return CircuitBreaker(
+            settings.resilience_table, self.breaker_scope(), policy, cache_seconds=settings.breaker_cache_seconds
+        )
 
     def _limits(self) -> tuple[RateLimiter, list[tuple[LimitRule, str]]] | None:
         settings = get_settings()
@@ -738,13 +742,21 @@ class ProviderClient(ABC):
         if isinstance(exc, httpx.TimeoutException):
             # A read timeout means the provider took the request and is slow: not retried here
             # (it would double the wait and could repeat a non-idempotent POST); the breaker
-            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing.
+            # counts it and the fallback chain moves on. Connect/pool timeouts sent nothing; a
+            # connect timeout (HTTP_CONNECT_TIMEOUT, 2 s) fails over at once like a refusal.
             sent = isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
             lost, lost_code = "did not answer in time after the request was sent", "read_timeout"
-            failed, code = f"timed out ({name})", "read_timeout" if isinstance(exc, httpx.ReadTimeout) else "timeout"
+            failed = f"timed out ({name})"
+            if isinstance(exc, httpx.ReadTimeout):
+                code = "read_timeout"
+            elif isinstance(exc, httpx.ConnectTimeout):
+                code = "connect_timeout"
+            else:
+                code = "timeout"
         else:
-            # A refused/failed connection sent nothing (safe to fail over); a connection dropped
-            # mid-request may have been processed (callers of non-idempotent POSTs must look up).
+            # A refused/failed connection sent nothing (safe to fail over, and no use retrying:
+            # hub.retry.FAILOVER_CODES); a connection dropped mid-request may have been processed
+            # (callers of non-idempotent POSTs must look up).
             sent = not isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError))
             lost, lost_code = "dropped the connection after the request was sent", "connection_lost"
             failed = f"unreachable ({name})"
