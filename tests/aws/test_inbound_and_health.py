@@ -16,7 +16,8 @@ from tests.helpers import FakeLambdaContext, api_event, load_function, sample_ev
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
-    template = sample_event("inbound_events_process")["Records"][0]
+    # Events built here carry no archive of their own (the sample's attributes name its own request's).
+    template = {**sample_event("inbound_events_process")["Records"][0], "messageAttributes": {}}
     return {"Records": [{**template, "messageId": f"msg-{i}", "body": body} for i, body in enumerate(bodies)]}
 
 

@@ -233,12 +233,8 @@ def deliver_asaas(value: str, charge_id: str) -> dict[str, Any]:
 def consume(hub_aws: HubAws) -> dict[str, Any]:
     """What the inbound queue holds, through the real consumer."""
     messages = hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")
-    event = {
-        "Records": [
-            {**sample_event("inbound_events_process")["Records"][0], "messageId": m["MessageId"], "body": m["Body"]}
-            for m in messages
-        ]
-    }
+    # Each record as Lambda hands it over: its own body and attributes (the archive it carries).
+    event = hub_aws.as_sqs_event(hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], messages)
     for m in messages:
         hub_aws.client("sqs").delete_message(
             QueueUrl=hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"]
