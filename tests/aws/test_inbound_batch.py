@@ -1,6 +1,6 @@
 """InboundEventsProcess over a batch: the receivers' archives written before anything is
-processed, one claim transaction, one PutEvents per 10 entries, one BatchWriteItem of delivery
-marks — and every failure point still loses nothing and publishes nothing twice."""
+processed, the claims and the contacts' updates side by side, one PutEvents per 10 entries,
+one BatchWriteItem of delivery marks — and every failure point still loses nothing and publishes nothing twice."""
 
 from __future__ import annotations
 
@@ -58,9 +58,12 @@ def test_a_batch_is_archived_claimed_published_and_marked_in_batched_calls(
     assert sorted(e["detail"]["raw_ref"] for e in published) == sorted(hub_aws.archived_keys())
     assert len(published) == 10
     assert all(delivery.is_delivered(e["detail"]["event_id"]) for e in published)
-    # with one claim transaction, one PutEvents and one BatchWriteItem for the ten (not ten of each)
-    assert aws_calls["TransactWriteItems"] == aws_calls["PutEvents"] == aws_calls["BatchWriteItem"] == 1
-    assert aws_calls["PutItem"] == 0
+    # with one PutEvents and one BatchWriteItem for the ten (not ten of each), one conditional
+    # claim each (side by side; no transaction: twice the write units, and one taken id cancels it)
+    assert aws_calls["PutEvents"] == aws_calls["BatchWriteItem"] == 1
+    assert aws_calls["PutItem"] == 10
+    assert aws_calls["TransactWriteItems"] == 0
+    assert aws_calls["UpdateItem"] == 10  # the contacts' last inbound (one per message)
     assert aws_calls["PutObject"] == 10
 
 

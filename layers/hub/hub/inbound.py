@@ -16,8 +16,9 @@ before its raw request is archived.
 
 Processing is idempotent: an event counts as delivered once it is on the bus, and a copy
 of a delivered event is skipped (:mod:`hub.webhooks.delivery`); the state updates never move
-anything backwards either. A batch claims its events in one transaction, publishes them with
-one PutEvents per 10 entries and marks them delivered in one BatchWriteItem
+anything backwards either. A batch claims its events side by side (one conditional put each),
+applies its contacts' updates side by side (one lane per contact), publishes them with one
+PutEvents per 10 entries and marks them delivered in one BatchWriteItem
 (:class:`InboundBatch`). A copy published twice anyway (the delivery mark could not be
 written) carries the same event id, which subscribers dedupe on.
 """
@@ -280,7 +281,8 @@ class InboundBatch:
     """One invocation's records, with the AWS calls batched (hub.batch.BatchSteps):
 
     * prepare: write the archive documents the receivers carried in the messages (in
-      parallel) and claim every event id in one transaction (:func:`delivery.claim_many`);
+      parallel) and claim every event id (one conditional put each, in parallel with the
+      archives: :func:`delivery.claim_many`);
       then decide each record's fate in order (a copy of an event this batch already has or
       that is on the bus is skipped) and start the ``message.received`` effects — one
       conditional contact update each, the bulk of a batch's time — in parallel, one lane per
@@ -330,7 +332,7 @@ class InboundBatch:
         ids = [e.event_id for e in self.events.values() if isinstance(e, HubEvent)]
         writes = [_pool().submit(self._archive, message_id, key, document) for message_id, key, document in carried]
         try:
-            self.claims = delivery.claim_many(ids)
+            self.claims = delivery.claim_many(ids, executor=_pool())
         except Exception as exc:  # noqa: BLE001 - every record fails with it and comes back
             self.claims = dict.fromkeys(ids, exc)
         for write in writes:
