@@ -39,6 +39,14 @@ def _count(event_name: str, **_: Any) -> None:
         CALLS[f"{_side['name']} {event_name.split('.', 1)[1]}"] += 1
 
 
+def _latency(seconds: float) -> Any:
+    def wait(**_: Any) -> None:
+        # A round trip to AWS: the GIL is released, so calls made side by side overlap.
+        time.sleep(seconds)
+
+    return wait
+
+
 def messages(n: int, carry_archive: bool = True) -> list[dict[str, Any]]:
     """``n`` queue messages exactly as the Evolution receiver sends them (fresh message id and
     sender each, so every event is new and touches its own contact); without ``carry_archive``
@@ -157,12 +165,20 @@ def main() -> None:
         action="store_true",
         help="messages without the archive document (the receiver wrote it): the consumer's own cost",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="add this round trip to every AWS call of both sides (in-process moto has none; AWS does)",
+    )
     args = parser.parse_args()
 
     import boto3
 
     boto3.setup_default_session()
     boto3.DEFAULT_SESSION.events.register("before-call", _count)
+    if args.latency_ms > 0:
+        boto3.DEFAULT_SESSION.events.register("before-send", _latency(args.latency_ms / 1000))
 
     with bench_cloud("WARNING"):
         sqs, events = boto3.client("sqs"), boto3.client("events")
@@ -174,6 +190,8 @@ def main() -> None:
         )
         print("  (hub = InboundEventsProcess: archive + claim + contact + PutEvents + delivery mark;")
         print("   bare = receive + one PutEvents per 10 + delete)")
+        if args.latency_ms > 0:
+            print(f"  + {args.latency_ms:g} ms added to every AWS call of both sides")
         with contextlib.redirect_stdout(io.StringIO()):
             fresh_drain = fresh_queue(sqs, messages(20))
             drain(sqs, fresh_drain, hub)  # warm-up: clients, caches

@@ -1,10 +1,11 @@
 """InboundEventsProcess over a batch: the receivers' archives written before anything is
-processed, one claim transaction, one PutEvents per 10 entries, one BatchWriteItem of delivery
-marks — and every failure point still loses nothing and publishes nothing twice."""
+processed, the claims and the contacts' updates side by side, one PutEvents per 10 entries,
+one BatchWriteItem of delivery marks — and every failure point still loses nothing and publishes nothing twice."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -57,9 +58,12 @@ def test_a_batch_is_archived_claimed_published_and_marked_in_batched_calls(
     assert sorted(e["detail"]["raw_ref"] for e in published) == sorted(hub_aws.archived_keys())
     assert len(published) == 10
     assert all(delivery.is_delivered(e["detail"]["event_id"]) for e in published)
-    # with one claim transaction, one PutEvents and one BatchWriteItem for the ten (not ten of each)
-    assert aws_calls["TransactWriteItems"] == aws_calls["PutEvents"] == aws_calls["BatchWriteItem"] == 1
-    assert aws_calls["PutItem"] == 0
+    # with one PutEvents and one BatchWriteItem for the ten (not ten of each), one conditional
+    # claim each (side by side; no transaction: twice the write units, and one taken id cancels it)
+    assert aws_calls["PutEvents"] == aws_calls["BatchWriteItem"] == 1
+    assert aws_calls["PutItem"] == 10
+    assert aws_calls["TransactWriteItems"] == 0
+    assert aws_calls["UpdateItem"] == 10  # the contacts' last inbound (one per message)
     assert aws_calls["PutObject"] == 10
 
 
@@ -153,3 +157,104 @@ def test_a_message_cannot_write_an_archive_outside_its_events_raw_ref(receiver: 
     # Then nothing is written and nothing is processed
     assert hub_aws.archived_keys() == []
     assert bus_events(hub_aws, tap) == []
+
+
+def _whatsapp(message_id: str, phone: str, text: str) -> dict[str, Any]:
+    """An Evolution message from ``phone`` (digits) saying ``text``, all at the same instant."""
+    body = payload(message_id, message={"conversation": text})
+    body["data"]["key"]["remoteJid"] = f"{phone}@s.whatsapp.net"
+    return body
+
+
+def _batch_of(hub_aws: HubAws, receiver: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The messages' records in exactly this order (as one SQS batch)."""
+    for body in messages:
+        assert post(receiver, json.dumps(body))["statusCode"] == 200
+    batch = hub_aws.as_sqs_event(hub_aws.env["INBOUND_EVENTS_QUEUE_URL"], take_queued(hub_aws))
+    order = [m["data"]["key"]["id"] for m in messages]
+    batch["Records"].sort(key=lambda r: order.index(json.loads(r["body"])["data"]["message_id"]))
+    return batch
+
+
+def test_contacts_are_updated_side_by_side_and_one_contacts_messages_in_queue_order(
+    receiver: Any, hub_aws: HubAws, tap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.messaging import contacts
+
+    # Given one batch: Maria says "SAIR", João says hello, Maria says "VOLTAR" (same instant)
+    batch = _batch_of(
+        hub_aws,
+        receiver,
+        [
+            _whatsapp("MARIA-1", "5511987654321", "SAIR"),
+            _whatsapp("JOAO-1", "5511912340000", "oi"),
+            _whatsapp("MARIA-2", "5511987654321", "VOLTAR"),
+        ],
+    )
+    # and a contacts table where Maria's first update is slow: it finishes only once João's is done
+    original = contacts.record_inbound
+    joao_done = threading.Event()
+    seen: list[str] = []
+
+    def record_inbound(*args: Any, message_id: str, **kwargs: Any) -> None:
+        seen.append(f"start {message_id}")
+        if message_id == "MARIA-1":
+            joao_done.wait(timeout=5)  # a condition, not a sleep: João's lane sets it
+            seen.append(f"MARIA-1 saw joao_done={joao_done.is_set()}")
+        original(*args, message_id=message_id, **kwargs)
+        seen.append(f"end {message_id}")
+        if message_id == "JOAO-1":
+            joao_done.set()
+
+    monkeypatch.setattr(contacts, "record_inbound", record_inbound)
+    # When the consumer takes the batch
+    assert consume_batch(batch) == {"batchItemFailures": []}
+    # Then João's contact was updated while Maria's first message was still being applied
+    assert "MARIA-1 saw joao_done=True" in seen
+    # and Maria's second message waited for her first: applied after it, so she is opted back in
+    assert seen.index("start MARIA-2") > seen.index("end MARIA-1")
+    maria = contacts.get_channel_state("acme", "whatsapp", "+5511987654321")
+    assert maria.consent_status == "opted_in"
+    assert len(bus_events(hub_aws, tap)) == 3
+
+
+def test_a_failed_contact_update_fails_only_its_record_and_its_retry_applies_it(
+    receiver: Any, hub_aws: HubAws, tap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from hub.messaging import contacts
+
+    # Given three messages from three contacts, and a contacts table that throttles the second's update
+    batch = _batch_of(
+        hub_aws,
+        receiver,
+        [
+            _whatsapp("ONE-1", "5511900000001", "oi"),
+            _whatsapp("TWO-1", "5511900000002", "oi"),
+            _whatsapp("THREE-1", "5511900000003", "oi"),
+        ],
+    )
+    original = contacts.record_inbound
+
+    def throttled(*args: Any, message_id: str, **kwargs: Any) -> None:
+        if message_id == "TWO-1":
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+            raise ClientError(error, "UpdateItem")  # type: ignore[arg-type]
+        original(*args, message_id=message_id, **kwargs)
+
+    monkeypatch.setattr(contacts, "record_inbound", throttled)
+    # When the consumer takes the batch
+    result = consume_batch(batch)
+    # Then only that record fails; the two others are on the bus and marked delivered
+    [failed] = [r for r in batch["Records"] if json.loads(r["body"])["data"]["message_id"] == "TWO-1"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": failed["messageId"]}]}
+    published = {e["detail"]["data"]["message_id"] for e in bus_events(hub_aws, tap)}
+    assert published == {"ONE-1", "THREE-1"}
+    assert not delivery.is_delivered(json.loads(failed["body"])["event_id"])
+    assert contacts.get_channel_state("acme", "whatsapp", "+5511900000002").last_inbound_at is None
+    # And its claim was given back: the redelivered record is applied and published at once
+    monkeypatch.setattr(contacts, "record_inbound", original)
+    assert consume_batch({"Records": [failed]}) == {"batchItemFailures": []}
+    assert {e["detail"]["data"]["message_id"] for e in bus_events(hub_aws, tap)} == {"TWO-1"}
+    assert contacts.get_channel_state("acme", "whatsapp", "+5511900000002").last_inbound_at is not None

@@ -6,6 +6,7 @@ tests can point them at moto. Timeouts are short: every caller is inside a Lambd
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -15,12 +16,17 @@ from botocore.config import Config
 # Untyped on purpose: with boto3-stubs installed (some tools pull them in) boto3.client's
 # overloads only take literal service names; without them it is untyped. Either way: Any.
 _client_factory: Any = boto3.client
+# boto3's default session is not thread-safe (clients are): clients are made under one lock,
+# since some callers make their first call from a thread pool (hub.inbound's batch).
+# https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html (multithreading), boto/boto3#1592
+_CREATING = threading.Lock()
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
 @cache
 def aws_client(service: str) -> Any:
-    return _client_factory(service, config=_CONFIG)
+    with _CREATING:
+        return _client_factory(service, config=_CONFIG)
 
 
 # For provider calls made through an AWS SDK (SES sends): the hub's own RetryPolicy retries
@@ -30,4 +36,5 @@ _SINGLE_ATTEMPT = Config(retries={"mode": "standard", "max_attempts": 1}, connec
 
 @cache
 def aws_provider_client(service: str) -> Any:
-    return _client_factory(service, config=_SINGLE_ATTEMPT)
+    with _CREATING:
+        return _client_factory(service, config=_SINGLE_ATTEMPT)

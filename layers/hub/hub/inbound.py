@@ -16,8 +16,9 @@ before its raw request is archived.
 
 Processing is idempotent: an event counts as delivered once it is on the bus, and a copy
 of a delivered event is skipped (:mod:`hub.webhooks.delivery`); the state updates never move
-anything backwards either. A batch claims its events in one transaction, publishes them with
-one PutEvents per 10 entries and marks them delivered in one BatchWriteItem
+anything backwards either. A batch claims its events side by side (one conditional put each),
+applies its contacts' updates side by side (one lane per contact), publishes them with one
+PutEvents per 10 entries and marks them delivered in one BatchWriteItem
 (:class:`InboundBatch`). A copy published twice anyway (the delivery mark could not be
 written) carries the same event id, which subscribers dedupe on.
 """
@@ -25,7 +26,7 @@ written) carries the same event id, which subscribers dedupe on.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -234,6 +235,41 @@ class _Pending:
     token: str
 
 
+@dataclass
+class _Plan:
+    """A record's fate, decided by :meth:`InboundBatch.prepare`: fail with ``error``, skip as a
+    ``duplicate``, or process under the claim ``token`` (``effects``: its effects running on
+    the pool)."""
+
+    event: HubEvent | None = None
+    error: Exception | None = None
+    archive_failed: bool = False
+    duplicate: bool = False
+    token: str | None = None
+    effects: Future[list[HubEvent]] | None = None
+
+
+def _contact_lane(event: HubEvent) -> str:
+    """The contact a ``message.received`` event updates (its lane: applied in queue order)."""
+    try:
+        message = InboundMessage.model_validate(event.data)
+    except Exception:  # noqa: BLE001 - a lane of its own; apply_effects raises the error
+        return f"invalid#{event.event_id}"
+    key = contacts.contact_key(event.org_id, message.channel, message.from_address)
+    return f"{key['org_id']['S']}#{key['contact']['S']}"
+
+
+def _apply_in_order(lane: list[tuple[HubEvent, str, Future[list[HubEvent]]]]) -> None:
+    """One contact's events, one after the other; each failure is its own record's (its claim
+    released here), the next event still runs — as when the records ran one by one."""
+    for event, token, result in lane:
+        try:
+            result.set_result(apply_effects(event))
+        except BaseException as exc:  # noqa: BLE001 - handed to that record's handler
+            _release(event.event_id, token)
+            result.set_exception(exc)
+
+
 def _carried_archive(record: dict[str, Any]) -> tuple[str, str] | None:
     attributes = record.get("messageAttributes") or {}
     key = (attributes.get(CARRIED_KEY) or {}).get("stringValue")
@@ -245,13 +281,20 @@ class InboundBatch:
     """One invocation's records, with the AWS calls batched (hub.batch.BatchSteps):
 
     * prepare: write the archive documents the receivers carried in the messages (in
-      parallel) and claim every event id in one transaction (:func:`delivery.claim_many`);
-    * per record (in order): skip a copy of an event this batch already has or that is on the
-      bus; apply the event's effects; nothing is published yet;
+      parallel) and claim every event id (one conditional put each, in parallel with the
+      archives: :func:`delivery.claim_many`);
+      then decide each record's fate in order (a copy of an event this batch already has or
+      that is on the bus is skipped) and start the ``message.received`` effects — one
+      conditional contact update each, the bulk of a batch's time — in parallel, one lane per
+      contact: two messages of the same contact in one batch are applied one after the other,
+      in queue order; different contacts' run side by side;
+    * per record (in order): wait for its effects (or apply them, for the other event types,
+      in order on this thread as before); nothing is published yet;
     * finish: PutEvents for the whole batch (10 entries per call), then the delivery marks in
       one BatchWriteItem. A record whose entries the bus refused fails (its claim is released)
       and comes back; the others are done.
 
+    A record whose effects failed fails alone (its claim is released, the others go on).
     A record is processed only once its request's archive is written: if writing it failed,
     the record fails before anything happens and comes back with the archive still in it
     (written again on the retry: the same key and bytes). A consumer that crashed after
@@ -263,6 +306,7 @@ class InboundBatch:
         self.archive_errors: dict[str, Exception] = {}
         self.claims: dict[str, tuple[delivery.Claim, str] | Exception] = {}
         self.taken: set[str] = set()
+        self.plan: dict[str, _Plan] = {}
 
     def prepare(self, records: list[dict[str, Any]]) -> None:
         carried: list[tuple[str, str, str]] = []
@@ -288,11 +332,39 @@ class InboundBatch:
         ids = [e.event_id for e in self.events.values() if isinstance(e, HubEvent)]
         writes = [_pool().submit(self._archive, message_id, key, document) for message_id, key, document in carried]
         try:
-            self.claims = delivery.claim_many(ids)
+            self.claims = delivery.claim_many(ids, executor=_pool())
         except Exception as exc:  # noqa: BLE001 - every record fails with it and comes back
             self.claims = dict.fromkeys(ids, exc)
         for write in writes:
             write.result()
+        lanes: dict[str, list[tuple[HubEvent, str, Future[list[HubEvent]]]]] = {}
+        for record in records:
+            plan = self._plan(record["messageId"])
+            self.plan[record["messageId"]] = plan
+            if plan.token is not None and plan.event is not None and plan.event.type == "message.received":
+                plan.effects = Future()
+                lanes.setdefault(_contact_lane(plan.event), []).append((plan.event, plan.token, plan.effects))
+        for lane in lanes.values():
+            _pool().submit(_apply_in_order, lane)
+
+    def _plan(self, message_id: str) -> _Plan:
+        """What the record's handler does, decided in queue order (as Powertools calls it)."""
+        event = self.events[message_id]
+        if isinstance(event, Exception):
+            return _Plan(error=event)
+        if message_id in self.archive_errors:
+            return _Plan(event=event, error=self.archive_errors[message_id], archive_failed=True)
+        if event.event_id in self.taken:
+            # Another copy in this batch answers for it (and is retried if it fails).
+            return _Plan(event=event, duplicate=True)
+        self.taken.add(event.event_id)
+        claim = self.claims[event.event_id]
+        if isinstance(claim, Exception):
+            return _Plan(event=event, error=claim)
+        state, token = claim
+        if state == "delivered":
+            return _Plan(event=event, duplicate=True)
+        return _Plan(event=event, token=token)
 
     def _archive(self, message_id: str, key: str, document: str) -> None:
         event = self.events[message_id]
@@ -303,30 +375,28 @@ class InboundBatch:
             self.archive_errors[message_id] = exc
 
     def handle(self, record: SQSRecord) -> _Pending | None:
-        event = self.events[record.message_id]
-        if isinstance(event, Exception):
-            raise event
-        if record.message_id in self.archive_errors:
+        plan = self.plan[record.message_id]
+        event = plan.event
+        if plan.archive_failed:
             # Not processed before its raw request is archived: the message comes back with it.
+            assert event is not None
             logger.error("webhook_archive_failed", extra={"event_id": event.event_id, "raw_ref": event.raw_ref})
-            raise self.archive_errors[record.message_id]
-        if event.event_id in self.taken:
-            _log_duplicate(event)  # another copy in this batch answers for it (and is retried if it fails)
-            return None
-        self.taken.add(event.event_id)
-        claim = self.claims[event.event_id]
-        if isinstance(claim, Exception):
-            raise claim
-        state, token = claim
-        if state == "delivered":
+        if plan.error is not None:
+            raise plan.error
+        assert event is not None
+        if plan.duplicate:
             _log_duplicate(event)
             return None
-        try:
-            extra = apply_effects(event)
-        except BaseException:
-            _release(event.event_id, token)
-            raise
-        return _Pending(event, extra, token)
+        assert plan.token is not None
+        if plan.effects is not None:
+            extra = plan.effects.result()  # its claim is already released if this raises
+        else:
+            try:
+                extra = apply_effects(event)
+            except BaseException:
+                _release(event.event_id, plan.token)
+                raise
+        return _Pending(event, extra, plan.token)
 
     def finish(self, results: list[Any]) -> list[BaseException | None]:
         # Claims no record used (every copy failed before it): give them back.
@@ -388,8 +458,9 @@ def _put_on_bus(pending: list[_Pending]) -> dict[int, Exception]:
 
 @cache
 def _pool() -> ThreadPoolExecutor:
-    # One per container: a batch's archive writes overlap each other and the claim.
-    return ThreadPoolExecutor(max_workers=10, thread_name_prefix="inbound-archive")
+    # One per container: a batch's archive writes overlap each other and the claim; then its
+    # contacts' updates run side by side (one lane per contact). A batch is at most 10 records.
+    return ThreadPoolExecutor(max_workers=10, thread_name_prefix="inbound")
 
 
 def process_inbound_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
