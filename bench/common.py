@@ -5,13 +5,17 @@ worker processes, or import a handler in-process; AWS and sandboxes over HTTP)."
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "hub") not in sys.path:
@@ -66,3 +70,20 @@ def load(path: Path, name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_chain(cloud: LocalCloud, chain: str, request: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Start the fallback chain ``chain`` (its template Output ``<chain>Arn``) with ``request`` as a
+    caller does and wait for its end: (its description, the Step Functions client)."""
+    assert cloud.template is not None
+    arn = cloud.template.resolve(cloud.template.raw["Outputs"][f"{chain}Arn"]["Value"])
+    sfn = boto3.client("stepfunctions", endpoint_url=cloud.aws_url, region_name="us-east-1")
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request}))
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.02)
+    if described["status"] != "SUCCEEDED":
+        raise RuntimeError(f"{chain} ended {described['status']}")
+    return described, sfn

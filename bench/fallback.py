@@ -44,7 +44,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from bench.common import bench_cloud  # noqa: E402
+from bench.common import bench_cloud, run_chain  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
 from localcloud.sandboxes import anthropic as anthropic_sandbox  # noqa: E402
 from localcloud.sandboxes import openai as openai_sandbox  # noqa: E402
@@ -129,20 +129,10 @@ GOALS = {"connection refused": (1.0, 0.2), "503": (1.0, 0.2), "hang": (10.0, 0.2
 
 def hub_answer(cloud: LocalCloud, where: dict[str, list[float]] | None = None) -> str:
     """Run the chain as a caller does; ``where`` collects the seconds spent in each Try_ task."""
-    assert cloud.template is not None
-    arn = cloud.template.resolve(cloud.template.raw["Outputs"]["LlmFallbackChainArn"]["Value"])
-    sfn = boto3.client("stepfunctions", endpoint_url=cloud.aws_url, region_name="us-east-1")
     request = {"org_id": demo.DEMO_ORG_ID, "messages": PROMPT, "max_tokens": 200}
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request}))
-    while True:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            break
-        time.sleep(0.02)
-    if described["status"] != "SUCCEEDED":
-        raise RuntimeError(f"chain ended {described['status']}")
+    described, sfn = run_chain(cloud, "LlmFallbackChain", request)
     if where is not None:
-        history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        history = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
         entered: dict[str, datetime] = {}
         for event in history:
             if "stateEnteredEventDetails" in event:

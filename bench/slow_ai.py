@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "hub") not in sys.path:
     sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from bench.common import bench_cloud  # noqa: E402
+from bench.common import bench_cloud, run_chain  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Resuma o pedido de orçamento da Maria em uma frase."}]
@@ -41,19 +41,9 @@ IMAGE = {"org_id": demo.DEMO_ORG_ID, "prompt": "um logo azul para uma gráfica",
 EMBED = {"org_id": demo.DEMO_ORG_ID, "texts": ["Maria pediu 40 convites.", "Entrega em 10 dias."]}
 
 
-def run_chain(cloud: LocalCloud, chain: str, request: dict[str, Any]) -> str:
-    """Start a fallback chain and wait for its end; the provider that answered."""
-    assert cloud.template is not None
-    arn = cloud.template.resolve(cloud.template.raw["Outputs"][f"{chain}Arn"]["Value"])
-    sfn = boto3.client("stepfunctions", endpoint_url=cloud.aws_url, region_name="us-east-1")
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"request": request}))
-    while True:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            break
-        time.sleep(0.05)
-    if described["status"] != "SUCCEEDED":
-        raise RuntimeError(f"{chain} ended {described['status']}")
+def chain_answer(cloud: LocalCloud, chain: str, request: dict[str, Any]) -> str:
+    """The provider that answered the chain."""
+    described, _ = run_chain(cloud, chain, request)
     return str(json.loads(described["output"])["provider"])
 
 
@@ -100,9 +90,9 @@ def main() -> None:
             return invoke(cloud, "ImageGenerate", {**IMAGE, "provider": "replicate"})
 
         cases: list[tuple[str, str, Callable[[], str]]] = [
-            ("LlmGenerate, LlmFallbackChain", "anthropic", lambda: run_chain(cloud, "LlmFallbackChain", LLM)),
+            ("LlmGenerate, LlmFallbackChain", "anthropic", lambda: chain_answer(cloud, "LlmFallbackChain", LLM)),
             ("LlmGenerate, direct (in-function fallback)", "anthropic", lambda: invoke(cloud, "LlmGenerate", LLM)),
-            ("ImageGenerate, ImageFallbackChain", "openai", lambda: run_chain(cloud, "ImageFallbackChain", IMAGE)),
+            ("ImageGenerate, ImageFallbackChain", "openai", lambda: chain_answer(cloud, "ImageFallbackChain", IMAGE)),
             ("ImageGenerate, direct openai then replicate", "openai", image_direct),
             (
                 "EmbeddingsCreate, direct (no second provider)",
