@@ -474,6 +474,19 @@ class ProviderClient(ABC):
         def attempt() -> httpx.Response:
             return self._send_once(method, url, logged_path, all_headers, json, params, data, timeout, effect=effect)
 
+        return self._attempt_or_guard(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
+
+    def _attempt_or_guard(
+        self,
+        attempt: Callable[[], T],
+        *,
+        operation: str | None,
+        cost: int,
+        attempts: int | None,
+        billing: Billing | None,
+    ) -> T:
+        """Inside a :meth:`guarded` call of this adapter a request is one attempt of that call
+        (sent once, under its breaker, limits and retries); otherwise it is a guarded call."""
         if _GUARDING.get() is self:
             return attempt()
         return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
@@ -522,9 +535,7 @@ class ProviderClient(ABC):
                 method, url, path, all_headers, json, params, consume, first_byte_timeout, idle_timeout
             )
 
-        if _GUARDING.get() is self:
-            return attempt()
-        return self.guarded(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
+        return self._attempt_or_guard(attempt, operation=operation, cost=cost, attempts=attempts, billing=billing)
 
     def _stream_once(
         self,
