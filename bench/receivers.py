@@ -1,7 +1,7 @@
 """make bench: warm webhook receivers against a bare receiver, on the same local AWS.
 
-p50/p99 and throughput of WebhookEvolution and WebhookStripe (verify + archive + dedupe +
-enqueue) against a bare Powertools resolver that only enqueues, both on the same local AWS
+p50/p99 and throughput of WebhookEvolution and WebhookStripe (verify + normalise + one SQS send
+carrying the redacted archive) against a bare Powertools resolver that only enqueues, both on the same local AWS
 (moto) server, at concurrency 1 / 4 / 16 (threads calling each handler in-process, the same way
 for both). Hub and bare blocks alternate, each on a fresh empty queue, so neither side pays
 for the other's backlog or for the machine being busier at one moment.
@@ -161,7 +161,10 @@ def main() -> None:
             f"Warm webhook receivers, {args.warm_requests} requests per side in {args.rounds} alternating blocks"
             " (fresh queue per block), threads calling the handler in-process, same local AWS"
         )
-        print("  (receiver = verify + archive to S3 + dedupe + enqueue; bare = Powertools resolver, enqueue only)")
+        print(
+            "  (receiver = verify + normalise + enqueue with the redacted archive, which the consumer writes to S3"
+            " before processing; bare = Powertools resolver, enqueue only)"
+        )
         print("  ratio = hub / bare: p50 and p99 latency; throughput as how many times lower the hub's is")
         for provider in args.providers:
             make_events = makers[provider]
