@@ -12,9 +12,7 @@ national number, not "+55 9999-9999". libphonenumber knows the numbering plan.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from types import ModuleType
 
 from hub.errors import InvalidRequestError
 
@@ -23,14 +21,10 @@ DEFAULT_REGION = "BR"
 MAX_PHONE_INPUT = 40
 
 
-def _phonenumbers() -> ModuleType:
-    # Imported on first use (cold start): most functions that import this module never parse a phone.
-    return importlib.import_module("phonenumbers")
-
-
 def to_e164(raw: str, *, default_region: str = DEFAULT_REGION, field: str = "phone") -> str:
     """Normalise a phone number to E.164 (``+5511999999999``) or raise InvalidRequestError."""
-    phonenumbers = _phonenumbers()
+    import phonenumbers  # on first use, not at init (cold start): most importers never parse a phone
+
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
@@ -65,7 +59,8 @@ def brazilian_phone(e164: str | None) -> BrazilianPhone | None:
     None for no number, foreign numbers, and numbers without a DDD (0800, 0300…)."""
     if not e164:
         return None
-    phonenumbers = _phonenumbers()
+    import phonenumbers  # on first use (cold start)
+
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
