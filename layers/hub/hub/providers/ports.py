@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, get_args
 
@@ -46,6 +46,15 @@ if TYPE_CHECKING:
     from hub.providers.outbound import MediaMessage, OutboundEmail, SentEmail, SentMessage, WhatsAppTemplate
     from hub.providers.pluggy.client import BankTransaction
     from hub.search.models import Engine, SearchResults
+    from hub.social.models import (
+        DayMetrics,
+        PostMetrics,
+        PublishedPost,
+        PublishStep,
+        SocialAccount,
+        SocialContent,
+        SocialPost,
+    )
 
 PortT = TypeVar("PortT")
 ChargeT = TypeVar("ChargeT")
@@ -270,6 +279,55 @@ class WebSearch(Protocol):
     ) -> SearchResults: ...
 
 
+# ----- social networks --------------------------------------------------------------------
+
+
+class SocialPublisher(Protocol):
+    """LinkedIn, Instagram, Facebook Pages, YouTube: one post in the steps SocialPublishWorkflow
+    drives (hub.social.publish). Each step is one Lambda invocation; nothing here sleeps."""
+
+    @classmethod
+    def check_post(cls, content: SocialContent) -> None:
+        """Refuse (InvalidRequestError naming the field) what this network cannot publish —
+        text length, media count/types, formats — before anything is stored or sent."""
+        ...
+
+    def prepare_post(self, post: SocialPost) -> PublishStep:
+        """Upload media / create containers; nothing visible yet. RateLimitedError when the
+        network's publishing quota is spent (the workflow delays to ``retry_after``)."""
+        ...
+
+    def poll_post(self, post: SocialPost, job: dict[str, Any]) -> PublishStep:
+        """Media still processing? ``ready`` or ``pending`` again (the workflow bounds polling)."""
+        ...
+
+    def publish_post(self, post: SocialPost, job: dict[str, Any]) -> PublishedPost:
+        """The one irreversible call, sent once (``attempts=1``, ``effect=True``): a lost answer
+        is OutcomeUnknownError and the workflow calls :meth:`find_post`, never this again."""
+        ...
+
+    def find_post(self, post: SocialPost, job: dict[str, Any], *, since: datetime) -> PublishedPost | None:
+        """After an unknown outcome: the account's post made by this publication since
+        ``since`` (matched on what ``job`` and the content identify), or None."""
+        ...
+
+
+class SocialInsights(Protocol):
+    """The same networks' metrics, read by SocialInsightsSync (hub.social.insights)."""
+
+    def list_accounts(self) -> list[SocialAccount]:
+        """The accounts this integration can publish to and read."""
+        ...
+
+    def account_metrics(self, account: str, start: date, end: date) -> list[DayMetrics]:
+        """Daily account metrics for ``start``..``end`` inclusive (days the network has)."""
+        ...
+
+    def post_metrics(self, account: str, post_ids: list[str]) -> list[PostMetrics]:
+        """Lifetime metrics of these posts (the hub's own publications)."""
+        ...
+
+
 class WebhookRegistrar(Protocol):
     """Points the provider's webhook for the org at the hub's route, through the provider's API
     (IntegrationConnect / IntegrationRotate). ``secret`` is a token the hub generated, for
@@ -324,6 +382,8 @@ PORTS: dict[str, type[Any]] = {
         WebSearch,
         WebhookRegistrar,
         CredentialRotator,
+        SocialPublisher,
+        SocialInsights,
     )
 }
 assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"

@@ -48,6 +48,8 @@ Capability = Literal[
     "WebSearch",
     "WebhookRegistrar",
     "CredentialRotator",
+    "SocialPublisher",
+    "SocialInsights",
 ]
 
 
