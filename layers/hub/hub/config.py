@@ -48,6 +48,25 @@ class Settings(BaseModel):
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
     # LGPD erasures that did not fit one invocation continue here (hub.lgpd).
     contact_erasure_queue_url: str | None = Field(None, alias="CONTACT_ERASURE_QUEUE_URL")
+    # Social publishing (hub.social, docs/social.md): publications, insights and their cursors.
+    social_table: str | None = Field(None, alias="SOCIAL_TABLE")
+    social_publish_state_machine_arn: str | None = Field(None, alias="SOCIAL_PUBLISH_STATE_MACHINE_ARN")
+    # Media still processing at a network is polled this often (Meta asks for at most once a
+    # minute) for at most this long unless the adapter says otherwise (Instagram: 5 minutes).
+    social_poll_seconds: int = Field(60, alias="SOCIAL_POLL_SECONDS", ge=1)
+    social_poll_max_seconds: int = Field(1800, alias="SOCIAL_POLL_MAX_SECONDS", ge=1)
+    # A publish whose answer was lost is looked up this often, this many times, before it goes
+    # to the manual queue as "unconfirmed" (never posted a second time blindly).
+    social_lookup_seconds: int = Field(60, alias="SOCIAL_LOOKUP_SECONDS", ge=1)
+    social_lookup_attempts: int = Field(3, alias="SOCIAL_LOOKUP_ATTEMPTS", ge=1)
+    # A network that is down is tried again after this (doubling), this many times.
+    social_retry_seconds: int = Field(60, alias="SOCIAL_RETRY_SECONDS", ge=1)
+    social_retry_attempts: int = Field(3, alias="SOCIAL_RETRY_ATTEMPTS", ge=0)
+    # Quota delays (to the network's reset) allowed before the post goes to the manual queue.
+    social_max_delays: int = Field(10, alias="SOCIAL_MAX_DELAYS", ge=0)
+    social_max_schedule_days: int = Field(180, alias="SOCIAL_MAX_SCHEDULE_DAYS", ge=1, le=360)
+    # Presigned media links (networks fetching our media; the manual queue's links).
+    social_media_url_seconds: int = Field(6 * 3600, alias="SOCIAL_MEDIA_URL_SECONDS", ge=60, le=7 * 86400)
     # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
     orgs_table: str | None = Field(None, alias="ORGS_TABLE")
     org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)

@@ -142,7 +142,10 @@ class PublishStep(BaseModel):
 
     status: Literal["ready", "pending"]
     job: dict[str, Any] = Field(default_factory=dict)
-    poll_after_seconds: int | None = None
+    # The adapter's own cadence (YouTube: 0, the next chunk at once); None: SOCIAL_POLL_SECONDS.
+    poll_after_seconds: int | None = Field(None, ge=0)
+    # How long the network may be polled in all (Instagram: 5 minutes); None: SOCIAL_POLL_MAX_SECONDS.
+    max_poll_seconds: int | None = Field(None, ge=1)
 
 
 class PublishedPost(BaseModel):
