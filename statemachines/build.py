@@ -326,10 +326,20 @@ def render_nfse() -> str:
     return json.dumps(build_nfse(), indent=2, ensure_ascii=False) + "\n"
 
 
+SOCIAL_PUBLISH_PATH = HERE / "social_publish.asl.json"
+
+
+def render_social_publish() -> str:
+    from statemachines.social_publish import build as build_social_publish
+
+    return json.dumps(build_social_publish(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
     for chain in CHAINS:
         path_for(chain).write_text(render(chain), encoding="utf-8")
     NFSE_PATH.write_text(render_nfse(), encoding="utf-8")
+    SOCIAL_PUBLISH_PATH.write_text(render_social_publish(), encoding="utf-8")
 
 
 if __name__ == "__main__":

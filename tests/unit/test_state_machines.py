@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from statemachines.build import CHAINS, LAMBDA_SERVICE_ERRORS, NFSE_PATH, Chain, path_for, render, render_nfse
+from statemachines.build import (
+    CHAINS,
+    LAMBDA_SERVICE_ERRORS,
+    NFSE_PATH,
+    SOCIAL_PUBLISH_PATH,
+    Chain,
+    path_for,
+    render,
+    render_nfse,
+    render_social_publish,
+)
 
 
 @pytest.mark.parametrize("chain", CHAINS, ids=lambda c: c.name)
@@ -155,3 +165,26 @@ def test_the_nfse_workflow_is_generated_reachable_and_guarded() -> None:
     # Focus NFe is tried only after Nuvem Fiscal failed; a rejection at Nuvem Fiscal is final.
     assert states["EmitNuvemFiscal"]["Catch"][0]["Next"] == "Reject"
     assert states["EmitNuvemFiscal"]["Catch"][1]["Next"] == "EmitFocus"
+
+
+def test_the_social_publish_workflow_is_generated_and_waits_in_wait_states() -> None:
+    assert SOCIAL_PUBLISH_PATH.read_text(encoding="utf-8") == render_social_publish(), (
+        "run: python -m statemachines.build"
+    )
+    definition = json.loads(render_social_publish())
+    states = definition["States"]
+    assert_every_state_reachable(states, definition["StartAt"])
+    assert definition["TimeoutSeconds"] < 365 * 86400  # a Standard execution lives at most a year
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert state.get("Retry") and state.get("Catch"), name
+    # Every wait the step asks for is a Wait state (polling, lookups, retries, quota resets, publish_at).
+    waits = {name: state for name, state in states.items() if state["Type"] == "Wait"}
+    assert {w.get("SecondsPath") or w.get("TimestampPath") for w in waits.values()} == {
+        "$.publish_at",
+        "$.step.value.wait_seconds",
+        "$.step.value.wait_until",
+    }
+    assert all(w["Next"] == "Advance" for w in waits.values())
+    # The step failing past its retries parks the post in the manual queue.
+    assert states["Advance"]["Catch"][0]["Next"] == "Park"

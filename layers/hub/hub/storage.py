@@ -23,6 +23,9 @@ def s3_client() -> Any:
     if _client is None:
         settings = get_settings()
         config = Config(
+            # SigV4 for presigned URLs too (botocore may sign them with SigV2 against a custom
+            # endpoint; R2 and current S3 regions accept only SigV4).
+            signature_version="s3v4",
             s3={"addressing_style": "path" if settings.storage_endpoint_url else "auto"},
             retries={"mode": "standard", "max_attempts": 3},
             connect_timeout=3,
