@@ -329,6 +329,10 @@ def test_a_token_that_needs_reauth_sends_the_post_to_the_manual_queue_and_notifi
     manual = [e for e in tap() if e["detail-type"] == "social.publication.needs_manual"]
     assert len(manual) == 1
     assert manual[0]["detail"]["publication_id"] == accepted["publication_id"]
+    # and it is in the org's manual queue
+    queue = invoke("social_publication_list", {"org_id": ORG})["publications"]
+    assert [p["publication_id"] for p in queue] == [accepted["publication_id"]]
+    assert invoke("social_publication_list", {"org_id": ORG, "status": "published"})["publications"] == []
 
 
 def test_a_network_down_past_the_retry_budget_goes_to_the_manual_queue(network: FakeNetwork, clock: Clock) -> None:

@@ -102,6 +102,13 @@ class PublicationRef(OperationRequest):
     publication_id: PublicationId
 
 
+class PublicationListRequest(OperationRequest):
+    org_id: OrgId
+    # The manual queue by default (the seed's "buffer interno").
+    status: PublicationStatus = "needs_manual"
+    limit: int = Field(50, ge=1, le=200, strict=True)
+
+
 class ResolvedMedia(BaseModel):
     """A media item as an adapter gets it: ``url`` is always fetchable by the network (a
     presigned GET of our object, or the caller's public URL); ``bucket``/``key`` are set for

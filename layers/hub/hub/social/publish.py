@@ -48,6 +48,7 @@ from hub.social.models import (
     FINAL_STATUSES,
     ManualReason,
     Network,
+    PublicationListRequest,
     PublicationRef,
     PublicationStatus,
     PublishStep,
@@ -229,8 +230,21 @@ def _require(ref: PublicationRef) -> Publication:
     return pub
 
 
+class PublicationList(BaseModel):
+    publications: list[PublicationView]
+
+
+def list_publications(request: PublicationListRequest) -> PublicationList:
+    """An org's publications in one status, most recently changed first (default: the manual queue)."""
+    found = store.list_by_status(request.org_id, request.status, limit=request.limit)
+    return PublicationList(publications=[_view(pub) for pub in found])
+
+
 def status(ref: PublicationRef) -> PublicationView:
-    pub = _require(ref)
+    return _view(_require(ref))
+
+
+def _view(pub: Publication) -> PublicationView:
     post = pub.post
     return PublicationView(
         publication_id=pub.publication_id,
