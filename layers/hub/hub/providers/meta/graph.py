@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from botocore.exceptions import ClientError
 
+from hub.aws import aws_client
+from hub.config import get_settings
 from hub.errors import (
     AuthenticationError,
     HubError,
@@ -33,8 +35,6 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.aws import aws_client
-from hub.config import get_settings
 from hub.observability import logger
 from hub.providers.base.client import ProviderClient
 
@@ -261,9 +261,7 @@ class GraphApiClient(ProviderClient):
     def take_rate_limits(self, operation: str | None, cost: int = 1) -> None:
         # Before any call leaves: refuse while a back-off lasts, without calling Meta.
         keys = self.usage_business_ids()
-        self.usage_backoff().refuse_if_backing_off(
-            self.provider, None if keys is None else [f"b_{k}" for k in keys]
-        )
+        self.usage_backoff().refuse_if_backing_off(self.provider, None if keys is None else [f"b_{k}" for k in keys])
         super().take_rate_limits(operation, cost)
 
     def observe_usage(self, response: httpx.Response) -> None:
