@@ -462,3 +462,13 @@ def test_publishing_counts_against_the_page_being_published_to() -> None:
     client = Spy(CREDS, http=httpx.Client(transport=httpx.MockTransport(graph)), org_id="acme")
     client.publish_post(post_of(), {"kind": "feed"})
     assert scopes == [("accounts", "acme"), ("publish", PAGE)]
+
+
+def test_a_reel_finish_answered_success_false_goes_to_the_manual_queue_not_a_retry() -> None:
+    graph = FakeGraph({("POST", f"/{V}/{PAGE}/video_reels"): {"success": False}})
+    with pytest.raises(InvalidRequestError) as info:
+        client_with(graph).publish_post(
+            post_of("Reel!", (VIDEO,), format="reel"), {"kind": "reel", "video_id": "5550001"}
+        )
+    assert info.value.code == "publish_refused"
+    assert len(graph.posts()) == 1

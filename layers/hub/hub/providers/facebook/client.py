@@ -284,7 +284,9 @@ class FacebookClient(GraphApiClient, OAuthClient):
         video_id = str(body.get("video_id") or "")
         upload_url = body.get("upload_url")
         if not video_id or not isinstance(upload_url, str):
-            raise ProviderUnavailableError("facebook answered the reel upload start without video_id/upload_url")
+            raise ProviderUnavailableError(
+                "facebook answered the reel upload start without video_id/upload_url", provider=self.provider
+            )
         # Step 2, a hosted file: POST {upload_url} with "Authorization: OAuth {page token}" and
         # "file_url: {our presigned URL}" — Meta fetches the file itself.
         token = auth["Authorization"].partition(" ")[2]
@@ -362,7 +364,13 @@ class FacebookClient(GraphApiClient, OAuthClient):
                     data["description"] = post.text
                 body = send(f"/{page}/video_reels", data)
                 if body.get("success") is False:
-                    raise ProviderUnavailableError("facebook answered the reel publish with success=false")
+                    # Meta said no without an error: never retried blindly (a second finish could
+                    # publish twice); the post goes to the manual queue.
+                    raise InvalidRequestError(
+                        "facebook answered the reel publish with success=false",
+                        provider=self.provider,
+                        code="publish_refused",
+                    )
                 return self._published(video_id, f"https://www.facebook.com/reel/{video_id}")
             if kind == "video":
                 # https://developers.facebook.com/docs/video-api/guides/publishing — file_url:
