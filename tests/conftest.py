@@ -17,6 +17,7 @@ from hub.config import get_settings
 from hub.integrations import records as integration_records
 from hub.providers.base import auth as base_auth
 from hub.providers.base import client as base
+from hub.providers.meta import graph as meta_graph
 from hub.resilience import breaker
 from hub.usage import meter as usage_meter
 from hub.usage import prices as usage_prices
@@ -77,6 +78,7 @@ def reset_hub_caches() -> None:
     base._SHARED_HTTP = None
     base_auth.CONTAINER_TOKENS.clear()
     breaker.forget()
+    meta_graph.forget_usage()
     for fn in (
         idempotency.persistence_store,
         idempotency._config,

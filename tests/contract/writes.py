@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.providers.outbound import OutboundEmail
+from hub.social.models import SocialPost
 
 TO = "+5511987654321"
 EMAIL = OutboundEmail(
@@ -19,9 +20,19 @@ EMAIL = OutboundEmail(
 
 Write = Callable[[Any], object]
 
+
+def facebook_publish(client: Any) -> object:
+    """A page post. Its page token comes from GET /me/accounts first (a read, whose lost answer
+    is only "unavailable"): the contract is about the publish, so the token is known already."""
+    client._page_tokens = {"1020": ("EAApage-token-contract-0001", frozenset({"CREATE_CONTENT"}))}
+    post = SocialPost(org_id="acme", publication_id="pub_" + "2" * 32, account="1020", text="Olá!")
+    return client.publish_post(post, {"kind": "feed"})
+
+
 WRITES: dict[str, Write] = {
     "evolution": lambda client: client.send_text(TO, "Olá!"),
     "whatsapp_cloud": lambda client: client.send_text(TO, "Olá!"),
     "twilio": lambda client: client.send_sms(TO, "Olá!"),
     "resend": lambda client: client.send_email(EMAIL, idempotency_key="contract-write-1"),
+    "facebook": facebook_publish,
 }

@@ -137,6 +137,11 @@ class Settings(BaseModel):
     breaker_cache_seconds: float = Field(1.0, alias="BREAKER_CACHE_SECONDS", ge=0)
     # JSON: {"asaas": [{"name": ..., "limit": ..., "window_seconds": ..., "scope": ...}]}
     rate_limit_overrides: str | None = Field(None, alias="RATE_LIMIT_OVERRIDES")
+    # Meta Graph usage headers (hub.providers.meta.graph, docs/social.md "Meta rate limits"): at
+    # or above this percentage every Graph client backs off (shared, in RESILIENCE_TABLE) until
+    # Meta's estimated_time_to_regain_access, or this many seconds when Meta gives none.
+    meta_usage_backoff_percent: float = Field(90.0, alias="META_USAGE_BACKOFF_PERCENT", gt=0, le=100)
+    meta_usage_backoff_seconds: int = Field(300, alias="META_USAGE_BACKOFF_SECONDS", ge=1)
 
     # Converting provider costs (USD) for reports in BRL; set per deployment.
     usd_brl_rate: Decimal = Field(Decimal("5.40"), alias="USD_BRL_RATE", gt=0)

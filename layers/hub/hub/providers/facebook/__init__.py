@@ -1,11 +1,13 @@
 """Facebook Login for Pages and Instagram business accounts: code flow, then the long-lived
-(~60 days) user token obtained right after the callback.
+(~60 days) user token obtained right after the callback; and the Pages API for publishing to
+the org's pages and reading their insights (``client.FacebookClient``).
 
 The API facts this adapter relies on, with their doc links, are in README.md. The ``meta``
 package (Meta webhooks, WhatsApp Cloud API) is separate.
 """
 
 from hub.providers.base.descriptor import OAuthSpec, ProviderDescriptor
+from hub.resilience.ratelimit import HOUR, LimitRule
 
 # Graph API version: configuration (the app secret's "graph_version" replaces it).
 GRAPH_VERSION = "v26.0"
@@ -34,9 +36,25 @@ OAUTH = OAuthSpec(
     access_token_lifetime=60 * 24 * 3600,
 )
 
+# The seed's 2 posts per hour per page, a hub-side limit: counted on the publishing call only
+# (operation "publish"), per page (FacebookClient.account_scope is the page being published
+# to), in fixed clock hours (hub.resilience.ratelimit: hh:00-hh:59 UTC), so a spent hour answers
+# RateLimitedError(retry_after=seconds to the next hour) and the workflow publishes then.
+PUBLISH_OPERATION = "publish"
+POSTS_PER_HOUR = LimitRule(
+    "posts_per_hour",
+    2,
+    HOUR,
+    "account",
+    note="the seed's 2 posts per hour per page (hub policy; fixed clock hours)",
+    applies_to=PUBLISH_OPERATION,
+)
+
 DESCRIPTOR = ProviderDescriptor(
     auth="oauth2",
     default_base_url="https://graph.facebook.com",
     oauth=OAUTH,
-    docs="https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow",
+    capabilities=frozenset({"SocialPublisher", "SocialInsights"}),
+    limits=(POSTS_PER_HOUR,),
+    docs="https://developers.facebook.com/docs/pages-api",
 )

@@ -136,7 +136,8 @@ class WhatsAppCloudClient(GraphApiClient):
     def api_version(self) -> str:
         return self.credentials.graph_version or self.graph_version
 
-    def classify(self, response: httpx.Response) -> HubError | None:
+    def classify_response(self, response: httpx.Response) -> HubError | None:
+        # GraphApiClient.classify reads the usage headers of every answer, then calls this.
         if response.status_code < 400:
             return None
         try:
@@ -144,7 +145,7 @@ class WhatsAppCloudClient(GraphApiClient):
         except ValueError:
             error = None
         if error is None:
-            return super().classify(response)
+            return super().classify_response(response)
         retry_after = parse_retry_after(response.headers["retry-after"]) if "retry-after" in response.headers else None
         return meta_error_to_hub(
             self.provider, error, http_status=response.status_code, headers=response.headers, retry_after=retry_after
