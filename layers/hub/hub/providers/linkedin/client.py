@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -158,9 +159,10 @@ class LinkedInClient(OAuthClient):
             self._app = parse_secret(LinkedInApp, raw, what="linkedin OAuth app credentials", provider=self.provider)
         return self._app
 
-    @property
+    @cached_property
     def api_version(self) -> str:
-        """The org's ``api_version``, else the app's, else LINKEDIN_API_VERSION."""
+        """The org's ``api_version``, else the app's, else LINKEDIN_API_VERSION (resolved once
+        per client)."""
         creds = self.credentials
         if isinstance(creds, LinkedInCredentials) and creds.api_version:
             return creds.api_version
