@@ -97,6 +97,7 @@ POST_FIELDS = frozenset(
 )
 _INTERVAL = re.compile(r"^\(timeRange:\(start:(\d+),end:(\d+)\),timeGranularityType:(DAY|MONTH)\)$")
 _LIST = re.compile(r"^List\((.*)\)$")
+_ESCAPE = re.compile(r"\\(.)")
 DAY_MS = 86_400_000
 
 
@@ -233,7 +234,8 @@ class LinkedInSandbox(OAuthSandbox):
             return problems
         if body["author"] not in (DEMO_MEMBER, DEMO_ORGANIZATION):
             problems.append(f"/author :: {body['author']} is not a member or organization this token may post as")
-        if not isinstance(body["commentary"], str) or len(body["commentary"]) > 3000:
+        # 3,000 characters of text (escapes of little's reserved characters do not count).
+        if not isinstance(body["commentary"], str) or len(_ESCAPE.sub(r"\1", body["commentary"])) > 3000:
             problems.append("/commentary :: must be a string of at most 3000 characters")
         if body["visibility"] not in ("PUBLIC", "CONNECTIONS", "LOGGED_IN"):
             problems.append(f"/visibility :: {body['visibility']} is not a valid Visibility")

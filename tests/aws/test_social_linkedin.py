@@ -217,3 +217,42 @@ def test_the_sandbox_refuses_a_post_body_naming_the_fields(sandboxes: ServedSand
     assert answer.status_code == 422
     message = answer.json()["message"]
     assert "/text :: unrecognized field" in message and "/commentary :: field is required" in message
+
+
+REST_HEADERS = {
+    "Authorization": f"Bearer {DEMO_ACCESS_TOKEN}",
+    "LinkedIn-Version": "202607",
+    "X-Restli-Protocol-Version": "2.0.0",
+}
+
+
+def test_the_sandbox_refuses_a_post_with_media_never_uploaded(sandboxes: ServedSandboxes) -> None:
+    body = {
+        "author": DEMO_ORGANIZATION,
+        "commentary": "x",
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+        "lifecycleState": "PUBLISHED",
+        "content": {"media": {"id": "urn:li:image:D4D10AQnever"}},
+    }
+    answer = httpx.post(f"{sandboxes.url}/linkedin/rest/posts", json=body, headers=REST_HEADERS)
+    assert answer.status_code == 422 and "/content/media/id" in answer.json()["message"]
+
+
+def test_the_sandbox_finalizes_a_video_only_with_every_etag_in_order(sandboxes: ServedSandboxes) -> None:
+    control(sandboxes, part_size=2)
+    init = httpx.post(
+        f"{sandboxes.url}/linkedin/rest/videos?action=initializeUpload",
+        json={"initializeUploadRequest": {"owner": DEMO_ORGANIZATION, "fileSizeBytes": 4}},
+        headers=REST_HEADERS,
+    ).json()["value"]
+    etags = [httpx.put(p["uploadUrl"], content=b"ab").headers["ETag"] for p in init["uploadInstructions"]]
+
+    def finalize(parts: list[str]) -> int:
+        request = {"finalizeUploadRequest": {"video": init["video"], "uploadToken": "", "uploadedPartIds": parts}}
+        url = f"{sandboxes.url}/linkedin/rest/videos?action=finalizeUpload"
+        return httpx.post(url, json=request, headers=REST_HEADERS).status_code
+
+    assert finalize(list(reversed(etags))) == 400
+    assert finalize(etags[:1]) == 400
+    assert finalize(etags) == 200

@@ -467,6 +467,18 @@ def test_the_version_is_configuration_the_setting_or_the_orgs_secret(monkeypatch
     versioned(seen[-1], "202610")
 
 
+def test_the_app_secret_sets_the_version_for_the_deployment_and_the_orgs_secret_wins(secrets: FakeSecrets) -> None:
+    # Given the hub's LinkedIn app pinned to 202609
+    secrets.stored["hub/_apps/linkedin"] = {"client_id": "c", "client_secret": "s", "api_version": "202609"}
+    seen, handler = recording(created())
+    # When an org without its own version posts / Then the app's version is sent
+    client_with(handler).publish_post(a_post(), {})
+    versioned(seen[-1], "202609")
+    # And an org with its own version sends that one
+    client_with(handler, creds=CREDS.model_copy(update={"api_version": "202611"})).publish_post(a_post(), {})
+    versioned(seen[-1], "202611")
+
+
 def test_a_malformed_version_in_the_secret_is_refused() -> None:
     with pytest.raises(ValidationError):
         LinkedInCredentials(access_token=SecretStr("t"), api_version="2026-07")
