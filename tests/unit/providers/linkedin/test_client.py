@@ -479,6 +479,14 @@ def test_the_app_secret_sets_the_version_for_the_deployment_and_the_orgs_secret_
     versioned(seen[-1], "202611")
 
 
+def test_a_malformed_version_in_the_app_secret_is_a_configuration_error_not_skipped(secrets: FakeSecrets) -> None:
+    secrets.stored["hub/_apps/linkedin"] = {"client_id": "c", "client_secret": "s", "api_version": "July 2026"}
+    seen, handler = recording(created())
+    with pytest.raises(ConfigurationError) as info:
+        client_with(handler).publish_post(a_post(), {})
+    assert "api_version" in info.value.message and seen == []
+
+
 def test_a_malformed_version_in_the_secret_is_refused() -> None:
     with pytest.raises(ValidationError):
         LinkedInCredentials(access_token=SecretStr("t"), api_version="2026-07")

@@ -167,8 +167,10 @@ class LinkedInClient(OAuthClient):
         if isinstance(creds, LinkedInCredentials) and creds.api_version:
             return creds.api_version
         try:
-            app = self.app
-        except (ConfigurationError, AuthenticationError):
+            app: OAuthApp | None = self.app
+        except ConfigurationError as exc:
+            if exc.code != "oauth_app_missing":
+                raise  # a malformed app secret (a bad api_version included) is said, never skipped
             app = None  # a stored token needs no app; the setting decides
         if isinstance(app, LinkedInApp) and app.api_version:
             return app.api_version
