@@ -443,12 +443,17 @@ def test_find_post_answers_none_when_the_post_is_not_there() -> None:
     assert client_with(handler).find_post(a_post(), {}, since=datetime(2026, 12, 3, tzinfo=UTC)) is None
 
 
-def test_a_member_lookup_linkedin_forbids_is_not_a_credentials_failure() -> None:
-    # Reading a member's posts needs r_member_social (partners only): 403, the token is fine
-    _, handler = recording(li_error(403, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author"))
-    with pytest.raises(InvalidRequestError) as info:
-        client_with(handler).find_post(a_post(account=MEMBER), {}, since=datetime(2026, 12, 3, tzinfo=UTC))
-    assert info.value.code == "linkedin_lookup_not_permitted"
+def test_a_member_lookup_linkedin_forbids_finds_nothing_and_is_not_a_credentials_failure() -> None:
+    # Given LinkedIn refusing to list a member's posts (r_member_social is for partners only)
+    forbidden = li_error(403, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author")
+    seen, handler = recording(forbidden)
+    client = client_with(handler)
+    # When the lookup runs / Then nothing is found (the workflow ends it "unconfirmed")
+    assert client.find_post(a_post(account=MEMBER), {}, since=datetime(2026, 12, 3, tzinfo=UTC)) is None
+    assert len(seen) == 1
+    # And that 403 is no credentials failure (elsewhere a 403 is: the grant lacks a scope)
+    error = client.classify(httpx.Response(403, json=forbidden.json(), request=seen[0]))
+    assert isinstance(error, InvalidRequestError) and error.code == "linkedin_lookup_not_permitted"
 
 
 # ----- versions and errors -------------------------------------------------------------------------

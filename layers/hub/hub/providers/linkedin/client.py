@@ -29,6 +29,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.observability import logger
 from hub.providers.base.client import ProviderCredentials
 from hub.providers.base.descriptor import OAuthSpec
 from hub.providers.base.oauth import OAuthApp, OAuthClient, OAuthCredentials
@@ -75,6 +76,7 @@ _PERSON = re.compile(r"^urn:li:person:[A-Za-z0-9_-]+$")
 _ORGANIZATION = re.compile(r"^urn:li:organization:[0-9]+$")
 PARTNER_ONLY = "linkedin_partner_only"
 SUNSET_VERSION = "linkedin_api_version_sunset"
+LOOKUP_NOT_PERMITTED = "linkedin_lookup_not_permitted"
 
 
 class LinkedInCredentials(OAuthCredentials):
@@ -234,7 +236,7 @@ class LinkedInClient(OAuthClient):
             return InvalidRequestError(
                 f"linkedin answered 403 to the posts lookup: {message} (reading a member's posts needs "
                 "r_member_social, granted to approved partners only)",
-                code="linkedin_lookup_not_permitted",
+                code=LOOKUP_NOT_PERMITTED,
                 **common,
             )
         error = super().classify(response)
@@ -322,12 +324,20 @@ class LinkedInClient(OAuthClient):
         author = self._author(post.account)
         # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
         # ("Find Posts by Authors": q=author, sortBy LAST_MODIFIED | CREATED).
-        response = self.rest(
-            "GET",
-            "/posts",
-            query=f"author={_q(author)}&q=author&count=10&sortBy=LAST_MODIFIED",
-            operation="find_post",
-        )
+        try:
+            response = self.rest(
+                "GET",
+                "/posts",
+                query=f"author={_q(author)}&q=author&count=10&sortBy=LAST_MODIFIED",
+                operation="find_post",
+            )
+        except InvalidRequestError as exc:
+            if exc.code != LOOKUP_NOT_PERMITTED:
+                raise
+            # A member's posts cannot be read without r_member_social: not found, as far as the
+            # hub can tell (the workflow ends it "unconfirmed", never posts it again).
+            logger.warning("linkedin_lookup_not_permitted", extra={"account": author, "org_id": self.org_id})
+            return None
         body = self.json_object(response)
         commentary = escape_little(post.text)
         media_ids = self._media_ids(job)
