@@ -67,6 +67,11 @@ class Settings(BaseModel):
     social_max_schedule_days: int = Field(180, alias="SOCIAL_MAX_SCHEDULE_DAYS", ge=1, le=360)
     # Presigned media links (networks fetching our media; the manual queue's links).
     social_media_url_seconds: int = Field(6 * 3600, alias="SOCIAL_MEDIA_URL_SECONDS", ge=60, le=7 * 86400)
+    # LinkedIn's Marketing API version (``LinkedIn-Version: YYYYMM``): configuration, not code. Each
+    # version lives at least 12 months, then answers 426 NONEXISTENT_VERSION; 202607 is live until
+    # mid-2027 (https://learn.microsoft.com/en-us/linkedin/marketing/versioning). An org's secret
+    # or the app secret (``api_version``) overrides it (hub.providers.linkedin, docs/social.md).
+    linkedin_api_version: str = Field("202607", alias="LINKEDIN_API_VERSION", pattern=r"^[0-9]{6}(\.[0-9]{2})?$")
     # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
     orgs_table: str | None = Field(None, alias="ORGS_TABLE")
     org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)

@@ -1,4 +1,5 @@
-"""LinkedIn: OAuth2 3-legged flow (Sign In with LinkedIn using OpenID Connect, Share on LinkedIn).
+"""LinkedIn: OAuth2 3-legged flow (Sign In with LinkedIn using OpenID Connect, Share on LinkedIn),
+posts and organic statistics (SocialPublisher, SocialInsights).
 
 The API facts this adapter relies on, with their doc links, are in README.md.
 """
@@ -27,5 +28,7 @@ DESCRIPTOR = ProviderDescriptor(
     auth="oauth2",
     default_base_url="https://api.linkedin.com",
     oauth=OAUTH,
-    docs="https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
+    # Posts, images/videos and organic statistics (client.py; docs/social.md, "LinkedIn").
+    capabilities=frozenset({"SocialPublisher", "SocialInsights"}),
+    docs="https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api",
 )
