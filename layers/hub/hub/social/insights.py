@@ -52,6 +52,11 @@ AccountStatus = Literal["synced", "up_to_date", "waiting", "truncated", "rate_li
 _deserializer = TypeDeserializer()
 
 
+def utcnow() -> datetime:
+    """The clock of syncs and reads (tests replace it)."""
+    return datetime.now(UTC)
+
+
 def insights_for(org_id: str, network: str) -> ports.SocialInsights:
     """The org's adapter for ``network`` (InvalidRequestError ``capability_unsupported`` when
     the network's adapter does not read insights)."""
@@ -181,7 +186,7 @@ def _days(start: date, end: date) -> Iterator[date]:
 
 
 def sync_insights(request: InsightsSyncRequest, *, resolve: Resolver = insights_for) -> InsightsSyncResult:
-    now = request.now or datetime.now(UTC)
+    now = request.now or utcnow()
     yesterday = brasilia_today(now) - timedelta(days=1)
     until = request.until or yesterday
     if until > yesterday:  # before anything is read or written
@@ -415,13 +420,8 @@ class InsightsGetResult(BaseModel):
     posts: list[StoredPostOut]
 
 
-def today() -> date:
-    """Brasília's date now (tests replace it)."""
-    return brasilia_today()
-
-
 def get_insights(request: InsightsGetRequest) -> InsightsGetResult:
-    current = today()
+    current = brasilia_today(utcnow())
     if request.from_ > request.to:
         raise InvalidRequestError("from: must be on or before to", code="validation_error")
     if request.to > current:
