@@ -423,3 +423,14 @@ def test_the_functions_sync_on_demand_and_read_back_the_range(
     ]
     assert answer["missing"] == [day(5).isoformat()]
     assert answer["posts"] == []
+
+
+def test_on_demand_for_one_org_syncs_only_its_connected_networks(hub_aws: HubAws, settings: None) -> None:
+    connect("acme", "instagram")
+    connect("acme", "youtube", status="needs_reauth")
+    connect("beta", "linkedin")
+    instagram = FakeNetwork([IG])
+
+    result = run({("acme", "instagram"): instagram}, org_id="acme")
+
+    assert [(a.org_id, a.network, a.account, len(a.days)) for a in result.accounts] == [("acme", "instagram", IG, 5)]

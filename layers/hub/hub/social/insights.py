@@ -35,7 +35,7 @@ from hub.brasilia import brasilia_today
 from hub.bus import put_event
 from hub.config import get_settings
 from hub.errors import AuthenticationError, HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
-from hub.observability import logger
+from hub.observability import logger, metrics
 from hub.providers import ports
 from hub.requests import OperationRequest, OrgId
 from hub.runtime import remaining_seconds
@@ -243,6 +243,12 @@ def sync_insights(request: InsightsSyncRequest, *, resolve: Resolver = insights_
                 break  # the org's token: every other account of this integration would fail too
         if result.truncated:
             break
+    metrics.add_metric(name="SocialInsightsDaysSynced", unit="Count", value=sum(len(a.days) for a in result.accounts))
+    metrics.add_metric(
+        name="SocialInsightsAccountsStopped",
+        unit="Count",
+        value=sum(a.status in ("rate_limited", "failed") for a in result.accounts) + len(result.failed),
+    )
     logger.info(
         "insights_sync",
         extra={
