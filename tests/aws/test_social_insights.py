@@ -17,14 +17,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hub.config import get_settings
-from hub.errors import ProviderUnavailableError, RateLimitedError
+from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.integrations.records import IntegrationRecord, put_record
 from hub.providers import ports
 from hub.social import insights, insights_store
 from hub.social.insights import InsightsSyncRequest, sync_insights
 from hub.social.models import DayMetrics, PostMetrics, SocialAccount
 from tests.aws.conftest import HubAws
-from tests.helpers import FakeLambdaContext, load_function
+from tests.helpers import FakeLambdaContext, load_function, sample_event
 
 # 09:00 in Brasília on 2027-03-06: "yesterday" is 2027-03-05.
 NOW = datetime(2027, 3, 6, 12, 0, tzinfo=UTC)
@@ -434,3 +434,33 @@ def test_on_demand_for_one_org_syncs_only_its_connected_networks(hub_aws: HubAws
     result = run({("acme", "instagram"): instagram}, org_id="acme")
 
     assert [(a.org_id, a.network, a.account, len(a.days)) for a in result.accounts] == [("acme", "instagram", IG, 5)]
+
+
+def test_the_schedule_syncs_every_connected_network_and_skips_those_without_insights(
+    hub_aws: HubAws, settings: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two connected networks, one of which has no insights adapter
+    connect("acme", "instagram")
+    connect("beta", "linkedin")
+    network = FakeNetwork([IG])
+
+    def for_org(port: Any, org_id: str, provider: str, **kwargs: Any) -> Any:
+        if provider == "linkedin":
+            raise InvalidRequestError("network: linkedin is not a SocialInsights", code="capability_unsupported")
+        return network
+
+    monkeypatch.setattr(ports, "for_org", for_org)
+    monkeypatch.setattr(insights, "utcnow", lambda: NOW)
+
+    # When the schedule's event arrives
+    result = load_function("social_insights_sync").handler(
+        sample_event("social_insights_sync"), FakeLambdaContext("SocialInsightsSync", timeout_ms=600_000)
+    )
+
+    # Then the supported one is synced up to yesterday, the other listed, nothing failed
+    assert result["until"] == YESTERDAY.isoformat()
+    assert [(a["org_id"], a["network"], a["status"], len(a["days"])) for a in result["accounts"]] == [
+        ("acme", "instagram", "synced", 5)
+    ]
+    assert result["not_supported"] == ["beta/linkedin"]
+    assert result["failed"] == {} and result["truncated"] is False

@@ -13,7 +13,7 @@ from hub.errors import InvalidRequestError
 from hub.social import insights
 from hub.social.insights import InsightsSyncRequest, sync_insights
 from hub.social.insights_store import Cursor
-from tests.helpers import FakeLambdaContext, load_function
+from tests.helpers import FakeLambdaContext, load_function, sample_event
 
 # 09:00 in Brasília on 2027-03-06.
 NOW = datetime(2027, 3, 6, 12, 0, tzinfo=UTC)
@@ -109,3 +109,14 @@ def test_sync_refuses_an_unregistered_org_before_reading(untouched: None) -> Non
     with pytest.raises(InvalidRequestError) as refused:
         sync_insights(InsightsSyncRequest.model_validate({"org_id": "nobody", "now": NOW}), resolve=trap)
     assert refused.value.code == "unknown_org"
+
+
+@pytest.mark.parametrize(
+    ("sample", "model"),
+    [
+        ("social_insights_sync_account", InsightsSyncRequest),
+        ("social_insights_get", insights.InsightsGetRequest),
+    ],
+)
+def test_the_documented_samples_are_valid_requests(sample: str, model: Any) -> None:
+    assert model.model_validate(sample_event(sample))
