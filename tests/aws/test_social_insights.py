@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hub.config import get_settings
-from hub.errors import InvalidRequestError, ProviderUnavailableError, RateLimitedError
+from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.integrations.records import IntegrationRecord, put_record
 from hub.providers import ports
 from hub.social import insights, insights_store
@@ -46,6 +46,7 @@ class FakeNetwork:
         self.reported: dict[str, set[date]] = {}
         self.fail_on: dict[str, date] = {}
         self.rate_limited: set[str] = set()
+        self.token_refused = False
         self.calls: list[tuple[str, str, Any]] = []
 
     def list_accounts(self) -> list[SocialAccount]:
@@ -54,6 +55,8 @@ class FakeNetwork:
 
     def account_metrics(self, account: str, start: date, end: date) -> list[DayMetrics]:
         self.calls.append(("account_metrics", account, (start, end)))
+        if self.token_refused:
+            raise AuthenticationError("token revoked", provider="fake", http_status=401)
         if account in self.rate_limited:
             raise RateLimitedError("quota spent", retry_after=3600, provider="fake")
         failing = self.fail_on.get(account)
@@ -119,6 +122,15 @@ def cursor(org: str = "acme", network: str = "instagram", account: str = IG) -> 
     return insights_store.get_cursor(org, network, account)
 
 
+def drain(hub_aws: HubAws, queue_url: str) -> list[dict[str, Any]]:
+    sqs, seen = hub_aws.client("sqs"), {}
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+        "Messages"
+    ):
+        seen.update({m["MessageId"]: json.loads(m["Body"]) for m in batch})
+    return list(seen.values())
+
+
 def test_first_sync_backfills_then_reads_only_the_new_days(hub_aws: HubAws, settings: None) -> None:
     # Given an org whose Instagram integration is connected, never synced
     connect("acme", "instagram")
@@ -164,15 +176,6 @@ def test_first_sync_backfills_then_reads_only_the_new_days(hub_aws: HubAws, sett
         (YESTERDAY + timedelta(days=2)).isoformat(),
     }
     assert all(e["source"] == "integrations-hub" and e["detail"]["org_id"] == "acme" for e in events)
-
-
-def drain(hub_aws: HubAws, queue_url: str) -> list[dict[str, Any]]:
-    sqs, seen = hub_aws.client("sqs"), {}
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
-        "Messages"
-    ):
-        seen.update({m["MessageId"]: json.loads(m["Body"]) for m in batch})
-    return list(seen.values())
 
 
 class Flaky:
@@ -464,3 +467,37 @@ def test_the_schedule_syncs_every_connected_network_and_skips_those_without_insi
     ]
     assert result["not_supported"] == ["beta/linkedin"]
     assert result["failed"] == {} and result["truncated"] is False
+
+
+def test_a_network_refusing_to_list_accounts_fails_that_integration_only(
+    hub_aws: HubAws, settings: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect("acme", "instagram")
+    connect("beta", "youtube")
+    broken, youtube = FakeNetwork([IG]), FakeNetwork(["UC1234567890abcdefghijkl"])
+
+    def refuse() -> list[SocialAccount]:
+        raise InvalidRequestError("(#100) Tried accessing nonexisting field", provider="instagram", http_status=400)
+
+    monkeypatch.setattr(broken, "list_accounts", refuse)
+
+    result = run({("acme", "instagram"): broken, ("beta", "youtube"): youtube})
+
+    assert result.failed == {"acme/instagram": "InvalidRequestError"}
+    assert [(a.network, len(a.days)) for a in result.accounts] == [("youtube", 5)]
+
+
+def test_a_refused_token_stops_that_integrations_accounts_not_the_others(hub_aws: HubAws, settings: None) -> None:
+    connect("acme", "facebook")
+    connect("beta", "instagram")
+    pages, instagram = FakeNetwork(["1000000000001", "1000000000002"]), FakeNetwork([IG])
+    pages.token_refused = True
+
+    result = run({("acme", "facebook"): pages, ("beta", "instagram"): instagram})
+
+    assert [(a.org_id, a.account, a.status, a.error) for a in result.accounts] == [
+        ("acme", "1000000000001", "failed", "AuthenticationError"),
+        ("beta", IG, "synced", None),
+    ]
+    assert pages.asked("1000000000002") == []  # same token: not tried
+    assert cursor("acme", "facebook", "1000000000001").last_error == "AuthenticationError"

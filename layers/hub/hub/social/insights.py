@@ -45,6 +45,8 @@ from hub.social.models import NETWORKS, AccountId, Metrics, Network
 EVENT_TYPE = "social.insights.synced"
 MAX_RANGE_DAYS = 366
 POST_BATCH = 50  # post ids per post_metrics call
+# ports.for_org's refusals of a network that has no insights adapter.
+UNSUPPORTED = frozenset({"capability_unsupported", "unknown_provider"})
 
 # (org_id, network) -> the org's adapter for that network.
 Resolver = Callable[[str, str], ports.SocialInsights]
@@ -208,14 +210,12 @@ def sync_insights(request: InsightsSyncRequest, *, resolve: Resolver = insights_
                 accounts = [request.account]
             else:
                 accounts = sorted({a.account for a in adapter.list_accounts()})
-        except InvalidRequestError as exc:
-            if exc.code != "capability_unsupported":
-                raise
-            if request.network is not None:
-                raise  # asked for by name: the caller's mistake
-            result.not_supported.append(name)
-            continue
         except HubError as exc:  # one integration's outage or revoked grant never stops the others
+            if isinstance(exc, InvalidRequestError) and exc.code in UNSUPPORTED:
+                if request.network is not None:
+                    raise  # asked for by name: the caller's mistake
+                result.not_supported.append(name)
+                continue
             result.failed[name] = _describe(exc)
             logger.warning(
                 "insights_accounts_failed", extra={"org_id": org_id, "network": network, "error": _describe(exc)}
