@@ -72,6 +72,15 @@ class Settings(BaseModel):
     # mid-2027 (https://learn.microsoft.com/en-us/linkedin/marketing/versioning). An org's secret
     # or the app secret (``api_version``) overrides it (hub.providers.linkedin, docs/social.md).
     linkedin_api_version: str = Field("202607", alias="LINKEDIN_API_VERSION", pattern=r"^[0-9]{6}(\.[0-9]{2})?$")
+
+    # Insights syncs (hub.social.insights, docs/social.md "Insights"): an account's first sync
+    # reads this many days back; the network is asked this many days per call; a day the network
+    # has not reported yet is waited for this long before the cursor passes it; post metrics are
+    # read for the hub's publications of the last N days.
+    social_insights_backfill_days: int = Field(28, alias="SOCIAL_INSIGHTS_BACKFILL_DAYS", ge=1, le=366)
+    social_insights_chunk_days: int = Field(7, alias="SOCIAL_INSIGHTS_CHUNK_DAYS", ge=1, le=30)
+    social_insights_settle_days: int = Field(3, alias="SOCIAL_INSIGHTS_SETTLE_DAYS", ge=0, le=30)
+    social_insights_post_days: int = Field(28, alias="SOCIAL_INSIGHTS_POST_DAYS", ge=0, le=366)
     # The registry of orgs (hub.orgs); a warm container trusts "this org exists" this long.
     orgs_table: str | None = Field(None, alias="ORGS_TABLE")
     org_cache_seconds: int = Field(300, alias="ORG_CACHE_SECONDS", ge=0)
