@@ -370,3 +370,17 @@ def test_an_unknown_publication_is_a_clear_error(network: FakeNetwork) -> None:
         status("pub_" + "0" * 32)
     with pytest.raises(InvalidRequestError, match="publication_id"):
         invoke("social_publication_status", {"org_id": ORG, "publication_id": "../etc"})
+
+
+def test_published_posts_are_the_ones_the_insights_sync_reads_metrics_of(network: FakeNetwork, clock: Clock) -> None:
+    from hub.social.insights import published_post_ids
+
+    accepted = invoke("social_publish", request())
+    run(accepted["publication_id"], clock)
+    other = invoke("social_publish", request(key="post-2", account="17841400000000002"))
+    network.publish = [PublishedPost(post_id="p-2")]
+    network.prepare = [PublishStep(status="ready", job={"container": "c1"})]
+    run(other["publication_id"], clock)
+    assert published_post_ids(ORG, "instagram", "17841400000000001", START - timedelta(days=1)) == ["p-1"]
+    assert published_post_ids(ORG, "instagram", "17841400000000001", START + timedelta(days=1)) == []
+    assert published_post_ids(ORG, "facebook", "17841400000000001", START - timedelta(days=1)) == []

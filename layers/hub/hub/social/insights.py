@@ -66,11 +66,14 @@ def insights_for(org_id: str, network: str) -> ports.SocialInsights:
 
 
 def published_post_ids(org_id: str, network: str, account: str, since: datetime) -> list[str]:
-    """The network's post ids of the hub's own publications to ``account`` since ``since``.
+    """The network's post ids of the hub's own publications to ``account`` since ``since``
+    (the ByStatus index: the org's ``published`` publications, newest first)."""
+    from hub.social import publications
 
-    TODO(lead): read the publications store (SocialTable ``pub#`` items, status ``published``)
-    once hub.social.publish lands; until then no post metrics are read."""
-    return []
+    found = publications.list_by_status(org_id, "published", limit=200, changed_since=since)
+    return [
+        pub.post.post_id for pub in found if pub.network == network and pub.account == account and pub.post is not None
+    ]
 
 
 def _iso_day(value: Any) -> Any:

@@ -74,7 +74,7 @@ class SocialContent(BaseModel):
     text: str = Field("", max_length=63_206)  # Facebook's limit, the largest; networks check theirs
     media: tuple[MediaItem, ...] = Field((), max_length=20)
     link: PublicHttpsUrl | None = None
-    # YouTube: the video's title (required there); elsewhere ignored.
+    # YouTube: the video's title (required there); LinkedIn: the video's or the article card's title.
     title: str | None = Field(None, min_length=1, max_length=100)
     format: PostFormat = "feed"
     # YouTube privacy; LinkedIn "public" = PUBLIC, "private" = CONNECTIONS. Others: public.

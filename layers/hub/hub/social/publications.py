@@ -157,13 +157,20 @@ def save(pub: Publication) -> Publication:
     return pub
 
 
-def list_by_status(org_id: str, status: PublicationStatus, *, limit: int = 50) -> list[Publication]:
+def list_by_status(
+    org_id: str, status: PublicationStatus, *, limit: int = 50, changed_since: datetime | None = None
+) -> list[Publication]:
     """An org's publications in one status, most recently changed first (the manual queue)."""
+    condition = "status_key = :s"
+    values: dict[str, Any] = {":s": {"S": f"org#{org_id}#{status}"}}
+    if changed_since is not None:
+        condition += " AND updated_at >= :since"
+        values[":since"] = {"S": changed_since.astimezone(UTC).isoformat()}
     response = aws_client("dynamodb").query(
         TableName=_table(),
         IndexName="ByStatus",
-        KeyConditionExpression="status_key = :s",
-        ExpressionAttributeValues={":s": {"S": f"org#{org_id}#{status}"}},
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
         ScanIndexForward=False,
         Limit=limit,
     )
