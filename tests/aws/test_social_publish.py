@@ -235,6 +235,10 @@ def test_a_scheduled_post_can_be_cancelled_until_it_starts(network: FakeNetwork,
     assert accepted["publish_at"] == "2026-11-04T13:00:00Z"
     ref = {"org_id": ORG, "publication_id": accepted["publication_id"]}
     assert invoke("social_publish_cancel", ref) == {"publication_id": accepted["publication_id"], "status": "cancelled"}
+    # a Wait state that ends a little early waits on
+    clock.now = START + timedelta(days=2) - timedelta(seconds=0.2)
+    other_early = invoke("social_publish", request(key="early", publish_at=publish_at))
+    assert publish.advance(ORG, other_early["publication_id"]) == {"wait_seconds": 1}
     # the Wait state ends; the step finds it cancelled and never calls the network
     assert run(accepted["publication_id"], clock) == [{"done": True, "status": "cancelled"}]
     assert network.calls == []
@@ -301,9 +305,11 @@ def test_a_spent_quota_delays_the_post_to_the_reset(network: FakeNetwork, clock:
     assert publish.advance(ORG, pid) == {"wait_until": "2026-11-02T14:00:00Z"}
     view = status(pid)
     assert view["status"] == "scheduled" and view["retry_at"] == "2026-11-02T14:00:00Z"
-    # woken early, it waits on; at the reset it publishes
+    # woken early, it waits on (the last minute in seconds, rounded up); at the reset it publishes
     clock.advance(60)
     assert publish.advance(ORG, pid) == {"wait_until": "2026-11-02T14:00:00Z"}
+    clock.now = START + timedelta(minutes=59, seconds=59.5)
+    assert publish.advance(ORG, pid) == {"wait_seconds": 1}
     clock.now = START + timedelta(hours=1)
     assert publish.advance(ORG, pid)["status"] == "published"
     assert network.calls == ["prepare", "prepare", "publish"]

@@ -22,6 +22,7 @@ network that is down is tried again SOCIAL_RETRY_ATTEMPTS times. docs/social.md 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -305,6 +306,11 @@ def _wait_until(moment: datetime) -> StepAnswer:
     return {"wait_until": _timestamp(moment)}
 
 
+def _wait_more(until: datetime, moment: datetime) -> StepAnswer:
+    left = (until - moment).total_seconds()
+    return _wait(math.ceil(left)) if left < 60 else _wait_until(until)
+
+
 def _done(pub: Publication) -> StepAnswer:
     return {"done": True, "status": pub.status}
 
@@ -342,8 +348,11 @@ def _advance(pub: Publication) -> StepAnswer:
     if pub.status in FINAL_STATUSES:
         return _done(pub)
     moment = now()
+    # Woken early (a clock a little ahead, a Wait rounded down): the wait goes on.
     if pub.retry_at is not None and moment < pub.retry_at:
-        return _wait_until(pub.retry_at)  # woken early: the delay still runs
+        return _wait_more(pub.retry_at, moment)
+    if pub.status == "scheduled" and pub.publish_at is not None and moment < pub.publish_at:
+        return _wait_more(pub.publish_at, moment)
     if pub.status == "scheduled":
         pub.status = "publishing"
         pub.retry_at = None
