@@ -170,6 +170,8 @@ def test_the_hubs_own_count_of_the_projects_uploads_stops_before_youtube_refuses
 
 def test_insights_read_the_channel_and_its_analytics(video_post: SocialPost, sandboxed: ServedSandboxes) -> None:
     client = YouTubeClient.for_org(ORG)
+    client.health_check()  # an Analytics read: no Data API unit spent
+    assert control(sandboxed)["quota"]["used"]["units"] == 0
     [account] = client.list_accounts()
     assert (account.account, account.kind) == (youtube_sandbox.CHANNEL_ID, "channel")
 

@@ -624,3 +624,20 @@ def test_post_metrics_filter_the_video_report_on_the_ids() -> None:
 def test_chunk_size_must_be_a_multiple_of_256_kib() -> None:
     with pytest.raises(ValueError, match="262144"):
         youtube(lambda r: httpx.Response(200), chunk_bytes=300_000)
+
+
+def test_the_health_probe_spends_no_data_api_units() -> None:
+    # The platform probes every 5 minutes: an Analytics read proves the token and the channel's
+    # grant without drawing on the project's 10,000 Data API units.
+    seen, handler = recording(httpx.Response(200, json={"columnHeaders": [{"name": "views"}], "rows": [[3]]}))
+    client = YouTubeClient(
+        OAuthCredentials(access_token=SecretStr(TOKEN)),
+        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        app=OAuthApp(client_id="c", client_secret=SecretStr("s")),
+    )
+    client.health_check()
+    [request] = seen
+    assert str(request.url).split("?")[0] == "https://youtubeanalytics.googleapis.com/v2/reports"
+    assert request.url.params["ids"] == "channel==MINE" and request.url.params["metrics"] == "views"
+    units = next(r for r in descriptor("youtube").limits if r.name == "units_per_day")  # type: ignore[union-attr]
+    assert not units.applies("reports.query")

@@ -238,8 +238,13 @@ class YouTubeClient(OAuthClient):
 
     # ----- health ----------------------------------------------------------------------------
     def health_check(self) -> None:
-        # channels.list (1 unit): https://developers.google.com/youtube/v3/docs/channels/list
-        self.request("GET", self.data_url("/channels"), params={"part": "id", "mine": "true"}, operation="health")
+        """Yesterday's views of the token's channel (Analytics reports.query): proves the token
+        and the channel's grant without spending Data API units — the platform probes every 5
+        minutes, and channels.list there would take 288 units a day per org from the project's
+        shared 10,000. https://developers.google.com/youtube/analytics/reference/reports/query"""
+        yesterday = (datetime.now(ZoneInfo(QUOTA_TIMEZONE)).date() - timedelta(days=1)).isoformat()
+        params = {"ids": "channel==MINE", "startDate": yesterday, "endDate": yesterday, "metrics": "views"}
+        self.request("GET", self.analytics_url(), params=params, operation=ANALYTICS_QUERY)
 
     # ----- Data API reads --------------------------------------------------------------------
     def list_channels(
