@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -20,7 +21,8 @@ from hub.social import media as social_media
 from hub.social.models import MediaItem, PublishStep, SocialPost
 from localcloud.sandboxes import youtube as youtube_sandbox
 from tests.aws.conftest import HubAws
-from tests.conftest import ServedSandboxes
+from tests.aws.test_oauth_flow import PUBLIC_API, Flow, header
+from tests.conftest import ServedSandboxes, reset_hub_caches
 
 ORG = "demo"
 KEY = f"{ORG}/videos/bastidores.mp4"
@@ -230,3 +232,38 @@ def test_the_sandbox_refuses_chunks_that_break_the_protocol(sandboxed: ServedSan
         timeout=5,
     )
     assert untitled.status_code == 400 and untitled.json()["error"]["errors"][0]["reason"] == "invalidTitle"
+
+
+@pytest.fixture
+def flow(sandboxed: ServedSandboxes, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> Flow:
+    """OAuthStart and OAuthCallback's handlers (tests/aws/test_oauth_flow.py) on moto."""
+    monkeypatch.setenv("PUBLIC_API_URL", PUBLIC_API)
+    monkeypatch.setenv("SECRETS_CACHE_SECONDS", "0")
+    reset_hub_caches()
+    return Flow(hub_aws, sandboxed)
+
+
+def test_an_org_connects_its_channel_through_oauth_apart_from_google(flow: Flow) -> None:
+    # Given the OAuth flow (OAuthStart / OAuthCallback) with the YouTube sandbox as Google
+    started = flow.start("youtube")
+    assert started["statusCode"] == 302
+    location = header(started, "Location")
+    params = parse_qs(urlsplit(location).query)
+    # Then the consent page is Google's, for YouTube's scopes only, offline
+    assert location.startswith(f"{flow.sandboxes.url}/youtube/o/oauth2/v2/auth?")
+    assert set(params["scope"][0].split()) == {
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube.readonly",
+        "https://www.googleapis.com/auth/yt-analytics.readonly",
+    }
+    assert params["access_type"] == ["offline"] and params["code_challenge_method"] == ["S256"]
+
+    # When the org's user consents / Then the channel's tokens are stored as the youtube secret
+    # (not google's) and the adapter reaches the channel with them
+    page = flow.callback("youtube", flow.authorize(location))
+    assert page["statusCode"] == 200
+    stored = flow.secret("youtube")
+    assert stored is not None and stored["refresh_token"].startswith("youtube-rt-")
+    assert flow.secret("google") is None
+    [account] = YouTubeClient.for_org("acme").list_accounts()
+    assert account.account == youtube_sandbox.CHANNEL_ID
