@@ -386,7 +386,7 @@ def test_a_reset_timezone_needs_a_daily_window_and_a_known_zone() -> None:
     with pytest.raises(ValueError, match="window_seconds"):
         LimitRule("per_hour", 5, 3600, reset_timezone="America/Los_Angeles")
     with pytest.raises(Exception, match="Nowhere/Land"):
-        LimitRule("per_day", 5, DAY, reset_timezone="Nowhere/Land")
+        LimitRule("per_day", 5, DAY, reset_timezone="Nowhere/Land").window(1_800_000_000.0)
 
 
 def test_a_spent_pacific_quota_waits_until_pacific_midnight_and_then_refills(table: str) -> None:

@@ -46,10 +46,10 @@ class LimitRule:
     reset_timezone: str | None = None
 
     def __post_init__(self) -> None:
-        if self.reset_timezone is not None:
-            if self.window_seconds != DAY:
-                raise ValueError(f"rule {self.name!r}: reset_timezone needs window_seconds = {DAY} (a day)")
-            _zone(self.reset_timezone)  # an unknown zone fails when the rule is declared
+        # The zone itself is loaded on first use, not here: the registry builds every
+        # provider's rules at import, and a cold start should not read the tz database.
+        if self.reset_timezone is not None and self.window_seconds != DAY:
+            raise ValueError(f"rule {self.name!r}: reset_timezone needs window_seconds = {DAY} (a day)")
 
     def applies(self, operation: str | None) -> bool:
         if operation in self.excludes:
