@@ -61,6 +61,7 @@ from hub.providers.youtube import (
     UPLOAD_STATUS,
     VIDEOS_INSERT,
 )
+from hub.resilience.ratelimit import DAY, LimitRule
 from hub.runtime import remaining_seconds
 from hub.social import media as social_media
 from hub.social.models import (
@@ -110,17 +111,16 @@ DAY_METRICS = (
 VIDEO_METRICS = ("views", "estimatedMinutesWatched", "averageViewDuration", "likes", "comments", "shares")
 # The earliest startDate worth asking for a video's lifetime figures (YouTube's launch).
 LIFETIME_START = date(2005, 4, 23)
+_QUOTA_DAY = LimitRule("quota_day", 1, DAY, reset_timezone=QUOTA_TIMEZONE)
 # Consecutive polls without a byte of progress before the upload is reported unavailable.
 MAX_STALLED_POLLS = 5
 
 
 def seconds_until_quota_reset(now: float | None = None) -> float:
-    """Seconds until the next midnight Pacific time, when YouTube's daily quotas reset."""
+    """Seconds until the next midnight Pacific time, when YouTube's daily quotas reset (the same
+    day as the descriptor's rules: hub.resilience.ratelimit, ``reset_timezone``)."""
     now = time.time() if now is None else now
-    zone = ZoneInfo(QUOTA_TIMEZONE)
-    today = datetime.fromtimestamp(now, zone).date()
-    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    return max(1.0, midnight.timestamp() - now)
+    return max(1.0, _QUOTA_DAY.window(now)[1] - now)
 
 
 def _number(value: Any) -> int | float:
