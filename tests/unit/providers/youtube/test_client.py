@@ -641,3 +641,35 @@ def test_the_health_probe_spends_no_data_api_units() -> None:
     assert request.url.params["ids"] == "channel==MINE" and request.url.params["metrics"] == "views"
     units = next(r for r in descriptor("youtube").limits if r.name == "units_per_day")  # type: ignore[union-attr]
     assert not units.applies("reports.query")
+
+
+def test_poll_stops_sending_chunks_before_the_lambdas_time_runs_out(
+    object_bytes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given chunks that take 4 s each and a Lambda with 20 s left (a frozen, stepped clock)
+    import hub.runtime
+
+    clock = {"now": 1_000.0}
+    monkeypatch.setattr(hub.runtime.time, "monotonic", lambda: clock["now"])
+    object_bytes["data"] = video_bytes(10 * QUANTUM)
+    fake = FakeSession(10 * QUANTUM)
+    started_with: list[float] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            started_with.append(20.0 - (clock["now"] - 1_000.0))
+            clock["now"] += 4.0
+        return fake(request)
+
+    client = youtube(slow, chunk_bytes=QUANTUM)
+    job = client.prepare_post(post(size=10 * QUANTUM)).job
+    start_invocation(FakeContext(20_000))
+    try:
+        step = client.poll_post(post(size=10 * QUANTUM), job)
+    finally:
+        start_invocation(object())
+
+    # Then it sent chunks while one more fitted (the time left minus the margin) and stopped:
+    # 4 chunks, the last one starting with 8 s left, and the workflow polls again at once
+    assert started_with == [20.0, 16.0, 12.0, 8.0]
+    assert step.status == "pending" and step.job["offset"] == 4 * QUANTUM and step.poll_after_seconds == 0
