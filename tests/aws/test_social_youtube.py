@@ -267,3 +267,19 @@ def test_an_org_connects_its_channel_through_oauth_apart_from_google(flow: Flow)
     assert flow.secret("google") is None
     [account] = YouTubeClient.for_org("acme").list_accounts()
     assert account.account == youtube_sandbox.CHANNEL_ID
+
+
+def test_the_sandbox_charges_the_projects_unit_pool_and_the_search_bucket_apart(sandboxed: ServedSandboxes) -> None:
+    # Given a project with 1 unit and 1 search.list call left today
+    control(sandboxed, quota={"units": 1, "search.list": 1})
+    client = YouTubeClient.for_org(ORG)
+    # When the channel is read twice and search asked twice
+    assert client.list_accounts()
+    with pytest.raises(RateLimitedError) as units:
+        client.list_accounts()
+    assert client.search("bastidores") == []
+    with pytest.raises(RateLimitedError) as searches:
+        client.search("bastidores")
+    # Then each bucket ran out on its own, both until midnight Pacific
+    assert units.value.code == searches.value.code == "quotaExceeded"
+    assert control(sandboxed)["quota"]["used"] == {"units": 1, "videos.insert": 0, "search.list": 1}
