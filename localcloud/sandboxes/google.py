@@ -1,4 +1,5 @@
-"""Google sandbox (OAuth2 + Calendar's cheapest read), mounted at ``/google``. Paths as on
+"""Google sandbox (OAuth2 + Calendar's cheapest read), mounted at ``/google``. Calendar scopes
+only: YouTube is its own sandbox (``localcloud/sandboxes/youtube.py``). Paths as on
 Google's hosts: ``/o/oauth2/v2/auth`` (accounts.google.com), ``/token`` (oauth2.googleapis.com),
 ``/calendar/v3/users/me/calendarList`` (www.googleapis.com); the app secret ``_apps/google``
 points the hub at them. OAuth behaviour, switches and counters: :mod:`localcloud.sandboxes.oauth_server`
@@ -25,8 +26,6 @@ SCOPES = frozenset(
         "https://www.googleapis.com/auth/calendar.events",
         "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
         "https://www.googleapis.com/auth/calendar.readonly",
-        "https://www.googleapis.com/auth/youtube.upload",
-        "https://www.googleapis.com/auth/youtube.readonly",
         "openid",
         "email",
         "profile",

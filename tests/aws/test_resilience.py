@@ -338,3 +338,74 @@ def test_a_quota_pool_and_its_own_buckets_count_separate_operations() -> None:
     assert rules["search_list_per_day"].applies("search.list") and rules["search_list_per_day"].limit == 100
     assert not rules["search_list_per_day"].applies("channels.list")
     assert rules["videos_insert_per_day"].applies("videos.insert")
+
+
+# ----- daily windows aligned on a time zone's midnight (YouTube: midnight Pacific) -----------------
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("now", "resets_at"),
+    [
+        # 23:30 PST (UTC-8): half an hour left, although the UTC day ended 7.5 h ago
+        ("2026-01-15T23:30:00-08:00", "2026-01-16T00:00:00-08:00"),
+        # 00:10 PDT (UTC-7): a new Pacific day that the UTC day (07:10Z) would not see
+        ("2026-07-01T00:10:00-07:00", "2026-07-02T00:00:00-07:00"),
+        # the 23-hour day DST starts (8 March 2026): midnight PST to midnight PDT
+        ("2026-03-08T01:00:00-08:00", "2026-03-09T00:00:00-07:00"),
+        # the 25-hour day DST ends (1 November 2026)
+        ("2026-11-01T23:00:00-08:00", "2026-11-02T00:00:00-08:00"),
+    ],
+)
+def test_a_daily_rule_with_a_reset_timezone_ends_at_that_zones_midnight(now: str, resets_at: str) -> None:
+    from hub.resilience.ratelimit import DAY
+
+    rule = LimitRule("units_per_day", 10_000, DAY, "provider", reset_timezone="America/Los_Angeles")
+    index, ends = rule.window(_epoch(now))
+    assert ends == _epoch(resets_at)
+    # the next window starts exactly there and has another index
+    assert rule.window(ends)[0] == index + 1 and rule.window(ends - 1)[0] == index
+
+
+def test_rules_without_a_reset_timezone_keep_their_utc_windows() -> None:
+    from hub.resilience.ratelimit import DAY
+
+    rule = LimitRule("per_day", 5, DAY, "org")
+    assert rule.window(_epoch("2026-01-15T23:30:00-08:00")) == (20469, _epoch("2026-01-17T00:00:00+00:00"))
+    assert LimitRule("per_min", 5, 60).window(1_800_000_030.0) == (30_000_000, 1_800_000_060.0)
+
+
+def test_a_reset_timezone_needs_a_daily_window_and_a_known_zone() -> None:
+    from hub.resilience.ratelimit import DAY
+
+    with pytest.raises(ValueError, match="window_seconds"):
+        LimitRule("per_hour", 5, 3600, reset_timezone="America/Los_Angeles")
+    with pytest.raises(Exception, match="Nowhere/Land"):
+        LimitRule("per_day", 5, DAY, reset_timezone="Nowhere/Land").window(1_800_000_000.0)
+
+
+def test_a_spent_pacific_quota_waits_until_pacific_midnight_and_then_refills(table: str) -> None:
+    # Given a rule of 2 per Pacific day, at 22:00 PST (06:00 UTC the next day)
+    from hub.resilience.ratelimit import DAY, rules_for
+
+    [rule] = rules_for(
+        "youtube",
+        {"youtube": [{"name": "per_day", "limit": 2, "window_seconds": DAY, "reset_timezone": "America/Los_Angeles"}]},
+    )
+    clock = Clock(now=_epoch("2026-01-15T22:00:00-08:00"))
+    limiter = RateLimiter(table, clock=clock)
+    limiter.acquire("youtube", rule, "all")
+    limiter.acquire("youtube", rule, "all")
+    # When a third unit is asked for / Then it waits the 2 h until Pacific midnight, not UTC's
+    with pytest.raises(RateLimitedError) as info:
+        limiter.acquire("youtube", rule, "all")
+    assert info.value.retry_after == pytest.approx(2 * 3600)
+    assert limiter.status("youtube", rule, "all").resets_at == _epoch("2026-01-16T00:00:00-08:00")
+    # and at Pacific midnight the day's units are back
+    clock.now = _epoch("2026-01-16T00:00:00-08:00")
+    assert limiter.acquire("youtube", rule, "all") == 1

@@ -1,6 +1,9 @@
 """Rate limits and quotas enforced across every Lambda instance (DynamoDB atomic counters).
 
-Fixed windows: one counter item per (limit, scope, window). A unit is taken with a single
+Fixed windows: one counter item per (limit, scope, window). Windows are aligned on UTC
+(``now // window_seconds``), or, for a daily rule with ``reset_timezone``, on that zone's
+midnight (YouTube's quota resets at midnight Pacific time, 23 or 25 hours apart around daylight
+saving changes). A unit is taken with a single
 conditional ``UpdateItem`` (``used + cost <= limit``), so N concurrent consumers can never
 exceed the limit. When it is spent we raise ``RateLimitedError(retry_after=<window end>)``
 and the caller waits outside the function (SQS visibility, Step Functions Retry).
@@ -11,7 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +25,7 @@ from hub.aws import aws_client
 from hub.errors import RateLimitedError
 
 Scope = Literal["provider", "org", "account"]
+MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 @dataclass(frozen=True)
@@ -34,11 +41,36 @@ class LimitRule:
     applies_to: str = "*"
     # Operations a "*" rule does not count (they have their own bucket).
     excludes: tuple[str, ...] = ()
+    # A daily rule (window_seconds == DAY) whose day starts at midnight in this IANA zone
+    # instead of UTC (e.g. "America/Los_Angeles"). None: UTC-aligned fixed windows.
+    reset_timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        # The zone itself is loaded on first use, not here: the registry builds every
+        # provider's rules at import, and a cold start should not read the tz database.
+        if self.reset_timezone is not None and self.window_seconds != DAY:
+            raise ValueError(f"rule {self.name!r}: reset_timezone needs window_seconds = {DAY} (a day)")
 
     def applies(self, operation: str | None) -> bool:
         if operation in self.excludes:
             return False
         return self.applies_to == "*" or self.applies_to == operation
+
+    def window(self, now: float) -> tuple[int, float]:
+        """The window ``now`` falls in (an index unique per window) and when it ends (epoch s)."""
+        if self.reset_timezone is None:
+            index = int(now // self.window_seconds)
+            return index, float((index + 1) * self.window_seconds)
+        zone = _zone(self.reset_timezone)
+        today = datetime.fromtimestamp(now, zone).date()
+        # The next local midnight, whatever the day's length (23/25 h around DST changes).
+        midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        return today.toordinal(), midnight.timestamp()
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @dataclass(frozen=True)
@@ -61,8 +93,7 @@ class RateLimiter:
         return f"rate#{provider}#{rule.name}#{scope_value}#{window}"
 
     def _window(self, rule: LimitRule, now: float) -> tuple[int, float]:
-        index = int(now // rule.window_seconds)
-        return index, (index + 1) * rule.window_seconds
+        return rule.window(now)
 
     def acquire(self, provider: str, rule: LimitRule, scope_value: str, cost: int = 1) -> int:
         """Take ``cost`` units or raise RateLimitedError; returns the units left."""
@@ -115,9 +146,6 @@ class RateLimiter:
         )
         used = int(item.get("used", {}).get("N", "0"))
         return QuotaStatus(rule.name, scope_value, rule.limit, used, max(0, rule.limit - used), resets_at)
-
-
-MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 def rules_for(provider: str, overrides: Mapping[str, Any] | None = None) -> tuple[LimitRule, ...]:

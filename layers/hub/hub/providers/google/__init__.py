@@ -1,4 +1,5 @@
-"""Google (Calendar, YouTube): OAuth2 authorization code with PKCE, offline access.
+"""Google (Calendar): OAuth2 authorization code with PKCE, offline access. YouTube is its own
+provider (``youtube``): a channel often belongs to a brand account, another Google identity.
 
 The API facts this adapter relies on, with their doc links, are in README.md.
 """
@@ -13,9 +14,6 @@ OAUTH = OAuthSpec(
         # https://developers.google.com/calendar/api/auth
         "https://www.googleapis.com/auth/calendar.events",
         "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-        # https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps
-        "https://www.googleapis.com/auth/youtube.upload",
-        "https://www.googleapis.com/auth/youtube.readonly",
     ),
     pkce=True,
     client_auth="body",

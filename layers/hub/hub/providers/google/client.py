@@ -1,4 +1,5 @@
-"""Google: Calendar and YouTube for an org connected through OAuth (README.md has the doc links)."""
+"""Google: Calendar for an org connected through OAuth (README.md has the doc links); YouTube is
+the ``youtube`` provider."""
 
 from __future__ import annotations
 
