@@ -98,7 +98,17 @@ class Prune:
 
     patterns: tuple[str, ...]
     reason: str
+    # Paths under a matching pattern that stay (their directories are descended, not removed).
+    keep: tuple[str, ...] = ()
 
+
+# Time zones the hub names (zoneinfo.ZoneInfo): YouTube's quota day ends at midnight Pacific.
+TZ_ZONES = ("America/Los_Angeles", "America/Sao_Paulo", "UTC")
+TZ_KEEP = (
+    "tzdata/zoneinfo/__init__.py",
+    "tzdata/zoneinfo/America/__init__.py",
+    *(f"tzdata/zoneinfo/{zone}" for zone in TZ_ZONES),
+)
 
 PRUNE: tuple[Prune, ...] = (
     Prune(
@@ -159,6 +169,13 @@ PRUNE: tuple[Prune, ...] = (
     Prune(
         ("*.pyi", "*/py.typed", "wrapt-stubs"),
         "type stubs and PEP 561 markers: read by type checkers, never imported",
+    ),
+    Prune(
+        ("tzdata/zoneinfo/*",),
+        "the IANA database (2.8 MB) is there for zoneinfo.ZoneInfo whatever the runtime ships; the hub names "
+        "only the zones kept here (Brasília is a fixed UTC-3 offset, hub.brasilia) "
+        "(tests/unit/test_build_layer.py::test_the_hub_names_only_the_time_zones_the_layer_keeps)",
+        keep=TZ_KEEP,
     ),
 )
 
@@ -248,18 +265,20 @@ def matches(relative: str, patterns: Iterable[str]) -> bool:
 def prune(python_dir: Path, rules: Sequence[Prune] = PRUNE) -> dict[str, int]:
     """Remove every path matching a rule; return the bytes removed per path (relative to python_dir)."""
     patterns = [pattern for rule in rules for pattern in rule.patterns]
+    keep = [path for rule in rules for path in rule.keep]
     removed: dict[str, int] = {}
     for dirpath, dirnames, filenames in os.walk(python_dir, topdown=True):
         base = Path(dirpath)
         for name in list(dirnames):
             relative = (base / name).relative_to(python_dir).as_posix()
-            if matches(relative, patterns):
+            holds_kept = any(path == relative or path.startswith(f"{relative}/") for path in keep)
+            if matches(relative, patterns) and not holds_kept:
                 removed[relative] = tree_size(base / name)
                 shutil.rmtree(base / name)
                 dirnames.remove(name)
         for name in filenames:
             relative = (base / name).relative_to(python_dir).as_posix()
-            if matches(relative, patterns):
+            if matches(relative, patterns) and relative not in keep:
                 removed[relative] = (base / name).stat().st_size
                 (base / name).unlink()
     return removed

@@ -83,6 +83,44 @@ def test_prune_removes_the_listed_paths_and_keeps_what_functions_import(tmp_path
     assert removed["aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js"] == 12
 
 
+def test_the_time_zone_database_keeps_only_the_zones_the_hub_names(tmp_path: Path) -> None:
+    python = tmp_path / "python"
+    for relative in (
+        "tzdata/__init__.py",
+        "tzdata/zones",
+        "tzdata/zoneinfo/__init__.py",
+        "tzdata/zoneinfo/UTC",
+        "tzdata/zoneinfo/Europe/__init__.py",
+        "tzdata/zoneinfo/Europe/Lisbon",
+        "tzdata/zoneinfo/America/__init__.py",
+        "tzdata/zoneinfo/America/Los_Angeles",
+        "tzdata/zoneinfo/America/Sao_Paulo",
+        "tzdata/zoneinfo/America/New_York",
+        "tzdata/zoneinfo/Brazil/East",
+    ):
+        (python / relative).parent.mkdir(parents=True, exist_ok=True)
+        (python / relative).write_bytes(b"TZif")
+
+    removed = build_layer.prune(python)
+
+    assert set(removed) == {"tzdata/zoneinfo/Europe", "tzdata/zoneinfo/America/New_York", "tzdata/zoneinfo/Brazil"}
+    for zone in build_layer.TZ_ZONES:
+        assert (python / "tzdata/zoneinfo" / zone).exists(), zone
+
+
+def test_the_hub_names_only_the_time_zones_the_layer_keeps() -> None:
+    import re
+
+    named: set[str] = set()
+    for path in (ROOT / "layers/hub/hub").rglob("*.py"):
+        named |= set(
+            re.findall(
+                r'"((?:America|Europe|Asia|Africa|Australia|Pacific|Atlantic|Etc)/[A-Za-z_]+)"', path.read_text()
+            )
+        )
+    assert named and named <= set(build_layer.TZ_ZONES)
+
+
 def test_every_prune_says_why() -> None:
     for rule in build_layer.PRUNE:
         assert rule.patterns and len(rule.reason) > 40, rule
