@@ -5,6 +5,7 @@ states against the network sandboxes. Polls, lookups and retries are shortened t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -201,3 +202,49 @@ def test_a_rejected_token_sends_the_post_to_the_manual_queue_and_notifies_once(c
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
     details = [json.loads(m["Body"])["detail"] for m in received]
     assert [d["publication_id"] for d in details] == [accepted["publication_id"]]
+
+
+def youtube(cloud: LocalCloud, **switches: Any) -> dict[str, Any]:
+    url = f"{cloud.sandbox_url}/youtube/_sandbox/youtube"
+    answer = httpx.post(url, json=switches, timeout=5) if switches else httpx.get(url, timeout=5)
+    answer.raise_for_status()
+    state: dict[str, Any] = answer.json()
+    return state
+
+
+def test_an_interrupted_youtube_upload_resumes_through_the_workflow_and_the_private_lock_is_surfaced(
+    cloud: LocalCloud,
+) -> None:
+    # Given a 600 kB video in our bucket, YouTube dropping the connection 300,000 bytes in, and an
+    # unaudited API project (YouTube keeps its uploads private)
+    video = bytes(range(256)) * 2400
+    put_media(cloud, "demo/social/e2e-youtube.mp4", video, "video/mp4")
+    youtube(cloud, unaudited=True, interrupt={"after_bytes": 300_000, "mode": "drop"})
+    try:
+        accepted = invoke(
+            cloud,
+            "SocialPublish",
+            {
+                "org_id": ORG,
+                "network": "youtube",
+                "account": "UCsomosProdutora0000demo",
+                "idempotency_key": "e2e-youtube",
+                "content": {
+                    "text": "Making of",
+                    "title": "Making of — Somos Produtora",
+                    "media": [{"s3_key": "demo/social/e2e-youtube.mp4", "type": "video"}],
+                },
+            },
+        )
+        done = status(cloud, accepted["publication_id"], "published", seconds=60)
+    finally:
+        youtube(cloud, unaudited=False)
+    # Then YouTube holds every byte once (the session was asked where it stood and resumed there)
+    state = youtube(cloud)
+    [session] = [s for s in state["sessions"] if s.get("video_id") == done["post_id"]]
+    assert session["received"] == len(video) and session["status_queries"] >= 1
+    assert session["sha256"] == hashlib.sha256(video).hexdigest()
+    assert state["interruptions"] >= 1
+    # and the org is told the video is private, not shown "public"
+    assert done["visibility"] == "private"
+    assert done["warnings"] and "audited" in done["warnings"][0]
