@@ -238,9 +238,7 @@ def facebook_login(hub_aws: HubAws, sandboxes: ServedSandboxes, org: str = "acme
     return InstagramClient.for_org(org)
 
 
-def test_facebook_login_lists_the_pages_account_and_publishes_there(
-    hub_aws: HubAws, sandboxes: ServedSandboxes
-) -> None:
+def test_facebook_login_lists_the_pages_account_and_posts_there(hub_aws: HubAws, sandboxes: ServedSandboxes) -> None:
     ig = facebook_login(hub_aws, sandboxes)
     [account] = ig.list_accounts()
     the_post = post(IMAGE)
