@@ -13,15 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.errors import InvalidRequestError, OutcomeUnknownError, RateLimitedError
+from hub.errors import InvalidRequestError, OutcomeUnknownError, ProviderUnavailableError, RateLimitedError
 from hub.providers.instagram.client import InstagramClient
 from hub.providers.instagram.hashtags import HashtagWindow
+from hub.retry import RetryPolicy
 from hub.social.media import resolve
 from hub.social.models import MediaItem, ResolvedMedia, SocialPost
 from localcloud.sandboxes.facebook import DEMO_ACCESS_TOKEN as FACEBOOK_TOKEN
 from localcloud.sandboxes.instagram import DEMO_IG_USER_ID as IG
 from tests.aws.conftest import HubAws
-from tests.conftest import ServedSandboxes
+from tests.conftest import ServedSandboxes, reset_hub_caches
 
 pytestmark = pytest.mark.usefixtures("sandboxed")
 
@@ -288,3 +289,32 @@ def test_the_hashtag_window_frees_the_oldest_after_7_days(hub_aws: HubAws) -> No
     now[0] += 7 * 86400 - 3600  # "a" leaves the window
     assert window.take("acct", "c") == 0
     assert sorted(window.status("acct").searched) == ["b", "c"]
+
+
+def test_the_hub_counts_containers_per_account_and_refuses_past_the_limit(
+    sandboxes: ServedSandboxes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a deployment that lowers the 400-a-day container limit to 2 (RATE_LIMIT_OVERRIDES)
+    rule = {"name": "containers_per_day", "limit": 2, "window_seconds": 86400, "scope": "account"}
+    monkeypatch.setenv("RATE_LIMIT_OVERRIDES", json.dumps({"instagram": [{**rule, "applies_to": "ig_container"}]}))
+    reset_hub_caches()
+    ig = InstagramClient.for_org("demo")
+    ig.prepare_post(post(IMAGE))
+    ig.prepare_post(post(IMAGE))
+
+    # When a third container is asked for
+    with pytest.raises(RateLimitedError) as refused:
+        ig.prepare_post(post(IMAGE))
+
+    # Then Instagram never saw it
+    assert refused.value.code == "quota_exceeded"
+    assert len(sent(sandboxes, "POST", f"/{IG}/media")) == 2
+
+
+def test_an_instagram_outage_is_provider_unavailable(sandboxes: ServedSandboxes) -> None:
+    httpx.put(
+        f"{sandboxes.url}/__sandbox/faults/instagram", json={"mode": "error", "status": 503}, timeout=5
+    ).raise_for_status()
+    with pytest.raises(ProviderUnavailableError):
+        InstagramClient.for_org("demo", retry_policy=RetryPolicy(max_attempts=1)).prepare_post(post(IMAGE))
+    assert sent(sandboxes, "POST", f"/{IG}/media") == []
