@@ -381,7 +381,8 @@ class InstagramClient(OAuthClient, GraphApiClient):
             return False
         if code == "EXPIRED":
             raise InvalidRequestError(
-                f"instagram container {container} expired (status EXPIRED: not published within 24 hours): prepare the post again",
+                f"instagram container {container} expired (status EXPIRED: not published within 24 hours): "
+                "prepare the post again",
                 provider=self.provider,
                 code="container_expired",
             )
