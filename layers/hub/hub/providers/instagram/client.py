@@ -420,6 +420,12 @@ class InstagramClient(OAuthClient, GraphApiClient):
         """POST /{ig-user-id}/media_publish, sent once; then the media's permalink (a failure
         there does not undo the post: it is answered without its URL)."""
         account = job.get("account") or post.account
+        if not job.get("container"):
+            raise InvalidRequestError(
+                "instagram: nothing to publish yet (the carousel container was not created)",
+                provider=self.provider,
+                code="not_prepared",
+            )
         response = self.request(
             "POST",
             self.graph_url(f"/{account}/media_publish"),
