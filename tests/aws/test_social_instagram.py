@@ -13,7 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.errors import InvalidRequestError, OutcomeUnknownError, ProviderUnavailableError, RateLimitedError
+from hub.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from hub.integrations import records
+from hub.integrations.records import get_record
 from hub.providers.instagram.client import InstagramClient
 from hub.providers.instagram.hashtags import HashtagWindow
 from hub.retry import RetryPolicy
@@ -318,3 +326,27 @@ def test_an_instagram_outage_is_provider_unavailable(sandboxes: ServedSandboxes)
     with pytest.raises(ProviderUnavailableError):
         InstagramClient.for_org("demo", retry_policy=RetryPolicy(max_attempts=1)).prepare_post(post(IMAGE))
     assert sent(sandboxes, "POST", f"/{IG}/media") == []
+
+
+def test_a_rejected_facebook_login_token_disables_the_facebook_integration(
+    hub_aws: HubAws, sandboxes: ServedSandboxes
+) -> None:
+    # Given an org publishing to Instagram through its facebook integration, whose token Meta rejects
+    ig = facebook_login(hub_aws, sandboxes)
+    httpx.put(f"{sandboxes.url}/__sandbox/faults/instagram", json={"mode": "error", "status": 401}, timeout=5)
+
+    # When a post is prepared: refused for re-auth
+    with pytest.raises(AuthenticationError):
+        ig.prepare_post(post(IMAGE))
+
+    # Then the facebook integration is the one disabled (the org has no instagram one), and the
+    # next call is refused by the hub without reaching Meta
+    record = get_record("acme", "facebook")
+    assert record is not None and record.status == "disabled"
+    assert get_record("acme", "instagram") is None
+    httpx.delete(f"{sandboxes.url}/__sandbox/faults/instagram", timeout=5)
+    records.forget()
+    with pytest.raises(AuthenticationError) as refused:
+        InstagramClient.for_org("acme").list_accounts()
+    assert refused.value.code == "integration_disabled"
+    assert sent(sandboxes, "GET", "/me/accounts") == []

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -36,6 +36,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from hub.integrations.records import blocked
 from hub.observability import logger
 from hub.providers.base.client import ProviderCredentials
 from hub.providers.base.descriptor import OAuthSpec
@@ -45,6 +46,7 @@ from hub.providers.facebook.client import FacebookClient
 from hub.providers.instagram import OAUTH
 from hub.providers.instagram.hashtags import HashtagWindow
 from hub.providers.meta.graph import GraphApiClient
+from hub.resilience.integrations import disable_integration
 from hub.social.models import (
     DayMetrics,
     PostMetrics,
@@ -55,7 +57,9 @@ from hub.social.models import (
     SocialContent,
     SocialPost,
 )
+from hub.usage.meter import Billing
 
+T = TypeVar("T")
 Login = Literal["instagram", "facebook"]
 HashtagEdge = Literal["recent_media", "top_media"]
 
@@ -151,8 +155,11 @@ class InstagramClient(OAuthClient, GraphApiClient):
         self, credentials: ProviderCredentials, *, facebook: FacebookClient | None = None, **kwargs: Any
     ) -> None:
         super().__init__(credentials, **kwargs)
-        # Facebook Login: that integration's adapter gives the token, host and version.
+        # Facebook Login: that integration's adapter gives the token, host and version, and its
+        # integration status is the one that blocks or is disabled (see guarded).
         self.facebook = facebook
+        if facebook is not None:
+            self.credentials_check = True  # the base then leaves the (absent) instagram record alone
         self._account: str | None = None
 
     # ----- which login ---------------------------------------------------------------------
@@ -208,6 +215,35 @@ class InstagramClient(OAuthClient, GraphApiClient):
     def account_scope(self) -> str:
         # Per-account limits (containers per day) count against the Instagram account in use.
         return f"{self.org_id or 'default'}:{self._account}" if self._account else super().account_scope()
+
+    def guarded(
+        self,
+        call: Callable[[], T],
+        *,
+        operation: str | None = None,
+        cost: int = 1,
+        attempts: int | None = None,
+        billing: Billing | None = None,
+    ) -> T:
+        """On Facebook Login the org's ``facebook`` integration is the one refused while
+        disabled or waiting for re-auth, and the one disabled when Meta rejects its token (the
+        org has no ``instagram`` record to change)."""
+        if self.facebook is None or not self.org_id:
+            return super().guarded(call, operation=operation, cost=cost, attempts=attempts, billing=billing)
+        if refused := blocked(self.org_id, "facebook"):
+            status, reason = refused
+            raise AuthenticationError(
+                f"instagram goes through the org's facebook integration (Facebook Login), which is {status} "
+                f"({reason}): connect it again",
+                provider=self.provider,
+                code="integration_needs_reauth" if status == "needs_reauth" else "integration_disabled",
+            )
+        try:
+            return super().guarded(call, operation=operation, cost=cost, attempts=attempts, billing=billing)
+        except AuthenticationError as exc:
+            if exc.http_status is not None:
+                disable_integration(self.org_id, "facebook", f"{exc.http_status} from instagram (Facebook Login)")
+            raise
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:
         return self.json_object(self.request("GET", self.graph_url(path), params=params, operation=operation))
