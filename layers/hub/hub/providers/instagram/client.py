@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Self, TypeVar
@@ -215,6 +215,16 @@ class InstagramClient(OAuthClient, GraphApiClient):
     def account_scope(self) -> str:
         # Per-account limits (containers per day) count against the Instagram account in use.
         return f"{self.org_id or 'default'}:{self._account}" if self._account else super().account_scope()
+
+    # Meta's usage back-off (GraphApiClient: X-App-Usage / X-Business-Use-Case-Usage, shared in
+    # the resilience table). One app per deployment for each login: its platform usage is every
+    # org's, so the app-level back-off is shared; on Facebook Login it is the Facebook app's,
+    # the same scope as FacebookClient's. The Business Use Case usage is per Instagram account.
+    def usage_scope(self) -> str:
+        return "facebook" if self.facebook is not None else self.provider
+
+    def usage_business_ids(self) -> Iterable[str] | None:
+        return (self._account,) if self._account else ()
 
     def guarded(
         self,
