@@ -420,7 +420,10 @@ def test_find_post_matches_the_published_containers_media_on_caption_and_time() 
     [
         (graph_error(401, 190, "Invalid OAuth access token"), AuthenticationError),
         (graph_error(400, 4, "Application request limit reached"), RateLimitedError),
-        (graph_error(400, 9, "Application request limit reached"), InvalidRequestError),
+        (graph_error(400, 9, "Application request limit reached", 2207042), RateLimitedError),
+        (graph_error(400, -1, "Instagram server error. Try again.", 2207001), ProviderUnavailableError),
+        (graph_error(400, -2, "It takes too long to download the media.", 2207003), ProviderUnavailableError),
+        (graph_error(400, -2, "The media you are trying to access has expired.", 2207020), InvalidRequestError),
         (graph_error(400, 36003, "The aspect ratio is not supported.", 2207009), InvalidRequestError),
         (graph_error(500, 2, "Service temporarily unavailable"), ProviderUnavailableError),
     ],

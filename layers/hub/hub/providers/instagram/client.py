@@ -21,7 +21,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -59,6 +59,9 @@ from hub.social.models import (
 )
 from hub.usage.meter import Billing
 
+if TYPE_CHECKING:
+    import httpx
+
 T = TypeVar("T")
 Login = Literal["instagram", "facebook"]
 HashtagEdge = Literal["recent_media", "top_media"]
@@ -79,6 +82,8 @@ VIDEO_EXTENSIONS = frozenset({"mp4", "mov"})
 MAX_POLL_SECONDS = 300
 # How far before the unknown publish a post found afterwards may be dated (clock skew).
 FIND_SKEW = timedelta(minutes=2)
+# A publishing-limit refusal at media_publish: try again in an hour (the window is rolling).
+PUBLISH_LIMIT_RETRY = 3600.0
 # Bytes read from the start of our JPEGs to find their size (the SOF marker comes early).
 JPEG_HEAD_BYTES = 64 * 1024
 
@@ -254,6 +259,35 @@ class InstagramClient(OAuthClient, GraphApiClient):
             if exc.http_status is not None:
                 disable_integration(self.org_id, "facebook", f"{exc.http_status} from instagram (Facebook Login)")
             raise
+
+    def classify(self, response: httpx.Response) -> HubError | None:
+        """The Graph taxonomy (GraphApiClient), with Instagram's own codes
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes):
+        9 / 2207042, the publishing limit reached at media_publish → RateLimitedError (an hour:
+        the rolling window frees places as posts age; the cap is re-read before the next post);
+        -1 and -2 ("Instagram server error", "takes too long to download the media", "Try
+        again") → ProviderUnavailableError, except 2207020 (the container expired)."""
+        error = super().classify(response)
+        if error is None or not isinstance(error, InvalidRequestError):
+            return error
+        code, subcode = _graph_codes(response)
+        common: dict[str, Any] = {
+            "provider": self.provider,
+            "http_status": response.status_code,
+            "request_id": error.request_id,
+        }
+        if code == 9:
+            return RateLimitedError(
+                f"{error.message} (publishing limit)",
+                retry_after=PUBLISH_LIMIT_RETRY,
+                code="publishing_limit",
+                **common,
+            )
+        if code == -2 and subcode == 2207020:
+            return InvalidRequestError(error.message, code="container_expired", **common)
+        if code in (-1, -2):
+            return ProviderUnavailableError(error.message, code=str(code), **common)
+        return error
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict[str, Any]:
         return self.json_object(self.request("GET", self.graph_url(path), params=params, operation=operation))
@@ -684,6 +718,18 @@ def _check(
                 "(not on videos, reels or stories)",
                 "alt_text_unsupported",
             )
+
+
+def _graph_codes(response: httpx.Response) -> tuple[int | None, int | None]:
+    """(code, error_subcode) of a Graph error body."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None, None
+    if not isinstance(error, dict):
+        return None, None
+    code, subcode = error.get("code"), error.get("error_subcode")
+    return (code if isinstance(code, int) else None, subcode if isinstance(subcode, int) else None)
 
 
 def _timestamp(value: Any) -> datetime | None:
