@@ -23,6 +23,7 @@ SAMPLES = {
     "meta": ("webhook_meta", "message.received"),
     "meta-status": ("webhook_meta_status", "message.status"),
     "meta-instagram": ("webhook_meta_instagram", "social.comment"),
+    "meta-instagram-mention": ("webhook_meta_instagram_mention", "social.mention"),
     "resend": ("webhook_resend", "email.bounced"),
     "asaas": ("webhook_asaas", "payment.received"),
     "mercadopago": ("webhook_mercadopago", "payment.updated"),

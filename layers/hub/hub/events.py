@@ -94,6 +94,19 @@ class SocialCommentData(BaseModel):
     text: str | None = None
 
 
+class SocialMentionData(BaseModel):
+    """data of ``social.mention``: another Instagram user @mentioned the org's account in a
+    comment (``comment_id`` set) or in a media caption (``comment_id`` None). The webhook
+    carries ids only: ``GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)`` or
+    ``mentioned_media.media_id(...)`` reads the text (Instagram API with Facebook Login)."""
+
+    network: Literal["instagram"]
+    account_id: str | None = None  # the org's account that was mentioned
+    media_id: str | None = None
+    comment_id: str | None = None
+    mentioned_in: Literal["comment", "caption"]
+
+
 class CustomEventData(BaseModel):
     """data of events from ``custom/{source}`` senders: their payload, untouched."""
 

@@ -36,7 +36,7 @@ def test_register_webhook_subscribes_each_object_the_receiver_normalises_with_th
     sent = [{k: v[0] for k, v in parse_qs(r.content.decode()).items()} for r in seen]
     assert [(s["object"], s["fields"]) for s in sent] == [
         ("whatsapp_business_account", "messages"),
-        ("instagram", "comments"),
+        ("instagram", "comments,mentions"),
         ("page", "feed"),
     ]
     # The verify token Meta sends back to the hub's GET route during the call is the stored one

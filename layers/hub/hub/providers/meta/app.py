@@ -17,11 +17,11 @@ from hub.providers.meta.whatsapp_cloud import DEFAULT_GRAPH_VERSION
 
 PROVIDER = "meta"
 # What the hub's receiver normalises (webhook.py): object → the fields subscribed. WhatsApp Cloud
-# API "messages" (messages and statuses), Instagram "comments", Pages "feed".
+# API "messages" (messages and statuses), Instagram "comments" and "mentions", Pages "feed".
 # https://developers.facebook.com/docs/graph-api/webhooks/reference (fields per object).
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "whatsapp_business_account": ("messages",),
-    "instagram": ("comments",),
+    "instagram": ("comments", "mentions"),
     "page": ("feed",),
 }
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.errors import InvalidRequestError
-from hub.events import HubEvent, InboundMessage, MessageStatusData, SocialCommentData
+from hub.events import HubEvent, InboundMessage, MessageStatusData, SocialCommentData, SocialMentionData
 from hub.phones import to_e164
 from hub.providers.base.client import ProviderCredentials, parse_credentials
 from hub.providers.base.webhook import matches_any, rotating_secrets
@@ -175,6 +175,16 @@ class _IgComment(_Model):
     text: str | None = None
 
 
+# Instagram, field "mentions" ({"comment_id", "media_id"}; no comment_id for a caption mention):
+# https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram (FBInstagramMentionsField)
+# https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions
+
+
+class _IgMention(_Model):
+    media_id: str | None = None
+    comment_id: str | None = None
+
+
 # Facebook Pages, field "feed" (item "comment"):
 # https://developers.facebook.com/docs/graph-api/webhooks/reference/page (feed)
 # https://developers.facebook.com/docs/graph-api/webhooks/getting-started/webhooks-for-pages
@@ -316,6 +326,27 @@ def _instagram_comment(value: Any, entry: _Entry, common: dict[str, Any]) -> Hub
     )
 
 
+def _instagram_mention(value: Any, entry: _Entry, common: dict[str, Any]) -> HubEvent | None:
+    mention = _IgMention.model_validate(value or {})
+    if not mention.media_id and not mention.comment_id:
+        return None  # nothing to point at
+    data = SocialMentionData(
+        network="instagram",
+        account_id=entry.id,
+        media_id=mention.media_id,
+        comment_id=mention.comment_id,
+        mentioned_in="comment" if mention.comment_id else "caption",
+    )
+    return HubEvent.build(
+        type="social.mention",
+        # Prefixed: a comment can also arrive as a "comments" change (dedupe key: its id).
+        dedupe_key=f"mention:{mention.comment_id or mention.media_id}",
+        occurred_at=_unix(entry.time) or common["received_at"],
+        data=data,
+        **common,
+    )
+
+
 def _facebook_comment(value: Any, entry: _Entry, common: dict[str, Any]) -> HubEvent | None:
     change = _FbFeedChange.model_validate(value or {})
     if change.item != "comment" or change.verb != "add" or not change.comment_id:
@@ -342,7 +373,8 @@ def normalise_meta_webhook(
     payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
 ) -> list[HubEvent]:
     """WhatsApp ``messages`` → ``message.received`` / ``message.status``; Instagram
-    ``comments`` and Page ``feed`` comment additions → ``social.comment``. Other objects,
+    ``comments`` and Page ``feed`` comment additions → ``social.comment``; Instagram ``mentions``
+    → ``social.mention``. Other objects,
     fields and ``entry[].messaging`` are archived but produce no event."""
     envelope = _Envelope.model_validate(payload)
     common: dict[str, Any] = {"org_id": org_id, "provider": PROVIDER, "received_at": received_at, "raw_ref": raw_ref}
@@ -353,6 +385,10 @@ def normalise_meta_webhook(
                 events.extend(_whatsapp_events(change.value, common))
             elif envelope.object == "instagram" and change.field == "comments":
                 events.append(_instagram_comment(change.value, entry, common))
+            elif envelope.object == "instagram" and change.field == "mentions":
+                mention = _instagram_mention(change.value, entry, common)
+                if mention is not None:
+                    events.append(mention)
             elif envelope.object == "page" and change.field == "feed":
                 event = _facebook_comment(change.value, entry, common)
                 if event is not None:
