@@ -439,6 +439,27 @@ def test_on_demand_for_one_org_syncs_only_its_connected_networks(hub_aws: HubAws
     assert [(a.org_id, a.network, a.account, len(a.days)) for a in result.accounts] == [("acme", "instagram", IG, 5)]
 
 
+def test_instagram_through_facebook_login_is_synced_for_orgs_with_only_facebook(
+    hub_aws: HubAws, settings: None
+) -> None:
+    connect("acme", "facebook")
+    connect("beta", "facebook")
+    connect("beta", "instagram")
+    networks = {
+        key: FakeNetwork([IG])
+        for key in [("acme", "facebook"), ("acme", "instagram"), ("beta", "facebook"), ("beta", "instagram")]
+    }
+
+    result = run(networks)
+
+    assert sorted({(a.org_id, a.network) for a in result.accounts}) == [
+        ("acme", "facebook"),
+        ("acme", "instagram"),
+        ("beta", "facebook"),
+        ("beta", "instagram"),
+    ]
+
+
 def test_the_schedule_syncs_every_connected_network_and_skips_those_without_insights(
     hub_aws: HubAws, settings: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -489,6 +510,7 @@ def test_a_network_refusing_to_list_accounts_fails_that_integration_only(
 
 def test_a_refused_token_stops_that_integrations_accounts_not_the_others(hub_aws: HubAws, settings: None) -> None:
     connect("acme", "facebook")
+    connect("acme", "instagram", status="disabled")  # its own record decides: not read through facebook
     connect("beta", "instagram")
     pages, instagram = FakeNetwork(["1000000000001", "1000000000002"]), FakeNetwork([IG])
     pages.token_refused = True

@@ -151,16 +151,16 @@ def _connected(org_id: str | None) -> list[tuple[str, str]]:
     """(org_id, network) of every connected social integration (of one org, or all)."""
     kwargs: dict[str, Any] = {
         "TableName": get_settings().require("integrations_table"),
-        # A query's filter cannot name the key (provider): the networks are picked below.
-        "FilterExpression": "#status = :connected",
+        # Every status is read: an org's instagram record, connected or not, decides below.
+        "ProjectionExpression": "org_id, provider, #status",
         "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {":connected": {"S": "connected"}},
     }
     if org_id is not None:
         kwargs["KeyConditionExpression"] = "org_id = :org"
-        kwargs["ExpressionAttributeValues"][":org"] = {"S": org_id}
+        kwargs["ExpressionAttributeValues"] = {":org": {"S": org_id}}
     client = aws_client("dynamodb")
     found: list[tuple[str, str]] = []
+    recorded: set[tuple[str, str]] = set()
     while True:
         try:
             page = client.query(**kwargs) if org_id is not None else client.scan(**kwargs)
@@ -170,11 +170,20 @@ def _connected(org_id: str | None) -> list[tuple[str, str]]:
             ) from exc
         for item in page.get("Items", []):
             provider = _deserializer.deserialize(item["provider"])
+            org = _deserializer.deserialize(item["org_id"])
             if provider in NETWORKS:
-                found.append((_deserializer.deserialize(item["org_id"]), provider))
+                recorded.add((org, provider))
+                if item.get("status", {}).get("S") == "connected":
+                    found.append((org, provider))
         if "LastEvaluatedKey" not in page:
-            return sorted(found)
+            break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    # Instagram accounts connected through Facebook Login (linked to the org's pages) are read
+    # with the facebook integration: an org with facebook and no instagram integration has them too.
+    for org, network in list(found):
+        if network == "facebook" and (org, "instagram") not in recorded:
+            found.append((org, "instagram"))
+    return sorted(found)
 
 
 def _targets(request: InsightsSyncRequest) -> list[tuple[str, str]]:
