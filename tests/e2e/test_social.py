@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -248,3 +249,68 @@ def test_an_interrupted_youtube_upload_resumes_through_the_workflow_and_the_priv
     # and the org is told the video is private, not shown "public"
     assert done["visibility"] == "private"
     assert done["warnings"] and "audited" in done["warnings"][0]
+
+
+def jpeg(width: int, height: int) -> bytes:
+    """The first bytes of a JPEG of ``width`` x ``height`` (SOI, APP0, SOF0): what Instagram's checks read."""
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    return b"\xff\xd8" + app0 + sof0 + b"\x00" * 64
+
+
+def instagram(cloud: LocalCloud, **switches: Any) -> dict[str, Any]:
+    url = f"{cloud.sandbox_url}/instagram/_sandbox/graph"
+    answer = httpx.post(url, json=switches, timeout=5) if switches else httpx.get(url, timeout=5)
+    answer.raise_for_status()
+    state: dict[str, Any] = answer.json()
+    return state
+
+
+def test_an_instagram_reel_container_is_polled_in_wait_states_then_published(cloud: LocalCloud) -> None:
+    # Given Instagram processing a reel container for three status reads
+    instagram(cloud, polls_in_progress=3, final_status="FINISHED", quota_usage=0)
+    put_media(cloud, "demo/social/e2e-reel.mp4", b"\x00\x00\x00\x18ftypmp42" + b"r" * 2048, "video/mp4")
+    accepted = invoke(
+        cloud,
+        "SocialPublish",
+        {
+            "org_id": ORG,
+            "network": "instagram",
+            "account": "17841400000000001",
+            "idempotency_key": "e2e-reel",
+            "content": {
+                "text": "Bastidores #somosprodutora",
+                "format": "reel",
+                "media": [{"s3_key": "demo/social/e2e-reel.mp4", "type": "video"}],
+            },
+        },
+    )
+    done = status(cloud, accepted["publication_id"], "published")
+    # Then the container was read until FINISHED, from the workflow's Wait states, and published once
+    states = entered_states(cloud, accepted["publication_id"])
+    assert states.count("WaitSeconds") >= 3
+    state = instagram(cloud)
+    assert state["publishes"] == 1
+    assert done["post_url"].startswith("https://www.instagram.com/")
+
+
+def test_an_instagram_account_at_its_publishing_cap_waits_for_the_window(cloud: LocalCloud) -> None:
+    instagram(cloud, quota_total=100, quota_usage=100)
+    put_media(cloud, "demo/social/e2e-cap.jpg", jpeg(1080, 1080), "image/jpeg")
+    try:
+        accepted = invoke(
+            cloud,
+            "SocialPublish",
+            {
+                "org_id": ORG,
+                "network": "instagram",
+                "account": "17841400000000001",
+                "idempotency_key": "e2e-cap",
+                "content": {"text": "Amanhã", "media": [{"s3_key": "demo/social/e2e-cap.jpg", "type": "image"}]},
+            },
+        )
+        delayed = status(cloud, accepted["publication_id"], "scheduled")
+    finally:
+        instagram(cloud, quota_usage=0)
+    assert delayed["retry_at"] and [a["outcome"] for a in delayed["attempts"]][-1] == "delayed"
+    assert invoke(cloud, "SocialPublishCancel", {"org_id": ORG, "publication_id": accepted["publication_id"]})
