@@ -34,19 +34,27 @@ SCOPES = frozenset(
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
 
 
-class GoogleSandbox(OAuthSandbox):
-    provider = "google"
-    profile = OAuthProfile(
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
+def google_oauth_profile(
+    client_id: str, client_secret: str, scopes: frozenset[str], access_token: str, refresh_token: str
+) -> OAuthProfile:
+    """Google's authorization server (accounts.google.com / oauth2.googleapis.com): the same for
+    every Google API an org connects (Calendar here, YouTube in its own sandbox)."""
+    return OAuthProfile(
+        client_id=client_id,
+        client_secret=client_secret,
         authorize_path="/o/oauth2/v2/auth",
         exchange_path="/token",
-        scopes=SCOPES,
-        demo_access_token=DEMO_ACCESS_TOKEN,
-        demo_refresh_token=DEMO_REFRESH_TOKEN,
+        scopes=scopes,
+        demo_access_token=access_token,
+        demo_refresh_token=refresh_token,
         pkce="optional",
         access_token_lifetime=3599,
     )
+
+
+class GoogleSandbox(OAuthSandbox):
+    provider = "google"
+    profile = google_oauth_profile(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SCOPES, DEMO_ACCESS_TOKEN, DEMO_REFRESH_TOKEN)
 
     def __init__(self) -> None:
         super().__init__()

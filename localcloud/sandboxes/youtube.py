@@ -46,7 +46,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.sandboxes.base import DemoSecret, _drop_connection, json_response, reason
-from localcloud.sandboxes.oauth_server import OAuthProfile, OAuthSandbox
+from localcloud.sandboxes.google import google_oauth_profile
+from localcloud.sandboxes.oauth_server import OAuthSandbox
 
 DEMO_CLIENT_ID = "123456789012-demo.apps.googleusercontent.com"
 DEMO_CLIENT_SECRET = "GOCSPX-demo-youtube-client-secret"
@@ -107,17 +108,7 @@ class _YouTube:
 
 class YouTubeSandbox(OAuthSandbox):
     provider = "youtube"
-    profile = OAuthProfile(
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
-        authorize_path="/o/oauth2/v2/auth",
-        exchange_path="/token",
-        scopes=SCOPES,
-        demo_access_token=DEMO_ACCESS_TOKEN,
-        demo_refresh_token=DEMO_REFRESH_TOKEN,
-        pkce="optional",
-        access_token_lifetime=3599,
-    )
+    profile = google_oauth_profile(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SCOPES, DEMO_ACCESS_TOKEN, DEMO_REFRESH_TOKEN)
 
     def __init__(self) -> None:
         super().__init__()
