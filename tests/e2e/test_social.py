@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 ORG = "demo"
 OTHER_ORG = "beta"
 LINKEDIN_ORG = "urn:li:organization:2414183"
-FACEBOOK_PAGE = "102030405060708"
+IG_ACCOUNT = "17841400000000001"
 FAST = {
     "SOCIAL_POLL_SECONDS": "1",
     "SOCIAL_LOOKUP_SECONDS": "1",
@@ -55,8 +55,16 @@ def put_media(cloud: LocalCloud, key: str, data: bytes, content_type: str) -> No
     client(cloud, "s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
 
-def publish(cloud: LocalCloud, key: str, **fields: Any) -> dict[str, Any]:
-    payload = {"org_id": ORG, "network": "linkedin", "account": LINKEDIN_ORG, "idempotency_key": key, **fields}
+def publish(
+    cloud: LocalCloud,
+    key: str,
+    *,
+    network: str = "linkedin",
+    account: str = LINKEDIN_ORG,
+    org: str = ORG,
+    **fields: Any,
+) -> dict[str, Any]:
+    payload = {"org_id": org, "network": network, "account": account, "idempotency_key": key, **fields}
     return invoke(cloud, "SocialPublish", payload)
 
 
@@ -177,14 +185,7 @@ def test_a_rejected_token_sends_the_post_to_the_manual_queue_and_notifies_once(c
     )
 
     # When a service publishes for it
-    payload = {
-        "org_id": OTHER_ORG,
-        "network": "linkedin",
-        "account": LINKEDIN_ORG,
-        "idempotency_key": "e2e-reauth",
-        "content": {"text": "Sem token"},
-    }
-    accepted = invoke(cloud, "SocialPublish", payload)
+    accepted = publish(cloud, "e2e-reauth", org=OTHER_ORG, content={"text": "Sem token"})
 
     # Then the post is in the org's manual queue with what to do, and the org was told once
     manual = wait_status(
@@ -222,19 +223,15 @@ def test_an_interrupted_youtube_upload_resumes_through_the_workflow_and_the_priv
     put_media(cloud, "demo/social/e2e-youtube.mp4", video, "video/mp4")
     youtube(cloud, unaudited=True, interrupt={"after_bytes": 300_000, "mode": "drop"})
     try:
-        accepted = invoke(
+        accepted = publish(
             cloud,
-            "SocialPublish",
-            {
-                "org_id": ORG,
-                "network": "youtube",
-                "account": "UCsomosProdutora0000demo",
-                "idempotency_key": "e2e-youtube",
-                "content": {
-                    "text": "Making of",
-                    "title": "Making of — Somos Produtora",
-                    "media": [{"s3_key": "demo/social/e2e-youtube.mp4", "type": "video"}],
-                },
+            "e2e-youtube",
+            network="youtube",
+            account="UCsomosProdutora0000demo",
+            content={
+                "text": "Making of",
+                "title": "Making of — Somos Produtora",
+                "media": [{"s3_key": "demo/social/e2e-youtube.mp4", "type": "video"}],
             },
         )
         done = status(cloud, accepted["publication_id"], "published", seconds=60)
@@ -270,19 +267,15 @@ def test_an_instagram_reel_container_is_polled_in_wait_states_then_published(clo
     # Given Instagram processing a reel container for three status reads
     instagram(cloud, polls_in_progress=3, final_status="FINISHED", quota_usage=0)
     put_media(cloud, "demo/social/e2e-reel.mp4", b"\x00\x00\x00\x18ftypmp42" + b"r" * 2048, "video/mp4")
-    accepted = invoke(
+    accepted = publish(
         cloud,
-        "SocialPublish",
-        {
-            "org_id": ORG,
-            "network": "instagram",
-            "account": "17841400000000001",
-            "idempotency_key": "e2e-reel",
-            "content": {
-                "text": "Bastidores #somosprodutora",
-                "format": "reel",
-                "media": [{"s3_key": "demo/social/e2e-reel.mp4", "type": "video"}],
-            },
+        "e2e-reel",
+        network="instagram",
+        account=IG_ACCOUNT,
+        content={
+            "text": "Bastidores #somosprodutora",
+            "format": "reel",
+            "media": [{"s3_key": "demo/social/e2e-reel.mp4", "type": "video"}],
         },
     )
     done = status(cloud, accepted["publication_id"], "published")
@@ -298,16 +291,12 @@ def test_an_instagram_account_at_its_publishing_cap_waits_for_the_window(cloud: 
     instagram(cloud, quota_total=100, quota_usage=100)
     put_media(cloud, "demo/social/e2e-cap.jpg", jpeg(1080, 1080), "image/jpeg")
     try:
-        accepted = invoke(
+        accepted = publish(
             cloud,
-            "SocialPublish",
-            {
-                "org_id": ORG,
-                "network": "instagram",
-                "account": "17841400000000001",
-                "idempotency_key": "e2e-cap",
-                "content": {"text": "Amanhã", "media": [{"s3_key": "demo/social/e2e-cap.jpg", "type": "image"}]},
-            },
+            "e2e-cap",
+            network="instagram",
+            account=IG_ACCOUNT,
+            content={"text": "Amanhã", "media": [{"s3_key": "demo/social/e2e-cap.jpg", "type": "image"}]},
         )
         delayed = status(cloud, accepted["publication_id"], "scheduled")
     finally:
