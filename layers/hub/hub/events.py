@@ -95,16 +95,19 @@ class SocialCommentData(BaseModel):
 
 
 class SocialMentionData(BaseModel):
-    """data of ``social.mention``: another Instagram user @mentioned the org's account in a
-    comment (``comment_id`` set) or in a media caption (``comment_id`` None). The webhook
-    carries ids only: ``GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)`` or
-    ``mentioned_media.media_id(...)`` reads the text (Instagram API with Facebook Login)."""
+    """data of ``social.mention``: someone mentioned the org's account — on Instagram in a comment
+    (``comment_id`` set) or a media caption (``mentioned_in: "caption"``); on Facebook in a post or
+    a comment about the page (``mentioned_in: "post" | "comment"``, ``media_id`` = the post id).
+    Instagram's webhook carries ids only: ``GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)``
+    or ``mentioned_media.media_id(...)`` reads the text (Instagram API with Facebook Login)."""
 
-    network: Literal["instagram"]
-    account_id: str | None = None  # the org's account that was mentioned
+    network: Literal["instagram", "facebook"]
+    account_id: str | None = None  # the org's account (Instagram user, Facebook page) that was mentioned
     media_id: str | None = None
     comment_id: str | None = None
-    mentioned_in: Literal["comment", "caption"]
+    mentioned_in: Literal["comment", "caption", "post"]
+    author_id: str | None = None
+    author_name: str | None = None
 
 
 class CustomEventData(BaseModel):

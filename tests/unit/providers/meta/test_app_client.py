@@ -37,7 +37,7 @@ def test_register_webhook_subscribes_each_object_the_receiver_normalises_with_th
     assert [(s["object"], s["fields"]) for s in sent] == [
         ("whatsapp_business_account", "messages"),
         ("instagram", "comments,mentions"),
-        ("page", "feed"),
+        ("page", "feed,mention"),
     ]
     # The verify token Meta sends back to the hub's GET route during the call is the stored one
     assert {s["verify_token"] for s in sent} == {"vt-stored"} and {s["callback_url"] for s in sent} == {HUB_URL}

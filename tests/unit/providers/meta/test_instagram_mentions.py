@@ -37,6 +37,8 @@ def test_a_comment_mention_and_a_caption_mention_are_social_mention_events() -> 
         "media_id": "180233",
         "comment_id": "178942",
         "mentioned_in": "comment",
+        "author_id": None,  # Instagram's webhook names no author: read it from the comment
+        "author_name": None,
     }
     assert caption.data["mentioned_in"] == "caption"
     assert caption.data["comment_id"] is None
@@ -71,3 +73,33 @@ def test_the_sample_mention_delivery_is_signed_and_makes_two_mentions() -> None:
     verify_meta_webhook(request, SECRET)
     events = normalise(json.loads(request.body))
     assert [e.data["mentioned_in"] for e in events] == ["comment", "caption"]
+
+
+def page_mention(value: dict[str, Any]) -> dict[str, Any]:
+    change = {"field": "mention", "value": value}
+    return {"object": "page", "entry": [{"id": "102030405060708", "time": 1763812900, "changes": [change]}]}
+
+
+def test_a_page_mentioned_in_a_post_or_a_comment_is_a_social_mention_event() -> None:
+    (in_post,) = normalise(
+        page_mention(
+            {"post_id": "444_555", "sender_name": "Ana Lima", "sender_id": "9001", "item": "post", "verb": "add"}
+        )
+    )
+    (in_comment,) = normalise(
+        page_mention({"post_id": "444_555", "comment_id": "555_777", "item": "comment", "verb": "add"})
+    )
+    assert in_post.type == "social.mention"
+    assert in_post.data == {
+        "network": "facebook",
+        "account_id": "102030405060708",
+        "media_id": "444_555",
+        "comment_id": None,
+        "mentioned_in": "post",
+        "author_id": "9001",
+        "author_name": "Ana Lima",
+    }
+    assert (in_comment.data["mentioned_in"], in_comment.data["comment_id"]) == ("comment", "555_777")
+    assert in_post.event_id != in_comment.event_id
+    # an edited or removed mention is archived but is no new event
+    assert normalise(page_mention({"post_id": "444_555", "item": "post", "verb": "remove"})) == []

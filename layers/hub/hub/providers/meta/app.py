@@ -17,12 +17,12 @@ from hub.providers.meta.whatsapp_cloud import DEFAULT_GRAPH_VERSION
 
 PROVIDER = "meta"
 # What the hub's receiver normalises (webhook.py): object → the fields subscribed. WhatsApp Cloud
-# API "messages" (messages and statuses), Instagram "comments" and "mentions", Pages "feed".
+# API "messages" (messages and statuses), Instagram "comments" and "mentions", Pages "feed" and "mention".
 # https://developers.facebook.com/docs/graph-api/webhooks/reference (fields per object).
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "whatsapp_business_account": ("messages",),
     "instagram": ("comments", "mentions"),
-    "page": ("feed",),
+    "page": ("feed", "mention"),
 }
 
 

@@ -205,6 +205,20 @@ class _FbFeedChange(_Model):
     created_time: int | None = None
 
 
+# Facebook Pages, field "mention" (the page mentioned in a post or a comment):
+# https://developers.facebook.com/docs/graph-api/webhooks/reference/page (mention)
+
+
+class _FbMention(_Model):
+    post_id: str | None = None
+    comment_id: str | None = None
+    item: str | None = None
+    verb: str | None = None
+    sender_id: str | None = None
+    sender_name: str | None = None
+    created_time: int | None = None
+
+
 # ----- normalisation -------------------------------------------------------------------
 
 
@@ -368,13 +382,37 @@ def _facebook_comment(value: Any, entry: _Entry, common: dict[str, Any]) -> HubE
     )
 
 
+def _facebook_mention(value: Any, entry: _Entry, common: dict[str, Any]) -> HubEvent | None:
+    mention = _FbMention.model_validate(value or {})
+    if mention.verb not in (None, "add") or not (mention.post_id or mention.comment_id):
+        return None  # an edit or removal of a mention, or nothing to point at
+    in_comment = mention.item == "comment" or (mention.comment_id is not None and mention.item != "post")
+    data = SocialMentionData(
+        network="facebook",
+        account_id=entry.id,
+        media_id=mention.post_id,
+        comment_id=mention.comment_id if in_comment else None,
+        mentioned_in="comment" if in_comment else "post",
+        author_id=mention.sender_id,
+        author_name=mention.sender_name,
+    )
+    target = mention.comment_id if in_comment and mention.comment_id else mention.post_id
+    return HubEvent.build(
+        type="social.mention",
+        dedupe_key=f"mention:{target}",
+        occurred_at=_unix(mention.created_time) or _unix(entry.time) or common["received_at"],
+        data=data,
+        **common,
+    )
+
+
 # Payload references: see the URLs above each model (WhatsApp, Instagram, Pages).
 def normalise_meta_webhook(
     payload: Any, *, org_id: str, received_at: datetime, raw_ref: str, request: RawWebhook | None = None
 ) -> list[HubEvent]:
     """WhatsApp ``messages`` → ``message.received`` / ``message.status``; Instagram
     ``comments`` and Page ``feed`` comment additions → ``social.comment``; Instagram ``mentions``
-    → ``social.mention``. Other objects,
+    and Page ``mention`` → ``social.mention``. Other objects,
     fields and ``entry[].messaging`` are archived but produce no event."""
     envelope = _Envelope.model_validate(payload)
     common: dict[str, Any] = {"org_id": org_id, "provider": PROVIDER, "received_at": received_at, "raw_ref": raw_ref}
@@ -391,6 +429,10 @@ def normalise_meta_webhook(
                     events.append(mention)
             elif envelope.object == "page" and change.field == "feed":
                 event = _facebook_comment(change.value, entry, common)
+                if event is not None:
+                    events.append(event)
+            elif envelope.object == "page" and change.field == "mention":
+                event = _facebook_mention(change.value, entry, common)
                 if event is not None:
                     events.append(event)
     return events
