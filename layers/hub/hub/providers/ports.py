@@ -262,7 +262,12 @@ class NfseIssuer(Protocol):
 
 
 class WebSearch(Protocol):
-    """One page of a search engine's results (SerpAPI: Google web, Maps and News)."""
+    """One page of a search engine's results: SerpAPI, Serper.dev (Google web, Maps and News),
+    Brave Search (its own index: web and news). ``kinds`` says which of the three engines the
+    adapter answers, known before any credential is read (``adapter_class(WebSearch, p).kinds``);
+    asked for another, ``search`` raises InvalidRequestError code ``engine_unsupported``."""
+
+    kinds: ClassVar[frozenset[Engine]]
 
     def search(
         self,

@@ -34,6 +34,14 @@ DEFAULT_PRICES: dict[str, dict[str, Price]] = {
     # (https://serpapi.com/pricing). Cached and errored searches are free
     # (https://serpapi.com/account-api: "Only successful and processing searches are counted").
     "serpapi": {"search": Price(Decimal("0.015"), "USD", "search", "https://serpapi.com/pricing")},
+    # Starter pack: USD 50 for 50,000 credits = USD 0.001 per credit (https://serper.dev/, pricing;
+    # credits are prepaid and last 6 months). A search costs the credits its answer states
+    # ("credits": 1, 2 for more than 10 results).
+    "serper": {"credit": Price(Decimal("0.001"), "USD", "credit", "https://serper.dev/")},
+    # Search plan: USD 5 per 1,000 requests = USD 0.005 per search; USD 5 of free credit a month
+    # (https://brave.com/search/api/). Only successful requests are billed
+    # (https://api-dashboard.search.brave.com/app/documentation/web-search/response-headers).
+    "brave": {"search": Price(Decimal("0.005"), "USD", "search", "https://brave.com/search/api/")},
     # Outbound SMS to Brazil, per segment; Twilio bills USD and its Brazil rate changes: check
     # https://www.twilio.com/en-us/sms/pricing/br (or the Pricing API,
     # https://www.twilio.com/docs/messaging/api/pricing) and set the account's own rate.

@@ -12,9 +12,10 @@ import httpx
 from pydantic import SecretStr
 
 from hub.config import get_settings
-from hub.errors import HubError, ProviderUnavailableError, RateLimitedError
+from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 from hub.search.models import (
+    ENGINES,
     MAX_LINK,
     MAX_RESULTS,
     MAX_SHORT,
@@ -27,10 +28,15 @@ from hub.search.models import (
     SearchResults,
     WebResult,
     clip,
+    count,
+    number,
+    parse_instant,
 )
 from hub.usage.meter import Billing
 
 # ----- the SerpAPI adapter ----------------------------------------------------------------------
+
+PROVIDER = "serpapi"
 
 # A live search takes seconds (SerpAPI fetches Google then parses); the base still caps any wait
 # at the Lambda's remaining time.
@@ -49,6 +55,9 @@ class SerpApiClient(ProviderClient):
     credentials_model: ClassVar[type[ProviderCredentials]] = SerpApiCredentials
     # Searches only read: a lost answer is retried or failed over, never an unknown outcome.
     writes_have_effects: ClassVar[bool] = False
+
+    # Google web, Maps and News (https://serpapi.com/search-api).
+    kinds: ClassVar[frozenset[Engine]] = frozenset(ENGINES)
 
     credentials: SerpApiCredentials
 
@@ -91,6 +100,8 @@ class SerpApiClient(ProviderClient):
         no_cache: bool = False,
     ) -> SearchResults:
         """GET /search: one page of ``engine``'s results for ``q``, at most ``num`` of them."""
+        if engine not in self.kinds:
+            raise InvalidRequestError(f"engine: serpapi has no {engine!r} engine", code="engine_unsupported")
         num = max(1, min(num, MAX_RESULTS))
         params: dict[str, Any] = {"engine": engine, "q": q, "hl": hl, "gl": gl}
         if engine == "google":
@@ -124,14 +135,38 @@ class SerpApiClient(ProviderClient):
             raise ProviderUnavailableError(
                 f"serpapi search failed: {failed.message[:300]}", provider=self.provider, code="search_error"
             )
-        results = SearchResults(provider=self.provider, engine=engine, search_id=clip(metadata.get("id"), MAX_SHORT))
+        results = SearchResults(
+            provider=self.provider, engine=engine, search_id=clip(metadata.get("id"), MAX_SHORT), start=start
+        )
         if engine == "google":
             results.web = _web_results(payload.get("organic_results"), num)
+            page = len(_items(payload.get("organic_results")))
         elif engine == "google_maps":
             results.places = _place_results(payload.get("local_results"), num)
+            page = len(_items(payload.get("local_results")))
         else:
             results.news = _news_results(payload.get("news_results"), num)
+            page = 0  # Google News answers one page (https://serpapi.com/google-news-api: no start)
+        # https://serpapi.com/search-api: serpapi_pagination.next is there when Google has a next page.
+        pagination = payload.get("serpapi_pagination")
+        if page and isinstance(pagination, dict) and pagination.get("next"):
+            results.next_start = start + page
         return results
+
+    # https://serpapi.com/account-api: free, not counted against the plan's searches.
+    def searches_left(self) -> int | None:
+        """GET /account.json: the searches left this month (plan and extra credits,
+        ``total_searches_left``), for the chain's quota status; None when SerpAPI does not say."""
+        body = self.json_object(
+            self.request(
+                "GET",
+                "/account.json",
+                params=self._params(),
+                timeout=get_settings().health_check_timeout,
+                operation="account",
+            )
+        )
+        return count(body.get("total_searches_left"))
 
     # https://serpapi.com/account-api: free, not counted against the plan's searches.
     def health_check(self) -> None:
@@ -173,6 +208,7 @@ def _web_results(value: Any, num: int) -> list[WebResult]:
                     title=title,
                     link=link,
                     snippet=clip(item.get("snippet"), MAX_SNIPPET),
+                    source_engine=PROVIDER,
                 )
             )
     return found[:num]
@@ -184,18 +220,20 @@ def _place_results(value: Any, num: int) -> list[PlaceResult]:
         name = clip(item.get("title"), MAX_TITLE)
         if not name:
             continue
-        rating = item.get("rating")
         gps = item.get("gps_coordinates")
-        coordinates = None
-        if isinstance(gps, dict) and all(isinstance(gps.get(k), (int, float)) for k in ("latitude", "longitude")):
-            coordinates = GpsCoordinates(latitude=gps["latitude"], longitude=gps["longitude"])
+        coordinates = GpsCoordinates.of(gps.get("latitude"), gps.get("longitude")) if isinstance(gps, dict) else None
+        # https://serpapi.com/maps-local-results: phone, website, reviews (a count) beside rating.
         found.append(
             PlaceResult(
                 position=_position(item, index),
                 name=name,
                 address=clip(item.get("address"), MAX_SNIPPET),
-                rating=float(rating) if isinstance(rating, (int, float)) and not isinstance(rating, bool) else None,
+                phone=clip(item.get("phone"), MAX_SHORT),
+                website=clip(item.get("website"), MAX_LINK),
+                rating=number(item.get("rating")),
+                reviews=count(item.get("reviews")),
                 gps=coordinates,
+                source_engine=PROVIDER,
             )
         )
     return found[:num]
@@ -219,6 +257,9 @@ def _news_results(value: Any, num: int) -> list[NewsResult]:
                 link=link,
                 source=clip(source.get("name") if isinstance(source, dict) else source, MAX_SHORT),
                 date=clip(article.get("date"), MAX_SHORT),
+                published_at=parse_instant(article.get("iso_date")),
+                snippet=clip(article.get("snippet"), MAX_SNIPPET),
+                source_engine=PROVIDER,
             )
         )
     return found[:num]
