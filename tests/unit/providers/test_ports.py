@@ -113,6 +113,10 @@ def test_a_descriptor_promising_what_its_client_lacks_is_the_hubs_configuration_
 def test_class_level_declarations_are_read_without_credentials(secrets: FakeSecrets) -> None:
     assert ports.adapter_class(ports.Charger, "mercadopago").billing_types == frozenset({"PIX"})
     assert "BOLETO" in ports.adapter_class(ports.Charger, "asaas").billing_types
+    # Which engines a search adapter answers: Brave has its own index but no place search by text.
+    assert ports.adapter_class(ports.WebSearch, "brave").kinds == frozenset({"google", "google_news"})
+    assert ports.adapter_class(ports.WebSearch, "serper").kinds == {"google", "google_maps", "google_news"}
+    assert ports.adapter_class(ports.WebSearch, "serpapi").kinds == {"google", "google_maps", "google_news"}
     assert secrets.asked == []
 
 
@@ -123,13 +127,17 @@ def test_only_ports_can_be_asked_for() -> None:
 
 def test_an_adapter_taking_a_port_call_differently_does_not_implement_it() -> None:
     # Given adapters whose method exists but takes other parameters than the port's callers pass
-    class RenamedKeyword:
+    # (each declares the port's class-level ``kinds``: only the call differs)
+    class Declared:
+        kinds = frozenset({"google"})
+
+    class RenamedKeyword(Declared):
         def search(self, engine: str, query: str, **_: object) -> None: ...
 
-    class MissingKeyword:
+    class MissingKeyword(Declared):
         def search(self, engine: str, q: str, *, location: str | None = None) -> None: ...
 
-    class ExtraRequired:
+    class ExtraRequired(Declared):
         def search(
             self,
             engine: str,
@@ -145,7 +153,7 @@ def test_an_adapter_taking_a_port_call_differently_does_not_implement_it() -> No
             no_cache=False,
         ) -> None: ...
 
-    class Fits:
+    class Fits(Declared):
         def search(
             self,
             engine: str,

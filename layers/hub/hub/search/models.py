@@ -8,7 +8,9 @@ original field names stay (``link``, ``gps``: WebSearch's answer since it shippe
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, model_validator
@@ -26,10 +28,12 @@ def clip(value: Any, limit: int) -> str | None:
 
 
 def number(value: Any) -> float | None:
-    """A JSON number as a float (ratings, coordinates: not money), else None (bools too)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A JSON number (int, float or the base client's Decimal) as a float (ratings,
+    coordinates: not money), else None (bools, NaN and infinities too)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    return float(value)
+    found = float(value)
+    return found if math.isfinite(found) else None
 
 
 def count(value: Any) -> int | None:
@@ -38,7 +42,7 @@ def count(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
+    if isinstance(value, (float, Decimal)) and value == int(value) and value >= 0:
         return int(value)
     if isinstance(value, str):
         digits = value.strip().strip("()").replace(",", "").replace(".", "")
@@ -122,8 +126,10 @@ class SearchResults(BaseModel):
     """One page of results of one engine: ``web`` (google), ``places`` (google_maps) or
     ``news`` (google_news), at most ``num`` of them.
 
-    Pagination: ``start`` is the offset of this page (as asked); ``next_start`` the offset
-    of the next page when the engine says there is one (absent: no further page known)."""
+    Pagination: ``start`` is the offset of this page's first result (the asked ``start``, rounded
+    down to a page by engines that count pages: Serper, Brave); ``next_start`` the ``start`` of
+    the next page when the engine says there is one (absent: no further page known). Positions
+    are ranks in the whole result list (1 = first result of the first page)."""
 
     provider: str
     engine: Engine

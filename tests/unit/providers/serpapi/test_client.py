@@ -287,17 +287,22 @@ def test_the_handler_returns_the_results(monkeypatch: pytest.MonkeyPatch) -> Non
     )
     handler = load_function("web_search").handler
     result = handler({"org_id": "demo", "engine": "google_news", "q": "café", "num": 1}, FakeLambdaContext())
+    # Every field WebSearch answered before stays; the normalised model adds url (= link), the
+    # engine that found it and the page's offset.
     assert result == {
         "provider": "serpapi",
         "engine": "google_news",
         "search_id": "news1",
+        "start": 0,
         "news": [
             {
                 "position": 1,
                 "title": "Coffee prices rise",
                 "link": "https://reuters.com/coffee",
+                "url": "https://reuters.com/coffee",
                 "source": "Reuters",
                 "date": "12/03/2026, 08:00 AM, +0000 UTC",
+                "source_engine": "serpapi",
             }
         ],
     }

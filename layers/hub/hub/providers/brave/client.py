@@ -164,16 +164,16 @@ class BraveClient(ProviderClient):
             billing=Billing(1, "search"),  # one billed request (hub.usage.prices)
         )
         payload = self.json_object(response)
-        results = SearchResults(provider=self.provider, engine=engine, start=start)
+        results = SearchResults(provider=self.provider, engine=engine, start=offset * size)
         query = payload.get("query")
         more = isinstance(query, dict) and query.get("more_results_available") is True
         if engine == "google":
             section = payload.get("web")
             raw = _items(section.get("results") if isinstance(section, dict) else None)
-            results.web = _web_results(raw, start, size)
+            results.web = _web_results(raw, offset * size, size)
         else:
             raw = _items(payload.get("results"))
-            results.news = _news_results(raw, start, size)
+            results.news = _news_results(raw, offset * size, size)
             more = more or len(raw) >= size  # news answers carry no more_results_available
         if more and offset < MAX_OFFSET:
             results.next_start = (offset + 1) * size
@@ -208,14 +208,14 @@ def _source(item: dict[str, Any]) -> str | None:
     return clip(name or (meta.get("hostname") if isinstance(meta, dict) else None), MAX_SHORT)
 
 
-def _web_results(items: list[dict[str, Any]], start: int, size: int) -> list[WebResult]:
+def _web_results(items: list[dict[str, Any]], first: int, size: int) -> list[WebResult]:
     found: list[WebResult] = []
     for index, item in enumerate(items, start=1):
         title, link = clip(item.get("title"), MAX_TITLE), clip(item.get("url"), MAX_LINK)
         if title and link:
             found.append(
                 WebResult(
-                    position=start // size * size + index,  # Brave gives no position: its order is the rank
+                    position=first + index,  # Brave gives no position: its order is the rank
                     title=title,
                     link=link,
                     snippet=clip(item.get("description"), MAX_SNIPPET),
@@ -225,7 +225,7 @@ def _web_results(items: list[dict[str, Any]], start: int, size: int) -> list[Web
     return found[:size]
 
 
-def _news_results(items: list[dict[str, Any]], start: int, size: int) -> list[NewsResult]:
+def _news_results(items: list[dict[str, Any]], first: int, size: int) -> list[NewsResult]:
     found: list[NewsResult] = []
     for index, item in enumerate(items, start=1):
         title, link = clip(item.get("title"), MAX_TITLE), clip(item.get("url"), MAX_LINK)
@@ -233,7 +233,7 @@ def _news_results(items: list[dict[str, Any]], start: int, size: int) -> list[Ne
             continue
         found.append(
             NewsResult(
-                position=start // size * size + index,
+                position=first + index,
                 title=title,
                 link=link,
                 source=_source(item),

@@ -137,16 +137,17 @@ class SerperClient(ProviderClient):
         )
         payload = self.json_object(response)
         raw = _items(payload.get(RESULT_KEYS[engine]))
-        results = SearchResults(provider=self.provider, engine=engine, start=start)
+        first = (body["page"] - 1) * num  # the offset of this page (start rounded down to a page)
+        results = SearchResults(provider=self.provider, engine=engine, start=first)
         if engine == "google":
-            results.web = _web_results(raw, num)
+            results.web = _web_results(raw, first, num)
         elif engine == "google_maps":
-            results.places = _place_results(raw, num)
+            results.places = _place_results(raw, first, num)
         else:
-            results.news = _news_results(raw, num)
+            results.news = _news_results(raw, first, num)
         # Serper does not say whether a next page exists: a full page suggests one.
         if len(raw) >= num:
-            results.next_start = start + num
+            results.next_start = first + num
         return results
 
     # GET /account: the credit balance, free (not a search). Not in Serper's public reference,
@@ -174,19 +175,14 @@ def _items(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _position(item: dict[str, Any], default: int) -> int:
-    position = item.get("position")
-    return position if isinstance(position, int) and not isinstance(position, bool) else default
-
-
-def _web_results(items: list[dict[str, Any]], num: int) -> list[WebResult]:
+def _web_results(items: list[dict[str, Any]], first: int, num: int) -> list[WebResult]:
     found: list[WebResult] = []
     for index, item in enumerate(items, start=1):
         title, link = clip(item.get("title"), MAX_TITLE), clip(item.get("link"), MAX_LINK)
         if title and link:
             found.append(
                 WebResult(
-                    position=_position(item, index),
+                    position=first + index,  # the rank in the whole list, whatever Serper numbers
                     title=title,
                     link=link,
                     snippet=clip(item.get("snippet"), MAX_SNIPPET),
@@ -196,7 +192,7 @@ def _web_results(items: list[dict[str, Any]], num: int) -> list[WebResult]:
     return found[:num]
 
 
-def _place_results(items: list[dict[str, Any]], num: int) -> list[PlaceResult]:
+def _place_results(items: list[dict[str, Any]], first: int, num: int) -> list[PlaceResult]:
     found: list[PlaceResult] = []
     for index, item in enumerate(items, start=1):
         name = clip(item.get("title"), MAX_TITLE)
@@ -204,7 +200,7 @@ def _place_results(items: list[dict[str, Any]], num: int) -> list[PlaceResult]:
             continue
         found.append(
             PlaceResult(
-                position=_position(item, index),
+                position=first + index,  # the rank in the whole list, whatever Serper numbers
                 name=name,
                 address=clip(item.get("address"), MAX_SNIPPET),
                 phone=clip(item.get("phoneNumber"), MAX_SHORT),
@@ -218,7 +214,7 @@ def _place_results(items: list[dict[str, Any]], num: int) -> list[PlaceResult]:
     return found[:num]
 
 
-def _news_results(items: list[dict[str, Any]], num: int) -> list[NewsResult]:
+def _news_results(items: list[dict[str, Any]], first: int, num: int) -> list[NewsResult]:
     found: list[NewsResult] = []
     for index, item in enumerate(items, start=1):
         title, link = clip(item.get("title"), MAX_TITLE), clip(item.get("link"), MAX_LINK)
@@ -226,7 +222,7 @@ def _news_results(items: list[dict[str, Any]], num: int) -> list[NewsResult]:
             continue
         found.append(
             NewsResult(
-                position=_position(item, index),
+                position=first + index,  # the rank in the whole list, whatever Serper numbers
                 title=title,
                 link=link,
                 source=clip(item.get("source"), MAX_SHORT),
