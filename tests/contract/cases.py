@@ -40,6 +40,9 @@ OWN_RETRY_HEADERS: dict[str, tuple[dict[str, str], float]] = {
     # The official SDKs read retry-after-ms first (src/anthropic/_base_client.py, src/openai/_base_client.py).
     "anthropic": ({"retry-after-ms": "1500"}, 1.5),
     "openai": ({"retry-after-ms": "1500"}, 1.5),
+    # https://api-dashboard.search.brave.com/app/documentation/web-search/response-headers :
+    # per-window lists; the wait is the reset of the window with nothing remaining.
+    "brave": ({"X-RateLimit-Remaining": "0, 900", "X-RateLimit-Reset": "9, 1419704"}, 9.0),
 }
 
 

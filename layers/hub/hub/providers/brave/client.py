@@ -99,7 +99,9 @@ class BraveClient(ProviderClient):
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict):
             code = error.get("code")
-            return (str(error.get("detail") or code or response.reason_phrase)[:300], str(code) if code else None)
+            text = error.get("detail") or error.get("message") or code
+            if isinstance(text, str) and text:
+                return (text[:300], str(code) if code else None)
         return super().error_details(response)
 
     def retry_after_of(self, response: httpx.Response, default: float = 60.0) -> float:
