@@ -306,3 +306,55 @@ def test_the_handler_returns_the_results(monkeypatch: pytest.MonkeyPatch) -> Non
             }
         ],
     }
+
+
+# ----- the normalised model: every engine's fields, searches left ------------------------------
+
+
+def test_serpapi_fills_the_normalised_model() -> None:
+    # https://serpapi.com/maps-local-results (phone, website, reviews), /google-news-api (iso_date),
+    # /search-api (serpapi_pagination.next)
+    maps = {
+        "search_metadata": {"id": "m", "status": "Success"},
+        "local_results": [
+            {
+                "position": 1,
+                "title": "Café Girondino",
+                "rating": 4.5,
+                "reviews": 12034,
+                "phone": "(11) 3229-4574",
+                "website": "https://www.girondino.com.br/",
+                "address": "R. Boa Vista, 365",
+                "gps_coordinates": {"latitude": -23.5466, "longitude": -46.6339},
+            }
+        ],
+        "serpapi_pagination": {"next": "https://serpapi.com/search.json?start=20"},
+    }
+    (place,) = client_with(answering(200, maps)).search("google_maps", "café").places or []
+    assert (place.phone, place.website, place.reviews, place.source_engine) == (
+        "(11) 3229-4574",
+        "https://www.girondino.com.br/",
+        12034,
+        "serpapi",
+    )
+    assert place.coordinates == place.gps and place.coordinates is not None
+    following = {"next": "https://serpapi.com/search.json?engine=google&q=coffee&start=20"}
+    web = client_with(answering(200, {**GOOGLE_OK, "serpapi_pagination": following})).search(
+        "google", "coffee", start=10
+    )
+    assert (web.start, web.next_start) == (10, 20)  # the start SerpAPI's next link carries
+    last = client_with(answering(200, GOOGLE_OK)).search("google", "coffee", start=10)
+    assert last.next_start is None  # no next link: the last page
+    assert web.web is not None and all(r.url == r.link and r.source_engine == "serpapi" for r in web.web)
+    news = {**NEWS_OK, "news_results": [{**NEWS_OK["news_results"][0], "iso_date": "2026-12-03T08:00:00Z"}]}
+    (item,) = client_with(answering(200, news)).search("google_news", "café").news or []
+    assert item.published_at is not None and item.published_at.isoformat() == "2026-12-03T08:00:00+00:00"
+
+
+def test_searches_left_reads_the_free_account_api() -> None:
+    seen: list[httpx.Request] = []
+    account = {"api_key": KEY, "plan_searches_left": 4990, "extra_credits": 10, "total_searches_left": 5000}
+    assert client_with(answering(200, account, seen)).searches_left() == 5000
+    assert (seen[0].url.path, dict(seen[0].url.params)) == ("/account.json", {"api_key": KEY})
+    assert client_with(answering(200, {"total_searches_left": 0})).searches_left() == 0
+    assert client_with(answering(200, {})).searches_left() is None

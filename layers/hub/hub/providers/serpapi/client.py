@@ -147,10 +147,12 @@ class SerpApiClient(ProviderClient):
         else:
             results.news = _news_results(payload.get("news_results"), num)
             page = 0  # Google News answers one page (https://serpapi.com/google-news-api: no start)
-        # https://serpapi.com/search-api: serpapi_pagination.next is there when Google has a next page.
+        # https://serpapi.com/search-api: serpapi_pagination.next (a URL carrying the next page's
+        # start) is there when Google has a next page.
         pagination = payload.get("serpapi_pagination")
-        if page and isinstance(pagination, dict) and pagination.get("next"):
-            results.next_start = start + page
+        following = pagination.get("next") if isinstance(pagination, dict) else None
+        if page and isinstance(following, str) and following:
+            results.next_start = _next_start(following, start + page)
         return results
 
     # https://serpapi.com/account-api: free, not counted against the plan's searches.
@@ -183,6 +185,14 @@ class SerpApiClient(ProviderClient):
                 retry_after=EXHAUSTED_RETRY_AFTER_SECONDS,
                 code="searches_exhausted",
             )
+
+
+def _next_start(url: str, default: int) -> int:
+    try:
+        found = httpx.URL(url).params.get("start")
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return default
+    return int(found) if found is not None and found.isdigit() else default
 
 
 def _items(value: Any) -> list[dict[str, Any]]:
