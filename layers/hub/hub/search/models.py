@@ -67,7 +67,7 @@ class WebResult(_Linked):
     position: int
     title: str
     link: str
-    url: str
+    url: str = ""  # always filled with link's value (see _Linked)
     snippet: str | None = None
     # The provider key that found it (serpapi, serper, brave).
     source_engine: str | None = None
@@ -112,7 +112,7 @@ class NewsResult(_Linked):
     position: int
     title: str
     link: str
-    url: str
+    url: str = ""  # always filled with link's value (see _Linked)
     source: str | None = None
     # As the engine shows it ("2 hours ago", "12/03/2026, 08:00 AM, +0000 UTC"), and when the
     # engine gives an exact timestamp, that instant (UTC).

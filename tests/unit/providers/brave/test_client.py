@@ -33,7 +33,7 @@ WEB_OK: dict[str, Any] = {
         "type": "search",
         "results": [
             {
-                "title": "Café – Wikipédia",
+                "title": "Café - Wikipédia",
                 "url": "https://pt.wikipedia.org/wiki/Caf%C3%A9",
                 "description": "Bebida feita de grãos torrados.",
                 "age": "3 de março de 2026",
@@ -107,7 +107,7 @@ def test_web_search_sends_the_documented_query_and_headers() -> None:
     assert [(r.position, r.title, r.url, r.link, r.snippet, r.source_engine) for r in results.web] == [
         (
             1,
-            "Café – Wikipédia",
+            "Café - Wikipédia",
             "https://pt.wikipedia.org/wiki/Caf%C3%A9",
             "https://pt.wikipedia.org/wiki/Caf%C3%A9",
             "Bebida feita de grãos torrados.",
@@ -174,7 +174,12 @@ def test_what_brave_cannot_do_is_refused_before_any_call(engine: Any, start: int
         ),
         (401, brave_error(401, "UNAUTHORIZED", "Unauthorized"), AuthenticationError, "UNAUTHORIZED"),
         (403, brave_error(403, "FORBIDDEN", "Plan does not allow it"), AuthenticationError, "FORBIDDEN"),
-        (422, brave_error(422, "VALIDATION", "Unable to validate request parameter(s)"), InvalidRequestError, "VALIDATION"),
+        (
+            422,
+            brave_error(422, "VALIDATION", "Unable to validate request parameter(s)"),
+            InvalidRequestError,
+            "VALIDATION",
+        ),
         (500, brave_error(500, "INTERNAL", "Internal Server Error"), ProviderUnavailableError, "INTERNAL"),
         (503, {"message": "upstream down"}, ProviderUnavailableError, None),
     ],

@@ -29,7 +29,12 @@ client_with = AdapterFactory(SerperClient, CREDS)
 SEARCH_OK: dict[str, Any] = {
     "searchParameters": {"q": "café", "gl": "br", "hl": "pt-br", "type": "search", "engine": "google"},
     "organic": [
-        {"title": "Café – Wikipédia", "link": "https://pt.wikipedia.org/wiki/Caf%C3%A9", "snippet": "Bebida.", "position": 1},
+        {
+            "title": "Café - Wikipédia",
+            "link": "https://pt.wikipedia.org/wiki/Caf%C3%A9",
+            "snippet": "Bebida.",
+            "position": 1,
+        },
         {"title": "Sem link", "position": 2},
         {"title": "Padaria", "link": "https://padaria.com.br/", "position": 3},
     ],
@@ -106,7 +111,13 @@ def test_web_search_posts_the_documented_body_with_the_key_header() -> None:
     assert results.provider == "serper" and results.engine == "google"
     assert results.web is not None
     assert [(r.position, r.title, r.url, r.link, r.source_engine) for r in results.web] == [
-        (1, "Café – Wikipédia", "https://pt.wikipedia.org/wiki/Caf%C3%A9", "https://pt.wikipedia.org/wiki/Caf%C3%A9", "serper"),
+        (
+            1,
+            "Café - Wikipédia",
+            "https://pt.wikipedia.org/wiki/Caf%C3%A9",
+            "https://pt.wikipedia.org/wiki/Caf%C3%A9",
+            "serper",
+        ),
         (3, "Padaria", "https://padaria.com.br/", "https://padaria.com.br/", "serper"),  # its rank kept
     ]
     assert results.next_start is None  # fewer than a page: no next page
