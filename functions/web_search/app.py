@@ -3,7 +3,8 @@
 Invoked directly (boto3 ``lambda.invoke``). Payload: {"org_id", "engine": "google" | "google_maps"
 | "google_news", "q", "location"?, "hl"?, "gl"?, "ll"?, "num"? (1-100, default 10), "start"?,
 "no_cache"?, "provider"?: "serpapi"}
-Result: {"provider", "engine", "search_id", "web" | "places" | "news": [...]}
+Result: {"provider", "engine", "search_id", "start", "next_start"?, "web" | "places" | "news": [...]}
+(the normalised model of hub.search.models, docs/search.md "Engines")
 Errors: InvalidRequestError, AuthenticationError, RateLimitedError, ProviderUnavailableError.
 """
 
