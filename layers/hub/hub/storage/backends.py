@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -295,10 +295,10 @@ class StorageBackend:
         )
         return url
 
-    def presigned_post(self, bucket: str, key: str, *, expires_in: int, conditions: list[Any] | None = None) -> Any:
+    def presigned_post(self, bucket: str, key: str, *, expires_in: int, conditions: Sequence[Any] | None = None) -> Any:
         if self.mode == "r2":
             raise _r2_refuse("presigned_post")
-        return self.client.generate_presigned_post(bucket, key, Conditions=conditions, ExpiresIn=expires_in)
+        return self.client.generate_presigned_post(bucket, key, Conditions=list(conditions or []), ExpiresIn=expires_in)
 
     # -- errors -----------------------------------------------------------------------------------
 
@@ -401,11 +401,8 @@ def _credentials(secret_name: str | None) -> tuple[str | None, str | None]:
 
 def backend_config(name: BackendName, settings: Settings | None = None) -> BackendConfig:
     settings = settings or get_settings()
-    common = {
-        "connect_timeout": settings.storage_backend_connect_timeout,
-        "read_timeout": settings.storage_backend_read_timeout,
-        "max_attempts": settings.storage_backend_max_attempts,
-    }
+    timeouts = settings.storage_backend_connect_timeout, settings.storage_backend_read_timeout
+    attempts = settings.storage_backend_max_attempts
     if name == "primary":
         key_id, secret = _credentials(settings.storage_primary_secret)
         return BackendConfig(
@@ -416,7 +413,9 @@ def backend_config(name: BackendName, settings: Settings | None = None) -> Backe
             bucket=None,
             access_key_id=key_id,
             secret_access_key=secret,
-            **common,
+            connect_timeout=timeouts[0],
+            read_timeout=timeouts[1],
+            max_attempts=attempts,
         )
     if name not in ("secondary", "backup"):
         raise InvalidRequestError(f"backend: unknown storage backend {name!r}", code="validation_error")
@@ -433,7 +432,9 @@ def backend_config(name: BackendName, settings: Settings | None = None) -> Backe
         bucket=str(bucket),
         access_key_id=key_id,
         secret_access_key=secret,
-        **common,
+        connect_timeout=timeouts[0],
+        read_timeout=timeouts[1],
+        max_attempts=attempts,
     )
 
 

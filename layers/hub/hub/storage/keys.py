@@ -105,7 +105,8 @@ def check_upload(bucket: str, content_type: str, size: int) -> None:
     limits = UPLOAD_LIMITS[bucket]
     if content_type.split(";")[0].strip().lower() not in limits.content_types:
         raise InvalidRequestError(
-            f"invalid request: content_type: not accepted in {bucket} (allowed: {', '.join(sorted(limits.content_types))})",
+            f"invalid request: content_type: not accepted in {bucket} "
+            f"(allowed: {', '.join(sorted(limits.content_types))})",
             code="validation_error",
         )
     if size > limits.max_bytes:

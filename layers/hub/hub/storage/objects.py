@@ -199,8 +199,8 @@ def _receipt_key(receipt_id: str, sk: str = "META") -> dict[str, Any]:
 def _result(item: dict[str, Any]) -> ObjectPutResult:
     return ObjectPutResult(
         receipt_id=item["receipt_id"]["S"],
-        status=item["status"]["S"],  # type: ignore[arg-type]
-        backend=item["backend"]["S"] if "backend" in item else None,  # type: ignore[arg-type]
+        status=item["status"]["S"],
+        backend=item["backend"]["S"] if "backend" in item else None,
         bucket=item["bucket"]["S"],
         key=item["key"]["S"],
         size=int(item["size"]["N"]),
