@@ -13,17 +13,18 @@ import pytest
 
 from hub.config import get_settings
 from hub.errors import IdempotencyConflictError, InvalidRequestError
+from localcloud.aws import LOCAL_STORAGE_BUCKETS
 from localcloud.servers import free_port
 from tests.aws.conftest import HubAws
 from tests.helpers import FakeLambdaContext, load_function
 
-SECONDARY = "hub-storage-secondary"
+SECONDARY = LOCAL_STORAGE_BUCKETS["secondary"]
 
 
 @pytest.fixture
 def storage(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> HubAws:
-    """The template's buckets are the primary; a further moto bucket is the secondary."""
-    hub_aws.client("s3").create_bucket(Bucket=SECONDARY)
+    """The template's buckets are the primary; the local cloud's secondary bucket (same moto) the
+    secondary, as `make dev` sets them up."""
     monkeypatch.setenv("STORAGE_SECONDARY_BUCKET", SECONDARY)
     monkeypatch.setenv("STORAGE_SECONDARY_ENDPOINT_URL", hub_aws.endpoint)
     monkeypatch.setenv("STORAGE_SECONDARY_MODE", "s3-compatible")

@@ -149,3 +149,16 @@ def test_configured_maximum_expiry_is_enforced(monkeypatch: pytest.MonkeyPatch) 
     assert parse_qs(urlsplit(_upload(monkeypatch, content_length=10, expires_in=3600).url).query)["X-Amz-Expires"] == [
         "3600"
     ]
+
+
+def test_the_documented_samples_are_valid_requests() -> None:
+    from hub.storage.objects import DownloadUrlRequest, ObjectPutRequest
+    from tests.helpers import sample_event
+
+    for name, model in (
+        ("upload_url_create", UploadUrlRequest),
+        ("download_url_create", DownloadUrlRequest),
+        ("object_put", ObjectPutRequest),
+    ):
+        request = model.model_validate(sample_event(name))
+        assert org_key(request.org_id, request.key) == request.key
