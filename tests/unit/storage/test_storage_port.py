@@ -162,3 +162,52 @@ def test_the_documented_samples_are_valid_requests() -> None:
     ):
         request = model.model_validate(sample_event(name))
         assert org_key(request.org_id, request.key) == request.key
+
+
+def _failing(error: Exception) -> StorageBackend:
+    class Failing:
+        def __getattr__(self, name: str) -> Any:
+            def call(**params: Any) -> Any:
+                raise error
+
+            return call
+
+    config = BackendConfig(name="primary", mode="s3", endpoint_url=None, region="us-east-1", bucket=None)
+    return StorageBackend(config, client=Failing())
+
+
+def _client_error(status: int, code: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _client_error(503, "SlowDown"),
+        _client_error(500, "InternalError"),
+        pytest.param("timeout", id="read-timeout"),
+        pytest.param("refused", id="connection-refused"),
+    ],
+)
+def test_5xx_timeouts_and_refused_connections_mean_the_backend_is_down(error: Any) -> None:
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    from hub.errors import ProviderUnavailableError
+
+    if error == "timeout":
+        error = ReadTimeoutError(endpoint_url="https://s3.test")
+    elif error == "refused":
+        error = EndpointConnectionError(endpoint_url="https://s3.test")
+    with pytest.raises(ProviderUnavailableError) as caught:
+        _failing(error).put("b", "k", b"x")
+    assert caught.value.provider == "storage:primary"
+
+
+def test_a_missing_object_heads_as_none_and_403_is_an_authentication_error() -> None:
+    from hub.errors import AuthenticationError
+
+    assert _failing(_client_error(404, "404")).head("b", "k") is None
+    with pytest.raises(AuthenticationError):
+        _failing(_client_error(403, "AccessDenied")).get("b", "k")
