@@ -37,6 +37,9 @@ from localcloud.template import (
 log = logging.getLogger("localcloud.aws")
 
 FAKE_ROLE_ARN = "arn:aws:iam::123456789012:role/integrations-hub-local-role"
+# Storage backends outside the template (docs/storage.md "Backends and R2 mode"): locally the
+# same moto plays the secondary (R2 in production) and the backup backend, each one bucket.
+LOCAL_STORAGE_BUCKETS = {"secondary": "hub-storage-secondary", "backup": "hub-storage-backup"}
 
 # Resource types we know we don't emulate (silently skipped, debug log only).
 SUPPORTED_TYPES = {
@@ -296,6 +299,8 @@ class ResourceCreator:
             self.create_simple_table(lid, props)
         for lid, props in self.t.iter_resources(S3_BUCKET):
             self.create_bucket(lid, props)
+        for bucket in LOCAL_STORAGE_BUCKETS.values():
+            self.client("s3").create_bucket(Bucket=bucket)
         for lid, _props in self.t.iter_resources(EVENT_BUS):
             name = self.t.physical_name(lid)
             if name != "default":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,36 @@ class Settings(BaseModel):
     invoices_bucket: str | None = Field(None, alias="INVOICES_BUCKET")
     exports_bucket: str | None = Field(None, alias="EXPORTS_BUCKET")
     public_assets_bucket: str | None = Field(None, alias="PUBLIC_ASSETS_BUCKET")
+
+    # --- storage port (hub.storage, docs/storage.md): backends, R2 mode, presigned URLs, fallback.
+    contracts_bucket: str | None = Field(None, alias="CONTRACTS_BUCKET")
+    backups_bucket: str | None = Field(None, alias="BACKUPS_BUCKET")
+    # Backends: primary (the hub's buckets; endpoint defaults to STORAGE_ENDPOINT_URL), secondary
+    # (ObjectPut's fallback: R2 in production) and backup (StorageBackupRun's target). Mode: s3 |
+    # r2 | s3-compatible; R2 mode refuses what R2 lacks. *_SECRET: a Secrets Manager secret
+    # {"access_key_id", "secret_access_key"} (unset = the function's own AWS credentials).
+    storage_primary_mode: Literal["s3", "r2", "s3-compatible"] = Field("s3", alias="STORAGE_PRIMARY_MODE")
+    storage_primary_endpoint_url: str | None = Field(None, alias="STORAGE_PRIMARY_ENDPOINT_URL")
+    storage_primary_secret: str | None = Field(None, alias="STORAGE_PRIMARY_SECRET")
+    storage_secondary_mode: Literal["s3", "r2", "s3-compatible"] = Field("r2", alias="STORAGE_SECONDARY_MODE")
+    storage_secondary_endpoint_url: str | None = Field(None, alias="STORAGE_SECONDARY_ENDPOINT_URL")
+    storage_secondary_region: str | None = Field(None, alias="STORAGE_SECONDARY_REGION")
+    storage_secondary_bucket: str | None = Field(None, alias="STORAGE_SECONDARY_BUCKET")
+    storage_secondary_secret: str | None = Field(None, alias="STORAGE_SECONDARY_SECRET")
+    storage_backup_mode: Literal["s3", "r2", "s3-compatible"] = Field("r2", alias="STORAGE_BACKUP_MODE")
+    storage_backup_endpoint_url: str | None = Field(None, alias="STORAGE_BACKUP_ENDPOINT_URL")
+    storage_backup_region: str | None = Field(None, alias="STORAGE_BACKUP_REGION")
+    storage_backup_bucket: str | None = Field(None, alias="STORAGE_BACKUP_BUCKET")
+    storage_backup_secret: str | None = Field(None, alias="STORAGE_BACKUP_SECRET")
+    # A backend that does not connect within this, or answers 5xx twice, is down for ObjectPut.
+    storage_backend_connect_timeout: float = Field(2.0, alias="STORAGE_BACKEND_CONNECT_TIMEOUT", gt=0)
+    storage_backend_read_timeout: float = Field(10.0, alias="STORAGE_BACKEND_READ_TIMEOUT", gt=0)
+    storage_backend_max_attempts: int = Field(2, alias="STORAGE_BACKEND_MAX_ATTEMPTS", ge=1)
+    # Presigned URLs: default and maximum lifetime (R2 and S3 SigV4 allow 1 s to 7 days).
+    storage_url_default_seconds: int = Field(900, alias="STORAGE_URL_DEFAULT_SECONDS", ge=1, le=604800)
+    storage_url_max_seconds: int = Field(604800, alias="STORAGE_URL_MAX_SECONDS", ge=1, le=604800)
+    # Where objects written to the secondary live, ObjectPut receipts and deferred chunks.
+    storage_table: str | None = Field(None, alias="STORAGE_TABLE")
 
     inbound_events_queue_url: str | None = Field(None, alias="INBOUND_EVENTS_QUEUE_URL")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")

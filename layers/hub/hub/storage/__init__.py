@@ -1,8 +1,13 @@
-"""S3-compatible object storage: AWS S3, MinIO or Cloudflare R2 through one endpoint.
+"""S3-compatible object storage (docs/storage.md).
 
-``STORAGE_ENDPOINT_URL`` unset means AWS S3; set, it points at MinIO, R2
-(``https://<account>.r2.cloudflarestorage.com``) or the local moto server. Path-style
-addressing is used with a custom endpoint because MinIO and R2 expect it.
+``s3_client`` / ``ObjectStorage``: the hub's own buckets through ``STORAGE_ENDPOINT_URL`` (unset
+means AWS S3; set, any S3-compatible server, R2 or the local moto server), used by every module
+that stores files. Path-style addressing is used with a custom endpoint (R2 and most
+S3-compatible servers expect it).
+
+The storage port over several backends (primary, secondary, backup), R2 mode, org-scoped keys,
+presigned URLs and the write fallback live in the submodules; :func:`backend` is the entry point
+other packages (backups) use.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import boto3
 from botocore.config import Config
 
 from hub.config import get_settings
+from hub.storage.backends import BACKEND_NAMES, StorageBackend, StoredObject, backend
+
+__all__ = ["BACKEND_NAMES", "ObjectStorage", "StorageBackend", "StoredObject", "backend", "s3_client"]
 
 _client: Any = None
 
