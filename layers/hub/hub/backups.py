@@ -499,15 +499,14 @@ class _Run:
                 if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                     self.manifest.clear_failure(name, key)  # gone from the source: nothing to retry
                     continue
-                raise
+                raise ProviderUnavailableError(f"reading {name} failed: {_describe(exc)}", provider="storage") from exc
             obj = {
                 "Key": key,
                 "ETag": head["ETag"],
                 "Size": head["ContentLength"],
                 "LastModified": head["LastModified"],
             }
-            known = self.manifest.current(name, key, key).get(key)
-            self.consider(part, name, bucket, obj, known)
+            self.consider(part, name, bucket, obj, self.manifest.current(name, key, key).get(key))
         scope = f"{name}#{prefix}"
         start_after = self.manifest.get_cursor(scope)
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
@@ -519,14 +518,14 @@ class _Run:
                 contents = page.get("Contents", [])
                 if not contents:
                     continue
-                known = self.manifest.current(name, contents[0]["Key"], contents[-1]["Key"])
+                page_known = self.manifest.current(name, contents[0]["Key"], contents[-1]["Key"])
                 for obj in contents:
                     if self.must_stop():
                         part.truncated = True
                         if not self.request.dry_run and last_done:
                             self.manifest.set_cursor(scope, last_done)
                         return part
-                    self.consider(part, name, bucket, obj, known.get(obj["Key"]))
+                    self.consider(part, name, bucket, obj, page_known.get(obj["Key"]))
                     last_done = obj["Key"]
                 if not self.request.dry_run and last_done:
                     self.manifest.set_cursor(scope, last_done)  # a hard stop loses at most a page
@@ -717,11 +716,11 @@ def run_backup(
         if part.truncated:
             run.report.truncated = True
             break
-    for name in tables:
+    for table in tables:
         if run.report.truncated or run.must_stop():
             run.report.truncated = True
             break
-        exported = run.export_table(name, table_names[name], started)
+        exported = run.export_table(table, table_names[table], started)
         run.report.tables.append(exported)
         if exported.status == "truncated":
             run.report.truncated = True
