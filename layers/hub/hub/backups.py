@@ -25,7 +25,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any, Literal
 
 import boto3
@@ -76,32 +75,39 @@ def _s3(endpoint_url: str | None, region: str | None, *, r2: bool, keys: dict[st
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=Config(**options), **credentials)
 
 
-@cache
+_clients: dict[str, Any] = {}
+
+
 def backup_client() -> Any:
     """The backup backend (BACKUP_ENDPOINT_URL unset = AWS S3). The one place it is built."""
-    settings = get_settings()
-    keys = None
-    if settings.backup_credentials_secret:
-        try:
-            raw = aws_client("secretsmanager").get_secret_value(SecretId=settings.backup_credentials_secret)
-            keys = json.loads(raw["SecretString"])
-        except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
-            raise ConfigurationError("the backup backend's credentials secret cannot be read") from exc
-        if not isinstance(keys, dict) or not {"access_key_id", "secret_access_key"} <= keys.keys():
-            raise ConfigurationError("the backup credentials secret needs access_key_id and secret_access_key")
-    return _s3(settings.backup_endpoint_url, settings.backup_region, r2=settings.backup_r2_mode, keys=keys)
+    if "backup" not in _clients:
+        settings = get_settings()
+        keys = None
+        if settings.backup_credentials_secret:
+            try:
+                raw = aws_client("secretsmanager").get_secret_value(SecretId=settings.backup_credentials_secret)
+                keys = json.loads(raw["SecretString"])
+            except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
+                raise ConfigurationError("the backup backend's credentials secret cannot be read") from exc
+            if not isinstance(keys, dict) or not {"access_key_id", "secret_access_key"} <= keys.keys():
+                raise ConfigurationError("the backup credentials secret needs access_key_id and secret_access_key")
+        _clients["backup"] = _s3(
+            settings.backup_endpoint_url, settings.backup_region, r2=settings.backup_r2_mode, keys=keys
+        )
+    return _clients["backup"]
 
 
-@cache
 def source_client() -> Any:
     """The primary storage the buckets live in (STORAGE_ENDPOINT_URL unset = AWS S3)."""
-    settings = get_settings()
-    return _s3(settings.storage_endpoint_url, settings.storage_region, r2=False)
+    if "source" not in _clients:
+        settings = get_settings()
+        _clients["source"] = _s3(settings.storage_endpoint_url, settings.storage_region, r2=False)
+    return _clients["source"]
 
 
 def forget_clients() -> None:
-    backup_client.cache_clear()
-    source_client.cache_clear()
+    """Tests and a changed configuration: the next call builds the clients again."""
+    _clients.clear()
 
 
 def _backup_bucket() -> str:
