@@ -64,8 +64,9 @@ def _s3(endpoint_url: str | None, region: str | None, *, r2: bool, keys: dict[st
         "read_timeout": 30,
     }
     if r2:
-        # R2 rejects the default CRC32 checksums of current SDKs on some calls: only when required.
-        # https://developers.cloudflare.com/r2/examples/aws/boto3/
+        # R2's region is "auto" (https://developers.cloudflare.com/r2/api/s3/api/); current SDKs'
+        # default checksums are sent only when an operation requires them, as Cloudflare's SDK
+        # examples configure (https://developers.cloudflare.com/r2/examples/aws/aws-sdk-js-v3/).
         options["request_checksum_calculation"] = "when_required"
         options["response_checksum_validation"] = "when_required"
         region = region or "auto"
