@@ -25,7 +25,7 @@ class FakeS3:
         self.objects: dict[str, bytes] = {}
         self.largest_body = 0
 
-    def put_object(self, *, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def put_object(self, *, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
         self.calls.append("put_object")
         self.largest_body = max(self.largest_body, len(Body))
         self.objects[Key] = Body
@@ -35,13 +35,13 @@ class FakeS3:
         self.calls.append("create")
         return {"UploadId": "u1"}
 
-    def upload_part(self, *, PartNumber: int, Body: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def upload_part(self, *, PartNumber: int, Body: bytes, **_: Any) -> dict[str, Any]:
         self.calls.append(f"part{PartNumber}")
         self.largest_body = max(self.largest_body, len(Body))
         self.parts[PartNumber] = Body
         return {"ETag": f'"e{PartNumber}"'}
 
-    def complete_multipart_upload(self, *, Key: str, MultipartUpload: dict[str, Any], **_: Any) -> None:  # noqa: N803
+    def complete_multipart_upload(self, *, Key: str, MultipartUpload: dict[str, Any], **_: Any) -> None:
         self.calls.append("complete")
         self.objects[Key] = b"".join(self.parts[p["PartNumber"]] for p in MultipartUpload["Parts"])
 
