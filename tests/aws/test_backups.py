@@ -184,6 +184,9 @@ def test_tables_exported_and_ops_restores_a_deleted_prefix(aws: HubAws) -> None:
         put(aws, "media-uploads", key, data)
     put(aws, "media-uploads", "beta/other.jpg", b"another org")
     run_backup(media_run(), now=at(61))
+    held = aws.ops("storage", "backups", "--bucket", "media-uploads", "--prefix", "acme/")
+    assert held.returncode == 0, held.stderr
+    assert sorted(o["key"] for o in json.loads(held.stdout)["objects"]) == sorted(files)
     for key in files:
         aws.client("s3").delete_object(Bucket=bucket(aws, "media-uploads"), Key=key)
 
