@@ -12,6 +12,10 @@
   python -m ops --stack integrations-hub-prod route --org acme --task sdr_whatsapp --provider gemini
   python -m ops --stack integrations-hub-prod org create --org acme --name "Acme Ltda" --actor you@agency
   python -m ops --stack integrations-hub-prod org list | org show --org acme
+  python -m ops --stack integrations-hub-prod storage backups [--bucket media-uploads --prefix acme/]
+  python -m ops --stack integrations-hub-prod storage backup [--bucket media-uploads] [--org acme] [--dry-run]
+  python -m ops --stack integrations-hub-prod storage restore --bucket media-uploads --prefix acme/ \
+      [--to-bucket BUCKET] [--at RUN_ID] [--dry-run]
   python -m ops --local replay ...                                # against a running `make dev`
 
 Run it from the repository root (ops puts the layer, layers/hub, on the import path itself).
@@ -52,6 +56,15 @@ OUTPUTS = {
 }
 
 
+# Read by `storage` only (docs/storage.md "Backups and restore"); older stacks lack them.
+BACKUP_OUTPUTS = {
+    "BackupManifestTableName": "BACKUP_MANIFEST_TABLE",
+    "BackupTargetBucket": "BACKUP_BUCKET",
+    "BackupSources": "BACKUP_SOURCES",
+    "BackupTables": "BACKUP_TABLES",
+}
+
+
 def configure_from_stack(stack: str) -> None:
     described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
@@ -60,6 +73,9 @@ def configure_from_stack(stack: str) -> None:
         raise SystemExit(f"stack {stack} lacks outputs {missing}; deploy the current template first")
     for key, env in OUTPUTS.items():
         os.environ[env] = outputs[key]
+    for key, env in BACKUP_OUTPUTS.items():
+        if key in outputs:
+            os.environ.setdefault(env, outputs[key])  # BACKUP_ENDPOINT_URL & co. come from the caller
 
 
 def configure_local(endpoint: str) -> None:
@@ -73,6 +89,8 @@ def configure_local(endpoint: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     os.environ["STORAGE_ENDPOINT_URL"] = endpoint
+    for key, env in BACKUP_OUTPUTS.items():
+        os.environ[env] = str(template.resolve(template.raw["Outputs"][key]["Value"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,6 +156,24 @@ def main(argv: list[str] | None = None) -> int:
     org_sub.add_parser("list", help="every registered org")
     org_show = org_sub.add_parser("show", help="one registered org")
     org_show.add_argument("--org", required=True)
+
+    sto = sub.add_parser("storage", help="backups: list, run, restore (docs/storage.md)")
+    sto_sub = sto.add_subparsers(dest="storage_command", required=True)
+    sto_list = sto_sub.add_parser("backups", help="the latest backup runs, or what the backup holds of a bucket")
+    sto_list.add_argument("--bucket", help="logical bucket (media-uploads ...): its backed-up objects")
+    sto_list.add_argument("--prefix", default="")
+    sto_list.add_argument("--limit", type=int, default=20)
+    sto_run = sto_sub.add_parser("backup", help="run StorageBackupRun's code now (verified, incremental)")
+    sto_run.add_argument("--bucket", action="append", dest="buckets", help="logical bucket (repeatable)")
+    sto_run.add_argument("--table", action="append", dest="tables", help="table to export (repeatable)")
+    sto_run.add_argument("--org")
+    sto_run.add_argument("--dry-run", action="store_true")
+    sto_res = sto_sub.add_parser("restore", help="restore objects from the backup, checked against their SHA-256")
+    sto_res.add_argument("--bucket", required=True, help="logical bucket backed up (media-uploads ...)")
+    sto_res.add_argument("--prefix", default="", help="only keys under this prefix (e.g. the org: acme/)")
+    sto_res.add_argument("--to-bucket", help="restore into this bucket (logical name or bucket); default: the same")
+    sto_res.add_argument("--at", help="a run id (storage backups): each object as backed up by that run or before")
+    sto_res.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
 
     if args.local:
@@ -156,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "org":
         return org_command(args)
+
+    if args.command == "storage":
+        return storage_command(args)
 
     if args.command == "budget":
         from hub.ai.spend import Budget, set_budget
@@ -233,6 +272,34 @@ def integration_command(args: argparse.Namespace, *, legacy: bool = False) -> in
         result = {"enabled": f"{args.org}/{args.provider}", **result}
     print(json.dumps(result, indent=2))
     return 0
+
+
+def storage_command(args: argparse.Namespace) -> int:
+    """``storage backups|backup|restore`` through the same layer code as StorageBackupRun."""
+    from hub import backups
+    from hub.errors import HubError
+    from hub.invocation import parse_request
+
+    try:
+        if args.storage_command == "backups":
+            print(json.dumps(backups.list_backups(args.bucket, args.prefix, limit=args.limit), indent=2))
+            return 0
+        if args.storage_command == "backup":
+            request: dict[str, object] = {"dry_run": args.dry_run}
+            if args.buckets is not None or args.tables is not None:
+                request["buckets"] = args.buckets or []
+                request["tables"] = args.tables or []
+            if args.org:
+                request["org_id"] = args.org
+            report = backups.run_backup(parse_request(backups.BackupRunRequest, request))
+            print(json.dumps(report.model_dump(mode="json"), indent=2))
+            return 1 if report.failed else 0
+        restored = backups.restore(args.bucket, args.prefix, to_bucket=args.to_bucket, at=args.at, dry_run=args.dry_run)
+    except HubError as exc:
+        print(json.dumps(exc.to_dict()), file=sys.stderr)
+        return 2
+    print(json.dumps(restored.model_dump(mode="json"), indent=2))
+    return 1 if restored.failed else 0
 
 
 def org_command(args: argparse.Namespace) -> int:

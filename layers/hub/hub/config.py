@@ -205,6 +205,31 @@ class Settings(BaseModel):
     webhook_forgery_window_seconds: int = Field(300, alias="WEBHOOK_FORGERY_WINDOW_SECONDS", ge=1)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
 
+    # Backups (hub.backups; docs/storage.md "Backups and restore"). The backup backend: endpoint
+    # unset = AWS S3 (BACKUP_BUCKET, default the template's BackupsBucket); Cloudflare R2 =
+    # https://<account>.r2.cloudflarestorage.com with BACKUP_R2_MODE=true (region "auto", checksums
+    # only when required). hub.backups.backup_client() is the one place its client is built.
+    backup_endpoint_url: str | None = Field(None, alias="BACKUP_ENDPOINT_URL")
+    backup_bucket: str | None = Field(None, alias="BACKUP_BUCKET")
+    backup_region: str | None = Field(None, alias="BACKUP_REGION")
+    backup_r2_mode: bool = Field(False, alias="BACKUP_R2_MODE")
+    # Secrets Manager id of {"access_key_id", "secret_access_key"} for a non-AWS backend (R2);
+    # unset = the function's own AWS credentials.
+    backup_credentials_secret: str | None = Field(None, alias="BACKUP_CREDENTIALS_SECRET")
+    # The manifest (verified copies, versions, listing cursors, failures, runs, table exports).
+    backup_manifest_table: str | None = Field(None, alias="BACKUP_MANIFEST_TABLE")
+    # JSON {"media-uploads": "<bucket>", ...} and {"payments": "<table>", ...}: what may be backed up.
+    backup_sources: str | None = Field(None, alias="BACKUP_SOURCES")
+    backup_tables: str | None = Field(None, alias="BACKUP_TABLES")
+    # Objects are streamed in parts this large (S3 and R2: at least 5 MiB but the last).
+    backup_part_bytes: int = Field(8 * 1024 * 1024, alias="BACKUP_PART_BYTES", ge=5 * 1024 * 1024)
+    # A run stops (truncated, resumed by the next) with this many seconds left, or after this many
+    # failed copies (a backend that is down is not hammered object by object).
+    backup_reserve_seconds: float = Field(60.0, alias="BACKUP_RESERVE_SECONDS", ge=0)
+    backup_max_failures: int = Field(20, alias="BACKUP_MAX_FAILURES", ge=1)
+    # A table exported this recently is not exported again (a resumed run skips it).
+    backup_table_interval_hours: int = Field(20, alias="BACKUP_TABLE_INTERVAL_HOURS", ge=0)
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)
