@@ -39,7 +39,7 @@ log = logging.getLogger("localcloud.aws")
 FAKE_ROLE_ARN = "arn:aws:iam::123456789012:role/integrations-hub-local-role"
 # Storage backends outside the template (docs/storage.md "Backends and R2 mode"): locally the
 # same moto plays the secondary (R2 in production) and the backup backend, each one bucket.
-LOCAL_STORAGE_BUCKETS = {"secondary": "hub-storage-secondary", "backup": "hub-storage-backup"}
+LOCAL_STORAGE_BUCKETS = {"secondary": "hub-storage-secondary"}
 
 # Resource types we know we don't emulate (silently skipped, debug log only).
 SUPPORTED_TYPES = {

@@ -85,13 +85,10 @@ def local_overrides(aws_endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": aws_endpoint,
         "STORAGE_ENDPOINT_URL": aws_endpoint,
-        # The secondary and backup storage backends: buckets on the same moto (localcloud.aws).
+        # The secondary storage backend: a bucket on the same moto (localcloud.aws).
         "STORAGE_SECONDARY_ENDPOINT_URL": aws_endpoint,
         "STORAGE_SECONDARY_BUCKET": "hub-storage-secondary",
         "STORAGE_SECONDARY_MODE": "s3-compatible",
-        "STORAGE_BACKUP_ENDPOINT_URL": aws_endpoint,
-        "STORAGE_BACKUP_BUCKET": "hub-storage-backup",
-        "STORAGE_BACKUP_MODE": "s3-compatible",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",

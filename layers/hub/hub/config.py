@@ -49,11 +49,6 @@ class Settings(BaseModel):
     storage_secondary_region: str | None = Field(None, alias="STORAGE_SECONDARY_REGION")
     storage_secondary_bucket: str | None = Field(None, alias="STORAGE_SECONDARY_BUCKET")
     storage_secondary_secret: str | None = Field(None, alias="STORAGE_SECONDARY_SECRET")
-    storage_backup_mode: Literal["s3", "r2", "s3-compatible"] = Field("r2", alias="STORAGE_BACKUP_MODE")
-    storage_backup_endpoint_url: str | None = Field(None, alias="STORAGE_BACKUP_ENDPOINT_URL")
-    storage_backup_region: str | None = Field(None, alias="STORAGE_BACKUP_REGION")
-    storage_backup_bucket: str | None = Field(None, alias="STORAGE_BACKUP_BUCKET")
-    storage_backup_secret: str | None = Field(None, alias="STORAGE_BACKUP_SECRET")
     # A backend that does not connect within this, or answers 5xx twice, is down for ObjectPut.
     storage_backend_connect_timeout: float = Field(2.0, alias="STORAGE_BACKEND_CONNECT_TIMEOUT", gt=0)
     storage_backend_read_timeout: float = Field(10.0, alias="STORAGE_BACKEND_READ_TIMEOUT", gt=0)

@@ -103,7 +103,7 @@ def test_s3_mode_passes_the_same_options_through() -> None:
 
 def test_r2_client_uses_region_auto_path_style_and_checksums_only_when_required() -> None:
     config = BackendConfig(
-        name="backup", mode="r2", endpoint_url="https://acct.r2.test", region="sa-east-1", bucket="b"
+        name="secondary", mode="r2", endpoint_url="https://acct.r2.test", region="sa-east-1", bucket="b"
     )
     client = _client_for(config)
     assert client.meta.region_name == "auto"

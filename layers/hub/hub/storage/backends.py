@@ -38,8 +38,9 @@ from hub.errors import (
     ProviderUnavailableError,
 )
 
-BackendName = Literal["primary", "secondary", "backup"]
-BACKEND_NAMES: tuple[BackendName, ...] = ("primary", "secondary", "backup")
+# The backup backend is hub.backups' (BACKUP_* settings, StorageBackupRun): one configuration for it.
+BackendName = Literal["primary", "secondary"]
+BACKEND_NAMES: tuple[BackendName, ...] = ("primary", "secondary")
 Mode = Literal["s3", "r2", "s3-compatible"]
 
 # The hub's logical buckets (seed §9) and the settings naming their physical bucket on the primary.
@@ -417,7 +418,7 @@ def backend_config(name: BackendName, settings: Settings | None = None) -> Backe
             read_timeout=timeouts[1],
             max_attempts=attempts,
         )
-    if name not in ("secondary", "backup"):
+    if name != "secondary":
         raise InvalidRequestError(f"backend: unknown storage backend {name!r}", code="validation_error")
     bucket = getattr(settings, f"storage_{name}_bucket")
     if not bucket:
