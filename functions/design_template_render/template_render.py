@@ -10,7 +10,9 @@ images). Nothing else is ever read: the link callback maps relative names to tha
 ``object:{key}`` (an image field) to the org's uploads, ``hub-font:{file}`` to the fonts shipped
 here, and refuses every other URL; the xhtml2pdf resource policy (``allow_remote=False``, reads
 confined to the render's scratch directory and the fonts) is the second gate, since some
-xhtml2pdf paths bypass the callback (https://xhtml2pdf.readthedocs.io/en/latest/security.html).
+xhtml2pdf paths bypass the callback (fonts, watermarks: the docstring of
+xhtml2pdf/config/resources.py, 0.2.28; link_callback(uri, rel) in
+https://github.com/xhtml2pdf/xhtml2pdf/blob/master/docs/source/usage.rst).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ body { font-family: "Noto Sans"; }
 
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 ImageBucket = Literal["media-uploads", "generated-content", "public-assets"]
+Format = Literal["png", "pdf"]
 
 
 class ImageField(BaseModel):
@@ -79,13 +82,13 @@ class RenderRequest(BaseModel):
     fields: dict[FieldName, Annotated[str, Field(max_length=MAX_FIELD_CHARS)] | ImageField] = Field(
         default_factory=dict, max_length=MAX_FIELDS
     )
-    formats: list[Literal["png", "pdf"]] = Field(default_factory=lambda: ["png", "pdf"], min_length=1, max_length=2)
+    formats: list[Format] = Field(default_factory=lambda: list[Format](["png", "pdf"]), min_length=1, max_length=2)
     size: Size | None = None
     idempotency_key: str | None = Field(None, min_length=1, max_length=255)
 
     @field_validator("formats")
     @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
+    def _distinct(cls, value: list[Format]) -> list[Format]:
         if len(set(value)) != len(value):
             raise ValueError("each format at most once")
         return value
