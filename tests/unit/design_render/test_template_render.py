@@ -16,7 +16,7 @@ from PIL import Image, ImageStat
 from hub.config import get_settings
 from hub.errors import InvalidRequestError
 from hub.invocation import parse_request
-from tests.helpers import ROOT, load_function_module
+from tests.helpers import ROOT, load_function_module, sample_event
 
 render = load_function_module("design_template_render", "template_render")
 
@@ -238,3 +238,9 @@ def test_the_shipped_fonts_have_their_licence() -> None:
     fonts = Path(render.FONTS_DIR)
     assert {p.name for p in fonts.glob("*.ttf")} == {"NotoSans-Regular.ttf", "NotoSans-Bold.ttf"}
     assert "SIL OPEN FONT LICENSE Version 1.1" in (fonts / "OFL.txt").read_text()
+
+
+def test_the_documented_sample_event_is_a_valid_request(storage: MemoryStorage) -> None:
+    request = parse_request(render.RenderRequest, sample_event("design_template_render"))
+    result = render.render_template(request, storage)
+    assert {f.format for f in result.files} == {"png", "pdf"}
