@@ -207,7 +207,7 @@ def render_html(source: str, context: dict[str, Any], template: str) -> str:
         html = _environment().from_string(source).render(**context)
     except jinja2.UndefinedError as exc:
         raise InvalidRequestError(
-            f"fields: template {template!r} needs {exc.message}", code="validation_error"
+            f"fields: template {template!r} uses a field that was not sent ({exc.message})", code="validation_error"
         ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise InvalidRequestError(
