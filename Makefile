@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint typecheck validate unit e2e bench build invoke clean
 
-$(STAMP): requirements-dev.txt layers/hub/requirements.txt
+$(STAMP): requirements-dev.txt layers/hub/requirements.txt functions/design_template_render/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	@# phonenumberslite replaced phonenumbers (same module): an older .venv must drop the full one first.
 	if $(BIN)/pip show phonenumbers >/dev/null 2>&1; then $(BIN)/pip uninstall --quiet --yes phonenumbers phonenumberslite; fi
@@ -71,6 +71,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.payments
 	$(BIN)/python -m bench.fallback
 	$(BIN)/python -m bench.slow_ai
+	$(BIN)/python -m bench.design_render
 	@# Init imports, tracing off and on, of the three headline functions (every function: drop the names; ~20 min).
 	$(BIN)/python -m bench.importtime --runs 5 --tracing both webhook_evolution llm_generate payment_create_charge
 

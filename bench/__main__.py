@@ -127,12 +127,22 @@ class Bench:
             self.purge_queues()
             samples["floor"].append(run_once(FLOOR, None, env, [self.runtime])["total_ms"])
             self.purge_queues()
-            shipped = run_once(spec.module_path, event_file, env, [spec.code_dir, self.shipped, self.runtime])
+            shipped = run_once(
+                spec.module_path,
+                event_file,
+                env,
+                [spec.code_dir, *layers.function_deps(spec.code_dir), self.shipped, self.runtime],
+            )
             samples["shipped"].append(shipped["total_ms"])
             samples["import"].append(shipped["import_ms"])
             if with_source:
                 self.purge_queues()
-                source = run_once(spec.module_path, event_file, env, [spec.code_dir, self.source, self.runtime])
+                source = run_once(
+                    spec.module_path,
+                    event_file,
+                    env,
+                    [spec.code_dir, *layers.function_deps(spec.code_dir), self.source, self.runtime],
+                )
                 samples["source"].append(source["total_ms"])
         return {key: statistics.median(values) for key, values in samples.items() if values}
 
@@ -143,7 +153,7 @@ class Bench:
             spec.module_path,
             event if event.exists() else None,
             self.env(spec),
-            [spec.code_dir, self.shipped, self.runtime],
+            [spec.code_dir, *layers.function_deps(spec.code_dir), self.shipped, self.runtime],
             importtime=True,
         )
         return top_imports(result["stderr"])

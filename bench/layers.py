@@ -83,6 +83,29 @@ def source_layer() -> Path:
     return target / "python"
 
 
+def function_deps(code_dir: Path) -> list[Path]:
+    """A function's own requirements.txt (DesignTemplateRender's renderer), installed as
+    `sam build` puts them beside its code, for x86_64: [] for a function without one."""
+    requirements = code_dir / "requirements.txt"
+    if not requirements.is_file():
+        return []
+    target = OUT / f"function-{code_dir.name}"
+    fingerprint = _fingerprint(requirements)
+    if not _fresh(target, fingerprint):
+        print(f"installing {code_dir.name}'s requirements for x86_64 (pip) ...", flush=True)
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "install", "-qq", "--target", str(target)),
+                *("--platform", X86, "--implementation", "cp", "--python-version", "3.11", "--only-binary=:all:"),
+                *("-r", str(requirements)),
+            ],
+            check=True,
+        )
+        _stamp(target, fingerprint)
+    return [target]
+
+
 def runtime_dir() -> Path:
     """boto3 and its family from this virtualenv, with their .pyc (Lambda's /var/runtime)."""
     target = OUT / "runtime"

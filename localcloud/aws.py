@@ -607,6 +607,9 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str, api_url: str 
         ids.append(secret.secret_id(prefix))
     # SES (moto) only sends from verified identities, as real SES does.
     aws_client("ses", endpoint).verify_domain_identity(Domain=demo.EMAIL_DOMAIN)
+    assets_bucket = template.env_value("PUBLIC_ASSETS_BUCKET")
+    if assets_bucket:
+        seed_design_templates(endpoint, assets_bucket, demo.DEMO_ORG_ID)
     log.debug("seeded demo secrets %s (connected: %s)", ids, sorted(connected))
     return ids
 
@@ -655,6 +658,23 @@ def connect_demo_integrations(
         log.warning("demo integrations not connected (exit %s); secrets written directly", done.returncode)
         return set()
     return {(org, provider) for org, provider in json.loads(done.stdout or "[]")}
+
+
+DEMO_TEMPLATES_DIR = Path(__file__).resolve().parent / "demo_templates"
+
+
+def seed_design_templates(endpoint: str, bucket: str, org_id: str) -> list[str]:
+    """The demo HTML/CSS design templates (localcloud/demo_templates/<name>/…) at
+    ``{org_id}/templates/<name>/…`` in public-assets, where DesignTemplateRender reads them."""
+    s3 = aws_client("s3", endpoint)
+    keys = []
+    for path in sorted(DEMO_TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            key = f"{org_id}/templates/{path.relative_to(DEMO_TEMPLATES_DIR).as_posix()}"
+            kind = {".html": "text/html", ".css": "text/css"}.get(path.suffix, "application/octet-stream")
+            s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind)
+            keys.append(key)
+    return keys
 
 
 def seed_orgs(endpoint: str, table: str, orgs: Mapping[str, str], *, created_by: str = "make dev") -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -49,6 +50,19 @@ def load_function(directory: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_function_module(directory: str, module: str) -> ModuleType:
+    """A module beside a function's app.py, importable by its own name as in Lambda, where the
+    function's directory (LAMBDA_TASK_ROOT) is on sys.path: ``from <module> import …`` works."""
+    if module in sys.modules:
+        return sys.modules[module]
+    spec = importlib.util.spec_from_file_location(module, ROOT / "functions" / directory / f"{module}.py")
+    assert spec and spec.loader
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
 
 
 def aws_client(cloud: LocalCloud, service: str) -> Any:

@@ -31,7 +31,8 @@ NO_PROVIDER_AT_INIT = {
 def test_the_handler_module_imports_in_a_fresh_interpreter(function: str) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT / "layers" / "hub"),
+        # As Lambda lays it out: the function's directory (LAMBDA_TASK_ROOT), then the layer.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "hub")]),
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
