@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub import aws, credentials, idempotency, orgs, runtime, storage
+from hub import aws, backups, credentials, idempotency, orgs, runtime, storage
 from hub.ai import spend
 from hub.config import get_settings
 from hub.integrations import records as integration_records
@@ -79,6 +79,7 @@ def reset_hub_caches() -> None:
     base_auth.CONTAINER_TOKENS.clear()
     breaker.forget()
     meta_graph.forget_usage()
+    backups.forget_clients()
     for fn in (
         idempotency.persistence_store,
         idempotency._config,
