@@ -174,6 +174,20 @@ class Settings(BaseModel):
     webhook_forgery_window_seconds: int = Field(300, alias="WEBHOOK_FORGERY_WINDOW_SECONDS", ge=1)
     health_check_timeout: float = Field(5.0, alias="HEALTH_CHECK_TIMEOUT", gt=0)
 
+    # ----- search chain and cache (hub.search.chain, hub.search.cache; docs/search.md) -----
+    # The engines tried in order when an org's settings secret ``{prefix}/{org_id}/search`` names
+    # none (``{"chain": [...]}``); an engine without a registered adapter is skipped.
+    search_chain: str = Field("serpapi,serper,brave", alias="SEARCH_CHAIN", pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$")
+    # Normalised result sets per normalised query (DynamoDB, TTL); unset = no cache.
+    search_cache_table: str | None = Field(None, alias="SEARCH_CACHE_TABLE")
+    # An entry is kept (and may be served stale when every engine fails) this long ...
+    search_cache_ttl_seconds: int = Field(86400, alias="SEARCH_CACHE_TTL_SECONDS", ge=0)
+    # ... and answers a repeated query without spending a search for this long (capped by the TTL).
+    search_cache_fresh_seconds: int = Field(86400, alias="SEARCH_CACHE_FRESH_SECONDS", ge=0)
+    # One engine may take at most this long (connect + answer) before the chain moves on; the
+    # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
+    search_engine_timeout_seconds: float = Field(10.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)
