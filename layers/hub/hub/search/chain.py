@@ -319,7 +319,7 @@ def search_profiles(request: SearchProfilesRequest) -> ProfilesAnswer:
     for result in answer.web or []:
         url = linkedin_profile_url(result.link)
         if url is not None:
-            profiles.append(_profile(len(profiles) + 1, result.title, url, result.snippet))
+            profiles.append(_profile(result.position, result.title, url, result.snippet))
     return ProfilesAnswer(
         provider=answer.provider,
         engine=answer.engine,
