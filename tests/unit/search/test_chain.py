@@ -376,3 +376,20 @@ def test_profiles_search_linkedin_with_inert_fields_and_keep_only_profile_urls(m
         },
         {"position": 5, "name": "João Souza", "headline": "CMO", "url": "https://www.linkedin.com/in/joaosouza"},
     ]
+
+
+def test_the_sample_events_are_valid_requests_and_the_manual_event_carries_no_secret() -> None:
+    from hub.invocation import parse_request
+    from hub.search.requests import SearchNewsRequest, SearchProfilesRequest, SearchWebRequest
+    from tests.helpers import sample_event
+
+    for name, model in [
+        ("search_web", SearchWebRequest),
+        ("search_news", SearchNewsRequest),
+        ("search_places", SearchPlacesRequest),
+        ("search_profiles", SearchProfilesRequest),
+    ]:
+        parse_request(model, sample_event(name))
+    detail = sample_event("search_manual_requested")["detail"]
+    assert set(detail) == {"org_id", "request_id", "kind", "query", "failed", "requested_at", "severity", "action"}
+    assert "api_key" not in str(detail)
