@@ -72,6 +72,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.fallback
 	$(BIN)/python -m bench.slow_ai
 	$(BIN)/python -m bench.design_render
+	$(BIN)/python -m bench.search_chain
 	@# Init imports, tracing off and on, of the three headline functions (every function: drop the names; ~20 min).
 	$(BIN)/python -m bench.importtime --runs 5 --tracing both webhook_evolution llm_generate payment_create_charge
 

@@ -66,3 +66,33 @@ def test_bad_input_and_provider_refusals_carry_the_taxonomy_name(cloud: LocalClo
         httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/serpapi", timeout=5)
     assert body["errorType"] == "RateLimitedError", body
     assert DEMO_API_KEY not in json.dumps(body)
+
+
+def test_search_web_answers_through_the_chain_then_the_cache_then_the_next_link(cloud: LocalCloud) -> None:
+    """SearchWeb as make dev runs it (SearchCacheTable, the demo org's chain): an engine answers,
+    the same query again comes from the cache, and with SerpApi down the next link answers
+    (another engine of the chain, or the cache marked stale) instead of an error."""
+    httpx.delete(f"{cloud.sandbox_url}/__sandbox/requests", timeout=5)
+    payload = {**sample_event("search_web"), "q": "estúdio de podcast em Curitiba"}
+    error, first = invoke_function(cloud, "SearchWeb", payload)
+    assert error is None, first
+    assert (first["provider"], first["cached"], len(first["web"])) == ("serpapi", False, 5)
+    assert first["next"] == {"page": 2, "start": 5}
+    error, again = invoke_function(cloud, "SearchWeb", {**payload, "q": "Estúdio de  PODCAST em curitiba"})
+    assert error is None and again["cached"] is True and again["web"] == first["web"]
+    fault(cloud, "serpapi", mode="error", status=503)
+    try:
+        error, fallback = invoke_function(cloud, "SearchWeb", {**payload, "fresh": True})
+    finally:
+        httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/serpapi", timeout=5)
+    assert error is None, fallback
+    assert fallback["failed"][0]["provider"] == "serpapi"
+    assert fallback["provider"] != "serpapi" or fallback["stale"] is True
+    sent = httpx.get(f"{cloud.sandbox_url}/__sandbox/requests", params={"provider": "serpapi"}, timeout=5).json()
+    assert DEMO_API_KEY not in json.dumps([first, again, fallback])
+    assert len([s for s in sent if s["path"] == "/search" and s["fault"] is None]) == 1
+
+
+def invoke_function(cloud: LocalCloud, function: str, payload: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    result = client(cloud, "lambda").invoke(FunctionName=function, Payload=json.dumps(payload))
+    return result.get("FunctionError"), json.loads(result["Payload"].read())

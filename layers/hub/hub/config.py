@@ -224,6 +224,19 @@ class Settings(BaseModel):
     backup_max_failures: int = Field(20, alias="BACKUP_MAX_FAILURES", ge=1)
     # A table exported this recently is not exported again (a resumed run skips it).
     backup_table_interval_hours: int = Field(20, alias="BACKUP_TABLE_INTERVAL_HOURS", ge=0)
+    # ----- search chain and cache (hub.search.chain, hub.search.cache; docs/search.md) -----
+    # The engines tried in order when an org's settings secret ``{prefix}/{org_id}/search`` names
+    # none (``{"chain": [...]}``); an engine without a registered adapter is skipped.
+    search_chain: str = Field("serpapi,serper,brave", alias="SEARCH_CHAIN", pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$")
+    # Normalised result sets per normalised query (DynamoDB, TTL); unset = no cache.
+    search_cache_table: str | None = Field(None, alias="SEARCH_CACHE_TABLE")
+    # An entry is kept (and may be served stale when every engine fails) this long ...
+    search_cache_ttl_seconds: int = Field(86400, alias="SEARCH_CACHE_TTL_SECONDS", ge=0)
+    # ... and answers a repeated query without spending a search for this long (capped by the TTL).
+    search_cache_fresh_seconds: int = Field(86400, alias="SEARCH_CACHE_FRESH_SECONDS", ge=0)
+    # One engine may take at most this long (connect + answer) before the chain moves on; the
+    # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
+    search_engine_timeout_seconds: float = Field(10.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
 
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -32,6 +33,20 @@ def remaining_seconds() -> float | None:
     if deadline is None:
         return None
     return deadline - time.monotonic()
+
+
+@contextmanager
+def deadline_within(seconds: float) -> Iterator[None]:
+    """Inside the block, the invocation ends in ``seconds`` at the latest (never later than it
+    already does): provider calls size their timeouts and retries to it, so one step of a chain
+    (a search engine) cannot eat the time the next steps need."""
+    bound = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(bound if current is None else min(current, bound))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 def lambda_entry(handler: F) -> F:

@@ -134,6 +134,24 @@ def test_maps_search_asks_for_type_search_and_returns_places() -> None:
     assert (second.rating, second.gps) == (None, None)
 
 
+def test_a_news_page_after_the_first_is_a_slice_of_googles_whole_answer() -> None:
+    # Google News takes no start/num (https://serpapi.com/google-news-api): SearchNews pages it.
+    seen: list[httpx.Request] = []
+    results = client_with(answering(200, NEWS_OK, seen)).search("google_news", "coffee", num=1, start=1)
+    assert [n.title for n in results.news or []] == ["Story lead"]
+    assert "start" not in seen[0].url.params and "num" not in seen[0].url.params
+
+
+def test_the_orgs_plan_sets_the_monthly_searches_quota() -> None:
+    def monthly(**fields: Any) -> int:
+        creds = SerpApiCredentials(api_key=SecretStr(KEY), **fields)
+        [rule] = [r for r in SerpApiClient(creds).limit_rules(None) if r.name == "searches_per_month"]
+        return rule.limit
+
+    assert (monthly(), monthly(plan="free"), monthly(plan="production")) == (5_000, 100, 15_000)
+    assert monthly(plan="free", monthly_searches=250) == 250  # the exact figure wins
+
+
 def test_news_search_returns_title_link_source_and_date() -> None:
     results = client_with(answering(200, NEWS_OK)).search("google_news", "coffee", num=10)
     assert results.news is not None

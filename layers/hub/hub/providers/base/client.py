@@ -353,8 +353,13 @@ class ProviderClient(ABC):
             return None
         overrides = json.loads(settings.rate_limit_overrides) if settings.rate_limit_overrides else None
         scopes = {"provider": "all", "org": self.org_id or "default", "account": self.account_scope()}
-        rules = [(rule, scopes[rule.scope]) for rule in rules_for(self.provider, overrides)]
+        rules = [(rule, scopes[rule.scope]) for rule in self.limit_rules(overrides)]
         return RateLimiter(settings.resilience_table), rules
+
+    def limit_rules(self, overrides: Mapping[str, Any] | None) -> tuple[LimitRule, ...]:
+        """This client's limits: the descriptor's, or the deployment's override. An adapter whose
+        quota is the org's own plan (SerpApi's monthly searches) adjusts them from its credentials."""
+        return rules_for(self.provider, overrides)
 
     def quota_status(self) -> list[QuotaStatus]:
         """What is left of every limit of this provider for this org (exposed by health)."""

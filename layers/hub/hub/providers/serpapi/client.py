@@ -6,14 +6,17 @@ travels in the query string: never logged (the base logs the path only), never i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from hub.config import get_settings
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError, RateLimitedError
 from hub.providers.base.client import ProviderClient, ProviderCredentials
+from hub.resilience.ratelimit import LimitRule
 from hub.search.models import (
     ENGINES,
     MAX_LINK,
@@ -46,8 +49,16 @@ SEARCH_TIMEOUT_SECONDS = 30.0
 EXHAUSTED_RETRY_AFTER_SECONDS = 3600.0
 
 
+# Searches a month of each plan (https://serpapi.com/pricing): an org's secret names its plan,
+# or its exact ``monthly_searches`` (which wins: plans and their sizes change).
+PLAN_SEARCHES: dict[str, int] = {"free": 100, "developer": 5_000, "production": 15_000}
+MONTHLY_RULE = "searches_per_month"
+
+
 class SerpApiCredentials(ProviderCredentials):
     api_key: SecretStr
+    plan: Literal["free", "developer", "production"] | None = None
+    monthly_searches: int | None = Field(None, ge=1, le=10_000_000)
 
 
 class SerpApiClient(ProviderClient):
@@ -65,6 +76,15 @@ class SerpApiClient(ProviderClient):
         # SerpAPI authenticates by the api_key query parameter only (no header:
         # https://github.com/serpapi/public-roadmap/issues/784); see _params.
         return {}
+
+    def limit_rules(self, overrides: Mapping[str, Any] | None) -> tuple[LimitRule, ...]:
+        """The monthly searches quota is the org's plan when its secret says which (counted for
+        the org's account across every instance: hub.resilience.ratelimit)."""
+        rules = super().limit_rules(overrides)
+        monthly = self.credentials.monthly_searches or PLAN_SEARCHES.get(self.credentials.plan or "")
+        if not monthly:
+            return rules
+        return tuple(dataclasses.replace(r, limit=monthly) if r.name == MONTHLY_RULE else r for r in rules)
 
     def _params(self, **params: Any) -> dict[str, Any]:
         return {
@@ -145,8 +165,13 @@ class SerpApiClient(ProviderClient):
             results.places = _place_results(payload.get("local_results"), num)
             page = len(_items(payload.get("local_results")))
         else:
-            results.news = _news_results(payload.get("news_results"), num)
-            page = 0  # Google News answers one page (https://serpapi.com/google-news-api: no start)
+            # Google News answers its whole result set at once (no start/num:
+            # https://serpapi.com/google-news-api): a page is a slice of it.
+            everything = _news_results(payload.get("news_results"), MAX_RESULTS)
+            results.news = everything[start : start + num]
+            if len(everything) > start + num:
+                results.next_start = start + num
+            page = 0
         # https://serpapi.com/search-api: serpapi_pagination.next (a URL carrying the next page's
         # start) is there when Google has a next page.
         pagination = payload.get("serpapi_pagination")
