@@ -184,6 +184,7 @@ def _answer(state: RenderState, next_step: str, wait_seconds: int = 0) -> StepAn
         "state": state.model_dump(mode="json", exclude_none=True),
         "next": next_step,
         "wait_seconds": wait_seconds,
+        "error": None,  # the machine's Catch of a failed step fills it
     }
 
 
