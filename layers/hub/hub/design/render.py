@@ -72,6 +72,23 @@ def invoke_template_renderer(function_name: str, payload: dict[str, Any]) -> dic
     return body
 
 
+def start_execution(machine: str, name: str, execution_input: dict[str, Any]) -> None:
+    client = aws_client("stepfunctions")
+    try:
+        client.start_execution(stateMachineArn=machine, name=name, input=json.dumps(execution_input))
+    except client.exceptions.ExecutionAlreadyExists:
+        pass  # the same request again: the running (or finished) render answers
+
+
+def describe_execution(execution_arn: str) -> dict[str, Any] | None:
+    client = aws_client("stepfunctions")
+    try:
+        execution: dict[str, Any] = client.describe_execution(executionArn=execution_arn)
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+    return execution
+
+
 # ----- the operations services invoke ---------------------------------------------------------
 
 
@@ -88,25 +105,16 @@ def start_render(request: DesignRenderRequest) -> RenderAccepted:
     settings.require("generated_content_bucket")
     render_id = render_id_for(request.org_id, request.idempotency_key)
     state = RenderState(org_id=request.org_id, render_id=render_id, request=request)
-    client = aws_client("stepfunctions")
-    try:
-        client.start_execution(
-            stateMachineArn=machine,
-            name=render_id,
-            input=json.dumps({"state": state.model_dump(mode="json", exclude_none=True)}),
-        )
-    except client.exceptions.ExecutionAlreadyExists:
-        pass  # the same request again: the running (or finished) render answers
+    start_execution(machine, render_id, {"state": state.model_dump(mode="json", exclude_none=True)})
     return RenderAccepted(render_id=render_id, status="rendering")
 
 
 def render_status(ref: DesignRenderRef) -> RenderResult:
     """Where a render is; done renders get fresh presigned URLs of their files."""
-    client = aws_client("stepfunctions")
-    try:
-        execution = client.describe_execution(executionArn=_execution_arn(ref.render_id))
-    except client.exceptions.ExecutionDoesNotExist:
-        raise InvalidRequestError(f"render_id: no render {ref.render_id!r}", code="not_found") from None
+    execution = describe_execution(_execution_arn(ref.render_id))
+    started_for = json.loads(execution.get("input") or "{}").get("state", {}).get("org_id") if execution else None
+    if execution is None or started_for != ref.org_id:  # another org's render: as if it did not exist
+        raise InvalidRequestError(f"render_id: no render {ref.render_id!r}", code="not_found")
     status = execution["status"]
     if status == "RUNNING":
         return RenderResult(render_id=ref.render_id, status="rendering")
@@ -123,10 +131,7 @@ def render_status(ref: DesignRenderRef) -> RenderResult:
                 )
             ],
         )
-    state = RenderState.model_validate(json.loads(execution["output"])["state"])
-    if state.org_id != ref.org_id:  # another org's render id: as if it did not exist
-        raise InvalidRequestError(f"render_id: no render {ref.render_id!r}", code="not_found")
-    return result_of(state)
+    return result_of(RenderState.model_validate(json.loads(execution["output"])["state"]))
 
 
 def result_of(state: RenderState) -> RenderResult:
