@@ -122,75 +122,73 @@ def test_canva_autofill_then_export_polled_then_stored(
     assert design["template_calls"] == []
 
 
-@pytest.mark.parametrize(
-    ("setup", "reason"),
-    [
-        ({"switch": {"plan_required": True}}, "canva_plan_required"),
-        ({"fault": Fault("error", status=503, times=5)}, "canva_unavailable"),
-        ({"fault": Fault("rate_limited", retry_after=1, times=5)}, "canva_over_quota"),
-        ({"quota": 0}, "canva_over_quota"),
-        ({"no_secret": True}, "canva_not_connected"),
-    ],
-    ids=["plan-refused", "down", "429", "hub-quota", "not-connected"],
-)
+FAILURES: list[tuple[str, dict[str, Any], str]] = [
+    ("plan-refused", {"switch": {"plan_required": True}}, "canva_plan_required"),
+    ("down", {"fault": Fault("error", status=503, times=5)}, "canva_unavailable"),
+    ("429", {"fault": Fault("rate_limited", retry_after=0, times=5)}, "canva_over_quota"),
+    ("hub-quota", {"quota": 0}, "canva_over_quota"),
+    ("not-connected", {"no_secret": True}, "canva_not_connected"),
+]
+
+
 def test_canva_failures_take_the_template_path(
-    hub_aws: HubAws,
-    sandboxed: ServedSandboxes,
-    design: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-    setup: dict[str, Any],
-    reason: str,
-) -> None:
-    # Given Canva failing one way
-    if "switch" in setup:
-        httpx.post(f"{sandboxed.url}/canva/_sandbox/design", json=setup["switch"])
-    if "fault" in setup:
-        sandboxed.app.set_fault("canva", setup["fault"])
-    if "quota" in setup:
-        limit = {
-            "name": "exports_per_user_5min",
-            "limit": setup["quota"],
-            "window_seconds": 300,
-            "scope": "account",
-            "applies_to": "export",
-        }
-        monkeypatch.setenv("RATE_LIMIT_OVERRIDES", json.dumps({"canva": [limit]}))
-        reset_hub_caches()
-    if "no_secret" in setup:
-        hub_aws.client("secretsmanager").delete_secret(SecretId=f"hub/{ORG}/canva", ForceDeleteWithoutRecovery=True)
-        reset_hub_caches()
-    # When
-    accepted = invoke("design_render", request())
-    routes = play(design, accepted["render_id"])
-    # Then the template renderer got the same request, and the result says which path
-    assert routes[-2:] == ["template", "done"]
-    assert design["template_calls"] == [
-        (
-            "hub-DesignTemplateRender",
-            {
-                "org_id": ORG,
-                "render_id": accepted["render_id"],
-                "template": "oferta",
-                "fields": {"headline": "Pão de queijo", "price": "R$ 12,90"},
-                "formats": ["png", "pdf"],
-            },
-        )
-    ]
-    result = invoke("design_render_status", {"org_id": ORG, "render_id": accepted["render_id"]})
-    assert (result["status"], result["path"], result["fallback_reason"]) == ("done", "template", reason)
-    assert [f["format"] for f in result["files"]] == ["png", "pdf"] and all(f["url"] for f in result["files"])
-    assert result["errors"][0]["path"] == "canva"
-    if reason == "canva_plan_required":
-        assert result["errors"][0]["code"] == "canva_plan_required"
-
-
-def test_without_a_template_function_the_render_fails_clearly(
     hub_aws: HubAws, sandboxed: ServedSandboxes, design: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One moto for every failure mode (its setup is the slow part); retries off: the first
+    # answer decides, as the step's own retry budget would in the end.
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("RETRY_UNAVAILABLE_MAX_ATTEMPTS", "1")
+    for name, setup, reason in FAILURES:
+        # Given Canva failing one way
+        sandboxed.reset()
+        design["template_calls"].clear()
+        if "switch" in setup:
+            httpx.post(f"{sandboxed.url}/canva/_sandbox/design", json=setup["switch"])
+        if "fault" in setup:
+            sandboxed.app.set_fault("canva", setup["fault"])
+        if "quota" in setup:
+            limit = {
+                "name": "exports_per_user_5min",
+                "limit": setup["quota"],
+                "window_seconds": 300,
+                "scope": "account",
+                "applies_to": "export",
+            }
+            monkeypatch.setenv("RATE_LIMIT_OVERRIDES", json.dumps({"canva": [limit]}))
+        if "no_secret" in setup:
+            hub_aws.client("secretsmanager").delete_secret(SecretId=f"hub/{ORG}/canva", ForceDeleteWithoutRecovery=True)
+        reset_hub_caches()
+        # When
+        accepted = invoke("design_render", request(key=f"render-{name}"))
+        routes = play(design, accepted["render_id"])
+        # Then the template renderer got the same request, and the result says which path
+        assert routes[-2:] == ["template", "done"], name
+        assert design["template_calls"] == [
+            (
+                "hub-DesignTemplateRender",
+                {
+                    "org_id": ORG,
+                    "render_id": accepted["render_id"],
+                    "template": "oferta",
+                    "fields": {"headline": "Pão de queijo", "price": "R$ 12,90"},
+                    "formats": ["png", "pdf"],
+                },
+            )
+        ], name
+        result = invoke("design_render_status", {"org_id": ORG, "render_id": accepted["render_id"]})
+        assert (result["status"], result["path"], result["fallback_reason"]) == ("done", "template", reason), (name, result["errors"])
+        assert [f["format"] for f in result["files"]] == ["png", "pdf"] and all(f["url"] for f in result["files"])
+        assert result["errors"][0]["path"] == "canva", name
+        if name == "plan-refused":
+            assert result["errors"][0]["code"] == "canva_plan_required"
+        if name == "hub-quota":  # the hub refused before asking Canva for an export
+            paths = [r["path"] for r in sandboxed.app.requests_for("canva")]
+            assert "/rest/v1/autofills" in paths and "/rest/v1/exports" not in paths
+
+    # Without the template function's setting, the render fails clearly.
     monkeypatch.delenv("DESIGN_TEMPLATE_RENDER_FUNCTION")
     reset_hub_caches()
-    httpx.post(f"{sandboxed.url}/canva/_sandbox/design", json={"plan_required": True})
-    accepted = invoke("design_render", request())
+    accepted = invoke("design_render", request(key="render-no-template-function"))
     play(design, accepted["render_id"])
     result = invoke("design_render_status", {"org_id": ORG, "render_id": accepted["render_id"]})
     assert (result["status"], result["path"]) == ("failed", "template")

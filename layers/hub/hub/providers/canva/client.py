@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+import httpx
 from pydantic import BaseModel
 
 from hub.errors import HubError, InvalidRequestError, ProviderUnavailableError
@@ -58,26 +59,37 @@ class CanvaClient(OAuthClient):
         # https://www.canva.dev/docs/connect/api-reference/users/users-me/ (no scope needed)
         self.request("GET", self.api_url("/v1/users/me"), operation="health")
 
+    # The operation of the call in flight: a 403 on brand templates or autofill is a plan refusal.
+    _operation: str | None = None
+
     def _call(self, method: str, path: str, *, operation: str, json: Any = None) -> dict[str, Any]:
+        self._operation = operation
         try:
             response = self.request(method, self.api_url(path), json=json, operation=operation)
-        except HubError as exc:
-            raise self._plan_refusal(exc, operation) from None
+        finally:
+            self._operation = None
         return self.json_object(response)
 
-    @staticmethod
-    def _plan_refusal(exc: HubError, operation: str) -> HubError:
+    def classify(self, response: httpx.Response) -> HubError | None:
         """A 403 on brand templates or autofill is Canva saying the user's plan lacks them
-        (Enterprise, or a trial; the requirement keeps changing): ``canva_plan_required``."""
-        if operation in PLAN_OPERATIONS and exc.http_status == 403 and (exc.code in PLAN_CODES or exc.code is None):
-            return exc.recast(
+        (Enterprise, or a trial; the requirement keeps changing): ``canva_plan_required``, an
+        InvalidRequestError — not an authentication failure, so the org's integration stays
+        enabled and the render takes the template path."""
+        error = super().classify(response)
+        if (
+            error is not None
+            and response.status_code == 403
+            and self._operation in PLAN_OPERATIONS
+            and (error.code in PLAN_CODES or error.code is None)
+        ):
+            return error.recast(
                 InvalidRequestError,
                 "canva refused: brand templates and autofill need a Canva plan that includes them "
-                f"(Canva Enterprise or an approved trial); Canva said: {exc.message}",
+                f"(Canva Enterprise or an approved trial); Canva said: {error.message}",
                 code="canva_plan_required",
-                details={"canva_code": exc.code},
+                details={"canva_code": error.code},
             )
-        return exc
+        return error
 
     # ----- brand templates -------------------------------------------------------------
     def list_brand_templates(self, *, continuation: str | None = None) -> tuple[list[BrandTemplate], str | None]:
