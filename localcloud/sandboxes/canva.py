@@ -59,7 +59,7 @@ SCOPES = frozenset(
     }
 )
 DEMO_BRAND_TEMPLATE_ID = "DAFVztcvd9z"
-BRAND_TEMPLATES = {
+BRAND_TEMPLATES: dict[str, dict[str, Any]] = {
     DEMO_BRAND_TEMPLATE_ID: {
         "title": "Oferta da semana",
         "dataset": {"headline": {"type": "text"}, "price": {"type": "text"}, "photo": {"type": "image"}},

@@ -18,6 +18,7 @@ FieldName = Annotated[str, Strict(), Field(min_length=1, max_length=100)]
 FieldText = Annotated[str, Strict(), Field(max_length=5000)]
 # The template renderer's formats (functions/design_template_render): png and pdf.
 TEMPLATE_FORMATS = frozenset({"png", "pdf"})
+DEFAULT_FORMATS: tuple[RenderFormat, ...] = ("png", "pdf")
 
 
 def render_id_for(org_id: str, idempotency_key: str) -> str:
@@ -37,7 +38,7 @@ class DesignRenderRequest(OperationRequest):
     # Text fields only: Canva image fields need an asset upload first, not supported yet
     # (docs/design.md "Canva"); an object value is refused naming its field.
     fields: dict[FieldName, FieldText] = Field(default_factory=dict, max_length=100)
-    formats: list[RenderFormat] = Field(default_factory=lambda: ["png", "pdf"], min_length=1, max_length=3)
+    formats: list[RenderFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS), min_length=1, max_length=3)
     idempotency_key: IdempotencyKey
 
     @field_validator("fields", mode="before")
