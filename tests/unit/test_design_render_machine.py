@@ -27,3 +27,18 @@ def test_the_design_render_workflow_is_generated_and_polls_in_a_wait_state() -> 
     # The Canva step failing past its retries still takes the template path.
     assert states["Advance"]["Catch"][0] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Template"}
     assert states["Template"]["Parameters"]["Payload"]["op"] == "template"
+
+
+def test_the_sample_events_are_valid_payloads() -> None:
+    from hub.design.models import DesignRenderRef, DesignRenderRequest, RenderState
+    from tests.helpers import ROOT
+
+    def sample(name: str) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+        return loaded
+
+    DesignRenderRequest.model_validate(sample("design_render"))
+    DesignRenderRef.model_validate(sample("design_render_status"))
+    step = sample("design_render_step")
+    assert step["op"] == "advance"
+    RenderState.model_validate(step["state"])
