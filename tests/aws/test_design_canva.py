@@ -93,6 +93,17 @@ def play(design: dict[str, Any], render_id: str, max_steps: int = 30) -> list[st
 def test_canva_autofill_then_export_polled_then_stored(
     hub_aws: HubAws, sandboxed: ServedSandboxes, design: dict[str, Any]
 ) -> None:
+    # Bad requests are refused, naming the field, before anything starts.
+    for payload, field in [
+        (request(fields={"photo": {"s3_key": "demo/a.png"}}), "fields.photo"),
+        (request(brand_template_id=None, template=None), "brand_template_id or template"),
+        (request(formats=["gif"]), "formats"),
+        (request(formats=["png", "png"]), "formats"),
+    ]:
+        with pytest.raises(InvalidRequestError) as caught:
+            invoke("design_render", payload)
+        assert field in str(caught.value)
+    assert design["executions"] == {}
     # Given Canva's jobs that stay in progress for two polls each
     httpx.post(f"{sandboxed.url}/canva/_sandbox/design", json={"polls_to_finish": 2})
     # When the render is requested and the workflow runs
@@ -120,6 +131,9 @@ def test_canva_autofill_then_export_polled_then_stored(
         "price": {"type": "text", "text": "R$ 12,90"},
     }
     assert design["template_calls"] == []
+    # Another org cannot read the render.
+    with pytest.raises(InvalidRequestError):
+        invoke("design_render_status", {"org_id": "demo-cloud", "render_id": accepted["render_id"]})
 
 
 FAILURES: list[tuple[str, dict[str, Any], str]] = [
@@ -176,7 +190,10 @@ def test_canva_failures_take_the_template_path(
             )
         ], name
         result = invoke("design_render_status", {"org_id": ORG, "render_id": accepted["render_id"]})
-        assert (result["status"], result["path"], result["fallback_reason"]) == ("done", "template", reason), (name, result["errors"])
+        assert (result["status"], result["path"], result["fallback_reason"]) == ("done", "template", reason), (
+            name,
+            result["errors"],
+        )
         assert [f["format"] for f in result["files"]] == ["png", "pdf"] and all(f["url"] for f in result["files"])
         assert result["errors"][0]["path"] == "canva", name
         if name == "plan-refused":
@@ -194,20 +211,3 @@ def test_canva_failures_take_the_template_path(
     assert (result["status"], result["path"]) == ("failed", "template")
     assert result["errors"][-1]["error"] == "ConfigurationError"
     assert "DESIGN_TEMPLATE_RENDER_FUNCTION" in result["errors"][-1]["message"]
-
-
-def test_bad_requests_are_refused_before_anything_starts(hub_aws: HubAws, design: dict[str, Any]) -> None:
-    for payload, field in [
-        (request(fields={"photo": {"s3_key": "demo/a.png"}}), "fields.photo"),
-        (request(brand_template_id=None, template=None), "brand_template_id or template"),
-        (request(formats=["gif"]), "formats"),
-        (request(formats=["png", "png"]), "formats"),
-    ]:
-        with pytest.raises(InvalidRequestError) as caught:
-            invoke("design_render", payload)
-        assert field in str(caught.value)
-    assert design["executions"] == {}
-    # Another org cannot read a render.
-    accepted = invoke("design_render", request())
-    with pytest.raises(InvalidRequestError):
-        invoke("design_render_status", {"org_id": "demo-cloud", "render_id": accepted["render_id"]})
