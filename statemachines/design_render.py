@@ -78,7 +78,7 @@ def build() -> dict[str, Any]:
         "Done": {"Type": "Succeed"},
     }
     return {
-        "Comment": "DesignRenderWorkflow: one design render, Canva then the HTML/CSS template (hub.design; docs/design.md)",
+        "Comment": "DesignRenderWorkflow: one render, Canva then the HTML/CSS template (hub.design; docs/design.md)",
         "StartAt": "Advance",
         "TimeoutSeconds": TIMEOUT_SECONDS,
         "States": states,
