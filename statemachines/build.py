@@ -335,11 +335,21 @@ def render_social_publish() -> str:
     return json.dumps(build_social_publish(), indent=2, ensure_ascii=False) + "\n"
 
 
+DESIGN_RENDER_PATH = HERE / "design_render.asl.json"
+
+
+def render_design_render() -> str:
+    from statemachines.design_render import build as build_design_render
+
+    return json.dumps(build_design_render(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
     for chain in CHAINS:
         path_for(chain).write_text(render(chain), encoding="utf-8")
     NFSE_PATH.write_text(render_nfse(), encoding="utf-8")
     SOCIAL_PUBLISH_PATH.write_text(render_social_publish(), encoding="utf-8")
+    DESIGN_RENDER_PATH.write_text(render_design_render(), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,13 @@ class Settings(BaseModel):
     # LGPD erasures that did not fit one invocation continue here (hub.lgpd).
     contact_erasure_queue_url: str | None = Field(None, alias="CONTACT_ERASURE_QUEUE_URL")
     # Social publishing (hub.social, docs/social.md): publications, insights and their cursors.
+    # Design renders (hub.design, docs/design.md "DesignRender"): the workflow, the template
+    # fallback function it invokes, and how it polls Canva's jobs (Wait states, never a sleep).
+    design_render_state_machine_arn: str | None = Field(None, alias="DESIGN_RENDER_STATE_MACHINE_ARN")
+    design_template_render_function: str | None = Field(None, alias="DESIGN_TEMPLATE_RENDER_FUNCTION")
+    design_poll_seconds: int = Field(3, alias="DESIGN_POLL_SECONDS", ge=1, le=300)
+    design_max_polls: int = Field(100, alias="DESIGN_MAX_POLLS", ge=1, le=1000)
+    design_url_seconds: int = Field(3600, alias="DESIGN_URL_SECONDS", ge=60, le=7 * 86400)
     social_table: str | None = Field(None, alias="SOCIAL_TABLE")
     social_publish_state_machine_arn: str | None = Field(None, alias="SOCIAL_PUBLISH_STATE_MACHINE_ARN")
     # Media still processing at a network is polled this often (Meta asks for at most once a
