@@ -13,7 +13,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.sandboxes.canva import DEMO_BRAND_TEMPLATE_ID, PNG
 from tests.conftest import register_test_orgs
-from tests.e2e.conftest import booted, invoke, wait_status
+from tests.e2e.conftest import booted, fault, invoke, wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -61,3 +61,30 @@ def test_canva_jobs_are_polled_by_wait_states_and_the_files_stored(cloud: LocalC
     assert calls.count(("GET", "/rest/v1/exports")) == 4
     design = httpx.get(f"{cloud.sandbox_url}/canva/_sandbox/design", timeout=5).json()
     assert (design["autofills"], design["exports"]) == (1, 2)
+
+
+def test_canva_down_renders_the_orgs_html_template_through_the_fallback_function(cloud: LocalCloud) -> None:
+    # Given Canva refusing every connection
+    fault(cloud, "canva", mode="down")
+    try:
+        accepted = invoke(
+            cloud,
+            "DesignRender",
+            {
+                "org_id": ORG,
+                "brand_template_id": DEMO_BRAND_TEMPLATE_ID,
+                "template": "promo",
+                "fields": {"headline": "Pão de queijo quentinho", "subtitle": "Só hoje", "cta": "Peça já"},
+                "formats": ["png", "pdf"],
+                "idempotency_key": "e2e-render-fallback",
+            },
+        )
+        done = wait_status(
+            cloud, "DesignRenderStatus", {"org_id": ORG, "render_id": accepted["render_id"]}, "done", seconds=60
+        )
+    finally:
+        httpx.delete(f"{cloud.sandbox_url}/__sandbox/faults/canva", timeout=5)
+    # Then DesignTemplateRender (its own function, its own dependencies) produced both files
+    assert done["path"] == "template"
+    by_format = {f["format"]: httpx.get(f["url"], timeout=5).content for f in done["files"]}
+    assert by_format["pdf"].startswith(b"%PDF-") and by_format["png"].startswith(b"\x89PNG\r\n\x1a\n")
