@@ -312,6 +312,7 @@ def test_the_handler_returns_the_results(monkeypatch: pytest.MonkeyPatch) -> Non
         "engine": "google_news",
         "search_id": "news1",
         "start": 0,
+        "next_start": 1,  # Google News answered more stories than the page holds
         "news": [
             {
                 "position": 1,
