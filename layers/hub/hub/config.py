@@ -243,7 +243,7 @@ class Settings(BaseModel):
     search_cache_fresh_seconds: int = Field(86400, alias="SEARCH_CACHE_FRESH_SECONDS", ge=0)
     # One engine may take at most this long (connect + answer) before the chain moves on; the
     # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
-    search_engine_timeout_seconds: float = Field(10.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
+    search_engine_timeout_seconds: float = Field(6.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
 
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
