@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,13 @@ def bench_cloud(log_level: str = "ERROR", env: dict[str, str] | None = None) -> 
     with cloud:
         os.environ.update(cloud.env)
         yield cloud
+
+
+def timed(fn: Callable[[], str]) -> tuple[float, str]:
+    """Seconds ``fn`` took, and what it answered (which provider, engine or error)."""
+    started = time.perf_counter()
+    outcome = fn()
+    return time.perf_counter() - started, outcome
 
 
 def percentile(values: list[float], pct: float) -> float:

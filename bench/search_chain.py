@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "hub") not in sys.path:
     sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from bench.common import bench_cloud  # noqa: E402
+from bench.common import bench_cloud, timed  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
 
 QUERY = {"org_id": demo.DEMO_ORG_ID, "q": "produtora de vídeo institucional São Paulo", "num": 5}
@@ -48,12 +46,6 @@ def search(cloud: LocalCloud, fresh: bool) -> str:
     if result.get("stale"):
         return "stale cache"
     return "cache" if result.get("cached") else str(result.get("provider"))
-
-
-def timed(fn: Callable[[], str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    outcome = fn()
-    return time.perf_counter() - started, outcome
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "layers" / "hub") not in sys.path:
     sys.path[:0] = [str(ROOT / "layers" / "hub"), str(ROOT)]
 
-from bench.common import bench_cloud, run_chain  # noqa: E402
+from bench.common import bench_cloud, run_chain, timed  # noqa: E402
 from localcloud import LocalCloud, demo  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Resuma o pedido de orçamento da Maria em uma frase."}]
@@ -55,12 +54,6 @@ def invoke(cloud: LocalCloud, function: str, event: dict[str, Any]) -> str:
         return str(cloud.invoke(function, event).get("provider"))
     except FunctionError as exc:
         return exc.error_type
-
-
-def timed(fn: Callable[[], str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    outcome = fn()
-    return time.perf_counter() - started, outcome
 
 
 def main() -> None:
