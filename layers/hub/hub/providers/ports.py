@@ -23,6 +23,7 @@ from hub.providers.base.descriptor import Capability
 
 if TYPE_CHECKING:
     from hub.ai.models import Completion, Embeddings, GeneratedImage, ImageJob, ImageSize, LlmRequest
+    from hub.analytics.models import AnalyticsEvent, SinkOutcome
     from hub.fiscal.nfse_models import NfseCancellation, NfseRequest, NfseStatus
     from hub.payments.models import (
         BillingType,
@@ -354,6 +355,20 @@ class CredentialRotator(Protocol):
     def revoke_credentials(self, previous: dict[str, Any]) -> None: ...
 
 
+class AnalyticsSink(Protocol):
+    """GA4 (Measurement Protocol), PostHog, Mixpanel: product analytics an org forwards hub events
+    to (AnalyticsForward, hub.analytics). ``max_batch_events`` / ``max_batch_bytes`` are the
+    vendor's limits on one request; ``send_events`` sends at most that many in one request
+    (synchronously: no background thread in a Lambda) and answers one outcome per event, in
+    order. A failure of the whole request worth retrying (5xx, 429, unreachable) raises the
+    hub's error (ProviderUnavailableError, RateLimitedError): nothing of it counts as sent."""
+
+    max_batch_events: ClassVar[int]
+    max_batch_bytes: ClassVar[int]
+
+    def send_events(self, events: list[AnalyticsEvent]) -> list[SinkOutcome]: ...
+
+
 class CnpjLookup(Protocol):
     """Nuvem Fiscal: the Receita Federal's registry."""
 
@@ -389,6 +404,7 @@ PORTS: dict[str, type[Any]] = {
         CredentialRotator,
         SocialPublisher,
         SocialInsights,
+        AnalyticsSink,
     )
 }
 assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"

@@ -50,6 +50,7 @@ Capability = Literal[
     "CredentialRotator",
     "SocialPublisher",
     "SocialInsights",
+    "AnalyticsSink",
 ]
 
 
