@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     dev.add_argument(
+        "--max-wait",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help=(
+            "cap the fixed waits of the state machines (Wait states' Seconds, Retry IntervalSeconds) at"
+            " SECONDS: moto runs them in real time (an NFS-e poll waits 10 s, a retry 60 s)"
+        ),
+    )
+    dev.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"
     )
     _env_argument(dev)
@@ -117,6 +127,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         schedule_speed=args.schedule_speed,
         schedules=not args.no_schedules,
         retry_delay=args.retry_delay,
+        max_wait=args.max_wait,
         parameter_overrides=_overrides(args.parameter),
         env={k: str(v) for k, v in _overrides(args.env).items()},
         max_workers=args.max_workers,

@@ -277,9 +277,13 @@ def _tags_list(tags: Any) -> list[dict[str, str]]:
 
 
 class ResourceCreator:
-    def __init__(self, template: Template, endpoint: str) -> None:
+    def __init__(self, template: Template, endpoint: str, *, max_wait: int | None = None) -> None:
         self.t = template
         self.endpoint = endpoint
+        # Development and tests: the machines' fixed waits capped at this many seconds (moto
+        # runs Wait states and Retry intervals in real time). Waits read from the input
+        # (SecondsPath, TimestampPath) are the functions' to shorten.
+        self.max_wait = max_wait
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
@@ -511,7 +515,28 @@ class ResourceCreator:
         else:
             raise ValueError("no Definition, DefinitionString or local DefinitionUri")
         subs = {str(k): to_env_string(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
-        return substitute(definition, subs)
+        definition = substitute(definition, subs)
+        if self.max_wait is not None:
+            cap_waits(definition, self.max_wait)
+        return definition
+
+
+def cap_waits(definition: Any, seconds: int) -> None:
+    """Cap every Wait state's ``Seconds`` and every Retry's ``IntervalSeconds`` (and
+    ``MaxDelaySeconds``) of a definition, nested machines (Map, Parallel) included, in place."""
+    if isinstance(definition, list):
+        for item in definition:
+            cap_waits(item, seconds)
+        return
+    if not isinstance(definition, dict):
+        return
+    if definition.get("Type") == "Wait" and isinstance(definition.get("Seconds"), int):
+        definition["Seconds"] = min(definition["Seconds"], seconds)
+    for key in ("IntervalSeconds", "MaxDelaySeconds"):
+        if isinstance(definition.get(key), int) and "ErrorEquals" in definition:
+            definition[key] = max(1, min(definition[key], seconds))
+    for value in definition.values():
+        cap_waits(value, seconds)
 
 
 def substitute(value: Any, subs: Mapping[str, str]) -> Any:

@@ -52,6 +52,7 @@ class LocalCloud:
         schedule_speed: float = 1.0,
         schedules: bool = True,
         retry_delay: int | None = None,
+        max_wait: int | None = None,
         parameter_overrides: dict[str, Any] | None = None,
         serve_api: bool = True,
         serve_lambda: bool = True,
@@ -71,6 +72,7 @@ class LocalCloud:
         self.schedule_speed = schedule_speed
         self.enable_schedules = schedules
         self.retry_delay = retry_delay
+        self.max_wait = max_wait
         self.parameter_overrides = parameter_overrides
         self.serve_api = serve_api
         self.serve_lambda = serve_lambda
@@ -180,7 +182,7 @@ class LocalCloud:
             self._moto = aws_backend.MotoServer(self.host, self.aws_port)
             self._moto.start()
             aws_backend.install_lambda_bridge(self.runtime)
-            aws_backend.ResourceCreator(template, self.aws_url).create_all()
+            aws_backend.ResourceCreator(template, self.aws_url, max_wait=self.max_wait).create_all()
 
         if self.enable_sandboxes:
             self.sandbox_app = SandboxServer(all_sandboxes())

@@ -19,8 +19,10 @@ from tests.helpers import aws_client as client
 
 @contextmanager
 def booted(**options: Any) -> Iterator[LocalCloud]:
-    """The project's template in a local cloud on free ports, schedules off; ``options`` as
-    LocalCloud takes them (retry_delay, env, ...)."""
+    """The project's template in a local cloud on free ports, schedules off, the machines' fixed
+    waits capped at 1 s (moto runs them in real time); ``options`` as LocalCloud takes them
+    (retry_delay, env, max_wait, ...)."""
+    options.setdefault("max_wait", 1)
     with LocalCloud(
         ROOT / "template.yaml", api_port=0, lambda_port=0, aws_port=0, sandbox_port=0, schedules=False, **options
     ) as running:

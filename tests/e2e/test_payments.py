@@ -226,10 +226,12 @@ def test_a_paid_charge_gets_exactly_one_invoice_stored_emailed_and_announced(clo
     assert status["invoice_number"]
     assert dps_posts(cloud, charge_id) == 1
     # The poll can record "autorizada" before the finalize step stores the files; invoice.issued
-    # is published after both are stored, so wait for it first.
+    # is published after both are stored, so wait for it first (this charge's: an earlier test's
+    # invoice may still be finishing).
     sqs, deadline, notes = client(cloud, "sqs"), time.monotonic() + 30, []
     while not notes and time.monotonic() < deadline:
-        notes = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=2).get("Messages", [])
+        received = sqs.receive_message(QueueUrl=tap, WaitTimeSeconds=2, MaxNumberOfMessages=10).get("Messages", [])
+        notes = [m for m in received if json.loads(m["Body"])["detail"].get("charge_id") == charge_id]
     [note] = notes
     assert cloud.template is not None
     bucket = cloud.template.env_value("INVOICES_BUCKET")
