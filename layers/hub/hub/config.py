@@ -245,6 +245,11 @@ class Settings(BaseModel):
     # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
     search_engine_timeout_seconds: float = Field(6.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
 
+    # --- product analytics (hub.analytics, docs/observability.md "Analytics sinks"): the orgs'
+    # mappings and the per-sink ledger of sent events; a sink's failed events wait on the retry queue.
+    analytics_table: str | None = Field(None, alias="ANALYTICS_TABLE")
+    analytics_retry_queue_url: str | None = Field(None, alias="ANALYTICS_RETRY_QUEUE_URL")
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)
