@@ -19,6 +19,7 @@ from localcloud.runtime import FunctionRuntime
 from localcloud.template import (
     DDB_TABLE,
     EVENT_BUS,
+    EVENT_RULE,
     KMS_ALIAS,
     KMS_KEY,
     NO_VALUE,
@@ -48,6 +49,7 @@ SUPPORTED_TYPES = {
     SAM_SIMPLE_TABLE,
     S3_BUCKET,
     EVENT_BUS,
+    EVENT_RULE,
     SNS_TOPIC,
     SSM_PARAMETER,
     KMS_KEY,
@@ -309,6 +311,8 @@ class ResourceCreator:
             name = self.t.physical_name(lid)
             if name != "default":
                 self.client("events").create_event_bus(Name=name)
+        for lid, props in self.t.iter_resources(EVENT_RULE):
+            self.create_rule(lid, props)
         for lid, props in self.t.iter_resources(SNS_TOPIC):
             attrs = _str_attrs({k: props.get(k) for k in ("DisplayName", "FifoTopic", "ContentBasedDeduplication")})
             self.client("sns").create_topic(Name=self.t.physical_name(lid), Attributes=attrs)
@@ -322,6 +326,37 @@ class ResourceCreator:
         self.create_kms_keys()
         for lid, props in self.t.iter_resources(*STATE_MACHINE_TYPES):
             self.create_state_machine(lid, props)
+
+    # -- EventBridge rules -------------------------------------------------- #
+
+    def create_rule(self, lid: str, props: dict[str, Any]) -> None:
+        """A bus rule and its SQS targets: moto delivers matching events to the queues itself,
+        as EventBridge does (the queue policy that allows it in AWS is not needed locally).
+        Other target kinds are not emulated (a warning names them). Scheduled rules are the
+        local scheduler's (localcloud.schedules), not created here."""
+        if "EventPattern" not in props:
+            log.debug("rule %s has no EventPattern (a schedule?); skipped", lid)
+            return
+        events = self.client("events")
+        name = self.t.physical_name(lid)
+        bus = str(props.get("EventBusName") or "default")
+        pattern = props["EventPattern"]
+        events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=pattern if isinstance(pattern, str) else json.dumps(pattern),
+            State=str(props.get("State", "ENABLED")),
+        )
+        targets = []
+        for target in props.get("Targets") or []:
+            arn = str(target.get("Arn", ""))
+            if arn.startswith("arn:aws:sqs:"):
+                targets.append({"Id": str(target["Id"]), "Arn": arn})
+            else:
+                log.warning("rule %s: target %s (%s) not emulated locally; skipped", lid, target.get("Id"), arn)
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        log.debug("rule %s created on %s with %d SQS target(s)", name, bus, len(targets))
 
     # -- KMS --------------------------------------------------------------- #
 

@@ -36,6 +36,7 @@ LAMBDA_FUNCTION = "AWS::Lambda::Function"
 SAM_STATE_MACHINE = "AWS::Serverless::StateMachine"
 SFN_STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 EVENT_BUS = "AWS::Events::EventBus"
+EVENT_RULE = "AWS::Events::Rule"
 SNS_TOPIC = "AWS::SNS::Topic"
 SAM_LAYER = "AWS::Serverless::LayerVersion"
 LAMBDA_LAYER = "AWS::Lambda::LayerVersion"
@@ -59,6 +60,7 @@ _NAME_PROPERTY: dict[str, str] = {
     SAM_STATE_MACHINE: "Name",
     SFN_STATE_MACHINE: "StateMachineName",
     EVENT_BUS: "Name",
+    EVENT_RULE: "Name",
     SNS_TOPIC: "TopicName",
     SAM_LAYER: "LayerName",
     LAMBDA_LAYER: "LayerName",
@@ -420,6 +422,11 @@ class Template:
             table = {"Arn": self.arn("states", f"stateMachine:{name}"), "Name": name}
         elif rtype == EVENT_BUS:
             table = {"Arn": self.arn("events", f"event-bus/{name}"), "Name": name}
+        elif rtype == EVENT_RULE:
+            # A rule on a custom bus: arn:aws:events:{region}:{account}:rule/{bus}/{rule}.
+            bus = self.resolve((self.resources[logical_id].get("Properties") or {}).get("EventBusName", "default"))
+            path = f"rule/{name}" if bus in ("default", None) else f"rule/{bus}/{name}"
+            table = {"Arn": self.arn("events", path)}
         elif rtype == SNS_TOPIC:
             table = {"TopicArn": self.arn("sns", name), "TopicName": name}
         elif rtype in LAYER_TYPES:
