@@ -273,6 +273,33 @@ def test_a_lost_answer_is_resent_only_to_a_sink_that_dedupes(
     assert sinks["posthog"].sent_ids == [event_id]
 
 
+def test_a_crash_mid_send_brings_the_record_back_and_gives_back_what_may_be_resent(
+    hub_aws: HubAws, sinks: dict[str, SinkState]
+) -> None:
+    # Given a bug in both sinks' adapters (not a hub error: nobody knows whether they sent)
+    set_mapping("acme", ACME_MAPPING)
+    for name in ("posthog", "ga4"):
+        sinks[name].failure = KeyError("a bug")
+    publish(payment(1))
+    bus_event = take(hub_aws, "AnalyticsQueue", 1)
+
+    # When the batch is forwarded, Then the record comes back; Mixpanel got its event
+    record = bus_event["Records"][0]["messageId"]
+    assert run(bus_event) == {"batchItemFailures": [{"itemIdentifier": record}]}
+    event_id = payment(1)["event_id"]
+    assert sinks["mixpanel"].sent_ids == [event_id]
+
+    # When the bug is fixed and the record is redelivered
+    sinks["posthog"].failure = sinks["ga4"].failure = None
+    assert run(bus_event) == {"batchItemFailures": []}
+
+    # Then PostHog (dedupes) gets it; GA4 (may already have it, no dedupe) does not; Mixpanel once
+    assert sinks["posthog"].sent_ids == [event_id]
+    assert sinks["ga4"].sent_ids == []
+    assert forward.ledger_status("acme", "ga4", event_id) == "claimed"
+    assert sinks["mixpanel"].sent_ids == [event_id]
+
+
 def test_partial_batch_failures_report_only_the_records_that_must_come_back(
     hub_aws: HubAws, sinks: dict[str, SinkState], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -351,26 +351,53 @@ def forward_to_sink(org_id: str, sink_key: str, events: list[AnalyticsEvent]) ->
         reason = f"event larger than {sink_key}'s {type(sink).max_batch_bytes} bytes per request"
         mark(org_id, sink_key, event.event_id, "rejected", reason)
         result.rejected[event.event_id] = reason
-    for index, chunk in enumerate(requests):
-        try:
-            outcomes = sink.send_events(chunk)
-        except HubError as exc:
-            if _retryable(exc, deduplicates):
-                waiting = [e for c in requests[index:] for e in c]
-                for event in waiting:
-                    release(org_id, sink_key, event.event_id, token)
-                result.retry, result.error = waiting, exc
-                return result
-            status = "unknown" if isinstance(exc, OutcomeUnknownError) else "rejected"
-            for event in chunk:
-                mark(org_id, sink_key, event.event_id, status, exc.message)
-                if status == "unknown":
-                    result.unknown.append(event.event_id)
-                else:
-                    result.rejected[event.event_id] = exc.message
-            continue
-        _record_outcomes(org_id, sink_key, chunk, outcomes, result)
+    index = 0
+    in_flight = False
+    try:
+        for index, chunk in enumerate(requests):
+            in_flight = True
+            try:
+                outcomes = sink.send_events(chunk)
+            except HubError as exc:
+                if _retryable(exc, deduplicates):
+                    waiting = [e for c in requests[index:] for e in c]
+                    for event in waiting:
+                        release(org_id, sink_key, event.event_id, token)
+                    result.retry, result.error = waiting, exc
+                    return result
+                _record_failure(org_id, sink_key, chunk, exc, result)
+                in_flight = False
+                continue
+            _record_outcomes(org_id, sink_key, chunk, outcomes, result)
+            in_flight = False
+    except Exception:
+        # A bug or the ledger failing mid-way: the record comes back. Events never attempted are
+        # given back; the chunk in flight (maybe sent) too if the sink dedupes, else its claims
+        # stay (at most once).
+        untouched = requests[index + 1 :] if in_flight else requests[index:]
+        give_back = [e for c in untouched for e in c]
+        if in_flight and deduplicates:
+            give_back += requests[index]
+        done = set(result.sent) | set(result.rejected) | set(result.unknown)
+        for event in give_back:
+            if event.event_id not in done:
+                release(org_id, sink_key, event.event_id, token)
+        raise
     return result
+
+
+def _record_failure(
+    org_id: str, sink_key: str, chunk: list[AnalyticsEvent], exc: HubError, result: GroupResult
+) -> None:
+    """A whole request refused for good (``rejected``) or whose answer was lost at a sink that
+    does not dedupe (``unknown``: never resent)."""
+    status = "unknown" if isinstance(exc, OutcomeUnknownError) else "rejected"
+    for event in chunk:
+        mark(org_id, sink_key, event.event_id, status, exc.message)
+        if status == "unknown":
+            result.unknown.append(event.event_id)
+        else:
+            result.rejected[event.event_id] = exc.message
 
 
 def _record_outcomes(
