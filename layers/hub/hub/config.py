@@ -249,6 +249,8 @@ class Settings(BaseModel):
     # mappings and the per-sink ledger of sent events; a sink's failed events wait on the retry queue.
     analytics_table: str | None = Field(None, alias="ANALYTICS_TABLE")
     analytics_retry_queue_url: str | None = Field(None, alias="ANALYTICS_RETRY_QUEUE_URL")
+    # A down sink's events wait this long on the retry queue first (a 429 waits its retry_after).
+    analytics_retry_delay_seconds: int = Field(30, alias="ANALYTICS_RETRY_DELAY_SECONDS", ge=0, le=900)
 
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""

@@ -16,7 +16,8 @@ skipped (SQS redeliveries, the same event twice in a batch, a retry that overtoo
 
 A sink that is down or rate limited (ProviderUnavailableError, RateLimitedError) holds up only its
 own events: their claims are released and they go to ``AnalyticsRetryQueue`` with a delay (the
-rate limit's ``retry_after``, else 30 s), while the record itself succeeds for the other sinks.
+rate limit's ``retry_after``, else ``ANALYTICS_RETRY_DELAY_SECONDS``, 30 s), while the record
+itself succeeds for the other sinks.
 A retry message that fails again is redelivered by hub.batch's backoff (30 s … 15 min) and lands
 in ``AnalyticsRetryDLQ`` after the queue's ``maxReceiveCount``. Nothing sleeps in the function.
 
@@ -44,7 +45,6 @@ from hub.analytics import pii
 from hub.analytics.mapping import AnalyticsMapping, EventRule, load_mapping, resolve
 from hub.analytics.models import MAX_TEXT_VALUE, AnalyticsEvent, PropertyValue, SinkOutcome
 from hub.aws import aws_client
-from hub.batch import BACKOFF_BASE_SECONDS
 from hub.config import get_settings
 from hub.errors import (
     AuthenticationError,
@@ -423,7 +423,7 @@ def _record_outcomes(
 def retry_delay(exc: HubError | None) -> int:
     if isinstance(exc, RateLimitedError):
         return min(MAX_DELAY_SECONDS, max(1, round(exc.retry_after)))
-    return BACKOFF_BASE_SECONDS
+    return get_settings().analytics_retry_delay_seconds
 
 
 def enqueue_retry(org_id: str, sink: str, events: list[AnalyticsEvent], exc: HubError | None) -> None:
