@@ -56,7 +56,7 @@ class FakeSink:
 
     max_batch_events: ClassVar[int] = 5
     max_batch_bytes: ClassVar[int] = 100_000
-    deduplicates: ClassVar[bool] = True
+    writes_have_effects: ClassVar[bool] = False  # a resend is deduped by the vendor
 
     def __init__(self, state: SinkState) -> None:
         self.state = state
@@ -76,7 +76,7 @@ class FakeSink:
 
 class FakeGa4(FakeSink):
     max_batch_events: ClassVar[int] = 25
-    deduplicates: ClassVar[bool] = False  # no dedupe key: at most once
+    writes_have_effects: ClassVar[bool] = True  # no dedupe key: at most once
 
 
 @pytest.fixture
@@ -298,6 +298,28 @@ def test_a_crash_mid_send_brings_the_record_back_and_gives_back_what_may_be_rese
     assert sinks["ga4"].sent_ids == []
     assert forward.ledger_status("acme", "ga4", event_id) == "claimed"
     assert sinks["mixpanel"].sent_ids == [event_id]
+
+
+def test_events_an_adapter_sent_before_its_failing_request_are_never_resent(
+    hub_aws: HubAws, sinks: dict[str, SinkState], delays: list[int]
+) -> None:
+    # Given GA4 answering the first of its requests and then down (one request per distinct_id)
+    set_mapping("acme", {"sinks": ["ga4"], "events": [{"type": "payment.received", "name": "paid"}]})
+    ids = [payment(n)["event_id"] for n in range(3)]
+    failure = ProviderUnavailableError("ga4: 503", provider="ga4")
+    failure.details["sent_event_ids"] = ids[:1]
+    sinks["ga4"].failure = failure
+    publish(*(payment(n) for n in range(3)))
+
+    assert run(take(hub_aws, "AnalyticsQueue", 3)) == {"batchItemFailures": []}
+
+    # Then the one it sent is recorded sent; only the other two wait on the retry queue
+    assert forward.ledger_status("acme", "ga4", ids[0]) == "sent"
+    retry_event = take(hub_aws, "AnalyticsRetryQueue", 1)
+    assert sorted(e["event_id"] for e in json.loads(retry_event["Records"][0]["body"])["events"]) == ids[1:]
+    sinks["ga4"].failure = None
+    assert run(retry_event) == {"batchItemFailures": []}
+    assert sorted(sinks["ga4"].sent_ids) == ids[1:]
 
 
 def test_partial_batch_failures_report_only_the_records_that_must_come_back(

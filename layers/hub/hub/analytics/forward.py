@@ -22,9 +22,10 @@ A retry message that fails again is redelivered by hub.batch's backoff (30 s …
 in ``AnalyticsRetryDLQ`` after the queue's ``maxReceiveCount``. Nothing sleeps in the function.
 
 A request whose answer was lost (OutcomeUnknownError) is sent again only to a sink that dedupes
-on the event's id (the adapter's class declares ``deduplicates = True``: PostHog's ``uuid``,
-Mixpanel's ``$insert_id``); any other sink (GA4: no dedupe key) gets it at most once — the ledger
-records ``unknown`` and the event is not resent. A claim left by a crashed invocation is retaken
+on the event's id (its adapter's ``writes_have_effects`` is False: PostHog's ``uuid``, Mixpanel's
+``$insert_id``); any other sink (GA4: no dedupe key) gets it at most once — the ledger records
+``unknown`` and the event is not resent. Events an adapter reports sent before a failure
+(``details["sent_event_ids"]``) are recorded sent, never resent. A claim left by a crashed invocation is retaken
 after its lease only for deduplicating sinks, for the same reason.
 """
 
@@ -338,7 +339,10 @@ def forward_to_sink(org_id: str, sink_key: str, events: list[AnalyticsEvent]) ->
     except (RateLimitedError, ProviderUnavailableError) as exc:
         result.retry, result.error = list(events), exc
         return result
-    deduplicates = bool(getattr(type(sink), "deduplicates", False))
+    # A sink whose writes have no effect a resend could repeat (PostHog's uuid, Mixpanel's
+    # $insert_id: ProviderClient.writes_have_effects False) may get an event again when an answer
+    # was lost; any other (GA4, or a sink that does not say) gets it at most once.
+    deduplicates = not bool(getattr(type(sink), "writes_have_effects", True))
     token = uuid.uuid4().hex
     claimed = []
     for event in events:
@@ -359,6 +363,15 @@ def forward_to_sink(org_id: str, sink_key: str, events: list[AnalyticsEvent]) ->
             try:
                 outcomes = sink.send_events(chunk)
             except HubError as exc:
+                # Requests the adapter made before the failing one were answered: those events
+                # were sent (GA4 sends one request per distinct_id), never sent again.
+                already = set(exc.details.get("sent_event_ids") or ())
+                for event in chunk:
+                    if event.event_id in already:
+                        mark(org_id, sink_key, event.event_id, "sent")
+                        result.sent.append(event.event_id)
+                chunk = [e for e in chunk if e.event_id not in already]
+                requests[index] = chunk
                 if _retryable(exc, deduplicates):
                     waiting = [e for c in requests[index:] for e in c]
                     for event in waiting:
