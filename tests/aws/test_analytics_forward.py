@@ -398,6 +398,21 @@ def test_the_mapping_is_stored_and_read_back_and_an_unknown_sink_is_refused(
     assert answer["mapping"] == stored["mapping"]
     assert answer["mapping"]["events"][0]["names"] == {"ga4": "purchase"}
     assert answer["updated_by"] == "tests" and answer["updated_at"]
+    # And the change is on the org's audit trail: what may leave, by name
+    [audited] = [
+        r
+        for r in load_function("audit_query").handler(
+            {"org_id": "acme", "from": "2000-01-01T00:00:00+00:00", "to": "2100-01-01T00:00:00+00:00"},
+            FakeLambdaContext(),
+        )["records"]
+        if r["action"] == "analytics_mapping_set"
+    ]
+    assert audited["actor"] == "tests"
+    assert audited["details"] == {
+        "sinks": ["posthog", "mixpanel", "ga4"],
+        "event_types": ["message.status", "payment.received"],
+        "allow_pii": [],
+    }
     with pytest.raises(InvalidRequestError) as caught:
         set_mapping("acme", {**ACME_MAPPING, "sinks": ["posthog", "mixpanel", "ga4", "amplitude"]})
     assert "mapping.sinks.3" in caught.value.message

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from hub import audit
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.errors import ProviderUnavailableError
@@ -194,6 +195,17 @@ def analytics_mapping_set(request: AnalyticsMappingSetRequest) -> StoredMapping:
         aws_client("dynamodb").put_item(TableName=_table(), Item=item)
     except (BotoCoreError, ClientError) as exc:
         raise ProviderUnavailableError("the analytics mapping could not be stored", provider="dynamodb") from exc
+    # What leaves the hub for the org's vendors changed: on the audit trail (names, never values).
+    audit.record(
+        request.org_id,
+        "analytics_mapping_set",
+        actor=request.updated_by,
+        details={
+            "sinks": list(request.mapping.sinks),
+            "event_types": sorted({rule.type for rule in request.mapping.events}),
+            "allow_pii": list(request.mapping.allow_pii),
+        },
+    )
     return StoredMapping(org_id=request.org_id, mapping=request.mapping, updated_at=now, updated_by=request.updated_by)
 
 
