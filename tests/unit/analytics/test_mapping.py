@@ -124,3 +124,15 @@ def test_where_selects_the_rule_by_detail_values() -> None:
         return found.name if found else None
 
     assert (rule("delivered"), rule("read"), rule("failed")) == ("message_delivered", "message_read", None)
+
+
+def test_where_compares_booleans_and_numbers_as_json_writes_them() -> None:
+    request = parse_request(
+        AnalyticsMappingSetRequest,
+        payload(events=[{"type": "custom.lead.created", "where": {"data.payload.vip": ["true"]}, "name": "vip_lead"}]),
+    )
+
+    def matches(vip: object) -> bool:
+        return request.mapping.rule_for("custom.lead.created", {"data": {"payload": {"vip": vip}}}) is not None
+
+    assert (matches(True), matches(False), matches("true"), matches(None)) == (True, False, True, False)

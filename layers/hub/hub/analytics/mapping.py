@@ -15,6 +15,7 @@ detail field without a property is not sent, and a mapped property holding perso
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -88,7 +89,9 @@ class EventRule(BaseModel):
             return False
         for source, values in self.where.items():
             found = resolve(detail, source)
-            if found is None or str(found) not in values:
+            # Compared as JSON writes them: true / 42 / "delivered" (a where value is text).
+            text = found if isinstance(found, str) else json.dumps(found, default=str)
+            if found is None or text not in values:
                 return False
         return True
 
