@@ -518,7 +518,8 @@ class GoogleSandbox(OAuthSandbox):
             if page_token:
                 if page_token not in self.cal.pages:
                     return self._invalid("Invalid page token value.")
-                remaining, end_sync = self.cal.pages.pop(page_token)
+                # Page tokens stay valid: a client may ask the same page again after a lost answer.
+                remaining, end_sync = self.cal.pages[page_token]
             else:
                 since = 0
                 if sync_token:

@@ -545,3 +545,63 @@ def test_watch_refuses_missing_fields_before_any_request(cloud: Cloud) -> None:
     with pytest.raises(InvalidRequestError):
         cloud.client().watch_events("primary", channel_id="c1", token="t", address="https://h/x", ttl_seconds=0)
     assert cloud.requests() == []
+
+
+# ----- answers the sandbox has no switch for (Google's documented bodies, MockTransport) ------
+def google_answer(status: int, reason: str, domain: str = "global", message: str = "x") -> httpx.Response:
+    error = {"code": status, "message": message, "errors": [{"domain": domain, "reason": reason, "message": message}]}
+    return httpx.Response(status, json={"error": error})
+
+
+def mocked(handler: Any) -> GoogleClient:
+    return Cloud().client(http=httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def test_a_missing_scope_is_an_authentication_error() -> None:
+    client = mocked(lambda _: google_answer(403, "insufficientPermissions", message="Insufficient Permission"))
+    with pytest.raises(AuthenticationError) as caught:
+        client.free_busy([PRIMARY], START, START + timedelta(hours=1), "America/Sao_Paulo")
+    assert caught.value.code == "insufficientPermissions"
+
+
+@pytest.mark.parametrize("reason", ["userRateLimitExceeded", "quotaExceeded"])
+def test_every_usage_limit_reason_is_rate_limited(reason: str) -> None:
+    client = mocked(lambda _: google_answer(403, reason, "usageLimits"))
+    with pytest.raises(RateLimitedError) as caught:
+        client.get_event("primary", EVENT_ID)
+    assert caught.value.code == reason
+
+
+def test_an_event_gone_for_good_is_event_not_found() -> None:
+    client = mocked(lambda _: google_answer(410, "deleted", message="Resource has been deleted"))
+    with pytest.raises(InvalidRequestError) as caught:
+        client.get_event("primary", EVENT_ID)
+    assert caught.value.code == "event_not_found" and caught.value.http_status == 410
+
+
+def test_a_calendar_google_failed_to_compute_is_provider_unavailable() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "kind": "calendar#freeBusy",
+                "calendars": {PRIMARY: {"errors": [{"domain": "global", "reason": "backendError"}], "busy": []}},
+            },
+        )
+
+    with pytest.raises(ProviderUnavailableError) as caught:
+        mocked(answer).free_busy([PRIMARY], START, START + timedelta(hours=1), "UTC")
+    assert caught.value.code == "freebusy_backendError"
+
+
+def test_calendar_ids_are_path_encoded() -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"items": [], "nextSyncToken": "s"})
+
+    mocked(answer).list_events("pt-br.brazilian#holiday@group.v.calendar.google.com")
+    assert seen[0].startswith(
+        "/google/calendar/v3/calendars/pt-br.brazilian%23holiday@group.v.calendar.google.com/events?"
+    )

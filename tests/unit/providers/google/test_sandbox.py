@@ -185,3 +185,12 @@ def test_a_channel_id_is_unique(http: httpx.Client) -> None:
     assert first.status_code == 200 and first.json()["expiration"].isdigit()
     again = http.post(f"{EVENTS}/watch", json=body)
     assert again.status_code == 400 and reason_of(again) == "channelIdNotUnique"
+
+
+def test_a_page_token_can_be_asked_again(http: httpx.Client) -> None:
+    for i in range(3):
+        assert http.post(EVENTS, json=event(id=f"page{i:02d}")).status_code == 200
+    first = http.get(EVENTS, params={"maxResults": 2}).json()
+    again = [http.get(EVENTS, params={"maxResults": 2, "pageToken": first["nextPageToken"]}).json() for _ in range(2)]
+    assert again[0]["items"] == again[1]["items"] and len(again[0]["items"]) == 1
+    assert again[0]["nextSyncToken"] == again[1]["nextSyncToken"]
