@@ -245,6 +245,11 @@ class Settings(BaseModel):
     # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
     search_engine_timeout_seconds: float = Field(6.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
 
+    # --- metrics (hub.metrics, docs/observability.md "Metrics, alarms and dashboard").
+    # The Function dimension of the provider metrics: the name Lambda gives this function (set by
+    # the Lambda runtime); unset outside Lambda (tests, scripts) = no per-function dimension set.
+    function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)
