@@ -98,6 +98,16 @@ def _name_messages(what: str, name: Any, path: str) -> list[dict[str, str]]:
 
 def validation_messages(body: Any, raw_size: int, now: float) -> list[dict[str, str]]:
     """What Google's validation server answers for ``body`` (empty: valid)."""
+    found = request_messages(body, raw_size)
+    if found or not isinstance(body, dict):
+        return found
+    for index, event in enumerate(body["events"]):
+        found.extend(event_messages(index, event, now))
+    return found
+
+
+def request_messages(body: Any, raw_size: int) -> list[dict[str, str]]:
+    """The request's own rules (size, client_id, user_id, the events array), events aside."""
     if raw_size >= LIMIT_BODY:
         return [
             _message("", f"Request body is {raw_size} bytes; it must be smaller than 130kB.", "VALUE_OUT_OF_BOUNDS")
@@ -117,8 +127,7 @@ def validation_messages(body: Any, raw_size: int, now: float) -> list[dict[str, 
         found.append(
             _message("events", "Unable to find non-empty parameter [events] value in request.", "VALUE_REQUIRED")
         )
-        return found
-    if len(events) > LIMIT_EVENTS:
+    elif len(events) > LIMIT_EVENTS:
         found.append(
             _message(
                 "events",
@@ -126,8 +135,6 @@ def validation_messages(body: Any, raw_size: int, now: float) -> list[dict[str, 
                 "EXCEEDED_MAX_ENTITIES",
             )
         )
-    for index, event in enumerate(events):
-        found.extend(event_messages(index, event, now))
     return found
 
 
@@ -235,23 +242,21 @@ class Ga4Sandbox(Sandbox):
             and request.args.get("api_secret") == self.api_secret
         )
         now = time.time()
-        if ours and isinstance(body, dict) and size < LIMIT_BODY:
-            top = [m for m in validation_messages({**body, "events": [{"name": "x"}]}, size, now)]
-            events = body.get("events")
-            if not top and isinstance(events, list) and len(events) <= LIMIT_EVENTS:
-                with self.lock:
-                    for index, event in enumerate(events):
-                        if not event_messages(index, event, now):
-                            self.received.append(
-                                {
-                                    "measurement_id": self.measurement_id,
-                                    "client_id": body["client_id"],
-                                    "user_id": body.get("user_id"),
-                                    "name": event["name"],
-                                    "params": event.get("params", {}),
-                                    "timestamp_micros": event.get("timestamp_micros"),
-                                }
-                            )
+        if not ours or request_messages(body, size):
+            return Response(status=204)  # GA4 drops it without a word
+        with self.lock:
+            for index, event in enumerate(body["events"]):
+                if not event_messages(index, event, now):  # each invalid event dropped alone
+                    self.received.append(
+                        {
+                            "measurement_id": self.measurement_id,
+                            "client_id": body["client_id"],
+                            "user_id": body.get("user_id"),
+                            "name": event["name"],
+                            "params": event.get("params", {}),
+                            "timestamp_micros": event.get("timestamp_micros"),
+                        }
+                    )
         return Response(status=204)
 
 
