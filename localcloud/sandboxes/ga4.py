@@ -16,7 +16,11 @@ adapter's habits:
   at most 25 params an event, names by the same rules (reserved prefixes ``_``, ``firebase_``,
   ``ga_``, ``google_``, ``gtag.``), values strings of up to 100 characters or numbers;
   ``timestamp_micros`` an integer, not more than 72 hours old (older events are not recorded);
-  the body under 130 kB.
+  the body under 130 kB. Stricter than Google on one point it does not document: a boolean or
+  nested value is refused (``VALUE_INVALID``), so what passes here is what GA4 reports as a
+  text dimension or a numeric metric. The descriptions follow the wording of Google's documented
+  example ("Event at index: [0] has invalid name [_badEventName]. Names must start with an
+  alphabetic character."); the other wordings are the sandbox's, the fields and codes Google's.
 
 Received events: ``Ga4Sandbox.received`` (what /mp/collect recorded) for tests to query.
 Faults (``/__sandbox/faults/ga4``) answer in Google's error body.
