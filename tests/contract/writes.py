@@ -5,8 +5,11 @@ effects and no entry here, so a new provider cannot skip the unknown-outcome con
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from hub.analytics.models import AnalyticsEvent
 from hub.providers.outbound import OutboundEmail
 from hub.social.models import SocialPost
 
@@ -16,6 +19,15 @@ EMAIL = OutboundEmail(
     to=["cliente@example.com"],
     subject="Sua proposta",
     text="Olá!",
+)
+
+# An analytics event as the forwarder hands it to a sink (GA4 cannot dedupe a resend).
+ANALYTICS_EVENT = AnalyticsEvent(
+    event_id="contract-event-1",
+    name="charge_paid",
+    distinct_id="contract-contact-1",
+    occurred_at=datetime.now(UTC) - timedelta(minutes=5),
+    properties={"value": Decimal("19.90"), "currency": "BRL"},
 )
 
 Write = Callable[[Any], object]
@@ -35,4 +47,5 @@ WRITES: dict[str, Write] = {
     "twilio": lambda client: client.send_sms(TO, "Olá!"),
     "resend": lambda client: client.send_email(EMAIL, idempotency_key="contract-write-1"),
     "facebook": facebook_publish,
+    "ga4": lambda client: client.send_events([ANALYTICS_EVENT]),
 }
