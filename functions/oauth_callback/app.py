@@ -19,7 +19,7 @@ app = APIGatewayRestResolver()
 def oauth_callback(provider: str) -> Response[str]:
     event = app.current_event
     identity = event.request_context.identity
-    user_agent = identity.user_agent or event.get_header_value("User-Agent", case_sensitive=False)
+    user_agent = identity.user_agent or event.headers.get("User-Agent")  # case-insensitive in Powertools v3
     source = AuditSource(ip=identity.source_ip, user_agent=user_agent)
     page = callback(provider, dict(event.query_string_parameters or {}), source=source)
     return Response(

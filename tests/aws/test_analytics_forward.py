@@ -193,8 +193,20 @@ def test_bus_events_reach_each_sink_once_across_redeliveries(hub_aws: HubAws, si
     assert forward.ledger_status("acme", "ga4", wanted[3]) == "sent"
 
 
+def analytics_metrics(out: str) -> dict[tuple[str, str], int]:
+    """AnalyticsEvents EMF lines on stdout: (sink, outcome) -> count."""
+    found: dict[tuple[str, str], int] = {}
+    for line in out.splitlines():
+        if line.startswith("{") and '"AnalyticsEvents"' in line:
+            blob = json.loads(line)
+            key = (blob["Provider"], blob["Outcome"])
+            value = blob["AnalyticsEvents"]
+            found[key] = found.get(key, 0) + int(sum(value) if isinstance(value, list) else value)
+    return found
+
+
 def test_a_sink_that_is_down_delays_only_its_own_events(
-    hub_aws: HubAws, sinks: dict[str, SinkState], delays: list[int]
+    hub_aws: HubAws, sinks: dict[str, SinkState], delays: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given PostHog down while Mixpanel and GA4 answer
     set_mapping("acme", ACME_MAPPING)
@@ -210,6 +222,12 @@ def test_a_sink_that_is_down_delays_only_its_own_events(
     assert sorted(sinks["mixpanel"].sent_ids) == wanted and sorted(sinks["ga4"].sent_ids) == wanted
     assert sinks["posthog"].sent_ids == []
     assert delays == [30]
+    # And the operators see it per sink and outcome (EMF, the dashboard's AnalyticsEvents)
+    assert analytics_metrics(capsys.readouterr().out) == {
+        ("posthog", "delayed"): 3,
+        ("mixpanel", "sent"): 3,
+        ("ga4", "sent"): 3,
+    }
     retry_event = take(hub_aws, "AnalyticsRetryQueue", 1)
     retry = json.loads(retry_event["Records"][0]["body"])
     assert (retry["kind"], retry["org_id"], retry["sink"]) == ("analytics.retry", "acme", "posthog")

@@ -252,6 +252,11 @@ class Settings(BaseModel):
     # A down sink's events wait this long on the retry queue first (a 429 waits its retry_after).
     analytics_retry_delay_seconds: int = Field(30, alias="ANALYTICS_RETRY_DELAY_SECONDS", ge=0, le=900)
 
+    # --- metrics (hub.metrics, docs/observability.md "Metrics, alarms and dashboard").
+    # The Function dimension of the provider metrics: the name Lambda gives this function (set by
+    # the Lambda runtime); unset outside Lambda (tests, scripts) = no per-function dimension set.
+    function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)

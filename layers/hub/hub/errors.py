@@ -143,3 +143,14 @@ class RequestInProgressError(_RetryAfterError):
     seconds: the answer will then be the first request's."""
 
     default_retry_after = 5.0
+
+
+class SyncTokenExpiredError(InvalidRequestError):
+    """A provider no longer accepts an incremental-sync token (Google Calendar answers ``410
+    Gone``: https://developers.google.com/calendar/api/guides/sync#full_sync_required_by_server).
+    Code ``sync_token_expired``; the caller forgets the token and runs a full sync. Never retried
+    as is: the same token fails again."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "sync_token_expired")
+        super().__init__(message, **kwargs)

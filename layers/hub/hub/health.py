@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from hub import metrics as hub_metrics
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.credentials import configured_providers, validate_org_id
 from hub.errors import HubError
-from hub.observability import logger, metrics
+from hub.observability import logger
 from hub.orgs import require_org
 from hub.providers import descriptor
 from hub.storage import ObjectStorage
@@ -170,7 +171,16 @@ def record_report(report: HealthReport) -> None:
         },
     )
     for name, service in report.services.items():
-        metrics.add_metric(name=f"Unhealthy_{name}", unit="Count", value=0 if service.status == "healthy" else 1)
+        # One metric per measure with a Provider dimension (hub.metrics), not one name per
+        # provider: ProviderHealthy 1/0, BreakerOpen 1/0 (open or probing: not closed) and
+        # what is left of each limit. The breaker alarm watches BreakerOpen (template.yaml).
+        hub_metrics.provider_health(
+            name,
+            healthy=service.status == "healthy",
+            breaker_open=None if service.breaker is None else service.breaker != "closed",
+            quotas=[(q.rule, q.limit, q.remaining) for q in service.quotas or []],
+            org_id=report.org_id,
+        )
 
 
 def latest_report(org_id: str) -> HealthReport | None:

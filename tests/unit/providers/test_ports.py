@@ -40,6 +40,7 @@ def test_providers_are_found_by_capability_not_by_a_hand_list() -> None:
     assert sorted(ports.providers_with(ports.EmailSender)) == ["resend", "ses"]
     assert sorted(ports.providers_with(ports.TextGenerator)) == ["anthropic", "gemini", "openai"]
     assert sorted(ports.providers_with(ports.Refunder)) == ["asaas", "mercadopago"]
+    assert sorted(ports.providers_with(ports.AnalyticsSink)) == ["ga4", "mixpanel", "posthog"]
     assert ports.supports("pagseguro", ports.Charger)  # an alias is the provider it names
     assert not ports.supports("pagbank", ports.Refunder)
     assert not ports.supports("manual", ports.Charger)

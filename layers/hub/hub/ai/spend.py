@@ -27,6 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, model_validator
 
+from hub import metrics
 from hub.ai.routing import TASK_ROUTES, Route, route_for
 from hub.aws import aws_client
 from hub.brasilia import brasilia_now, brasilia_today, month_of
@@ -163,6 +164,7 @@ def record_spend(
         ExpressionAttributeValues=values,
         ReturnValues="ALL_NEW",  # the BRL-billed part of the total too
     )["Attributes"]
+    metrics.spend(provider, "USD", nano, org_id=org_id)
     budget_events(org_id, month, total_usd_nano(total), added=nano > 0)
 
 
@@ -181,6 +183,7 @@ def budget_events(org_id: str, month: str, total_nano: int, *, added: bool) -> N
         if total_nano >= limit * pct // 100 and _claim_alert(org_id, month, pct):
             try:
                 _emit_budget_event(org_id, month, pct, total_nano, budget)
+                metrics.budget_threshold(org_id, pct)  # the operators' alarm (template.yaml)
             except Exception:
                 # Not published: give the claim back so the next cost added fires it.
                 aws_client("dynamodb").delete_item(

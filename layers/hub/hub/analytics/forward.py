@@ -42,6 +42,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub import metrics as hub_metrics
 from hub.analytics import pii
 from hub.analytics.mapping import AnalyticsMapping, EventRule, load_mapping, resolve
 from hub.analytics.models import MAX_TEXT_VALUE, AnalyticsEvent, PropertyValue, SinkOutcome
@@ -56,7 +57,7 @@ from hub.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from hub.observability import logger, metrics
+from hub.observability import logger
 from hub.providers import ports
 
 RETRY_KIND = "analytics.retry"
@@ -163,7 +164,6 @@ def map_event(mapping: AnalyticsMapping, event: BusEvent) -> dict[str, Analytics
     properties, dropped = _properties(mapping, rule, event)
     if dropped:
         # Names only: the values are the personal data being kept back.
-        metrics.add_metric(name="AnalyticsPiiDropped", unit="Count", value=len(dropped))
         logger.info("analytics_pii_dropped", extra={"event_type": event.type, "properties": dropped})
     distinct_id = _distinct_id(mapping, event)
     return {
@@ -456,7 +456,6 @@ def enqueue_retry(org_id: str, sink: str, events: list[AnalyticsEvent], exc: Hub
     for chunk in chunks:
         body = RetryMessage(kind=RETRY_KIND, org_id=org_id, sink=sink, events=chunk).model_dump_json()
         client.send_message(QueueUrl=url, MessageBody=body, DelaySeconds=delay)
-    metrics.add_metric(name="AnalyticsEventsDelayed", unit="Count", value=len(events))
     logger.warning(
         "analytics_sink_delayed",
         extra={
@@ -548,9 +547,17 @@ class ForwardSteps:
             for message_id in group.records:
                 self.errors.setdefault(message_id, exc)
             return
-        metrics.add_metric(name="AnalyticsEventsSent", unit="Count", value=len(result.sent))
+        hub_metrics.analytics_events(
+            sink,
+            {
+                "sent": len(result.sent),
+                "delayed": len(result.retry),
+                "rejected": len(result.rejected),
+                "unknown": len(result.unknown),
+            },
+            org_id=org_id,
+        )
         if result.rejected or result.unknown:
-            metrics.add_metric(name="AnalyticsEventsRejected", unit="Count", value=len(result.rejected))
             logger.error(
                 "analytics_events_not_sent",
                 extra={"org_id": org_id, "sink": sink, "rejected": result.rejected, "unknown": result.unknown},

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from hub import metrics
 from hub.aws import aws_client
 from hub.errors import ProviderUnavailableError
 
@@ -242,6 +243,9 @@ class CircuitBreaker:
             self._forget()  # what it is now is read on the next call
             return
         self._remember({"state": {"S": "open"}, "opened_at": {"N": str(now)}})
+        # Only the caller whose write opened it counts it; per provider, not per account or
+        # instance (an Evolution breaker is per server: unbounded values).
+        metrics.breaker_opened(self.name.split("#", 1)[0])
 
     def _open_error(self, retry_in: float) -> ProviderUnavailableError:
         return ProviderUnavailableError(

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Any
 
+from hub import metrics
 from hub.brasilia import month_of
 from hub.config import get_settings
 from hub.observability import logger
@@ -153,6 +154,7 @@ def _count(
             ExpressionAttributeValues={":cost": {"N": str(nano)}},
             ReturnValues="ALL_NEW",
         )["Attributes"]
+        metrics.spend(provider, cost[1], nano, org_id=org_id)
         from hub.ai import spend  # only billed calls pay for the budget code
 
         spend.budget_events(org_id, month, spend.total_usd_nano(total), added=True)

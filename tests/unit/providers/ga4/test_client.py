@@ -237,9 +237,9 @@ def test_health_check_fails_on_validation_messages() -> None:
         "validationMessages": [{"fieldPath": "client_id", "description": "no", "validationCode": "VALUE_REQUIRED"}]
     }
     _, handler = recording(httpx.Response(200, json=answer))
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(InvalidRequestError) as info:  # IntegrationConnect: invalid_credentials
         client_with(handler).health_check()
-    assert info.value.code == "VALUE_REQUIRED"
+    assert (info.value.code, info.value.http_status) == ("VALUE_REQUIRED", 200)
     _, healthy = recording(httpx.Response(200, json={"validationMessages": []}))
     client_with(healthy).health_check()
 
@@ -325,3 +325,34 @@ def test_sandbox_faults_become_the_hubs_errors() -> None:
     with pytest.raises(RateLimitedError) as info:
         client.send_events([event(1)])
     assert info.value.retry_after == 7 and sandbox.received == []
+
+
+def test_the_validation_server_checks_the_request_as_google_does() -> None:
+    server, _, _ = sandbox_client()
+    http = httpx.Client(transport=httpx.WSGITransport(app=server), base_url="http://sandbox/ga4")
+    ours = {"measurement_id": DEMO_MEASUREMENT_ID, "api_secret": "not checked by the validation server"}
+    old = timestamp_micros(datetime.now(UTC) - timedelta(hours=73))
+
+    def codes(body: Any, params: dict[str, str] = ours) -> list[tuple[str, str]]:
+        answer = http.post("/debug/mp/collect", params=params, json=body)
+        assert answer.status_code == 200
+        return [(m["fieldPath"], m["validationCode"]) for m in answer.json()["validationMessages"]]
+
+    assert codes({"client_id": "c", "events": [{"name": "ok"}]}) == []
+    assert codes({"client_id": "c", "events": [{"name": "ok"}]}, {"api_secret": "x"}) == [
+        ("measurement_id", "VALUE_REQUIRED")
+    ]
+    assert codes({"events": [{"name": "ok"}]}) == [("client_id", "VALUE_REQUIRED")]
+    assert codes({"client_id": "c", "events": [{"name": "ok"}] * 26}) == [("events", "EXCEEDED_MAX_ENTITIES")]
+    assert codes({"client_id": "c", "events": [{"name": "ok", "params": {f"p{i}": i for i in range(26)}}]}) == [
+        ("events[0].params", "EXCEEDED_MAX_ENTITIES")
+    ]
+    assert codes({"client_id": "c", "events": [{"name": "ok", "params": {"flag": True}}]}) == [
+        ("events[0].params", "VALUE_INVALID")
+    ]
+    assert codes({"client_id": "c", "events": [{"name": "ok", "timestamp_micros": old}]}) == [
+        ("events[0].timestamp_micros", "VALUE_OUT_OF_BOUNDS")
+    ]
+    assert codes(
+        {"client_id": "c", "events": [{"name": "ok", "params": {"t": "x" * 99}}] * 25} | {"pad": "y" * 130_000}
+    ) == [("", "VALUE_OUT_OF_BOUNDS")]

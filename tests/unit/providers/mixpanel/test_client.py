@@ -164,6 +164,9 @@ def test_a_batch_over_mixpanels_limits_is_refused_before_sending() -> None:
     big = [event(n, properties={"blob": "x" * 700_000}) for n in range(4)]  # 2.8 MB in all
     with pytest.raises(InvalidRequestError):
         client_with(handler).send_events(big)
+    with pytest.raises(InvalidRequestError) as twice:
+        client_with(handler).send_events([event(1), event(1)])
+    assert twice.value.code == "duplicate_id"
     assert seen == []
 
 

@@ -126,6 +126,13 @@ def test_a_lost_answer_is_retryable_and_the_resend_is_the_same_event() -> None:
     assert len(bodies) == 2 and bodies[0] == bodies[1]
 
 
+def test_the_same_event_twice_in_one_batch_is_the_callers_error_before_sending() -> None:
+    seen, handler = recording(ok())
+    with pytest.raises(InvalidRequestError) as info:
+        client_with(handler).send_events([event(1), event(1)])
+    assert info.value.code == "duplicate_id" and seen == []
+
+
 def test_an_event_over_one_megabyte_is_rejected_and_the_rest_sent() -> None:
     seen, handler = recording(ok())
     # (the model leaves text length to each sink: PostHog discards an event over 1 MB)

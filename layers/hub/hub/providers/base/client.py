@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, BeforeValidator, SecretStr
 
+from hub import metrics as provider_metrics
 from hub import outcomes
 from hub.config import get_settings
 from hub.credentials import get_provider_secret, parse_secret
@@ -668,13 +669,16 @@ class ProviderClient(ABC):
             if attempts is not None:
                 policy = dataclasses.replace(policy, max_attempts=max(1, min(attempts, policy.max_attempts)))
             token = _GUARDING.set(self)
+            started = time.perf_counter()
             try:
                 result = policy.call(call)
             except BaseException as exc:
+                self._measure(operation, started, exc)
                 count_call(self.org_id, self.provider, operation, error=exc)
                 raise
             finally:
                 _GUARDING.reset(token)
+            self._measure(operation, started, None)
             count_call(self.org_id, self.provider, operation, billing=self._billing_of(operation, result, billing))
         except (ProviderUnavailableError, OutcomeUnknownError):
             if breaker:
@@ -698,6 +702,17 @@ class ProviderClient(ABC):
         if breaker:
             breaker.record_success(probe)
         return result
+
+    def _measure(self, operation: str | None, started: float, error: BaseException | None) -> None:
+        """The call's metrics (hub.metrics): calls, latency (retries and their waits included, as
+        the caller waited), failure rate, errors by class; the org and operation as properties."""
+        provider_metrics.provider_call(
+            self.provider,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            error=error,
+            org_id=self.org_id,
+            operation=operation,
+        )
 
     def _billing_of(self, operation: str | None, result: Any, declared: Billing | None) -> Billing | None:
         try:

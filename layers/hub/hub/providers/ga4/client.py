@@ -28,7 +28,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from hub.analytics.models import AnalyticsEvent, PropertyValue, SinkOutcome
 from hub.config import get_settings
-from hub.errors import ConfigurationError, HubError, InvalidRequestError
+from hub.errors import HubError, InvalidRequestError
 from hub.jsonmoney import dumps_json
 from hub.providers.base.client import ProviderClient, ProviderCredentials
 
@@ -222,10 +222,11 @@ class Ga4Client(ProviderClient):
         answers 2xx to any secret: a wrong secret cannot be detected by any call (README.md)."""
         body = {"client_id": "hub.health", "events": [{"name": "hub_health_check", "params": {}}]}
         messages = self._validate(body, timeout=get_settings().health_check_timeout)
-        if messages:
-            raise ConfigurationError(
+        if messages:  # GA4 answered (200) and refused what these credentials sent: refused, not down
+            raise InvalidRequestError(
                 f"ga4 refused the health check payload: {messages[0].description[:200]}",
                 provider=self.provider,
+                http_status=200,
                 code=messages[0].validation_code,
             )
 

@@ -156,6 +156,8 @@ class MixpanelClient(ProviderClient):
                 provider=self.provider,
                 code="batch_too_large",
             )
+        if len({event.event_id for event in events}) != len(events):
+            raise InvalidRequestError("events: an event_id appears twice", provider=self.provider, code="duplicate_id")
         now = self._now()
         reasons: dict[str, str] = {}
         sent: list[tuple[AnalyticsEvent, dict[str, Any]]] = []

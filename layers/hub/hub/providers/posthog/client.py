@@ -112,6 +112,8 @@ class PostHogClient(ProviderClient):
                 provider=self.provider,
                 code="batch_too_large",
             )
+        if len({event.event_id for event in events}) != len(events):
+            raise InvalidRequestError("events: an event_id appears twice", provider=self.provider, code="duplicate_id")
         outcomes: list[SinkOutcome] = []
         batch: list[dict[str, Any]] = []
         for event in events:
