@@ -717,7 +717,9 @@ def connect_demo_integrations(
     if done.returncode != 0:
         log.warning("demo integrations not connected (exit %s); secrets written directly", done.returncode)
         return set()
-    return {(org, provider) for org, provider in json.loads(done.stdout or "[]")}
+    # Its answer is the last line: the functions' EMF metric lines (hub.metrics) go to stdout too.
+    answer = next((line for line in reversed(done.stdout.splitlines()) if line.startswith("[")), "[]")
+    return {(org, provider) for org, provider in json.loads(answer)}
 
 
 DEMO_TEMPLATES_DIR = Path(__file__).resolve().parent / "demo_templates"
