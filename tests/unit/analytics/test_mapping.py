@@ -8,6 +8,7 @@ import pytest
 
 from hub.analytics import mapping as analytics_mapping
 from hub.analytics.mapping import AnalyticsMappingSetRequest, analytics_mapping_set
+from hub.config import get_settings
 from hub.errors import InvalidRequestError
 from hub.invocation import parse_request
 
@@ -136,3 +137,25 @@ def test_where_compares_booleans_and_numbers_as_json_writes_them() -> None:
         return request.mapping.rule_for("custom.lead.created", {"data": {"payload": {"vip": vip}}}) is not None
 
     assert (matches(True), matches(False), matches("true"), matches(None)) == (True, False, True, False)
+
+
+def test_the_registrys_analytics_providers_are_accepted_as_sinks_without_reading_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the three sink adapters of the registry and a table write that only records
+    request = parse_request(AnalyticsMappingSetRequest, payload(sinks=["ga4", "posthog", "mixpanel"]))
+    written: list[dict[str, Any]] = []
+
+    class Table:
+        def put_item(self, **kwargs: Any) -> None:
+            written.append(kwargs)
+
+    monkeypatch.setattr(analytics_mapping, "aws_client", lambda service: Table())
+    monkeypatch.setenv("ANALYTICS_TABLE", "analytics")
+    get_settings.cache_clear()
+
+    # When the mapping is stored, Then it is, as sent
+    stored = analytics_mapping_set(request)
+
+    assert stored.mapping.sinks == ["ga4", "posthog", "mixpanel"]
+    assert [(w["TableName"], w["Item"]["pk"]["S"]) for w in written] == [("analytics", "mapping#acme")]
