@@ -13,8 +13,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from moto import mock_aws
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
@@ -540,3 +542,36 @@ def test_every_function_may_read_the_sentry_secret_and_only_that_one() -> None:
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["SENTRY_DSN_SECRET"]["Fn::If"][1] == {"Fn::Sub": "${SecretsPrefix}/_apps/${SentryDsnSecretName}"}
     assert variables["HUB_RELEASE"] == {"Ref": "HubRelease"}
+
+
+def test_a_failed_queue_record_is_reported_from_the_threshold_up(sentry: None) -> None:
+    from hub.batch import process_sqs_batch
+
+    # Given an SQS batch whose first record hits a provider outage and second a bad payload
+    def sqs_record(message_id: str, body: str) -> dict[str, Any]:
+        return {
+            "messageId": message_id,
+            "receiptHandle": f"rh-{message_id}",
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:hub-inbound",
+        }
+
+    def handle(record: Any) -> None:
+        if record.body == "outage":
+            raise ProviderUnavailableError("Evolution answered 502", provider="evolution", code="http_502")
+        raise InvalidRequestError("event: unknown type")
+
+    # When the consumer processes it (its queue in moto: failed records wait longer there)
+    with mock_aws():
+        boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="hub-inbound")
+        event = {"Records": [sqs_record("m1", "outage"), sqs_record("m2", "bad")]}
+        answer = process_sqs_batch(event, handle, Context())
+
+    # Then the outage goes back to the queue and is reported (handled: the batch answered SQS);
+    # the bad payload is consumed (never retried) and not reported: under the threshold
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["m1"]
+    [sent] = events()
+    assert sent["tags"]["error_class"] == "ProviderUnavailableError"
+    assert sent["tags"]["provider"] == "evolution"
+    assert sent["exception"]["values"][0]["mechanism"]["handled"] is True

@@ -99,10 +99,8 @@ def _read_dsn() -> dict[str, Any] | None:
     secret_id = get_settings().sentry_dsn_secret or ""
     match = _SECRET_NAME.fullmatch(secret_id)
     if match is None or match["prefix"] != get_settings().secrets_prefix:
-        logger.warning(
-            "error reports off: SENTRY_DSN_SECRET must be {SECRETS_PREFIX}/_apps/<name>",
-            extra={"sentry_secret_id": secret_id},
-        )
+        # The id in the message: under a key naming a secret the log masking would hide it.
+        logger.warning(f"error reports off: SENTRY_DSN_SECRET {secret_id!r} is not {{SECRETS_PREFIX}}/_apps/<name>")
         return None
     try:
         secret = credentials.get_app_secret(match["name"])
@@ -110,7 +108,7 @@ def _read_dsn() -> dict[str, Any] | None:
         logger.warning("error reports off: the Sentry secret cannot be read", extra={"error": exc.to_dict()})
         return None
     if not isinstance(secret.get("dsn"), str) or not secret["dsn"].startswith(("https://", "http://")):
-        logger.warning("error reports off: the Sentry secret has no dsn", extra={"sentry_secret_id": secret_id})
+        logger.warning(f"error reports off: the Sentry secret {secret_id} has no http(s) dsn")
         return None
     return secret
 
