@@ -446,6 +446,7 @@ def test_logs_are_masked_the_same_way() -> None:
         ("charge ch_123 of 150000 centavos at 2026-12-04T13:55:00+00:00", None),
         ("request 1733320000000 took 12345678901 ns", None),  # not a valid CPF
         ("order 550e8400-e29b-41d4-a716-446655440000", None),
+        ("arn:aws:lambda:sa-east-1:551234567890:function:hub-WebSearch", None),  # an account id
     ],
 )
 def test_masking_by_shape(text: str, expected: str | None) -> None:

@@ -66,7 +66,8 @@ _QUERY = re.compile(
     r"password|signature|sig|code|hub\.verify_token|sentry_key)=)[^&\s#\"']+"
 )
 _PHONE_E164 = r"(?<![\w+])\+\d(?:[\s.()-]{0,2}\d){7,14}(?!\d)"
-_PHONE_WA = r"(?<!\d)55\d{10,11}(?!\d)"
+# Not after ":" (an AWS account id in an ARN may start with 55).
+_PHONE_WA = r"(?<![\d:])55\d{10,11}(?!\d)"
 _PHONE_BR = r"(?<![\w(])\(?\d{2}\)?[\s.-]?9?\d{4}-\d{4}(?!\d)"
 _CPF = r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?!\d)"
 _CNPJ = r"(?<![\d.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?!\d)"
