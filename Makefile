@@ -75,6 +75,8 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_chain
 	@# Init imports, tracing off and on, of the three headline functions (every function: drop the names; ~20 min).
 	$(BIN)/python -m bench.importtime --runs 5 --tracing both webhook_evolution llm_generate payment_create_charge
+	@# What Sentry adds to a cold start (reports on vs off, same run; docs/observability.md).
+	$(BIN)/python -m bench.errortracking --runs 5
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)
