@@ -188,6 +188,15 @@ def test_a_missing_secret_turns_reports_off(monkeypatch: pytest.MonkeyPatch) -> 
     assert errortracking.init(transport=Recorder) is False
 
 
+def test_a_malformed_dsn_turns_reports_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SENTRY_DSN_SECRET", "hub/_apps/sentry")
+    get_settings.cache_clear()
+    monkeypatch.setattr(credentials, "get_app_secret", lambda *a, **k: {"dsn": "https://o11.ingest.sentry.example/"})
+
+    assert errortracking.init(transport=Recorder) is False
+    assert errortracking.enabled() is False
+
+
 # --- capture and tags ---------------------------------------------------------------------------
 
 
@@ -518,6 +527,30 @@ print(json.dumps({
     assert out["sent"] == 1
     assert set(out["integrations"]) <= set(SENTRY_INTEGRATIONS_KEEP)
     assert out["ai"] is False
+
+
+# --- layer ------------------------------------------------------------------------------------
+
+
+def test_the_sentry_layer_pins_the_sdk_the_tests_run_and_its_dependencies_are_provided() -> None:
+    import importlib.metadata
+
+    import sentry_sdk
+    from build_layer import LAYERS, RUNTIME_PROVIDED, direct_pins
+
+    # The layer ships exactly the sdk these tests exercise ...
+    assert direct_pins(LAYERS["sentry"].requirements) == [f"sentry-sdk=={sentry_sdk.VERSION}"]
+    # ... without its dependencies: each is the runtime's or comes with the hub layer's httpx
+    needed = {
+        r.split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+        for r in importlib.metadata.requires("sentry-sdk") or []
+        if "extra ==" not in r
+    }
+    hub_layer = {
+        r.split(";")[0].split(">")[0].split("=")[0].strip().lower() for r in importlib.metadata.requires("httpx") or []
+    }
+    assert needed == {"urllib3", "certifi"}
+    assert "urllib3" in RUNTIME_PROVIDED and "certifi" in hub_layer
 
 
 # --- template -----------------------------------------------------------------------------------

@@ -125,7 +125,15 @@ def init(transport: type[Transport] | Transport | None = None) -> bool:
     import sentry_sdk
     from sentry_sdk.integrations.aws_lambda import AwsLambdaIntegration
     from sentry_sdk.integrations.dedupe import DedupeIntegration
+    from sentry_sdk.utils import BadDsn, Dsn
 
+    from hub.observability import logger
+
+    try:
+        Dsn(secret["dsn"])
+    except BadDsn:
+        logger.warning("error reports off: the Sentry secret's dsn is not a Sentry DSN")
+        return False
     settings = get_settings()
     rate = secret.get("traces_sample_rate")
     sentry_sdk.init(
