@@ -50,6 +50,8 @@ validate: $(SAM_STAMP) $(TOOLS_STAMP)
 	$(SAM)/bin/sam build --parallel --cached
 	@# The layer ships unchecked-hash .pyc for Python 3.11, no boto family, at most 15 MB unzipped.
 	$(PYTHON) layers/hub/build_layer.py check .aws-sam/build/HubLayer
+	@# The Sentry layer (sentry-sdk only, stacked on the hub layer; docs/observability.md) within its 1.5 MB.
+	$(PYTHON) layers/hub/build_layer.py check --layer sentry .aws-sam/build/SentryLayer
 
 # Two workers: e2e tests mostly wait on a booted local cloud, so two halve the wall time on
 # CI's 2 cores; each test module stays on one worker (its module-scoped local cloud boots once).
