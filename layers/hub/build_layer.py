@@ -5,6 +5,7 @@ SAM calls this through layers/hub/Makefile (``BuildMethod: makefile``, no Docker
     python3.11 build_layer.py build "$ARTIFACTS_DIR"                       # Lambda: arm64, /opt/python
     python3.11 build_layer.py build DIR --platform manylinux2014_x86_64    # a copy this machine imports
     python3.11 build_layer.py check DIR                                    # what `make validate` proves
+    python3.11 build_layer.py build DIR --layer sentry                     # layers/sentry: sentry-sdk alone
 
 ``build``:
 1. resolves requirements.txt for the target platform (``pip install --dry-run --report``), drops the
@@ -17,6 +18,9 @@ SAM calls this through layers/hub/Makefile (``BuildMethod: makefile``, no Docker
    timestamp-based ``.pyc`` can silently go stale (or be ignored) once the zip is unpacked with new
    mtimes, and the layer is read-only, so an unusable ``.pyc`` means compiling at every cold start;
 5. runs ``check``.
+
+``--layer`` picks one of LAYERS: ``hub`` (the default: the hub package and requirements.txt, 15 MB) or
+``sentry`` (layers/sentry/requirements.txt installed without dependencies, no hub package, 1.5 MB).
 
 Stdlib only: it runs under the plain python3.11 that ``sam build`` finds on PATH.
 """
