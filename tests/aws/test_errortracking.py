@@ -15,7 +15,7 @@ from hub.config import get_settings
 from hub.errors import AuthenticationError, InvalidRequestError
 from tests.aws.conftest import HubAws
 from tests.conftest import ServedSandboxes
-from tests.helpers import FakeLambdaContext, load_function, wait_until
+from tests.helpers import FakeLambdaContext, api_event, load_function, sample_event
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def test_a_failing_function_invocation_reaches_the_local_sentry(reporting: Serve
 
     # Then the sandbox accepted one event (DSN key and envelope checked), tagged, for this
     # stage and build, with nothing of the payload in it
-    events = wait_until(lambda: reporting["sentry"].events, timeout=10)
-    [event] = events
+    # (sent before the invocation ended: no waiting here)
+    [event] = reporting["sentry"].events
     assert event["environment"] == "dev"
     assert event["release"] == "2026.12.04-test"
     assert event["level"] == "error"
@@ -67,3 +67,35 @@ def test_a_caller_mistake_is_not_reported(reporting: ServedSandboxes) -> None:
     # Then nothing was queued: after a flush the sandbox still has no event
     sentry_sdk.flush(timeout=2)
     assert reporting["sentry"].events == []
+
+
+def test_a_webhook_the_hub_answers_503_is_reported(
+    reporting: ServedSandboxes, hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import reset_hub_caches
+
+    # Given Secrets Manager unreachable after the container started (its Sentry secret read)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9")
+    reset_hub_caches()
+    receiver = load_function("webhook_evolution")
+
+    # When Evolution delivers a message for acme
+    body = json.loads(sample_event("webhook_evolution")["body"])
+    event = api_event(
+        "POST",
+        "/webhooks/evolution/acme",
+        resource="/webhooks/evolution/{org_id}",
+        path_parameters={"org_id": "acme"},
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer whk-token-123"},
+    )
+    response = receiver.handler(event, FakeLambdaContext("hub-WebhookEvolution"))
+
+    # Then Evolution gets its 503 (it retries) and the operators a report of why
+    assert response["statusCode"] == 503
+    [report] = reporting["sentry"].events  # flushed before the invocation ended
+    assert report["tags"]["error_class"] == "ProviderUnavailableError"
+    assert report["tags"]["provider"] == "secretsmanager"
+    assert report["tags"]["org_id"] == "acme"
+    assert report["exception"]["values"][-1]["mechanism"]["handled"] is True
+    assert "whk-token-123" not in json.dumps(report)

@@ -24,6 +24,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hub.config import get_settings
@@ -68,6 +69,8 @@ _ORG_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _DROPPED_REQUEST_KEYS = ("data", "query_string", "cookies", "env")
 
 _enabled = False
+# Whether this invocation reported something (flushed before it ends).
+_reported: ContextVar[bool] = ContextVar("hub_error_reported", default=False)
 
 
 def enabled() -> bool:
@@ -238,32 +241,41 @@ def _is_api_event(event: Any) -> bool:
 def reporting(handler: F) -> F:
     """``handler`` reporting what escapes it (hub.observability.lambda_handler wears this). The
     identity when Sentry is off. Each invocation has its own scope tagged with the function and
-    the org; a report is flushed before the error propagates, within SENTRY_SHUTDOWN_TIMEOUT for
-    API Gateway invocations (the caller is waiting) and SENTRY_FLUSH_TIMEOUT otherwise."""
+    the org; what it reported (what escaped, or errors the hub answered: :func:`report_handled`)
+    is flushed before it ends, within SENTRY_SHUTDOWN_TIMEOUT for API Gateway invocations (the
+    caller is waiting) and SENTRY_FLUSH_TIMEOUT otherwise."""
     if not _enabled:
         return handler
     import sentry_sdk
 
     @functools.wraps(handler)
     def wrapper(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
-        with sentry_sdk.isolation_scope() as scope:
-            function = getattr(context, "function_name", None) or _function_name()
-            if isinstance(function, str):
-                scope.set_tag("function", function)
-            org_id = org_of(event)
-            if org_id:
-                scope.set_tag("org_id", org_id)
-            try:
-                return handler(event, context, *args, **kwargs)
-            except Exception as exc:
-                if should_report(exc):
-                    _capture(exc, handled=False)
-                    settings = get_settings()
-                    timeout = (
-                        settings.sentry_shutdown_timeout if _is_api_event(event) else settings.sentry_flush_timeout
-                    )
-                    sentry_sdk.flush(timeout=timeout)
-                raise
+        pending = _reported.set(False)
+        try:
+            with sentry_sdk.isolation_scope() as scope:
+                function = getattr(context, "function_name", None) or _function_name()
+                if isinstance(function, str):
+                    scope.set_tag("function", function)
+                org_id = org_of(event)
+                if org_id:
+                    scope.set_tag("org_id", org_id)
+                try:
+                    return handler(event, context, *args, **kwargs)
+                except Exception as exc:
+                    if should_report(exc):
+                        _capture(exc, handled=False)
+                    raise
+                finally:
+                    # Sent before the invocation ends (Lambda freezes the container after it),
+                    # whether the report was of this exception or of an error the hub answered.
+                    if _reported.get():
+                        settings = get_settings()
+                        api = _is_api_event(event)
+                        sentry_sdk.flush(
+                            timeout=settings.sentry_shutdown_timeout if api else settings.sentry_flush_timeout
+                        )
+        finally:
+            _reported.reset(pending)
 
     return wrapper  # type: ignore[return-value]
 
@@ -286,6 +298,7 @@ def _capture(exc: BaseException, *, handled: bool) -> None:
         mechanism={"type": "hub", "handled": handled},
     )
     sentry_sdk.capture_event(event, hint=hint)
+    _reported.set(True)
 
 
 def reset_for_tests() -> None:
