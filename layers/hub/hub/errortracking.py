@@ -139,6 +139,8 @@ def init(transport: type[Transport] | Transport | None = None) -> bool:
         return False
     settings = get_settings()
     rate = secret.get("traces_sample_rate")
+    # https://docs.sentry.io/platforms/python/integrations/aws-lambda/manual-instrumentation/ (init at
+    # module scope with AwsLambdaIntegration); options: sentry_sdk/consts.py ClientConstructor (2.76.0).
     sentry_sdk.init(
         dsn=secret["dsn"],
         environment=settings.stage,
