@@ -616,3 +616,16 @@ def test_a_failed_queue_record_is_reported_from_the_threshold_up(sentry: None) -
     assert sent["tags"]["error_class"] == "ProviderUnavailableError"
     assert sent["tags"]["provider"] == "evolution"
     assert sent["exception"]["values"][0]["mechanism"]["handled"] is True
+
+
+def test_importing_the_hub_without_a_dsn_leaves_no_settings_cached() -> None:
+    # Given a process that imports the hub, then completes its environment (as ops does)
+    code = """
+import json, os
+from hub import observability
+os.environ["ORGS_TABLE"] = "hub-orgs-from-the-stack"
+from hub.config import get_settings
+print(json.dumps({"orgs_table": get_settings().orgs_table}))
+"""
+    # Then the settings read afterwards see it
+    assert _run(code) == {"orgs_table": "hub-orgs-from-the-stack"}

@@ -121,6 +121,9 @@ def init(transport: type[Transport] | Transport | None = None) -> bool:
     ``transport`` replaces the HTTP one (tests record envelopes with it)."""
     global _enabled
     if not get_settings().sentry_dsn_secret:
+        # Called at import (hub.observability): leave no settings cached from that moment for a
+        # process that completes its environment after importing the hub (ops, benches).
+        get_settings.cache_clear()
         return False
     secret = _read_dsn()
     if secret is None:
