@@ -21,8 +21,9 @@ Wired into the Logger's formatter (hub.observability) and Sentry's ``before_send
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 MASK = "[masked]"
@@ -73,22 +74,30 @@ _CPF = r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?!\d)"
 _CNPJ = r"(?<![\d.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?!\d)"
 _BARE_DOCUMENT = re.compile(r"(?<![\d.])(\d{11}|\d{14})(?![\d])")
 
-_SHAPES = re.compile(
-    "|".join(
-        f"(?:{p})"
-        for p in (
-            _EMAIL,
-            _AUTH_VALUE,
-            _JWT,
-            _VENDOR_KEY,
-            _URL_USERINFO,
-            _PHONE_E164,
-            _PHONE_WA,
-            _PHONE_BR,
-            _CPF,
-            _CNPJ,
-        )
-    )
+_LONG_DIGITS = re.compile(r"\d{10}")
+_GROUPED_PHONE = re.compile(r"\d{4}-\d{4}")
+_AUTH_WORDS = re.compile(r"(?i)bearer|basic|token")
+_VENDOR_PREFIXES = re.compile(r"sk[-_]|[rp]k_|whsec_|AIza|AKIA|xox|gh[pousr]_")
+# What any shape needs somewhere in the text: most log values ("INFO", "record_failed", a function
+# name, a request id) have none of it and are returned as they are.
+_ANY_SHAPE = re.compile(
+    r"[@+/=]|%40|\d{4}-\d{4}|\d{10}|\d{3}\.\d{3}|eyJ|(?i:bearer|basic|token)|sk[-_]|[rp]k_|whsec_|AIza|AKIA|xox|gh[pousr]_"
+)
+
+# Each shape with a cheap test of whether the text can hold it at all (a log line runs through
+# every one: most lines have no "@", no "+", no 10-digit run, and skip most regexes). In order:
+# a later shape never sees what an earlier one masked.
+_SHAPES: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
+    (lambda t: "@" in t, re.compile(_URL_USERINFO)),
+    (lambda t: "@" in t or "%40" in t, re.compile(_EMAIL)),
+    (lambda t: _AUTH_WORDS.search(t) is not None, re.compile(_AUTH_VALUE)),
+    (lambda t: "eyJ" in t, re.compile(_JWT)),
+    (lambda t: _VENDOR_PREFIXES.search(t) is not None, re.compile(_VENDOR_KEY)),
+    (lambda t: "+" in t, re.compile(_PHONE_E164)),
+    (lambda t: _LONG_DIGITS.search(t) is not None, re.compile(_PHONE_WA)),
+    (lambda t: _GROUPED_PHONE.search(t) is not None, re.compile(_PHONE_BR)),
+    (lambda t: "." in t and "-" in t, re.compile(_CPF)),
+    (lambda t: "/" in t, re.compile(_CNPJ)),
 )
 
 
@@ -125,13 +134,18 @@ def _bare_document(match: re.Match[str]) -> str:
 
 def mask_text(text: str) -> str:
     """``text`` with every credential and personal datum of a known shape replaced by MASK."""
-    if not text:
+    if len(text) < 6 or _ANY_SHAPE.search(text) is None:  # nothing masked is shorter than 6
         return text
-    masked = _QUERY.sub(lambda m: m.group(1) + MASK, text)
-    masked = _SHAPES.sub(MASK, masked)
-    return _BARE_DOCUMENT.sub(_bare_document, masked)
+    masked = _QUERY.sub(lambda m: m.group(1) + MASK, text) if "=" in text else text
+    for may_hold, shape in _SHAPES:
+        if may_hold(masked):
+            masked = shape.sub(MASK, masked)
+    if _LONG_DIGITS.search(masked):
+        masked = _BARE_DOCUMENT.sub(_bare_document, masked)
+    return masked
 
 
+@functools.lru_cache(maxsize=1024)  # a log line's keys are the same few names, line after line
 def _key_kind(key: str) -> str | None:
     lowered = key.lower()
     if any(part in lowered for part in _PII_KEY_PARTS):
@@ -144,19 +158,24 @@ def _key_kind(key: str) -> str | None:
 def mask_value(value: Any, key: str | None = None) -> Any:
     """A copy of ``value`` (mappings, lists, tuples, text, numbers) masked by key and by shape."""
     kind = _key_kind(key) if key is not None else None
+    if isinstance(value, str):  # the common case first: a log line is mostly text
+        if kind is not None:
+            return MASK if value else value
+        return mask_text(value)
     if value is None or isinstance(value, bool):
         return value
-    if kind == "pii" and isinstance(value, int | float):
-        return MASK
-    if kind is not None and isinstance(value, str | bytes | Mapping | list | tuple):
+    if isinstance(value, int | float):
+        if kind == "pii":
+            return MASK
+        if isinstance(value, int) and 10**10 <= abs(value) < 10**14:
+            # A phone or a document held as a number (a WhatsApp id parsed from JSON).
+            text = str(value)
+            return MASK if mask_text(text) != text else value
+        return value
+    if kind is not None and isinstance(value, bytes | Mapping | list | tuple):
         return MASK if value else value
-    if isinstance(value, str):
-        return mask_text(value)
     if isinstance(value, Mapping):
         return {k: mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(v) for v in value]
-    if isinstance(value, int) and len(str(abs(value))) in (11, 12, 13, 14):
-        # A phone or a document held as a number (a WhatsApp id parsed from JSON).
-        return mask_text(str(value)) if mask_text(str(value)) != str(value) else value
     return value
