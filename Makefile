@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint typecheck validate unit e2e bench build invoke clean
 
-$(STAMP): requirements-dev.txt layers/hub/requirements.txt functions/design_template_render/requirements.txt
+$(STAMP): requirements-dev.txt layers/hub/requirements.txt layers/sentry/requirements.txt functions/design_template_render/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	@# phonenumberslite replaced phonenumbers (same module): an older .venv must drop the full one first.
 	if $(BIN)/pip show phonenumbers >/dev/null 2>&1; then $(BIN)/pip uninstall --quiet --yes phonenumbers phonenumberslite; fi
