@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint typecheck validate unit e2e bench build invoke clean
 
-$(STAMP): requirements-dev.txt layers/hub/requirements.txt functions/design_template_render/requirements.txt
+$(STAMP): requirements-dev.txt layers/hub/requirements.txt layers/sentry/requirements.txt functions/design_template_render/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	@# phonenumberslite replaced phonenumbers (same module): an older .venv must drop the full one first.
 	if $(BIN)/pip show phonenumbers >/dev/null 2>&1; then $(BIN)/pip uninstall --quiet --yes phonenumbers phonenumberslite; fi
@@ -50,6 +50,8 @@ validate: $(SAM_STAMP) $(TOOLS_STAMP)
 	$(SAM)/bin/sam build --parallel --cached
 	@# The layer ships unchecked-hash .pyc for Python 3.11, no boto family, at most 15 MB unzipped.
 	$(PYTHON) layers/hub/build_layer.py check .aws-sam/build/HubLayer
+	@# The Sentry layer (sentry-sdk only, stacked on the hub layer; docs/observability.md) within its 1.5 MB.
+	$(PYTHON) layers/hub/build_layer.py check --layer sentry .aws-sam/build/SentryLayer
 
 # Two workers: e2e tests mostly wait on a booted local cloud, so two halve the wall time on
 # CI's 2 cores; each test module stays on one worker (its module-scoped local cloud boots once).
@@ -75,6 +77,8 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_chain
 	@# Init imports, tracing off and on, of the three headline functions (every function: drop the names; ~20 min).
 	$(BIN)/python -m bench.importtime --runs 5 --tracing both webhook_evolution llm_generate payment_create_charge
+	@# What Sentry adds to a cold start (reports on vs off, same run; docs/observability.md).
+	$(BIN)/python -m bench.errortracking --runs 5
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)

@@ -116,6 +116,11 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+# `make dev` reports errors to the Sentry sandbox (localcloud/sandboxes/sentry.py seeds the hub's
+# secret _apps/sentry with a DSN pointing at it); `--parameter SentryDsnSecretName=` turns it off.
+DEV_PARAMETERS = {"SentryDsnSecretName": "sentry"}
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     cloud = LocalCloud(
         args.template,
@@ -128,7 +133,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         schedules=not args.no_schedules,
         retry_delay=args.retry_delay,
         max_wait=args.max_wait,
-        parameter_overrides=_overrides(args.parameter),
+        parameter_overrides={**DEV_PARAMETERS, **_overrides(args.parameter)},
         env={k: str(v) for k, v in _overrides(args.env).items()},
         max_workers=args.max_workers,
         idle_timeout=args.idle_timeout or None,

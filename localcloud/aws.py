@@ -691,6 +691,9 @@ def connect_demo_integrations(
     env["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the banner, not a line per provider call
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    # Seeding is not a function invocation: no error reports (and the Sentry secret is among the
+    # secrets written after it).
+    env.pop("SENTRY_DSN_SECRET", None)
     # The demo secrets point at the sandboxes: a private base_url IntegrationConnect must accept.
     env["PROVIDER_PRIVATE_URL_PREFIXES"] = f"{sandbox_url}/"
     if api_url:  # providers' webhooks are registered pointing at the local API

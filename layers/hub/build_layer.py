@@ -5,6 +5,7 @@ SAM calls this through layers/hub/Makefile (``BuildMethod: makefile``, no Docker
     python3.11 build_layer.py build "$ARTIFACTS_DIR"                       # Lambda: arm64, /opt/python
     python3.11 build_layer.py build DIR --platform manylinux2014_x86_64    # a copy this machine imports
     python3.11 build_layer.py check DIR                                    # what `make validate` proves
+    python3.11 build_layer.py build DIR --layer sentry                     # layers/sentry: sentry-sdk alone
 
 ``build``:
 1. resolves requirements.txt for the target platform (``pip install --dry-run --report``), drops the
@@ -17,6 +18,9 @@ SAM calls this through layers/hub/Makefile (``BuildMethod: makefile``, no Docker
    timestamp-based ``.pyc`` can silently go stale (or be ignored) once the zip is unpacked with new
    mtimes, and the layer is read-only, so an unusable ``.pyc`` means compiling at every cold start;
 5. runs ``check``.
+
+``--layer`` picks one of LAYERS: ``hub`` (the default: the hub package and requirements.txt, 15 MB) or
+``sentry`` (layers/sentry/requirements.txt installed without dependencies, no hub package, 1.5 MB).
 
 Stdlib only: it runs under the plain python3.11 that ``sam build`` finds on PATH.
 """
@@ -110,6 +114,10 @@ TZ_KEEP = (
     *(f"tzdata/zoneinfo/{zone}" for zone in TZ_ZONES),
 )
 
+# The Sentry modules hub.errortracking's init and reports import (the rest of integrations/ is pruned).
+SENTRY_INTEGRATIONS_KEEP = ("__init__", "_wsgi_common", "aws_lambda", "cloud_resource_context", "dedupe")
+SENTRY_KEEP = tuple(f"sentry_sdk/integrations/{name}.py" for name in SENTRY_INTEGRATIONS_KEEP)
+
 PRUNE: tuple[Prune, ...] = (
     Prune(
         (
@@ -155,6 +163,14 @@ PRUNE: tuple[Prune, ...] = (
         "X-Ray patches for libraries neither the layer nor the runtime has: Tracer's patch_all() tries each "
         "supported one and ignores the ImportError it gets with or without the patch module (raise_errors="
         "False); the others (django, flask, ...) are imported only by an application using that framework",
+    ),
+    Prune(
+        ("sentry_sdk/integrations/*", "sentry_sdk/ai"),
+        "Sentry's integrations for frameworks and libraries the hub does not use (Django, Celery, OpenAI…, "
+        "3.8 MB of sources): hub.errortracking turns default and auto-enabling integrations off and names "
+        "only AwsLambdaIntegration and DedupeIntegration; these kept modules are all that init and a report "
+        "import (tests/unit/test_errortracking.py::test_a_report_imports_only_the_integrations_the_layer_keeps)",
+        keep=SENTRY_KEEP,
     ),
     Prune(
         ("*.dist-info/RECORD", "*.dist-info/sboms"),
@@ -212,7 +228,24 @@ def pip_platform_args(platform: str) -> list[str]:
     ]
 
 
-def install(python_dir: Path, requirements: Path, platform: str) -> list[str]:
+def install(python_dir: Path, requirements: Path, platform: str, *, direct_only: bool = False) -> list[str]:
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    if direct_only:
+        pins = direct_pins(requirements)
+        run(
+            [
+                *pip,
+                "install",
+                "-qq",
+                "--no-deps",
+                "--no-compile",
+                "--target",
+                str(python_dir),
+                *pip_platform_args(platform),
+                *pins,
+            ]
+        )
+        return pins
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "report.json"
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
@@ -345,7 +378,31 @@ def check(artifact: Path, max_bytes: int = MAX_BYTES) -> list[str]:
     return problems
 
 
-def build(artifact: Path, platform: str, root_in_runtime: str | None, keep_sources: Sequence[str]) -> None:
+@dataclass(frozen=True)
+class Layer:
+    """One layer this script builds: its requirements, whether the hub package ships in it, its budget."""
+
+    requirements: Path
+    with_hub: bool
+    max_bytes: int
+    # Install exactly the requirements' pins, not their dependencies: for a layer stacked on the hub
+    # layer, whose dependencies the runtime or the hub layer already provide (a second copy in another
+    # layer would shadow or be shadowed by the first, depending on the layer order).
+    direct_only: bool = False
+
+
+LAYERS = {
+    "hub": Layer(HERE / "requirements.txt", with_hub=True, max_bytes=MAX_BYTES),
+    # Error reports (hub.errortracking): sentry-sdk in a layer of its own, stacked on the hub layer,
+    # because it does not fit the hub layer's 15 MB (docs/observability.md "Errors: Sentry"). Its
+    # dependencies: urllib3 (the runtime's, RUNTIME_PROVIDED) and certifi (the hub layer's, httpx's).
+    "sentry": Layer(HERE.parent / "sentry" / "requirements.txt", with_hub=False, max_bytes=1_500_000, direct_only=True),
+}
+
+
+def build(
+    artifact: Path, platform: str, root_in_runtime: str | None, keep_sources: Sequence[str], layer: str = "hub"
+) -> None:
     if sys.version_info[:2] != PYTHON_VERSION:
         raise SystemExit(
             f"build_layer.py runs under Python {sys.version_info.major}.{sys.version_info.minor}; the layer's "
@@ -355,17 +412,29 @@ def build(artifact: Path, platform: str, root_in_runtime: str | None, keep_sourc
     if python_dir.exists():
         shutil.rmtree(python_dir)
     python_dir.mkdir(parents=True)
-    pins = install(python_dir, HERE / "requirements.txt", platform)
+    spec = LAYERS[layer]
+    pins = install(python_dir, spec.requirements, platform, direct_only=spec.direct_only)
     print(f"installed (--no-deps): {' '.join(pins)}")
-    copy_hub(HERE / "hub", python_dir)
+    if spec.with_hub:
+        copy_hub(HERE / "hub", python_dir)
     for path, size in sorted(prune(python_dir).items()):
         print(f"pruned {path} ({size / 1e3:.0f} kB)")
     compile_tree(python_dir, root_in_runtime or str(python_dir.resolve()), keep_sources)
-    report(artifact)
+    report(artifact, spec.max_bytes)
 
 
-def report(artifact: Path) -> None:
-    problems = check(artifact)
+def direct_pins(requirements: Path) -> list[str]:
+    """The ``name==version`` lines of a requirements file (comments and blank lines aside)."""
+    pins = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        pin = line.split("#", 1)[0].strip()
+        if pin:
+            pins.append(pin)
+    return pins
+
+
+def report(artifact: Path, max_bytes: int = MAX_BYTES) -> None:
+    problems = check(artifact, max_bytes)
     print(f"layer artifact {artifact}: {tree_size(artifact) / 1e6:.1f} MB unzipped")
     if problems:
         raise SystemExit("layer artifact check failed:\n  " + "\n  ".join(problems))
@@ -378,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     build_cmd = sub.add_parser("build", help="build the layer into DIR/python")
     build_cmd.add_argument("artifact", type=Path)
     build_cmd.add_argument("--platform", default=LAMBDA_PLATFORM)
+    build_cmd.add_argument("--layer", choices=sorted(LAYERS), default="hub", help="which layer (default hub)")
     build_cmd.add_argument(
         "--runtime-root",
         help=f"the path of python/ where the layer runs (default {LAYER_ROOT} for Lambda, else DIR/python)",
@@ -391,12 +461,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     check_cmd = sub.add_parser("check", help="check a built layer (DIR holds python/)")
     check_cmd.add_argument("artifact", type=Path)
+    check_cmd.add_argument("--layer", choices=sorted(LAYERS), default="hub", help="whose budget (default hub)")
     args = parser.parse_args(argv)
     if args.command == "build":
         root = args.runtime_root or (LAYER_ROOT if args.platform == LAMBDA_PLATFORM else None)
-        build(args.artifact, args.platform, root, args.keep_sources)
+        build(args.artifact, args.platform, root, args.keep_sources, args.layer)
     else:
-        report(args.artifact)
+        report(args.artifact, LAYERS[args.layer].max_bytes)
 
 
 if __name__ == "__main__":

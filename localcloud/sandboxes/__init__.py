@@ -17,6 +17,9 @@ from localcloud.sandboxes.base import Fault, Sandbox, SandboxServer, parse_fault
 
 # Shared helpers of several sandboxes, not providers.
 _HELPERS = frozenset({"base", "brcode", "llm", "nfse_rules", "oauth_server"})
+# Services the hub itself reports to, not providers an org connects (no hub.providers package, no
+# adapter): their secret is the hub's own (``_apps/<name>``).
+PLATFORM_SERVICES = frozenset({"sentry"})
 
 
 @cache
@@ -31,4 +34,4 @@ def all_sandboxes() -> list[Sandbox]:
     return [module.SANDBOX() for module in sandbox_modules() if hasattr(module, "SANDBOX")]
 
 
-__all__ = ["Fault", "Sandbox", "SandboxServer", "all_sandboxes", "parse_fault", "sandbox_modules"]
+__all__ = ["PLATFORM_SERVICES", "Fault", "Sandbox", "SandboxServer", "all_sandboxes", "parse_fault", "sandbox_modules"]

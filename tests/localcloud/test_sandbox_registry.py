@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.providers import all_descriptors
 from localcloud import demo
-from localcloud.sandboxes import all_sandboxes, sandbox_modules
+from localcloud.sandboxes import PLATFORM_SERVICES, all_sandboxes, sandbox_modules
 
 ORG_SETTINGS = {"custom", "messaging", "payments"}
 
@@ -20,13 +20,16 @@ def test_every_sandbox_module_serves_its_own_name() -> None:
 def test_every_registered_sandbox_is_served() -> None:
     served = {sandbox.provider for sandbox in all_sandboxes()}
     assert {"evolution", "asaas", "nuvemfiscal", "whatsapp_cloud"} <= served
-    assert served <= set(all_descriptors())
+    assert served <= set(all_descriptors()) | PLATFORM_SERVICES
 
 
 def test_every_demo_secret_names_a_provider_or_an_org_setting() -> None:
     providers = set(all_descriptors())
     for secret in demo.demo_secrets():
-        assert secret.provider in providers | ORG_SETTINGS, secret.provider
+        assert secret.provider in providers | ORG_SETTINGS | PLATFORM_SERVICES, secret.provider
+    for secret in demo.demo_secrets():
+        if secret.provider in PLATFORM_SERVICES:
+            assert secret.org_id == "_apps", secret.provider  # the hub's own secret, no org's
 
 
 def test_every_provider_has_a_demo_secret_for_make_dev() -> None:

@@ -6,6 +6,7 @@ import json
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
+from hub import errortracking
 from hub.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -42,6 +43,7 @@ def status_for(exc: HubError) -> int:
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(HubError)
     def _handle(exc: HubError) -> Response[str]:
+        errortracking.report_handled(exc)  # answered, yet reported from its level up (Sentry)
         headers: dict[str, str] = {}
         if isinstance(exc, RateLimitedError | RequestInProgressError):
             headers["Retry-After"] = str(int(exc.retry_after))

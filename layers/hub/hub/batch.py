@@ -32,6 +32,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from hub import errortracking
 from hub.aws import aws_client
 from hub.errors import (
     AuthenticationError,
@@ -154,6 +155,7 @@ def process_sqs_batch(
     )
     give_up: set[str] = set()
     for record, exc in processor.failures:
+        errortracking.report_handled(exc)  # from its level up (docs/observability.md "Errors: Sentry")
         message_id = record["messageId"]
         failure = {
             "message_id": message_id,

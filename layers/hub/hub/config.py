@@ -244,6 +244,19 @@ class Settings(BaseModel):
     # One engine may take at most this long (connect + answer) before the chain moves on; the
     # Lambda's remaining time bounds it too (hub.runtime.deadline_within).
     search_engine_timeout_seconds: float = Field(6.0, alias="SEARCH_ENGINE_TIMEOUT_SECONDS", gt=0)
+    # ----- error reports (hub.errortracking; docs/observability.md "Errors: Sentry") -----
+    # The Secrets Manager id of the hub's Sentry secret ``{prefix}/_apps/<name>`` ({"dsn",
+    # "traces_sample_rate"?}); unset = no error reports and sentry_sdk never imported.
+    sentry_dsn_secret: str | None = Field(None, alias="SENTRY_DSN_SECRET")
+    # The build's version (template parameter HubRelease): Sentry's release.
+    hub_release: str = Field("unversioned", alias="HUB_RELEASE")
+    # Contract errors (hub.errors) are reported from this level up (hub.errortracking.LEVELS).
+    sentry_min_level: Literal["warning", "error", "fatal"] = Field("error", alias="SENTRY_MIN_LEVEL")
+    # Seconds Sentry may spend sending what is queued when the process ends; a report made in an
+    # API Gateway invocation is flushed within this too (the caller is waiting).
+    sentry_shutdown_timeout: float = Field(0.5, alias="SENTRY_SHUTDOWN_TIMEOUT", gt=0, le=10)
+    # The flush after a report in any other invocation (queues, schedules, Step Functions).
+    sentry_flush_timeout: float = Field(2.0, alias="SENTRY_FLUSH_TIMEOUT", gt=0, le=10)
 
     # --- product analytics (hub.analytics, docs/observability.md "Analytics sinks"): the orgs'
     # mappings and the per-sink ledger of sent events; a sink's failed events wait on the retry queue.

@@ -7,12 +7,23 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from hub import errortracking
+from hub.masking import mask_value
 from hub.runtime import lambda_entry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-logger = Logger()
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON log line, masked by hub.masking (the masking error reports use too)."""
+
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        return super().serialize(mask_value(log))
+
+
+logger = Logger(logger_formatter=MaskingFormatter())
 # httpx logs every request at INFO with its full URL, query string included, where some
 # providers carry their API key (SerpAPI's ``api_key``): keep it out of every log. The hub's own
 # ``provider_call`` line (hub.providers.base.client) logs method and path only.
@@ -45,11 +56,19 @@ if tracer is not None:
     _xray_patch(("botocore",))
 
 
+# Error reporting (hub.errortracking, docs/observability.md "Errors: Sentry"): initialised once
+# per container, here at module scope, and only where a DSN secret is configured; otherwise
+# sentry_sdk is never imported.
+errortracking.init()
+
+
 def lambda_handler(handler: F) -> F:
     """The decorators every hub handler wears, in one place: structured logs with the
-    Lambda context, X-Ray tracing, EMF metrics flushed per invocation, and the
-    invocation deadline that bounds retries."""
+    Lambda context, X-Ray tracing, EMF metrics flushed per invocation, the
+    invocation deadline that bounds retries, and error reports to Sentry (when configured)."""
     wrapped: Callable[..., Any] = lambda_entry(handler)
+    # Error reports (hub.errortracking): the identity when Sentry is off.
+    wrapped = errortracking.reporting(wrapped)
     wrapped = metrics.log_metrics(wrapped)
     if tracer is not None:
         wrapped = tracer.capture_lambda_handler(wrapped)

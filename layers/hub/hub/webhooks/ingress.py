@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hub import errortracking
 from hub.config import get_settings
 from hub.credentials import get_provider_secret, validate_org_id
 from hub.errors import (
@@ -94,6 +95,7 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         return _error(404, "not_found", f"no {spec.provider} integration for this organisation")
     except HubError as exc:
         logger.error("webhook_secret_unavailable", extra={"provider": spec.provider, "error": exc.message})
+        errortracking.report_handled(exc)  # answered 503; an operator must know (docs/observability.md)
         return _error(503, "credentials_unavailable", "could not load this integration's credentials; retry later")
     try:
         spec.verify(request, secret)
@@ -105,6 +107,7 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         return _error(401, "unauthorized", exc.message)
     except ConfigurationError as exc:
         logger.error("webhook_secret_malformed", extra={"provider": spec.provider, "org_id": request.org_id})
+        errortracking.report_handled(exc)
         return _error(503, "misconfigured", exc.message)
 
     # 2. Parse and normalise in memory; the archive key is chosen first, events carry it.
@@ -123,8 +126,9 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
     if len(outcome) == 1:
         try:
             carried = send_carrying_archive(outcome[0], raw_ref, archive_document(request))
-        except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+        except Exception as exc:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
             logger.exception("webhook_enqueue_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+            errortracking.report_handled(exc)
             return _enqueue_failed()
         if carried:
             return _accepted(spec, request, raw_ref, [outcome[0].event_id], 0)
@@ -145,8 +149,9 @@ def _enqueue_failed() -> WebhookResult:
 def _archive_or_log(spec: WebhookSpec, request: RawWebhook, raw_ref: str) -> bool:
     try:
         archive_raw(request, key=raw_ref)
-    except Exception:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the provider must get a 503 and retry
         logger.exception("webhook_archive_failed", extra={"provider": spec.provider, "org_id": request.org_id})
+        errortracking.report_handled(exc)
         return False
     return True
 
