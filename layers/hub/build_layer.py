@@ -232,39 +232,25 @@ def install(python_dir: Path, requirements: Path, platform: str, *, direct_only:
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     if direct_only:
         pins = direct_pins(requirements)
-        run(
-            [
-                *pip,
-                "install",
-                "-qq",
-                "--no-deps",
-                "--no-compile",
-                "--target",
-                str(python_dir),
-                *pip_platform_args(platform),
-                *pins,
-            ]
-        )
-        return pins
-    with tempfile.TemporaryDirectory() as tmp:
-        report_path = Path(tmp) / "report.json"
-        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-        run(
-            [
-                *pip,
-                "install",
-                "-qq",  # errors only (not the warnings about this machine's extra indexes)
-                "--dry-run",  # resolves only; pip before 24 still wants a --target with --platform
-                "--target",
-                str(Path(tmp) / "unused"),
-                "--report",
-                str(report_path),
-                *pip_platform_args(platform),
-                "-r",
-                str(requirements),
-            ]
-        )
-        pins = layer_requirements(json.loads(report_path.read_text(encoding="utf-8")))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            report_path = Path(tmp) / "report.json"
+            run(
+                [
+                    *pip,
+                    "install",
+                    "-qq",  # errors only (not the warnings about this machine's extra indexes)
+                    "--dry-run",  # resolves only; pip before 24 still wants a --target with --platform
+                    "--target",
+                    str(Path(tmp) / "unused"),
+                    "--report",
+                    str(report_path),
+                    *pip_platform_args(platform),
+                    "-r",
+                    str(requirements),
+                ]
+            )
+            pins = layer_requirements(json.loads(report_path.read_text(encoding="utf-8")))
     run(
         [
             *pip,
