@@ -79,6 +79,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.importtime --runs 5 --tracing both webhook_evolution llm_generate payment_create_charge
 	@# What Sentry adds to a cold start (reports on vs off, same run; docs/observability.md).
 	$(BIN)/python -m bench.errortracking --runs 5
+	$(BIN)/python -m bench.analytics_sinks --runs 5
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)

@@ -66,3 +66,15 @@ def test_top_imports_ranks_by_cumulative_time() -> None:
     )
 
     assert top_imports(stderr, count=2) == [(444.0, 25.0, "hub.ai.models"), (300.0, 2.0, "boto3")]
+
+
+def test_the_sinks_bench_times_each_case_in_fresh_processes() -> None:
+    # Given two cases, one importing a module the other does not
+    from bench.analytics_sinks import compare
+
+    # When they are measured interleaved
+    figures = compare(2, {"nothing": (None, ()), "with json": (None, ("json",))})
+
+    # Then each has its medians, positive, from processes of its own
+    assert set(figures) == {"nothing", "with json"}
+    assert all(row["cpu_ms"] >= 0 and row["wall_ms"] > 0 for row in figures.values())
