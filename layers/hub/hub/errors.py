@@ -143,3 +143,8 @@ class RequestInProgressError(_RetryAfterError):
     seconds: the answer will then be the first request's."""
 
     default_retry_after = 5.0
+
+
+class SyncTokenExpiredError(InvalidRequestError):
+    """Google Calendar answered ``410 Gone`` to an incremental listing: the sync token is no
+    longer valid and the caller lists the calendar in full again (code ``sync_token_expired``)."""
