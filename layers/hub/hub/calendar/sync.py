@@ -236,6 +236,8 @@ def process_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResp
     """CalendarSync: FIFO batches; a failed record fails the rest of its group too (Powertools
     ``SqsFifoPartialProcessor(skip_group_on_error=True)``), so a calendar's syncs stay in order
     while other calendars of the batch go on."""
+    if not event.get("Records"):
+        return {"batchItemFailures": []}
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     return process_partial_response(
         event=event, record_handler=lambda record: sync_record(record.body), processor=processor, context=context

@@ -1,0 +1,286 @@
+"""Google Calendar against moto: the push receiver (channel token, dedupe, exactly one sync
+enqueued), the sync consumer publishing on the bus, channel renewal and create under retries.
+Google is tests.calendar_fake.FakeCalendar (the real adapter and sandbox: tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from hub.calendar import channels, client, conference, events, freebusy, store
+from hub.calendar.store import Channel
+from hub.calendar.sync import enqueue_sync
+from hub.config import get_settings
+from hub.errors import OutcomeUnknownError
+from tests.aws.conftest import HubAws
+from tests.calendar_fake import FakeCalendar
+from tests.helpers import FakeLambdaContext, api_event, load_function
+
+ORG = "demo"
+PUBLIC = "https://hub.example.com/dev"
+
+
+@pytest.fixture
+def google(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> FakeCalendar:
+    fake = FakeCalendar()
+    for module in (client, channels, conference, events, freebusy):
+        monkeypatch.setattr(module, "calendar_client", lambda org_id: fake)
+    monkeypatch.setenv("PUBLIC_API_URL", PUBLIC)
+    get_settings.cache_clear()
+    return fake
+
+
+@pytest.fixture
+def channel(google: FakeCalendar) -> Channel:
+    return channels.watch_calendar(google, ORG, "primary", now=1_800_000_000)
+
+
+def _notify(channel: Channel, *, number: str = "7", state: str = "exists", **override: str) -> dict[str, Any]:
+    headers = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": state,
+        "X-Goog-Message-Number": number,
+        "X-Goog-Resource-URI": "https://www.googleapis.com/calendar/v3/calendars/primary/events?alt=json",
+        **override,
+    }
+    event = api_event(
+        "POST",
+        f"/webhooks/google_calendar/{ORG}",
+        resource="/webhooks/google_calendar/{org_id}",
+        path_parameters={"org_id": ORG},
+        headers=headers,
+    )
+    receiver = load_function("webhook_google_calendar")
+    answer: dict[str, Any] = receiver.handler(event, FakeLambdaContext())
+    return {"http": answer["statusCode"], **json.loads(answer["body"])}
+
+
+def _sync_messages(hub_aws: HubAws) -> list[dict[str, Any]]:
+    return hub_aws.queue_messages("CALENDAR_SYNC_QUEUE_URL")
+
+
+def test_a_verified_notification_enqueues_exactly_one_sync(hub_aws: HubAws, channel: Channel) -> None:
+    # When Google notifies a change, then retries the same notification
+    first = _notify(channel, number="7")
+    again = _notify(channel, number="7")
+    # Then it is accepted once, the retry is a duplicate, and one sync is queued for the calendar
+    assert first == {"http": 200, "status": "accepted"}
+    assert again == {"http": 200, "status": "duplicate"}
+    messages = _sync_messages(hub_aws)
+    assert len(messages) == 1
+    body = json.loads(messages[0]["Body"])
+    assert (body["org_id"], body["calendar_id"], body["reason"]) == (ORG, "primary", "exists")
+    # And both requests are archived without the channel's token
+    keys = hub_aws.archived_keys()
+    assert len(keys) == 2
+    for key in keys:
+        archived = hub_aws.client("s3").get_object(Bucket=hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"], Key=key)["Body"].read()
+        assert channel.token.encode() not in archived
+        assert "x-goog-channel-token" not in json.loads(archived)["headers"]
+        assert json.loads(archived)["headers"]["x-goog-message-number"] == "7"
+
+
+def test_the_next_message_number_is_another_sync(hub_aws: HubAws, channel: Channel) -> None:
+    hub_aws.client("sqs").purge_queue(QueueUrl=hub_aws.env["CALENDAR_SYNC_QUEUE_URL"])
+    assert _notify(channel, number="8")["http"] == 200
+    assert _notify(channel, number="9")["http"] == 200
+    assert len(_sync_messages(hub_aws)) == 2
+
+
+def test_the_handshake_is_acknowledged_without_a_sync(hub_aws: HubAws, channel: Channel) -> None:
+    hub_aws.client("sqs").purge_queue(QueueUrl=hub_aws.env["CALENDAR_SYNC_QUEUE_URL"])
+    assert _notify(channel, number="1", state="sync") == {"http": 200, "status": "handshake"}
+    assert _sync_messages(hub_aws) == []
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"X-Goog-Channel-Token": "guessed-token"},
+        {"X-Goog-Channel-ID": "0c6b1f7e-2a4d-4e8b-9c3f-5d7a1b2c3d4e"},  # a channel we never made
+        {"X-Goog-Resource-ID": "res-of-another-calendar"},
+        {"X-Goog-Channel-Token": ""},
+    ],
+    ids=["bad-token", "unknown-channel", "wrong-resource", "no-token"],
+)
+def test_forged_notifications_are_refused_with_no_side_effect(
+    hub_aws: HubAws, channel: Channel, forged: dict[str, str]
+) -> None:
+    hub_aws.client("sqs").purge_queue(QueueUrl=hub_aws.env["CALENDAR_SYNC_QUEUE_URL"])
+    answer = _notify(channel, **forged)
+    assert answer["http"] == 401 and answer["error"] == "unauthorized"
+    assert _sync_messages(hub_aws) == [] and hub_aws.archived_keys() == []
+
+
+def test_another_orgs_channel_is_refused(hub_aws: HubAws, google: FakeCalendar) -> None:
+    theirs = channels.watch_calendar(google, "acme", "primary", now=1_800_000_000)
+    assert _notify(theirs)["http"] == 401  # posted to /webhooks/google_calendar/demo
+
+
+def test_push_then_sync_publishes_the_change_once(hub_aws: HubAws, google: FakeCalendar, channel: Channel) -> None:
+    tap = hub_aws.bus_tap("calendar-tap", {"source": ["integrations-hub"], "detail-type": [{"prefix": "calendar."}]})
+    consumer = load_function("calendar_sync")
+    google.external_change("primary", "evt1", summary="Antes", attendees=[{"email": "ana@example.com.br"}])
+    queue = hub_aws.env["CALENDAR_SYNC_QUEUE_URL"]
+    enqueue_sync(ORG, "primary", reason="watch", dedupe=f"watch:{channel.channel_id}")  # as watch_org does
+
+    def drain() -> dict[str, Any]:
+        messages = hub_aws.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        answer: dict[str, Any] = consumer.handler(hub_aws.as_sqs_event(queue, messages), FakeLambdaContext())
+        for m in messages:
+            hub_aws.client("sqs").delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        return answer
+
+    assert drain() == {"batchItemFailures": []}  # the baseline: nothing published
+    google.external_change("primary", "evt1", summary="Depois")
+    assert _notify(channel, number="20")["http"] == 200
+    assert _notify(channel, number="20")["http"] == 200  # Google's retry
+    assert drain() == {"batchItemFailures": []}
+    published = _tap(hub_aws, tap)
+    assert [(p["detail-type"], p["detail"]["event_id"], p["detail"]["attendees"]) for p in published] == [
+        ("calendar.event.updated", "evt1", ["ana@example.com.br"])
+    ]
+
+
+def _tap(hub_aws: HubAws, url: str) -> list[dict[str, Any]]:
+    sqs = hub_aws.client("sqs")
+    out: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+        if not batch:
+            return out
+        out += [json.loads(m["Body"]) for m in batch]
+
+
+def test_renewal_replaces_channels_before_they_expire(hub_aws: HubAws, google: FakeCalendar) -> None:
+    now = 1_800_000_000
+    soon = channels.watch_calendar(google, ORG, "primary", now=now)
+    store.put_channel(Channel(**{**soon.__dict__, "expiration": now + 3600}))  # expires within the day
+    later = channels.watch_calendar(google, ORG, "equipe@group.calendar.google.com", now=now)
+    store.put_channel(Channel(**{**later.__dict__, "expiration": now + 5 * 86400}))
+    # When the hourly schedule runs
+    report = channels.renew_due(now=now, client_for=lambda org_id: google)
+    # Then only the expiring channel got a successor, and the old one was stopped and forgotten
+    assert len(report.renewed) == 1 and google.stopped == [soon.channel_id]
+    current = {c.channel_id: c for c in store.org_channels(ORG)}
+    assert soon.channel_id not in current and later.channel_id in current
+    successor = current[report.renewed[0]]
+    assert successor.calendar_id == "primary" and successor.token != soon.token
+    assert google.channels[successor.channel_id]["address"] == f"{PUBLIC}/webhooks/google_calendar/{ORG}"
+
+
+def test_disconnect_stops_every_channel_and_refuses_their_notifications(
+    hub_aws: HubAws, google: FakeCalendar, channel: Channel
+) -> None:
+    renewer = load_function("calendar_channels_renew")
+    event = {
+        "detail-type": "integration.disabled",
+        "source": "integrations-hub",
+        "detail": {"org_id": ORG, "provider": "google"},
+    }
+    report = renewer.handler(event, FakeLambdaContext())
+    assert report["stopped"] == [channel.channel_id] and google.stopped == [channel.channel_id]
+    assert _notify(channel, number="30")["http"] == 401
+
+
+def test_connect_watches_the_writable_calendars_and_queues_their_baselines(
+    hub_aws: HubAws, google: FakeCalendar
+) -> None:
+    renewer = load_function("calendar_channels_renew")
+    event = {
+        "detail-type": "integration.connected",
+        "source": "integrations-hub",
+        "detail": {"org_id": ORG, "provider": "google"},
+    }
+    report = renewer.handler(event, FakeLambdaContext())
+    assert len(report["watched"]) == 2  # primary and the team calendar; not the read-only holidays
+    assert sorted(c.calendar_id for c in store.org_channels(ORG)) == ["equipe@group.calendar.google.com", "primary"]
+    assert sorted(json.loads(m["Body"])["calendar_id"] for m in _sync_messages(hub_aws)) == [
+        "equipe@group.calendar.google.com",
+        "primary",
+    ]
+    # Connecting again (integration.enabled) watches nothing twice
+    again = renewer.handler({**event, "detail-type": "integration.enabled"}, FakeLambdaContext())
+    assert again["watched"] == []
+
+
+CREATE = {
+    "org_id": ORG,
+    "summary": "Reunião de pauta",
+    "start": "2026-03-02T10:00:00-03:00",
+    "end": "2026-03-02T11:00:00-03:00",
+    "attendees": ["ana@example.com.br"],
+    "idempotency_key": "crm-meeting-1",
+}
+
+
+def test_create_under_retries_is_one_event(hub_aws: HubAws, google: FakeCalendar) -> None:
+    creator = load_function("calendar_event_create")
+    first = creator.handler(dict(CREATE), FakeLambdaContext())
+    again = creator.handler(dict(CREATE), FakeLambdaContext())
+    assert first == again and first["conference_status"] == "pending"
+    assert [c for c in google.calls if c[0] == "insert_event"] == [("insert_event", first["event_id"])]
+    assert len(google.events) == 1
+    # The workflow polling the Meet link was started once, named after the event
+    sfn = hub_aws.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=hub_aws.env["CALENDAR_CONFERENCE_STATE_MACHINE_ARN"])["executions"]
+    assert [e["name"] for e in executions] == [f"conf-{first['event_id']}"]
+
+
+def test_a_create_whose_answer_was_lost_makes_one_event_when_asked_again(
+    hub_aws: HubAws, google: FakeCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creator = load_function("calendar_event_create")
+    real_insert = google.insert_event
+
+    def lost_answer(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        real_insert(*args, **kwargs)  # Google created it; the answer never came back
+        monkeypatch.setattr(google, "insert_event", real_insert)
+        raise OutcomeUnknownError("read timeout after the request was sent", provider="google")
+
+    monkeypatch.setattr(google, "insert_event", lost_answer)
+    with pytest.raises(OutcomeUnknownError):
+        creator.handler(dict(CREATE), FakeLambdaContext())
+    # The caller decides the first attempt may be resent: the same event id comes back, not a second event
+    answer = creator.handler({**CREATE, "resend": True}, FakeLambdaContext())
+    assert len(google.events) == 1 and answer["event_id"] in {eid for _, eid in google.events}
+
+
+def test_the_same_key_with_another_payload_is_refused_before_google(hub_aws: HubAws, google: FakeCalendar) -> None:
+    creator = load_function("calendar_event_create")
+    creator.handler(dict(CREATE), FakeLambdaContext())
+    with pytest.raises(Exception) as caught:
+        creator.handler({**CREATE, "summary": "Outra"}, FakeLambdaContext())
+    assert type(caught.value).__name__ == "IdempotencyConflictError"
+    assert len([c for c in google.calls if c[0] == "insert_event"]) == 1
+
+
+def test_settings_then_free_busy(hub_aws: HubAws, google: FakeCalendar) -> None:
+    settings = load_function("calendar_settings_set")
+    settings.handler(
+        {
+            "org_id": ORG,
+            "time_zone": "America/Sao_Paulo",
+            "working_hours": {"mon": [{"start": "09:00", "end": "11:00"}]},
+        },
+        FakeLambdaContext(),
+    )
+    free = load_function("calendar_free_busy")
+    answer = free.handler(
+        {
+            "org_id": ORG,
+            "time_min": "2026-03-02T00:00:00-03:00",
+            "time_max": "2026-03-03T00:00:00-03:00",
+            "duration_minutes": 60,
+            "step_minutes": 60,
+        },
+        FakeLambdaContext(),
+    )
+    assert [(s["start"], s["end"]) for s in answer["slots"]] == [
+        ("2026-03-02T09:00:00-03:00", "2026-03-02T10:00:00-03:00"),
+        ("2026-03-02T10:00:00-03:00", "2026-03-02T11:00:00-03:00"),
+    ]
