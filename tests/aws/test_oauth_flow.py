@@ -371,10 +371,11 @@ def test_reconnecting_with_other_scopes_audits_permissions_changed(flow: Flow) -
 
     assert page["statusCode"] == 200
     [changed] = [a for a in flow.audit() if a["action"] == "permissions_changed"]
-    # before: Google's default scopes, Calendar's two (YouTube is its own provider since issue 16)
+    # before: Google's default scopes, Calendar's three (events, calendar list, free/busy since
+    # issue 18; YouTube is its own provider since issue 16)
     assert changed["details"]["after"] == narrower
     google_scopes = descriptor("google").oauth.scopes  # type: ignore[union-attr]
-    assert sorted(changed["details"]["before"]) == sorted(google_scopes) and len(google_scopes) == 2
+    assert sorted(changed["details"]["before"]) == sorted(google_scopes) and len(google_scopes) == 3
     assert changed["actor"] == ACTOR
     assert flow.secret("google")["scopes"] == narrower  # type: ignore[index]
     assert flow.secret("google")["refresh_token"] != first_refresh  # type: ignore[index]

@@ -146,5 +146,11 @@ class RequestInProgressError(_RetryAfterError):
 
 
 class SyncTokenExpiredError(InvalidRequestError):
-    """Google Calendar answered ``410 Gone`` to an incremental listing: the sync token is no
-    longer valid and the caller lists the calendar in full again (code ``sync_token_expired``)."""
+    """A provider no longer accepts an incremental-sync token (Google Calendar answers ``410
+    Gone``: https://developers.google.com/calendar/api/guides/sync#full_sync_required_by_server).
+    Code ``sync_token_expired``; the caller forgets the token and runs a full sync. Never retried
+    as is: the same token fails again."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "sync_token_expired")
+        super().__init__(message, **kwargs)

@@ -5,6 +5,7 @@ The API facts this adapter relies on, with their doc links, are in README.md.
 """
 
 from hub.providers.base.descriptor import OAuthSpec, ProviderDescriptor
+from hub.resilience.ratelimit import MINUTE, LimitRule
 
 # https://developers.google.com/identity/protocols/oauth2/web-server
 OAUTH = OAuthSpec(
@@ -14,6 +15,10 @@ OAUTH = OAuthSpec(
         # https://developers.google.com/calendar/api/auth
         "https://www.googleapis.com/auth/calendar.events",
         "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+        # freeBusy.query: calendar.events does not cover it; this one is "see the availability on
+        # Google calendars you have access to" (the org's shared calendars too, not only its own).
+        # https://developers.google.com/calendar/api/v3/reference/freebusy/query#auth
+        "https://www.googleapis.com/auth/calendar.events.freebusy",
     ),
     pkce=True,
     client_auth="body",
@@ -28,4 +33,10 @@ DESCRIPTOR = ProviderDescriptor(
     default_base_url="https://www.googleapis.com",
     oauth=OAUTH,
     docs="https://developers.google.com/identity/protocols/oauth2/web-server",
+    # Calendar API quotas (https://developers.google.com/calendar/api/guides/quota): per minute
+    # per user (one org connects one Google user) and per minute per project (every org).
+    limits=(
+        LimitRule("requests_per_minute_per_user", 600, MINUTE, "org", "Calendar: 600/min per user"),
+        LimitRule("requests_per_minute", 10_000, MINUTE, "provider", "Calendar: 10,000/min per project"),
+    ),
 )
