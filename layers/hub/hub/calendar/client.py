@@ -43,5 +43,5 @@ def calendar_client(org_id: str) -> CalendarClient:
     never loads an HTTP client."""
     from hub.providers.google.client import GoogleClient
 
-    client: CalendarClient = GoogleClient.for_org(org_id)  # type: ignore[assignment]
+    client: CalendarClient = GoogleClient.for_org(org_id)
     return client
