@@ -13,7 +13,7 @@ from hub.calendar import channels, client, conference, events, freebusy, store
 from hub.calendar.store import Channel
 from hub.calendar.sync import enqueue_sync
 from hub.config import get_settings
-from hub.errors import OutcomeUnknownError
+from hub.errors import OutcomeUnknownError, ProviderUnavailableError
 from tests.aws.conftest import HubAws
 from tests.calendar_fake import FakeCalendar
 from tests.helpers import FakeLambdaContext, api_event, load_function
@@ -284,3 +284,24 @@ def test_settings_then_free_busy(hub_aws: HubAws, google: FakeCalendar) -> None:
         ("2026-03-02T09:00:00-03:00", "2026-03-02T10:00:00-03:00"),
         ("2026-03-02T10:00:00-03:00", "2026-03-02T11:00:00-03:00"),
     ]
+
+
+def test_a_watch_that_failed_at_connect_is_retried_by_the_hourly_run(
+    hub_aws: HubAws, google: FakeCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Google is down when the org connects
+    real = google.list_calendars
+
+    def down() -> list[dict[str, Any]]:
+        raise ProviderUnavailableError("Google is down", provider="google")
+
+    monkeypatch.setattr(google, "list_calendars", down)
+    report = channels.watch_org(ORG, google, now=1_800_000_000)
+    assert report.watched == [] and report.failed[0]["error"] == "ProviderUnavailableError"
+    assert store.org_channels(ORG) == [] and store.orgs_watch_pending() == [ORG]
+    # When it is back and the hourly run comes
+    monkeypatch.setattr(google, "list_calendars", real)
+    again = channels.renew_due(now=1_800_003_600, client_for=lambda org_id: google)
+    # Then the calendars are watched and the org is no longer pending
+    assert len(again.watched) == 2 and not again.failed
+    assert len(store.org_channels(ORG)) == 2 and store.orgs_watch_pending() == []

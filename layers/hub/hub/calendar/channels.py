@@ -6,6 +6,8 @@
 * Renewal (CalendarChannelsRenew, hourly): a channel that expires within
   ``CALENDAR_RENEW_BEFORE_SECONDS`` gets a successor (a new id and token) before the old one is
   stopped, so no change falls between them. Google channels cannot be extended, only replaced.
+  An org whose watch failed (Google down at connect) is marked ``watch_pending`` and watched again
+  by the same hourly run until it succeeds.
 * Disconnect (``integration.disabled`` / ``integration.needs_reauth``): every channel of the org
   is stopped (``channels.stop``; best effort: a revoked grant cannot stop it, and Google ends it
   at its expiration) and forgotten, so its notifications are refused from then on.
@@ -103,7 +105,12 @@ def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float |
     horizon = now + get_settings().calendar_renew_before_seconds
     covered = {c.calendar_id for c in store.org_channels(org_id) if c.expiration > horizon}
     report = ChannelReport()
-    for calendar_id in watched_calendars(client, org_id):
+    try:
+        calendars = watched_calendars(client, org_id)
+    except HubError as exc:
+        _failure(report, org_id, "watch", exc)
+        calendars = []
+    for calendar_id in calendars:
         if calendar_id in covered:
             continue
         try:
@@ -113,6 +120,10 @@ def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float |
             _failure(report, org_id, "watch", exc)
             continue
         report.watched.append(channel.channel_id)
+    if report.failed:
+        store.mark_watch_pending(org_id, now=now)  # the hourly run tries again
+    else:
+        store.clear_watch_pending(org_id)
     return report
 
 
@@ -175,6 +186,16 @@ def renew_due(
         report.renewed.append(successor.channel_id)
     if report.renewed:
         metrics.add_metric(name="CalendarChannelRenewed", unit="Count", value=len(report.renewed))
+    for org_id in store.orgs_watch_pending():
+        if clients.get(org_id, True) is None:
+            continue  # its grant already failed in this run
+        try:
+            retried = watch_org(org_id, client_for(org_id), now=now)
+        except HubError as exc:
+            _failure(report, org_id, "watch", exc)
+            continue
+        report.watched.extend(retried.watched)
+        report.failed.extend(retried.failed)
     return report
 
 

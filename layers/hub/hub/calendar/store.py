@@ -10,6 +10,8 @@
 ``sync#{cal}``                     the calendar's ``nextSyncToken``
 ``event#{cal}#{event_id}``         the last version of an event the sync saw (etag, status)
 ``push#{channel_id}#{number}``     a push notification already taken (dedupe, 1 day)
+``watch_pending``                  a watch that failed; ByExpiry (``channel_shard`` =
+                                   "watch_pending") finds it for the hourly retry
 =================================  =========================================================
 
 ``{cal}`` is a hash of the calendar id (ids hold ``#``, e.g. holiday calendars); the id
@@ -33,6 +35,8 @@ from hub.config import get_settings
 from hub.errors import ProviderUnavailableError
 
 CHANNEL_SHARD = "channel"
+# Orgs whose calendars could not all be watched (Google down at connect): retried hourly.
+WATCH_PENDING_SHARD = "watch_pending"
 EXPIRY_INDEX = "ByExpiry"
 PUSH_DEDUPE_SECONDS = 24 * 3600
 # An event record outlives the event's end by this much (a late edit is still an update).
@@ -195,6 +199,36 @@ def channels_expiring_before(deadline: int) -> list[Channel]:
         if "LastEvaluatedKey" not in page:
             return out
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def mark_watch_pending(org_id: str, *, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    aws_client("dynamodb").put_item(
+        TableName=_table(),
+        Item=_item(
+            {
+                "pk": _pk(org_id),
+                "sk": "watch_pending",
+                "channel_shard": WATCH_PENDING_SHARD,
+                "expiration": int(now),
+                "expires_at": int(now) + 30 * 86400,  # given up after a month (the grant is likely gone)
+            }
+        ),
+    )
+
+
+def clear_watch_pending(org_id: str) -> None:
+    aws_client("dynamodb").delete_item(TableName=_table(), Key=_item({"pk": _pk(org_id), "sk": "watch_pending"}))
+
+
+def orgs_watch_pending() -> list[str]:
+    page = aws_client("dynamodb").query(
+        TableName=_table(),
+        IndexName=EXPIRY_INDEX,
+        KeyConditionExpression="channel_shard = :s",
+        ExpressionAttributeValues=_item({":s": WATCH_PENDING_SHARD}),
+    )
+    return [str(_plain(i)["pk"]).removeprefix("org#") for i in page.get("Items", [])]
 
 
 def claim_push(org_id: str, channel_id: str, message_number: str, *, now: float | None = None) -> bool:
