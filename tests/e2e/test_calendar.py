@@ -108,12 +108,25 @@ def synced(cloud: LocalCloud, calendar_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def announce(cloud: LocalCloud, detail_type: str) -> None:
+    """What the OAuth callback / IntegrationDisable put on the hub's bus."""
+    entry = {
+        "Source": "integrations-hub",
+        "DetailType": detail_type,
+        "Detail": json.dumps({"org_id": ORG, "provider": "google", "at": "2030-03-01T12:00:00+00:00"}),
+        "EventBusName": env(cloud, "EVENT_BUS_NAME"),
+    }
+    assert client(cloud, "events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+
 @pytest.fixture(scope="module")
 def watched(cloud: LocalCloud) -> list[str]:
-    """The demo org connected Google: its writable calendars watched and baseline-synced."""
-    report = invoke(cloud, "CalendarChannelsRenew", CONNECTED)
-    assert report["watched"] and not report["failed"], report
-    calendars = sorted({item["calendar_id"]["S"] for item in calendar_items(cloud, "channel#")})
+    """The demo org connected Google (integration.connected on the bus, as the OAuth callback
+    announces it): the rule runs CalendarChannelsRenew, which watches its writable calendars and
+    queues their baseline syncs."""
+    announce(cloud, "integration.connected")
+    items = wait_until(lambda: (lambda found: found if len(found) == 2 else None)(calendar_items(cloud, "channel#")))
+    calendars = sorted(item["calendar_id"]["S"] for item in items)
     wait_until(lambda: all(synced(cloud, c) for c in calendars), timeout=15, interval=0.3)
     return calendars
 
@@ -218,3 +231,14 @@ def test_channels_are_renewed_before_they_expire(cloud: LocalCloud, watched: lis
     assert {i["channel_id"]["S"] for i in old} <= stopped
     # Nothing left to renew
     assert invoke(cloud, "CalendarChannelsRenew", scheduled)["renewed"] == []
+
+
+def test_disconnecting_stops_the_channels(cloud: LocalCloud, watched: list[str]) -> None:
+    live = {i["channel_id"]["S"] for i in calendar_items(cloud, "channel#")}
+    assert live
+    # When the integration is disabled (IntegrationDisable, or a rejected grant)
+    announce(cloud, "integration.disabled")
+    # Then its channels are stopped at Google and forgotten by the hub
+    wait_until(lambda: calendar_items(cloud, "channel#") == [], timeout=15, interval=0.3)
+    stopped = {c["id"] for c in google(cloud)["channels"] if c["stopped"]}
+    assert live <= stopped
