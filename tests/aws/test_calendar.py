@@ -171,6 +171,9 @@ def test_renewal_replaces_channels_before_they_expire(hub_aws: HubAws, google: F
     successor = current[report.renewed[0]]
     assert successor.calendar_id == "primary" and successor.token != soon.token
     assert google.channels[successor.channel_id]["address"] == f"{PUBLIC}/webhooks/google_calendar/{ORG}"
+    # And the calendar is synced once, in case the old channel lapsed before it was replaced
+    bodies = [json.loads(m["Body"]) for m in _sync_messages(hub_aws)]
+    assert [(b["calendar_id"], b["reason"]) for b in bodies] == [("primary", "renew")]
 
 
 def test_disconnect_stops_every_channel_and_refuses_their_notifications(

@@ -154,7 +154,10 @@ def renew_due(
     *, now: float | None = None, client_for: Callable[[str], CalendarClient] = calendar_client
 ) -> ChannelReport:
     """Replace every channel expiring within the horizon: the successor first, then the old one
-    stopped. One org's failure (its grant revoked) does not stop the others."""
+    stopped, then one sync of the calendar (anything a lapsed channel missed). One org's failure
+    (its grant revoked) does not stop the others."""
+    from hub.calendar.sync import enqueue_sync
+
     now = time.time() if now is None else now
     deadline = int(now) + get_settings().calendar_renew_before_seconds
     report = ChannelReport()
@@ -184,6 +187,11 @@ def renew_due(
             _failure(report, old.org_id, "stop", exc)  # it ends at its expiration anyway
         store.delete_channel(old.org_id, old.channel_id)
         report.renewed.append(successor.channel_id)
+        try:
+            # A channel that lapsed (the schedule was down) missed notifications: catch up.
+            enqueue_sync(old.org_id, old.calendar_id, reason="renew", dedupe=f"renew:{successor.channel_id}")
+        except Exception:  # noqa: BLE001 - the next notification syncs as well; logged
+            logger.exception("calendar_renew_sync_not_enqueued", extra={"org_id": old.org_id})
     if report.renewed:
         metrics.add_metric(name="CalendarChannelRenewed", unit="Count", value=len(report.renewed))
     for org_id in store.orgs_watch_pending():
