@@ -13,7 +13,7 @@ from hub.calendar import channels, client, conference, events, freebusy, store
 from hub.calendar.store import Channel
 from hub.calendar.sync import enqueue_sync
 from hub.config import get_settings
-from hub.errors import OutcomeUnknownError, ProviderUnavailableError
+from hub.errors import AuthenticationError, OutcomeUnknownError, ProviderUnavailableError
 from tests.aws.conftest import HubAws
 from tests.calendar_fake import FakeCalendar
 from tests.helpers import FakeLambdaContext, api_event, load_function
@@ -308,3 +308,28 @@ def test_a_watch_that_failed_at_connect_is_retried_by_the_hourly_run(
     # Then the calendars are watched and the org is no longer pending
     assert len(again.watched) == 2 and not again.failed
     assert len(store.org_channels(ORG)) == 2 and store.orgs_watch_pending() == []
+
+
+def test_a_pending_watch_ends_when_the_org_disconnects_or_its_grant_is_gone(
+    hub_aws: HubAws, google: FakeCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(exc: Exception) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            raise exc
+
+        return call
+
+    real = google.list_calendars
+    monkeypatch.setattr(google, "list_calendars", refuse(ProviderUnavailableError("down", provider="google")))
+    channels.watch_org(ORG, google)
+    assert store.orgs_watch_pending() == [ORG]
+    # Disconnected meanwhile: the schedule does not watch it again
+    channels.stop_org(ORG, google)
+    assert store.orgs_watch_pending() == []
+    # A revoked grant: retrying cannot help, reconnecting (integration.connected) watches again
+    channels.watch_org(ORG, google)
+    monkeypatch.setattr(google, "list_calendars", refuse(AuthenticationError("invalid_grant", provider="google")))
+    report = channels.renew_due(client_for=lambda org_id: google)
+    assert report.failed[0]["error"] == "AuthenticationError" and store.orgs_watch_pending() == []
+    monkeypatch.setattr(google, "list_calendars", real)
+    assert len(channels.watch_org(ORG, google).watched) == 2

@@ -89,11 +89,10 @@ class ChannelReport:
         return {"watched": self.watched, "stopped": self.stopped, "renewed": self.renewed, "failed": self.failed}
 
 
-def _failure(report: ChannelReport, org_id: str, what: str, exc: HubError) -> None:
-    report.failed.append({"org_id": org_id, "what": what, "error": type(exc).__name__, "code": exc.code or ""})
-    logger.warning(
-        "calendar_channel_failed", extra={"org_id": org_id, "what": what, "error": type(exc).__name__, "code": exc.code}
-    )
+def _failure(report: ChannelReport, org_id: str, what: str, exc: Exception) -> None:
+    code = getattr(exc, "code", None) or ""
+    report.failed.append({"org_id": org_id, "what": what, "error": type(exc).__name__, "code": code})
+    logger.warning("calendar_channel_failed", extra={"org_id": org_id, "what": what, "error": type(exc).__name__})
 
 
 def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float | None = None) -> ChannelReport:
@@ -115,12 +114,17 @@ def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float |
             continue
         try:
             channel = watch_calendar(client, org_id, calendar_id, now=now)
-            enqueue_sync(org_id, calendar_id, reason="watch", dedupe=f"watch:{channel.channel_id}")
         except HubError as exc:
             _failure(report, org_id, "watch", exc)
             continue
         report.watched.append(channel.channel_id)
-    if report.failed:
+        try:
+            enqueue_sync(org_id, calendar_id, reason="watch", dedupe=f"watch:{channel.channel_id}")
+        except Exception as exc:  # noqa: BLE001 - the channel works; its first notification syncs
+            _failure(report, org_id, "baseline", exc)
+    if any(f["error"] == "AuthenticationError" for f in report.failed):
+        store.clear_watch_pending(org_id)  # no grant: retrying cannot help; reconnecting watches again
+    elif report.failed:
         store.mark_watch_pending(org_id, now=now)  # the hourly run tries again
     else:
         store.clear_watch_pending(org_id)
@@ -131,6 +135,7 @@ def stop_org(org_id: str, client: CalendarClient | None = None) -> ChannelReport
     """Stop and forget every channel of the org. The records go whatever Google answers: a
     notification of a forgotten channel is refused by the receiver."""
     report = ChannelReport()
+    store.clear_watch_pending(org_id)  # a disconnected org is not watched again by the schedule
     channels = store.org_channels(org_id)
     if not channels:
         return report
