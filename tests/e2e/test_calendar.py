@@ -242,3 +242,29 @@ def test_disconnecting_stops_the_channels(cloud: LocalCloud, watched: list[str])
     wait_until(lambda: calendar_items(cloud, "channel#") == [], timeout=15, interval=0.3)
     stopped = {c["id"] for c in google(cloud)["channels"] if c["stopped"]}
     assert live <= stopped
+
+
+def test_free_slots_skip_busy_time_in_the_org_working_hours(cloud: LocalCloud) -> None:
+    # Given Mondays 09:00-12:00 and 13:00-15:00 in São Paulo, and a meeting 09:30-10:30 on the primary calendar
+    hours = {"mon": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "15:00"}]}
+    invoke(cloud, "CalendarSettingsSet", {"org_id": ORG, "time_zone": "America/Sao_Paulo", "working_hours": hours})
+    meeting = {
+        "summary": "Ocupado",
+        "start": {"dateTime": "2030-03-11T09:30:00-03:00", "timeZone": "America/Sao_Paulo"},
+        "end": {"dateTime": "2030-03-11T10:30:00-03:00", "timeZone": "America/Sao_Paulo"},
+    }
+    google(cloud, external_change={"calendar_id": PRIMARY, "action": "create", "event": meeting})
+    # When a one-hour slot is asked for that Monday
+    answer = invoke(
+        cloud,
+        "CalendarFreeBusy",
+        {
+            "org_id": ORG,
+            "time_min": "2030-03-11T00:00:00-03:00",
+            "time_max": "2030-03-12T00:00:00-03:00",
+            "duration_minutes": 60,
+        },
+    )
+    # Then Google's busy block and the lunch break are skipped
+    assert answer["time_zone"] == "America/Sao_Paulo"
+    assert [s["start"][11:16] for s in answer["slots"]] == ["10:30", "11:00", "13:00", "13:30", "14:00"]
