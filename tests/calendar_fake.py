@@ -139,12 +139,19 @@ class FakeCalendar:
         else:
             since = int(sync_token.split(":")[1])
             ids = list(dict.fromkeys(eid for cal, eid in self.log[since:] if cal == calendar_id))
-        items = [dict(self.events[(calendar_id, eid)]) for eid in ids if (calendar_id, eid) in self.events]
+        items = [self._listed(self.events[(calendar_id, eid)]) for eid in ids if (calendar_id, eid) in self.events]
         start = int(page_token or 0)
         page = items[start : start + self.page_size]
         if start + self.page_size < len(items):
             return page, str(start + self.page_size), None
         return page, None, self.token()
+
+    @staticmethod
+    def _listed(event: dict[str, Any]) -> dict[str, Any]:
+        """Google lists a deleted event with little more than its id."""
+        if event.get("status") == "cancelled":
+            return {"kind": "calendar#event", "id": event["id"], "etag": event["etag"], "status": "cancelled"}
+        return dict(event)
 
     def watch_events(
         self, calendar_id: str, *, channel_id: str, token: str, address: str, ttl_seconds: int

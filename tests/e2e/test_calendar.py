@@ -184,6 +184,19 @@ def test_an_external_change_is_pushed_synced_once_and_published(
     assert len(bus.about(event_id)) == 1
 
 
+def test_an_event_deleted_in_google_is_announced_with_its_attendees(
+    cloud: LocalCloud, bus: Bus, watched: list[str]
+) -> None:
+    event = {"summary": "Cancelada", "attendees": [{"email": "dora@example.com"}]}
+    made = google(cloud, external_change={"calendar_id": PRIMARY, "action": "create", "event": event})
+    event_id = next(e["id"] for e in made["events"] if e.get("summary") == "Cancelada")
+    wait_until(lambda: bus.about(event_id, "calendar.event.created"), timeout=15, interval=0.2)
+    google(cloud, external_change={"calendar_id": PRIMARY, "action": "cancel", "event_id": event_id})
+    [cancelled] = wait_until(lambda: bus.about(event_id, "calendar.event.cancelled"), timeout=15, interval=0.2)
+    assert cancelled["detail"]["attendees"] == ["dora@example.com"]
+    assert cancelled["detail"]["summary"] == "Cancelada"
+
+
 def test_an_expired_sync_token_resyncs_in_full(cloud: LocalCloud, bus: Bus, watched: list[str]) -> None:
     assert PRIMARY in watched
     primary = PRIMARY

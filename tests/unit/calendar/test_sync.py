@@ -60,6 +60,10 @@ def test_incremental_sync_publishes_each_change_once_with_attendees(google: Fake
     ]
     created = next(d for t, d in memory.published if t == "calendar.event.created")
     assert created["attendees"] == ["ana@example.com.br", "bruno@example.com"]
+    # Google lists the deleted event by id only: the cancellation still says who was invited, and when
+    cancelled = next(d for t, d in memory.published if t == "calendar.event.cancelled")
+    assert cancelled["attendees"] == ["ana@example.com.br", "bruno@example.com"]
+    assert cancelled["summary"] == "Reunião evt2" and cancelled["start"]["dateTime"] == "2026-03-02T10:00:00-03:00"
     assert created["org_id"] == ORG and created["calendar_id"] == CAL
     # And syncing again with nothing changed publishes nothing more
     memory.published.clear()
@@ -101,6 +105,8 @@ def test_expired_token_410_resyncs_in_full_and_publishes_only_what_changed(
         ("calendar.event.created", "evt4"),
         ("calendar.event.updated", "evt1"),
     ]
+    gone = next(d for t, d in memory.published if t == "calendar.event.cancelled")
+    assert gone["attendees"] == ["ana@example.com.br", "bruno@example.com"]
     # And the next sync is incremental again from the new token
     memory.published.clear()
     assert sync_calendar(google, ORG, CAL).mode == "incremental"

@@ -286,15 +286,30 @@ def put_sync_token(org_id: str, calendar_id: str, sync_token: str | None, *, ful
 
 @dataclass(frozen=True)
 class EventRecord:
+    """The last version of an event the sync saw, and what a cancellation must still say
+    (Google lists a deleted event with little more than its id)."""
+
     event_id: str
     etag: str
     status: str
+    summary: str | None = None
+    start: dict[str, Any] | None = None
+    end: dict[str, Any] | None = None
+    attendees: tuple[str, ...] = ()
 
 
 def event_records(org_id: str, calendar_id: str) -> dict[str, EventRecord]:
     prefix = f"event#{calendar_key(calendar_id)}#"
     return {
-        str(i["event_id"]): EventRecord(str(i["event_id"]), str(i.get("etag", "")), str(i.get("status", "")))
+        str(i["event_id"]): EventRecord(
+            str(i["event_id"]),
+            str(i.get("etag", "")),
+            str(i.get("status", "")),
+            summary=i.get("summary"),
+            start=i.get("start"),
+            end=i.get("end"),
+            attendees=tuple(str(a) for a in i.get("attendees") or ()),
+        )
         for i in _query_prefix(org_id, prefix)
     }
 
@@ -315,6 +330,10 @@ def put_event_records(org_id: str, calendar_id: str, records: list[EventRecord])
                         "calendar_id": calendar_id,
                         "etag": r.etag,
                         "status": r.status,
+                        "summary": r.summary,
+                        "start": r.start,
+                        "end": r.end,
+                        "attendees": list(r.attendees) or None,
                         "expires_at": expires,
                     }
                 )

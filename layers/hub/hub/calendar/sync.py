@@ -110,6 +110,17 @@ def _classify(item: dict[str, Any], known: EventRecord | None) -> Change | None:
     return "updated" if known.etag != str(item.get("etag", "")) else None
 
 
+def _with_record(item: dict[str, Any], record: EventRecord) -> dict[str, Any]:
+    """A cancelled item completed with what the hub last saw of the event."""
+    known: dict[str, Any] = {
+        "summary": record.summary,
+        "start": record.start,
+        "end": record.end,
+        "attendees": [{"email": a} for a in record.attendees],
+    }
+    return {**{k: v for k, v in known.items() if v}, **{k: v for k, v in item.items() if v}}
+
+
 def sync_calendar(client: CalendarClient, org_id: str, calendar_id: str) -> SyncReport:
     """One sync of one calendar (see the module's docstring). Raises what the adapter raises
     (RateLimitedError, ProviderUnavailableError: the queue retries) and ProviderUnavailableError
@@ -138,21 +149,32 @@ def sync_calendar(client: CalendarClient, org_id: str, calendar_id: str) -> Sync
             latest[str(item["id"])] = item  # a later page's version of the same event wins
     changes: list[tuple[Change, dict[str, Any]]] = []
     if mode != "baseline":
-        for event_id, item in latest.items():
+        for event_id, item in list(latest.items()):
             change = _classify(item, known.get(event_id))
+            if change == "cancelled":
+                # A deleted event comes back with little more than its id: say what was cancelled.
+                latest[event_id] = item = _with_record(item, known[event_id])
             if change is not None:
                 changes.append((change, item))
         if mode == "full_resync":
             # Deleted while the token was dead: a full listing may no longer return them.
             for event_id, record in known.items():
                 if event_id not in latest and record.status != "cancelled":
-                    gone = {"id": event_id, "etag": f"{record.etag}:gone", "status": "cancelled"}
+                    gone = _with_record({"id": event_id, "etag": f"{record.etag}:gone", "status": "cancelled"}, record)
                     latest[event_id] = gone
                     changes.append(("cancelled", gone))
 
     put_events((DETAIL_TYPES[change], _detail(org_id, calendar_id, item, change)) for change, item in changes)
     records = [
-        EventRecord(event_id, str(item.get("etag", "")), str(item.get("status", "confirmed")))
+        EventRecord(
+            event_id,
+            str(item.get("etag", "")),
+            str(item.get("status", "confirmed")),
+            summary=item.get("summary"),
+            start=item.get("start"),
+            end=item.get("end"),
+            attendees=tuple(attendee_emails(item)),
+        )
         for event_id, item in latest.items()
     ]
     store.put_event_records(org_id, calendar_id, records)
