@@ -333,3 +333,23 @@ def test_a_pending_watch_ends_when_the_org_disconnects_or_its_grant_is_gone(
     assert report.failed[0]["error"] == "AuthenticationError" and store.orgs_watch_pending() == []
     monkeypatch.setattr(google, "list_calendars", real)
     assert len(channels.watch_org(ORG, google).watched) == 2
+
+
+def test_contact_erase_removes_the_event_records_naming_the_contact(hub_aws: HubAws, google: FakeCalendar) -> None:
+    from hub.calendar.store import EventRecord
+
+    # Given the sync recorded two events, one attended by the contact
+    store.put_event_records(
+        ORG,
+        "primary",
+        [
+            EventRecord("evt1", '"1"', "confirmed", summary="Reunião", attendees=("maria.souza@example.com.br",)),
+            EventRecord("evt2", '"2"', "confirmed", summary="Interna", attendees=("equipe@somosprodutora.com.br",)),
+        ],
+    )
+    # When the DPO erases the contact
+    payload = {"org_id": ORG, "contact": {"email": "Maria.Souza@example.com.br"}, "actor": "dpo@agency"}
+    report = load_function("contact_erase").handler(payload, FakeLambdaContext(timeout_ms=120_000))
+    # Then only the record naming her is gone, and the report counts it
+    assert report["status"] == "completed" and report["erased"]["calendar"] == 1
+    assert set(store.event_records(ORG, "primary")) == {"evt2"}
