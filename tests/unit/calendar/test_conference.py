@@ -10,6 +10,7 @@ from hub import bus
 from hub.calendar import conference, events
 from hub.calendar.conference import ConferenceStepRequest
 from hub.calendar.models import CalendarEventCreateRequest
+from hub.config import get_settings
 from tests.calendar_fake import FakeCalendar
 
 
@@ -56,6 +57,7 @@ def test_still_pending_after_the_last_poll_is_a_failure(
     google: FakeCalendar, announced: list[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CALENDAR_CONFERENCE_MAX_POLLS", "2")
+    get_settings.cache_clear()
     google.pending_reads = 100
     event_id = _created(google)
     step = {"org_id": "demo", "calendar_id": "primary", "event_id": event_id, "polls": 1}
