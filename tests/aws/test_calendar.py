@@ -98,27 +98,35 @@ def test_the_handshake_is_acknowledged_without_a_sync(hub_aws: HubAws, channel: 
 
 
 @pytest.mark.parametrize(
-    "forged",
+    ("forged", "status"),
     [
-        {"X-Goog-Channel-Token": "guessed-token"},
-        {"X-Goog-Channel-ID": "0c6b1f7e-2a4d-4e8b-9c3f-5d7a1b2c3d4e"},  # a channel we never made
-        {"X-Goog-Resource-ID": "res-of-another-calendar"},
-        {"X-Goog-Channel-Token": ""},
+        ({"X-Goog-Channel-Token": "guessed-token"}, 401),
+        ({"X-Goog-Channel-ID": "0c6b1f7e-2a4d-4e8b-9c3f-5d7a1b2c3d4e"}, 404),  # a channel we never made
+        ({"X-Goog-Resource-ID": "res-of-another-calendar"}, 401),
+        ({"X-Goog-Channel-Token": ""}, 401),
     ],
     ids=["bad-token", "unknown-channel", "wrong-resource", "no-token"],
 )
 def test_forged_notifications_are_refused_with_no_side_effect(
-    hub_aws: HubAws, channel: Channel, forged: dict[str, str]
+    hub_aws: HubAws, channel: Channel, forged: dict[str, str], status: int
 ) -> None:
     hub_aws.client("sqs").purge_queue(QueueUrl=hub_aws.env["CALENDAR_SYNC_QUEUE_URL"])
     answer = _notify(channel, **forged)
-    assert answer["http"] == 401 and answer["error"] == "unauthorized"
+    assert answer["http"] == status and answer["error"] in {"unauthorized", "unknown_channel"}
     assert _sync_messages(hub_aws) == [] and hub_aws.archived_keys() == []
+
+
+def test_a_burst_of_wrong_tokens_is_audited_once(hub_aws: HubAws, channel: Channel) -> None:
+    for _ in range(10):  # WEBHOOK_FORGERY_THRESHOLD
+        assert _notify(channel, **{"X-Goog-Channel-Token": "guess"})["http"] == 401
+    records = hub_aws.client("dynamodb").scan(TableName=hub_aws.env["AUDIT_TABLE"])["Items"]
+    bursts = [r for r in records if r.get("action", {}).get("S") == "webhook_forgery_burst"]
+    assert len(bursts) == 1 and "guess" not in json.dumps(bursts)
 
 
 def test_another_orgs_channel_is_refused(hub_aws: HubAws, google: FakeCalendar) -> None:
     theirs = channels.watch_calendar(google, "acme", "primary", now=1_800_000_000)
-    assert _notify(theirs)["http"] == 401  # posted to /webhooks/google_calendar/demo
+    assert _notify(theirs)["http"] == 404  # posted to /webhooks/google_calendar/demo: not demo's channel
 
 
 def test_push_then_sync_publishes_the_change_once(hub_aws: HubAws, google: FakeCalendar, channel: Channel) -> None:
@@ -187,7 +195,7 @@ def test_disconnect_stops_every_channel_and_refuses_their_notifications(
     }
     report = renewer.handler(event, FakeLambdaContext())
     assert report["stopped"] == [channel.channel_id] and google.stopped == [channel.channel_id]
-    assert _notify(channel, number="30")["http"] == 401
+    assert _notify(channel, number="30")["http"] == 404
 
 
 def test_connect_watches_the_writable_calendars_and_queues_their_baselines(

@@ -5,9 +5,10 @@ A notification says only "this calendar changed" (https://developers.google.com/
 gave at watch time), ``X-Goog-Resource-ID``, ``X-Goog-Resource-State`` (``sync`` when the channel
 is created, then ``exists`` / ``not_exists``), ``X-Goog-Message-Number``; no body. So:
 
-1. the channel must be one of the org's (CalendarTable), its token equal (constant time) and
-   its resource id the one Google gave us, else 401 (counted for forgery bursts, like every
-   receiver: hub.webhooks.forgery);
+1. the channel must be one of the org's (CalendarTable), else 404 (a stopped channel Google still
+   posts to after a revoked grant: not counted as a forgery); its token equal (constant time, the
+   same cost when the channel is unknown) and its resource id the one Google gave us, else 401
+   (counted for forgery bursts, like every receiver: hub.webhooks.forgery);
 2. the request is archived (``X-Goog-Channel-Token`` is in the redacted headers);
 3. ``sync``: the handshake, acknowledged with nothing to do;
 4. (channel id, message number) is taken once (a retried notification is acknowledged as a
@@ -79,8 +80,14 @@ def receive(request: RawWebhook) -> WebhookResult:
     resource_ok = channel is not None and hmac.compare_digest(
         resource_id.encode("utf-8"), channel.resource_id.encode("utf-8")
     )
-    if channel is None or not (token_ok and resource_ok):
-        return _rejected(request, "unknown channel, or wrong token or resource for it")
+    if channel is None:
+        # A channel we stopped or never made: after a revoked grant Google keeps posting to the
+        # old channels until they expire, so this is not counted as a forgery (no false alert).
+        logger.warning("calendar_push_unknown_channel", extra={"org_id": request.org_id})
+        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+        return _error(404, "unknown_channel", "no such channel for this organisation")
+    if not (token_ok and resource_ok):
+        return _rejected(request, "wrong token or resource for this channel")
 
     try:
         raw_ref = archive_raw(request)
