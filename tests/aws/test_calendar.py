@@ -25,6 +25,7 @@ PUBLIC = "https://hub.example.com/dev"
 @pytest.fixture
 def google(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> FakeCalendar:
     fake = FakeCalendar()
+    _GOOGLE[:] = [fake]
     for module in (client, channels, conference, events, freebusy):
         monkeypatch.setattr(module, "calendar_client", lambda org_id: fake)
     monkeypatch.setenv("PUBLIC_API_URL", PUBLIC)
@@ -37,10 +38,19 @@ def channel(google: FakeCalendar) -> Channel:
     return channels.watch_calendar(google, ORG, "primary", now=1_800_000_000)
 
 
+def _token(channel: Channel) -> str:
+    """The token Google was given at watch time (the hub keeps only its hash)."""
+    token: str = _GOOGLE[0].channels[channel.channel_id]["token"]
+    return token
+
+
+_GOOGLE: list[FakeCalendar] = []  # the current test's Google (set by the google fixture)
+
+
 def _notify(channel: Channel, *, number: str = "7", state: str = "exists", **override: str) -> dict[str, Any]:
     headers = {
         "X-Goog-Channel-ID": channel.channel_id,
-        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Channel-Token": _token(channel),
         "X-Goog-Resource-ID": channel.resource_id,
         "X-Goog-Resource-State": state,
         "X-Goog-Message-Number": number,
@@ -74,12 +84,15 @@ def test_a_verified_notification_enqueues_exactly_one_sync(hub_aws: HubAws, chan
     assert len(messages) == 1
     body = json.loads(messages[0]["Body"])
     assert (body["org_id"], body["calendar_id"], body["reason"]) == (ORG, "primary", "exists")
+    # And the table keeps only the token's hash
+    table = hub_aws.client("dynamodb").scan(TableName=hub_aws.env["CALENDAR_TABLE"])["Items"]
+    assert _token(channel) not in json.dumps(table)
     # And both requests are archived without the channel's token
     keys = hub_aws.archived_keys()
     assert len(keys) == 2
     for key in keys:
         archived = hub_aws.client("s3").get_object(Bucket=hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"], Key=key)["Body"].read()
-        assert channel.token.encode() not in archived
+        assert _token(channel).encode() not in archived
         assert "x-goog-channel-token" not in json.loads(archived)["headers"]
         assert json.loads(archived)["headers"]["x-goog-message-number"] == "7"
 
@@ -177,7 +190,7 @@ def test_renewal_replaces_channels_before_they_expire(hub_aws: HubAws, google: F
     current = {c.channel_id: c for c in store.org_channels(ORG)}
     assert soon.channel_id not in current and later.channel_id in current
     successor = current[report.renewed[0]]
-    assert successor.calendar_id == "primary" and successor.token != soon.token
+    assert successor.calendar_id == "primary" and successor.token_hash != soon.token_hash
     assert google.channels[successor.channel_id]["address"] == f"{PUBLIC}/webhooks/google_calendar/{ORG}"
     # And the calendar is synced once, in case the old channel lapsed before it was replaced
     bodies = [json.loads(m["Body"]) for m in _sync_messages(hub_aws)]

@@ -69,7 +69,7 @@ def watch_calendar(client: CalendarClient, org_id: str, calendar_id: str, *, now
         channel_id=str(answer.get("id") or channel_id),
         calendar_id=calendar_id,
         resource_id=str(answer["resourceId"]),
-        token=token,
+        token_hash=store.token_hash(token),
         expiration=expiration,
         created_at=datetime.fromtimestamp(now, UTC).isoformat(),
     )

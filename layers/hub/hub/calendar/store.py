@@ -5,7 +5,7 @@
 =================================  =========================================================
 ``settings``                       working hours per weekday, time zone, free/busy calendars
 ``channel#{channel_id}``           a push channel: calendar, Google's resource id, the random
-                                   token Google echoes, expiration; GSI ``ByExpiry``
+                                   token's SHA-256 (Google echoes the token), expiration; ``ByExpiry``
                                    (``channel_shard`` = "channel", ``expiration``) for renewal
 ``sync#{cal}``                     the calendar's ``nextSyncToken``
 ``event#{cal}#{event_id}``         the last version of an event the sync saw (etag, status)
@@ -15,7 +15,8 @@
 =================================  =========================================================
 
 ``{cal}`` is a hash of the calendar id (ids hold ``#``, e.g. holiday calendars); the id
-itself is an attribute. The channel token is a secret: it never leaves this module in logs.
+itself is an attribute. The channel token is a secret: only its SHA-256 is stored (a read of
+the table does not let anyone post as Google), and it never reaches a log.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ def _query_prefix(org_id: str, prefix: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -127,11 +132,11 @@ class Channel:
     channel_id: str
     calendar_id: str
     resource_id: str
-    token: str
+    token_hash: str  # SHA-256 hex of the channel's token
     expiration: int  # unix seconds
     created_at: str
 
-    def __repr__(self) -> str:  # the token never reaches a log line
+    def __repr__(self) -> str:  # not even the token's hash reaches a log line
         return f"Channel({self.org_id!r}, {self.channel_id!r}, {self.calendar_id!r}, expiration={self.expiration})"
 
 
@@ -141,7 +146,7 @@ def _channel(item: dict[str, Any]) -> Channel:
         channel_id=str(item["channel_id"]),
         calendar_id=str(item["calendar_id"]),
         resource_id=str(item["resource_id"]),
-        token=str(item["token"]),
+        token_hash=str(item["token_hash"]),
         expiration=int(item["expiration"]),
         created_at=str(item.get("created_at", "")),
     )
@@ -157,7 +162,7 @@ def put_channel(channel: Channel) -> None:
                 "channel_id": channel.channel_id,
                 "calendar_id": channel.calendar_id,
                 "resource_id": channel.resource_id,
-                "token": channel.token,
+                "token_hash": channel.token_hash,
                 "expiration": channel.expiration,
                 "created_at": channel.created_at,
                 "channel_shard": CHANNEL_SHARD,

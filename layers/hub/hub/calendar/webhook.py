@@ -46,7 +46,7 @@ from hub.webhooks.models import RawWebhook
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9\-_+/=]{1,64}$")  # Google: at most 64 characters
 _NUMBER = re.compile(r"^[0-9]{1,20}$")
 # Compared against when the channel is unknown, so a miss costs what a hit costs.
-_NO_TOKEN = "x" * 43
+_NO_TOKEN = "0" * 64
 
 
 def _error(status: int, error: str, message: str) -> WebhookResult:
@@ -76,7 +76,8 @@ def receive(request: RawWebhook) -> WebhookResult:
     if not (channel_id and token and resource_id and state):
         return _rejected(request, "missing X-Goog-Channel-ID/-Token, X-Goog-Resource-ID/-State headers")
     channel = store.get_channel(request.org_id, channel_id) if _CHANNEL_ID.fullmatch(channel_id) else None
-    token_ok = hmac.compare_digest(token.encode("utf-8"), (channel.token if channel else _NO_TOKEN).encode("utf-8"))
+    expected = channel.token_hash if channel else _NO_TOKEN
+    token_ok = hmac.compare_digest(store.token_hash(token).encode("ascii"), expected.encode("ascii"))
     resource_ok = channel is not None and hmac.compare_digest(
         resource_id.encode("utf-8"), channel.resource_id.encode("utf-8")
     )
