@@ -7,6 +7,7 @@ listings only, channels with expirations. Used by tests/unit/calendar and tests/
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ class FakeCalendar:
     )
     pending_reads: int = 2  # a new Meet link stays pending for this many get_event calls
     page_size: int = 2
+    now: float | None = None  # Google's clock (None: the real one)
     busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
     events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)  # (calendar, event id) per change
@@ -163,7 +165,8 @@ class FakeCalendar:
             "id": channel_id,
             "resourceId": resource_id,
             "resourceUri": f"https://www.googleapis.com/calendar/v3/calendars/{calendar_id}/events",
-            "expiration": str((1_800_000_000 + ttl_seconds) * 1000),
+            # What Google grants: the ttl from now (ms since the epoch, a string).
+            "expiration": str((int(self.now if self.now is not None else time.time()) + ttl_seconds) * 1000),
         }
 
     def stop_channel(self, channel_id: str, resource_id: str) -> None:
