@@ -28,10 +28,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from pydantic import Field
 
 from hub.calendar import store
@@ -42,6 +40,9 @@ from hub.calendar.store import EventRecord
 from hub.errors import AuthenticationError, InvalidRequestError, ProviderUnavailableError, SyncTokenExpiredError
 from hub.observability import logger, metrics
 from hub.requests import OperationRequest, OrgId
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 Change = Literal["created", "updated", "cancelled"]
 DETAIL_TYPES: dict[Change, str] = {
@@ -258,6 +259,9 @@ def process_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResp
     """CalendarSync: FIFO batches; a failed record fails the rest of its group too (Powertools
     ``SqsFifoPartialProcessor(skip_group_on_error=True)``), so a calendar's syncs stay in order
     while other calendars of the batch go on."""
+    # Imported here: the push receiver imports this module for enqueue_sync only (cold start).
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+
     if not event.get("Records"):
         return {"batchItemFailures": []}
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
