@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from localcloud import aws as aws_backend
 from localcloud import demo
 from localcloud.api import ApiGateway, ApiRoute, collect_routes
+from localcloud.bus_rules import RulePoller, collect_rules, wire_rule
 from localcloud.lambda_api import LambdaInvokeApi
 from localcloud.runtime import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WORKERS, FunctionRuntime, local_overrides
 from localcloud.sandboxes import SandboxServer, all_sandboxes
@@ -203,6 +204,19 @@ class LocalCloud:
                 SqsPoller(src, runtime, lambda: aws_backend.aws_client("sqs", self.aws_url), self.retry_delay)
                 for src in collect_sources(template, self.functions)
             ]
+            if self.enable_aws:
+                # EventBridgeRule events: moto's bus delivers to a queue per rule (localcloud.bus_rules).
+                sqs = aws_backend.aws_client("sqs", self.aws_url)
+                bus = aws_backend.aws_client("events", self.aws_url)
+                pollers += [
+                    RulePoller(
+                        wire_rule(rule, template, sqs, bus),
+                        runtime,
+                        lambda: aws_backend.aws_client("sqs", self.aws_url),
+                        self.retry_delay,
+                    )
+                    for rule in collect_rules(self.functions)
+                ]
             self._pollers = SqsPollers(pollers)
             self._pollers.start()
         if self.enable_schedules:

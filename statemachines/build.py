@@ -344,12 +344,22 @@ def render_design_render() -> str:
     return json.dumps(build_design_render(), indent=2, ensure_ascii=False) + "\n"
 
 
+CALENDAR_CONFERENCE_PATH = HERE / "calendar_conference.asl.json"
+
+
+def render_calendar_conference() -> str:
+    from statemachines.calendar_conference import build as build_calendar_conference
+
+    return json.dumps(build_calendar_conference(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
     for chain in CHAINS:
         path_for(chain).write_text(render(chain), encoding="utf-8")
     NFSE_PATH.write_text(render_nfse(), encoding="utf-8")
     SOCIAL_PUBLISH_PATH.write_text(render_social_publish(), encoding="utf-8")
     DESIGN_RENDER_PATH.write_text(render_design_render(), encoding="utf-8")
+    CALENDAR_CONFERENCE_PATH.write_text(render_calendar_conference(), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -188,3 +188,24 @@ def test_the_social_publish_workflow_is_generated_and_waits_in_wait_states() -> 
     assert all(w["Next"] == "Advance" for w in waits.values())
     # The step failing past its retries parks the post in the manual queue.
     assert states["Advance"]["Catch"][0]["Next"] == "Park"
+
+
+def test_the_calendar_conference_workflow_is_generated_and_polls_in_a_wait_state() -> None:
+    from statemachines.build import CALENDAR_CONFERENCE_PATH, render_calendar_conference
+
+    assert CALENDAR_CONFERENCE_PATH.read_text(encoding="utf-8") == render_calendar_conference(), (
+        "run: python -m statemachines.build"
+    )
+    definition = json.loads(render_calendar_conference())
+    states = definition["States"]
+    assert_every_state_reachable(states, definition["StartAt"])
+    assert 0 < definition["TimeoutSeconds"] <= 3600
+    poll = states["Poll"]
+    assert poll["Retry"] and poll["Catch"]
+    errors = {e for rule in poll["Retry"] for e in rule["ErrorEquals"]}
+    assert set(LAMBDA_SERVICE_ERRORS) <= errors and "RateLimitedError" in errors
+    assert "States.ALL" not in errors and "InvalidRequestError" not in errors
+    # The step's "wait n seconds" is a Wait state that loops back to the step: no sleeping Lambda.
+    waits = [state for state in states.values() if state["Type"] == "Wait"]
+    assert waits == [{"Type": "Wait", "SecondsPath": "$.wait_seconds", "Next": "Poll"}]
+    assert states["NextPoll"]["Parameters"]["polls.$"] == "$.step.value.polls"

@@ -270,6 +270,21 @@ class Settings(BaseModel):
     # the Lambda runtime); unset outside Lambda (tests, scripts) = no per-function dimension set.
     function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
+    # ----- Google Calendar (hub.calendar; docs/calendar.md) -----
+    calendar_table: str | None = Field(None, alias="CALENDAR_TABLE")
+    # CalendarSync's FIFO queue (one group per org + calendar: one sync at a time).
+    calendar_sync_queue_url: str | None = Field(None, alias="CALENDAR_SYNC_QUEUE_URL")
+    calendar_conference_state_machine_arn: str | None = Field(None, alias="CALENDAR_CONFERENCE_STATE_MACHINE_ARN")
+    # A pending Meet link is asked about this often, this many times, then reported failed.
+    calendar_conference_poll_seconds: int = Field(2, alias="CALENDAR_CONFERENCE_POLL_SECONDS", ge=1, le=300)
+    calendar_conference_max_polls: int = Field(30, alias="CALENDAR_CONFERENCE_MAX_POLLS", ge=1, le=500)
+    # Push channels: the lifetime asked of Google (it may grant less; events.watch allows up to
+    # 30 days, 7 by default), and how long before expiration the hourly schedule renews them.
+    calendar_channel_ttl_seconds: int = Field(7 * 86400, alias="CALENDAR_CHANNEL_TTL_SECONDS", ge=3600, le=30 * 86400)
+    calendar_renew_before_seconds: int = Field(
+        24 * 3600, alias="CALENDAR_RENEW_BEFORE_SECONDS", ge=2 * 3600, le=7 * 86400
+    )
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)

@@ -23,7 +23,10 @@ URL-encoded (``%40``). Stores, in the order they are swept (:data:`STORES`):
 * ``webhook_archive`` (WebhookArchiveBucket, ``raw/{provider}/{org}/`` for every provider,
   every object version): an archived delivery that mentions the contact is deleted, every
   version of it — the archive exists to replay undelivered events, the contact's own messages
-  and statuses are not worth keeping against their erasure.
+  and statuses are not worth keeping against their erasure;
+* ``calendar`` (CalendarTable, the org's ``event#`` records, when the table is configured): the
+  last version the sync saw of each Google Calendar event the contact attends — deleted (the
+  event itself is the org's, in Google; a later change of it is then announced as new).
 
 The audit trail is append-only (no function may update or delete it): records that mention the
 contact are counted under ``retained`` and leave by the table's TTL.
@@ -66,7 +69,7 @@ from hub.runtime import remaining_seconds
 from hub.storage import ObjectStorage
 
 ERASED = "[erased]"
-STORES = ("contacts", "messages", "payments", "idempotency", "webhook_archive")
+STORES = ("contacts", "messages", "payments", "idempotency", "webhook_archive", "calendar")
 # A direct invoke answers within this (boto3's default read timeout is 60 s); the rest continues
 # on the queue.
 DIRECT_BUDGET_SECONDS = 40.0
@@ -443,6 +446,26 @@ def _sweep_archive(job: ErasureJob, match: _Matcher, cursor: dict[str, Any] | No
         yield {"providers": providers, "index": index, "markers": markers} if index < len(providers) else None
 
 
+def _sweep_calendar(job: ErasureJob, match: _Matcher, cursor: dict[str, Any] | None) -> Iterator[Any]:
+    table = get_settings().calendar_table
+    if not table:
+        yield None  # no Google Calendar in this deployment
+        return
+    db = aws_client("dynamodb")
+    query = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :o AND begins_with(sk, :e)",
+        "ExpressionAttributeValues": {":o": {"S": f"org#{job.org_id}"}, ":e": {"S": "event#"}},
+        "ConsistentRead": True,
+    }
+    for items, after in _pages(db.query, query, cursor):
+        for item in items:
+            if match.item_found(item):
+                db.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+                job.erased["calendar"] = job.erased.get("calendar", 0) + 1  # jobs queued before it existed
+        yield after
+
+
 def _archive_providers(s3: Any, bucket: str) -> list[str]:
     # Versions, not objects: a provider whose every object was deleted may still hold old versions.
     providers: list[str] = []
@@ -469,6 +492,7 @@ SWEEPS: dict[str, Stage] = {
     "payments": _sweep_payments,
     "idempotency": _sweep_idempotency,
     "webhook_archive": _sweep_archive,
+    "calendar": _sweep_calendar,
     "audit": _count_audit,  # read only: counted under ``retained``
 }
 STAGES = (*STORES, "audit")

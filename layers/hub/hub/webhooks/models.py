@@ -17,6 +17,8 @@ __all__ = ["SECRET_HEADERS", "RawWebhook", "WebhookAuthenticationError", "Webhoo
 # Headers that carry credentials; never archived, logged or forwarded.
 SECRET_HEADERS = frozenset(
     {"authorization", "apikey", "x-api-key", "cookie", "asaas-access-token", "proxy-authorization"}
+    # Google Calendar push: the channel's token (hub.calendar.webhook).
+    | {"x-goog-channel-token"}
 )
 
 
