@@ -145,7 +145,7 @@ PRUNE: tuple[Prune, ...] = (
     Prune(
         tuple(
             f"aws_lambda_powertools/utilities/{name}"
-            for name in ("auth_alpha", "circuit_breaker", "data_masking", "feature_flags", "streaming")
+            for name in ("auth_alpha", "circuit_breaker", "data_masking", "feature_flags", "kafka", "streaming")
         ),
         "Powertools utilities nothing imports: no module of the layer outside each of them names it "
         "(absolute or relative import), and the hub's functions never do "
@@ -171,6 +171,14 @@ PRUNE: tuple[Prune, ...] = (
         "only AwsLambdaIntegration and DedupeIntegration; these kept modules are all that init and a report "
         "import (tests/unit/test_errortracking.py::test_a_report_imports_only_the_integrations_the_layer_keeps)",
         keep=SENTRY_KEEP,
+    ),
+    Prune(
+        ("phonenumbers/shortdata/region_*",),
+        "libphonenumber's short-number metadata (emergency and service numbers like 190, 1 MB) is loaded "
+        "region by region only by phonenumbers.shortnumberinfo's functions (is_valid_short_number, "
+        "is_emergency_number…); the hub parses and formats subscriber numbers only "
+        "(tests/unit/test_build_layer.py::test_the_hub_never_asks_about_short_numbers); the package's "
+        "shortdata/__init__ stays, so `import phonenumbers` is unchanged",
     ),
     Prune(
         ("*.dist-info/RECORD", "*.dist-info/sboms"),

@@ -349,3 +349,18 @@ def test_nothing_needs_pydantic_v1() -> None:
             text = path.read_text(encoding="utf-8")
             assert "__get_validators__" not in text, f"{path} defines a pydantic v1 type hook"
             assert "pydantic.v1" not in text and "pydantic import v1" not in text, f"{path} imports pydantic.v1"
+
+
+def test_the_hub_never_asks_about_short_numbers() -> None:
+    # build_layer.PRUNE drops phonenumbers' short-number metadata: only shortnumberinfo reads it.
+    import phonenumbers.shortnumberinfo as short
+
+    names = {name for name in dir(short) if not name.startswith("_") and callable(getattr(short, name))}
+    names -= {"PhoneNumber", "PhoneMetadata", "U", "prnt", "national_significant_number"}
+    assert "is_valid_short_number" in names
+    for path in python_files(HUB, FUNCTIONS):
+        text = path.read_text(encoding="utf-8")
+        assert "shortnumberinfo" not in text and "shortdata" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            called = getattr(node, "attr", getattr(node, "id", None))
+            assert called not in names, f"{path}:{getattr(node, 'lineno', '?')} calls phonenumbers' {called}"
