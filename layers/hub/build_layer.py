@@ -106,8 +106,18 @@ class Prune:
     keep: tuple[str, ...] = ()
 
 
-# Time zones the hub names (zoneinfo.ZoneInfo): YouTube's quota day ends at midnight Pacific.
-TZ_ZONES = ("America/Los_Angeles", "America/Sao_Paulo", "UTC")
+# Time zones the hub names (zoneinfo.ZoneInfo): YouTube's quota day ends at midnight Pacific; and
+# every Brazilian zone (IANA's zone1970.tab for BR), which Calendar requests and an org's working
+# hours may name (hub.calendar.models): ~30 kB. A zone outside these is validated against the
+# runtime's own database, if it has one, else refused by name (docs/calendar.md).
+BRAZIL_ZONES = tuple(
+    f"America/{city}"
+    for city in (
+        "Araguaina", "Bahia", "Belem", "Boa_Vista", "Campo_Grande", "Cuiaba", "Eirunepe", "Fortaleza",
+        "Maceio", "Manaus", "Noronha", "Porto_Velho", "Recife", "Rio_Branco", "Santarem",
+    )
+)  # fmt: skip
+TZ_ZONES = ("America/Los_Angeles", "America/Sao_Paulo", *BRAZIL_ZONES, "UTC")
 TZ_KEEP = (
     "tzdata/zoneinfo/__init__.py",
     "tzdata/zoneinfo/America/__init__.py",
