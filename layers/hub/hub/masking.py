@@ -101,35 +101,13 @@ _SHAPES: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
 )
 
 
-def _check_digit(digits: str, weights: range | list[int]) -> int:
-    total = sum(int(d) * w for d, w in zip(digits, weights, strict=False))
-    rest = total % 11
-    return 0 if rest < 2 else 11 - rest
-
-
-def _is_cpf(digits: str) -> bool:
-    if len(set(digits)) == 1:
-        return False
-    return _check_digit(digits[:9], range(10, 1, -1)) == int(digits[9]) and _check_digit(
-        digits[:10], range(11, 1, -1)
-    ) == int(digits[10])
-
-
-_CNPJ_WEIGHTS = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
-
-
-def _is_cnpj(digits: str) -> bool:
-    if len(set(digits)) == 1:
-        return False
-    first = _check_digit(digits[:12], _CNPJ_WEIGHTS)
-    second = _check_digit(digits[:13], [6, *_CNPJ_WEIGHTS])
-    return first == int(digits[12]) and second == int(digits[13])
-
-
 def _bare_document(match: re.Match[str]) -> str:
+    # The hub's one CPF/CNPJ check (validate-docbr), imported only when a bare 11/14-digit run
+    # shows up: most log lines never need it.
+    from hub.documents import is_valid_tax_id
+
     digits = match.group(1)
-    valid = _is_cpf(digits) if len(digits) == 11 else _is_cnpj(digits)
-    return MASK if valid else digits
+    return MASK if is_valid_tax_id(digits) else digits
 
 
 def mask_text(text: str) -> str:
