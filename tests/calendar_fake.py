@@ -1,4 +1,4 @@
-"""An in-memory Google Calendar behind the methods of hub.calendar.client.CalendarClient, with
+"""An in-memory Google Calendar behind the methods of the Calendar port (hub.providers.ports.Calendar), with
 Google's semantics where the domain depends on them: our own event ids (409 on a duplicate,
 the first event answered for the same request), Meet links pending for N reads, sync tokens
 over a change log (410 once expired), deleted events listed as ``cancelled`` to incremental
@@ -66,7 +66,7 @@ class FakeCalendar:
         for key in [k for k, e in self.events.items() if k[0] == calendar_id and e["status"] == "cancelled"]:
             del self.events[key]
 
-    # ----- CalendarClient ---------------------------------------------------------------------
+    # ----- Calendar (port) ---------------------------------------------------------------------
     def list_calendars(self) -> list[dict[str, Any]]:
         self.calls.append(("list_calendars", None))
         return list(self.calendars)

@@ -28,14 +28,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.calendar import store
-from hub.calendar.client import CalendarClient, calendar_client
+from hub.calendar.client import calendar_client
 from hub.calendar.store import Channel
 from hub.config import get_settings
 from hub.errors import AuthenticationError, HubError
 from hub.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from hub.providers.ports import Calendar
 
 WEBHOOK_PROVIDER = "google_calendar"
 WRITABLE = frozenset({"owner", "writer"})
@@ -45,7 +48,7 @@ def webhook_address(org_id: str) -> str:
     return f"{get_settings().require('public_api_url').rstrip('/')}/webhooks/{WEBHOOK_PROVIDER}/{org_id}"
 
 
-def watched_calendars(client: CalendarClient, org_id: str) -> list[str]:
+def watched_calendars(client: Calendar, org_id: str) -> list[str]:
     """The settings' ``calendar_ids``, else every calendar of the list the org can write to."""
     settings, _ = store.get_org_settings(org_id)
     if settings.calendar_ids:
@@ -53,7 +56,7 @@ def watched_calendars(client: CalendarClient, org_id: str) -> list[str]:
     return [str(c["id"]) for c in client.list_calendars() if c.get("id") and c.get("accessRole") in WRITABLE]
 
 
-def watch_calendar(client: CalendarClient, org_id: str, calendar_id: str, *, now: float | None = None) -> Channel:
+def watch_calendar(client: Calendar, org_id: str, calendar_id: str, *, now: float | None = None) -> Channel:
     now = time.time() if now is None else now
     ttl = get_settings().calendar_channel_ttl_seconds
     channel_id = str(uuid.uuid4())
@@ -95,7 +98,7 @@ def _failure(report: ChannelReport, org_id: str, what: str, exc: Exception) -> N
     logger.warning("calendar_channel_failed", extra={"org_id": org_id, "what": what, "error": type(exc).__name__})
 
 
-def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float | None = None) -> ChannelReport:
+def watch_org(org_id: str, client: Calendar | None = None, *, now: float | None = None) -> ChannelReport:
     """Watch the org's calendars that have no channel lasting past the renewal horizon."""
     from hub.calendar.sync import enqueue_sync
 
@@ -131,7 +134,7 @@ def watch_org(org_id: str, client: CalendarClient | None = None, *, now: float |
     return report
 
 
-def stop_org(org_id: str, client: CalendarClient | None = None) -> ChannelReport:
+def stop_org(org_id: str, client: Calendar | None = None) -> ChannelReport:
     """Stop and forget every channel of the org. The records go whatever Google answers: a
     notification of a forgotten channel is refused by the receiver."""
     report = ChannelReport()
@@ -155,9 +158,7 @@ def stop_org(org_id: str, client: CalendarClient | None = None) -> ChannelReport
     return report
 
 
-def renew_due(
-    *, now: float | None = None, client_for: Callable[[str], CalendarClient] = calendar_client
-) -> ChannelReport:
+def renew_due(*, now: float | None = None, client_for: Callable[[str], Calendar] = calendar_client) -> ChannelReport:
     """Replace every channel expiring within the horizon: the successor first, then the old one
     stopped, then one sync of the calendar (anything a lapsed channel missed). One org's failure
     (its grant revoked) does not stop the others."""
@@ -166,7 +167,7 @@ def renew_due(
     now = time.time() if now is None else now
     deadline = int(now) + get_settings().calendar_renew_before_seconds
     report = ChannelReport()
-    clients: dict[str, CalendarClient | None] = {}
+    clients: dict[str, Calendar | None] = {}
     for old in store.channels_expiring_before(deadline):
         if old.org_id not in clients:
             try:

@@ -12,16 +12,19 @@ the step publishes ``calendar.conference.ready`` (with the Meet link) or
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from hub.calendar.client import CalendarClient, calendar_client
+from hub.calendar.client import calendar_client
 from hub.calendar.events import attendee_emails, conference_status, meet_link
 from hub.calendar.models import CalendarId, EventId
 from hub.config import get_settings
 from hub.observability import logger
 from hub.requests import OperationRequest, OrgId
+
+if TYPE_CHECKING:
+    from hub.providers.ports import Calendar
 
 
 class ConferenceStepRequest(OperationRequest):
@@ -31,7 +34,7 @@ class ConferenceStepRequest(OperationRequest):
     polls: int = Field(0, strict=True, ge=0, le=10_000)
 
 
-def advance(request: ConferenceStepRequest, client: CalendarClient | None = None) -> dict[str, Any]:
+def advance(request: ConferenceStepRequest, client: Calendar | None = None) -> dict[str, Any]:
     """``{"wait_seconds", "polls"}`` while pending, else ``{"done": true, "status", "meet_link"?}``."""
     from hub.bus import put_event
 

@@ -24,9 +24,9 @@ import base64
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.calendar.client import CalendarClient, calendar_client
+from hub.calendar.client import calendar_client
 from hub.calendar.models import (
     DEFAULT_TIME_ZONE,
     CalendarEvent,
@@ -37,6 +37,9 @@ from hub.calendar.models import (
 )
 from hub.config import get_settings
 from hub.observability import logger
+
+if TYPE_CHECKING:
+    from hub.providers.ports import Calendar
 
 
 def event_id_for(org_id: str, idempotency_key: str) -> str:
@@ -100,7 +103,7 @@ def attendee_emails(event: dict[str, Any]) -> list[str]:
     return [str(a["email"]) for a in event.get("attendees") or [] if isinstance(a, dict) and a.get("email")]
 
 
-def create_event(request: CalendarEventCreateRequest, client: CalendarClient | None = None) -> CalendarEvent:
+def create_event(request: CalendarEventCreateRequest, client: Calendar | None = None) -> CalendarEvent:
     client = client or calendar_client(request.org_id)
     event_id = event_id_for(request.org_id, request.idempotency_key)
     body: dict[str, Any] = {
@@ -145,7 +148,7 @@ def start_conference_workflow(org_id: str, calendar_id: str, event_id: str) -> s
     return str(started["executionArn"])
 
 
-def update_event(request: CalendarEventUpdateRequest, client: CalendarClient | None = None) -> CalendarEvent:
+def update_event(request: CalendarEventUpdateRequest, client: Calendar | None = None) -> CalendarEvent:
     client = client or calendar_client(request.org_id)
     changes: dict[str, Any] = {}
     for field in ("summary", "description", "location"):
@@ -162,7 +165,7 @@ def update_event(request: CalendarEventUpdateRequest, client: CalendarClient | N
     return describe(answer, request.calendar_id)
 
 
-def cancel_event(request: CalendarEventCancelRequest, client: CalendarClient | None = None) -> CalendarEventCancelled:
+def cancel_event(request: CalendarEventCancelRequest, client: Calendar | None = None) -> CalendarEventCancelled:
     """DELETE with ``sendUpdates=all`` (attendees are told); an event already deleted is a
     success (the adapter answers Google's 410 as done)."""
     client = client or calendar_client(request.org_id)

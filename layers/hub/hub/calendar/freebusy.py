@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from hub.calendar import store
 from hub.calendar.channels import watched_calendars
-from hub.calendar.client import CalendarClient, calendar_client
+from hub.calendar.client import calendar_client
 from hub.calendar.models import (
     WEEKDAYS,
     CalendarFreeBusyRequest,
@@ -25,6 +26,9 @@ from hub.calendar.models import (
     FreeSlots,
     minutes_of,
 )
+
+if TYPE_CHECKING:
+    from hub.providers.ports import Calendar
 
 Interval = tuple[datetime, datetime]
 
@@ -104,7 +108,7 @@ def free_slots(
     return slots, False
 
 
-def free_busy(request: CalendarFreeBusyRequest, client: CalendarClient | None = None) -> FreeSlots:
+def free_busy(request: CalendarFreeBusyRequest, client: Calendar | None = None) -> FreeSlots:
     client = client or calendar_client(request.org_id)
     settings, _ = store.get_org_settings(request.org_id)
     calendar_ids = list(request.calendar_ids or settings.calendar_ids or watched_calendars(client, request.org_id))

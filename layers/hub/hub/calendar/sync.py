@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from hub.calendar import store
-from hub.calendar.client import CalendarClient
 from hub.calendar.events import attendee_emails, meet_link
 from hub.calendar.models import CalendarId
 from hub.calendar.store import EventRecord
@@ -43,6 +42,8 @@ from hub.requests import OperationRequest, OrgId
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from hub.providers.ports import Calendar
 
 Change = Literal["created", "updated", "cancelled"]
 DETAIL_TYPES: dict[Change, str] = {
@@ -64,7 +65,7 @@ class SyncReport:
     seen: int = 0
 
 
-def _list_all(client: CalendarClient, calendar_id: str, sync_token: str | None) -> tuple[list[dict[str, Any]], str]:
+def _list_all(client: Calendar, calendar_id: str, sync_token: str | None) -> tuple[list[dict[str, Any]], str]:
     items: list[dict[str, Any]] = []
     page_token: str | None = None
     for _page in range(MAX_PAGES):
@@ -122,7 +123,7 @@ def _with_record(item: dict[str, Any], record: EventRecord) -> dict[str, Any]:
     return {**{k: v for k, v in known.items() if v}, **{k: v for k, v in item.items() if v}}
 
 
-def sync_calendar(client: CalendarClient, org_id: str, calendar_id: str) -> SyncReport:
+def sync_calendar(client: Calendar, org_id: str, calendar_id: str) -> SyncReport:
     """One sync of one calendar (see the module's docstring). Raises what the adapter raises
     (RateLimitedError, ProviderUnavailableError: the queue retries) and ProviderUnavailableError
     when the bus refuses an event."""
@@ -235,7 +236,7 @@ class SyncMessage(OperationRequest):
     at: str | None = Field(None, max_length=64)
 
 
-def sync_record(body: str, client_for: Callable[[str], CalendarClient] | None = None) -> SyncReport | None:
+def sync_record(body: str, client_for: Callable[[str], Calendar] | None = None) -> SyncReport | None:
     """One CalendarSyncQueue message. Errors retrying cannot fix (a revoked grant, an org gone,
     a malformed message) are logged and the message consumed; the others raise and SQS
     delivers it again after the visibility timeout (after maxReceiveCount: the DLQ)."""

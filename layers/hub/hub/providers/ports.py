@@ -369,6 +369,37 @@ class AnalyticsSink(Protocol):
     def send_events(self, events: list[AnalyticsEvent]) -> list[SinkOutcome]: ...
 
 
+class Calendar(Protocol):
+    """Google Calendar: events with Meet links, free/busy, incremental sync and push channels
+    (hub.calendar; the agreed calls and their errors: docs/calendar.md "Adapter calls")."""
+
+    def list_calendars(self) -> list[dict[str, Any]]: ...
+
+    def insert_event(
+        self, calendar_id: str, event: dict[str, Any], *, event_id: str, request_id: str
+    ) -> dict[str, Any]: ...
+
+    def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any]: ...
+
+    def patch_event(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+
+    def cancel_event(self, calendar_id: str, event_id: str) -> None: ...
+
+    def free_busy(
+        self, calendar_ids: list[str], time_min: datetime, time_max: datetime, time_zone: str
+    ) -> dict[str, list[tuple[datetime, datetime]]]: ...
+
+    def list_events(
+        self, calendar_id: str, *, sync_token: str | None = None, page_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None, str | None]: ...
+
+    def watch_events(
+        self, calendar_id: str, *, channel_id: str, token: str, address: str, ttl_seconds: int
+    ) -> dict[str, Any]: ...
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
+
+
 class CnpjLookup(Protocol):
     """Nuvem Fiscal: the Receita Federal's registry."""
 
@@ -405,6 +436,7 @@ PORTS: dict[str, type[Any]] = {
         SocialPublisher,
         SocialInsights,
         AnalyticsSink,
+        Calendar,
     )
 }
 assert set(PORTS) <= set(get_args(Capability)), "every port is a Capability name"

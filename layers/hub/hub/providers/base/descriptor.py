@@ -51,6 +51,7 @@ Capability = Literal[
     "SocialPublisher",
     "SocialInsights",
     "AnalyticsSink",
+    "Calendar",
 ]
 
 

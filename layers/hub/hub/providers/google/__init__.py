@@ -32,6 +32,7 @@ DESCRIPTOR = ProviderDescriptor(
     auth="oauth2",
     default_base_url="https://www.googleapis.com",
     oauth=OAUTH,
+    capabilities=frozenset({"Calendar"}),
     docs="https://developers.google.com/identity/protocols/oauth2/web-server",
     # Calendar API quotas (https://developers.google.com/calendar/api/guides/quota): per minute
     # per user (one org connects one Google user) and per minute per project (every org).
