@@ -20,7 +20,6 @@ Nothing sensitive leaves: no local variables, no request bodies or query strings
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -221,7 +220,7 @@ def before_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | N
 
 
 def _function_name() -> str | None:
-    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    return get_settings().function_name
 
 
 def org_of(event: Any) -> str | None:
