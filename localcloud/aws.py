@@ -133,6 +133,7 @@ class MotoServer:
         moto_api_backend.reset()
         patch_step_functions()
         patch_dynamodb_atomic_writes()
+        patch_dynamodb_partition_queries()
         patch_ses_get_account()
         os.environ["MOTO_PORT"] = str(self.port)  # moto's Step Functions call Lambda here
         werkzeug_log = logging.getLogger("werkzeug")
@@ -259,6 +260,56 @@ def patch_dynamodb_atomic_writes() -> None:
 
         setattr(DynamoDBBackend, name, locked)
     _ddb_patched = True
+
+
+_query_patched = False
+_query_scope = threading.local()
+
+
+def patch_dynamodb_partition_queries() -> None:
+    """Give moto's DynamoDB Query the cost DynamoDB's has: the items of one partition.
+
+    moto answers every Query by sorting the *whole* table (``Table.all_items``) and then
+    filtering it, so a query's time grows with the table, not with what it reads: at 100,000
+    items one page of the console's events list (docs/console.md) took ~0.5 s where DynamoDB
+    reads one partition. Locally, a base-table Query now reads only its partition
+    (``Table.items[hash_key]``), and an index Query skips the redundant whole-table sort (moto
+    sorts the matching items itself). Results, order, pages and filters are moto's own
+    (tests/localcloud/test_moto_query_patch.py compares them with the unpatched answers).
+    """
+    global _query_patched
+    if _query_patched:
+        return
+    from moto.dynamodb.models.table import Table
+
+    original_all_items = Table.all_items
+    original_query = Table.query
+
+    def all_items(self: Any) -> Any:
+        scope = getattr(_query_scope, "scope", None)
+        if scope is None or scope[0] is not self:
+            return all_items.__wrapped__(self)  # type: ignore[attr-defined]
+        _table, partition, whole_table = scope
+        if whole_table:
+            return [item for hash_set in list(self.items.values()) for item in list(hash_set.values())]
+        found = self.items.get(partition)
+        return [] if found is None else list(found.values())
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if not self.range_key_attr:  # a hash-only table: moto's own path
+            return original_query(self, hash_key, *args, **kwargs)
+        _query_scope.scope = (self, hash_key, bool(index_name) or hash_key is None)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _query_scope.scope = None
+
+    all_items.__wrapped__ = original_all_items  # type: ignore[attr-defined]
+    query.__wrapped__ = original_query  # type: ignore[attr-defined]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    _query_patched = True
 
 
 # --------------------------------------------------------------------------- #
