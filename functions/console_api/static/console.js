@@ -336,7 +336,7 @@
       h("div", { class: "scroll" }, h("table", null, h("thead", null, h("tr", null,
         ["Time (UTC)", "Org", "Direction", "Provider", "Type", "Status", "Record id"].map(function (t) { return h("th", { scope: "col", text: t }); }))), tbody)),
       more]);
-    var cursor = null;
+    var cursor = null, seq = 0;
     function read() {
       f.org_id = org.value; f.provider = controls.provider.value.trim(); f.type = controls.type.value.trim();
       f.status = controls.status.value; f.direction = controls.direction.value; f.q = controls.q.value.trim();
@@ -348,7 +348,9 @@
       var params = read();
       if (!params.org_id) { note.textContent = "Choose an org to list its events."; return Promise.resolve(); }
       if (append && cursor) params.cursor = cursor;
+      var mine = ++seq;
       return api("GET", "/events" + qs(params)).then(function (page) {
+        if (mine !== seq) return;
         if (!append) clear(tbody);
         (page.items || []).forEach(function (e) {
           tbody.appendChild(h("tr", { "data-testid": "events-row", "data-record-id": e.record_id, class: /failed|rejected|unknown/.test(e.status) ? "bad" : null },
@@ -399,7 +401,7 @@
             ["Status", e.status], ["At", when(e.at)], ["Error class", e.error_class], ["Error", e.error_message], ["Archive key", e.raw_ref]]
             .map(function (kv) { return [h("dt", { text: kv[0] }), h("dd", { text: dash(kv[1]) })]; })),
         h("div", { class: "actions" }, retry), result,
-        e.direction === "inbound" || e.raw ? [h("h3", { text: "Raw request (archived, secrets redacted)" }), h("pre", { "data-testid": "event-raw", tabindex: "0", text: pretty(e.raw) })] : null,
+        e.direction === "inbound" || e.raw ? [h("h3", { text: "Raw request (archived, secrets redacted)" }), h("pre", { "data-testid": "event-raw", tabindex: "0", text: pretty(readableRaw(e.raw)) })] : null,
         e.event ? [h("h3", { text: "Normalised event" }), h("pre", { "data-testid": "event-normalised", tabindex: "0", text: pretty(e.event) })] : null,
         h("h3", { text: "Processing attempts" }),
         (e.attempts || []).length ? table(["At", "Outcome", "Error class", "Message"], e.attempts.map(function (a) {
@@ -417,6 +419,16 @@
       ]);
       say("Event " + id + " loaded");
     }, function (err) { clear(box); fail(err); });
+  }
+
+  // The archive document with a UTF-8 JSON body shown as JSON (pretty-printed) rather than as one string.
+  function readableRaw(raw) {
+    if (!raw || raw.body_encoding !== "utf-8" || typeof raw.body !== "string") return raw;
+    try {
+      var copy = JSON.parse(JSON.stringify(raw));
+      copy.body = JSON.parse(raw.body);
+      return copy;
+    } catch (e) { return raw; }
   }
 
   // ---- Replays --------------------------------------------------------------------------------
@@ -666,13 +678,15 @@
     var more = h("button", { type: "button", class: "secondary", hidden: true, text: "Load more" });
     add(view, [heading("Audit trail"), form, h("p", { class: "muted", text: "Sensitive actions are highlighted." }),
       h("div", { class: "scroll" }, h("table", null, h("thead", null, h("tr", null, ["Time (UTC)", "Action", "Actor", "Integration", "Details", "Source"].map(function (t) { return h("th", { scope: "col", text: t }); }))), tbody)), more]);
-    var cursor = null;
+    var cursor = null, seq = 0;
     function load(append) {
       f.org_id = org.value; f.action = action.value.trim(); f.fromLocal = from.value; f.toLocal = to.value;
       if (!f.org_id) return Promise.resolve();
       var params = { org_id: f.org_id, action: f.action, from: toIso(f.fromLocal), to: toIso(f.toLocal) };
       if (append && cursor) params.cursor = cursor;
+      var mine = ++seq;
       return api("GET", "/audit" + qs(params)).then(function (page) {
+        if (mine !== seq) return;
         if (!append) clear(tbody);
         (page.records || []).forEach(function (r) {
           tbody.appendChild(h("tr", { "data-testid": "audit-row", "data-action": r.action, "data-sensitive": r.sensitive ? "true" : "false", class: r.sensitive ? "sensitive" : null },
