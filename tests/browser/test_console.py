@@ -240,6 +240,7 @@ def test_spend_charts_the_month_against_the_budget_in_brl_and_usd(page: Page) ->
     chart = page.get_by_test_id("spend-chart")
     expect(chart.locator("line[data-budget='40.00']")).to_have_count(1)
     expect(chart.locator("rect")).to_have_count(4)  # total + anthropic, openai, gemini
+    expect(chart).to_contain_text("US$ 7.27")  # openai's two models, added as decimals
     expect(page.locator("main")).to_contain_text("US$ 26.77")
     expect(page.locator("main")).to_contain_text("R$ 145.42")
     shot(page, "spend")
@@ -260,6 +261,10 @@ def test_the_console_fits_a_phone_and_ran_without_errors(page: Page, page_errors
     go(page, "health")
     expect(page.get_by_test_id("health-row")).to_have_count(4)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Rows become cards that name each value's column
+    first = page.get_by_test_id("health-row").first
+    assert first.evaluate("el => getComputedStyle(el).display") == "block"
+    expect(first.locator("td[data-label=Latency]")).to_be_visible()
     shot(page, "health-phone")
     # No CSP violation (inline script/style) nor script error anywhere in the session
     assert page_errors == []

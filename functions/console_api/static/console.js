@@ -43,6 +43,7 @@
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
   function say(text) {
     var st = document.getElementById("status");
+    clearAlert();
     st.textContent = "";
     setTimeout(function () { st.textContent = text; }, 30);
   }
@@ -65,9 +66,32 @@
   }
   function badge(status) { return h("span", { class: "badge " + statusClass(status), text: dash(status) }); }
   function table(headers, rows) {
-    return h("div", { class: "scroll" }, h("table", null,
+    var tbl = h("table", null,
       h("thead", null, h("tr", null, headers.map(function (t) { return h("th", { scope: "col", text: t }); }))),
-      h("tbody", null, rows)));
+      h("tbody", null, rows));
+    labelCells(tbl);
+    return h("div", { class: "scroll" }, tbl);
+  }
+  // Each cell names its column (data-label), so a narrow screen can show rows as cards.
+  function labelCells(tbl) {
+    var names = Array.prototype.map.call(tbl.querySelectorAll("thead th"), function (th) { return th.textContent; });
+    Array.prototype.forEach.call(tbl.querySelectorAll("tbody tr"), function (tr) {
+      Array.prototype.forEach.call(tr.children, function (cell, i) { if (names[i]) cell.setAttribute("data-label", names[i]); });
+    });
+  }
+  // Exact sum of decimal strings (money is never added as floats): "6.75" + "0.52" = "7.27".
+  function addDecimals(values) {
+    var scale = 0;
+    values.forEach(function (v) { var f = String(v).split(".")[1] || ""; scale = Math.max(scale, f.length); });
+    var total = values.reduce(function (acc, v) {
+      var parts = String(v).split(".");
+      var neg = parts[0].charAt(0) === "-";
+      var digits = BigInt(parts[0].replace("-", "") + (parts[1] || "").padEnd(scale, "0"));
+      return acc + (neg ? -digits : digits);
+    }, BigInt(0));
+    var neg = total < 0;
+    var text = (neg ? -total : total).toString().padStart(scale + 1, "0");
+    return (neg ? "-" : "") + (scale ? text.slice(0, -scale) + "." + text.slice(-scale) : text);
   }
   function field(id, labelText, control) {
     control.id = id;
@@ -358,6 +382,7 @@
             h("td", { text: e.type }), h("td", null, badge(e.status), e.error_class ? h("div", { class: "muted", text: e.error_class }) : null),
             h("td", null, h("a", { href: "#/events/" + encodeURIComponent(e.record_id), text: e.record_id }))));
         });
+        labelCells(tbody.parentNode);
         cursor = page.cursor || null;
         more.hidden = !cursor;
         note.textContent = tbody.children.length ? tbody.children.length + " event(s) shown, newest first" + (cursor ? "; more available" : "") : "No events match these filters.";
@@ -636,12 +661,11 @@
     // Month to date per provider against the budget (USD). Numbers are used for geometry only;
     // every amount shown is the API's own decimal string.
     var byProvider = {};
-    var label = {};
-    (d.lines || []).forEach(function (l) {
-      byProvider[l.provider] = (byProvider[l.provider] || 0) + Number(l.cost_usd);
-      label[l.provider] = label[l.provider] ? null : l.cost_usd;
+    (d.lines || []).forEach(function (l) { (byProvider[l.provider] = byProvider[l.provider] || []).push(l.cost_usd); });
+    var bars = Object.keys(byProvider).map(function (p) {
+      var text = addDecimals(byProvider[p]);
+      return { name: p, value: Number(text), text: text };
     });
-    var bars = Object.keys(byProvider).map(function (p) { return { name: p, value: byProvider[p], text: label[p] || byProvider[p].toFixed(2) }; });
     bars.unshift({ name: "total", value: Number(d.total_usd), text: d.total_usd, total: true });
     var budget = d.budget_usd === null || d.budget_usd === undefined ? null : Number(d.budget_usd);
     var max = Math.max.apply(null, bars.map(function (b) { return b.value; }).concat([budget || 0, 0.01]));
@@ -695,6 +719,7 @@
             h("td", null, Object.keys(r.details || {}).length ? h("code", { text: JSON.stringify(r.details) }) : "—"),
             h("td", { text: dash(r.source_ip) })));
         });
+        labelCells(tbody.parentNode);
         cursor = page.next_cursor || page.cursor || null;
         more.hidden = !cursor;
         say(tbody.children.length + " audit record(s) shown");
