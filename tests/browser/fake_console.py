@@ -57,8 +57,11 @@ class FakeHub:
     DLQs, integrations, spend, the audit trail and issues. ``now`` is fixed by the caller (tests
     never depend on today's date)."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, *, auth: str = "local") -> None:
         self.now = now
+        self.auth = auth  # "cognito": the API Gateway authorizer takes Cognito ID tokens
+        self.cognito = {"domain": "console-auth.example.com", "client_id": "console-client", "redirect_uri": ""}
+        self.id_tokens: dict[str, str] = {}  # ID token -> its email claim
         self.lock = threading.Lock()
         self.login_token = secrets.token_urlsafe(24)
         self._login_hash: str | None = hashlib.sha256(self.login_token.encode()).hexdigest()
@@ -278,8 +281,8 @@ class FakeHub:
         body: dict[str, Any] = request.get_json(silent=True) or {} if method in {"POST", "PUT"} else {}
         args = {k: v for k, v in request.args.items() if v}
         if path == "/config" and method == "GET":
-            return 200, {"auth": "local", "cognito": None}
-        if path == "/session" and method == "POST":
+            return 200, {"auth": self.auth, "cognito": self.cognito if self.auth == "cognito" else None}
+        if path == "/session" and method == "POST" and self.auth == "local":
             return self._login(body)
         operator = self._operator(request)
         with self.lock:
@@ -303,7 +306,11 @@ class FakeHub:
 
     def _operator(self, request: Request) -> str:
         header = request.headers.get("Authorization", "")
-        operator = self.sessions.get(hashlib.sha256(header.removeprefix("Bearer ").encode()).hexdigest())
+        bearer = header.removeprefix("Bearer ")
+        if self.auth == "cognito":
+            operator = self.id_tokens.get(bearer)
+        else:
+            operator = self.sessions.get(hashlib.sha256(bearer.encode()).hexdigest())
         if not header.startswith("Bearer ") or operator is None:
             raise ApiError(401, "unauthorized", "Authorization: Bearer <session> is required")
         return operator
@@ -575,19 +582,24 @@ class FakeHub:
 
 
 def application(hub: FakeHub) -> Callable[..., Any]:
+    headers = dict(SECURITY_HEADERS)
+    if hub.auth == "cognito":
+        # The page exchanges the sign-in code at the hosted UI's token endpoint itself.
+        headers["Content-Security-Policy"] += f"; connect-src 'self' https://{hub.cognito['domain']}"
+
     @Request.application  # type: ignore[arg-type]
     def app(request: Request) -> Response:
         path = request.path
         if path == "/console":
             return Response(
-                (STATIC / "index.html").read_bytes(), headers=SECURITY_HEADERS, content_type="text/html; charset=utf-8"
+                (STATIC / "index.html").read_bytes(), headers=headers, content_type="text/html; charset=utf-8"
             )
         if path.startswith("/console/static/"):
             name = path.rsplit("/", 1)[1]
             file = STATIC / name
             if name not in {"console.js", "console.css"} or not file.is_file():
                 return Response("not found", status=404)
-            return Response(file.read_bytes(), headers=SECURITY_HEADERS, content_type=CONTENT_TYPES[file.suffix])
+            return Response(file.read_bytes(), headers=headers, content_type=CONTENT_TYPES[file.suffix])
         if path.startswith("/webhooks/") and request.method == "POST":
             _, _, provider, org = path.split("/", 3)
             record = hub.receive_webhook(provider, org, dict(request.headers), request.get_data())
@@ -599,9 +611,7 @@ def application(hub: FakeHub) -> Callable[..., Any]:
                 status, payload = hub.handle(request)
             except ApiError as exc:
                 status, payload = exc.status, {"error": exc.code, "message": exc.message}
-            return Response(
-                json.dumps(payload), status=status, headers=SECURITY_HEADERS, content_type="application/json"
-            )
+            return Response(json.dumps(payload), status=status, headers=headers, content_type="application/json")
         return Response("not found", status=404)
 
     return app

@@ -7,6 +7,8 @@ operator would; a screenshot of each screen goes to $BROWSER_ARTIFACTS (default
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -14,10 +16,11 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
 from tests.browser.fake_console import FakeHub, serving
 from tests.helpers import ROOT
@@ -268,3 +271,47 @@ def test_the_console_fits_a_phone_and_ran_without_errors(page: Page, page_errors
     shot(page, "health-phone")
     # No CSP violation (inline script/style) nor script error anywhere in the session
     assert page_errors == []
+
+
+def test_cognito_sign_in_goes_through_the_hosted_ui_with_pkce(browser: Browser) -> None:
+    # Given the console API says operators sign in with Cognito
+    hub = FakeHub(NOW, auth="cognito")
+    hub.id_tokens["id-token-of-ops"] = "ops@agency.example"
+    seen: dict[str, dict[str, str]] = {}
+    with serving(hub) as base:
+        hub.cognito["redirect_uri"] = f"{base}/console"
+        context = browser.new_context(service_workers="block")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+
+        def authorize(route: Route) -> None:  # the hosted UI: the operator signs in, it redirects back
+            seen["authorize"] = {k: v[0] for k, v in parse_qs(urlsplit(route.request.url).query).items()}
+            back = f"{base}/console?code=the-code&state={seen['authorize']['state']}"
+            route.fulfill(status=302, headers={"Location": back})
+
+        def token(route: Route) -> None:
+            seen["token"] = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
+            body = json.dumps({"id_token": "id-token-of-ops", "token_type": "Bearer", "expires_in": 3600})
+            cors = {"Access-Control-Allow-Origin": base}
+            route.fulfill(status=200, content_type="application/json", body=body, headers=cors)
+
+        page.route("https://console-auth.example.com/oauth2/authorize?*", authorize)
+        page.route("https://console-auth.example.com/oauth2/token", token)
+        page.goto(f"{base}/console")
+
+        # When the operator signs in (no token field: the hosted UI asks for the password)
+        expect(page.get_by_test_id("login-token")).to_be_hidden()
+        page.get_by_test_id("login-submit").click()
+
+        # Then the console shows them signed in with the ID token's email, after a code flow with PKCE
+        expect(page.locator("#operator")).to_have_text("Signed in as ops@agency.example")
+        expect(page.get_by_test_id("health-row")).to_have_count(4)
+        authorize_query, form = seen["authorize"], seen["token"]
+        assert authorize_query["response_type"] == "code" and authorize_query["client_id"] == "console-client"
+        assert authorize_query["code_challenge_method"] == "S256"
+        digest = hashlib.sha256(form["code_verifier"].encode()).digest()
+        assert authorize_query["code_challenge"] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        assert form["grant_type"] == "authorization_code" and form["code"] == "the-code"
+        assert form["redirect_uri"] == authorize_query["redirect_uri"] == f"{base}/console"
+        assert "code=" not in page.url
+        context.close()

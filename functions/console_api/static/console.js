@@ -166,6 +166,7 @@
       if (cfg.auth === "cognito" && cfg.cognito) {
         form.setAttribute("data-mode", "cognito");
         Array.prototype.forEach.call(form.querySelectorAll(".local-only"), function (el) { el.hidden = true; });
+        form.querySelector("button").textContent = "Sign in with the operators' Cognito";
         form.onsubmit = function (ev) { ev.preventDefault(); cognitoRedirect(cfg.cognito); };
       } else {
         form.onsubmit = function (ev) { ev.preventDefault(); localLogin(form); };
