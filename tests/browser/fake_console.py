@@ -514,24 +514,20 @@ class FakeHub:
     def _spend(self, op: str, a: dict[str, str], b: dict[str, Any]) -> tuple[int, Any]:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", a.get("month", "")):
             raise ApiError(400, "invalid_request", "month: YYYY-MM")
-        rate = Decimal("5.4321")
+        # Decimal text as the API writes it: nine places, and Decimal's own "0E-9" for nothing spent.
+        rate, nano = Decimal("5.4321"), Decimal("1E-9")
         lines = [
-            ("anthropic", "claude-sonnet", 412, Decimal("18.40")),
-            ("openai", "gpt-4o-mini", 1290, Decimal("6.75")),
-            ("openai", "text-embedding-3-small", 5200, Decimal("0.52")),
-            ("gemini", "gemini-flash", 300, Decimal("1.10")),
+            ("anthropic", "claude-sonnet", 412, Decimal("18.40").quantize(nano)),
+            ("openai", "gpt-4o-mini", 1290, Decimal("6.75").quantize(nano)),
+            ("openai", "text-embedding-3-small", 5200, Decimal("0.52").quantize(nano)),
+            ("gemini", "gemini-flash", 300, Decimal("1.10").quantize(nano)),
+            ("gemini", "gemini-embedding", 0, Decimal("0E-9")),
         ]
         out = [
-            {
-                "provider": p,
-                "model": m,
-                "calls": c,
-                "cost_usd": str(u),
-                "cost_brl": str((u * rate).quantize(Decimal("0.01"))),
-            }
+            {"provider": p, "model": m, "calls": c, "cost_usd": str(u), "cost_brl": str((u * rate).quantize(nano))}
             for p, m, c, u in lines
         ]
-        total = sum((u for *_, u in lines), Decimal("0"))
+        total = sum((u for *_, u in lines), Decimal("0E-9"))
         providers: dict[str, Decimal] = {}
         for p, _, _, u in lines:
             providers[p] = providers.get(p, Decimal("0")) + u
@@ -539,12 +535,12 @@ class FakeHub:
             "org_id": a.get("org_id"),
             "month": a["month"],
             "usd_brl_rate": str(rate),
-            "budget_usd": "40.00",
+            "budget_usd": str(Decimal("40").quantize(nano)),
             "total_usd": str(total),
-            "total_brl": str((total * rate).quantize(Decimal("0.01"))),
+            "total_brl": str((total * rate).quantize(nano)),
             "lines": out,
             "providers": [
-                {"provider": p, "cost_usd": str(u), "cost_brl": str((u * rate).quantize(Decimal("0.01")))}
+                {"provider": p, "cost_usd": str(u), "cost_brl": str((u * rate).quantize(nano))}
                 for p, u in providers.items()
             ],
             "days": [{"day": f"{a['month']}-{d:02d}", "cost_usd": str(total / 4)} for d in range(1, 5)],

@@ -241,11 +241,13 @@ def test_an_integration_disabled_and_enabled_shows_both_in_the_audit_view(page: 
 def test_spend_charts_the_month_against_the_budget_in_brl_and_usd(page: Page) -> None:
     go(page, "spend")
     chart = page.get_by_test_id("spend-chart")
-    expect(chart.locator("line[data-budget='40.00']")).to_have_count(1)
+    expect(chart.locator("line[data-budget='40.000000000']")).to_have_count(1)
     expect(chart.locator("rect")).to_have_count(4)  # total + anthropic, openai, gemini
     expect(chart).to_contain_text("US$ 7.27")  # openai's two models, added as decimals
     expect(page.locator("main")).to_contain_text("US$ 26.77")
-    expect(page.locator("main")).to_contain_text("R$ 145.42")
+    expect(page.locator("main")).to_contain_text("R$ 145.42")  # 145.417317 rounded for display
+    zero = page.get_by_role("row").filter(has_text="gemini-embedding")
+    expect(zero).to_contain_text("0.00")  # the API's "0E-9"
     shot(page, "spend")
 
 

@@ -12,6 +12,7 @@
   var eventFilters = {};
   var auditFilters = {};
   var pollTimer = null;
+  var currentOrg = null;  // the org last chosen on any screen
 
   // ---- DOM helpers -------------------------------------------------------------------------
   function h(tag, attrs) {
@@ -79,19 +80,35 @@
       Array.prototype.forEach.call(tr.children, function (cell, i) { if (names[i]) cell.setAttribute("data-label", names[i]); });
     });
   }
-  // Exact sum of decimal strings (money is never added as floats): "6.75" + "0.52" = "7.27".
+  // Money arrives as decimal text ("0.750000000", even "0E-9"); it is added and rounded exactly
+  // (BigInt), never as floats.
+  function parseDec(text) {
+    var m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(String(text).trim());
+    if (!m) return null;
+    var frac = m[3] || "", exp = parseInt(m[4] || "0", 10), digits = (m[2] || "0") + frac, scale = frac.length - exp;
+    if (scale < 0) { digits += "0".repeat(-scale); scale = 0; }
+    var v = BigInt(digits);
+    return { v: m[1] ? -v : v, scale: scale };
+  }
+  function rescale(d, scale) { return d.v * BigInt(10) ** BigInt(scale - d.scale); }
+  function decText(v, scale) {
+    var neg = v < 0, t = (neg ? -v : v).toString().padStart(scale + 1, "0");
+    return (neg ? "-" : "") + (scale ? t.slice(0, -scale) + "." + t.slice(-scale) : t);
+  }
   function addDecimals(values) {
-    var scale = 0;
-    values.forEach(function (v) { var f = String(v).split(".")[1] || ""; scale = Math.max(scale, f.length); });
-    var total = values.reduce(function (acc, v) {
-      var parts = String(v).split(".");
-      var neg = parts[0].charAt(0) === "-";
-      var digits = BigInt(parts[0].replace("-", "") + (parts[1] || "").padEnd(scale, "0"));
-      return acc + (neg ? -digits : digits);
-    }, BigInt(0));
-    var neg = total < 0;
-    var text = (neg ? -total : total).toString().padStart(scale + 1, "0");
-    return (neg ? "-" : "") + (scale ? text.slice(0, -scale) + "." + text.slice(-scale) : text);
+    var ds = values.map(parseDec).filter(Boolean);
+    var scale = Math.max.apply(null, [0].concat(ds.map(function (d) { return d.scale; })));
+    return decText(ds.reduce(function (acc, d) { return acc + rescale(d, scale); }, BigInt(0)), scale);
+  }
+  function money(text) {  // two places, half away from zero
+    if (text === null || text === undefined) return "—";
+    var d = parseDec(text);
+    if (!d) return String(text);
+    if (d.scale <= 2) return decText(rescale(d, 2), 2);
+    var unit = BigInt(10) ** BigInt(d.scale - 2), neg = d.v < 0, abs = neg ? -d.v : d.v;
+    var q = abs / unit;
+    if ((abs % unit) * BigInt(2) >= unit) q += BigInt(1);
+    return decText(neg ? -q : q, 2);
   }
   function field(id, labelText, control) {
     control.id = id;
@@ -142,13 +159,18 @@
     if (!orgsCache) orgsCache = api("GET", "/orgs").then(function (d) { return d.orgs || []; }, function (e) { orgsCache = null; throw e; });
     return orgsCache;
   }
-  function orgSelect(id, value, anyLabel) {
+  // An org picker: the given org, else the one last chosen, else (unless "any" is allowed) the first.
+  function orgSelect(id, value, anyLabel, anyAllowed) {
     var el = h("select", { id: id, "data-testid": "filter-org_id" });
-    if (anyLabel) el.appendChild(h("option", { value: "", text: anyLabel }));
+    el.appendChild(h("option", { value: "", text: anyLabel }));
+    el.addEventListener("change", function () { if (el.value) currentOrg = el.value; });
     orgs().then(function (list) {
+      var want = value || (anyAllowed ? null : currentOrg);
+      if (!want && !anyAllowed && list.length) want = list[0].org_id;
       list.forEach(function (o) {
-        el.appendChild(h("option", { value: o.org_id, text: o.name ? o.name + " (" + o.org_id + ")" : o.org_id, selected: o.org_id === value }));
+        el.appendChild(h("option", { value: o.org_id, text: o.name ? o.name + " (" + o.org_id + ")" : o.org_id, selected: o.org_id === want }));
       });
+      if (el.value) currentOrg = el.value;
       el.dispatchEvent(new Event("orgs-loaded"));
     }, fail);
     return el;
@@ -403,7 +425,6 @@
       }));
     });
     org.addEventListener("orgs-loaded", function () {
-      if (!org.value && org.options.length === 2) org.selectedIndex = 1;
       if (org.value) load(false);
       else note.textContent = "Choose an org to list its events.";
     });
@@ -573,7 +594,7 @@
       }, fail);
     }
     org.addEventListener("change", load);
-    org.addEventListener("orgs-loaded", function () { if (org.options.length > 1 && !org.value) org.selectedIndex = 1; load(); });
+    org.addEventListener("orgs-loaded", load);
   }
   function integrationRow(i, reload) {
     var base = "/integrations/" + encodeURIComponent(i.org_id) + "/" + encodeURIComponent(i.provider) + "/";
@@ -642,21 +663,21 @@
         clear(body);
         add(body, [
           h("div", { class: "cards" },
-            h("div", { class: "card" }, "Total USD", h("b", { text: "US$ " + d.total_usd })),
-            h("div", { class: "card" }, "Total BRL", h("b", { text: "R$ " + d.total_brl })),
-            h("div", { class: "card" }, "Budget", h("b", { text: d.budget_usd === null || d.budget_usd === undefined ? "none set" : "US$ " + d.budget_usd })),
+            h("div", { class: "card" }, "Total USD", h("b", { text: "US$ " + money(d.total_usd) })),
+            h("div", { class: "card" }, "Total BRL", h("b", { text: "R$ " + money(d.total_brl) })),
+            h("div", { class: "card" }, "Budget", h("b", { text: d.budget_usd === null || d.budget_usd === undefined ? "none set" : "US$ " + money(d.budget_usd) })),
             h("div", { class: "card" }, "USD→BRL", h("b", { text: dash(d.usd_brl_rate) }))),
           spendChart(d),
           h("h3", { text: "By provider and model" }),
           table(["Provider", "Model", "Calls", "USD", "BRL"], (d.lines || []).map(function (l) {
-            return h("tr", null, h("th", { scope: "row", text: l.provider }), h("td", { text: l.model }), h("td", { text: l.calls }), h("td", { text: l.cost_usd }), h("td", { text: l.cost_brl }));
+            return h("tr", null, h("th", { scope: "row", text: l.provider }), h("td", { text: l.model }), h("td", { text: l.calls }), h("td", { text: money(l.cost_usd) }), h("td", { text: money(l.cost_brl) }));
           }))]);
         say("Spend of " + d.org_id + " for " + d.month + " loaded");
       }, fail);
     }
     org.addEventListener("change", load);
     month.addEventListener("change", load);
-    org.addEventListener("orgs-loaded", function () { if (org.options.length > 1 && !org.value) org.selectedIndex = 1; load(); });
+    org.addEventListener("orgs-loaded", load);
   }
   function spendChart(d) {
     // Month to date per provider against the budget (USD). Numbers are used for geometry only;
@@ -665,14 +686,14 @@
     (d.lines || []).forEach(function (l) { (byProvider[l.provider] = byProvider[l.provider] || []).push(l.cost_usd); });
     var bars = Object.keys(byProvider).map(function (p) {
       var text = addDecimals(byProvider[p]);
-      return { name: p, value: Number(text), text: text };
+      return { name: p, value: Number(text), text: text };  // Number: bar length only
     });
-    bars.unshift({ name: "total", value: Number(d.total_usd), text: d.total_usd, total: true });
-    var budget = d.budget_usd === null || d.budget_usd === undefined ? null : Number(d.budget_usd);
+    bars.unshift({ name: "total", value: Number(addDecimals([d.total_usd])), text: d.total_usd, total: true });
+    var budget = d.budget_usd === null || d.budget_usd === undefined ? null : Number(addDecimals([d.budget_usd]));
     var max = Math.max.apply(null, bars.map(function (b) { return b.value; }).concat([budget || 0, 0.01]));
     var W = 720, L = 110, R = 90, row = 28, T = 10, H = T + bars.length * row + 24;
     var svg = s("svg", { class: "chart", viewBox: "0 0 " + W + " " + H, role: "img", "data-testid": "spend-chart",
-      "aria-label": "Spend in USD by provider, total US$ " + d.total_usd + (budget === null ? ", no budget" : " of a US$ " + d.budget_usd + " budget") });
+      "aria-label": "Spend in USD by provider, total US$ " + money(d.total_usd) + (budget === null ? ", no budget" : " of a US$ " + money(d.budget_usd) + " budget") });
     add(svg, s("title", { text: "Spend against budget" }));
     function x(v) { return L + v / max * (W - L - R); }
     bars.forEach(function (b, i) {
@@ -680,11 +701,11 @@
       var over = budget !== null && b.total && b.value > budget;
       add(svg, s("text", { x: L - 6, y: y + 17, "text-anchor": "end", text: b.name }));
       add(svg, s("rect", { x: L, y: y + 4, height: 18, width: Math.max(1, x(b.value) - L).toFixed(1), fill: over ? "#b3141b" : b.total ? "#13233a" : "#0b5cad", "data-provider": b.name }));
-      add(svg, s("text", { x: x(b.value) + 4, y: y + 17, text: "US$ " + b.text }));
+      add(svg, s("text", { x: x(b.value) + 4, y: y + 17, text: "US$ " + money(b.text) }));
     });
     if (budget !== null) {
       add(svg, s("line", { x1: x(budget), x2: x(budget), y1: T, y2: H - 20, stroke: "#7a4d00", "stroke-width": 2, "stroke-dasharray": "5 3", "data-budget": d.budget_usd }));
-      add(svg, s("text", { x: x(budget), y: H - 6, "text-anchor": "middle", text: "budget US$ " + d.budget_usd }));
+      add(svg, s("text", { x: x(budget), y: H - 6, "text-anchor": "middle", text: "budget US$ " + money(d.budget_usd) }));
     }
     return svg;
   }
@@ -728,13 +749,13 @@
     }
     form.addEventListener("submit", function (ev) { ev.preventDefault(); busy(apply, load(false)); });
     more.addEventListener("click", function () { busy(more, load(true)); });
-    org.addEventListener("orgs-loaded", function () { if (org.options.length > 1 && !org.value) org.selectedIndex = 1; load(false); });
+    org.addEventListener("orgs-loaded", function () { load(false); });
   }
 
   // ---- Issues ---------------------------------------------------------------------------------
   function renderIssues() {
     var status = select(["", "open", "acknowledged", "resolved"], "open", { "data-testid": "filter-status" });
-    var org = orgSelect("is-org", null, "All orgs");
+    var org = orgSelect("is-org", null, "All orgs", true);
     var body = h("div");
     add(view, [heading("Issues"), h("div", { class: "filters" }, field("is-status", "Status", status), field("is-org", "Org", org)), body]);
     function load() {
