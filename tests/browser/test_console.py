@@ -35,7 +35,7 @@ LAUNCH_ARGS = [
 ]  # fmt: skip
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 SECRET = "evo-secret-apikey-4242"
-DOCS_SHOTS = {"health", "events", "event-detail", "integrations", "spend"}
+DOCS_SHOTS = {"health-latency", "events", "event-detail", "integrations", "spend"}
 
 
 @pytest.fixture(scope="module")
