@@ -306,7 +306,7 @@
           return h("tr", { "data-testid": "health-row", "data-provider": r.provider, "data-org": r.org_id, "data-status": r.status, class: r.status === "unhealthy" ? "bad" : null },
             h("td", { text: r.org_id }), h("th", { scope: "row", text: r.provider }),
             h("td", null, badge(r.status), r.error ? h("div", { class: "muted", text: r.error }) : null),
-            h("td", { text: r.latency_ms === null || r.latency_ms === undefined ? "—" : r.latency_ms + " ms" }),
+            h("td", { text: r.latency_ms === null || r.latency_ms === undefined ? "—" : Math.round(r.latency_ms) + " ms" }),
             h("td", null, r.breaker ? badge(r.breaker) : "—"),
             h("td", null, quotas.length ? quotas : "—"), h("td", null, tok), h("td", { text: when(r.checked_at) }), h("td", null, hist));
         })));
