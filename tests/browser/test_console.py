@@ -205,6 +205,18 @@ def test_a_dead_lettered_message_is_redriven(page: Page, hub: FakeHub) -> None:
     expect(page.locator("#status")).to_have_text("Redrove 1 message(s) from InboundEventsDLQ")
     assert [m["message_id"] for m in hub.redriven] == [message_id]
 
+    # Redrive all: every message of the queue, not only those browsed
+    for n in range(3):
+        hub.dead_letter("OutboundOperationsDLQ", {"operation": "EmailSend", "n": n})
+    page.get_by_test_id("nav-health").click()
+    go(page, "dlq")
+    outbound = page.locator("[data-testid=dlq-row][data-name=OutboundOperationsDLQ]")
+    expect(outbound).to_have_attribute("data-depth", "3")
+    outbound.get_by_test_id("dlq-redrive-all").click()
+    expect(outbound).to_have_attribute("data-depth", "0")
+    expect(page.locator("#status")).to_have_text("Redrove 3 message(s) from OutboundOperationsDLQ")
+    assert len(hub.redriven) == 4
+
 
 def test_an_integration_disabled_and_enabled_shows_both_in_the_audit_view(page: Page, hub: FakeHub) -> None:
     go(page, "integrations")
@@ -224,6 +236,17 @@ def test_an_integration_disabled_and_enabled_shows_both_in_the_audit_view(page: 
     resend.get_by_test_id("integration-enable").click()
     expect(resend).to_have_attribute("data-status", "connected")
 
+    # Test now, reconnect (the OAuth consent link) and rotate, each answered on the page
+    stripe = page.locator("[data-testid=integration-row][data-provider=stripe]")
+    stripe.get_by_role("button", name="Test stripe now").click()
+    expect(page.locator("#status")).to_have_text("stripe test: ok")
+    expect(stripe).to_contain_text("ok (120 ms)")
+    stripe.get_by_role("button", name="Reconnect stripe").click()
+    consent = stripe.get_by_role("link", name="open the provider's consent page")
+    expect(consent).to_have_attribute("href", re.compile(r"^https://auth\.stripe\.example/authorize\?state="))
+    stripe.get_by_role("button", name="Rotate credentials of stripe").click()
+    expect(page.locator("#status")).to_have_text("stripe rotated (provider_api, webhook secret too)")
+
     go(page, "audit")
     disabled = page.locator("[data-testid=audit-row][data-action=integration_disabled]")
     enabled = page.locator("[data-testid=audit-row][data-action=integration_enabled]")
@@ -235,7 +258,14 @@ def test_an_integration_disabled_and_enabled_shows_both_in_the_audit_view(page: 
     # Newest first: the enable came after the disable
     actions = page.get_by_test_id("audit-row").evaluate_all("rows => rows.map(r => r.dataset.action)")
     assert actions.index("integration_enabled") < actions.index("integration_disabled")
+    assert {"integration_tested", "credentials_rotated"} <= set(actions)
     shot(page, "audit")
+
+    # Filtered by action
+    page.get_by_test_id("filter-action").fill("credentials_rotated")
+    page.get_by_test_id("apply-filters").click()
+    expect(page.get_by_test_id("audit-row")).to_have_count(1)
+    expect(page.get_by_test_id("audit-row")).to_have_attribute("data-action", "credentials_rotated")
 
 
 def test_spend_charts_the_month_against_the_budget_in_brl_and_usd(page: Page) -> None:
