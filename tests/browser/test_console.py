@@ -291,6 +291,18 @@ def test_issues_group_failures_and_can_be_acknowledged(page: Page, hub: FakeHub)
     assert hub.issues[("demo", "stripe", "ProviderTimeoutError")]["status"] == "acknowledged"
 
 
+def test_the_keyboard_skips_to_the_content_and_opens_a_screen(page: Page) -> None:
+    go(page, "issues")
+    page.locator(".skip").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url.endswith("#/issues")
+    page.get_by_test_id("nav-audit").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-title")).to_be_focused()
+    expect(page.locator("#view-title")).to_have_text("Audit trail")
+
+
 def test_the_console_fits_a_phone_and_ran_without_errors(page: Page, page_errors: list[str]) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     go(page, "health")

@@ -786,6 +786,10 @@
 
   // ---- Boot -----------------------------------------------------------------------------------
   document.getElementById("logout").addEventListener("click", logout);
+  document.querySelector(".skip").addEventListener("click", function (ev) {  // not a hash route
+    ev.preventDefault();
+    document.getElementById("main").focus();
+  });
   window.addEventListener("hashchange", route);
   cognitoReturn().then(function (signedIn) {
     if (signedIn || sessionStorage.getItem(KEY)) start(); else showLogin();
