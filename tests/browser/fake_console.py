@@ -271,7 +271,10 @@ class FakeHub:
             for key in ("provider", "type", "status", "direction"):
                 if f.get(key) and e[key] != f[key]:
                     return False
-            return not ((f.get("from") and e["at"] < f["from"]) or (f.get("to") and e["at"] > f["to"]))
+            at = datetime.fromisoformat(e["at"])
+            early = bool(f.get("from")) and at < datetime.fromisoformat(f["from"])
+            late = bool(f.get("to")) and at > datetime.fromisoformat(f["to"])
+            return not (early or late)
 
         return sorted((e for e in self.events if keep(e)), key=lambda e: e["at"], reverse=True)
 

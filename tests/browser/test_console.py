@@ -65,7 +65,7 @@ def page_errors() -> list[str]:
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, base_url: str, hub: FakeHub, page_errors: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block", timezone_id="UTC")
     opened = context.new_page()
     opened.set_default_timeout(10_000)
     opened.on("pageerror", lambda exc: page_errors.append(str(exc)))
@@ -186,6 +186,17 @@ def test_a_filtered_replay_job_reports_its_counts(page: Page, hub: FakeHub) -> N
     expect(job.get_by_test_id("replay-counts")).to_have_text("matched 61, replayed 60, skipped 1, failed 0")
     assert all(e["status"] == "delivered" for e in hub.events if e["provider"] == "stripe")
     shot(page, "replays")
+
+    # An archive window replays too (requests whose events never reached the bus); the page
+    # sends the window as UTC instants
+    page.get_by_test_id("archive-provider").fill("evolution")
+    page.get_by_test_id("archive-from").fill("2026-11-20T15:00")
+    page.get_by_test_id("archive-to").fill("2026-11-20T16:00")
+    page.get_by_role("button", name="Replay archived requests").click()
+    archive_job = page.get_by_test_id("replay-job").first
+    expect(archive_job).to_contain_text('"from":"2026-11-20T15:00:00.000Z"')
+    expect(archive_job).to_have_attribute("data-state", "done")
+    expect(archive_job.get_by_test_id("replay-counts")).to_have_text("matched 1, replayed 0, skipped 1, failed 0")
 
 
 def test_a_dead_lettered_message_is_redriven(page: Page, hub: FakeHub) -> None:
