@@ -59,6 +59,17 @@ PYTEST_WORKERS ?= 2
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; Playwright's own
+# browser download is never used. Installed here when missing (CI runs as root); a developer
+# without root and without chromium sees the browser tests skipped with that reason.
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	elif [ -n "$$CI" ]; then echo "chromium is missing and CI needs it: apt-get install -y chromium as root" >&2; exit 1; \
+	else echo "chromium is missing: the browser tests will be skipped (apt-get install -y chromium)" >&2; fi
+unit: browser
+
 $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
