@@ -92,7 +92,8 @@ def test_each_send_is_in_the_event_log_with_its_provider_calls_once(fn: Any, hub
         "/message/sendText/somos-principal",
         201,
     )
-    assert sent.request is not None and sent.request["to"] == "[masked]" and sent.request["text"] == "Oi"
+    assert sent.request is not None and sent.request["to"] == sent.request["text"] == "[masked]"
+    assert sent.request["org_id"] == "demo" and sent.request["idempotency_key"] == "log-1"
     assert sent.response is not None and sent.response["message_id"] == "BAE5F00D"
     failed = eventlog.get_event(page.items[0].record_id)
     assert failed is not None and failed.error_class == "InvalidRequestError" and failed.calls[0].status == 400

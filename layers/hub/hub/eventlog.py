@@ -186,10 +186,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# Recipients and senders: masked whatever their shape (a bare local number "11987654321" has none
-# hub.masking recognises), on top of hub.masking's keys and shapes.
+# Recipients, senders, names and message content: masked whatever their shape (a bare local number
+# "11987654321" has none hub.masking recognises), on top of hub.masking's keys and shapes. The
+# console shows the raw request from the archive (which ContactErase erases), not from here.
 _ADDRESS_KEYS = frozenset(
     {"to", "from", "from_address", "to_address", "recipient", "recipients", "number", "cc", "bcc"}
+    | {"text", "caption", "subject", "html", "from_name", "name", "reply_to"}
 )
 
 
