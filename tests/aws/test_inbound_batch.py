@@ -163,6 +163,9 @@ def test_a_redelivery_while_the_crashed_lease_holds_waits(receiver: Any, hub_aws
     # Then it fails (retried after the lease), and nothing is published
     assert len(result["batchItemFailures"]) == 1
     assert bus_events(hub_aws, tap) == []
+    # and the event log neither lists a failure nor opens an issue: the lease holder records its outcome
+    assert eventlog.query_events(EventQuery(org_id="acme")).items == []
+    assert eventlog.list_issues() == []
 
 
 def test_a_message_cannot_write_an_archive_outside_its_events_raw_ref(receiver: Any, hub_aws: HubAws, tap: str) -> None:

@@ -39,7 +39,7 @@ from hub.aws import aws_client
 from hub.batch import process_sqs_batch
 from hub.bus import EVENT_SOURCE, put_events
 from hub.config import get_settings
-from hub.errors import InvalidRequestError, ProviderUnavailableError
+from hub.errors import InvalidRequestError, ProviderUnavailableError, RequestInProgressError
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
@@ -385,7 +385,8 @@ class InboundBatch:
         try:
             pending = self._handle(record)
         except BaseException as exc:
-            if event is not None:
+            # Not while another consumer holds the event: that one records its outcome.
+            if event is not None and not isinstance(exc, RequestInProgressError):
                 self.outcomes.append((event, "failed", exc))
             raise
         if pending is None and event is not None:
