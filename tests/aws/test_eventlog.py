@@ -302,3 +302,16 @@ def test_a_rejected_webhook_is_recorded_after_its_archive(hub_aws: HubAws) -> No
     assert (detail.direction, detail.provider, detail.error_class) == ("inbound", "evolution", "WebhookRejected")
     assert detail.error_message and "not valid JSON" in detail.error_message
     assert [i.error_class for i in eventlog.list_issues(org_id="acme")] == ["WebhookRejected"]
+
+
+def test_one_event_processed_alone_is_recorded_delivered_then_its_copy_as_an_attempt(hub_aws: HubAws) -> None:
+    from hub.inbound import process_inbound_event
+
+    # Given an event processed on its own (as PaymentsPendingSync does), then a copy of it
+    event = inbound("alone-1", T0).model_copy(update={"type": "contact.opted_in", "data": {"channel": "whatsapp"}})
+    process_inbound_event(event)
+    process_inbound_event(event)
+    # Then one record, delivered, with both attempts
+    detail = eventlog.get_event("alone-1")
+    assert detail is not None and detail.status == "delivered"
+    assert [a.outcome for a in detail.attempts] == ["delivered", "duplicate"]
