@@ -47,6 +47,7 @@ RETENTION = timedelta(days=35)  # the delivery ledger's (hub.webhooks.delivery)
 DEFAULT_RANGE = timedelta(days=30)
 _MAX_QUERIES = 12  # DynamoDB calls per page at most; a page may come back short, with a cursor
 _MAX_JSON = 32_000  # characters of a stored document (an item is at most 400 KB)
+_MAX_CALLS = 100  # provider calls kept on one outbound record (a long pagination keeps its first 100)
 _NAME = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
 
@@ -446,7 +447,7 @@ def record_outbound(
             "type": operation,
             "request": _json(dict(request)) if request is not None else None,
             "response": _json(dict(response)) if response is not None else None,
-            "calls": json.dumps([c.model_dump(mode="json") for c in calls]),
+            "calls": json.dumps([c.model_dump(mode="json") for c in calls[:_MAX_CALLS]]),
             "error_class": _error_class(error),
             "error_message": message,
         }
