@@ -91,6 +91,8 @@ bench: $(VENV)/.bench-installed
 	@# What Sentry adds to a cold start (reports on vs off, same run; docs/observability.md).
 	$(BIN)/python -m bench.errortracking --runs 5
 	$(BIN)/python -m bench.analytics_sinks --runs 5
+	@# The console's event list: first and second page for an org with 100,000 events vs one with 1,000 (same table).
+	$(BIN)/python -m bench.console_events
 
 ## sam build without a container (pure-Python and wheel dependencies only).
 build: $(SAM_STAMP)

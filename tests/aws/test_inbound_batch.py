@@ -12,6 +12,8 @@ from typing import Any
 import botocore.client
 import pytest
 
+from hub import eventlog
+from hub.eventlog import EventQuery
 from hub.webhooks import delivery
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import bus_events, counted_aws_calls, take_queued
@@ -63,7 +65,10 @@ def test_a_batch_is_archived_claimed_published_and_marked_in_batched_calls(
     assert aws_calls["PutEvents"] == aws_calls["BatchWriteItem"] == 1
     assert aws_calls["PutItem"] == 10
     assert aws_calls["TransactWriteItems"] == 0
-    assert aws_calls["UpdateItem"] == 10  # the contacts' last inbound (one per message)
+    # the contacts' last inbound (one per message), and each event's record in the event log
+    # (one per event, side by side: hub.eventlog, a record is updated on a retry, not duplicated)
+    assert aws_calls["UpdateItem"] == 10 + 10
+    assert {eventlog.get_event(e["detail"]["event_id"]).status for e in published} == {"delivered"}  # type: ignore[union-attr]
     assert aws_calls["PutObject"] == 10
 
 
@@ -98,6 +103,15 @@ def test_a_record_whose_bus_entry_is_refused_fails_alone_and_its_retry_publishes
     assert sorted(e["detail"]["event_id"] for e in bus_events(hub_aws, tap)) == sorted(
         json.loads(r["body"])["event_id"] for r in batch["Records"]
     )
+    # and the event log shows the refused event's two attempts on its one record (the console's view)
+    detail = eventlog.get_event(refused[0])
+    assert detail is not None and detail.status == "delivered"
+    assert [(a.outcome, a.error_class) for a in detail.attempts] == [
+        ("failed", "ProviderUnavailableError"),
+        ("delivered", None),
+    ]
+    [issue] = eventlog.list_issues(org_id="acme")
+    assert (issue.provider, issue.error_class, issue.count) == ("evolution", "ProviderUnavailableError", 1)
 
 
 def test_a_batch_with_a_delivered_copy_publishes_only_the_new_events(receiver: Any, hub_aws: HubAws, tap: str) -> None:
@@ -110,6 +124,10 @@ def test_a_batch_with_a_delivered_copy_publishes_only_the_new_events(receiver: A
     # Then the new events are published and the delivered one skipped (its archive still written)
     assert old not in {e["detail"]["event_id"] for e in bus_events(hub_aws, tap)}
     assert len(hub_aws.archived_keys()) == 3
+    # and the event log lists the skipped copy as a duplicate, the new ones as delivered
+    statuses = {e.record_id: e.status for e in eventlog.query_events(EventQuery(org_id="acme")).items}
+    assert sorted(statuses.values()) == ["delivered", "delivered", "duplicate"]
+    assert statuses[old] == "duplicate"
 
 
 def test_a_consumer_that_crashed_after_archiving_is_safe_to_redeliver(
@@ -145,6 +163,9 @@ def test_a_redelivery_while_the_crashed_lease_holds_waits(receiver: Any, hub_aws
     # Then it fails (retried after the lease), and nothing is published
     assert len(result["batchItemFailures"]) == 1
     assert bus_events(hub_aws, tap) == []
+    # and the event log neither lists a failure nor opens an issue: the lease holder records its outcome
+    assert eventlog.query_events(EventQuery(org_id="acme")).items == []
+    assert eventlog.list_issues() == []
 
 
 def test_a_message_cannot_write_an_archive_outside_its_events_raw_ref(receiver: Any, hub_aws: HubAws, tap: str) -> None:

@@ -44,7 +44,7 @@ def _written_actions() -> set[str]:
 def _documented_actions() -> dict[str, bool]:
     text = (ROOT / "docs" / "integrations.md").read_text(encoding="utf-8")
     section = re.split(r"^## Audit$", text, maxsplit=1, flags=re.M)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `([a-z_]+)` \|.*\| ([^|]*) \|$", section, flags=re.M)
+    rows = re.findall(r"^\| `([a-z_.]+)` \|.*\| ([^|]*) \|$", section, flags=re.M)
     return {name: sensitive.strip().startswith("**yes**") for name, sensitive in rows}
 
 

@@ -270,6 +270,9 @@ class Settings(BaseModel):
     # the Lambda runtime); unset outside Lambda (tests, scripts) = no per-function dimension set.
     function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
+    # ----- Event log (hub.eventlog; docs/events.md "Event log") -----
+    event_log_table: str | None = Field(None, alias="EVENT_LOG_TABLE")
+
     # ----- Google Calendar (hub.calendar; docs/calendar.md) -----
     calendar_table: str | None = Field(None, alias="CALENDAR_TABLE")
     # CalendarSync's FIFO queue (one group per org + calendar: one sync at a time).

@@ -154,3 +154,8 @@ class SyncTokenExpiredError(InvalidRequestError):
     def __init__(self, message: str, **kwargs: Any) -> None:
         kwargs.setdefault("code", "sync_token_expired")
         super().__init__(message, **kwargs)
+
+
+class NotFoundError(HubError):
+    """What the caller named does not exist (an operator console's issue, record or job): 404.
+    Never retried."""

@@ -34,11 +34,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from hub import eventlog
 from hub.aws import aws_client
 from hub.batch import process_sqs_batch
 from hub.bus import EVENT_SOURCE, put_events
 from hub.config import get_settings
-from hub.errors import InvalidRequestError, ProviderUnavailableError
+from hub.errors import InvalidRequestError, ProviderUnavailableError, RequestInProgressError
 from hub.events import EmailEventData, HubEvent, InboundMessage, MessageStatusData
 from hub.messaging import contacts, records
 from hub.messaging.records import MessageState
@@ -209,11 +210,13 @@ def process_inbound_event(event: HubEvent) -> None:
     state, token = delivery.claim(event.event_id)
     if state == "delivered":
         _log_duplicate(event)
+        eventlog.record_inbound(event, "duplicate")
         return
     try:
         publish_to_bus([event, *apply_effects(event)])
-    except BaseException:
+    except BaseException as exc:
         _release(event.event_id, token)
+        eventlog.record_inbound(event, "failed", error=exc)
         raise
     try:
         delivery.mark_delivered(event.event_id)
@@ -221,6 +224,7 @@ def process_inbound_event(event: HubEvent) -> None:
         # Without the mark a later redelivery is enqueued and published again (at least once).
         logger.exception("delivery_mark_failed", extra={"event_id": event.event_id})
     _log_processed(event)
+    eventlog.record_inbound(event, "delivered")
 
 
 # ----- a batch of queue records ---------------------------------------------------------------------------------
@@ -307,6 +311,8 @@ class InboundBatch:
         self.claims: dict[str, tuple[delivery.Claim, str] | Exception] = {}
         self.taken: set[str] = set()
         self.plan: dict[str, _Plan] = {}
+        # Each event's outcome for the event log (hub.eventlog), written at the end of the batch.
+        self.outcomes: list[tuple[HubEvent, str, BaseException | None]] = []
 
     def prepare(self, records: list[dict[str, Any]]) -> None:
         carried: list[tuple[str, str, str]] = []
@@ -375,6 +381,19 @@ class InboundBatch:
             self.archive_errors[message_id] = exc
 
     def handle(self, record: SQSRecord) -> _Pending | None:
+        event = self.plan[record.message_id].event
+        try:
+            pending = self._handle(record)
+        except BaseException as exc:
+            # Not while another consumer holds the event: that one records its outcome.
+            if event is not None and not isinstance(exc, RequestInProgressError):
+                self.outcomes.append((event, "failed", exc))
+            raise
+        if pending is None and event is not None:
+            self.outcomes.append((event, "duplicate", None))
+        return pending
+
+    def _handle(self, record: SQSRecord) -> _Pending | None:
         plan = self.plan[record.message_id]
         event = plan.event
         if plan.archive_failed:
@@ -416,6 +435,11 @@ class InboundBatch:
             logger.exception("delivery_mark_failed", extra={"event_ids": [e.event_id for e in delivered]})
         for event in delivered:
             _log_processed(event)
+        self.outcomes += [
+            (item.event, "failed" if i in errors else "delivered", errors.get(i)) for i, item in enumerate(pending)
+        ]
+        # Side by side on the batch's pool; a log write that fails is counted, never fails a record.
+        eventlog.record_inbound_many(self.outcomes, executor=_pool())
         outcome = {id(item): errors.get(i) for i, item in enumerate(pending)}
         return [outcome.get(id(r)) if isinstance(r, _Pending) else None for r in results]
 

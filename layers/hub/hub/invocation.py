@@ -52,7 +52,7 @@ def operation_handler(
 
     ``on_invalid(payload, error)`` runs when the payload fails validation (TransferCreate audits
     those refusals too), before the error propagates."""
-    from hub import idempotency, orgs
+    from hub import eventlog, idempotency, orgs
     from hub.observability import lambda_handler
 
     @lambda_handler
@@ -64,6 +64,18 @@ def operation_handler(
                 orgs.check_org_id(event.get("org_id"))
             else:
                 orgs.require_org(event.get("org_id"))
+        # The event log's outbound record (hub.eventlog): the provider calls this run makes.
+        with eventlog.collecting_calls() as calls:
+            try:
+                result = run_keyed(event, context)
+            except BaseException as exc:
+                _record(operation, event, None, exc, calls)
+                raise
+            if calls:  # an answer replayed from the idempotency store called no provider
+                _record(operation, event, result, None, calls)
+            return result
+
+    def run_keyed(event: Any, context: Any) -> dict[str, Any]:
         resend = False
         if isinstance(event, Mapping) and "resend" in event:
             resend_value = event["resend"]
@@ -89,3 +101,30 @@ def operation_handler(
         )
 
     return handler
+
+
+def _record(
+    operation: str,
+    payload: Any,
+    result: Mapping[str, Any] | None,
+    error: BaseException | None,
+    calls: list[Any],
+) -> None:
+    """One outbound record: the payload and result masked by hub.eventlog; the provider the last
+    call went to (or the error's), status ``unknown`` for an OutcomeUnknownError."""
+    from hub import eventlog
+    from hub.errors import HubError
+
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("org_id"), str):
+        return  # refused before it named a registered org: nobody's record
+    provider = error.provider if isinstance(error, HubError) and error.provider else None
+    eventlog.record_outbound(
+        operation,
+        payload["org_id"],
+        status=eventlog.outbound_status(error),
+        provider=provider or (calls[-1].provider if calls else None),
+        request={k: v for k, v in payload.items() if k != "resend"},
+        response=result,
+        error=error,
+        calls=calls,
+    )

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub import errortracking
+from hub import errortracking, eventlog
 from hub.config import get_settings
 from hub.credentials import get_provider_secret, validate_org_id
 from hub.errors import (
@@ -119,7 +119,11 @@ def _receive(spec: WebhookSpec, request: RawWebhook) -> WebhookResult:
         raise
     if isinstance(outcome, WebhookResult):
         # Nothing to publish, but what was authenticated is kept for a replay after a fix.
-        return outcome if _archive_or_log(spec, request, raw_ref) else _archive_failed()
+        if not _archive_or_log(spec, request, raw_ref):
+            return _archive_failed()
+        if outcome.status_code == 400:  # archived: the console lists it (replayable after a fix)
+            eventlog.record_rejected(spec.provider, request.org_id, raw_ref, str(outcome.body.get("message", "")))
+        return outcome
 
     # 3. Enqueue. One event (the usual case): its message carries the archive document, and the
     # consumer writes it to S3 before it processes the event — one AWS call for the receiver.

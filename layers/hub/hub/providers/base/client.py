@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from pydantic import BaseModel, BeforeValidator, SecretStr
 
+from hub import eventlog, outcomes
 from hub import metrics as provider_metrics
-from hub import outcomes
 from hub.config import get_settings
 from hub.credentials import get_provider_secret, parse_secret
 from hub.errors import (
@@ -871,6 +871,9 @@ class ProviderClient(ABC):
         error: str | None = None,
     ) -> None:
         # Path only: query strings can carry api keys (SerpAPI, Google) and are never logged.
+        duration_ms = (time.perf_counter() - started) * 1000
+        # The operation's event log record lists its calls (hub.eventlog; operation_handler collects).
+        eventlog.note_call(self.provider, method, path, status, duration_ms, error)
         logger.info(
             "provider_call",
             extra={
@@ -878,7 +881,7 @@ class ProviderClient(ABC):
                 "method": method,
                 "path": path.split("?", 1)[0],
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": round(duration_ms, 1),
                 "provider_request_id": request_id,
                 "error": error,
             },
