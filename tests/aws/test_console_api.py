@@ -19,11 +19,13 @@ from hub.ai.spend import record_spend
 from hub.config import get_settings
 from hub.console import auth, replay
 from hub.health import HealthReport, ServiceHealth, record_report
+from hub.integrations import records
 from hub.webhooks.replay import archived_keys
 from tests.aws.conftest import HubAws
 from tests.aws.console_fakes import FakeEventLog, inbound
 from tests.aws.inbound_queue import consume
 from tests.aws.test_webhook_evolution import SECRET, payload, post
+from tests.conftest import ServedSandboxes
 from tests.helpers import FakeLambdaContext, api_event, load_function
 
 
@@ -173,6 +175,11 @@ def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy
     script = console.call("GET", "/console/static/console.js")
     assert script.status == 200 and script.headers["Content-Type"].startswith("text/javascript")
     assert console.call("GET", "/console/static/app.py").status == 404
+    assert console.call("GET", "/console/api/nothing-here").status == 401  # unknown or not: log in first
+    console.login()
+    nothing = console.call("GET", "/console/api/nothing-here")
+    assert (nothing.status, nothing.body["error"]) == (404, "not_found")
+    assert nothing.headers["Cache-Control"] == "no-store"
 
 
 # ----- events, retry, replay ----------------------------------------------------------------------
@@ -388,6 +395,9 @@ def test_failed_invocations_are_browsed_but_not_redriven_since_they_name_no_func
     assert message["attributes"] == {"RequestID": "4f6a", "ErrorCode": "200"}
     assert (refused.status, refused.body["error"]) == (400, "not_redrivable")
     assert console.call("GET", "/console/api/dlqs/NoSuchDLQ/messages").status == 404
+    # A FIFO source needs the message group back, which a receive does not give: refused too
+    fifo = console.call("POST", "/console/api/dlqs/CalendarSyncDLQ/redrive", body={})
+    assert (fifo.status, fifo.body["error"]) == (400, "not_redrivable") and "FIFO" in fifo.body["message"]
 
 
 # ----- integrations, health, spend, audit, issues --------------------------------------------------
@@ -498,3 +508,40 @@ def test_issues_are_listed_and_their_status_set_by_the_operator(console: Console
     assert console.log.issue_changes == [("acme", "evolution", "ProviderUnavailableError", "acknowledged", operator)]
     bad = console.call("POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "gone"})
     assert bad.status == 400 and bad.body["message"].startswith("status:")
+
+
+def test_reconnect_starts_the_oauth_flow_and_is_audited(
+    console: Console, sandboxed: ServedSandboxes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URL", "https://hub.test/Prod")
+    get_settings.cache_clear()
+    operator = console.login()
+
+    answer = console.call("POST", "/console/api/integrations/acme/google/reconnect", body={})
+
+    assert answer.status == 200, answer.body
+    url = answer.body["authorize_url"]
+    assert url.startswith(sandboxed.url) and "code_challenge=" in url and "state=" in url
+    started = [r for r in audit_trail(console.aws, "acme") if r["action"] == "integration_reconnect_started"]
+    assert [r["actor"] for r in started] == [operator]
+
+
+def test_health_shows_an_integration_no_report_covers_yet_as_unknown_with_its_token(console: Console) -> None:
+    expires = datetime(2027, 1, 1, tzinfo=UTC)
+    refreshed = datetime(2026, 12, 1, tzinfo=UTC)
+    records.put_record(
+        records.IntegrationRecord(
+            org_id="beta", provider="google", status="connected", token_expires_at=expires, token_refreshed_at=refreshed
+        )
+    )
+    console.login()
+
+    rows = console.call("GET", "/console/api/health").body["rows"]
+
+    [row] = [r for r in rows if r["org_id"] == "beta"]
+    assert (row["provider"], row["status"]) == ("google", "unknown")
+    assert row["token"] == {
+        "expires_at": expires.isoformat(),
+        "last_refresh_at": refreshed.isoformat(),
+        "last_refresh_result": "ok",
+    }

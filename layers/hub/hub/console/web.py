@@ -56,6 +56,15 @@ def register(app: APIGatewayRestResolver) -> None:
             headers=headers,
         )
 
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        return Response(
+            status_code=404,
+            content_type=content_types.APPLICATION_JSON,
+            body=json.dumps({"error": "not_found", "message": "path: no console route answers this method and path"}),
+            headers=dict(SECURITY_HEADERS),
+        )
+
     def _guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
         event = app.current_event
         public = (event.http_method, event.path) in PUBLIC or event.path.startswith("/console/static/")
