@@ -113,7 +113,10 @@ class FakeEventLog(ModuleType):
         matches = self._matches(query)
         start = 0
         if query.cursor:
-            bound = json.loads(base64.b64decode(query.cursor))
+            try:
+                bound = json.loads(base64.b64decode(query.cursor, validate=True))
+            except ValueError:
+                raise InvalidRequestError("cursor: not one this query gave", code="invalid_cursor") from None
             if bound["q"] != query.model_dump_json(exclude={"cursor"}):
                 raise InvalidRequestError("cursor: belongs to another query", code="invalid_cursor")
             start = bound["at"]

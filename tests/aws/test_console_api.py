@@ -277,7 +277,9 @@ def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
     console.log.details += [
         inbound("rec-lost", archived["LOST-1"][0], None, at=now - timedelta(minutes=3)),
         inbound("rec-ok", archived["OK-1"][0], archived["OK-1"][1], at=now - timedelta(minutes=2)),
-        inbound("rec-gone", None, None, at=now - timedelta(minutes=1)),
+        inbound(
+            "rec-gone", "raw/evolution/acme/2026/11/01/000000000000-expired.json", None, at=now - timedelta(minutes=1)
+        ),
     ]
     console.login()
 
@@ -296,7 +298,7 @@ def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
     job = console.call("GET", f"/console/api/replays/{job_id}").body
     assert job["state"] == "done" and job["finished_at"]
     assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (3, 1, 1, 1)
-    assert job["errors"] == [{"record_id": "rec-gone", "message": "no archived request to replay"}]
+    assert job["errors"] == [{"record_id": "rec-gone", "message": "the archived request is no longer stored"}]
     assert job["filter"]["org_id"] == "acme"
     assert [j["job_id"] for j in console.call("GET", "/console/api/replays").body["jobs"]] == [job_id]
     bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
@@ -545,3 +547,19 @@ def test_health_shows_an_integration_no_report_covers_yet_as_unknown_with_its_to
         "last_refresh_at": refreshed.isoformat(),
         "last_refresh_result": "ok",
     }
+
+
+def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(console: Console) -> None:
+    console.log.details.append(inbound("rec-1", None, None, at=datetime.now(UTC)))
+    console.login()
+    job_id = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}}).body["job_id"]
+    sqs, url = console.aws.client("sqs"), console.aws.env["CONSOLE_JOBS_QUEUE_URL"]
+    [first] = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"job_id": job_id, "page": 0, "cursor": "not-a-cursor"}))
+
+    console.run_jobs()
+
+    job = console.call("GET", f"/console/api/replays/{job_id}").body
+    assert job["state"] == "failed" and job["finished_at"]
+    assert job["errors"][-1]["message"].startswith("cursor:")

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from hub import audit
 from hub.aws import aws_client
 from hub.config import get_settings
@@ -48,6 +50,10 @@ def _replay_one(raw_ref: str | None, event_id: str | None) -> tuple[str, str]:
         report = replay([raw_ref])
     except HubError as exc:
         return "failed", exc.message[:300]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise  # S3 unreachable or refusing: the page is retried
+        return "failed", "the archived request is no longer stored"
     if report.replayed:
         return "replayed", "enqueued again"
     if report.duplicates:
@@ -238,8 +244,24 @@ def list_jobs(limit: int = 50) -> dict[str, Any]:
     return {"jobs": [_job_json(i) for i in items]}
 
 
+def _fail(job_id: str, page_no: int, why: str, errors: list[dict[str, str]], *, now: datetime | None) -> None:
+    aws_client("dynamodb").update_item(
+        TableName=_table(),
+        Key={"pk": {"S": "jobs"}, "sk": {"S": job_id}},
+        UpdateExpression="SET #s = :s, #e = :e, finished_at = :at",
+        ConditionExpression="#p = :p",
+        ExpressionAttributeNames={"#s": "state", "#e": "errors", "#p": "page"},
+        ExpressionAttributeValues={
+            ":s": {"S": "failed"},
+            ":e": {"S": json.dumps([*errors, {"message": why[:300]}][-MAX_ERRORS:])},
+            ":at": {"S": (now or datetime.now(UTC)).isoformat()},
+            ":p": {"N": str(page_no)},
+        },
+    )
+
+
 def run_page(message: Mapping[str, Any], *, now: datetime | None = None) -> str:
-    """ConsoleReplayJob: one page of a job; returns what it did ("done", "next", "stale")."""
+    """ConsoleReplayJob: one page of a job; returns what it did ("done", "next", "stale", "failed")."""
     job_id, page_no = str(message["job_id"]), int(message["page"])
     item = _get_item(job_id)
     if item is None or item["state"]["S"] in ("done", "failed") or int(item["page"]["N"]) != page_no:
@@ -250,7 +272,11 @@ def run_page(message: Mapping[str, Any], *, now: datetime | None = None) -> str:
     cursor: str | None = message.get("cursor")
     if kind == "filter":
         log = eventlog()
-        result_page = log.query_events(_event_query(spec, cursor))
+        try:
+            result_page = log.query_events(_event_query(spec, cursor))
+        except InvalidRequestError as exc:  # never passes on a retry (a refused cursor): the job failed
+            _fail(job_id, page_no, f"{exc.message} (page {page_no})", errors, now=now)
+            return "failed"
         for summary in result_page.items:
             detail = log.get_event(summary.record_id)
             raw_ref, event_id = (detail.raw_ref, _event_id(detail)) if detail is not None else (None, None)
