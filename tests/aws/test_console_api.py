@@ -508,6 +508,8 @@ def test_issues_are_listed_and_their_status_set_by_the_operator(console: Console
     assert [i["count"] for i in listed] == [3]
     assert changed.body["status"] == "acknowledged"
     assert console.log.issue_changes == [("acme", "evolution", "ProviderUnavailableError", "acknowledged", operator)]
+    odd = console.call("POST", "/console/api/issues/acme/evolution/Provider%20Error", body={"status": "resolved"})
+    assert odd.status == 400 and odd.body["message"].startswith("error_class:")
     bad = console.call("POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "gone"})
     assert bad.status == 400 and bad.body["message"].startswith("status:")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from hub.storage import ObjectStorage
 
 SUMMARY_FIELDS = ("record_id", "direction", "org_id", "provider", "type", "status", "at", "error_class")
 _STATUS_ORDER = {"unhealthy": 0, "unknown": 1, "healthy": 2}
+_ERROR_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
 
 def eventlog() -> Any:
@@ -271,6 +273,10 @@ def set_issue(
 ) -> dict[str, Any]:
     validate_org_id(org_id)
     provider_name(provider, required=True)
+    if not _ERROR_CLASS.fullmatch(error_class):
+        raise InvalidRequestError(
+            "error_class: must be an error class name (letters, digits, _ or .)", code="invalid_request"
+        )
     status = body.get("status")
     if status not in ("open", "acknowledged", "resolved"):
         raise InvalidRequestError("status: must be open, acknowledged or resolved", code="invalid_request")
