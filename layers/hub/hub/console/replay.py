@@ -62,6 +62,8 @@ def _replay_one(raw_ref: str | None, event_id: str | None) -> tuple[str, str]:
 
 
 def _event_id(detail: Any) -> str | None:
+    """The hub event's id: the normalised event's ``event_id`` (an inbound record's id is that id
+    too, but a rejected request's, ``rej_…``, is not an event)."""
     event = detail.event if isinstance(detail.event, Mapping) else {}
     value = event.get("event_id")
     return value if isinstance(value, str) else None
