@@ -4,15 +4,20 @@ disabled and enabled from the console is on the audit trail under the operator's
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from localcloud import LocalCloud
+from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN
 from tests.conftest import register_test_orgs
 from tests.e2e.conftest import booted
+from tests.helpers import aws_client, sample_event, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -86,3 +91,51 @@ def test_disable_and_enable_from_the_console_are_on_the_audit_trail(session: htt
     records = get(session, "/audit", org_id="demo")["records"]
     mine = [(r["action"], r["integration"]) for r in records if r["actor"] == OPERATOR]
     assert ("integration_disabled", provider) in mine and ("integration_enabled", provider) in mine
+
+
+def test_an_archive_replay_job_runs_in_the_background_and_skips_what_was_delivered(
+    cloud: LocalCloud, session: httpx.Client
+) -> None:
+    # Given a delivery posted to the API and processed by the consumer
+    body = json.loads(sample_event("webhook_evolution")["body"])
+    body["data"]["key"]["id"] = "CONSOLE-" + str(time.time_ns())
+    posted = httpx.post(
+        f"{cloud.api_url}/webhooks/evolution/demo",
+        content=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {DEMO_WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert posted.status_code == 200, posted.text
+    table = cloud.template.env_value("CONTACTS_TABLE") if cloud.template else None
+    assert table
+
+    def processed() -> bool:
+        item = (
+            aws_client(cloud, "dynamodb")
+            .get_item(TableName=table, Key={"org_id": {"S": "demo"}, "contact": {"S": "whatsapp#+5511987654321"}})
+            .get("Item")
+        )
+        return bool(item and item["last_inbound_message_id"]["S"] == body["data"]["key"]["id"])
+
+    wait_until(processed, timeout=30, interval=0.2)
+
+    # When the operator replays the window's archive
+    now = datetime.now(UTC)
+    window = {
+        "org_id": "demo",
+        "provider": "evolution",
+        "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(minutes=1)).isoformat(),
+    }
+    created = session.post("/replays", json={"archive": window})
+    assert created.status_code == 202, created.text
+
+    # Then ConsoleReplayJob (on ConsoleJobsQueue) finishes it: the delivered request is skipped
+    def done() -> dict[str, Any] | None:
+        job: dict[str, Any] = get(session, f"/replays/{created.json()['job_id']}")
+        return job if job["state"] == "done" else None
+
+    job = wait_until(done, timeout=60, interval=0.5)
+    assert job["matched"] >= 1 and job["skipped"] >= 1 and job["failed"] == 0
+    assert job["matched"] == job["replayed"] + job["skipped"] + job["failed"]
+    assert job["operator"] == OPERATOR
