@@ -725,6 +725,41 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str, api_url: str 
     return ids
 
 
+def create_console_login_token(template: Template) -> str | None:
+    """The console's one-time login token (``localcloud.console_login`` in a child process with
+    the layer on its path and ConsoleApi's environment), or None when the template has no console
+    or the token could not be made (logged: `make dev` still starts)."""
+    import subprocess
+    import sys
+
+    spec = next((f for f in template.functions() if f.logical_id == "ConsoleApi"), None)
+    if spec is None:
+        return None
+    env = dict(os.environ)
+    env.update(spec.environment)
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    env.pop("SENTRY_DSN_SECRET", None)
+    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "localcloud.console_login"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        log.warning("console login token not made in time")
+        return None
+    token = done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else ""
+    if not token:
+        log.warning("console login token not made (exit %s): %s", done.returncode, done.stderr.strip()[-500:])
+        return None
+    return token
+
+
 def connect_demo_integrations(
     template: Template, pending: list[tuple[demo.DemoSecret, dict[str, Any]]], sandbox_url: str = "", api_url: str = ""
 ) -> set[tuple[str, str]]:

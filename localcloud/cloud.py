@@ -90,6 +90,8 @@ class LocalCloud:
         self.runtime: FunctionRuntime | None = None
         self.sandbox_app: SandboxServer | None = None
         self.secret_ids: list[str] = []
+        # The console's one-time login token (printed in the banner; tests log in with it).
+        self.console_token: str | None = None
         self._moto: aws_backend.MotoServer | None = None
         self._servers: list[ServerThread] = []
         self._pollers: SqsPollers | None = None
@@ -192,6 +194,7 @@ class LocalCloud:
             self.secret_ids = aws_backend.seed_demo(
                 template, self.aws_url, self.sandbox_url, api_url=f"http://{self.host}:{self.api_port}"
             )
+            self.console_token = aws_backend.create_console_login_token(template)
 
         if self.serve_api:
             self._serve("api", ApiGateway(self.runtime, self.routes), "api_port")
@@ -305,6 +308,8 @@ class LocalCloud:
             lines.append(
                 f"      requests log: {self.sandbox_url}/__sandbox/requests   faults: PUT /__sandbox/faults/<provider>"
             )
+        if self.serve_api and self.console_token:
+            lines.append(f"  Console       {self.api_url}/console   one-time login token: {self.console_token}")
         if self.secret_ids:
             lines.append(f"  Demo org      {demo.DEMO_ORG_ID!r}: secrets {', '.join(self.secret_ids)}")
         lines += ["", "Try:", *self._examples(), ""]

@@ -95,6 +95,9 @@ def local_overrides(aws_endpoint: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
+        # The console's one-time token login instead of Cognito (hub.console.auth): set here only,
+        # never in template.yaml.
+        "CONSOLE_LOCAL_LOGIN": "1",
     }
 
 

@@ -288,6 +288,19 @@ class Settings(BaseModel):
         24 * 3600, alias="CALENDAR_RENEW_BEFORE_SECONDS", ge=2 * 3600, le=7 * 86400
     )
 
+    # ----- operator console (hub.console; docs/console.md) -----
+    # Login tokens, sessions and replay jobs; the queue the replay jobs run from.
+    console_table: str | None = Field(None, alias="CONSOLE_TABLE")
+    console_jobs_queue_url: str | None = Field(None, alias="CONSOLE_JOBS_QUEUE_URL")
+    # Set ONLY by localcloud (never in template.yaml): one-time token login instead of Cognito.
+    console_local_login: bool = Field(False, alias="CONSOLE_LOCAL_LOGIN")
+    # JSON {"<DLQ logical id>": "<queue URL>", ...}: the queues the console shows and redrives.
+    console_dlqs: str | None = Field(None, alias="CONSOLE_DLQS")
+    # The Cognito hosted UI the page signs in with (AWS): domain URL, app client id, redirect URI.
+    console_cognito_domain: str | None = Field(None, alias="CONSOLE_COGNITO_DOMAIN")
+    console_cognito_client_id: str | None = Field(None, alias="CONSOLE_COGNITO_CLIENT_ID")
+    console_cognito_redirect_uri: str | None = Field(None, alias="CONSOLE_COGNITO_REDIRECT_URI")
+
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""
         value = getattr(self, field)

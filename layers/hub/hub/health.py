@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -203,6 +203,24 @@ def report_history(org_id: str, limit: int = 50) -> list[HealthReport]:
         Limit=limit,
     )["Items"]
     return [HealthReport.model_validate_json(i["report"]["S"]) for i in items]
+
+
+def history_since(org_id: str, since: datetime) -> Iterator[HealthReport]:
+    """Every stored history report of the org checked at or after ``since``, oldest first
+    (page after page: 30 days of 5-minute checks are more than one Query page)."""
+    table = get_settings().require("health_table")
+    paginator = aws_client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(
+        TableName=table,
+        KeyConditionExpression="org_id = :o AND sk BETWEEN :a AND :b",
+        ExpressionAttributeValues={
+            ":o": {"S": validate_org_id(org_id)},
+            ":a": {"S": f"history#{since.astimezone(UTC).isoformat()}"},
+            ":b": {"S": "history#\uffff"},
+        },
+    ):
+        for item in page.get("Items", []):
+            yield HealthReport.model_validate_json(item["report"]["S"])
 
 
 def health_for(org_id: str, *, live: bool) -> HealthReport:

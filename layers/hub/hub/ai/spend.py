@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -320,13 +320,8 @@ def current_month(now: datetime | None = None) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def usage_report(org_id: str, start: date, end: date) -> UsageReport:
-    """Spend per provider/model between two days (inclusive), in USD and BRL, and every
-    provider's usage in the months those days touch."""
-    if end < start:
-        raise InvalidRequestError("end must not be before start", code="invalid_period")
-    rate = get_settings().usd_brl_rate
-    lines: dict[tuple[str, str], dict[str, int]] = {}
+def day_items(org_id: str, start: date, end: date) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """The AI spend day lines between two days (inclusive): (day, provider, model, item), by day."""
     paginator = aws_client("dynamodb").get_paginator("query")
     for page in paginator.paginate(
         TableName=_table(),
@@ -338,12 +333,31 @@ def usage_report(org_id: str, start: date, end: date) -> UsageReport:
         },
     ):
         for item in page.get("Items", []):
-            _, provider, model = item["sk"]["S"].split("#", 2)
-            acc = lines.setdefault((provider, model), {"calls": 0, "in": 0, "out": 0, "nano": 0})
-            acc["calls"] += int(item.get("calls", {}).get("N", "0"))
-            acc["in"] += int(item.get("input_tokens", {}).get("N", "0"))
-            acc["out"] += int(item.get("output_tokens", {}).get("N", "0"))
-            acc["nano"] += int(item.get("cost_nano_usd", {}).get("N", "0"))
+            day, provider, model = item["sk"]["S"].split("#", 2)
+            yield day, provider, model, item
+
+
+def daily_usd(org_id: str, start: date, end: date) -> list[tuple[str, Decimal]]:
+    """AI spend per day (USD), for the days that have any, oldest first (the console's chart)."""
+    days: dict[str, int] = {}
+    for day, _provider, _model, item in day_items(org_id, start, end):
+        days[day] = days.get(day, 0) + int(item.get("cost_nano_usd", {}).get("N", "0"))
+    return [(day, from_nano(nano)) for day, nano in sorted(days.items())]
+
+
+def usage_report(org_id: str, start: date, end: date) -> UsageReport:
+    """Spend per provider/model between two days (inclusive), in USD and BRL, and every
+    provider's usage in the months those days touch."""
+    if end < start:
+        raise InvalidRequestError("end must not be before start", code="invalid_period")
+    rate = get_settings().usd_brl_rate
+    lines: dict[tuple[str, str], dict[str, int]] = {}
+    for _day, provider, model, item in day_items(org_id, start, end):
+        acc = lines.setdefault((provider, model), {"calls": 0, "in": 0, "out": 0, "nano": 0})
+        acc["calls"] += int(item.get("calls", {}).get("N", "0"))
+        acc["in"] += int(item.get("input_tokens", {}).get("N", "0"))
+        acc["out"] += int(item.get("output_tokens", {}).get("N", "0"))
+        acc["nano"] += int(item.get("cost_nano_usd", {}).get("N", "0"))
     out: list[UsageLine] = []
     for (provider, model), acc in sorted(lines.items()):
         usd = from_nano(acc["nano"])

@@ -1,0 +1,567 @@
+"""ConsoleApi and ConsoleReplayJob against moto (docs/console.md "JSON API"): login, the security
+headers, events with their raw archive, retry and replay jobs with their counts, DLQs, integration
+actions in the audit trail, health rows and spend. hub.eventlog is an in-memory fake
+(tests/aws/console_fakes.py) until the event log lands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from hub.ai.spend import record_spend
+from hub.config import get_settings
+from hub.console import auth, replay
+from hub.health import HealthReport, ServiceHealth, record_report
+from hub.integrations import records
+from hub.webhooks.replay import archived_keys
+from tests.aws.conftest import HubAws
+from tests.aws.console_fakes import FakeEventLog, inbound
+from tests.aws.inbound_queue import consume
+from tests.aws.test_webhook_evolution import SECRET, payload, post
+from tests.conftest import ServedSandboxes
+from tests.helpers import FakeLambdaContext, api_event, load_function
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Console:
+    app: ModuleType
+    log: FakeEventLog
+    aws: HubAws
+    bearer: str | None = None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        claims: dict[str, str] | None = None,
+        bearer: str | None = None,
+    ) -> Answer:
+        headers = {"Content-Type": "application/json"}
+        token = bearer or self.bearer
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        event = api_event(
+            method,
+            path,
+            resource=path,
+            body=None if body is None else json.dumps(body),
+            headers=headers,
+            query=query,
+        )
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}
+        result = self.app.handler(event, FakeLambdaContext("ConsoleApi"))
+        out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+        out_headers.update(result.get("headers") or {})
+        text = result.get("body") or ""
+        is_json = out_headers.get("Content-Type", "").startswith("application/json")
+        return Answer(result["statusCode"], json.loads(text) if is_json and text else text, out_headers)
+
+    def login(self, operator: str = "ana@agency.test") -> str:
+        answer = self.call(
+            "POST", "/console/api/session", body={"token": auth.create_login_token(), "operator": operator}
+        )
+        assert answer.status == 200, answer.body
+        self.bearer = answer.body["session"]
+        return operator
+
+    def run_jobs(self) -> list[str]:
+        """Run ConsoleReplayJob over what ConsoleJobsQueue holds until it is empty."""
+        job_fn = load_function("console_replay_job")
+        sqs = self.aws.client("sqs")
+        url = self.aws.env["CONSOLE_JOBS_QUEUE_URL"]
+        outcomes: list[str] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                return outcomes
+            result = job_fn.handler(self.aws.as_sqs_event(url, batch), FakeLambdaContext("ConsoleReplayJob"))
+            assert result == {"batchItemFailures": []}
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=batch[0]["ReceiptHandle"])
+            outcomes.append(batch[0]["Body"])
+
+
+@pytest.fixture
+def console(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> Console:
+    monkeypatch.setenv("CONSOLE_LOCAL_LOGIN", "1")
+    get_settings.cache_clear()
+    log = FakeEventLog()
+    monkeypatch.setitem(sys.modules, "hub.eventlog", log)
+    return Console(load_function("console_api"), log, hub_aws)
+
+
+def audit_trail(hub_aws: HubAws, org_id: str) -> list[dict[str, Any]]:
+    items = hub_aws.client("dynamodb").query(
+        TableName=hub_aws.env["AUDIT_TABLE"],
+        KeyConditionExpression="org_id = :o",
+        ExpressionAttributeValues={":o": {"S": org_id}},
+    )["Items"]
+    return [
+        {"action": i["action"]["S"], "actor": i["actor"]["S"], "details": json.loads(i["details"]["S"])} for i in items
+    ]
+
+
+# ----- access ----------------------------------------------------------------------------------
+
+
+def test_a_login_token_opens_one_session_once_and_every_route_needs_it(console: Console) -> None:
+    # Given the one-time token make dev printed
+    token = auth.create_login_token()
+
+    # When the operator logs in with it
+    first = console.call("POST", "/console/api/session", body={"token": token, "operator": "ana@agency.test"})
+
+    # Then a session names the operator; the token is spent
+    assert first.status == 200 and first.body["operator"] == "ana@agency.test"
+    assert first.headers["Cache-Control"] == "no-store"
+    again = console.call("POST", "/console/api/session", body={"token": token})
+    assert (again.status, again.body["error"]) == (401, "invalid_token")
+    # And the API answers the session's bearer only
+    assert console.call("GET", "/console/api/me").status == 401
+    me = console.call("GET", "/console/api/me", bearer=first.body["session"])
+    assert me.body == {"operator": "ana@agency.test"}
+    assert console.call("GET", "/console/api/config").body == {"auth": "local", "cognito": None}
+    # And logging out ends it
+    assert console.call("DELETE", "/console/api/session", bearer=first.body["session"]).status == 200
+    assert console.call("GET", "/console/api/me", bearer=first.body["session"]).status == 401
+
+
+def test_the_login_refuses_an_operator_name_with_control_characters_before_spending_the_token(
+    console: Console,
+) -> None:
+    token = auth.create_login_token()
+    refused = console.call("POST", "/console/api/session", body={"token": token, "operator": "ana\nroot"})
+    assert refused.status == 400 and "operator" in refused.body["message"]
+    assert console.call("POST", "/console/api/session", body={"token": token}).body["operator"] == "local-operator"
+
+
+def test_on_aws_the_operator_is_the_cognito_email_and_there_is_no_token_login(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSOLE_LOCAL_LOGIN")
+    get_settings.cache_clear()
+    assert console.call("POST", "/console/api/session", body={"token": "x"}).status == 404
+    assert console.call("GET", "/console/api/me").status == 401
+    assert console.call("GET", "/console/api/me", claims={"email": "rui@agency.test"}).body == {
+        "operator": "rui@agency.test"
+    }
+    config = console.call("GET", "/console/api/config").body
+    assert config["auth"] == "cognito" and config["cognito"]["client_id"]
+
+
+def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy(console: Console) -> None:
+    page = console.call("GET", "/console")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "console/static/console.js" in page.body
+    assert page.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+    script = console.call("GET", "/console/static/console.js")
+    assert script.status == 200 and script.headers["Content-Type"].startswith("text/javascript")
+    assert console.call("GET", "/console/static/app.py").status == 404
+    assert console.call("GET", "/console/api/nothing-here").status == 401  # unknown or not: log in first
+    console.login()
+    nothing = console.call("GET", "/console/api/nothing-here")
+    assert (nothing.status, nothing.body["error"]) == (404, "not_found")
+    assert nothing.headers["Cache-Control"] == "no-store"
+
+
+# ----- events, retry, replay ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def archived(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str | None]]:
+    """Two Evolution deliveries archived: LOST-1 never reached the queue (503), OK-1 is on the bus.
+    Returns dedupe key -> (archive key, event id)."""
+    hub_aws = console.aws
+    hub_aws.put_secret("acme", "evolution", SECRET)
+    receiver = load_function("webhook_evolution")
+    queue = hub_aws.env["INBOUND_EVENTS_QUEUE_URL"]
+    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue + "-down")
+    get_settings.cache_clear()
+    # too large to carry its archive in the queue message: archived to S3 before the enqueue
+    lost = payload("LOST-1", message={"conversation": "x" * 300_000})
+    assert post(receiver, json.dumps(lost))["statusCode"] == 503
+    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue)
+    get_settings.cache_clear()
+    assert post(receiver, json.dumps(payload("OK-1")))["statusCode"] == 200
+    [queued] = [json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    assert consume(hub_aws) == {"batchItemFailures": []}
+    now = datetime.now(UTC)
+    keys = sorted(archived_keys("evolution", "acme", now - timedelta(hours=1), now + timedelta(minutes=1)))
+    assert len(keys) == 2
+    bucket = hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"]
+    out: dict[str, tuple[str, str | None]] = {}
+    for key in keys:
+        doc = json.loads(hub_aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        dedupe = "OK-1" if "OK-1" in doc["body"] else "LOST-1"
+        out[dedupe] = (key, queued["event_id"] if dedupe == "OK-1" else None)
+    return out
+
+
+def test_an_event_detail_shows_the_archived_request_without_the_secret(
+    console: Console, archived: dict[str, tuple[str, str | None]]
+) -> None:
+    key, event_id = archived["OK-1"]
+    console.log.details.append(inbound("rec-ok", key, event_id, at=datetime.now(UTC)))
+    console.login()
+
+    detail = console.call("GET", "/console/api/events/rec-ok")
+
+    assert detail.status == 200 and detail.body["record_id"] == "rec-ok"
+    assert "OK-1" in detail.body["raw"]["body"]
+    assert SECRET["webhook_token"] not in json.dumps(detail.body)
+    assert payload()["apikey"] not in json.dumps(detail.body)
+    missing = console.call("GET", "/console/api/events/nope")
+    assert (missing.status, missing.body["error"]) == (404, "not_found")
+
+
+def test_the_events_list_pages_newest_first_and_q_finds_one_record(console: Console) -> None:
+    base = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    console.log.details += [inbound(f"rec-{n}", None, None, at=base + timedelta(minutes=n)) for n in range(3)]
+    console.login()
+
+    first = console.call("GET", "/console/api/events", query={"org_id": "acme", "limit": "2"})
+    second = console.call(
+        "GET", "/console/api/events", query={"org_id": "acme", "limit": "2", "cursor": first.body["cursor"]}
+    )
+
+    assert [i["record_id"] for i in first.body["items"]] == ["rec-2", "rec-1"]
+    assert [i["record_id"] for i in second.body["items"]] == ["rec-0"] and second.body["cursor"] is None
+    found = console.call("GET", "/console/api/events", query={"org_id": "acme", "q": "rec-1"})
+    assert [i["record_id"] for i in found.body["items"]] == ["rec-1"]
+    bad = console.call("GET", "/console/api/events", query={"org_id": "acme", "from": "yesterday"})
+    assert bad.status == 400 and bad.body["message"].startswith("from:")
+
+
+def test_retrying_one_event_replays_the_lost_one_and_skips_the_delivered_one(
+    console: Console, archived: dict[str, tuple[str, str | None]]
+) -> None:
+    now = datetime.now(UTC)
+    for dedupe, (key, event_id) in archived.items():
+        console.log.details.append(inbound(f"rec-{dedupe}", key, event_id, at=now))
+    operator = console.login()
+
+    lost = console.call("POST", "/console/api/events/rec-LOST-1/retry", body={})
+    delivered = console.call("POST", "/console/api/events/rec-OK-1/retry", body={})
+
+    assert lost.body["result"] == "replayed" and delivered.body["result"] == "skipped"
+    bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
+    retried = [r for r in audit_trail(console.aws, "acme") if r["action"] == "console_event_retried"]
+    assert {(r["actor"], r["details"]["result"]) for r in retried} == {(operator, "replayed"), (operator, "skipped")}
+
+
+def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
+    console: Console, archived: dict[str, tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three matching events over two pages: one lost, one delivered, one whose archive is gone
+    monkeypatch.setattr(replay, "PAGE_SIZE", 2)
+    now = datetime.now(UTC)
+    console.log.details += [
+        inbound("rec-lost", archived["LOST-1"][0], None, at=now - timedelta(minutes=3)),
+        inbound("rec-ok", archived["OK-1"][0], archived["OK-1"][1], at=now - timedelta(minutes=2)),
+        inbound(
+            "rec-gone", "raw/evolution/acme/2026/11/01/000000000000-expired.json", None, at=now - timedelta(minutes=1)
+        ),
+    ]
+    console.login()
+
+    # When the operator replays everything matching the filter, and the job runs
+    created = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme", "provider": "evolution"}})
+    assert (created.status, created.body["state"]) == (202, "queued")
+    job_id = created.body["job_id"]
+    # (a page message SQS delivers twice is not counted twice)
+    jobs_url = console.aws.env["CONSOLE_JOBS_QUEUE_URL"]
+    console.aws.client("sqs").send_message(
+        QueueUrl=jobs_url, MessageBody=json.dumps({"job_id": job_id, "page": 0, "cursor": None})
+    )
+    console.run_jobs()
+
+    # Then the job is done with one of each, every match counted (not only a page's)
+    job = console.call("GET", f"/console/api/replays/{job_id}").body
+    assert job["state"] == "done" and job["finished_at"]
+    assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (3, 1, 1, 1)
+    assert job["errors"] == [{"record_id": "rec-gone", "message": "the archived request is no longer stored"}]
+    assert job["filter"]["org_id"] == "acme"
+    assert [j["job_id"] for j in console.call("GET", "/console/api/replays").body["jobs"]] == [job_id]
+    bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
+
+
+def test_an_archive_replay_job_replays_requests_that_never_reached_the_bus(
+    console: Console, archived: dict[str, tuple[str, str | None]]
+) -> None:
+    console.login()
+    now = datetime.now(UTC)
+    window = {
+        "org_id": "acme",
+        "provider": "evolution",
+        "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(minutes=1)).isoformat(),
+    }
+
+    created = console.call("POST", "/console/api/replays", body={"archive": window})
+    console.run_jobs()
+
+    job = console.call("GET", f"/console/api/replays/{created.body['job_id']}").body
+    assert (job["state"], job["matched"], job["replayed"], job["skipped"], job["failed"]) == ("done", 2, 1, 1, 0)
+
+
+def test_a_replay_matching_more_than_the_limit_is_refused_before_anything_is_queued(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay, "MAX_MATCHES", 2)
+    now = datetime.now(UTC)
+    console.log.details += [inbound(f"rec-{n}", None, None, at=now - timedelta(minutes=n)) for n in range(3)]
+    console.login()
+
+    refused = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}})
+
+    assert refused.status == 400 and "more than 2" in refused.body["message"]
+    assert console.call("GET", "/console/api/replays").body["jobs"] == []
+    assert console.aws.queue_messages("CONSOLE_JOBS_QUEUE_URL") == []
+    unknown = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme", "colour": "red"}})
+    assert unknown.status == 400 and unknown.body["message"].startswith("filter.colour")
+
+
+# ----- DLQs --------------------------------------------------------------------------------------
+
+
+def test_dlqs_show_depth_browse_masked_and_redrive_one_then_all(console: Console) -> None:
+    # Given two inbound events in the inbound DLQ, one carrying a phone number
+    sqs = console.aws.client("sqs")
+    dlqs = json.loads(console.aws.env["CONSOLE_DLQS"])
+    url = dlqs["InboundEventsDLQ"]
+    first = sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1, "phone": "5511999998888"}))["MessageId"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 2}))
+    operator = console.login()
+
+    # When the operator looks at the queues and browses the inbound one
+    queues = {q["name"]: q for q in console.call("GET", "/console/api/dlqs").body["queues"]}
+    browsed = console.call("GET", "/console/api/dlqs/InboundEventsDLQ/messages").body["messages"]
+
+    # Then the depth, its source, masked bodies; browsing left both visible
+    inbound_q = queues["InboundEventsDLQ"]
+    assert (inbound_q["depth"], inbound_q["source"]) == (
+        2,
+        console.aws.env["INBOUND_EVENTS_QUEUE_URL"].rsplit("/", 1)[-1],
+    )
+    assert inbound_q["oldest_age_seconds"] is not None and set(dlqs) == set(queues)
+    assert "5511999998888" not in json.dumps(browsed) and len(browsed) == 2
+    assert console.call("GET", "/console/api/dlqs").body["queues"][0]["name"] == "AnalyticsDLQ"
+
+    # And a redrive of one message moves that one, then all moves the rest
+    assert console.call("POST", "/console/api/dlqs/InboundEventsDLQ/redrive", body={"message_id": first}).body == {
+        "moved": 1
+    }
+    assert console.call("POST", "/console/api/dlqs/InboundEventsDLQ/redrive", body={}).body == {"moved": 1}
+    moved = sorted(json.loads(m["Body"])["n"] for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL"))
+    assert moved == [1, 2]
+    redrives = [r for r in audit_trail(console.aws, "platform") if r["action"] == "console_dlq_redriven"]
+    assert len(redrives) == 2 and {r["actor"] for r in redrives} == {operator}
+
+
+def test_failed_invocations_are_browsed_but_not_redriven_since_they_name_no_function(console: Console) -> None:
+    sqs = console.aws.client("sqs")
+    url = json.loads(console.aws.env["CONSOLE_DLQS"])["FailedInvocationsDLQ"]
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"source": "aws.events"}),
+        MessageAttributes={
+            "RequestID": {"DataType": "String", "StringValue": "4f6a"},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        },
+    )
+    console.login()
+
+    [message] = console.call("GET", "/console/api/dlqs/FailedInvocationsDLQ/messages").body["messages"]
+    refused = console.call("POST", "/console/api/dlqs/FailedInvocationsDLQ/redrive", body={})
+
+    assert message["attributes"] == {"RequestID": "4f6a", "ErrorCode": "200"}
+    assert (refused.status, refused.body["error"]) == (400, "not_redrivable")
+    assert console.call("GET", "/console/api/dlqs/NoSuchDLQ/messages").status == 404
+    # A FIFO source needs the message group back, which a receive does not give: refused too
+    fifo = console.call("POST", "/console/api/dlqs/CalendarSyncDLQ/redrive", body={})
+    assert (fifo.status, fifo.body["error"]) == (400, "not_redrivable") and "FIFO" in fifo.body["message"]
+
+
+# ----- integrations, health, spend, audit, issues --------------------------------------------------
+
+
+def test_disable_and_enable_from_the_console_are_audited_with_the_operator(console: Console) -> None:
+    console.aws.put_secret("acme", "evolution", SECRET)
+    operator = console.login()
+
+    disabled = console.call(
+        "POST", "/console/api/integrations/acme/evolution/disable", body={"reason": "rotating keys"}
+    )
+    listed = console.call("GET", "/console/api/integrations", query={"org_id": "acme"}).body["integrations"]
+    enabled = console.call("POST", "/console/api/integrations/acme/evolution/enable", body={})
+    no_reason = console.call("POST", "/console/api/integrations/acme/evolution/disable", body={})
+
+    assert disabled.body["status"] == "disabled" and enabled.body["status"] == "connected"
+    assert [(i["provider"], i["status"]) for i in listed] == [("evolution", "disabled")]
+    assert no_reason.status == 400 and "reason" in no_reason.body["message"]
+    audit = console.call("GET", "/console/api/audit", query={"org_id": "acme"}).body["records"]
+    actions = [(r["action"], r["actor"]) for r in audit]
+    assert ("integration_disabled", operator) in actions and ("integration_enabled", operator) in actions
+    assert next(r for r in audit if r["action"] == "integration_disabled")["sensitive"] is True
+    assert console.call("POST", "/console/api/integrations/acme/evolution/explode", body={}).status == 404
+
+
+def test_health_rows_put_the_unhealthy_first_and_history_is_oldest_first(console: Console) -> None:
+    checked = datetime.now(UTC) - timedelta(minutes=10)
+    for minutes, status in ((10, "healthy"), (5, "unhealthy")):
+        record_report(
+            HealthReport(
+                status="degraded" if status == "unhealthy" else "healthy",
+                org_id="acme",
+                checked_at=checked + timedelta(minutes=10 - minutes),
+                services={
+                    "storage": ServiceHealth(status="healthy", latency_ms=3.0),
+                    "evolution": ServiceHealth(
+                        status=status,
+                        latency_ms=40.0,
+                        error=None if status == "healthy" else "ProviderUnavailableError: down",
+                    ),
+                },
+            )
+        )
+    console.login()
+
+    rows = console.call("GET", "/console/api/health").body["rows"]
+    history = console.call("GET", "/console/api/health/history", query={"org_id": "acme", "provider": "evolution"})
+
+    assert (rows[0]["org_id"], rows[0]["provider"], rows[0]["status"]) == ("acme", "evolution", "unhealthy")
+    assert [r["status"] for r in rows if r["org_id"] == "acme"] == ["unhealthy", "healthy"]
+    assert [p["status"] for p in history.body["points"]] == ["healthy", "unhealthy"]
+
+
+def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Console) -> None:
+    day = datetime(2026, 11, 10, 15, tzinfo=UTC)
+    record_spend("acme", "anthropic", "claude-x", input_tokens=10, output_tokens=5, cost_usd=Decimal("0.25"), now=day)
+    record_spend(
+        "acme",
+        "anthropic",
+        "claude-x",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=Decimal("0.50"),
+        now=day + timedelta(days=1),
+    )
+    console.login()
+
+    spend = console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "2026-11"}).body
+
+    assert spend["month"] == "2026-11" and spend["budget_usd"] is None
+    # money is Decimal text, never a float
+    assert isinstance(spend["total_usd"], str) and Decimal(spend["total_usd"]) == Decimal("0.75")
+    [line] = spend["lines"]
+    assert (line["provider"], line["model"], line["calls"]) == ("anthropic", "claude-x", 2)
+    assert (Decimal(line["cost_usd"]), Decimal(line["cost_brl"])) == (Decimal("0.75"), Decimal("4.05"))
+    assert [(d["day"], Decimal(d["cost_usd"])) for d in spend["days"]] == [
+        ("2026-11-10", Decimal("0.25")),
+        ("2026-11-11", Decimal("0.50")),
+    ]
+    assert console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "11/2026"}).status == 400
+
+
+def test_issues_are_listed_and_their_status_set_by_the_operator(console: Console) -> None:
+    from tests.aws.console_fakes import Issue
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    console.log.issues.append(
+        Issue(
+            org_id="acme",
+            provider="evolution",
+            error_class="ProviderUnavailableError",
+            first_seen=at,
+            last_seen=at,
+            count=3,
+            status="open",
+        )
+    )
+    operator = console.login()
+
+    listed = console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"]
+    changed = console.call(
+        "POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "acknowledged"}
+    )
+
+    assert [i["count"] for i in listed] == [3]
+    assert changed.body["status"] == "acknowledged"
+    assert console.log.issue_changes == [("acme", "evolution", "ProviderUnavailableError", "acknowledged", operator)]
+    odd = console.call("POST", "/console/api/issues/acme/evolution/Provider%20Error", body={"status": "resolved"})
+    assert odd.status == 400 and odd.body["message"].startswith("error_class:")
+    bad = console.call("POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "gone"})
+    assert bad.status == 400 and bad.body["message"].startswith("status:")
+
+
+def test_reconnect_starts_the_oauth_flow_and_is_audited(
+    console: Console, sandboxed: ServedSandboxes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URL", "https://hub.test/Prod")
+    get_settings.cache_clear()
+    operator = console.login()
+
+    answer = console.call("POST", "/console/api/integrations/acme/google/reconnect", body={})
+
+    assert answer.status == 200, answer.body
+    url = answer.body["authorize_url"]
+    assert url.startswith(sandboxed.url) and "code_challenge=" in url and "state=" in url
+    started = [r for r in audit_trail(console.aws, "acme") if r["action"] == "integration_reconnect_started"]
+    assert [r["actor"] for r in started] == [operator]
+
+
+def test_health_shows_an_integration_no_report_covers_yet_as_unknown_with_its_token(console: Console) -> None:
+    expires = datetime(2027, 1, 1, tzinfo=UTC)
+    refreshed = datetime(2026, 12, 1, tzinfo=UTC)
+    records.put_record(
+        records.IntegrationRecord(
+            org_id="beta", provider="google", status="connected", token_expires_at=expires, token_refreshed_at=refreshed
+        )
+    )
+    console.login()
+
+    rows = console.call("GET", "/console/api/health").body["rows"]
+
+    [row] = [r for r in rows if r["org_id"] == "beta"]
+    assert (row["provider"], row["status"]) == ("google", "unknown")
+    assert row["token"] == {
+        "expires_at": expires.isoformat(),
+        "last_refresh_at": refreshed.isoformat(),
+        "last_refresh_result": "ok",
+    }
+
+
+def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(console: Console) -> None:
+    console.log.details.append(inbound("rec-1", None, None, at=datetime.now(UTC)))
+    console.login()
+    job_id = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}}).body["job_id"]
+    sqs, url = console.aws.client("sqs"), console.aws.env["CONSOLE_JOBS_QUEUE_URL"]
+    [first] = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"job_id": job_id, "page": 0, "cursor": "not-a-cursor"}))
+
+    console.run_jobs()
+
+    job = console.call("GET", f"/console/api/replays/{job_id}").body
+    assert job["state"] == "failed" and job["finished_at"]
+    assert job["errors"][-1]["message"].startswith("cursor:")
