@@ -1,12 +1,11 @@
 """ConsoleApi and ConsoleReplayJob against moto (docs/console.md "JSON API"): login, the security
 headers, events with their raw archive, retry and replay jobs with their counts, DLQs, integration
-actions in the audit trail, health rows and spend. hub.eventlog is an in-memory fake
-(tests/aws/console_fakes.py) until the event log lands."""
+actions in the audit trail, health rows, spend and issues. The event log is the real one
+(hub.eventlog over moto), written by the receiver, the consumer and record_outbound."""
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,15 +14,18 @@ from typing import Any
 
 import pytest
 
+from hub import eventlog
 from hub.ai.spend import record_spend
 from hub.config import get_settings
 from hub.console import auth, replay
+from hub.errors import ProviderUnavailableError
+from hub.eventlog import ProviderCall
+from hub.events import HubEvent
 from hub.health import HealthReport, ServiceHealth, record_report
 from hub.integrations import records
-from hub.webhooks.replay import archived_keys
 from tests.aws.conftest import HubAws
-from tests.aws.console_fakes import FakeEventLog, inbound
 from tests.aws.inbound_queue import consume
+from tests.aws.test_delivery import lose_after_the_dlq
 from tests.aws.test_webhook_evolution import SECRET, payload, post
 from tests.conftest import ServedSandboxes
 from tests.helpers import FakeLambdaContext, api_event, load_function
@@ -39,7 +41,6 @@ class Answer:
 @dataclass
 class Console:
     app: ModuleType
-    log: FakeEventLog
     aws: HubAws
     bearer: str | None = None
 
@@ -102,9 +103,7 @@ class Console:
 def console(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> Console:
     monkeypatch.setenv("CONSOLE_LOCAL_LOGIN", "1")
     get_settings.cache_clear()
-    log = FakeEventLog()
-    monkeypatch.setitem(sys.modules, "hub.eventlog", log)
-    return Console(load_function("console_api"), log, hub_aws)
+    return Console(load_function("console_api"), hub_aws)
 
 
 def audit_trail(hub_aws: HubAws, org_id: str) -> list[dict[str, Any]]:
@@ -182,106 +181,161 @@ def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy
     assert nothing.headers["Cache-Control"] == "no-store"
 
 
-# ----- events, retry, replay ----------------------------------------------------------------------
+# ----- events, retry, replay (the real hub.eventlog, written by the receiver/consumer path) ------------
+
+
+def hub_event(
+    event_id: str,
+    at: datetime,
+    *,
+    org: str = "acme",
+    provider: str = "evolution",
+    type_: str = "message.received",
+    raw_ref: str | None = None,
+) -> HubEvent:
+    return HubEvent(
+        event_id=event_id,
+        org_id=org,
+        provider=provider,
+        type=type_,
+        dedupe_key=event_id,
+        occurred_at=at,
+        received_at=at,
+        data={"text": "oi"},
+        raw_ref=raw_ref or f"raw/{provider}/{org}/{event_id}.json",
+    )
 
 
 @pytest.fixture
-def archived(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str | None]]:
-    """Two Evolution deliveries archived: LOST-1 never reached the queue (503), OK-1 is on the bus.
-    Returns dedupe key -> (archive key, event id)."""
+def logged(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Two Evolution deliveries through the receiver and the consumer, recorded by the event log
+    as the hub records them: LOST-1 failed on the bus and its message was purged after the DLQ
+    (never delivered), OK-1 is on the bus. Returns dedupe key -> event id (= the record id)."""
     hub_aws = console.aws
     hub_aws.put_secret("acme", "evolution", SECRET)
     receiver = load_function("webhook_evolution")
-    queue = hub_aws.env["INBOUND_EVENTS_QUEUE_URL"]
-    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue + "-down")
-    get_settings.cache_clear()
-    # too large to carry its archive in the queue message: archived to S3 before the enqueue
-    lost = payload("LOST-1", message={"conversation": "x" * 300_000})
-    assert post(receiver, json.dumps(lost))["statusCode"] == 503
-    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue)
-    get_settings.cache_clear()
-    assert post(receiver, json.dumps(payload("OK-1")))["statusCode"] == 200
-    [queued] = [json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    lost = lose_after_the_dlq(receiver, hub_aws, monkeypatch, json.dumps(payload("LOST-1")))
+    ok = post(receiver, json.dumps(payload("OK-1")))
+    assert ok["statusCode"] == 200, ok["body"]
     assert consume(hub_aws) == {"batchItemFailures": []}
-    now = datetime.now(UTC)
-    keys = sorted(archived_keys("evolution", "acme", now - timedelta(hours=1), now + timedelta(minutes=1)))
-    assert len(keys) == 2
-    bucket = hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"]
-    out: dict[str, tuple[str, str | None]] = {}
-    for key in keys:
-        doc = json.loads(hub_aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-        dedupe = "OK-1" if "OK-1" in doc["body"] else "LOST-1"
-        out[dedupe] = (key, queued["event_id"] if dedupe == "OK-1" else None)
-    return out
+    return {"LOST-1": lost, "OK-1": json.loads(ok["body"])["event_ids"][0]}
 
 
 def test_an_event_detail_shows_the_archived_request_without_the_secret(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+    console: Console, logged: dict[str, str]
 ) -> None:
-    key, event_id = archived["OK-1"]
-    console.log.details.append(inbound("rec-ok", key, event_id, at=datetime.now(UTC)))
     console.login()
 
-    detail = console.call("GET", "/console/api/events/rec-ok")
+    detail = console.call("GET", f"/console/api/events/{logged['OK-1']}")
 
-    assert detail.status == 200 and detail.body["record_id"] == "rec-ok"
+    assert detail.status == 200 and detail.body["record_id"] == logged["OK-1"]
+    assert (detail.body["direction"], detail.body["status"]) == ("inbound", "delivered")
+    assert detail.body["event"]["dedupe_key"] == "OK-1" and detail.body["raw_ref"].startswith("raw/evolution/acme/")
     assert "OK-1" in detail.body["raw"]["body"]
     assert SECRET["webhook_token"] not in json.dumps(detail.body)
     assert payload()["apikey"] not in json.dumps(detail.body)
+    failed = console.call("GET", f"/console/api/events/{logged['LOST-1']}").body
+    assert failed["status"] == "failed" and [a["outcome"] for a in failed["attempts"]] == ["failed"]
+    assert failed["error_class"] and "LOST-1" in failed["raw"]["body"]
     missing = console.call("GET", "/console/api/events/nope")
     assert (missing.status, missing.body["error"]) == (404, "not_found")
 
 
-def test_the_events_list_pages_newest_first_and_q_finds_one_record(console: Console) -> None:
+def test_the_events_list_filters_pages_newest_first_and_q_finds_one_record(console: Console) -> None:
+    # Given three Evolution events, a Resend one, an outbound send and another org's event
     base = datetime(2026, 12, 1, 12, tzinfo=UTC)
-    console.log.details += [inbound(f"rec-{n}", None, None, at=base + timedelta(minutes=n)) for n in range(3)]
-    console.login()
-
-    first = console.call("GET", "/console/api/events", query={"org_id": "acme", "limit": "2"})
-    second = console.call(
-        "GET", "/console/api/events", query={"org_id": "acme", "limit": "2", "cursor": first.body["cursor"]}
+    for n in range(3):
+        eventlog.record_inbound(hub_event(f"evt-{n}", base + timedelta(minutes=n)), "delivered")
+    eventlog.record_inbound(
+        hub_event("evt-mail", base + timedelta(minutes=4), provider="resend", type_="email.bounced"),
+        "failed",
+        error=ProviderUnavailableError("bus unavailable", provider="eventbridge"),
     )
+    out_id = eventlog.record_outbound(
+        "whatsapp_send_text",
+        "acme",
+        status="succeeded",
+        provider="evolution",
+        request={"to": "5511987654321", "text": "oi"},
+        response={"message_id": "wamid.1"},
+        error=None,
+        calls=[
+            ProviderCall(provider="evolution", method="POST", path="/message/sendText/x", status=201, latency_ms=40)
+        ],
+        at=base + timedelta(minutes=5),
+    )
+    eventlog.record_inbound(hub_event("evt-beta", base + timedelta(minutes=6), org="beta"), "delivered")
+    console.login()
+    window = {"org_id": "acme", "from": base.isoformat(), "to": (base + timedelta(hours=1)).isoformat()}
 
-    assert [i["record_id"] for i in first.body["items"]] == ["rec-2", "rec-1"]
-    assert [i["record_id"] for i in second.body["items"]] == ["rec-0"] and second.body["cursor"] is None
-    found = console.call("GET", "/console/api/events", query={"org_id": "acme", "q": "rec-1"})
-    assert [i["record_id"] for i in found.body["items"]] == ["rec-1"]
-    bad = console.call("GET", "/console/api/events", query={"org_id": "acme", "from": "yesterday"})
+    def listed(**query: str) -> Answer:
+        return console.call("GET", "/console/api/events", query={**window, **query})
+
+    # When the operator pages through everything, then filters
+    first = listed(limit="2")
+    second = listed(limit="2", cursor=first.body["cursor"])
+    third = listed(limit="2", cursor=second.body["cursor"])
+
+    # Then newest first over the pages, only this org's
+    ids = [i["record_id"] for page in (first, second, third) for i in page.body["items"]]
+    assert ids == [out_id, "evt-mail", "evt-2", "evt-1", "evt-0"] and third.body["cursor"] is None
+    assert [i["record_id"] for i in listed(provider="resend").body["items"]] == ["evt-mail"]
+    assert [i["record_id"] for i in listed(status="failed").body["items"]] == ["evt-mail"]
+    assert [i["record_id"] for i in listed(direction="outbound").body["items"]] == [out_id]
+    assert [i["record_id"] for i in listed(type="message.received", provider="evolution").body["items"]] == [
+        "evt-2",
+        "evt-1",
+        "evt-0",
+    ]
+    assert listed(to=(base + timedelta(minutes=1, seconds=30)).isoformat()).body["items"][0]["record_id"] == "evt-1"
+    # And q= finds one record by id, of this org only
+    assert [i["record_id"] for i in listed(q="evt-1").body["items"]] == ["evt-1"]
+    assert listed(q="evt-beta").body["items"] == []
+    # And an outbound record's detail has its masked request, summary and calls
+    sent = console.call("GET", f"/console/api/events/{out_id}").body
+    assert sent["raw"] is None and sent["response"] == {"message_id": "wamid.1"}
+    assert "5511987654321" not in json.dumps(sent) and sent["calls"][0]["status"] == 201
+    # And bad input names its field; another query's cursor is refused
+    bad = listed(**{"from": "yesterday"})
     assert bad.status == 400 and bad.body["message"].startswith("from:")
+    foreign = listed(provider="resend", cursor=first.body["cursor"])
+    assert foreign.status == 400 and "cursor" in foreign.body["message"]
 
 
-def test_retrying_one_event_replays_the_lost_one_and_skips_the_delivered_one(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+def test_retrying_one_event_replays_the_failed_one_and_skips_the_delivered_one(
+    console: Console, logged: dict[str, str]
 ) -> None:
-    now = datetime.now(UTC)
-    for dedupe, (key, event_id) in archived.items():
-        console.log.details.append(inbound(f"rec-{dedupe}", key, event_id, at=now))
     operator = console.login()
 
-    lost = console.call("POST", "/console/api/events/rec-LOST-1/retry", body={})
-    delivered = console.call("POST", "/console/api/events/rec-OK-1/retry", body={})
+    lost = console.call("POST", f"/console/api/events/{logged['LOST-1']}/retry", body={})
+    delivered = console.call("POST", f"/console/api/events/{logged['OK-1']}/retry", body={})
 
-    assert lost.body["result"] == "replayed" and delivered.body["result"] == "skipped"
+    assert (lost.body["record_id"], lost.body["result"]) == (logged["LOST-1"], "replayed")
+    assert delivered.body["result"] == "skipped"
     bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
     assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
     retried = [r for r in audit_trail(console.aws, "acme") if r["action"] == "console_event_retried"]
     assert {(r["actor"], r["details"]["result"]) for r in retried} == {(operator, "replayed"), (operator, "skipped")}
+    # And once the replayed copy is consumed, the one record says delivered (no second row)
+    assert consume(console.aws) == {"batchItemFailures": []}
+    again = console.call("GET", f"/console/api/events/{logged['LOST-1']}").body
+    assert again["status"] == "delivered" and [a["outcome"] for a in again["attempts"]] == ["failed", "delivered"]
 
 
 def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
-    console: Console, archived: dict[str, tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+    console: Console, logged: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given three matching events over two pages: one lost, one delivered, one whose archive is gone
+    # Given three matching records over two pages: one failed, one delivered, one whose archive is gone
     monkeypatch.setattr(replay, "PAGE_SIZE", 2)
-    now = datetime.now(UTC)
-    console.log.details += [
-        inbound("rec-lost", archived["LOST-1"][0], None, at=now - timedelta(minutes=3)),
-        inbound("rec-ok", archived["OK-1"][0], archived["OK-1"][1], at=now - timedelta(minutes=2)),
-        inbound(
-            "rec-gone", "raw/evolution/acme/2026/11/01/000000000000-expired.json", None, at=now - timedelta(minutes=1)
-        ),
-    ]
+    gone = "raw/evolution/acme/2026/11/01/000000000000-expired.json"
+    eventlog.record_rejected("evolution", "acme", gone, "body: not JSON")
     console.login()
+    [gone_id] = [
+        i["record_id"]
+        for i in console.call("GET", "/console/api/events", query={"org_id": "acme", "status": "rejected"}).body[
+            "items"
+        ]
+    ]
 
     # When the operator replays everything matching the filter, and the job runs
     created = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme", "provider": "evolution"}})
@@ -298,15 +352,22 @@ def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
     job = console.call("GET", f"/console/api/replays/{job_id}").body
     assert job["state"] == "done" and job["finished_at"]
     assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (3, 1, 1, 1)
-    assert job["errors"] == [{"record_id": "rec-gone", "message": "the archived request is no longer stored"}]
+    assert job["errors"] == [{"record_id": gone_id, "message": "the archived request is no longer stored"}]
     assert job["filter"]["org_id"] == "acme"
     assert [j["job_id"] for j in console.call("GET", "/console/api/replays").body["jobs"]] == [job_id]
     bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
     assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
+    # And a status filter replays only the failed records
+    only_failed = console.call(
+        "POST", "/console/api/replays", body={"filter": {"org_id": "acme", "status": "failed"}}
+    ).body
+    console.run_jobs()
+    job = console.call("GET", f"/console/api/replays/{only_failed['job_id']}").body
+    assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (1, 1, 0, 0)
 
 
 def test_an_archive_replay_job_replays_requests_that_never_reached_the_bus(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+    console: Console, logged: dict[str, str]
 ) -> None:
     console.login()
     now = datetime.now(UTC)
@@ -329,7 +390,8 @@ def test_a_replay_matching_more_than_the_limit_is_refused_before_anything_is_que
 ) -> None:
     monkeypatch.setattr(replay, "MAX_MATCHES", 2)
     now = datetime.now(UTC)
-    console.log.details += [inbound(f"rec-{n}", None, None, at=now - timedelta(minutes=n)) for n in range(3)]
+    for n in range(3):
+        eventlog.record_inbound(hub_event(f"evt-{n}", now - timedelta(minutes=n)), "delivered")
     console.login()
 
     refused = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}})
@@ -483,35 +545,40 @@ def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Consol
     assert console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "11/2026"}).status == 400
 
 
-def test_issues_are_listed_and_their_status_set_by_the_operator(console: Console) -> None:
-    from tests.aws.console_fakes import Issue
-
-    at = datetime(2026, 12, 1, tzinfo=UTC)
-    console.log.issues.append(
-        Issue(
-            org_id="acme",
-            provider="evolution",
-            error_class="ProviderUnavailableError",
-            first_seen=at,
-            last_seen=at,
-            count=3,
-            status="open",
-        )
+def test_issues_group_real_failures_and_their_status_change_is_audited(
+    console: Console, logged: dict[str, str]
+) -> None:
+    # Given LOST-1's failure on the bus (logged) and a second failure of the same class
+    [issue] = eventlog.list_issues(org_id="acme")
+    eventlog.record_inbound(
+        hub_event("evt-again", datetime.now(UTC)), "failed", error=type_of(issue.error_class)("bus down")
     )
     operator = console.login()
 
+    # When the operator lists the open issues and acknowledges the one
     listed = console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"]
-    changed = console.call(
-        "POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "acknowledged"}
-    )
+    path = f"/console/api/issues/acme/evolution/{issue.error_class}"
+    changed = console.call("POST", path, body={"status": "acknowledged"})
 
-    assert [i["count"] for i in listed] == [3]
-    assert changed.body["status"] == "acknowledged"
-    assert console.log.issue_changes == [("acme", "evolution", "ProviderUnavailableError", "acknowledged", operator)]
+    # Then it counts both failures with first/last seen, and its new status is audited
+    [row] = listed
+    assert (row["org_id"], row["provider"], row["count"], row["status"]) == ("acme", "evolution", 2, "open")
+    assert row["first_seen"] <= row["last_seen"] and row["last_record_id"] == "evt-again"
+    assert changed.status == 200 and changed.body["status"] == "acknowledged"
+    assert console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"] == []
+    audited = [r for r in audit_trail(console.aws, "acme") if r["action"] == "issue.acknowledged"]
+    assert [(r["actor"], r["details"]["error_class"]) for r in audited] == [(operator, issue.error_class)]
+    unknown = console.call("POST", "/console/api/issues/acme/evolution/NoSuchError", body={"status": "resolved"})
+    assert unknown.status == 404
     odd = console.call("POST", "/console/api/issues/acme/evolution/Provider%20Error", body={"status": "resolved"})
     assert odd.status == 400 and odd.body["message"].startswith("error_class:")
-    bad = console.call("POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "gone"})
+    bad = console.call("POST", path, body={"status": "gone"})
     assert bad.status == 400 and bad.body["message"].startswith("status:")
+
+
+def type_of(name: str) -> type[Exception]:
+    """An exception class named ``name`` (the issue groups by class name)."""
+    return type(name, (Exception,), {})
 
 
 def test_reconnect_starts_the_oauth_flow_and_is_audited(
@@ -552,7 +619,7 @@ def test_health_shows_an_integration_no_report_covers_yet_as_unknown_with_its_to
 
 
 def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(console: Console) -> None:
-    console.log.details.append(inbound("rec-1", None, None, at=datetime.now(UTC)))
+    eventlog.record_inbound(hub_event("evt-1", datetime.now(UTC)), "delivered")
     console.login()
     job_id = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}}).body["job_id"]
     sqs, url = console.aws.client("sqs"), console.aws.env["CONSOLE_JOBS_QUEUE_URL"]
@@ -564,4 +631,4 @@ def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(con
 
     job = console.call("GET", f"/console/api/replays/{job_id}").body
     assert job["state"] == "failed" and job["finished_at"]
-    assert job["errors"][-1]["message"].startswith("cursor:")
+    assert "cursor: not a cursor of this query" in job["errors"][-1]["message"]
