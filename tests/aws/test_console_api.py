@@ -6,6 +6,7 @@ actions in the audit trail, health rows, spend and issues. The event log is the 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from hub import eventlog
-from hub.ai.spend import record_spend
+from hub.ai.spend import Budget, record_spend, set_budget
 from hub.config import get_settings
 from hub.console import auth, replay
 from hub.errors import ProviderUnavailableError
@@ -543,6 +544,55 @@ def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Consol
         ("2026-11-11", Decimal("0.50")),
     ]
     assert console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "11/2026"}).status == 400
+
+
+FIXED_POINT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def money_strings(value: Any, key: str = "") -> list[str]:
+    """Every money text of a spend answer (cost_*, total_*, budget_*, usd_brl_rate)."""
+    if isinstance(value, dict):
+        return [m for k, v in value.items() for m in money_strings(v, k)]
+    if isinstance(value, list):
+        return [m for v in value for m in money_strings(v, key)]
+    money_keys = ("cost_", "total_", "budget_", "usd_brl_rate")
+    return [value] if isinstance(value, str) and key.startswith(money_keys) else []
+
+
+def test_spend_money_is_fixed_point_text_even_for_zero_and_the_budget_is_in_both_currencies(
+    console: Console,
+) -> None:
+    # Given an org with a budget, nothing spent in October and 0.25 USD in November
+    set_budget("acme", Budget(monthly_usd=Decimal("100")))
+    record_spend(
+        "acme",
+        "anthropic",
+        "claude-x",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=Decimal("0.25"),
+        now=datetime(2026, 11, 10, 15, tzinfo=UTC),
+    )
+    console.login()
+
+    # When the operator opens both months
+    empty = console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "2026-10"}).body
+    spent = console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "2026-11"}).body
+
+    # Then zero is "0.000000000"-like text, never "0E-9", and every money string is fixed-point
+    assert Decimal(empty["total_usd"]) == 0 and "E" not in empty["total_usd"]
+    for answer in (empty, spent):
+        texts = money_strings(answer)
+        assert texts and all(FIXED_POINT.fullmatch(t) for t in texts), texts
+    # And the budget is shown in USD and in BRL at the report's rate
+    rate = Decimal(spent["usd_brl_rate"])
+    assert Decimal(spent["budget_usd"]) == 100
+    assert Decimal(spent["budget_brl"]) == (100 * rate).quantize(Decimal("0.01"))
+    [day] = spent["days"]
+    assert (day["cost_usd"], Decimal(day["cost_brl"])) == (
+        "0.250000000",
+        (Decimal("0.25") * rate).quantize(Decimal("0.01")),
+    )
 
 
 def test_issues_group_real_failures_and_their_status_change_is_audited(

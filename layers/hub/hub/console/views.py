@@ -7,7 +7,8 @@ import importlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from hub import audit
@@ -212,8 +213,27 @@ def integrations(org_id: str | None) -> dict[str, Any]:
     return {"integrations": [i.model_dump(mode="json") for i in list_integrations(org)]}
 
 
+def money(value: Decimal) -> str:
+    """A Decimal as fixed-point text, never an exponent (``str(Decimal("0E-9"))`` is "0E-9")."""
+    return format(value, "f")
+
+
+def _plain(value: Any) -> Any:
+    """A report's Python dump as JSON values: Decimals as fixed-point text, dates as ISO 8601."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def spend(org_id: str | None, month: str | None, *, now: datetime | None = None) -> dict[str, Any]:
-    """The org's month to date: AI lines by provider/model, billed providers, the budget, per day."""
+    """The org's month to date: AI lines by provider/model in USD and BRL, billed providers, the
+    budget (USD, and in BRL at the report's rate), per day. Money is Decimal text, fixed-point."""
     org = require_org(org_id or "")
     if month:
         try:
@@ -225,12 +245,14 @@ def spend(org_id: str | None, month: str | None, *, now: datetime | None = None)
         first, last = current_month(now)
     report = usage_report(org, first, last)
     budget = get_budget(org)
-    data = report.model_dump(mode="json")
+    rate = report.usd_brl_rate
+    data = _plain(report.model_dump())
     return {
         "org_id": org,
         "month": f"{first:%Y-%m}",
         "usd_brl_rate": data["usd_brl_rate"],
-        "budget_usd": str(budget.monthly_usd) if budget else None,
+        "budget_usd": money(budget.monthly_usd) if budget else None,
+        "budget_brl": money(_brl(budget.monthly_usd, rate)) if budget else None,
         "total_usd": data["total_usd"],
         "total_brl": data["total_brl"],
         "providers_total_brl": data["providers_total_brl"],
@@ -239,8 +261,16 @@ def spend(org_id: str | None, month: str | None, *, now: datetime | None = None)
             {k: line[k] for k in ("provider", "model", "calls", "cost_usd", "cost_brl")} for line in data["lines"]
         ],
         "providers": data["providers"],
-        "days": [{"day": day, "cost_usd": str(usd)} for day, usd in daily_usd(org, first, last)],
+        "days": [
+            {"day": day, "cost_usd": money(usd), "cost_brl": money(_brl(usd, rate))}
+            for day, usd in daily_usd(org, first, last)
+        ],
     }
+
+
+def _brl(usd: Decimal, rate: Decimal) -> Decimal:
+    """USD in BRL at ``rate``, to the centavo (as hub.ai.spend converts its lines)."""
+    return (usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
 def audit_page(params: Mapping[str, str], *, now: datetime | None = None) -> dict[str, Any]:
