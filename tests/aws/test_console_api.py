@@ -166,6 +166,26 @@ def test_on_aws_the_operator_is_the_cognito_email_and_there_is_no_token_login(
     assert config["auth"] == "cognito" and config["cognito"]["client_id"]
 
 
+def test_in_cognito_mode_the_page_may_reach_the_hosted_ui_token_endpoint_and_nothing_else(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the console on AWS, its hosted UI domain as template.yaml gives it (a full URL)
+    monkeypatch.delenv("CONSOLE_LOCAL_LOGIN")
+    monkeypatch.setenv("CONSOLE_COGNITO_DOMAIN", "https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com")
+    get_settings.cache_clear()
+
+    # When the browser loads the page and asks how to sign in
+    page = console.call("GET", "/console")
+    config = console.call("GET", "/console/api/config")
+
+    # Then the page may fetch its own origin and the hosted UI (the code exchange), nothing else
+    csp = "default-src 'self'; connect-src 'self' https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com"
+    assert page.headers["Content-Security-Policy"] == csp
+    assert config.headers["Content-Security-Policy"] == csp
+    # And the domain is the host the page puts after https:// (never https://https://…)
+    assert config.body["cognito"]["domain"] == "hub-console-1234-prod.auth.us-east-1.amazoncognito.com"
+
+
 def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy(console: Console) -> None:
     page = console.call("GET", "/console")
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
