@@ -273,7 +273,7 @@ def test_the_events_list_filters_pages_newest_first_and_q_finds_one_record(conso
         error=ProviderUnavailableError("bus unavailable", provider="eventbridge"),
     )
     out_id = eventlog.record_outbound(
-        "whatsapp_send_text",
+        "whatsapp.send_text",
         "acme",
         status="succeeded",
         provider="evolution",
