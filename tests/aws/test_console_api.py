@@ -22,8 +22,8 @@ from hub.console import auth, replay
 from hub.errors import ProviderUnavailableError
 from hub.eventlog import ProviderCall
 from hub.events import HubEvent
-from hub.health import HealthReport, ServiceHealth, record_report
-from hub.integrations import records
+from hub.health import HealthReport, QuotaView, ServiceHealth, record_report
+from hub.integrations import lifecycle, records
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import consume
 from tests.aws.test_delivery import lose_after_the_dlq
@@ -535,6 +535,66 @@ def test_health_rows_put_the_unhealthy_first_and_history_is_oldest_first(console
     assert (rows[0]["org_id"], rows[0]["provider"], rows[0]["status"]) == ("acme", "evolution", "unhealthy")
     assert [r["status"] for r in rows if r["org_id"] == "acme"] == ["unhealthy", "healthy"]
     assert [p["status"] for p in history.body["points"]] == ["healthy", "unhealthy"]
+
+
+def test_degraded_rows_come_right_after_the_unhealthy_ones_with_quota_breaker_and_token_problems(
+    console: Console,
+) -> None:
+    # Given a report where every check passed but for asaas, with a half-open breaker on evolution
+    # and stripe's quota used up; google's token refresh failed, resend's last *test* failed
+    checked = datetime.now(UTC) - timedelta(minutes=1)  # the index keeps the latest reports only
+    resets = checked + timedelta(seconds=1)
+    record_report(
+        HealthReport(
+            status="degraded",
+            org_id="acme",
+            checked_at=checked,
+            services={
+                "storage": ServiceHealth(status="healthy", latency_ms=3.0, breaker="closed"),
+                "evolution": ServiceHealth(status="healthy", latency_ms=40.0, breaker="half_open"),
+                "stripe": ServiceHealth(
+                    status="healthy",
+                    latency_ms=80.0,
+                    quotas=[QuotaView(rule="requests", limit=25, remaining=0, resets_at=resets)],
+                ),
+                "asaas": ServiceHealth(status="unhealthy", error="ProviderUnavailableError: down"),
+            },
+        )
+    )
+    refreshed = datetime(2026, 11, 30, tzinfo=UTC)
+    for provider in ("google", "resend"):
+        records.put_record(
+            records.IntegrationRecord(
+                org_id="acme",
+                provider=provider,
+                status="connected",
+                token_expires_at=refreshed + timedelta(hours=1),
+                token_refreshed_at=refreshed,
+            )
+        )
+    lifecycle.refresh_failed("acme", "google", ProviderUnavailableError("token endpoint down", provider="google"))
+    records.update_record("acme", "resend", last_error="Test failed: the sandbox answered 500")
+    console.login()
+
+    rows = [r for r in console.call("GET", "/console/api/health").body["rows"] if r["org_id"] == "acme"]
+
+    # Then unhealthy, then the degraded (by provider), then unknown, then healthy
+    assert [(r["provider"], r["status"], r["degraded"]) for r in rows] == [
+        ("asaas", "unhealthy", True),
+        ("evolution", "healthy", True),
+        ("google", "unknown", True),
+        ("stripe", "healthy", True),
+        ("resend", "unknown", False),
+        ("storage", "healthy", False),
+    ]
+    by = {r["provider"]: r for r in rows}
+    [quota] = by["stripe"]["quotas"]
+    assert (quota["rule"], quota["limit"], quota["remaining"]) == ("requests", 25, 0)
+    assert datetime.fromisoformat(quota["resets_at"]) == resets
+    assert by["google"]["token"]["last_refresh_result"].startswith("failed: token refresh failed")
+    # a failed test is not a failed refresh
+    assert by["resend"]["token"]["last_refresh_result"] == "ok"
+    assert by["resend"]["token"]["expires_at"] == (refreshed + timedelta(hours=1)).isoformat()
 
 
 def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Console) -> None:

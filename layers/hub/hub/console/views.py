@@ -25,7 +25,7 @@ from hub.orgs import iter_orgs, require_org
 from hub.storage import ObjectStorage
 
 SUMMARY_FIELDS = ("record_id", "direction", "org_id", "provider", "type", "status", "at", "error_class")
-_STATUS_ORDER = {"unhealthy": 0, "unknown": 1, "healthy": 2}
+REFRESH_FAILED = "token refresh failed"  # hub.integrations.lifecycle.refresh_failed's note
 _ERROR_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
 
@@ -78,12 +78,15 @@ def orgs() -> dict[str, Any]:
 
 
 def _token(record: records.IntegrationRecord | None) -> dict[str, Any] | None:
+    """The integration's token: expiry, last refresh and its result. ``last_error`` is a refresh
+    failure only when hub.integrations.lifecycle wrote it (a failed test or webhook registration
+    leaves one too: not a refresh result)."""
     if record is None or (record.token_expires_at is None and record.token_refreshed_at is None):
         return None
     result: str | None
     if record.status == "needs_reauth":
         result = f"needs_reauth: {record.reason or 'grant revoked'}"
-    elif record.last_error:
+    elif record.last_error and record.last_error.startswith(REFRESH_FAILED):
         result = f"failed: {record.last_error}"
     else:
         result = "ok" if record.token_refreshed_at is not None else None
@@ -94,9 +97,45 @@ def _token(record: records.IntegrationRecord | None) -> dict[str, Any] | None:
     }
 
 
+def _degraded(row: Mapping[str, Any], record: records.IntegrationRecord | None) -> bool:
+    """Something an operator should look at even when the last check passed: the check failed,
+    the breaker is not closed, a quota is used up, the grant needs re-auth or a refresh failed."""
+    token = row["token"] or {}
+    return (
+        row["status"] == "unhealthy"
+        or row["breaker"] in ("open", "half_open")
+        or any(q["remaining"] <= 0 for q in row["quotas"])
+        or (record is not None and record.status == "needs_reauth")
+        or (token.get("last_refresh_result") or "").startswith("failed")
+    )
+
+
+def _row(
+    org_id: str,
+    name: str,
+    service: Any,
+    checked_at: datetime | None,
+    record: records.IntegrationRecord | None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "org_id": org_id,
+        "provider": name,
+        "status": service.status if service else "unknown",
+        "latency_ms": service.latency_ms if service else None,
+        "breaker": service.breaker if service else None,
+        "error": service.error if service else None,
+        "checked_at": checked_at.isoformat() if service and checked_at else None,
+        "quotas": [q.model_dump(mode="json") for q in (service.quotas or [])] if service else [],
+        "token": _token(record),
+    }
+    row["degraded"] = _degraded(row, record)
+    return row
+
+
 def health() -> dict[str, Any]:
     """Every org's providers from the health schedule's latest reports, with token state from the
-    integration records; an integration no report covers yet is ``unknown``. Unhealthy first."""
+    integration records; an integration no report covers yet is ``unknown``. Degraded rows first:
+    unhealthy, then healthy ones with a problem (``degraded``: breaker, quota, token), unknown, healthy."""
     reports: dict[str, HealthReport] = {r.org_id: r for r in stored_org_reports()}
     org_ids = sorted(set(reports) | {o.org_id for o in iter_orgs()})
     rows: list[dict[str, Any]] = []
@@ -104,37 +143,19 @@ def health() -> dict[str, Any]:
         by_provider = {r.provider: r for r in records.list_records(org_id)}
         report = reports.get(org_id)
         services = report.services if report else {}
-        for name, service in services.items():
-            rows.append(
-                {
-                    "org_id": org_id,
-                    "provider": name,
-                    "status": service.status,
-                    "latency_ms": service.latency_ms,
-                    "breaker": service.breaker,
-                    "error": service.error,
-                    "checked_at": report.checked_at.isoformat() if report else None,
-                    "quotas": [q.model_dump(mode="json") for q in service.quotas or []],
-                    "token": _token(by_provider.get(name)),
-                }
-            )
-        for name, record in by_provider.items():
-            if name not in services:
-                rows.append(
-                    {
-                        "org_id": org_id,
-                        "provider": name,
-                        "status": "unknown",
-                        "latency_ms": None,
-                        "breaker": None,
-                        "error": None,
-                        "checked_at": None,
-                        "quotas": [],
-                        "token": _token(record),
-                    }
-                )
-    rows.sort(key=lambda r: (_STATUS_ORDER[r["status"]], r["org_id"], r["provider"]))
+        checked_at = report.checked_at if report else None
+        rows += [_row(org_id, name, service, checked_at, by_provider.get(name)) for name, service in services.items()]
+        rows += [_row(org_id, name, None, None, record) for name, record in by_provider.items() if name not in services]
+    rows.sort(key=lambda r: (_rank(r), r["org_id"], r["provider"]))
     return {"rows": rows}
+
+
+def _rank(row: Mapping[str, Any]) -> int:
+    if row["status"] == "unhealthy":
+        return 0
+    if row["degraded"]:
+        return 1
+    return 2 if row["status"] == "unknown" else 3
 
 
 def health_history(org_id: str | None, provider: str | None, *, now: datetime | None = None) -> dict[str, Any]:
