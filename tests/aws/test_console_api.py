@@ -24,6 +24,7 @@ from hub.eventlog import ProviderCall
 from hub.events import HubEvent
 from hub.health import HealthReport, QuotaView, ServiceHealth, record_report
 from hub.integrations import lifecycle, records
+from localcloud.sandboxes import evolution as evolution_sandbox
 from tests.aws.conftest import HubAws
 from tests.aws.inbound_queue import consume
 from tests.aws.test_delivery import lose_after_the_dlq
@@ -709,6 +710,44 @@ def test_issues_group_real_failures_and_their_status_change_is_audited(
 def type_of(name: str) -> type[Exception]:
     """An exception class named ``name`` (the issue groups by class name)."""
     return type(name, (Exception,), {})
+
+
+def test_integrations_show_the_last_test_and_the_webhook_state(console: Console, sandboxed: ServedSandboxes) -> None:
+    # Given Evolution connected against its sandbox, its webhook registered there
+    console.aws.put_secret(
+        "acme",
+        "evolution",
+        {
+            "base_url": f"{sandboxed.url}/evolution",
+            "api_key": evolution_sandbox.DEMO_API_KEY,
+            "instance": evolution_sandbox.DEMO_INSTANCE,
+        },
+    )
+    registered = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    records.put_record(
+        records.IntegrationRecord(
+            org_id="acme",
+            provider="evolution",
+            status="connected",
+            webhook=records.WebhookState(
+                state="registered", url="https://hub.test/webhooks/evolution/acme", registered_at=registered
+            ),
+        )
+    )
+    operator = console.login()
+
+    # When the operator tests it now, then lists the org's integrations
+    tested = console.call("POST", "/console/api/integrations/acme/evolution/test", body={})
+    [row] = console.call("GET", "/console/api/integrations", query={"org_id": "acme"}).body["integrations"]
+
+    # Then the row has the test's time and result and the webhook's state
+    assert tested.status == 200, tested.body
+    assert row["test_result"]["ok"] is True and tested.body["test_result"]["ok"] is True
+    assert row["last_tested_at"] == tested.body["last_tested_at"] is not None
+    assert row["webhook"]["state"] == "registered"
+    assert datetime.fromisoformat(row["webhook"]["registered_at"]) == registered
+    tests = [r for r in audit_trail(console.aws, "acme") if r["action"] == "integration_tested"]
+    assert [r["actor"] for r in tests] == [operator]
 
 
 def test_reconnect_starts_the_oauth_flow_and_is_audited(
