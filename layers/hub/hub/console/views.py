@@ -3,7 +3,6 @@ hub.integrations, hub.ai.spend, hub.audit, hub.orgs). Nothing here reads a secre
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -11,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from hub import audit
+from hub import audit, eventlog
 from hub.ai.spend import current_month, daily_usd, get_budget, usage_report
 from hub.config import get_settings
 from hub.console.auth import ConsoleNotFoundError
@@ -27,11 +26,6 @@ from hub.storage import ObjectStorage
 SUMMARY_FIELDS = ("record_id", "direction", "org_id", "provider", "type", "status", "at", "error_class")
 REFRESH_FAILED = "token refresh failed"  # hub.integrations.lifecycle.refresh_failed's note
 _ERROR_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
-
-
-def eventlog() -> Any:
-    """hub.eventlog (contract section 1), imported when first used."""
-    return importlib.import_module("hub.eventlog")
 
 
 def parse_instant(name: str, value: str | None) -> datetime | None:
@@ -183,7 +177,7 @@ def events(params: Mapping[str, str]) -> dict[str, Any]:
     """GET /console/api/events: the event log's page (newest first); ``q`` = one record id."""
     org_id = params.get("org_id") or ""
     validate_org_id(org_id)
-    log = eventlog()
+    log = eventlog
     record_id = params.get("q")
     if record_id:
         detail = log.get_event(record_id[:200])
@@ -218,7 +212,7 @@ def archived_document(raw_ref: str | None) -> dict[str, Any] | None:
 
 
 def event_detail(record_id: str) -> dict[str, Any]:
-    detail = eventlog().get_event(record_id)
+    detail = eventlog.get_event(record_id)
     if detail is None:
         raise ConsoleNotFoundError(f"record_id: no event {record_id!r}", code="not_found")
     out: dict[str, Any] = detail.model_dump(mode="json")
@@ -315,7 +309,7 @@ def issues(params: Mapping[str, str]) -> dict[str, Any]:
     org_id = params.get("org_id") or None
     if org_id is not None:
         validate_org_id(org_id)
-    found = eventlog().list_issues(status=params.get("status") or None, org_id=org_id)
+    found = eventlog.list_issues(status=params.get("status") or None, org_id=org_id)
     return {"issues": [i.model_dump(mode="json") for i in found]}
 
 
@@ -331,6 +325,6 @@ def set_issue(
     status = body.get("status")
     if status not in ("open", "acknowledged", "resolved"):
         raise InvalidRequestError("status: must be open, acknowledged or resolved", code="invalid_request")
-    issue = eventlog().set_issue_status(org_id, provider, error_class, status, actor=operator)
+    issue = eventlog.set_issue_status(org_id, provider, error_class, status, actor=operator)
     result: dict[str, Any] = issue.model_dump(mode="json")
     return result
