@@ -1,31 +1,54 @@
-"""The console page against the real ConsoleApi in the local cloud (make dev's stack): log in with
-the banner's one-time token, the sandbox providers on the health screen and one turning red after a
-sandbox fault and a health run, a dead-lettered message redriven, an integration disabled and
-enabled with both on the audit trail under the operator's name. (Events, replay jobs and issues
-need the event log: tests/browser/test_console.py drives them against the API's contract.)"""
+"""The console page against the real ConsoleApi in the local cloud (make dev's stack), every
+check of issue 19's "Tests in a real browser": log in with the banner's one-time token (refused a
+second time); the sandbox providers on the health screen, one turning red after a sandbox fault
+and a health run; a signed webhook posted to the real receiver in the events list, its detail
+showing the archived raw body with the provider's credential redacted; a filtered replay job's
+counts and an archive replay that re-enqueues a request whose event never reached the bus; a
+dead-lettered message redriven; an integration disabled and enabled with both on the audit trail
+under the operator's name. A screenshot of every screen goes to $BROWSER_ARTIFACTS (default
+.artifacts/console/); with CONSOLE_DOCS_SCREENSHOTS=1 the docs' screenshots (docs/console/*.png)
+are refreshed from here, with the demo org's data."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from localcloud import LocalCloud
+from localcloud.sandboxes.evolution import DEMO_API_KEY as EVOLUTION_API_KEY
+from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN as EVOLUTION_WEBHOOK_TOKEN
 from tests.browser.test_console import CHROMIUM, LAUNCH_ARGS, console_error, shot
 from tests.conftest import register_test_orgs
 from tests.e2e.conftest import booted, invoke
-from tests.helpers import ROOT
+from tests.helpers import ROOT, sample_event, wait_until
 from tests.helpers import aws_client as client
+from tests.signing import signed_headers
 
 if not (ROOT / "functions" / "console_api" / "app.py").exists():
     pytest.skip("the console API (lane consoleapi) is not in this tree yet", allow_module_level=True)
 
 pytestmark = pytest.mark.e2e
 OPERATOR = "ana@agency.test"
+# The screens docs/console/README.md shows, taken here (the real hub, the demo org's data).
+DOCS_SHOTS = {"login", "health", "events", "event-detail", "replays", "dlq", "integrations", "audit", "issues"}
+
+
+def screen(page: Page, name: str) -> None:
+    """A screenshot of the screen to the test artifacts, and to docs/console/ when asked."""
+    shot(page, f"localcloud-{name}")
+    if os.environ.get("CONSOLE_DOCS_SCREENSHOTS") and name in DOCS_SHOTS:
+        docs = ROOT / "docs" / "console"
+        docs.mkdir(exist_ok=True)
+        page.screenshot(path=str(docs / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +66,17 @@ def page(cloud: LocalCloud) -> Iterator[Page]:
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+        # UTC: the page's date inputs are local time, and the tests type UTC instants into them
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, service_workers="block", timezone_id="UTC"
+        )
         opened = context.new_page()
         opened.set_default_timeout(30_000)
         opened.on("console", lambda msg: console_error(msg, errors))
         opened.on("pageerror", lambda exc: errors.append(str(exc)))
         opened.goto(f"{cloud.api_url}/console")
+        expect(opened.get_by_test_id("login-token")).to_be_visible()
+        screen(opened, "login")
         opened.get_by_test_id("login-token").fill(cloud.console_token)
         opened.get_by_test_id("login-operator").fill(OPERATOR)
         opened.get_by_test_id("login-submit").click()
@@ -58,17 +86,70 @@ def page(cloud: LocalCloud) -> Iterator[Page]:
     assert errors == []
 
 
-def go(page: Page, screen: str) -> None:
-    page.get_by_test_id(f"nav-{screen}").click()
+@pytest.fixture(scope="module")
+def api(cloud: LocalCloud, page: Page) -> Iterator[httpx.Client]:
+    """The console API with the page's own session (to wait on the hub, never to act for the page)."""
+    bearer = page.evaluate("sessionStorage.getItem('console.bearer')")
+    assert bearer
+    with httpx.Client(
+        base_url=f"{cloud.api_url}/console/api", headers={"Authorization": f"Bearer {bearer}"}, timeout=30
+    ) as session:
+        yield session
+
+
+def go(page: Page, screen_name: str) -> None:
+    page.get_by_test_id(f"nav-{screen_name}").click()
     expect(page.locator("#view-title")).to_be_visible()
 
 
-def test_health_turns_a_sandbox_provider_red_after_a_fault_and_a_health_run(cloud: LocalCloud, page: Page) -> None:
+def evolution_delivery(message_id: str) -> str:
+    """A WhatsApp message delivery as Evolution posts it, with the instance's API key in the body."""
+    body = json.loads(sample_event("webhook_evolution")["body"])
+    body["data"]["key"]["id"] = message_id
+    body["apikey"] = EVOLUTION_API_KEY
+    return json.dumps(body)
+
+
+def post_webhook(cloud: LocalCloud, provider: str, body: str) -> httpx.Response:
+    return httpx.post(
+        f"{cloud.api_url}/webhooks/{provider}/demo",
+        content=body.encode(),
+        headers=signed_headers(provider, body),
+        timeout=30,
+    )
+
+
+def event_status(api: httpx.Client, record_id: str) -> str | None:
+    items = api.get("/events", params={"org_id": "demo", "q": record_id}).json()["items"]
+    return str(items[0]["status"]) if items else None
+
+
+def test_the_one_time_token_logs_in_once(cloud: LocalCloud, page: Page) -> None:
+    expect(page.get_by_test_id("login-submit")).to_be_hidden()
+    again = httpx.post(f"{cloud.api_url}/console/api/session", json={"token": cloud.console_token}, timeout=30)
+    assert again.status_code == 401 and again.json()["error"] == "invalid_token"
+    # Nor does the login screen take it again
+    context = page.context.browser.new_context(service_workers="block") if page.context.browser else None
+    assert context is not None
+    other = context.new_page()
+    other.goto(f"{cloud.api_url}/console")
+    other.get_by_test_id("login-token").fill(cloud.console_token)
+    other.get_by_test_id("login-submit").click()
+    expect(other.locator("#alert")).to_have_text("That token is wrong or was already used.")
+    expect(other.get_by_test_id("login-submit")).to_be_visible()
+    context.close()
+
+
+def test_health_shows_the_sandbox_providers_and_turns_one_red_after_a_fault(cloud: LocalCloud, page: Page) -> None:
     sample = json.loads((ROOT / "events" / "health_check_scheduled.json").read_text())
     invoke(cloud, "HealthCheckScheduled", sample)
     go(page, "health")
+    # Every provider of the demo org answers from its sandbox
+    for provider in ("evolution", "asaas", "youtube"):
+        row = page.locator(f"[data-testid=health-row][data-org=demo][data-provider={provider}]")
+        expect(row).to_have_attribute("data-status", "healthy")
+    expect(page.locator("[data-testid=health-row][data-status=unhealthy]")).to_have_count(0)
     evolution = page.locator("[data-testid=health-row][data-org=demo][data-provider=evolution]")
-    expect(evolution).to_have_attribute("data-status", "healthy")
 
     httpx.put(f"{cloud.sandbox_url}/__sandbox/faults/evolution", json={"mode": "error", "status": 503}, timeout=5)
     try:
@@ -80,9 +161,125 @@ def test_health_turns_a_sandbox_provider_red_after_a_fault_and_a_health_run(clou
     expect(evolution).to_have_attribute("data-status", "unhealthy")
     expect(page.get_by_test_id("health-row").first).to_have_attribute("data-status", "unhealthy")
     expect(evolution).to_contain_text("ProviderUnavailableError")
+    assert "rgb(179, 20, 27)" == evolution.locator(".badge").first.evaluate("el => getComputedStyle(el).color")
     evolution.get_by_role("button", name="Latency history of evolution for demo").click()
-    expect(page.get_by_test_id("latency-chart").locator("circle")).to_have_count(2)
-    shot(page, "localcloud-health")
+    chart = page.get_by_test_id("latency-chart")
+    expect(chart.locator("circle")).to_have_count(2)
+    expect(chart.locator('circle[fill="#b3141b"]')).to_have_count(1)
+    screen(page, "health")
+
+
+def test_a_signed_webhook_appears_with_its_raw_body_redacted(cloud: LocalCloud, page: Page, api: httpx.Client) -> None:
+    # Given Evolution delivers a message to the real receiver, its instance API key in the body
+    message_id = "CONSOLE" + uuid.uuid4().hex[:12].upper()
+    posted = post_webhook(cloud, "evolution", evolution_delivery(message_id))
+    assert posted.status_code == 200, posted.text
+    (record_id,) = posted.json()["event_ids"]
+    wait_until(lambda: event_status(api, record_id) == "delivered", timeout=30, interval=0.2)
+
+    # When the operator lists the demo org's evolution events
+    go(page, "events")
+    page.get_by_test_id("filter-org_id").select_option("demo")
+    page.get_by_test_id("filter-provider").fill("evolution")
+    page.get_by_test_id("apply-filters").click()
+    row = page.locator(f'[data-testid=events-row][data-record-id="{record_id}"]')
+    expect(row).to_contain_text("message.received")
+    expect(row).to_contain_text("delivered")
+    screen(page, "events")
+
+    # Then its detail shows the archived request with the API key redacted, and the normalised event
+    row.get_by_role("link").click()
+    raw = page.get_by_test_id("event-raw")
+    expect(raw).to_contain_text('"apikey": "[redacted]"')
+    expect(raw).to_contain_text(message_id)
+    expect(page.get_by_test_id("event-normalised")).to_contain_text(record_id)
+    content = page.content()
+    assert EVOLUTION_API_KEY not in content and EVOLUTION_WEBHOOK_TOKEN not in content
+    screen(page, "event-detail")
+
+    # Retrying a delivered event is skipped (it is on the bus), and the page says so
+    page.get_by_test_id("event-retry").click()
+    expect(page.get_by_test_id("retry-result")).to_contain_text("skipped")
+
+
+def test_a_filtered_replay_job_reports_its_counts_and_an_archive_replay_enqueues_a_lost_event(
+    cloud: LocalCloud, page: Page, api: httpx.Client
+) -> None:
+    # Given a delivered evolution event, and a request the receiver archived but refused (cut short)
+    started = datetime.now(UTC).replace(second=0, microsecond=0)
+    delivered = post_webhook(cloud, "evolution", evolution_delivery("CONSOLE" + uuid.uuid4().hex[:12].upper()))
+    (delivered_id,) = delivered.json()["event_ids"]
+    cut = evolution_delivery("CONSOLE" + uuid.uuid4().hex[:12].upper())[:-40]
+    refused = post_webhook(cloud, "evolution", cut)
+    assert refused.status_code == 400, refused.text
+    wait_until(lambda: event_status(api, delivered_id) == "delivered", timeout=30, interval=0.2)
+    events: list[dict[str, Any]] = api.get(
+        "/events", params={"org_id": "demo", "provider": "evolution", "direction": "inbound", "limit": "200"}
+    ).json()["items"]
+    assert any(e["status"] == "rejected" for e in events)
+
+    # When the operator replays everything matching org demo and provider evolution
+    go(page, "events")
+    page.get_by_test_id("filter-org_id").select_option("demo")
+    page.get_by_test_id("filter-provider").fill("evolution")
+    page.get_by_test_id("apply-filters").click()
+    expect(page.get_by_test_id("events-row")).to_have_count(min(len(events), 50))  # a page; the job takes all
+    page.get_by_test_id("replay-filter").click()
+
+    # Then the background job counts every match: the delivered ones skipped, the refused one failed
+    job = page.get_by_test_id("replay-job").first
+    expect(job).to_contain_text('"provider":"evolution"')
+    expect(job).to_have_attribute("data-state", "done")
+    on_bus = sum(e["status"] in ("delivered", "duplicate") for e in events)
+    rejected = sum(e["status"] == "rejected" for e in events)
+    assert on_bus + rejected == len(events)
+    expect(job.get_by_test_id("replay-counts")).to_have_text(
+        f"matched {len(events)}, replayed 0, skipped {on_bus}, failed {rejected}"
+    )
+    expect(job).to_contain_text("rej_")  # the refused request's error, named by its record id
+
+    # Given a request archived whose event never reached the bus (the receiver's enqueue failed
+    # after its claim-check archive): the delivered request's document, for another message
+    bucket = cloud.template.env_value("WEBHOOK_ARCHIVE_BUCKET") if cloud.template else None
+    assert bucket
+    s3 = client(cloud, "s3")
+    detail = api.get(f"/events/{delivered_id}").json()
+    document = json.loads(s3.get_object(Bucket=bucket, Key=detail["raw_ref"])["Body"].read())
+    lost_message = "CONSOLE" + uuid.uuid4().hex[:12].upper()
+    body = json.loads(document["body"])
+    body["data"]["key"]["id"] = lost_message
+    document["body"] = json.dumps(body)
+    lost_key = re.sub(r"/[^/]+\.json$", f"/{datetime.now(UTC):%H%M%S%f}-{uuid.uuid4().hex}.json", detail["raw_ref"])
+    s3.put_object(Bucket=bucket, Key=lost_key, Body=json.dumps(document).encode())
+
+    # When the operator replays the window's archived evolution requests from the Replays screen
+    go(page, "replays")
+    page.get_by_test_id("filter-org_id").select_option("demo")
+    page.get_by_test_id("archive-provider").fill("evolution")
+    page.get_by_test_id("archive-from").fill(f"{started:%Y-%m-%dT%H:%M}")
+    page.get_by_test_id("archive-to").fill(f"{started + timedelta(minutes=10):%Y-%m-%dT%H:%M}")
+    page.get_by_role("button", name="Replay archived requests").click()
+
+    # Then the lost request is enqueued again (replayed), the delivered one skipped, the refused one failed
+    archive_job = page.get_by_test_id("replay-job").first
+    expect(archive_job).to_contain_text('"provider":"evolution"')
+    expect(archive_job).to_have_attribute("data-state", "done")
+    counts = archive_job.get_by_test_id("replay-counts")
+    expect(counts).to_have_text(re.compile(r"^matched \d+, replayed 1, skipped [1-9]\d*, failed [1-9]\d*$"))
+    numbers = [int(n) for n in re.findall(r"\d+", counts.inner_text())]
+    assert numbers[0] == sum(numbers[1:])
+    screen(page, "replays")
+
+    # and its event reaches the bus: it is listed as delivered
+    def lost_event_delivered() -> bool:
+        items = api.get("/events", params={"org_id": "demo", "provider": "evolution", "limit": "200"}).json()["items"]
+        return any(
+            e["status"] == "delivered" and lost_message in json.dumps(api.get(f"/events/{e['record_id']}").json())
+            for e in items
+            if e["record_id"] not in {x["record_id"] for x in events}
+        )
+
+    wait_until(lost_event_delivered, timeout=30, interval=0.3)
 
 
 def test_a_dead_lettered_message_is_redriven_to_its_queue(cloud: LocalCloud, page: Page) -> None:
@@ -96,7 +293,7 @@ def test_a_dead_lettered_message_is_redriven_to_its_queue(cloud: LocalCloud, pag
     expect(queue).to_have_attribute("data-depth", "1")
     queue.get_by_test_id("dlq-browse").click()
     expect(page.get_by_test_id("dlq-message").filter(has_text=marker)).to_be_visible()
-    shot(page, "localcloud-dlq")
+    screen(page, "dlq")
     page.get_by_test_id("dlq-message").filter(has_text=marker).get_by_test_id("dlq-redrive-one").click()
     expect(page.locator("#status")).to_have_text("Redrove 1 message(s) from InboundEventsDLQ")
     expect(queue).to_have_attribute("data-depth", "0")
@@ -110,6 +307,8 @@ def test_disable_and_enable_from_the_page_are_on_the_audit_trail(page: Page) -> 
     row.get_by_test_id("integration-reason").fill("console browser test")
     row.get_by_test_id("integration-disable").click()
     expect(row).to_have_attribute("data-status", "disabled")
+    expect(row).to_contain_text("console browser test")
+    screen(page, "integrations")
     row.get_by_test_id("integration-enable").click()
     expect(row).to_have_attribute("data-status", "connected")
 
@@ -119,4 +318,15 @@ def test_disable_and_enable_from_the_page_are_on_the_audit_trail(page: Page) -> 
     expect(disabled).to_have_count(1)
     expect(enabled).to_have_count(1)
     expect(disabled).to_have_class("sensitive")
-    shot(page, "localcloud-audit")
+    screen(page, "audit")
+
+
+def test_the_refused_request_is_an_open_issue_and_spend_shows_the_month(page: Page) -> None:
+    go(page, "issues")
+    issue = page.get_by_test_id("issues-row").filter(has_text="WebhookRejected")
+    expect(issue).to_have_attribute("data-provider", "evolution")
+    expect(issue).to_have_attribute("data-status", "open")
+    screen(page, "issues")
+    go(page, "spend")
+    expect(page.get_by_test_id("spend-chart")).to_be_visible()
+    screen(page, "spend")
