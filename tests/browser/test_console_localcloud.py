@@ -11,6 +11,7 @@ are refreshed from here, with the demo org's data."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -39,16 +40,23 @@ if not (ROOT / "functions" / "console_api" / "app.py").exists():
 pytestmark = pytest.mark.e2e
 OPERATOR = "ana@agency.test"
 # The screens docs/console/README.md shows, taken here (the real hub, the demo org's data).
-DOCS_SHOTS = {"login", "health", "events", "event-detail", "replays", "dlq", "integrations", "audit", "issues"}
+DOCS_SHOTS = {
+    "login", "health", "health-latency", "events", "event-detail", "outbound-detail", "replays", "dlq",
+    "integrations", "spend", "audit", "issues",
+}  # fmt: skip
 
 
 def screen(page: Page, name: str) -> None:
-    """A screenshot of the screen to the test artifacts, and to docs/console/ when asked."""
+    """A screenshot of the screen (1280x800) to the test artifacts, and to docs/console/ when
+    CONSOLE_DOCS_SCREENSHOTS is set: there reduced to a 256-colour palette to keep the repo small."""
     shot(page, f"localcloud-{name}")
     if os.environ.get("CONSOLE_DOCS_SCREENSHOTS") and name in DOCS_SHOTS:
+        from PIL import Image  # the renderer's dependency (requirements-dev.txt); docs refreshes only
+
         docs = ROOT / "docs" / "console"
         docs.mkdir(exist_ok=True)
-        page.screenshot(path=str(docs / f"{name}.png"))
+        with Image.open(io.BytesIO(page.screenshot())) as image:
+            image.convert("RGB").quantize(colors=256).save(docs / f"{name}.png", optimize=True)
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +170,14 @@ def test_health_shows_the_sandbox_providers_and_turns_one_red_after_a_fault(clou
     expect(page.get_by_test_id("health-row").first).to_have_attribute("data-status", "unhealthy")
     expect(evolution).to_contain_text("ProviderUnavailableError")
     assert "rgb(179, 20, 27)" == evolution.locator(".badge").first.evaluate("el => getComputedStyle(el).color")
+    screen(page, "health")
+    # Its latency history: both checks of this run, the failed one as a red point
     evolution.get_by_role("button", name="Latency history of evolution for demo").click()
     chart = page.get_by_test_id("latency-chart")
     expect(chart.locator("circle")).to_have_count(2)
     expect(chart.locator('circle[fill="#b3141b"]')).to_have_count(1)
-    screen(page, "health")
+    chart.scroll_into_view_if_needed()
+    screen(page, "health-latency")
 
 
 def test_a_signed_webhook_appears_with_its_raw_body_redacted(cloud: LocalCloud, page: Page, api: httpx.Client) -> None:
@@ -185,7 +196,7 @@ def test_a_signed_webhook_appears_with_its_raw_body_redacted(cloud: LocalCloud, 
     row = page.locator(f'[data-testid=events-row][data-record-id="{record_id}"]')
     expect(row).to_contain_text("message.received")
     expect(row).to_contain_text("delivered")
-    screen(page, "events")
+    screen(page, "events-evolution")
 
     # Then its detail shows the archived request with the API key redacted, and the normalised event
     row.get_by_role("link").click()
@@ -195,6 +206,7 @@ def test_a_signed_webhook_appears_with_its_raw_body_redacted(cloud: LocalCloud, 
     expect(page.get_by_test_id("event-normalised")).to_contain_text(record_id)
     content = page.content()
     assert EVOLUTION_API_KEY not in content and EVOLUTION_WEBHOOK_TOKEN not in content
+    raw.evaluate("el => { el.scrollIntoView({block: 'center'}); el.scrollTop = el.scrollHeight; }")  # the body's end
     screen(page, "event-detail")
 
     # Retrying a delivered event is skipped (it is on the bus), and the page says so
@@ -321,12 +333,47 @@ def test_disable_and_enable_from_the_page_are_on_the_audit_trail(page: Page) -> 
     screen(page, "audit")
 
 
-def test_the_refused_request_is_an_open_issue_and_spend_shows_the_month(page: Page) -> None:
+def test_the_refused_request_is_an_open_issue(page: Page) -> None:
     go(page, "issues")
     issue = page.get_by_test_id("issues-row").filter(has_text="WebhookRejected")
     expect(issue).to_have_attribute("data-provider", "evolution")
     expect(issue).to_have_attribute("data-status", "open")
     screen(page, "issues")
+
+
+def test_spend_shows_a_generation_of_the_month_by_provider_and_model(cloud: LocalCloud, page: Page) -> None:
+    # Given the demo org generated a text through its LLM sandbox this month
+    generated = invoke(cloud, "LlmGenerate", json.loads((ROOT / "events" / "llm_generate.json").read_text()))
+
+    # Then the spend screen charts it and lists it under its provider and model
     go(page, "spend")
-    expect(page.get_by_test_id("spend-chart")).to_be_visible()
+    page.get_by_test_id("filter-org_id").select_option("demo")
+    chart = page.get_by_test_id("spend-chart")
+    expect(chart).to_contain_text(generated["provider"])
+    line = page.get_by_role("row").filter(has_text=generated["model"])
+    expect(line).to_contain_text(generated["provider"])
+    expect(line).to_contain_text("1")
     screen(page, "spend")
+
+
+def test_an_outbound_operation_is_listed_with_its_provider_calls(page: Page) -> None:
+    # The generation above (LlmGenerate) among the demo org's inbound and outbound events
+    go(page, "events")
+    page.get_by_test_id("filter-org_id").select_option("demo")
+    page.get_by_test_id("filter-provider").fill("")
+    page.get_by_test_id("filter-direction").select_option("")
+    page.get_by_test_id("apply-filters").click()
+    outbound = page.get_by_test_id("events-row").filter(has_text="outbound").filter(has_text="anthropic")
+    expect(outbound).to_have_count(1)
+    expect(outbound).to_contain_text("succeeded")
+    expect(page.get_by_test_id("events-row").filter(has_text="inbound").first).to_be_visible()
+    screen(page, "events")
+
+    outbound.get_by_role("link").click()
+    calls = page.get_by_role("row").filter(has_text="POST /v1/messages")
+    expect(calls).to_contain_text("anthropic")
+    expect(calls).to_contain_text("200")
+    expect(page.get_by_test_id("event-request")).to_contain_text("sdr_whatsapp")
+    # An operation's effects happen once: the page offers no retry (the API would refuse it)
+    expect(page.get_by_test_id("event-retry")).to_have_count(0)
+    screen(page, "outbound-detail")

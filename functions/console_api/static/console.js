@@ -447,7 +447,8 @@
           [["Record id", e.record_id], ["Direction", e.direction], ["Org", e.org_id], ["Provider", e.provider], ["Type", e.type],
             ["Status", e.status], ["At", when(e.at)], ["Error class", e.error_class], ["Error", e.error_message], ["Archive key", e.raw_ref]]
             .map(function (kv) { return [h("dt", { text: kv[0] }), h("dd", { text: dash(kv[1]) })]; })),
-        h("div", { class: "actions" }, retry), result,
+        // Only an inbound event is replayed; an outbound operation's effects happen once (the API refuses it).
+        e.direction === "inbound" ? [h("div", { class: "actions" }, retry), result] : null,
         e.direction === "inbound" || e.raw ? [h("h3", { text: "Raw request (archived, secrets redacted)" }), h("pre", { "data-testid": "event-raw", tabindex: "0", text: pretty(readableRaw(e.raw)) })] : null,
         e.event ? [h("h3", { text: "Normalised event" }), h("pre", { "data-testid": "event-normalised", tabindex: "0", text: pretty(e.event) })] : null,
         h("h3", { text: "Processing attempts" }),
