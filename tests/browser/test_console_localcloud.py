@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from localcloud import LocalCloud
 from localcloud.sandboxes.evolution import DEMO_API_KEY as EVOLUTION_API_KEY
@@ -136,15 +136,21 @@ def test_the_one_time_token_logs_in_once(cloud: LocalCloud, page: Page) -> None:
     expect(page.get_by_test_id("login-submit")).to_be_hidden()
     again = httpx.post(f"{cloud.api_url}/console/api/session", json={"token": cloud.console_token}, timeout=30)
     assert again.status_code == 401 and again.json()["error"] == "invalid_token"
-    # Nor does the login screen take it again
+    # Nor does the login screen take it again, even submitted before the page knows how to sign in
+    # (/config held back): never a native form GET that would put the token in the URL
     context = page.context.browser.new_context(service_workers="block") if page.context.browser else None
     assert context is not None
     other = context.new_page()
+    held: list[Route] = []
+    other.route("**/console/api/config", lambda route: held.append(route))
     other.goto(f"{cloud.api_url}/console")
     other.get_by_test_id("login-token").fill(cloud.console_token)
     other.get_by_test_id("login-submit").click()
+    assert len(held) == 1
+    held[0].continue_()
     expect(other.locator("#alert")).to_have_text("That token is wrong or was already used.")
     expect(other.get_by_test_id("login-submit")).to_be_visible()
+    assert cloud.console_token not in other.url and "token=" not in other.url
     context.close()
 
 

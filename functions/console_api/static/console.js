@@ -184,14 +184,21 @@
     clear(view);
     document.getElementById("login").hidden = false;
     var form = document.getElementById("login-form");
-    api("GET", "/config").then(function (cfg) {
+    var config = api("GET", "/config");
+    // Handled from the start: a submit before /config answers must never fall back to the form's
+    // native GET (the token in the URL, the history and the access logs); it waits for the answer.
+    form.onsubmit = function (ev) {
+      ev.preventDefault();
+      config.then(function (cfg) {
+        if (cfg.auth === "cognito" && cfg.cognito) cognitoRedirect(cfg.cognito); else localLogin(form);
+      }, fail);
+    };
+    config.then(function (cfg) {
       if (cfg.auth === "cognito" && cfg.cognito) {
         form.setAttribute("data-mode", "cognito");
         Array.prototype.forEach.call(form.querySelectorAll(".local-only"), function (el) { el.hidden = true; });
         form.querySelector("button").textContent = "Sign in with the operators' Cognito";
-        form.onsubmit = function (ev) { ev.preventDefault(); cognitoRedirect(cfg.cognito); };
       } else {
-        form.onsubmit = function (ev) { ev.preventDefault(); localLogin(form); };
         document.getElementById("login-token").focus();
       }
     }, fail);
