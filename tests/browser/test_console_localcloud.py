@@ -392,3 +392,30 @@ def test_an_outbound_operation_is_listed_with_its_provider_calls(page: Page) -> 
     # An operation's effects happen once: the page offers no retry (the API would refuse it)
     expect(page.get_by_test_id("event-retry")).to_have_count(0)
     screen(page, "outbound-detail")
+
+
+def test_a_late_answer_for_an_org_left_behind_never_replaces_the_chosen_one(page: Page) -> None:
+    # Given the operator picked demo, whose integrations answer late, then the org without credentials
+    go(page, "integrations")
+    picker = page.get_by_test_id("filter-org_id")
+    choose_org(page, "other")
+    expect(page.locator("main")).to_contain_text("This org has no integrations.")
+    held: list[Route] = []
+    page.route("**/console/api/integrations?org_id=demo", lambda route: held.append(route))
+    with page.expect_request("**/console/api/integrations?org_id=demo"):
+        picker.select_option("demo")
+    with page.expect_request("**/console/api/integrations?org_id=other"):
+        picker.select_option("other")
+    expect(page.locator("main")).to_contain_text("This org has no integrations.")
+
+    # When demo's answer arrives after it (and the page has handled it)
+    assert len(held) == 1
+    with page.expect_event("requestfinished", lambda request: "org_id=demo" in request.url):
+        held[0].continue_()
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
+    page.unroute("**/console/api/integrations?org_id=demo")
+
+    # Then the screen still shows the org chosen last, not demo's integrations
+    expect(picker).to_have_value("other")
+    expect(page.get_by_test_id("integration-row")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("This org has no integrations.")

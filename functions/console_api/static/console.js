@@ -590,9 +590,12 @@
     var org = orgSelect("i-org", null, "Choose an org");
     var body = h("div");
     add(view, [heading("Integrations"), h("div", { class: "filters" }, field("i-org", "Org", org)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for an org left behind is dropped
     function load() {
+      var mine = ++seq;
       if (!org.value) { clear(body); return Promise.resolve(); }
       return api("GET", "/integrations" + qs({ org_id: org.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         var list = d.integrations || [];
         if (!list.length) { add(body, h("p", { text: "This org has no integrations." })); return; }
@@ -665,9 +668,12 @@
     var org = orgSelect("s-org", null, "Choose an org");
     var body = h("div");
     add(view, [heading("Spend and usage"), h("form", { class: "filters", "aria-label": "Spend filters" }, field("s-org", "Org", org), field("s-month", "Month", month)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for another org or month is dropped
     function load() {
+      var mine = ++seq;
       if (!org.value || !month.value) return;
       api("GET", "/spend" + qs({ org_id: org.value, month: month.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         add(body, [
           h("div", { class: "cards" },
@@ -766,8 +772,11 @@
     var org = orgSelect("is-org", null, "All orgs", true);
     var body = h("div");
     add(view, [heading("Issues"), h("div", { class: "filters" }, field("is-status", "Status", status), field("is-org", "Org", org)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for other filters is dropped
     function load() {
+      var mine = ++seq;
       return api("GET", "/issues" + qs({ status: status.value, org_id: org.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         var list = d.issues || [];
         if (!list.length) { add(body, h("p", { text: "No issues." })); return; }
