@@ -257,11 +257,13 @@ def test_a_filtered_replay_job_reports_its_counts_and_an_archive_replay_enqueues
     job = page.get_by_test_id("replay-job").first
     expect(job).to_contain_text('"provider":"evolution"')
     expect(job).to_have_attribute("data-state", "done")
+    # (skipped: already on the bus; replayed: a failed one enqueued again; failed: refused again)
     on_bus = sum(e["status"] in ("delivered", "duplicate") for e in events)
+    not_on_bus = sum(e["status"] == "failed" for e in events)
     rejected = sum(e["status"] == "rejected" for e in events)
-    assert on_bus + rejected == len(events)
+    assert on_bus + not_on_bus + rejected == len(events) and on_bus >= 1 and rejected >= 1
     expect(job.get_by_test_id("replay-counts")).to_have_text(
-        f"matched {len(events)}, replayed 0, skipped {on_bus}, failed {rejected}"
+        f"matched {len(events)}, replayed {not_on_bus}, skipped {on_bus}, failed {rejected}"
     )
     expect(job).to_contain_text("rej_")  # the refused request's error, named by its record id
 
@@ -378,8 +380,8 @@ def test_an_outbound_operation_is_listed_with_its_provider_calls(page: Page) -> 
     page.get_by_test_id("filter-provider").fill("")
     page.get_by_test_id("filter-direction").select_option("")
     page.get_by_test_id("apply-filters").click()
-    outbound = page.get_by_test_id("events-row").filter(has_text="outbound").filter(has_text="anthropic")
-    expect(outbound).to_have_count(1)
+    outbound = page.get_by_test_id("events-row").filter(has_text="llm.generate").filter(has_text="anthropic").first
+    expect(outbound).to_contain_text("outbound")
     expect(outbound).to_contain_text("succeeded")
     expect(page.get_by_test_id("events-row").filter(has_text="inbound").first).to_be_visible()
     screen(page, "events")
