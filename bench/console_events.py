@@ -10,6 +10,11 @@ layout (org and month, newest first, a Limit) should keep it near 1.
 
 moto sorts a whole table on every Query unless the local cloud's partition patch is there
 (``localcloud.aws.patch_dynamodb_partition_queries``, used when present).
+
+``--through-api`` (what ``make bench`` runs) seeds the same records into a booted local cloud and
+times what an operator's browser waits for: ``GET /console/api/events`` through the local API
+Gateway, the ConsoleApi worker (warm: its first call is not counted), the session check and the
+query — as ratios against the small org in the same run.
 """
 
 from __future__ import annotations
@@ -101,12 +106,77 @@ def timings(org: str, now: datetime, runs: int) -> tuple[float, float]:
     return statistics.median(firsts), statistics.median(seconds)
 
 
+def api_timings(api: str, session: str, org: str, runs: int) -> tuple[float, float]:
+    """Median seconds of GET /console/api/events (first page, then its cursor), limit 50."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {session}"}
+    firsts, seconds = [], []
+    with httpx.Client(base_url=api, headers=headers, timeout=30) as http:
+        http.get("/console/api/events", params={"org_id": org, "limit": "50"}).raise_for_status()  # warm worker
+        for _ in range(runs):
+            started = time.perf_counter()
+            first = http.get("/console/api/events", params={"org_id": org, "limit": "50"})
+            firsts.append(time.perf_counter() - started)
+            first.raise_for_status()
+            page = first.json()
+            assert len(page["items"]) == 50 and page["cursor"], "the first page must be full and have a cursor"
+            started = time.perf_counter()
+            second = http.get("/console/api/events", params={"org_id": org, "limit": "50", "cursor": page["cursor"]})
+            seconds.append(time.perf_counter() - started)
+            second.raise_for_status()
+            assert len(second.json()["items"]) == 50
+    return statistics.median(firsts), statistics.median(seconds)
+
+
+def through_api(args: argparse.Namespace) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """Boot the local cloud, seed its EventLogTable and two orgs, and time the console API."""
+    import httpx
+
+    from localcloud.cloud import LocalCloud
+
+    with LocalCloud(
+        ROOT / "template.yaml",
+        api_port=0,
+        lambda_port=0,
+        aws_port=0,
+        sandbox_port=0,
+        schedules=False,
+        sqs_pollers=False,
+        serve_lambda=False,
+    ) as cloud:
+        for org in (SMALL, BIG):
+            cloud.invoke("OrgCreate", {"org_id": org, "name": org, "created_by": "bench"})
+        assert cloud.template is not None
+        table = cloud.template.physical_name("EventLogTable")
+        client = cloud.client("dynamodb")
+        now = datetime.now(UTC).replace(microsecond=0)
+        started = time.perf_counter()
+        seed(client, table, SMALL, args.baseline, now)
+        seed(client, table, BIG, args.events, now)
+        seeded = time.perf_counter() - started
+        login = httpx.post(f"{cloud.api_url}/console/api/session", json={"token": cloud.console_token}, timeout=30)
+        login.raise_for_status()
+        session = login.json()["session"]
+        return (
+            api_timings(cloud.api_url, session, SMALL, args.runs),
+            api_timings(cloud.api_url, session, BIG, args.runs),
+            seeded,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="records of the big org")
     parser.add_argument("--baseline", type=int, default=1_000, help="records of the small org")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--through-api", action="store_true", help="time GET /console/api/events of a local cloud")
     args = parser.parse_args()
+    if args.through_api:
+        small, big, seeded = through_api(args)
+        print(f"seeded {args.events + args.baseline:,} records in {seeded:.1f} s (local cloud, partition patch)")
+        report("GET /console/api/events", small, big, args)
+        return
 
     server = MotoServer(port=free_port())
     server.start()
@@ -141,11 +211,15 @@ def main() -> None:
         big = timings(BIG, now, args.runs)
     finally:
         server.stop()
+    report("query_events, limit 50", small, big, args)
+
+
+def report(title: str, small: tuple[float, float], big: tuple[float, float], args: argparse.Namespace) -> None:
     rows = [("first page", 0), ("second page", 1)]
     small_label, big_label = f"{SMALL} ({args.baseline:,})", f"{BIG} ({args.events:,})"
-    print(f"\n{'query_events, limit 50':<24}{small_label:>22}{big_label:>24}{'ratio':>8}")
+    print(f"\n{title:<26}{small_label:>20}{big_label:>24}{'ratio':>8}")
     for label, k in rows:
-        print(f"{label:<24}{small[k] * 1000:>19.1f} ms{big[k] * 1000:>21.1f} ms{big[k] / small[k]:>8.2f}")
+        print(f"{label:<26}{small[k] * 1000:>17.1f} ms{big[k] * 1000:>21.1f} ms{big[k] / small[k]:>8.2f}")
     print(json.dumps({"small_ms": [round(v * 1000, 1) for v in small], "big_ms": [round(v * 1000, 1) for v in big]}))
 
 

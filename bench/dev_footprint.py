@@ -76,7 +76,9 @@ def _kib(pid: int, path: str, field: str) -> int:
 
 def one_run() -> dict[str, float]:
     ports = {name: free_port() for name in ("api", "lambda", "aws", "sandbox")}
-    cmd = [sys.executable, "-m", "localcloud", "dev", "--no-schedules"]
+    # Without the console's demo activity (it warms receivers, the consumer and more workers than
+    # the 5 functions measured here; docs/local-development.md "Demo data").
+    cmd = [sys.executable, "-m", "localcloud", "dev", "--no-schedules", "--no-demo-data"]
     cmd += [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     started = time.monotonic()
     log = tempfile.TemporaryFile()

@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"stop a worker unused for SECONDS (default {DEFAULT_IDLE_TIMEOUT:.0f}; 0: never)",
     )
+    dev.add_argument(
+        "--no-demo-data",
+        action="store_true",
+        help="start without the demo activity (signed webhooks, a health check, a WhatsApp send for the console)",
+    )
     dev.add_argument("-v", "--verbose", action="store_true")
 
     inv = sub.add_parser("invoke", help="invoke one function once, like `sam local invoke`")
@@ -137,6 +142,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         env={k: str(v) for k, v in _overrides(args.env).items()},
         max_workers=args.max_workers,
         idle_timeout=args.idle_timeout or None,
+        demo_data=not args.no_demo_data,
     )
     stop = threading.Event()
 

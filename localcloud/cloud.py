@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from localcloud import aws as aws_backend
-from localcloud import demo
+from localcloud import demo, demo_activity
 from localcloud.api import ApiGateway, ApiRoute, collect_routes
 from localcloud.bus_rules import RulePoller, collect_rules, wire_rule
 from localcloud.lambda_api import LambdaInvokeApi
@@ -38,7 +38,10 @@ class LocalCloud:
     whatever already listens on ``aws_port``, e.g. a running ``make dev``).
     ``env`` sets variables in every function after the template's (like ``sam local
     --env-vars``); ``max_workers`` caps the warm workers per function; workers idle for
-    ``idle_timeout`` seconds are stopped (None: never).
+    ``idle_timeout`` seconds are stopped (None: never). ``demo_data`` (``make dev`` turns it on,
+    tests leave it off unless they want it): once everything runs, deliver signed webhooks for
+    the demo org, run a health check and one WhatsApp send (localcloud.demo_activity), so the
+    console shows the demo org's data.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class LocalCloud:
         env: Mapping[str, str] | None = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        demo_data: bool = False,
     ) -> None:
         self.template_path = Path(template_path)
         self.host = host
@@ -83,6 +87,9 @@ class LocalCloud:
         self.env = dict(env or {})
         self.max_workers = max_workers
         self.idle_timeout = idle_timeout
+        self.demo_data = demo_data
+        # What the demo activity did (demo_data=True), for the banner and tests.
+        self.demo_activity: demo_activity.DemoActivity | None = None
 
         self.template: Template | None = None
         self.functions: list[FunctionSpec] = []
@@ -226,6 +233,10 @@ class LocalCloud:
             specs = collect_schedules(self.functions)
             self._scheduler = Scheduler(self.runtime, specs, self.schedule_speed)
             self._scheduler.start()
+        # The console's data: only for a template that has the console (not a test fixture's).
+        has_console = "ConsoleApi" in template.resources
+        if self.demo_data and has_console and self.enable_aws and self.enable_sandboxes and self.serve_api:
+            self.demo_activity = demo_activity.run(self)
 
     def _serve(self, name: str, app: Any, port_attr: str) -> None:
         server = ServerThread(name, app, self.host, getattr(self, port_attr))
@@ -312,6 +323,8 @@ class LocalCloud:
             lines.append(f"  Console       {self.api_url}/console   one-time login token: {self.console_token}")
         if self.secret_ids:
             lines.append(f"  Demo org      {demo.DEMO_ORG_ID!r}: secrets {', '.join(self.secret_ids)}")
+        if self.demo_activity is not None:
+            lines.append(f"  Demo data     {self.demo_activity.summary()}")
         lines += ["", "Try:", *self._examples(), ""]
         return "\n".join(lines)
 

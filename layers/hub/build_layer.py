@@ -321,6 +321,21 @@ def prune(python_dir: Path, rules: Sequence[Prune] = PRUNE) -> dict[str, int]:
     return removed
 
 
+def trim_metadata(python_dir: Path) -> dict[str, int]:
+    """Cut each ``*.dist-info/METADATA`` after its headers: the body is the package's long
+    description (pydantic's README and changelog alone are 140 kB). importlib.metadata reads
+    the headers (name, version, requirements, entry points' distribution); nothing at runtime
+    reads the description. Returns the bytes removed per file."""
+    removed: dict[str, int] = {}
+    for metadata in sorted(python_dir.glob("*.dist-info/METADATA")):
+        text = metadata.read_bytes()
+        headers, blank, body = text.partition(b"\n\n")
+        if blank and body:
+            metadata.write_bytes(headers + b"\n")
+            removed[metadata.relative_to(python_dir).as_posix()] = len(text) - len(headers) - 1
+    return removed
+
+
 def compile_tree(python_dir: Path, root_in_runtime: str, keep_sources: Iterable[str] = KEEP_SOURCES) -> None:
     """Compile every module for Python 3.11, hash-based and never checked against its source.
 
@@ -423,6 +438,8 @@ def build(
         copy_hub(HERE / "hub", python_dir)
     for path, size in sorted(prune(python_dir).items()):
         print(f"pruned {path} ({size / 1e3:.0f} kB)")
+    trimmed = trim_metadata(python_dir)
+    print(f"trimmed the long descriptions of {len(trimmed)} METADATA files ({sum(trimmed.values()) / 1e3:.0f} kB)")
     compile_tree(python_dir, root_in_runtime or str(python_dir.resolve()), keep_sources)
     report(artifact, spec.max_bytes)
 

@@ -1,12 +1,12 @@
 """ConsoleApi and ConsoleReplayJob against moto (docs/console.md "JSON API"): login, the security
 headers, events with their raw archive, retry and replay jobs with their counts, DLQs, integration
-actions in the audit trail, health rows and spend. hub.eventlog is an in-memory fake
-(tests/aws/console_fakes.py) until the event log lands."""
+actions in the audit trail, health rows, spend and issues. The event log is the real one
+(hub.eventlog over moto), written by the receiver, the consumer and record_outbound."""
 
 from __future__ import annotations
 
 import json
-import sys
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,15 +15,19 @@ from typing import Any
 
 import pytest
 
-from hub.ai.spend import record_spend
+from hub import eventlog
+from hub.ai.spend import Budget, record_spend, set_budget
 from hub.config import get_settings
 from hub.console import auth, replay
-from hub.health import HealthReport, ServiceHealth, record_report
-from hub.integrations import records
-from hub.webhooks.replay import archived_keys
+from hub.errors import ProviderUnavailableError
+from hub.eventlog import ProviderCall
+from hub.events import HubEvent
+from hub.health import HealthReport, QuotaView, ServiceHealth, record_report
+from hub.integrations import lifecycle, records
+from localcloud.sandboxes import evolution as evolution_sandbox
 from tests.aws.conftest import HubAws
-from tests.aws.console_fakes import FakeEventLog, inbound
 from tests.aws.inbound_queue import consume
+from tests.aws.test_delivery import lose_after_the_dlq
 from tests.aws.test_webhook_evolution import SECRET, payload, post
 from tests.conftest import ServedSandboxes
 from tests.helpers import FakeLambdaContext, api_event, load_function
@@ -39,7 +43,6 @@ class Answer:
 @dataclass
 class Console:
     app: ModuleType
-    log: FakeEventLog
     aws: HubAws
     bearer: str | None = None
 
@@ -102,9 +105,7 @@ class Console:
 def console(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> Console:
     monkeypatch.setenv("CONSOLE_LOCAL_LOGIN", "1")
     get_settings.cache_clear()
-    log = FakeEventLog()
-    monkeypatch.setitem(sys.modules, "hub.eventlog", log)
-    return Console(load_function("console_api"), log, hub_aws)
+    return Console(load_function("console_api"), hub_aws)
 
 
 def audit_trail(hub_aws: HubAws, org_id: str) -> list[dict[str, Any]]:
@@ -166,6 +167,26 @@ def test_on_aws_the_operator_is_the_cognito_email_and_there_is_no_token_login(
     assert config["auth"] == "cognito" and config["cognito"]["client_id"]
 
 
+def test_in_cognito_mode_the_page_may_reach_the_hosted_ui_token_endpoint_and_nothing_else(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the console on AWS, its hosted UI domain as template.yaml gives it (a full URL)
+    monkeypatch.delenv("CONSOLE_LOCAL_LOGIN")
+    monkeypatch.setenv("CONSOLE_COGNITO_DOMAIN", "https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com")
+    get_settings.cache_clear()
+
+    # When the browser loads the page and asks how to sign in
+    page = console.call("GET", "/console")
+    config = console.call("GET", "/console/api/config")
+
+    # Then the page may fetch its own origin and the hosted UI (the code exchange), nothing else
+    csp = "default-src 'self'; connect-src 'self' https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com"
+    assert page.headers["Content-Security-Policy"] == csp
+    assert config.headers["Content-Security-Policy"] == csp
+    # And the domain is the host the page puts after https:// (never https://https://…)
+    assert config.body["cognito"]["domain"] == "hub-console-1234-prod.auth.us-east-1.amazoncognito.com"
+
+
 def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy(console: Console) -> None:
     page = console.call("GET", "/console")
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
@@ -182,106 +203,161 @@ def test_the_page_and_its_files_are_served_with_a_strict_content_security_policy
     assert nothing.headers["Cache-Control"] == "no-store"
 
 
-# ----- events, retry, replay ----------------------------------------------------------------------
+# ----- events, retry, replay (the real hub.eventlog, written by the receiver/consumer path) ------------
+
+
+def hub_event(
+    event_id: str,
+    at: datetime,
+    *,
+    org: str = "acme",
+    provider: str = "evolution",
+    type_: str = "message.received",
+    raw_ref: str | None = None,
+) -> HubEvent:
+    return HubEvent(
+        event_id=event_id,
+        org_id=org,
+        provider=provider,
+        type=type_,
+        dedupe_key=event_id,
+        occurred_at=at,
+        received_at=at,
+        data={"text": "oi"},
+        raw_ref=raw_ref or f"raw/{provider}/{org}/{event_id}.json",
+    )
 
 
 @pytest.fixture
-def archived(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str | None]]:
-    """Two Evolution deliveries archived: LOST-1 never reached the queue (503), OK-1 is on the bus.
-    Returns dedupe key -> (archive key, event id)."""
+def logged(console: Console, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Two Evolution deliveries through the receiver and the consumer, recorded by the event log
+    as the hub records them: LOST-1 failed on the bus and its message was purged after the DLQ
+    (never delivered), OK-1 is on the bus. Returns dedupe key -> event id (= the record id)."""
     hub_aws = console.aws
     hub_aws.put_secret("acme", "evolution", SECRET)
     receiver = load_function("webhook_evolution")
-    queue = hub_aws.env["INBOUND_EVENTS_QUEUE_URL"]
-    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue + "-down")
-    get_settings.cache_clear()
-    # too large to carry its archive in the queue message: archived to S3 before the enqueue
-    lost = payload("LOST-1", message={"conversation": "x" * 300_000})
-    assert post(receiver, json.dumps(lost))["statusCode"] == 503
-    monkeypatch.setenv("INBOUND_EVENTS_QUEUE_URL", queue)
-    get_settings.cache_clear()
-    assert post(receiver, json.dumps(payload("OK-1")))["statusCode"] == 200
-    [queued] = [json.loads(m["Body"]) for m in hub_aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
+    lost = lose_after_the_dlq(receiver, hub_aws, monkeypatch, json.dumps(payload("LOST-1")))
+    ok = post(receiver, json.dumps(payload("OK-1")))
+    assert ok["statusCode"] == 200, ok["body"]
     assert consume(hub_aws) == {"batchItemFailures": []}
-    now = datetime.now(UTC)
-    keys = sorted(archived_keys("evolution", "acme", now - timedelta(hours=1), now + timedelta(minutes=1)))
-    assert len(keys) == 2
-    bucket = hub_aws.env["WEBHOOK_ARCHIVE_BUCKET"]
-    out: dict[str, tuple[str, str | None]] = {}
-    for key in keys:
-        doc = json.loads(hub_aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-        dedupe = "OK-1" if "OK-1" in doc["body"] else "LOST-1"
-        out[dedupe] = (key, queued["event_id"] if dedupe == "OK-1" else None)
-    return out
+    return {"LOST-1": lost, "OK-1": json.loads(ok["body"])["event_ids"][0]}
 
 
 def test_an_event_detail_shows_the_archived_request_without_the_secret(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+    console: Console, logged: dict[str, str]
 ) -> None:
-    key, event_id = archived["OK-1"]
-    console.log.details.append(inbound("rec-ok", key, event_id, at=datetime.now(UTC)))
     console.login()
 
-    detail = console.call("GET", "/console/api/events/rec-ok")
+    detail = console.call("GET", f"/console/api/events/{logged['OK-1']}")
 
-    assert detail.status == 200 and detail.body["record_id"] == "rec-ok"
+    assert detail.status == 200 and detail.body["record_id"] == logged["OK-1"]
+    assert (detail.body["direction"], detail.body["status"]) == ("inbound", "delivered")
+    assert detail.body["event"]["dedupe_key"] == "OK-1" and detail.body["raw_ref"].startswith("raw/evolution/acme/")
     assert "OK-1" in detail.body["raw"]["body"]
     assert SECRET["webhook_token"] not in json.dumps(detail.body)
     assert payload()["apikey"] not in json.dumps(detail.body)
+    failed = console.call("GET", f"/console/api/events/{logged['LOST-1']}").body
+    assert failed["status"] == "failed" and [a["outcome"] for a in failed["attempts"]] == ["failed"]
+    assert failed["error_class"] and "LOST-1" in failed["raw"]["body"]
     missing = console.call("GET", "/console/api/events/nope")
     assert (missing.status, missing.body["error"]) == (404, "not_found")
 
 
-def test_the_events_list_pages_newest_first_and_q_finds_one_record(console: Console) -> None:
+def test_the_events_list_filters_pages_newest_first_and_q_finds_one_record(console: Console) -> None:
+    # Given three Evolution events, a Resend one, an outbound send and another org's event
     base = datetime(2026, 12, 1, 12, tzinfo=UTC)
-    console.log.details += [inbound(f"rec-{n}", None, None, at=base + timedelta(minutes=n)) for n in range(3)]
-    console.login()
-
-    first = console.call("GET", "/console/api/events", query={"org_id": "acme", "limit": "2"})
-    second = console.call(
-        "GET", "/console/api/events", query={"org_id": "acme", "limit": "2", "cursor": first.body["cursor"]}
+    for n in range(3):
+        eventlog.record_inbound(hub_event(f"evt-{n}", base + timedelta(minutes=n)), "delivered")
+    eventlog.record_inbound(
+        hub_event("evt-mail", base + timedelta(minutes=4), provider="resend", type_="email.bounced"),
+        "failed",
+        error=ProviderUnavailableError("bus unavailable", provider="eventbridge"),
     )
+    out_id = eventlog.record_outbound(
+        "whatsapp.send_text",
+        "acme",
+        status="succeeded",
+        provider="evolution",
+        request={"to": "5511987654321", "text": "oi"},
+        response={"message_id": "wamid.1"},
+        error=None,
+        calls=[
+            ProviderCall(provider="evolution", method="POST", path="/message/sendText/x", status=201, latency_ms=40)
+        ],
+        at=base + timedelta(minutes=5),
+    )
+    eventlog.record_inbound(hub_event("evt-beta", base + timedelta(minutes=6), org="beta"), "delivered")
+    console.login()
+    window = {"org_id": "acme", "from": base.isoformat(), "to": (base + timedelta(hours=1)).isoformat()}
 
-    assert [i["record_id"] for i in first.body["items"]] == ["rec-2", "rec-1"]
-    assert [i["record_id"] for i in second.body["items"]] == ["rec-0"] and second.body["cursor"] is None
-    found = console.call("GET", "/console/api/events", query={"org_id": "acme", "q": "rec-1"})
-    assert [i["record_id"] for i in found.body["items"]] == ["rec-1"]
-    bad = console.call("GET", "/console/api/events", query={"org_id": "acme", "from": "yesterday"})
+    def listed(**query: str) -> Answer:
+        return console.call("GET", "/console/api/events", query={**window, **query})
+
+    # When the operator pages through everything, then filters
+    first = listed(limit="2")
+    second = listed(limit="2", cursor=first.body["cursor"])
+    third = listed(limit="2", cursor=second.body["cursor"])
+
+    # Then newest first over the pages, only this org's
+    ids = [i["record_id"] for page in (first, second, third) for i in page.body["items"]]
+    assert ids == [out_id, "evt-mail", "evt-2", "evt-1", "evt-0"] and third.body["cursor"] is None
+    assert [i["record_id"] for i in listed(provider="resend").body["items"]] == ["evt-mail"]
+    assert [i["record_id"] for i in listed(status="failed").body["items"]] == ["evt-mail"]
+    assert [i["record_id"] for i in listed(direction="outbound").body["items"]] == [out_id]
+    assert [i["record_id"] for i in listed(type="message.received", provider="evolution").body["items"]] == [
+        "evt-2",
+        "evt-1",
+        "evt-0",
+    ]
+    assert listed(to=(base + timedelta(minutes=1, seconds=30)).isoformat()).body["items"][0]["record_id"] == "evt-1"
+    # And q= finds one record by id, of this org only
+    assert [i["record_id"] for i in listed(q="evt-1").body["items"]] == ["evt-1"]
+    assert listed(q="evt-beta").body["items"] == []
+    # And an outbound record's detail has its masked request, summary and calls
+    sent = console.call("GET", f"/console/api/events/{out_id}").body
+    assert sent["raw"] is None and sent["response"] == {"message_id": "wamid.1"}
+    assert "5511987654321" not in json.dumps(sent) and sent["calls"][0]["status"] == 201
+    # And bad input names its field; another query's cursor is refused
+    bad = listed(**{"from": "yesterday"})
     assert bad.status == 400 and bad.body["message"].startswith("from:")
+    foreign = listed(provider="resend", cursor=first.body["cursor"])
+    assert foreign.status == 400 and "cursor" in foreign.body["message"]
 
 
-def test_retrying_one_event_replays_the_lost_one_and_skips_the_delivered_one(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+def test_retrying_one_event_replays_the_failed_one_and_skips_the_delivered_one(
+    console: Console, logged: dict[str, str]
 ) -> None:
-    now = datetime.now(UTC)
-    for dedupe, (key, event_id) in archived.items():
-        console.log.details.append(inbound(f"rec-{dedupe}", key, event_id, at=now))
     operator = console.login()
 
-    lost = console.call("POST", "/console/api/events/rec-LOST-1/retry", body={})
-    delivered = console.call("POST", "/console/api/events/rec-OK-1/retry", body={})
+    lost = console.call("POST", f"/console/api/events/{logged['LOST-1']}/retry", body={})
+    delivered = console.call("POST", f"/console/api/events/{logged['OK-1']}/retry", body={})
 
-    assert lost.body["result"] == "replayed" and delivered.body["result"] == "skipped"
+    assert (lost.body["record_id"], lost.body["result"]) == (logged["LOST-1"], "replayed")
+    assert delivered.body["result"] == "skipped"
     bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
     assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
     retried = [r for r in audit_trail(console.aws, "acme") if r["action"] == "console_event_retried"]
     assert {(r["actor"], r["details"]["result"]) for r in retried} == {(operator, "replayed"), (operator, "skipped")}
+    # And once the replayed copy is consumed, the one record says delivered (no second row)
+    assert consume(console.aws) == {"batchItemFailures": []}
+    again = console.call("GET", f"/console/api/events/{logged['LOST-1']}").body
+    assert again["status"] == "delivered" and [a["outcome"] for a in again["attempts"]] == ["failed", "delivered"]
 
 
 def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
-    console: Console, archived: dict[str, tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+    console: Console, logged: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given three matching events over two pages: one lost, one delivered, one whose archive is gone
+    # Given three matching records over two pages: one failed, one delivered, one whose archive is gone
     monkeypatch.setattr(replay, "PAGE_SIZE", 2)
-    now = datetime.now(UTC)
-    console.log.details += [
-        inbound("rec-lost", archived["LOST-1"][0], None, at=now - timedelta(minutes=3)),
-        inbound("rec-ok", archived["OK-1"][0], archived["OK-1"][1], at=now - timedelta(minutes=2)),
-        inbound(
-            "rec-gone", "raw/evolution/acme/2026/11/01/000000000000-expired.json", None, at=now - timedelta(minutes=1)
-        ),
-    ]
+    gone = "raw/evolution/acme/2026/11/01/000000000000-expired.json"
+    eventlog.record_rejected("evolution", "acme", gone, "body: not JSON")
     console.login()
+    [gone_id] = [
+        i["record_id"]
+        for i in console.call("GET", "/console/api/events", query={"org_id": "acme", "status": "rejected"}).body[
+            "items"
+        ]
+    ]
 
     # When the operator replays everything matching the filter, and the job runs
     created = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme", "provider": "evolution"}})
@@ -298,15 +374,22 @@ def test_a_filtered_replay_job_reports_replayed_skipped_and_failed_once_each(
     job = console.call("GET", f"/console/api/replays/{job_id}").body
     assert job["state"] == "done" and job["finished_at"]
     assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (3, 1, 1, 1)
-    assert job["errors"] == [{"record_id": "rec-gone", "message": "the archived request is no longer stored"}]
+    assert job["errors"] == [{"record_id": gone_id, "message": "the archived request is no longer stored"}]
     assert job["filter"]["org_id"] == "acme"
     assert [j["job_id"] for j in console.call("GET", "/console/api/replays").body["jobs"]] == [job_id]
     bodies = [json.loads(m["Body"]) for m in console.aws.queue_messages("INBOUND_EVENTS_QUEUE_URL")]
     assert [b["dedupe_key"] for b in bodies] == ["LOST-1"]
+    # And a status filter replays only the failed records
+    only_failed = console.call(
+        "POST", "/console/api/replays", body={"filter": {"org_id": "acme", "status": "failed"}}
+    ).body
+    console.run_jobs()
+    job = console.call("GET", f"/console/api/replays/{only_failed['job_id']}").body
+    assert (job["matched"], job["replayed"], job["skipped"], job["failed"]) == (1, 1, 0, 0)
 
 
 def test_an_archive_replay_job_replays_requests_that_never_reached_the_bus(
-    console: Console, archived: dict[str, tuple[str, str | None]]
+    console: Console, logged: dict[str, str]
 ) -> None:
     console.login()
     now = datetime.now(UTC)
@@ -329,7 +412,8 @@ def test_a_replay_matching_more_than_the_limit_is_refused_before_anything_is_que
 ) -> None:
     monkeypatch.setattr(replay, "MAX_MATCHES", 2)
     now = datetime.now(UTC)
-    console.log.details += [inbound(f"rec-{n}", None, None, at=now - timedelta(minutes=n)) for n in range(3)]
+    for n in range(3):
+        eventlog.record_inbound(hub_event(f"evt-{n}", now - timedelta(minutes=n)), "delivered")
     console.login()
 
     refused = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}})
@@ -454,6 +538,66 @@ def test_health_rows_put_the_unhealthy_first_and_history_is_oldest_first(console
     assert [p["status"] for p in history.body["points"]] == ["healthy", "unhealthy"]
 
 
+def test_degraded_rows_come_right_after_the_unhealthy_ones_with_quota_breaker_and_token_problems(
+    console: Console,
+) -> None:
+    # Given a report where every check passed but for asaas, with a half-open breaker on evolution
+    # and stripe's quota used up; google's token refresh failed, resend's last *test* failed
+    checked = datetime.now(UTC) - timedelta(minutes=1)  # the index keeps the latest reports only
+    resets = checked + timedelta(seconds=1)
+    record_report(
+        HealthReport(
+            status="degraded",
+            org_id="acme",
+            checked_at=checked,
+            services={
+                "storage": ServiceHealth(status="healthy", latency_ms=3.0, breaker="closed"),
+                "evolution": ServiceHealth(status="healthy", latency_ms=40.0, breaker="half_open"),
+                "stripe": ServiceHealth(
+                    status="healthy",
+                    latency_ms=80.0,
+                    quotas=[QuotaView(rule="requests", limit=25, remaining=0, resets_at=resets)],
+                ),
+                "asaas": ServiceHealth(status="unhealthy", error="ProviderUnavailableError: down"),
+            },
+        )
+    )
+    refreshed = datetime(2026, 11, 30, tzinfo=UTC)
+    for provider in ("google", "resend"):
+        records.put_record(
+            records.IntegrationRecord(
+                org_id="acme",
+                provider=provider,
+                status="connected",
+                token_expires_at=refreshed + timedelta(hours=1),
+                token_refreshed_at=refreshed,
+            )
+        )
+    lifecycle.refresh_failed("acme", "google", ProviderUnavailableError("token endpoint down", provider="google"))
+    records.update_record("acme", "resend", last_error="Test failed: the sandbox answered 500")
+    console.login()
+
+    rows = [r for r in console.call("GET", "/console/api/health").body["rows"] if r["org_id"] == "acme"]
+
+    # Then unhealthy, then the degraded (by provider), then unknown, then healthy
+    assert [(r["provider"], r["status"], r["degraded"]) for r in rows] == [
+        ("asaas", "unhealthy", True),
+        ("evolution", "healthy", True),
+        ("google", "unknown", True),
+        ("stripe", "healthy", True),
+        ("resend", "unknown", False),
+        ("storage", "healthy", False),
+    ]
+    by = {r["provider"]: r for r in rows}
+    [quota] = by["stripe"]["quotas"]
+    assert (quota["rule"], quota["limit"], quota["remaining"]) == ("requests", 25, 0)
+    assert datetime.fromisoformat(quota["resets_at"]) == resets
+    assert by["google"]["token"]["last_refresh_result"].startswith("failed: token refresh failed")
+    # a failed test is not a failed refresh
+    assert by["resend"]["token"]["last_refresh_result"] == "ok"
+    assert by["resend"]["token"]["expires_at"] == (refreshed + timedelta(hours=1)).isoformat()
+
+
 def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Console) -> None:
     day = datetime(2026, 11, 10, 15, tzinfo=UTC)
     record_spend("acme", "anthropic", "claude-x", input_tokens=10, output_tokens=5, cost_usd=Decimal("0.25"), now=day)
@@ -483,35 +627,127 @@ def test_spend_is_money_as_strings_with_day_lines_and_the_budget(console: Consol
     assert console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "11/2026"}).status == 400
 
 
-def test_issues_are_listed_and_their_status_set_by_the_operator(console: Console) -> None:
-    from tests.aws.console_fakes import Issue
+FIXED_POINT = re.compile(r"^-?\d+(\.\d+)?$")
 
-    at = datetime(2026, 12, 1, tzinfo=UTC)
-    console.log.issues.append(
-        Issue(
+
+def money_strings(value: Any, key: str = "") -> list[str]:
+    """Every money text of a spend answer (cost_*, total_*, budget_*, usd_brl_rate)."""
+    if isinstance(value, dict):
+        return [m for k, v in value.items() for m in money_strings(v, k)]
+    if isinstance(value, list):
+        return [m for v in value for m in money_strings(v, key)]
+    money_keys = ("cost_", "total_", "budget_", "usd_brl_rate")
+    return [value] if isinstance(value, str) and key.startswith(money_keys) else []
+
+
+def test_spend_money_is_fixed_point_text_even_for_zero_and_the_budget_is_in_both_currencies(
+    console: Console,
+) -> None:
+    # Given an org with a budget, nothing spent in October and 0.25 USD in November
+    set_budget("acme", Budget(monthly_usd=Decimal("100")))
+    record_spend(
+        "acme",
+        "anthropic",
+        "claude-x",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=Decimal("0.25"),
+        now=datetime(2026, 11, 10, 15, tzinfo=UTC),
+    )
+    console.login()
+
+    # When the operator opens both months
+    empty = console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "2026-10"}).body
+    spent = console.call("GET", "/console/api/spend", query={"org_id": "acme", "month": "2026-11"}).body
+
+    # Then zero is "0.000000000"-like text, never "0E-9", and every money string is fixed-point
+    assert Decimal(empty["total_usd"]) == 0 and "E" not in empty["total_usd"]
+    for answer in (empty, spent):
+        texts = money_strings(answer)
+        assert texts and all(FIXED_POINT.fullmatch(t) for t in texts), texts
+    # And the budget is shown in USD and in BRL at the report's rate
+    rate = Decimal(spent["usd_brl_rate"])
+    assert Decimal(spent["budget_usd"]) == 100
+    assert Decimal(spent["budget_brl"]) == (100 * rate).quantize(Decimal("0.01"))
+    [day] = spent["days"]
+    assert (day["cost_usd"], Decimal(day["cost_brl"])) == (
+        "0.250000000",
+        (Decimal("0.25") * rate).quantize(Decimal("0.01")),
+    )
+
+
+def test_issues_group_real_failures_and_their_status_change_is_audited(
+    console: Console, logged: dict[str, str]
+) -> None:
+    # Given LOST-1's failure on the bus (logged) and a second failure of the same class
+    [issue] = eventlog.list_issues(org_id="acme")
+    eventlog.record_inbound(
+        hub_event("evt-again", datetime.now(UTC)), "failed", error=type_of(issue.error_class)("bus down")
+    )
+    operator = console.login()
+
+    # When the operator lists the open issues and acknowledges the one
+    listed = console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"]
+    path = f"/console/api/issues/acme/evolution/{issue.error_class}"
+    changed = console.call("POST", path, body={"status": "acknowledged"})
+
+    # Then it counts both failures with first/last seen, and its new status is audited
+    [row] = listed
+    assert (row["org_id"], row["provider"], row["count"], row["status"]) == ("acme", "evolution", 2, "open")
+    assert row["first_seen"] <= row["last_seen"] and row["last_record_id"] == "evt-again"
+    assert changed.status == 200 and changed.body["status"] == "acknowledged"
+    assert console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"] == []
+    audited = [r for r in audit_trail(console.aws, "acme") if r["action"] == "issue.acknowledged"]
+    assert [(r["actor"], r["details"]["error_class"]) for r in audited] == [(operator, issue.error_class)]
+    unknown = console.call("POST", "/console/api/issues/acme/evolution/NoSuchError", body={"status": "resolved"})
+    assert unknown.status == 404
+    odd = console.call("POST", "/console/api/issues/acme/evolution/Provider%20Error", body={"status": "resolved"})
+    assert odd.status == 400 and odd.body["message"].startswith("error_class:")
+    bad = console.call("POST", path, body={"status": "gone"})
+    assert bad.status == 400 and bad.body["message"].startswith("status:")
+
+
+def type_of(name: str) -> type[Exception]:
+    """An exception class named ``name`` (the issue groups by class name)."""
+    return type(name, (Exception,), {})
+
+
+def test_integrations_show_the_last_test_and_the_webhook_state(console: Console, sandboxed: ServedSandboxes) -> None:
+    # Given Evolution connected against its sandbox, its webhook registered there
+    console.aws.put_secret(
+        "acme",
+        "evolution",
+        {
+            "base_url": f"{sandboxed.url}/evolution",
+            "api_key": evolution_sandbox.DEMO_API_KEY,
+            "instance": evolution_sandbox.DEMO_INSTANCE,
+        },
+    )
+    registered = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    records.put_record(
+        records.IntegrationRecord(
             org_id="acme",
             provider="evolution",
-            error_class="ProviderUnavailableError",
-            first_seen=at,
-            last_seen=at,
-            count=3,
-            status="open",
+            status="connected",
+            webhook=records.WebhookState(
+                state="registered", url="https://hub.test/webhooks/evolution/acme", registered_at=registered
+            ),
         )
     )
     operator = console.login()
 
-    listed = console.call("GET", "/console/api/issues", query={"status": "open"}).body["issues"]
-    changed = console.call(
-        "POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "acknowledged"}
-    )
+    # When the operator tests it now, then lists the org's integrations
+    tested = console.call("POST", "/console/api/integrations/acme/evolution/test", body={})
+    [row] = console.call("GET", "/console/api/integrations", query={"org_id": "acme"}).body["integrations"]
 
-    assert [i["count"] for i in listed] == [3]
-    assert changed.body["status"] == "acknowledged"
-    assert console.log.issue_changes == [("acme", "evolution", "ProviderUnavailableError", "acknowledged", operator)]
-    odd = console.call("POST", "/console/api/issues/acme/evolution/Provider%20Error", body={"status": "resolved"})
-    assert odd.status == 400 and odd.body["message"].startswith("error_class:")
-    bad = console.call("POST", "/console/api/issues/acme/evolution/ProviderUnavailableError", body={"status": "gone"})
-    assert bad.status == 400 and bad.body["message"].startswith("status:")
+    # Then the row has the test's time and result and the webhook's state
+    assert tested.status == 200, tested.body
+    assert row["test_result"]["ok"] is True and tested.body["test_result"]["ok"] is True
+    assert row["last_tested_at"] == tested.body["last_tested_at"] is not None
+    assert row["webhook"]["state"] == "registered"
+    assert datetime.fromisoformat(row["webhook"]["registered_at"]) == registered
+    tests = [r for r in audit_trail(console.aws, "acme") if r["action"] == "integration_tested"]
+    assert [r["actor"] for r in tests] == [operator]
 
 
 def test_reconnect_starts_the_oauth_flow_and_is_audited(
@@ -552,7 +788,7 @@ def test_health_shows_an_integration_no_report_covers_yet_as_unknown_with_its_to
 
 
 def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(console: Console) -> None:
-    console.log.details.append(inbound("rec-1", None, None, at=datetime.now(UTC)))
+    eventlog.record_inbound(hub_event("evt-1", datetime.now(UTC)), "delivered")
     console.login()
     job_id = console.call("POST", "/console/api/replays", body={"filter": {"org_id": "acme"}}).body["job_id"]
     sqs, url = console.aws.client("sqs"), console.aws.env["CONSOLE_JOBS_QUEUE_URL"]
@@ -564,4 +800,4 @@ def test_a_job_whose_page_cursor_is_refused_fails_instead_of_waiting_forever(con
 
     job = console.call("GET", f"/console/api/replays/{job_id}").body
     assert job["state"] == "failed" and job["finished_at"]
-    assert job["errors"][-1]["message"].startswith("cursor:")
+    assert "cursor: not a cursor of this query" in job["errors"][-1]["message"]

@@ -363,3 +363,23 @@ def test_the_hub_never_asks_about_short_numbers() -> None:
         for node in ast.walk(ast.parse(text)):
             called = getattr(node, "attr", getattr(node, "id", None))
             assert called not in names, f"{path}:{getattr(node, 'lineno', '?')} calls phonenumbers' {called}"
+
+
+def test_trimmed_metadata_still_answers_importlib_metadata(tmp_path: Path) -> None:
+    # Given a distribution whose METADATA carries a long description after its headers
+    info = tmp_path / "demo_pkg-1.2.3.dist-info"
+    info.mkdir()
+    headers = "Metadata-Version: 2.4\nName: demo-pkg\nVersion: 1.2.3\nRequires-Dist: httpx>=0.27\n"
+    (info / "METADATA").write_text(headers + "Description-Content-Type: text/markdown\n\n# Demo\n" + "x" * 5000)
+    before = (info / "METADATA").stat().st_size
+    # When the layer build trims it
+    removed = build_layer.trim_metadata(tmp_path)
+    # Then the body is gone and importlib.metadata still reads name, version and requirements
+    after = (info / "METADATA").stat().st_size
+    assert removed == {"demo_pkg-1.2.3.dist-info/METADATA": before - after}
+    assert before - after > 5000
+    from importlib.metadata import PathDistribution
+
+    dist = PathDistribution(info)
+    assert (dist.metadata["Name"], dist.version, dist.requires) == ("demo-pkg", "1.2.3", ["httpx>=0.27"])
+    assert "x" * 100 not in (info / "METADATA").read_text()

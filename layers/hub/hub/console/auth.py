@@ -142,6 +142,18 @@ def operator_of(event: Mapping[str, Any], *, now: float | None = None) -> str:
     return email[:MAX_OPERATOR]
 
 
+def cognito_domain() -> str | None:
+    """The hosted UI's host name (``<prefix>.auth.<region>.amazoncognito.com``) in Cognito mode,
+    else None. CONSOLE_COGNITO_DOMAIN may carry the scheme (template.yaml gives the full URL);
+    the page builds ``https://<domain>/oauth2/...`` itself, so only the host is answered."""
+    settings = get_settings()
+    value = settings.console_cognito_domain
+    if settings.console_local_login or not value:
+        return None
+    host = value.strip().removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+    return host or None
+
+
 def config() -> dict[str, Any]:
     """GET /console/api/config: how the page signs in."""
     settings = get_settings()
@@ -150,7 +162,7 @@ def config() -> dict[str, Any]:
     return {
         "auth": "cognito",
         "cognito": {
-            "domain": settings.console_cognito_domain,
+            "domain": cognito_domain(),
             "client_id": settings.console_cognito_client_id,
             "redirect_uri": settings.console_cognito_redirect_uri,
         },

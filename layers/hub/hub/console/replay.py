@@ -17,11 +17,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hub import audit
+from hub import audit, eventlog
 from hub.aws import aws_client
 from hub.config import get_settings
 from hub.console.auth import ConsoleNotFoundError
-from hub.console.views import eventlog, parse_instant, provider_name
+from hub.console.views import parse_instant, provider_name
 from hub.errors import HubError, InvalidRequestError
 from hub.invocation import parse_request
 from hub.orgs import require_org
@@ -71,7 +71,7 @@ def _event_id(detail: Any) -> str | None:
 
 def retry_event(record_id: str, *, operator: str) -> dict[str, Any]:
     """POST /console/api/events/{record_id}/retry: replay one inbound event's archived request."""
-    detail = eventlog().get_event(record_id)
+    detail = eventlog.get_event(record_id)
     if detail is None:
         raise ConsoleNotFoundError(f"record_id: no event {record_id!r}", code="not_found")
     if detail.direction != "inbound":
@@ -122,7 +122,7 @@ def _spec(body: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _event_query(spec: Mapping[str, Any], cursor: str | None = None) -> Any:
-    log = eventlog()
+    log = eventlog
     query = {
         "org_id": spec["org_id"],
         "direction": "inbound",
@@ -148,7 +148,7 @@ def _archive_keys(spec: Mapping[str, Any], after: str | None = None) -> Iterator
 
 
 def _count(kind: str, spec: Mapping[str, Any]) -> int:
-    matches = eventlog().iter_events(_event_query(spec)) if kind == "filter" else _archive_keys(spec)
+    matches = eventlog.iter_events(_event_query(spec)) if kind == "filter" else _archive_keys(spec)
     count = 0
     for _ in matches:
         count += 1
@@ -273,7 +273,7 @@ def run_page(message: Mapping[str, Any], *, now: datetime | None = None) -> str:
     errors: list[dict[str, str]] = json.loads(item["errors"]["S"])
     cursor: str | None = message.get("cursor")
     if kind == "filter":
-        log = eventlog()
+        log = eventlog
         try:
             result_page = log.query_events(_event_query(spec, cursor))
         except InvalidRequestError as exc:  # never passes on a retry (a refused cursor): the job failed

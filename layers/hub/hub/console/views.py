@@ -3,14 +3,14 @@ hub.integrations, hub.ai.spend, hub.audit, hub.orgs). Nothing here reads a secre
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from hub import audit
+from hub import audit, eventlog
 from hub.ai.spend import current_month, daily_usd, get_budget, usage_report
 from hub.config import get_settings
 from hub.console.auth import ConsoleNotFoundError
@@ -24,13 +24,8 @@ from hub.orgs import iter_orgs, require_org
 from hub.storage import ObjectStorage
 
 SUMMARY_FIELDS = ("record_id", "direction", "org_id", "provider", "type", "status", "at", "error_class")
-_STATUS_ORDER = {"unhealthy": 0, "unknown": 1, "healthy": 2}
+REFRESH_FAILED = "token refresh failed"  # hub.integrations.lifecycle.refresh_failed's note
 _ERROR_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
-
-
-def eventlog() -> Any:
-    """hub.eventlog (contract section 1), imported when first used."""
-    return importlib.import_module("hub.eventlog")
 
 
 def parse_instant(name: str, value: str | None) -> datetime | None:
@@ -77,12 +72,15 @@ def orgs() -> dict[str, Any]:
 
 
 def _token(record: records.IntegrationRecord | None) -> dict[str, Any] | None:
+    """The integration's token: expiry, last refresh and its result. ``last_error`` is a refresh
+    failure only when hub.integrations.lifecycle wrote it (a failed test or webhook registration
+    leaves one too: not a refresh result)."""
     if record is None or (record.token_expires_at is None and record.token_refreshed_at is None):
         return None
     result: str | None
     if record.status == "needs_reauth":
         result = f"needs_reauth: {record.reason or 'grant revoked'}"
-    elif record.last_error:
+    elif record.last_error and record.last_error.startswith(REFRESH_FAILED):
         result = f"failed: {record.last_error}"
     else:
         result = "ok" if record.token_refreshed_at is not None else None
@@ -93,9 +91,45 @@ def _token(record: records.IntegrationRecord | None) -> dict[str, Any] | None:
     }
 
 
+def _degraded(row: Mapping[str, Any], record: records.IntegrationRecord | None) -> bool:
+    """Something an operator should look at even when the last check passed: the check failed,
+    the breaker is not closed, a quota is used up, the grant needs re-auth or a refresh failed."""
+    token = row["token"] or {}
+    return (
+        row["status"] == "unhealthy"
+        or row["breaker"] in ("open", "half_open")
+        or any(q["remaining"] <= 0 for q in row["quotas"])
+        or (record is not None and record.status == "needs_reauth")
+        or (token.get("last_refresh_result") or "").startswith("failed")
+    )
+
+
+def _row(
+    org_id: str,
+    name: str,
+    service: Any,
+    checked_at: datetime | None,
+    record: records.IntegrationRecord | None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "org_id": org_id,
+        "provider": name,
+        "status": service.status if service else "unknown",
+        "latency_ms": service.latency_ms if service else None,
+        "breaker": service.breaker if service else None,
+        "error": service.error if service else None,
+        "checked_at": checked_at.isoformat() if service and checked_at else None,
+        "quotas": [q.model_dump(mode="json") for q in (service.quotas or [])] if service else [],
+        "token": _token(record),
+    }
+    row["degraded"] = _degraded(row, record)
+    return row
+
+
 def health() -> dict[str, Any]:
     """Every org's providers from the health schedule's latest reports, with token state from the
-    integration records; an integration no report covers yet is ``unknown``. Unhealthy first."""
+    integration records; an integration no report covers yet is ``unknown``. Degraded rows first:
+    unhealthy, then healthy ones with a problem (``degraded``: breaker, quota, token), unknown, healthy."""
     reports: dict[str, HealthReport] = {r.org_id: r for r in stored_org_reports()}
     org_ids = sorted(set(reports) | {o.org_id for o in iter_orgs()})
     rows: list[dict[str, Any]] = []
@@ -103,37 +137,19 @@ def health() -> dict[str, Any]:
         by_provider = {r.provider: r for r in records.list_records(org_id)}
         report = reports.get(org_id)
         services = report.services if report else {}
-        for name, service in services.items():
-            rows.append(
-                {
-                    "org_id": org_id,
-                    "provider": name,
-                    "status": service.status,
-                    "latency_ms": service.latency_ms,
-                    "breaker": service.breaker,
-                    "error": service.error,
-                    "checked_at": report.checked_at.isoformat() if report else None,
-                    "quotas": [q.model_dump(mode="json") for q in service.quotas or []],
-                    "token": _token(by_provider.get(name)),
-                }
-            )
-        for name, record in by_provider.items():
-            if name not in services:
-                rows.append(
-                    {
-                        "org_id": org_id,
-                        "provider": name,
-                        "status": "unknown",
-                        "latency_ms": None,
-                        "breaker": None,
-                        "error": None,
-                        "checked_at": None,
-                        "quotas": [],
-                        "token": _token(record),
-                    }
-                )
-    rows.sort(key=lambda r: (_STATUS_ORDER[r["status"]], r["org_id"], r["provider"]))
+        checked_at = report.checked_at if report else None
+        rows += [_row(org_id, name, service, checked_at, by_provider.get(name)) for name, service in services.items()]
+        rows += [_row(org_id, name, None, None, record) for name, record in by_provider.items() if name not in services]
+    rows.sort(key=lambda r: (_rank(r), r["org_id"], r["provider"]))
     return {"rows": rows}
+
+
+def _rank(row: Mapping[str, Any]) -> int:
+    if row["status"] == "unhealthy":
+        return 0
+    if row["degraded"]:
+        return 1
+    return 2 if row["status"] == "unknown" else 3
 
 
 def health_history(org_id: str | None, provider: str | None, *, now: datetime | None = None) -> dict[str, Any]:
@@ -161,7 +177,7 @@ def events(params: Mapping[str, str]) -> dict[str, Any]:
     """GET /console/api/events: the event log's page (newest first); ``q`` = one record id."""
     org_id = params.get("org_id") or ""
     validate_org_id(org_id)
-    log = eventlog()
+    log = eventlog
     record_id = params.get("q")
     if record_id:
         detail = log.get_event(record_id[:200])
@@ -196,7 +212,7 @@ def archived_document(raw_ref: str | None) -> dict[str, Any] | None:
 
 
 def event_detail(record_id: str) -> dict[str, Any]:
-    detail = eventlog().get_event(record_id)
+    detail = eventlog.get_event(record_id)
     if detail is None:
         raise ConsoleNotFoundError(f"record_id: no event {record_id!r}", code="not_found")
     out: dict[str, Any] = detail.model_dump(mode="json")
@@ -212,8 +228,27 @@ def integrations(org_id: str | None) -> dict[str, Any]:
     return {"integrations": [i.model_dump(mode="json") for i in list_integrations(org)]}
 
 
+def money(value: Decimal) -> str:
+    """A Decimal as fixed-point text, never an exponent (``str(Decimal("0E-9"))`` is "0E-9")."""
+    return format(value, "f")
+
+
+def _plain(value: Any) -> Any:
+    """A report's Python dump as JSON values: Decimals as fixed-point text, dates as ISO 8601."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def spend(org_id: str | None, month: str | None, *, now: datetime | None = None) -> dict[str, Any]:
-    """The org's month to date: AI lines by provider/model, billed providers, the budget, per day."""
+    """The org's month to date: AI lines by provider/model in USD and BRL, billed providers, the
+    budget (USD, and in BRL at the report's rate), per day. Money is Decimal text, fixed-point."""
     org = require_org(org_id or "")
     if month:
         try:
@@ -225,12 +260,14 @@ def spend(org_id: str | None, month: str | None, *, now: datetime | None = None)
         first, last = current_month(now)
     report = usage_report(org, first, last)
     budget = get_budget(org)
-    data = report.model_dump(mode="json")
+    rate = report.usd_brl_rate
+    data = _plain(report.model_dump())
     return {
         "org_id": org,
         "month": f"{first:%Y-%m}",
         "usd_brl_rate": data["usd_brl_rate"],
-        "budget_usd": str(budget.monthly_usd) if budget else None,
+        "budget_usd": money(budget.monthly_usd) if budget else None,
+        "budget_brl": money(_brl(budget.monthly_usd, rate)) if budget else None,
         "total_usd": data["total_usd"],
         "total_brl": data["total_brl"],
         "providers_total_brl": data["providers_total_brl"],
@@ -239,8 +276,16 @@ def spend(org_id: str | None, month: str | None, *, now: datetime | None = None)
             {k: line[k] for k in ("provider", "model", "calls", "cost_usd", "cost_brl")} for line in data["lines"]
         ],
         "providers": data["providers"],
-        "days": [{"day": day, "cost_usd": str(usd)} for day, usd in daily_usd(org, first, last)],
+        "days": [
+            {"day": day, "cost_usd": money(usd), "cost_brl": money(_brl(usd, rate))}
+            for day, usd in daily_usd(org, first, last)
+        ],
     }
+
+
+def _brl(usd: Decimal, rate: Decimal) -> Decimal:
+    """USD in BRL at ``rate``, to the centavo (as hub.ai.spend converts its lines)."""
+    return (usd * rate).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
 def audit_page(params: Mapping[str, str], *, now: datetime | None = None) -> dict[str, Any]:
@@ -264,7 +309,7 @@ def issues(params: Mapping[str, str]) -> dict[str, Any]:
     org_id = params.get("org_id") or None
     if org_id is not None:
         validate_org_id(org_id)
-    found = eventlog().list_issues(status=params.get("status") or None, org_id=org_id)
+    found = eventlog.list_issues(status=params.get("status") or None, org_id=org_id)
     return {"issues": [i.model_dump(mode="json") for i in found]}
 
 
@@ -280,6 +325,6 @@ def set_issue(
     status = body.get("status")
     if status not in ("open", "acknowledged", "resolved"):
         raise InvalidRequestError("status: must be open, acknowledged or resolved", code="invalid_request")
-    issue = eventlog().set_issue_status(org_id, provider, error_class, status, actor=operator)
+    issue = eventlog.set_issue_status(org_id, provider, error_class, status, actor=operator)
     result: dict[str, Any] = issue.model_dump(mode="json")
     return result

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from hub import errors, errortracking
 from hub.api import status_for
-from hub.console.auth import ConsoleNotFoundError, operator_of
+from hub.console.auth import ConsoleNotFoundError, cognito_domain, operator_of
 from hub.errors import HubError, RateLimitedError, RequestInProgressError
 
 SECURITY_HEADERS = {
@@ -22,6 +22,19 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+
+
+def security_headers() -> dict[str, str]:
+    """SECURITY_HEADERS; in Cognito mode the page also fetches the hosted UI's token endpoint
+    (the code exchange, https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html),
+    so its origin is allowed for connect-src — and only then."""
+    headers = dict(SECURITY_HEADERS)
+    domain = cognito_domain()
+    if domain:
+        headers["Content-Security-Policy"] = f"default-src 'self'; connect-src 'self' https://{domain}"
+    return headers
+
+
 # Routes anyone may call: the page, its files, how to sign in, and the local login itself.
 PUBLIC = {("GET", "/console"), ("GET", "/console/api/config"), ("POST", "/console/api/session")}
 STATIC_TYPES = {
@@ -46,7 +59,7 @@ def register(app: APIGatewayRestResolver) -> None:
     def _handle(exc: HubError) -> Response[str]:
         errortracking.report_handled(exc)
         status = 404 if isinstance(exc, _NOT_FOUND) else status_for(exc)
-        headers = dict(SECURITY_HEADERS)
+        headers = security_headers()
         if isinstance(exc, RateLimitedError | RequestInProgressError):
             headers["Retry-After"] = str(int(exc.retry_after))
         return Response(
@@ -62,7 +75,7 @@ def register(app: APIGatewayRestResolver) -> None:
             status_code=404,
             content_type=content_types.APPLICATION_JSON,
             body=json.dumps({"error": "not_found", "message": "path: no console route answers this method and path"}),
-            headers=dict(SECURITY_HEADERS),
+            headers=security_headers(),
         )
 
     def _guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
@@ -70,7 +83,7 @@ def register(app: APIGatewayRestResolver) -> None:
         public = (event.http_method, event.path) in PUBLIC or event.path.startswith("/console/static/")
         app.append_context(operator=None if public else operator_of(event.raw_event))
         response: Response[str] = next_middleware(app)
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in security_headers().items():
             response.headers.setdefault(key, value)
         return response
 
@@ -90,5 +103,5 @@ def static_file(directory: Path, name: str) -> Response[str]:
         status_code=200,
         content_type=content_type,
         body=(directory / name).read_text(encoding="utf-8"),
-        headers=dict(SECURITY_HEADERS),
+        headers=security_headers(),
     )
