@@ -424,6 +424,8 @@
     replay.addEventListener("click", function () {
       var p = read();
       if (!p.org_id) { fail(new Error("Choose an org before replaying")); return; }
+      // A replay job re-runs inbound requests only: never let an outbound filter start one over inbound events.
+      if (p.direction === "outbound") { fail(new Error("Outbound operations are not replayed (their effects happen once); choose inbound or any direction")); return; }
       var filter = { org_id: p.org_id };
       ["provider", "type", "status", "from", "to"].forEach(function (k) { if (p[k]) filter[k] = p[k]; });
       busy(replay, api("POST", "/replays", { filter: filter }).then(function (job) {
