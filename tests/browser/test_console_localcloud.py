@@ -405,28 +405,39 @@ def test_an_outbound_operation_is_listed_with_its_provider_calls(page: Page) -> 
     screen(page, "outbound-detail")
 
 
-def test_a_late_answer_for_an_org_left_behind_never_replaces_the_chosen_one(page: Page) -> None:
-    # Given the operator picked demo, whose integrations answer late, then the org without credentials
-    go(page, "integrations")
+def late_answer_for_demo(page: Page, path: str, shown: str) -> None:
+    """On the screen showing org "other", pick demo (whose ``path`` answer is held back), then
+    "other" again, wait until ``shown`` is on the page, and let demo's answer arrive after it."""
     picker = page.get_by_test_id("filter-org_id")
-    choose_org(page, "other")
-    expect(page.locator("main")).to_contain_text("This org has no integrations.")
     held: list[Route] = []
-    page.route("**/console/api/integrations?org_id=demo", lambda route: held.append(route))
-    with page.expect_request("**/console/api/integrations?org_id=demo"):
+    pattern = f"**/console/api/{path}?org_id=demo*"
+    page.route(pattern, lambda route: held.append(route))
+    with page.expect_request(pattern):
         picker.select_option("demo")
-    with page.expect_request("**/console/api/integrations?org_id=other"):
+    with page.expect_request(f"**/console/api/{path}?org_id=other*"):
         picker.select_option("other")
-    expect(page.locator("main")).to_contain_text("This org has no integrations.")
-
-    # When demo's answer arrives after it (and the page has handled it)
+    expect(page.locator("main")).to_contain_text(shown)
     assert len(held) == 1
     with page.expect_event("requestfinished", lambda request: "org_id=demo" in request.url):
         held[0].continue_()
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")
-    page.unroute("**/console/api/integrations?org_id=demo")
-
-    # Then the screen still shows the org chosen last, not demo's integrations
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => done()))")  # the page handled it
+    page.unroute(pattern)
     expect(picker).to_have_value("other")
+
+
+def test_a_late_answer_for_an_org_left_behind_never_replaces_the_chosen_one(page: Page) -> None:
+    # Integrations: demo's (28 rows) answering late never lands under the org without credentials
+    go(page, "integrations")
+    choose_org(page, "other")
+    expect(page.locator("main")).to_contain_text("This org has no integrations.")
+    late_answer_for_demo(page, "integrations", "This org has no integrations.")
     expect(page.get_by_test_id("integration-row")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("This org has no integrations.")
+
+    # Spend: demo's month (an anthropic generation) answering late never shows as the other org's
+    go(page, "spend")
+    choose_org(page, "other")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^Spend of other for \d{4}-\d{2} loaded$"))
+    late_answer_for_demo(page, "spend", "Total USD")
+    expect(page.get_by_test_id("spend-chart")).not_to_contain_text("anthropic")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^Spend of other for "))
