@@ -2,7 +2,8 @@
 downloaded browser), against the console API's contract (tests/browser/fake_console.py until
 ConsoleApi serves it from the local cloud). One page, logged in once, walks every screen like an
 operator would; a screenshot of each screen goes to $BROWSER_ARTIFACTS (default
-.artifacts/console/, ignored by git). CONSOLE_DOCS_SCREENSHOTS=1 also writes docs/console/*.png.
+.artifacts/console/, ignored by git). The docs' screenshots come from the real local cloud
+(tests/browser/test_console_localcloud.py), never from this fake.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ LAUNCH_ARGS = [
 ]  # fmt: skip
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 SECRET = "evo-secret-apikey-4242"
-DOCS_SHOTS = {"health-latency", "events", "event-detail", "integrations", "spend"}
 
 
 @pytest.fixture(scope="module")
@@ -89,10 +89,6 @@ def shot(page: Page, name: str) -> None:
     folder = Path(os.environ.get("BROWSER_ARTIFACTS") or ROOT / ".artifacts" / "console")
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"))
-    if os.environ.get("CONSOLE_DOCS_SCREENSHOTS") and name in DOCS_SHOTS:
-        docs = ROOT / "docs" / "console"
-        docs.mkdir(exist_ok=True)
-        page.screenshot(path=str(docs / f"{name}.png"))
 
 
 def go(page: Page, screen: str) -> None:

@@ -184,14 +184,21 @@
     clear(view);
     document.getElementById("login").hidden = false;
     var form = document.getElementById("login-form");
-    api("GET", "/config").then(function (cfg) {
+    var config = api("GET", "/config");
+    // Handled from the start: a submit before /config answers must never fall back to the form's
+    // native GET (the token in the URL, the history and the access logs); it waits for the answer.
+    form.onsubmit = function (ev) {
+      ev.preventDefault();
+      config.then(function (cfg) {
+        if (cfg.auth === "cognito" && cfg.cognito) cognitoRedirect(cfg.cognito); else localLogin(form);
+      }, fail);
+    };
+    config.then(function (cfg) {
       if (cfg.auth === "cognito" && cfg.cognito) {
         form.setAttribute("data-mode", "cognito");
         Array.prototype.forEach.call(form.querySelectorAll(".local-only"), function (el) { el.hidden = true; });
         form.querySelector("button").textContent = "Sign in with the operators' Cognito";
-        form.onsubmit = function (ev) { ev.preventDefault(); cognitoRedirect(cfg.cognito); };
       } else {
-        form.onsubmit = function (ev) { ev.preventDefault(); localLogin(form); };
         document.getElementById("login-token").focus();
       }
     }, fail);
@@ -417,6 +424,8 @@
     replay.addEventListener("click", function () {
       var p = read();
       if (!p.org_id) { fail(new Error("Choose an org before replaying")); return; }
+      // A replay job re-runs inbound requests only: never let an outbound filter start one over inbound events.
+      if (p.direction === "outbound") { fail(new Error("Outbound operations are not replayed (their effects happen once); choose inbound or any direction")); return; }
       var filter = { org_id: p.org_id };
       ["provider", "type", "status", "from", "to"].forEach(function (k) { if (p[k]) filter[k] = p[k]; });
       busy(replay, api("POST", "/replays", { filter: filter }).then(function (job) {
@@ -447,7 +456,8 @@
           [["Record id", e.record_id], ["Direction", e.direction], ["Org", e.org_id], ["Provider", e.provider], ["Type", e.type],
             ["Status", e.status], ["At", when(e.at)], ["Error class", e.error_class], ["Error", e.error_message], ["Archive key", e.raw_ref]]
             .map(function (kv) { return [h("dt", { text: kv[0] }), h("dd", { text: dash(kv[1]) })]; })),
-        h("div", { class: "actions" }, retry), result,
+        // Only an inbound event is replayed; an outbound operation's effects happen once (the API refuses it).
+        e.direction === "inbound" ? [h("div", { class: "actions" }, retry), result] : null,
         e.direction === "inbound" || e.raw ? [h("h3", { text: "Raw request (archived, secrets redacted)" }), h("pre", { "data-testid": "event-raw", tabindex: "0", text: pretty(readableRaw(e.raw)) })] : null,
         e.event ? [h("h3", { text: "Normalised event" }), h("pre", { "data-testid": "event-normalised", tabindex: "0", text: pretty(e.event) })] : null,
         h("h3", { text: "Processing attempts" }),
@@ -582,9 +592,12 @@
     var org = orgSelect("i-org", null, "Choose an org");
     var body = h("div");
     add(view, [heading("Integrations"), h("div", { class: "filters" }, field("i-org", "Org", org)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for an org left behind is dropped
     function load() {
+      var mine = ++seq;
       if (!org.value) { clear(body); return Promise.resolve(); }
       return api("GET", "/integrations" + qs({ org_id: org.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         var list = d.integrations || [];
         if (!list.length) { add(body, h("p", { text: "This org has no integrations." })); return; }
@@ -657,9 +670,12 @@
     var org = orgSelect("s-org", null, "Choose an org");
     var body = h("div");
     add(view, [heading("Spend and usage"), h("form", { class: "filters", "aria-label": "Spend filters" }, field("s-org", "Org", org), field("s-month", "Month", month)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for another org or month is dropped
     function load() {
+      var mine = ++seq;
       if (!org.value || !month.value) return;
       api("GET", "/spend" + qs({ org_id: org.value, month: month.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         add(body, [
           h("div", { class: "cards" },
@@ -758,8 +774,11 @@
     var org = orgSelect("is-org", null, "All orgs", true);
     var body = h("div");
     add(view, [heading("Issues"), h("div", { class: "filters" }, field("is-status", "Status", status), field("is-org", "Org", org)), body]);
+    var seq = 0;  // only the newest load renders: a late answer for other filters is dropped
     function load() {
+      var mine = ++seq;
       return api("GET", "/issues" + qs({ status: status.value, org_id: org.value })).then(function (d) {
+        if (mine !== seq) return;
         clear(body);
         var list = d.issues || [];
         if (!list.length) { add(body, h("p", { text: "No issues." })); return; }
