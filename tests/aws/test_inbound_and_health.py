@@ -177,6 +177,8 @@ def test_platform_health_before_any_check_and_live_without_org(hub_aws: HubAws) 
 def test_schedule_records_every_org_and_the_endpoint_reads_it(hub_aws: HubAws) -> None:
     hub_aws.put_secret("demo", "evolution", EVO)
     hub_aws.put_secret("acme", "evolution", {**EVO, "base_url": "https://evo-acme.test"})
+    # The hub's own secrets ({prefix}/_apps/...: the Sentry DSN, OAuth apps) are no org to check
+    hub_aws.put_secret("_apps", "sentry", {"dsn": "https://public@sentry.test/1"})
     scheduled = load_function("health_check_scheduled")
     with respx.mock() as mock:
         mock.get("https://evo.test/instance/connectionState/somos-principal").respond(

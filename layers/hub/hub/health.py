@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from hub import metrics as hub_metrics
 from hub.aws import aws_client
 from hub.config import get_settings
-from hub.credentials import configured_providers, validate_org_id
+from hub.credentials import APPS_SEGMENT, configured_providers, validate_org_id
 from hub.errors import HubError
 from hub.observability import logger
 from hub.orgs import require_org
@@ -329,14 +329,15 @@ def platform_health() -> PlatformReport:
 
 
 def all_orgs() -> list[str]:
-    """Every org that has at least one provider secret."""
+    """Every org that has at least one provider secret (not the hub's own ``_apps`` secrets:
+    OAuth apps, the Sentry DSN — ``_apps`` can never be an org id)."""
     prefix = f"{get_settings().secrets_prefix}/"
     orgs: set[str] = set()
     paginator = aws_client("secretsmanager").get_paginator("list_secrets")
     for page in paginator.paginate(Filters=[{"Key": "name", "Values": [prefix]}]):
         for entry in page.get("SecretList", []):
             parts = entry.get("Name", "")[len(prefix) :].split("/")
-            if len(parts) == 2:
+            if len(parts) == 2 and parts[0] != APPS_SEGMENT:
                 orgs.add(parts[0])
     return sorted(orgs)
 
