@@ -8,7 +8,9 @@ secrets are seeded and the API and queue pollers run, the console gets something
   is not JSON (archived, answered 400: a ``rejected`` event and an issue).
 - One health check (``HealthCheckScheduled``), so the health page has rows.
 - One outbound operation (``WhatsAppSendText`` to the Evolution sandbox), so an outbound record
-  with its provider call exists.
+  with its provider call exists, and one ``LlmGenerate`` (the AI sandboxes), so the spend screen has
+  a provider and model line; and a monthly budget of USD 25 for the demo org (``python -m ops
+  budget``, the operators' own command), so spend is drawn against it.
 
 Tests leave it off (it costs a few seconds); a test that wants it passes ``demo_data=True``.
 A step that fails is logged and reported, never fails the start.
@@ -21,6 +23,8 @@ import hashlib
 import hmac
 import json
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +46,8 @@ log = logging.getLogger("localcloud.demo")
 
 # Receivers whose samples are delivered (events/<name>.json; their paths name the demo org).
 WEBHOOK_SAMPLES = ("webhook_evolution", "webhook_resend", "webhook_custom", "webhook_stripe")
+# The demo org's monthly budget (USD), so the spend screen draws spend against one.
+DEMO_BUDGET_USD = "25"
 # A second WhatsApp message (another Evolution message id), so the list has more than one.
 SECOND_MESSAGE = ("3EB0C431C26A1916E2F1", "Vocês atendem aos sábados?")
 
@@ -53,6 +59,8 @@ class DemoActivity:
     webhooks: list[tuple[str, int]] = field(default_factory=list)
     health_checked: bool = False
     outbound: str | None = None  # the send's answer status ("sent", ...)
+    generated: bool = False  # LlmGenerate answered
+    budget_usd: str | None = None  # the demo org's monthly budget, once set
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0  # how long the activity took (the start waited that long)
 
@@ -61,6 +69,8 @@ class DemoActivity:
         parts = [f"{accepted} webhooks accepted, {len(self.webhooks) - accepted} rejected"]
         parts.append("health checked" if self.health_checked else "no health check")
         parts.append(f"WhatsApp send {self.outbound}" if self.outbound else "no WhatsApp send")
+        parts.append("LLM text generated" if self.generated else "no LLM text")
+        parts.append(f"budget USD {self.budget_usd}" if self.budget_usd else "no budget")
         if self.errors:
             parts.append(f"{len(self.errors)} step(s) failed (see the log)")
         return ", ".join(parts) + f" ({self.seconds:.1f} s)"
@@ -159,6 +169,25 @@ def _whatsapp_send(cloud: LocalCloud, events_dir: Path, report: DemoActivity) ->
         report.errors.append(f"WhatsAppSendText: {exc}")
 
 
+def _llm_generate(cloud: LocalCloud, events_dir: Path, report: DemoActivity) -> None:
+    try:
+        cloud.invoke("LlmGenerate", _sample(events_dir, "llm_generate"))
+        report.generated = True
+    except Exception as exc:  # noqa: BLE001 - demo data never fails the start
+        report.errors.append(f"LlmGenerate: {exc}")
+
+
+def _budget(cloud: LocalCloud, report: DemoActivity, monthly_usd: str = DEMO_BUDGET_USD) -> None:
+    assert cloud.template is not None
+    command = [sys.executable, "-m", "ops", "--local", "--endpoint", cloud.aws_url, "budget"]
+    command += ["--org", demo.DEMO_ORG_ID, "--monthly-usd", monthly_usd]
+    done = subprocess.run(command, cwd=cloud.template.dir, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    if done.returncode == 0:
+        report.budget_usd = monthly_usd
+    else:
+        report.errors.append(f"ops budget: exit {done.returncode}: {done.stderr.strip()[-300:]}")
+
+
 def run(cloud: LocalCloud) -> DemoActivity:
     """The demo activity against a started LocalCloud (API served, sandboxes and moto up). The
     receivers, the health check and the send run side by side (their workers' cold starts are
@@ -174,6 +203,8 @@ def run(cloud: LocalCloud) -> DemoActivity:
         futures = [pool.submit(deliver_webhooks, cloud.api_url, requests, report) for requests in by_path.values()]
         futures.append(pool.submit(_health_check, cloud, events_dir, report))
         futures.append(pool.submit(_whatsapp_send, cloud, events_dir, report))
+        futures.append(pool.submit(_llm_generate, cloud, events_dir, report))
+        futures.append(pool.submit(_budget, cloud, report))
         for future in futures:
             future.result()
     report.seconds = time.monotonic() - started

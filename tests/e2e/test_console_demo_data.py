@@ -6,6 +6,7 @@ shows all of it — events in and out, health rows, the rejected request's issue
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -43,7 +44,8 @@ def test_the_console_shows_the_demo_orgs_events_health_and_issues(cloud: LocalCl
     assert activity is not None and activity.errors == []
     statuses = sorted(status for _, status in activity.webhooks)
     assert statuses == [200, 200, 200, 200, 200, 400]
-    assert activity.health_checked and activity.outbound
+    assert activity.health_checked and activity.outbound and activity.generated
+    assert activity.budget_usd == "25"
     assert f"Demo data     {activity.summary()}" in cloud.banner()
 
     # When the operator opens the events list (the consumer works the queue in the background)
@@ -59,8 +61,10 @@ def test_the_console_shows_the_demo_orgs_events_health_and_issues(cloud: LocalCl
     assert {p for p, _ in inbound} >= {"evolution", "resend", "custom", "stripe"}
     assert ("evolution", "webhook.rejected") in inbound
     assert sum(1 for i in items if (i["provider"], i["type"]) == ("evolution", "message.received")) == 2
-    [sent] = [i for i in items if i["direction"] == "outbound"]
-    assert (sent["provider"], sent["type"], sent["status"]) == ("evolution", "whatsapp.send_text", "succeeded")
+    outbound = {i["type"]: i for i in items if i["direction"] == "outbound"}
+    assert set(outbound) == {"whatsapp.send_text", "llm.generate"}
+    sent = outbound["whatsapp.send_text"]
+    assert (sent["provider"], sent["status"]) == ("evolution", "succeeded")
     detail = get(session, f"/events/{sent['record_id']}")
     assert detail["calls"] and detail["calls"][0]["provider"] == "evolution"
     # And an Evolution message's detail shows its raw request without the webhook token
@@ -73,6 +77,10 @@ def test_the_console_shows_the_demo_orgs_events_health_and_issues(cloud: LocalCl
     assert rows and {r["checked_at"] is not None for r in rows} == {True}
     issues = get(session, "/issues", org_id=DEMO_ORG_ID)["issues"]
     assert ("evolution", "WebhookRejected", 1) in {(i["provider"], i["error_class"], i["count"]) for i in issues}
+    # And the spend page has the generated text's provider and model against the demo budget
+    spend = get(session, "/spend", org_id=DEMO_ORG_ID)
+    assert spend["budget_usd"] is not None and Decimal(spend["budget_usd"]) == Decimal(25)
+    assert [line["provider"] for line in spend["lines"]] == [outbound["llm.generate"]["provider"]]
 
 
 def test_a_local_cloud_leaves_the_demo_activity_off_unless_asked() -> None:
