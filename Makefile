@@ -46,6 +46,8 @@ typecheck: $(STAMP)
 validate: $(SAM_STAMP) $(TOOLS_STAMP)
 	$(SAM)/bin/sam validate --lint --region us-east-1
 	$(SAM)/bin/cfn-lint template.yaml
+	@# The SAM transform CloudFormation will run, and no circular references after it (neither check above sees those).
+	$(SAM)/bin/python tools/check_template_graph.py template.yaml
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	$(SAM)/bin/sam build --parallel --cached
 	@# The layer ships unchecked-hash .pyc for Python 3.11, no boto family, at most 15 MB unzipped.

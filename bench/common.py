@@ -25,8 +25,11 @@ from localcloud import LocalCloud  # noqa: E402
 
 
 @contextmanager
-def bench_cloud(log_level: str = "ERROR", env: dict[str, str] | None = None) -> Iterator[LocalCloud]:
-    """``env``: set in every function's workers, and in this process (in-process handlers)."""
+def bench_cloud(
+    log_level: str = "ERROR", env: dict[str, str] | None = None, *, serve_api: bool = False
+) -> Iterator[LocalCloud]:
+    """``env``: set in every function's workers, and in this process (in-process handlers);
+    ``serve_api``: the local API Gateway too (benches that time an HTTP route)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     cloud = LocalCloud(
         ROOT / "template.yaml",
@@ -36,7 +39,7 @@ def bench_cloud(log_level: str = "ERROR", env: dict[str, str] | None = None) -> 
         sandbox_port=0,
         schedules=False,
         sqs_pollers=False,
-        serve_api=False,
+        serve_api=serve_api,
         serve_lambda=False,
         env={"POWERTOOLS_LOG_LEVEL": log_level, **(env or {})},
     )

@@ -133,18 +133,9 @@ def through_api(args: argparse.Namespace) -> tuple[tuple[float, float], tuple[fl
     """Boot the local cloud, seed its EventLogTable and two orgs, and time the console API."""
     import httpx
 
-    from localcloud.cloud import LocalCloud
+    from bench.common import bench_cloud
 
-    with LocalCloud(
-        ROOT / "template.yaml",
-        api_port=0,
-        lambda_port=0,
-        aws_port=0,
-        sandbox_port=0,
-        schedules=False,
-        sqs_pollers=False,
-        serve_lambda=False,
-    ) as cloud:
+    with bench_cloud(serve_api=True) as cloud:
         for org in (SMALL, BIG):
             cloud.invoke("OrgCreate", {"org_id": org, "name": org, "created_by": "bench"})
         assert cloud.template is not None

@@ -77,6 +77,20 @@ def aws_client(cloud: LocalCloud, service: str) -> Any:
     )
 
 
+def console_session(cloud: LocalCloud, operator: str | None = None) -> httpx.Client:
+    """An httpx client of the console's JSON API, signed in with the local cloud's one-time token
+    (it works once: one session per booted cloud)."""
+    assert cloud.console_token, "the local cloud made no console login token"
+    body = {"token": cloud.console_token, **({"operator": operator} if operator else {})}
+    answer = httpx.post(f"{cloud.api_url}/console/api/session", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return httpx.Client(
+        base_url=f"{cloud.api_url}/console/api",
+        headers={"Authorization": f"Bearer {answer.json()['session']}"},
+        timeout=30,
+    )
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
     """The first truthy value of ``predicate()``, asked every ``interval`` seconds; an
     AssertionError when none comes within ``timeout`` seconds."""

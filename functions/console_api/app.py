@@ -42,7 +42,7 @@ def static(name: str) -> Response[str]:
 
 @app.get("/console/api/config")
 def config() -> dict[str, Any]:
-    return auth.config()
+    return auth.config(app.current_event.raw_event)
 
 
 @app.post("/console/api/session")

@@ -55,6 +55,7 @@ class Console:
         query: dict[str, str] | None = None,
         claims: dict[str, str] | None = None,
         bearer: str | None = None,
+        host: str | None = None,
     ) -> Answer:
         headers = {"Content-Type": "application/json"}
         token = bearer or self.bearer
@@ -70,6 +71,8 @@ class Console:
         )
         if claims is not None:
             event["requestContext"]["authorizer"] = {"claims": claims}
+        if host is not None:
+            event["requestContext"]["domainName"] = host
         result = self.app.handler(event, FakeLambdaContext("ConsoleApi"))
         out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         out_headers.update(result.get("headers") or {})
@@ -153,6 +156,16 @@ def test_the_login_refuses_an_operator_name_with_control_characters_before_spend
     assert console.call("POST", "/console/api/session", body={"token": token}).body["operator"] == "local-operator"
 
 
+def console_pool(console: Console, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A Cognito user pool with the console's one app client (moto), named by CONSOLE_USER_POOL_ID."""
+    cognito = console.aws.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="console")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="page")["UserPoolClient"]
+    monkeypatch.setenv("CONSOLE_USER_POOL_ID", pool)
+    get_settings.cache_clear()
+    return str(client["ClientId"])
+
+
 def test_on_aws_the_operator_is_the_cognito_email_and_there_is_no_token_login(
     console: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -163,8 +176,19 @@ def test_on_aws_the_operator_is_the_cognito_email_and_there_is_no_token_login(
     assert console.call("GET", "/console/api/me", claims={"email": "rui@agency.test"}).body == {
         "operator": "rui@agency.test"
     }
-    config = console.call("GET", "/console/api/config").body
-    assert config["auth"] == "cognito" and config["cognito"]["client_id"]
+    # And the page signs in with the pool's app client, sent back to the console of this API
+    client_id = console_pool(console, monkeypatch)
+    monkeypatch.delenv("PUBLIC_API_URL", raising=False)
+    get_settings.cache_clear()
+    config = console.call("GET", "/console/api/config", host="abc123.execute-api.us-east-1.amazonaws.com").body
+    assert config["auth"] == "cognito"
+    assert config["cognito"]["client_id"] == client_id
+    assert config["cognito"]["redirect_uri"] == "https://abc123.execute-api.us-east-1.amazonaws.com/dev/console"
+    # And behind the stack's public URL, the console there (the app client's callback URL)
+    monkeypatch.setenv("PUBLIC_API_URL", "https://hub.agency.test")
+    get_settings.cache_clear()
+    again = console.call("GET", "/console/api/config").body
+    assert again["cognito"]["redirect_uri"] == "https://hub.agency.test/console"
 
 
 def test_in_cognito_mode_the_page_may_reach_the_hosted_ui_token_endpoint_and_nothing_else(
@@ -173,11 +197,12 @@ def test_in_cognito_mode_the_page_may_reach_the_hosted_ui_token_endpoint_and_not
     # Given the console on AWS, its hosted UI domain as template.yaml gives it (a full URL)
     monkeypatch.delenv("CONSOLE_LOCAL_LOGIN")
     monkeypatch.setenv("CONSOLE_COGNITO_DOMAIN", "https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com")
+    console_pool(console, monkeypatch)
     get_settings.cache_clear()
 
     # When the browser loads the page and asks how to sign in
     page = console.call("GET", "/console")
-    config = console.call("GET", "/console/api/config")
+    config = console.call("GET", "/console/api/config", host="abc123.execute-api.us-east-1.amazonaws.com")
 
     # Then the page may fetch its own origin and the hosted UI (the code exchange), nothing else
     csp = "default-src 'self'; connect-src 'self' https://hub-console-1234-prod.auth.us-east-1.amazoncognito.com"

@@ -17,7 +17,7 @@ from localcloud import LocalCloud
 from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN
 from tests.conftest import register_test_orgs
 from tests.e2e.conftest import booted
-from tests.helpers import aws_client, sample_event, wait_until
+from tests.helpers import aws_client, console_session, sample_event, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +35,7 @@ def cloud() -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def session(cloud: LocalCloud) -> httpx.Client:
-    assert cloud.console_token, "the local cloud made no console login token"
-    answer = httpx.post(
-        f"{cloud.api_url}/console/api/session", json={"token": cloud.console_token, "operator": OPERATOR}, timeout=30
-    )
-    assert answer.status_code == 200, answer.text
-    return httpx.Client(
-        base_url=f"{cloud.api_url}/console/api",
-        headers={"Authorization": f"Bearer {answer.json()['session']}"},
-        timeout=30,
-    )
+    return console_session(cloud, OPERATOR)
 
 
 def get(session: httpx.Client, path: str, **params: str) -> Any:

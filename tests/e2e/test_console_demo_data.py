@@ -15,7 +15,7 @@ from localcloud import LocalCloud
 from localcloud.demo import DEMO_ORG_ID
 from localcloud.sandboxes.evolution import DEMO_WEBHOOK_TOKEN
 from tests.e2e.conftest import booted
-from tests.helpers import wait_until
+from tests.helpers import console_session, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,14 +28,7 @@ def cloud() -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def session(cloud: LocalCloud) -> httpx.Client:
-    assert cloud.console_token
-    answer = httpx.post(f"{cloud.api_url}/console/api/session", json={"token": cloud.console_token}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return httpx.Client(
-        base_url=f"{cloud.api_url}/console/api",
-        headers={"Authorization": f"Bearer {answer.json()['session']}"},
-        timeout=30,
-    )
+    return console_session(cloud)
 
 
 def get(session: httpx.Client, path: str, **params: str) -> Any:

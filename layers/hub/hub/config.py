@@ -298,8 +298,7 @@ class Settings(BaseModel):
     console_dlqs: str | None = Field(None, alias="CONSOLE_DLQS")
     # The Cognito hosted UI the page signs in with (AWS): domain URL, app client id, redirect URI.
     console_cognito_domain: str | None = Field(None, alias="CONSOLE_COGNITO_DOMAIN")
-    console_cognito_client_id: str | None = Field(None, alias="CONSOLE_COGNITO_CLIENT_ID")
-    console_cognito_redirect_uri: str | None = Field(None, alias="CONSOLE_COGNITO_REDIRECT_URI")
+    console_user_pool_id: str | None = Field(None, alias="CONSOLE_USER_POOL_ID")
 
     def require(self, field: str) -> str:
         """Return a setting that this code path cannot work without, or fail clearly."""

@@ -14,13 +14,14 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
 from hub.aws import aws_client
 from hub.config import get_settings
-from hub.errors import AuthenticationError, InvalidRequestError
+from hub.errors import AuthenticationError, ConfigurationError, InvalidRequestError
 
 LOGIN_TOKEN_SECONDS = 3600
 SESSION_SECONDS = 12 * 3600
@@ -154,16 +155,36 @@ def cognito_domain() -> str | None:
     return host or None
 
 
-def config() -> dict[str, Any]:
+@cache
+def _app_client_id(user_pool_id: str) -> str:
+    """The console's app client: the pool's only one (template.yaml ConsoleUserPoolClient)."""
+    clients = aws_client("cognito-idp").list_user_pool_clients(UserPoolId=user_pool_id, MaxResults=2)
+    found = [c["ClientId"] for c in clients.get("UserPoolClients", [])]
+    if len(found) != 1:
+        raise ConfigurationError(f"the console's user pool must have exactly one app client, it has {len(found)}")
+    return found[0]
+
+
+def redirect_uri(event: Mapping[str, Any]) -> str:
+    """Where the hosted UI sends the operator back: the console on PUBLIC_API_URL when the stack
+    has one (the app client's callback URL is that too), else this API's execute-api URL."""
+    public = get_settings().public_api_url
+    if public:
+        return f"{public.rstrip('/')}/console"
+    context = event.get("requestContext") or {}
+    domain, stage = context.get("domainName"), context.get("stage")
+    if not isinstance(domain, str) or not isinstance(stage, str) or not domain or not stage:
+        raise ConfigurationError("the request names no API domain and stage to send the operator back to")
+    return f"https://{domain}/{stage}/console"
+
+
+def config(event: Mapping[str, Any]) -> dict[str, Any]:
     """GET /console/api/config: how the page signs in."""
     settings = get_settings()
     if settings.console_local_login:
         return {"auth": "local", "cognito": None}
+    pool = settings.require("console_user_pool_id")
     return {
         "auth": "cognito",
-        "cognito": {
-            "domain": cognito_domain(),
-            "client_id": settings.console_cognito_client_id,
-            "redirect_uri": settings.console_cognito_redirect_uri,
-        },
+        "cognito": {"domain": cognito_domain(), "client_id": _app_client_id(pool), "redirect_uri": redirect_uri(event)},
     }
