@@ -340,6 +340,10 @@ def test_a_dead_lettered_message_is_redriven_to_its_queue(cloud: LocalCloud, pag
 def test_disable_and_enable_from_the_page_are_on_the_audit_trail(page: Page) -> None:
     go(page, "integrations")
     choose_org(page, "demo")
+    # The picker names each org with its id, once: "Acme (acme)", and the demo org's name already ends with it
+    picker = page.get_by_test_id("filter-org_id")
+    expect(picker.locator('option[value="demo"]')).to_have_text("Somos Produtora (demo)")
+    expect(picker.locator('option[value="acme"]')).to_have_text("Acme (acme)")
     row = page.locator("[data-testid=integration-row][data-provider=evolution]")
     expect(row).to_have_attribute("data-status", "connected")
     row.get_by_test_id("integration-reason").fill("console browser test")

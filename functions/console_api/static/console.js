@@ -168,7 +168,9 @@
       var want = value || (anyAllowed ? null : currentOrg);
       if (!want && !anyAllowed && list.length) want = list[0].org_id;
       list.forEach(function (o) {
-        el.appendChild(h("option", { value: o.org_id, text: o.name ? o.name + " (" + o.org_id + ")" : o.org_id, selected: o.org_id === want }));
+        // The name and the id, the id once when the name already ends with it ("Somos Produtora (demo)")
+        var label = !o.name ? o.org_id : /\)$/.test(o.name) && o.name.slice(-(o.org_id.length + 2)) === "(" + o.org_id + ")" ? o.name : o.name + " (" + o.org_id + ")";
+        el.appendChild(h("option", { value: o.org_id, text: label, selected: o.org_id === want }));
       });
       if (el.value) currentOrg = el.value;
       el.dispatchEvent(new Event("orgs-loaded"));
