@@ -67,6 +67,7 @@ class FakeHub:
         self._login_hash: str | None = hashlib.sha256(self.login_token.encode()).hexdigest()
         self.sessions: dict[str, str] = {}  # sha256(bearer) -> operator
         self.faults: set[str] = set()
+        self.spent_quotas: set[str] = set()  # providers whose quota is used up: healthy but degraded
         self.health: dict[str, dict[str, Any]] = {}
         self.history: dict[str, list[dict[str, Any]]] = {p: [] for p in PROVIDERS}
         self.events: list[dict[str, Any]] = []
@@ -111,6 +112,7 @@ class FakeHub:
                     "org_id": "demo",
                     "provider": provider,
                     "status": "unhealthy" if down else "healthy",
+                    "degraded": not down and provider in self.spent_quotas,
                     "latency_ms": latency,
                     "breaker": "open" if down else "closed",
                     "error": "ProviderUnavailableError: HTTP 503 from the provider" if down else None,
@@ -119,7 +121,7 @@ class FakeHub:
                         {
                             "rule": "requests per minute",
                             "limit": 600,
-                            "remaining": 600 - index * 17,
+                            "remaining": 0 if provider in self.spent_quotas else 600 - index * 17,
                             "resets_at": iso(at + timedelta(seconds=60)),
                         }
                     ],
@@ -358,8 +360,9 @@ class FakeHub:
         ]
 
     def _health(self, op: str, a: dict[str, str], b: dict[str, Any]) -> tuple[int, Any]:
-        rank = {"unhealthy": 0, "unknown": 1, "healthy": 2}
-        return 200, {"rows": sorted(self.health.values(), key=lambda r: rank[r["status"]])}
+        rank = {"unhealthy": 0, "unknown": 2, "healthy": 3}
+        rows = sorted(self.health.values(), key=lambda r: rank[r["status"]] - (2 if r.get("degraded") else 0))
+        return 200, {"rows": rows}
 
     def _history(self, op: str, a: dict[str, str], b: dict[str, Any]) -> tuple[int, Any]:
         if a.get("provider") not in self.history:

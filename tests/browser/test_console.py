@@ -23,7 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
-from tests.browser.fake_console import FakeHub, serving
+from tests.browser.fake_console import PROVIDERS, FakeHub, serving
 from tests.helpers import ROOT
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -132,6 +132,26 @@ def test_health_lists_the_sandbox_providers_and_turns_one_red_after_a_fault(page
     expect(chart.locator('circle[fill="#b3141b"]')).to_have_count(1)
     shot(page, "health-latency")
     hub.faults.discard("evolution")
+
+
+def test_a_provider_that_passes_with_its_quota_spent_is_degraded_and_listed_first(page: Page, hub: FakeHub) -> None:
+    # Given the last provider's quota is used up: its check passes, but it cannot take calls
+    provider = PROVIDERS[-1]
+    hub.spent_quotas.add(provider)
+    hub.run_health_check()
+    try:
+        go(page, "health")
+        page.get_by_test_id("health-refresh").click()
+        # Then it is first (nothing is unhealthy), amber, marked degraded
+        row = page.locator(f"[data-testid=health-row][data-provider={provider}]")
+        expect(row).to_have_attribute("data-degraded", "true")
+        expect(page.get_by_test_id("health-row").first).to_have_attribute("data-provider", provider)
+        expect(row.locator(".badge").first).to_have_text("degraded")
+        expect(row).to_contain_text(": 0/600")
+        assert "rgb(122, 77, 0)" == row.locator(".badge").first.evaluate("el => getComputedStyle(el).color")
+    finally:
+        hub.spent_quotas.discard(provider)
+        hub.run_health_check()
 
 
 def test_a_posted_webhook_appears_with_its_raw_body_redacted(page: Page, base_url: str, hub: FakeHub) -> None:

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -392,6 +393,14 @@ def test_spend_shows_a_generation_of_the_month_by_provider_and_model(
     expect(line).to_contain_text(generated["provider"])
     expect(line.get_by_role("cell").nth(1)).to_have_text(str(reported["calls"]))
     assert reported["calls"] >= 2
+    # Against make dev's demo budget (USD 25), in USD and in BRL at the stack's rate
+    spend = api.get("/spend", params={"org_id": "demo"}).json()
+    budget = page.get_by_test_id("spend-budget")
+    expect(budget).to_contain_text("US$ 25.00")
+    expect(budget).to_contain_text(f"R$ {Decimal(spend['budget_brl']):.2f}")
+    # A sandbox generation costs a fraction of a cent: shown as such, never as 0.00
+    if Decimal(reported["cost_usd"]) < Decimal("0.005"):
+        expect(line.get_by_role("cell").nth(2)).to_have_text("< 0.01")
     screen(page, "spend")
 
 

@@ -62,7 +62,7 @@
   function pretty(value) { return value === null || value === undefined ? "(none)" : JSON.stringify(value, null, 2); }
   function statusClass(status) {
     if (/^(unhealthy|failed|rejected|disabled|needs_reauth|open|unknown_outcome)$/.test(status)) return "s-bad";
-    if (/^(unknown|duplicate|acknowledged|queued|running|half_open|open_breaker)$/.test(status)) return "s-warn";
+    if (/^(unknown|degraded|duplicate|acknowledged|queued|running|half_open|open_breaker)$/.test(status)) return "s-warn";
     return "s-ok";
   }
   function badge(status) { return h("span", { class: "badge " + statusClass(status), text: dash(status) }); }
@@ -108,6 +108,7 @@
     var unit = BigInt(10) ** BigInt(d.scale - 2), neg = d.v < 0, abs = neg ? -d.v : d.v;
     var q = abs / unit;
     if ((abs % unit) * BigInt(2) >= unit) q += BigInt(1);
+    if (q === BigInt(0) && abs !== BigInt(0)) return neg ? "> -0.01" : "< 0.01";  // a fraction of a cent is not zero
     return decText(neg ? -q : q, 2);
   }
   function field(id, labelText, control) {
@@ -293,7 +294,9 @@
   function stopPolling() { if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; } }
 
   // ---- Health ---------------------------------------------------------------------------------
-  var RANK = { unhealthy: 0, unknown: 1, healthy: 2 };
+  var RANK = { unhealthy: 0, degraded: 1, unknown: 2, healthy: 3 };
+  // A passing check with a problem (breaker not closed, a quota spent, a token to renew) is degraded.
+  function healthState(r) { return r.status === "healthy" && r.degraded ? "degraded" : r.status; }
   function renderHealth() {
     var body = h("div", null, h("p", { class: "muted", text: "Loading…" }));
     var chartBox = h("div", { id: "history" });
@@ -301,7 +304,7 @@
     add(view, [heading("Health"), h("div", { class: "actions" }, refresh), body, chartBox]);
     function load() {
       return api("GET", "/health").then(function (d) {
-        var rows = (d.rows || []).slice().sort(function (a, b) { return (RANK[a.status] || 0) - (RANK[b.status] || 0); });
+        var rows = (d.rows || []).slice().sort(function (a, b) { return (RANK[healthState(a)] || 0) - (RANK[healthState(b)] || 0); });
         clear(body);
         if (!rows.length) { add(body, h("p", { text: "No health results yet." })); return; }
         add(body, table(["Org", "Provider", "Status", "Latency", "Breaker", "Quotas", "Token", "Checked", ""], rows.map(function (r) {
@@ -312,15 +315,18 @@
             h("div", { class: "muted", text: "refreshed " + when(r.token.last_refresh_at) + " " + dash(r.token.last_refresh_result) })] : "—";
           var hist = h("button", { type: "button", class: "secondary", text: "Latency history",
             "aria-label": "Latency history of " + r.provider + " for " + r.org_id, onclick: function () { showHistory(chartBox, r); } });
-          return h("tr", { "data-testid": "health-row", "data-provider": r.provider, "data-org": r.org_id, "data-status": r.status, class: r.status === "unhealthy" ? "bad" : null },
+          var state = healthState(r);
+          return h("tr", { "data-testid": "health-row", "data-provider": r.provider, "data-org": r.org_id, "data-status": r.status,
+              "data-degraded": r.degraded ? "true" : "false", class: state === "unhealthy" ? "bad" : state === "degraded" ? "warn" : null },
             h("td", { text: r.org_id }), h("th", { scope: "row", text: r.provider }),
-            h("td", null, badge(r.status), r.error ? h("div", { class: "muted", text: r.error }) : null),
+            h("td", null, badge(state), r.error ? h("div", { class: "muted", text: r.error }) : null),
             h("td", { text: r.latency_ms === null || r.latency_ms === undefined ? "—" : Math.round(r.latency_ms) + " ms" }),
             h("td", null, r.breaker ? badge(r.breaker) : "—"),
             h("td", null, quotas.length ? quotas : "—"), h("td", null, tok), h("td", { text: when(r.checked_at) }), h("td", null, hist));
         })));
         var bad = rows.filter(function (r) { return r.status === "unhealthy"; }).length;
-        say(bad ? bad + " provider(s) unhealthy" : "Health loaded: all providers healthy or unknown");
+        var degraded = rows.filter(function (r) { return healthState(r) === "degraded"; }).length;
+        say(bad || degraded ? bad + " provider(s) unhealthy, " + degraded + " degraded" : "Health loaded: all providers healthy or unknown");
       }, fail);
     }
     refresh.addEventListener("click", function () { busy(refresh, load()); });
@@ -683,7 +689,8 @@
           h("div", { class: "cards" },
             h("div", { class: "card" }, "Total USD", h("b", { text: "US$ " + money(d.total_usd) })),
             h("div", { class: "card" }, "Total BRL", h("b", { text: "R$ " + money(d.total_brl) })),
-            h("div", { class: "card" }, "Budget", h("b", { text: d.budget_usd === null || d.budget_usd === undefined ? "none set" : "US$ " + money(d.budget_usd) })),
+            h("div", { class: "card", "data-testid": "spend-budget" }, "Budget", h("b", { text: d.budget_usd === null || d.budget_usd === undefined ? "none set" : "US$ " + money(d.budget_usd) }),
+              d.budget_brl === null || d.budget_brl === undefined ? null : h("div", { class: "muted", text: "R$ " + money(d.budget_brl) })),
             h("div", { class: "card" }, "USD→BRL", h("b", { text: dash(d.usd_brl_rate) }))),
           spendChart(d),
           h("h3", { text: "By provider and model" }),
