@@ -725,6 +725,19 @@ def seed_demo(template: Template, endpoint: str, sandbox_url: str, api_url: str 
     return ids
 
 
+def layer_child_env(template: Template, environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a child process that runs layer code as a function would: this
+    process's, the function's ``environment``, the layer and the repository on PYTHONPATH, no
+    tracing and no error reports (seeding is not an invocation; the Sentry secret may not exist yet)."""
+    env = dict(os.environ)
+    env.update(environment)
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    env.pop("SENTRY_DSN_SECRET", None)
+    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
 def create_console_login_token(template: Template) -> str | None:
     """The console's one-time login token (``localcloud.console_login`` in a child process with
     the layer on its path and ConsoleApi's environment), or None when the template has no console
@@ -735,12 +748,7 @@ def create_console_login_token(template: Template) -> str | None:
     spec = next((f for f in template.functions() if f.logical_id == "ConsoleApi"), None)
     if spec is None:
         return None
-    env = dict(os.environ)
-    env.update(spec.environment)
-    env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    env.pop("SENTRY_DSN_SECRET", None)
-    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
-    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+    env = layer_child_env(template, spec.environment)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "localcloud.console_login"],
@@ -771,21 +779,13 @@ def connect_demo_integrations(
     import sys
 
     spec = next((f for f in template.functions() if f.logical_id == "IntegrationConnect"), None)
-    env = dict(os.environ)
-    if spec is not None:
-        env.update({k: v for k, v in spec.environment.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME",)})
+    env = layer_child_env(template, spec.environment if spec is not None else {})
     env["AWS_LAMBDA_FUNCTION_NAME"] = "make-dev"  # the audit trail's actor: service:make-dev
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the banner, not a line per provider call
-    env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    # Seeding is not a function invocation: no error reports (and the Sentry secret is among the
-    # secrets written after it).
-    env.pop("SENTRY_DSN_SECRET", None)
     # The demo secrets point at the sandboxes: a private base_url IntegrationConnect must accept.
     env["PROVIDER_PRIVATE_URL_PREFIXES"] = f"{sandbox_url}/"
     if api_url:  # providers' webhooks are registered pointing at the local API
         env["PUBLIC_API_URL"] = api_url
-    paths = [str(p) for p in template.layer_dirs()] + [str(Path(__file__).resolve().parents[1])]
-    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
     items = [{"org_id": s.org_id, "provider": s.provider, "credentials": v} for s, v in pending]
     try:
         done = subprocess.run(

@@ -153,28 +153,29 @@ def deliver_webhooks(api_url: str, requests: list[tuple[str, str, str]], report:
             report.webhooks.append((path, answer.status_code))
 
 
-def _health_check(cloud: LocalCloud, events_dir: Path, report: DemoActivity) -> None:
+def _invoke(cloud: LocalCloud, function: str, payload: dict[str, Any], report: DemoActivity) -> Any:
+    """``function``'s answer, or None with the failure in ``report`` (demo data never fails the start)."""
     try:
-        cloud.invoke("HealthCheckScheduled", _sample(events_dir, "health_check_scheduled"))
-        report.health_checked = True
+        return cloud.invoke(function, payload)
     except Exception as exc:  # noqa: BLE001 - demo data never fails the start
-        report.errors.append(f"HealthCheckScheduled: {exc}")
+        report.errors.append(f"{function}: {exc}")
+        return None
+
+
+def _health_check(cloud: LocalCloud, events_dir: Path, report: DemoActivity) -> None:
+    if _invoke(cloud, "HealthCheckScheduled", _sample(events_dir, "health_check_scheduled"), report) is not None:
+        report.health_checked = True
 
 
 def _whatsapp_send(cloud: LocalCloud, events_dir: Path, report: DemoActivity) -> None:
-    try:
-        sent = cloud.invoke("WhatsAppSendText", _sample(events_dir, "whatsapp_send_text"))
+    sent = _invoke(cloud, "WhatsAppSendText", _sample(events_dir, "whatsapp_send_text"), report)
+    if sent is not None:
         report.outbound = f"answered {sent.get('status', 'ok')}" if isinstance(sent, dict) else "answered"
-    except Exception as exc:  # noqa: BLE001 - demo data never fails the start
-        report.errors.append(f"WhatsAppSendText: {exc}")
 
 
 def _llm_generate(cloud: LocalCloud, events_dir: Path, report: DemoActivity) -> None:
-    try:
-        cloud.invoke("LlmGenerate", _sample(events_dir, "llm_generate"))
+    if _invoke(cloud, "LlmGenerate", _sample(events_dir, "llm_generate"), report) is not None:
         report.generated = True
-    except Exception as exc:  # noqa: BLE001 - demo data never fails the start
-        report.errors.append(f"LlmGenerate: {exc}")
 
 
 def _budget(cloud: LocalCloud, report: DemoActivity, monthly_usd: str = DEMO_BUDGET_USD) -> None:

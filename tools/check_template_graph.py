@@ -19,6 +19,7 @@ from cfnlint.decode import decode
 from samtranslator.translator.transform import transform
 
 ARTIFACT_KEYS = ("CodeUri", "DefinitionUri", "ContentUri")  # local paths; `sam package` makes them S3 URIs
+PACKAGED_URI = "s3://sam-artifacts/packaged.zip"  # the transform only checks the form of that URI
 _SUB_NAME = re.compile(r"\$\{([^}!]+)\}")
 
 
@@ -36,7 +37,7 @@ def translated(path: Path) -> dict[str, Any]:
         properties = resource.get("Properties") or {}
         for key in ARTIFACT_KEYS:
             if key in properties:
-                properties[key] = "s3://artifacts/placeholder"
+                properties[key] = PACKAGED_URI
     return dict(transform(document, {"AWS::Region": "us-east-1"}, _NoManagedPolicies()))
 
 
